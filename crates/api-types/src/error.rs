@@ -1,0 +1,220 @@
+//! Error responses: RFC 9457 problem details with a stable machine-readable `code`.
+//!
+//! Clients branch on `code`, never on `title` or `detail`; the widget maps each code to a
+//! message in its own language files.
+
+use serde::{Deserialize, Serialize};
+
+/// Every error a client can meet, as a stable snake_case code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The request is malformed or a field cannot be accepted (see `errors`).
+    InvalidInput,
+    /// No patient of the clinic matches the document, policy and birth date.
+    PatientNotFound,
+    /// The data match several patient cards; the registry desk must resolve it.
+    PatientNotUnique,
+    /// A valid `Authorization: Bearer` session token is needed (absent or expired).
+    SessionRequired,
+    /// The ticket was taken by someone else or is no longer offered.
+    SlotTaken,
+    /// The patient already has an upcoming ticket to this doctor or specialty.
+    AlreadyBooked,
+    /// The patient is not attached to this doctor's district.
+    NotAttached,
+    /// The clinic's rules forbid this booking for this patient (age, sex, profile).
+    BookingNotAllowed,
+    /// No such clinic, specialty, doctor, ticket or path.
+    NotFound,
+    /// The method is not allowed on this path.
+    MethodNotAllowed,
+    /// The `Idempotency-Key` was used before with another request body.
+    IdempotencyKeyReused,
+    /// A request with this `Idempotency-Key` is still being processed.
+    IdempotencyKeyInUse,
+    /// The request body is larger than the gateway accepts.
+    PayloadTooLarge,
+    /// The request body is not `application/json`.
+    UnsupportedMediaType,
+    /// Too many requests from this client; retry after `Retry-After` seconds.
+    TooManyRequests,
+    /// The clinic's information system cannot be reached now.
+    MisUnavailable,
+    /// The clinic's information system answered something the gateway cannot use.
+    MisBadResponse,
+    /// An unexpected failure inside the gateway.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The HTTP status that goes with this code.
+    pub fn status(self) -> u16 {
+        match self {
+            Self::InvalidInput | Self::IdempotencyKeyReused => 422,
+            Self::PatientNotFound | Self::NotFound => 404,
+            Self::PatientNotUnique
+            | Self::SlotTaken
+            | Self::AlreadyBooked
+            | Self::NotAttached
+            | Self::BookingNotAllowed
+            | Self::IdempotencyKeyInUse => 409,
+            Self::SessionRequired => 401,
+            Self::MethodNotAllowed => 405,
+            Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
+            Self::TooManyRequests => 429,
+            Self::MisUnavailable => 503,
+            Self::MisBadResponse => 502,
+            Self::Internal => 500,
+        }
+    }
+
+    /// The snake_case code, as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidInput => "invalid_input",
+            Self::PatientNotFound => "patient_not_found",
+            Self::PatientNotUnique => "patient_not_unique",
+            Self::SessionRequired => "session_required",
+            Self::SlotTaken => "slot_taken",
+            Self::AlreadyBooked => "already_booked",
+            Self::NotAttached => "not_attached",
+            Self::BookingNotAllowed => "booking_not_allowed",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::IdempotencyKeyInUse => "idempotency_key_in_use",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::TooManyRequests => "too_many_requests",
+            Self::MisUnavailable => "mis_unavailable",
+            Self::MisBadResponse => "mis_bad_response",
+            Self::Internal => "internal",
+        }
+    }
+
+    /// A short English title for the problem document.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::InvalidInput => "Some fields cannot be accepted",
+            Self::PatientNotFound => "The clinic has no patient with these data",
+            Self::PatientNotUnique => "The data match several patient records",
+            Self::SessionRequired => "A patient session is required",
+            Self::SlotTaken => "This ticket is already taken",
+            Self::AlreadyBooked => "The patient already has an upcoming ticket of this kind",
+            Self::NotAttached => "The patient is not attached to this doctor's district",
+            Self::BookingNotAllowed => "The clinic does not allow this booking for this patient",
+            Self::NotFound => "Not found",
+            Self::MethodNotAllowed => "Method not allowed",
+            Self::IdempotencyKeyReused => "The idempotency key was used with another request",
+            Self::IdempotencyKeyInUse => "A request with this idempotency key is in progress",
+            Self::PayloadTooLarge => "The request body is too large",
+            Self::UnsupportedMediaType => "The request body must be application/json",
+            Self::TooManyRequests => "Too many requests",
+            Self::MisUnavailable => "The clinic's information system is unavailable",
+            Self::MisBadResponse => "The clinic's information system gave an unusable answer",
+            Self::Internal => "Internal error",
+        }
+    }
+
+    /// Every code, for documentation and exhaustive tests.
+    pub const ALL: [ErrorCode; 18] = [
+        Self::InvalidInput,
+        Self::PatientNotFound,
+        Self::PatientNotUnique,
+        Self::SessionRequired,
+        Self::SlotTaken,
+        Self::AlreadyBooked,
+        Self::NotAttached,
+        Self::BookingNotAllowed,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::IdempotencyKeyReused,
+        Self::IdempotencyKeyInUse,
+        Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
+        Self::TooManyRequests,
+        Self::MisUnavailable,
+        Self::MisBadResponse,
+        Self::Internal,
+    ];
+}
+
+/// One field that could not be accepted, for `invalid_input`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FieldError {
+    /// The field's name in the request (`document_number`, `slot_id`, `date`, ...).
+    pub field: String,
+    /// A stable snake_case reason (`required`, `invalid_format`, `in_future`, ...).
+    pub reason: String,
+    /// A human-readable explanation; never echoes the submitted value.
+    pub message: String,
+}
+
+/// An RFC 9457 problem document (`application/problem+json`) with the `code` extension.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Problem {
+    /// A URI naming the problem type: `urn:registratura:error:<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    pub code: ErrorCode,
+    /// The offending fields, for `invalid_input`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    pub fn new(code: ErrorCode) -> Self {
+        Self {
+            kind: format!("urn:registratura:error:{}", code.as_str()),
+            title: code.title().to_owned(),
+            status: code.status(),
+            detail: None,
+            code,
+            errors: Vec::new(),
+        }
+    }
+
+    #[must_use]
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    #[must_use]
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_serializes_to_its_as_str() {
+        for code in ErrorCode::ALL {
+            let json = serde_json::to_string(&code).expect("a unit enum serializes");
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            let back: ErrorCode = serde_json::from_str(&json).expect("and parses back");
+            assert_eq!(back, code);
+        }
+    }
+
+    #[test]
+    fn problem_type_names_the_code() {
+        let p = Problem::new(ErrorCode::SlotTaken);
+        assert_eq!(p.status, 409);
+        assert_eq!(p.kind, "urn:registratura:error:slot_taken");
+    }
+}

@@ -1,0 +1,157 @@
+//! The JSON request and response types of the Registratura API (`/api/v1`) and its error codes.
+//!
+//! The gateway serializes these and the widget deserializes them, so the two can never drift.
+//! This crate depends on serde and chrono only (and utoipa behind the `openapi` feature), and it
+//! compiles for `wasm32-unknown-unknown`.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+mod error;
+
+pub use error::{ErrorCode, FieldError, Problem};
+
+/// A clinic served by this gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Clinic {
+    /// The clinic's id in this API (from the gateway's configuration), used in every path.
+    #[cfg_attr(feature = "openapi", schema(example = "demo"))]
+    pub id: String,
+    #[cfg_attr(feature = "openapi", schema(example = "Городская поликлиника № 1"))]
+    pub name: String,
+    #[cfg_attr(feature = "openapi", schema(example = "г. Москва, ул. Лесная, д. 7"))]
+    pub address: String,
+    /// The IANA time zone of the clinic; every time in this API is the clinic's local time.
+    #[cfg_attr(feature = "openapi", schema(example = "Europe/Moscow"))]
+    pub timezone: String,
+}
+
+/// A specialty that has free tickets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Specialty {
+    /// Opaque, URL-safe id.
+    pub id: String,
+    #[cfg_attr(feature = "openapi", schema(example = "Терапия"))]
+    pub name: String,
+    /// Free tickets open to online booking.
+    pub free_tickets: u32,
+    /// The nearest date with a free ticket, in the clinic's zone.
+    pub nearest_date: Option<NaiveDate>,
+}
+
+/// A doctor that has free tickets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Doctor {
+    /// Opaque, URL-safe id.
+    pub id: String,
+    #[cfg_attr(feature = "openapi", schema(example = "Иванова Мария Петровна"))]
+    pub name: String,
+    /// A note from the clinic (qualification, district, ...), shown to the patient.
+    pub comment: Option<String>,
+    pub free_tickets: u32,
+    pub nearest_date: Option<NaiveDate>,
+}
+
+/// The dates with free tickets of one doctor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AvailableDates {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Dates (clinic zone) in `[from, to]` that have at least one free ticket, ascending.
+    pub dates: Vec<NaiveDate>,
+}
+
+/// A free ticket (a time slot of a doctor).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Slot {
+    /// Opaque, URL-safe id; pass it as `slot_id` to book this ticket.
+    pub id: String,
+    /// Start, in the clinic's local time with its offset.
+    pub start: DateTime<FixedOffset>,
+    pub end: DateTime<FixedOffset>,
+    pub room: Option<String>,
+    pub address: Option<String>,
+    /// The ticket's number in the doctor's day, when the clinic numbers them.
+    pub number: Option<u32>,
+}
+
+/// The patient's identity, as typed. The gateway parses every field and answers
+/// `invalid_input` naming the fields it could not accept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewSession {
+    /// Identity document: letters, digits, spaces and dashes. A 10-digit Russian passport
+    /// number is split into series and number.
+    #[cfg_attr(feature = "openapi", schema(example = "4510 123456"))]
+    pub document_number: String,
+    /// OMS policy: 16 digits (single format) or the old series and number.
+    #[cfg_attr(feature = "openapi", schema(example = "7700000000000001"))]
+    pub policy_number: String,
+    /// `YYYY-MM-DD`, a real date in the past.
+    #[cfg_attr(feature = "openapi", schema(example = "1980-05-17"))]
+    pub birth_date: String,
+}
+
+/// A patient session: pass the token as `Authorization: Bearer <token>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Session {
+    pub token: String,
+    pub expires_at: DateTime<FixedOffset>,
+}
+
+/// A booking request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewTicket {
+    /// The `id` of a free slot.
+    pub slot_id: String,
+}
+
+/// An id with a name to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NamedRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// A booked ticket.
+///
+/// `number`, `room`, `address` and `end` are known for tickets booked through this gateway;
+/// for tickets booked elsewhere the clinic's system may not tell them, and they are `null`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Ticket {
+    /// Opaque, URL-safe id.
+    pub id: String,
+    pub number: Option<u32>,
+    pub clinic: NamedRef,
+    pub specialty: NamedRef,
+    pub doctor: NamedRef,
+    pub room: Option<String>,
+    pub address: Option<String>,
+    pub start: DateTime<FixedOffset>,
+    pub end: Option<DateTime<FixedOffset>>,
+    pub created_at: Option<DateTime<FixedOffset>>,
+}
+
+/// A list of items, wrapped so that members can be added later without breaking clients.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct List<T> {
+    pub items: Vec<T>,
+}
+
+impl<T> From<Vec<T>> for List<T> {
+    fn from(items: Vec<T>) -> Self {
+        Self { items }
+    }
+}

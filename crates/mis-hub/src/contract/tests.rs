@@ -1,0 +1,234 @@
+use super::*;
+use proptest::prelude::*;
+
+fn dt(s: &str) -> NaiveDateTime {
+    parse_datetime(s).expect("a valid test time")
+}
+
+fn sample_requests() -> Vec<Request> {
+    let window = Window {
+        id_doc: "D-1".into(),
+        id_lpu: 1,
+        id_pat: None,
+        visit_start: dt("2026-12-01T00:00:00"),
+        visit_end: dt("2026-12-14T23:59:59"),
+    };
+    vec![
+        Request::GetVersion,
+        Request::GetLpuList { id_district: None },
+        Request::GetSpesialityList { id_lpu: 1, id_pat: None },
+        Request::GetDoctorList { id_spesiality: "S<&>".into(), id_lpu: 1, id_pat: Some("P1".into()) },
+        Request::GetAvailableDates(window.clone()),
+        Request::GetAvaibleAppointments(window),
+        Request::GetWorkingTime {
+            id_doc: "D-1".into(),
+            id_lpu: 1,
+            visit_start: dt("2026-12-01T00:00:00"),
+            visit_end: dt("2026-12-01T23:59:59"),
+        },
+        Request::CheckPatient {
+            pat: PatientQuery {
+                birthday: Some(dt("1980-05-17T00:00:00")),
+                document_n: Some("123456".into()),
+                document_s: Some("4510".into()),
+                polis_n: Some("7700000000000001".into()),
+                polis_s: None,
+            },
+            id_lpu: 1,
+        },
+        Request::SetAppointment {
+            id_appointment: "A1".into(),
+            id_lpu: 1,
+            id_pat: "P1".into(),
+            id_appointment_prev: Some("A0".into()),
+        },
+        Request::CreateClaimForRefusal { id_lpu: 1, id_pat: "P1".into(), id_appointment: "A1".into() },
+        Request::GetPatientHistory { id_lpu: 1, id_pat: "P1".into() },
+    ]
+}
+
+#[test]
+fn every_request_reads_back_as_written() {
+    for request in sample_requests() {
+        let call = Call { guid: Some("g".into()), id_history: None, request };
+        let xml = encode_request(&call);
+        let back = decode_request(xml.as_bytes()).expect("our own request decodes");
+        let expected = if call.request == Request::GetVersion {
+            Call { guid: None, ..call.clone() }
+        } else {
+            call.clone()
+        };
+        assert_eq!(back, expected, "{xml}");
+    }
+}
+
+#[test]
+fn requests_keep_the_contract_names_and_action() {
+    let call = Call {
+        guid: Some("g".into()),
+        id_history: None,
+        request: Request::GetDoctorList { id_spesiality: "1".into(), id_lpu: 1, id_pat: None },
+    };
+    let xml = encode_request(&call);
+    assert!(xml.contains(r#"<GetDoctorList xmlns="http://tempuri.org/""#), "{xml}");
+    assert!(xml.contains("<idSpesiality>1</idSpesiality><idLpu>1</idLpu><idPat i:nil=\"true\"/><guid>g</guid>"), "{xml}");
+    assert_eq!(Operation::GetAvaibleAppointments.soap_action(), "\"http://tempuri.org/IHubService/GetAvaibleAppointments\"");
+}
+
+fn sample_responses() -> Vec<(Operation, ResultBody)> {
+    let doctor = Doctor {
+        comment: Some("Приём взрослых".into()),
+        count_free_participant_ie: 3,
+        count_free_ticket: 5,
+        id_doc: Some("D-1".into()),
+        name: Some("Иванова Мария Петровна".into()),
+        nearest_date: Some(dt("2026-12-01T00:00:00")),
+        ..Doctor::default()
+    };
+    let spesiality = Spesiality {
+        count_free_participant_ie: 2,
+        count_free_ticket: 2,
+        id_spesiality: Some("S1".into()),
+        name_spesiality: Some("Терапия".into()),
+        ..Spesiality::default()
+    };
+    vec![
+        (Operation::GetVersion, ResultBody::Version { database_version: Some("1".into()), service_version: None }),
+        (
+            Operation::GetLpuList,
+            ResultBody::LpuList(Some(vec![Clinic { id_lpu: 1, is_active: true, full_name: Some("ГП № 1".into()), ..Clinic::default() }])),
+        ),
+        (Operation::GetSpesialityList, ResultBody::SpesialityList { list: Some(vec![spesiality.clone()]), lpu_changes: None }),
+        (Operation::GetDoctorList, ResultBody::DoctorList(Some(vec![doctor.clone()]))),
+        (Operation::GetAvailableDates, ResultBody::AvailableDates(Some(vec![dt("2026-12-01T00:00:00")]))),
+        (
+            Operation::GetAvaibleAppointments,
+            ResultBody::Appointments(Some(vec![Appointment {
+                address: Some("ул. Лесная, 7".into()),
+                id_appointment: Some("A1".into()),
+                num: Some(3),
+                room: None,
+                visit_end: dt("2026-12-01T09:20:00"),
+                visit_start: dt("2026-12-01T09:00:00"),
+            }])),
+        ),
+        (
+            Operation::GetWorkingTime,
+            ResultBody::WorkingTime(Some(vec![WorkingTime {
+                deny_cause: None,
+                recordable_day: true,
+                visit_end: dt("2026-12-01T14:00:00"),
+                visit_start: dt("2026-12-01T08:00:00"),
+            }])),
+        ),
+        (Operation::CheckPatient, ResultBody::CheckPatient { id_pat: Some("P1".into()) }),
+        (Operation::SetAppointment, ResultBody::SetAppointment { kind: SpecialistType::Narrow }),
+        (Operation::CreateClaimForRefusal, ResultBody::CreateClaimForRefusal),
+        (
+            Operation::GetPatientHistory,
+            ResultBody::PatientHistory {
+                refusals: Some(vec![]),
+                visits: Some(vec![HistoryVisit {
+                    date_created_appointment: dt("2026-11-25T10:00:00"),
+                    doctor_bring_referal: None,
+                    doctor_rending_consultation: Some(doctor),
+                    id_appointment: Some("A1".into()),
+                    speciality_bring_referal: None,
+                    speciality_rending_consultation: Some(spesiality),
+                    user_created_appointment: None,
+                    visit_start: dt("2026-12-01T09:00:00"),
+                }]),
+            },
+        ),
+    ]
+}
+
+#[test]
+fn every_result_reads_back_as_written() {
+    for (op, body) in sample_responses() {
+        let response = Response { base: MethodResult::ok(), body };
+        let xml = encode_response(op, &response);
+        let back = decode_response(op, xml.as_bytes()).expect("our own response decodes");
+        assert_eq!(back, response, "{xml}");
+    }
+}
+
+#[test]
+fn an_error_result_carries_its_code_and_nil_members() {
+    let response = Response {
+        base: MethodResult::error(39, "Талон занят"),
+        body: ResultBody::empty(Operation::SetAppointment),
+    };
+    let xml = encode_response(Operation::SetAppointment, &response);
+    assert!(xml.contains("<a:IdError>39</a:IdError>"), "{xml}");
+    let back = decode_response(Operation::SetAppointment, xml.as_bytes()).expect("decodes");
+    assert_eq!(back.base.errors.expect("errors")[0].id, 39);
+}
+
+#[test]
+fn a_fault_is_reported_as_such() {
+    let xml = encode_fault(&Fault { code: "s:Client".into(), message: "Нет такой операции".into() });
+    match decode_response(Operation::GetVersion, xml.as_bytes()) {
+        Err(DecodeError::Fault(f)) => assert_eq!(f.code, "s:Client"),
+        other => panic!("expected a fault, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_wcf_style_answer_with_other_prefixes_decodes() {
+    let xml = r#"<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>
+      <CheckPatientResponse xmlns="http://tempuri.org/"><CheckPatientResult xmlns:h="http://schemas.datacontract.org/2004/07/HubService2" xmlns:x="http://www.w3.org/2001/XMLSchema-instance">
+      <h:ErrorList x:nil="true"/><h:IdHistory>12</h:IdHistory><h:Success>true</h:Success><h:IdPat>777</h:IdPat>
+      </CheckPatientResult></CheckPatientResponse></soap:Body></soap:Envelope>"#;
+    let r = decode_response(Operation::CheckPatient, xml.as_bytes()).expect("decodes");
+    assert_eq!(r.body, ResultBody::CheckPatient { id_pat: Some("777".into()) });
+    assert_eq!(r.base.id_history, Some(12));
+}
+
+#[test]
+fn wrong_namespaces_are_not_accepted() {
+    let xml = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetVersionResponse xmlns="urn:other"><GetVersionResult/></GetVersionResponse></s:Body></s:Envelope>"#;
+    assert!(decode_response(Operation::GetVersion, xml.as_bytes()).is_err());
+    let xml = r#"<s:Envelope xmlns:s="urn:not-soap"><s:Body/></s:Envelope>"#;
+    assert_eq!(decode_response(Operation::GetVersion, xml.as_bytes()), Err(DecodeError::NotSoap));
+}
+
+#[test]
+fn unknown_operations_are_named() {
+    let xml = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><AddNewPatient xmlns="http://tempuri.org/"/></s:Body></s:Envelope>"#;
+    assert_eq!(decode_request(xml.as_bytes()), Err(DecodeError::UnknownOperation("AddNewPatient".into())));
+}
+
+#[test]
+fn datetimes_accept_fractions_and_offsets() {
+    assert_eq!(parse_datetime("2026-12-01T09:30:00.000+03:00"), Some(dt("2026-12-01T09:30:00")));
+    assert_eq!(parse_datetime("2026-12-01T09:30:00Z"), Some(dt("2026-12-01T09:30:00")));
+    assert_eq!(parse_datetime("2026-12-01T09:30"), None);
+    assert_eq!(parse_datetime("2026-12-01T09:30:00junk"), None);
+}
+
+proptest! {
+    #[test]
+    fn decoding_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..1024)) {
+        for op in Operation::ALL {
+            let _ = decode_response(op, &bytes);
+        }
+        let _ = decode_request(&bytes);
+    }
+
+    #[test]
+    fn decoding_mutated_answers_never_panics(cut in 0usize..2000, byte in any::<u8>()) {
+        for (op, body) in sample_responses() {
+            let mut xml = encode_response(op, &Response { base: MethodResult::ok(), body }).into_bytes();
+            let at = cut % xml.len();
+            xml[at] = byte;
+            let _ = decode_response(op, &xml);
+            let _ = decode_response(op, &xml[..at]);
+        }
+    }
+
+    #[test]
+    fn datetime_parse_never_panics(s in "\\PC{0,40}") {
+        let _ = parse_datetime(&s);
+    }
+}

@@ -1,0 +1,11 @@
+//! The regional appointment hub adapter (HubService, «Сервис записи на приём к врачу»).
+//!
+//! [`contract`] holds the contract's messages and their XML for both sides of the wire;
+//! [`HubClient`] implements the [`mis::Mis`] port by SOAP 1.1 calls over HTTP. XML never
+//! leaves this crate's API except as the text of whole messages.
+
+mod client;
+pub mod contract;
+pub mod xml;
+
+pub use client::{HubClient, HubConfig, error_of};

@@ -1,0 +1,34 @@
+//! What can go wrong when talking to a МИС, in domain terms.
+//!
+//! Adapters map their protocol's error codes onto these variants; the gateway maps each variant
+//! to one HTTP status and one stable API code. Messages never carry personal data.
+
+/// A failed МИС operation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MisError {
+    #[error("no patient matches the given data")]
+    PatientNotFound,
+    #[error("the given data match more than one patient")]
+    PatientNotUnique,
+    #[error("the ticket is already taken")]
+    SlotTaken,
+    #[error("the patient already has an upcoming booking of this kind")]
+    AlreadyBooked,
+    #[error("the patient is not attached to this doctor's district")]
+    NotAttached,
+    #[error("the clinic's rules forbid this booking for this patient")]
+    NotAllowed,
+    #[error("no such ticket, or it was already cancelled")]
+    NoSuchTicket,
+    #[error("the МИС rejected our credentials (guid)")]
+    AccessDenied,
+    #[error("the МИС is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the МИС gave an unusable answer: {0}")]
+    BadResponse(String),
+    /// An error code this port has no variant for. The МИС's description is dropped on
+    /// purpose: clinic systems echo patient data in it.
+    #[error("the МИС refused the request with error {code}")]
+    Rejected { code: i32 },
+}

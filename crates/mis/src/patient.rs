@@ -1,0 +1,371 @@
+//! A patient's identity as typed on the clinic's site: document, OMS policy and birth date.
+//!
+//! These are personal data. Their `Debug` output is redacted and they have no `Display`, so
+//! that a stray `?identity` in a log line prints nothing a patient typed; adapters read the
+//! values through the explicit accessors when they build a МИС request.
+
+use chrono::{Datelike, NaiveDate};
+use std::fmt;
+
+/// Why a document number was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DocumentError {
+    #[error("the document number is empty")]
+    Empty,
+    #[error("the document number is too long")]
+    TooLong,
+    #[error("the document number may hold only letters, digits, spaces and dashes")]
+    InvalidCharacters,
+    #[error("the document number has no digits")]
+    NoDigits,
+}
+
+impl DocumentError {
+    /// A stable snake_case reason for API errors.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Empty => "required",
+            Self::TooLong => "too_long",
+            Self::InvalidCharacters | Self::NoDigits => "invalid_format",
+        }
+    }
+}
+
+/// An identity document's series and number. A 10-digit Russian passport number
+/// (`4510 123456`) is split into its 4-digit series and 6-digit number.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DocumentNumber {
+    series: Option<String>,
+    number: String,
+}
+
+const MAX_DOCUMENT_CHARS: usize = 32;
+
+fn tokens(s: &str) -> Vec<&str> {
+    s.split_whitespace().collect()
+}
+
+impl DocumentNumber {
+    pub fn parse(input: &str) -> Result<Self, DocumentError> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(DocumentError::Empty);
+        }
+        if s.chars().count() > MAX_DOCUMENT_CHARS {
+            return Err(DocumentError::TooLong);
+        }
+        if !s
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == ' ' || c == '-')
+        {
+            return Err(DocumentError::InvalidCharacters);
+        }
+        let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+        if digits.is_empty() {
+            return Err(DocumentError::NoDigits);
+        }
+        let compact: String = s.chars().filter(|c| *c != ' ' && *c != '-').collect();
+        if compact.len() == 10 && compact.chars().all(|c| c.is_ascii_digit()) {
+            return Ok(Self {
+                series: Some(compact[..4].to_owned()),
+                number: compact[4..].to_owned(),
+            });
+        }
+        let parts = tokens(s);
+        match parts.split_last() {
+            Some((last, rest)) if !rest.is_empty() => Ok(Self {
+                series: Some(rest.join(" ")),
+                number: (*last).to_owned(),
+            }),
+            _ => Ok(Self {
+                series: None,
+                number: compact,
+            }),
+        }
+    }
+
+    /// The series (`Document_S`), if the document has one.
+    pub fn series(&self) -> Option<&str> {
+        self.series.as_deref()
+    }
+
+    /// The number (`Document_N`).
+    pub fn number(&self) -> &str {
+        &self.number
+    }
+}
+
+impl fmt::Debug for DocumentNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DocumentNumber(<redacted>)")
+    }
+}
+
+/// Why a policy number was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("the policy number is empty")]
+    Empty,
+    #[error("the policy number must be 16 digits, or an old series and number")]
+    InvalidFormat,
+}
+
+impl PolicyError {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Empty => "required",
+            Self::InvalidFormat => "invalid_format",
+        }
+    }
+}
+
+/// An OMS policy: a 16-digit single-format number, or an old-form series and number
+/// (`ЕЕ 1234567890`). No check digit is enforced: clinics hold policies whose check digit
+/// does not verify, and refusing them would lock those patients out.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PolicyNumber {
+    series: Option<String>,
+    number: String,
+}
+
+impl PolicyNumber {
+    pub fn parse(input: &str) -> Result<Self, PolicyError> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(PolicyError::Empty);
+        }
+        let compact: String = s.chars().filter(|c| *c != ' ' && *c != '-').collect();
+        if compact.len() == 16 && compact.chars().all(|c| c.is_ascii_digit()) {
+            return Ok(Self {
+                series: None,
+                number: compact,
+            });
+        }
+        // The old form: a series of up to 12 letters or digits, then a number of 1 to 12
+        // digits, separated by a space (or a dash).
+        let normalized = s.replace('-', " ");
+        let parts = tokens(&normalized);
+        let Some((number, series)) = parts.split_last() else {
+            return Err(PolicyError::InvalidFormat);
+        };
+        let series = series.join("");
+        let series_ok = !series.is_empty()
+            && series.chars().count() <= 12
+            && series.chars().all(char::is_alphanumeric);
+        let number_ok = (1..=12).contains(&number.len()) && number.chars().all(|c| c.is_ascii_digit());
+        if series_ok && number_ok {
+            Ok(Self {
+                series: Some(series),
+                number: (*number).to_owned(),
+            })
+        } else {
+            Err(PolicyError::InvalidFormat)
+        }
+    }
+
+    /// The series (`Polis_S`) of an old-form policy.
+    pub fn series(&self) -> Option<&str> {
+        self.series.as_deref()
+    }
+
+    /// The number (`Polis_N`).
+    pub fn number(&self) -> &str {
+        &self.number
+    }
+}
+
+impl fmt::Debug for PolicyNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PolicyNumber(<redacted>)")
+    }
+}
+
+/// Why a birth date was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BirthDateError {
+    #[error("the birth date is empty")]
+    Empty,
+    #[error("the birth date must be a real date written YYYY-MM-DD")]
+    InvalidFormat,
+    #[error("the birth date is in the future")]
+    InFuture,
+    #[error("the birth date is too far in the past")]
+    TooOld,
+}
+
+impl BirthDateError {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Empty => "required",
+            Self::InvalidFormat => "invalid_format",
+            Self::InFuture => "in_future",
+            Self::TooOld => "too_old",
+        }
+    }
+}
+
+/// A birth date: a real calendar date, not after today and not more than 130 years ago.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct BirthDate(NaiveDate);
+
+impl BirthDate {
+    /// Parses `YYYY-MM-DD` (exactly that form) and checks it against `today`.
+    pub fn parse(input: &str, today: NaiveDate) -> Result<Self, BirthDateError> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(BirthDateError::Empty);
+        }
+        let b = s.as_bytes();
+        let shape_ok = b.len() == 10
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b.iter()
+                .enumerate()
+                .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        if !shape_ok {
+            return Err(BirthDateError::InvalidFormat);
+        }
+        let date =
+            NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| BirthDateError::InvalidFormat)?;
+        if date > today {
+            return Err(BirthDateError::InFuture);
+        }
+        if today.year() - date.year() > 130 {
+            return Err(BirthDateError::TooOld);
+        }
+        Ok(Self(date))
+    }
+
+    pub fn date(self) -> NaiveDate {
+        self.0
+    }
+}
+
+impl fmt::Debug for BirthDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BirthDate(<redacted>)")
+    }
+}
+
+/// The three things a patient types to be identified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientIdentity {
+    pub document: DocumentNumber,
+    pub policy: PolicyNumber,
+    pub birth_date: BirthDate,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 25).expect("a real date")
+    }
+
+    #[test]
+    fn a_passport_is_split_into_series_and_number() {
+        for s in ["4510 123456", "4510123456", "45 10 123456", "4510-123456"] {
+            let d = DocumentNumber::parse(s).expect("a passport");
+            assert_eq!(d.series(), Some("4510"), "{s}");
+            assert_eq!(d.number(), "123456", "{s}");
+        }
+    }
+
+    #[test]
+    fn other_documents_keep_their_series() {
+        let d = DocumentNumber::parse("II-АБ 123456").expect("a birth certificate");
+        assert_eq!(d.series(), Some("II-АБ"));
+        assert_eq!(d.number(), "123456");
+        let d = DocumentNumber::parse("A1234567").expect("a single token");
+        assert_eq!(d.series(), None);
+        assert_eq!(d.number(), "A1234567");
+    }
+
+    #[test]
+    fn bad_documents_are_refused_with_a_reason() {
+        assert_eq!(DocumentNumber::parse("  "), Err(DocumentError::Empty));
+        assert_eq!(DocumentNumber::parse("4510;123456"), Err(DocumentError::InvalidCharacters));
+        assert_eq!(DocumentNumber::parse("паспорт"), Err(DocumentError::NoDigits));
+        assert_eq!(DocumentNumber::parse(&"1".repeat(40)), Err(DocumentError::TooLong));
+    }
+
+    #[test]
+    fn policies_in_both_forms_are_accepted_without_a_check_digit() {
+        let p = PolicyNumber::parse("7700 0000 0000 0001").expect("single format");
+        assert_eq!((p.series(), p.number()), (None, "7700000000000001"));
+        let p = PolicyNumber::parse("1234567890123456").expect("any 16 digits");
+        assert_eq!(p.number(), "1234567890123456");
+        let p = PolicyNumber::parse("ЕЕ 123456").expect("old form");
+        assert_eq!((p.series(), p.number()), (Some("ЕЕ"), "123456"));
+        assert_eq!(PolicyNumber::parse("12345"), Err(PolicyError::InvalidFormat));
+        assert_eq!(PolicyNumber::parse("ЕЕ АБВ"), Err(PolicyError::InvalidFormat));
+        assert_eq!(PolicyNumber::parse(""), Err(PolicyError::Empty));
+    }
+
+    #[test]
+    fn birth_dates_must_be_real_and_past() {
+        assert_eq!(
+            BirthDate::parse("1980-05-17", today()).map(BirthDate::date),
+            Ok(NaiveDate::from_ymd_opt(1980, 5, 17).expect("a real date"))
+        );
+        assert_eq!(BirthDate::parse("1980-02-30", today()), Err(BirthDateError::InvalidFormat));
+        assert_eq!(BirthDate::parse("17.05.1980", today()), Err(BirthDateError::InvalidFormat));
+        assert_eq!(BirthDate::parse("+1980-05-17", today()), Err(BirthDateError::InvalidFormat));
+        assert_eq!(BirthDate::parse("2026-11-26", today()), Err(BirthDateError::InFuture));
+        assert_eq!(BirthDate::parse("1890-01-01", today()), Err(BirthDateError::TooOld));
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_values() {
+        let identity = PatientIdentity {
+            document: DocumentNumber::parse("4510 123456").expect("valid"),
+            policy: PolicyNumber::parse("7700000000000001").expect("valid"),
+            birth_date: BirthDate::parse("1980-05-17", today()).expect("valid"),
+        };
+        let shown = format!("{identity:?}");
+        for secret in ["4510", "123456", "7700000000000001", "1980"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn document_parse_never_panics_and_keeps_the_digits(s in any::<String>()) {
+            if let Ok(d) = DocumentNumber::parse(&s) {
+                let all: String = d.series().unwrap_or("").chars().chain(d.number().chars())
+                    .filter(char::is_ascii_digit).collect();
+                let input: String = s.chars().filter(char::is_ascii_digit).collect();
+                prop_assert_eq!(all, input);
+            }
+        }
+
+        #[test]
+        fn policy_parse_never_panics(s in any::<String>()) {
+            if let Ok(p) = PolicyNumber::parse(&s) {
+                prop_assert!(p.number().chars().all(|c| c.is_ascii_digit()));
+            }
+        }
+
+        #[test]
+        fn sixteen_digits_are_always_a_policy(n in "[0-9]{16}") {
+            let p = PolicyNumber::parse(&n).expect("16 digits");
+            prop_assert_eq!(p.number(), n.as_str());
+        }
+
+        #[test]
+        fn birth_date_parse_never_panics(s in any::<String>()) {
+            if let Ok(d) = BirthDate::parse(&s, today()) {
+                prop_assert!(d.date() <= today());
+            }
+        }
+
+        #[test]
+        fn every_past_date_round_trips(days in 0i64..47000) {
+            let date = today() - chrono::Duration::days(days);
+            let parsed = BirthDate::parse(&date.format("%Y-%m-%d").to_string(), today());
+            prop_assert_eq!(parsed.map(BirthDate::date), Ok(date));
+        }
+    }
+}
