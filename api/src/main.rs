@@ -1,1 +1,65 @@
-fn main() {}
+//! The `registratura` binary: parses the command line, sets up telemetry, loads the
+//! configuration and runs the gateway (or the sandbox МИС alone).
+
+use clap::{Parser, Subcommand};
+use registratura::{Application, config::Config, telemetry};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "registratura", version, about = "An online registry for clinics: the gateway between patients and the clinic's МИС")]
+struct Cli {
+    /// The TOML configuration file; without one, the gateway runs against the built-in sandbox МИС.
+    #[arg(long, short, global = true, env = "REGISTRATURA_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the gateway (the default).
+    Serve,
+    /// Runs the sandbox МИС alone.
+    Sandbox {
+        /// The address to listen on.
+        #[arg(long, env = "REGISTRATURA_SANDBOX_LISTEN", default_value = "127.0.0.1:8090")]
+        listen: String,
+        /// The SQLite file (created and seeded on first start), or `:memory:`.
+        #[arg(long, env = "REGISTRATURA_SANDBOX_DATABASE", default_value = "registratura-sandbox.db")]
+        database: PathBuf,
+        /// The one `guid` it accepts.
+        #[arg(long, env = "REGISTRATURA_SANDBOX_GUID", default_value = sandbox_mis::DEFAULT_GUID)]
+        guid: String,
+    },
+    /// Prints the OpenAPI spec of the JSON API.
+    Openapi,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init("info");
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Openapi => {
+            println!("{}", registratura::openapi::spec_json());
+            Ok(())
+        }
+        Command::Sandbox { listen, database, guid } => {
+            let config = sandbox_mis::SandboxConfig { database, guid };
+            actix_web::rt::System::new().block_on(registratura::run_sandbox_alone(config, listen))
+        }
+        Command::Serve => Config::load(cli.config.as_deref()).and_then(|config| {
+            actix_web::rt::System::new().block_on(async move {
+                Application::build(config).await?.run_until_stopped().await
+            })
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "registratura stopped");
+            eprintln!("registratura: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -107,6 +107,11 @@ impl DateRange {
         (from <= to).then_some(Self { from, to })
     }
 
+    /// The range of one day.
+    pub fn day(date: NaiveDate) -> Self {
+        Self { from: date, to: date }
+    }
+
     pub fn from(self) -> NaiveDate {
         self.from
     }

@@ -1,0 +1,260 @@
+//! The gateway's configuration: a TOML file, environment overrides, and defaults that run
+//! everything against the built-in sandbox МИС.
+//!
+//! Environment overrides (each wins over the file): `REGISTRATURA_LISTEN`,
+//! `REGISTRATURA_SANDBOX_LISTEN`, `REGISTRATURA_SANDBOX_DATABASE`, `REGISTRATURA_SANDBOX_GUID`,
+//! `REGISTRATURA_SESSION_TTL_SECS`.
+
+use crate::StartError;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub sandbox: SandboxSettings,
+    /// The clinics this gateway serves. With none, the gateway serves the sandbox's demo
+    /// clinic (and starts the sandbox).
+    #[serde(default)]
+    pub clinics: Vec<ClinicConfig>,
+}
+
+/// The HTTP server of the gateway.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// The address of the JSON API (`host:port`).
+    pub listen: String,
+    /// Worker threads; 0 means one per core.
+    pub workers: usize,
+    /// How long a patient session lasts, in seconds.
+    pub session_ttl_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            workers: 0,
+            session_ttl_secs: 15 * 60,
+        }
+    }
+}
+
+/// The built-in sandbox МИС.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SandboxSettings {
+    /// Start it even when clinics are configured (it always starts when none are).
+    pub enabled: bool,
+    pub listen: String,
+    pub database: PathBuf,
+    pub guid: String,
+}
+
+impl Default for SandboxSettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            listen: "127.0.0.1:8090".into(),
+            database: PathBuf::from("registratura-sandbox.db"),
+            guid: sandbox_mis::DEFAULT_GUID.into(),
+        }
+    }
+}
+
+/// One clinic and how to reach its МИС.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClinicConfig {
+    /// The clinic's id in this API's paths: lower-case letters, digits and dashes.
+    pub id: String,
+    pub name: String,
+    pub address: String,
+    /// The IANA zone of the clinic (`Europe/Moscow`); every time shown is in it.
+    pub timezone: String,
+    pub mis: MisConfig,
+}
+
+/// How to reach a clinic's МИС over the hub contract.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MisConfig {
+    /// The service URL (`http://host/HubService.svc`); absent means the built-in sandbox.
+    pub endpoint: Option<String>,
+    /// The key the hub issued to this gateway.
+    pub guid: String,
+    /// The clinic's `idLpu` in the МИС.
+    pub id_lpu: i32,
+    /// Connection timeout, milliseconds.
+    #[serde(default = "default_connect_timeout_ms")]
+    pub connect_timeout_ms: u64,
+    /// Deadline of one МИС call, milliseconds.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// The largest МИС answer accepted, bytes.
+    #[serde(default = "default_max_response_bytes")]
+    pub max_response_bytes: usize,
+}
+
+fn default_connect_timeout_ms() -> u64 {
+    2_000
+}
+
+fn default_timeout_ms() -> u64 {
+    8_000
+}
+
+fn default_max_response_bytes() -> usize {
+    4 * 1024 * 1024
+}
+
+impl Config {
+    /// The configuration with no file: the sandbox and its demo clinic.
+    pub fn sandbox_default() -> Self {
+        Self {
+            server: ServerConfig::default(),
+            sandbox: SandboxSettings::default(),
+            clinics: Vec::new(),
+        }
+    }
+
+    /// Reads the file (if any), applies environment overrides and checks the result.
+    pub fn load(path: Option<&Path>) -> Result<Self, StartError> {
+        let mut config = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| StartError::Config(format!("cannot read {}: {e}", path.display())))?;
+                Self::parse(&text)?
+            }
+            None => Self::sandbox_default(),
+        };
+        config.apply_env(|k| std::env::var(k).ok())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses TOML text.
+    pub fn parse(text: &str) -> Result<Self, StartError> {
+        toml::from_str(text).map_err(|e| StartError::Config(e.to_string()))
+    }
+
+    fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), StartError> {
+        if let Some(v) = var("REGISTRATURA_LISTEN") {
+            self.server.listen = v;
+        }
+        if let Some(v) = var("REGISTRATURA_SANDBOX_LISTEN") {
+            self.sandbox.listen = v;
+        }
+        if let Some(v) = var("REGISTRATURA_SANDBOX_DATABASE") {
+            self.sandbox.database = v.into();
+        }
+        if let Some(v) = var("REGISTRATURA_SANDBOX_GUID") {
+            self.sandbox.guid = v;
+        }
+        if let Some(v) = var("REGISTRATURA_SESSION_TTL_SECS") {
+            self.server.session_ttl_secs = v
+                .parse()
+                .map_err(|_| StartError::Config("REGISTRATURA_SESSION_TTL_SECS must be a number".into()))?;
+        }
+        Ok(())
+    }
+
+    /// Whether the built-in sandbox МИС runs.
+    pub fn runs_sandbox(&self) -> bool {
+        self.sandbox.enabled || self.clinics.is_empty() || self.clinics.iter().any(|c| c.mis.endpoint.is_none())
+    }
+
+    /// The clinics served: the configured ones, or the sandbox's demo clinic.
+    pub fn effective_clinics(&self) -> Vec<ClinicConfig> {
+        if !self.clinics.is_empty() {
+            return self.clinics.clone();
+        }
+        vec![ClinicConfig {
+            id: "demo".into(),
+            name: sandbox_mis::seed::LPU_SHORT_NAME.into(),
+            address: sandbox_mis::seed::LPU_ADDRESS.into(),
+            timezone: sandbox_mis::seed::LPU_TIMEZONE.name().into(),
+            mis: MisConfig {
+                endpoint: None,
+                guid: self.sandbox.guid.clone(),
+                id_lpu: sandbox_mis::seed::LPU_ID,
+                connect_timeout_ms: default_connect_timeout_ms(),
+                timeout_ms: default_timeout_ms(),
+                max_response_bytes: default_max_response_bytes(),
+            },
+        }]
+    }
+
+    fn validate(&self) -> Result<(), StartError> {
+        let mut seen = std::collections::HashSet::new();
+        for c in &self.clinics {
+            let id_ok = !c.id.is_empty()
+                && c.id.len() <= 64
+                && c.id.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
+            if !id_ok {
+                return Err(StartError::Config(format!(
+                    "clinic id {:?} must be 1 to 64 lower-case letters, digits or dashes",
+                    c.id
+                )));
+            }
+            if !seen.insert(c.id.as_str()) {
+                return Err(StartError::Config(format!("clinic id {:?} appears twice", c.id)));
+            }
+            if c.timezone.parse::<chrono_tz::Tz>().is_err() {
+                return Err(StartError::Config(format!("clinic {:?}: unknown time zone {:?}", c.id, c.timezone)));
+            }
+            if let Some(e) = &c.mis.endpoint
+                && !(e.starts_with("http://") || e.starts_with("https://"))
+            {
+                return Err(StartError::Config(format!("clinic {:?}: the МИС endpoint must be an http(s) URL", c.id)));
+            }
+        }
+        if self.server.session_ttl_secs == 0 {
+            return Err(StartError::Config("server.session_ttl_secs must be positive".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_annotated_example_parses() {
+        let text = include_str!("../../examples/registratura.toml");
+        let config = Config::parse(text).expect("the example is valid");
+        config.validate().expect("and consistent");
+        assert!(!config.clinics.is_empty());
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        assert!(Config::parse("[server]\nlisten_on = \"x\"").is_err());
+        let bad_zone = r#"
+            [[clinics]]
+            id = "a"
+            name = "A"
+            address = "B"
+            timezone = "Mars/Olympus"
+            mis = { guid = "g", id_lpu = 1 }
+        "#;
+        assert!(Config::parse(bad_zone).expect("parses").validate().is_err());
+    }
+
+    #[test]
+    fn environment_overrides_win() {
+        let mut config = Config::sandbox_default();
+        config
+            .apply_env(|k| (k == "REGISTRATURA_LISTEN").then(|| "0.0.0.0:9000".to_owned()))
+            .expect("valid");
+        assert_eq!(config.server.listen, "0.0.0.0:9000");
+        assert!(config.runs_sandbox());
+        assert_eq!(config.effective_clinics()[0].id, "demo");
+    }
+}

@@ -1,0 +1,143 @@
+//! URL-safe public ids built from МИС ids.
+//!
+//! The МИС chooses its ids (any string), so the API never puts them in a path as they are:
+//! a public id is the base64url (unpadded) encoding of the МИС ids it needs, joined by U+001F
+//! (which [`mis`] ids cannot contain). A doctor's id carries its specialty, and a slot's id
+//! carries its doctor and day, so that a booking can find the names and details it reports.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::NaiveDate;
+use mis::{AppointmentId, DoctorId, SpecialtyId};
+
+const SEPARATOR: char = '\u{1f}';
+/// The longest public id accepted, in bytes, before decoding.
+const MAX_PUBLIC_ID: usize = 2048;
+
+fn encode(parts: &[&str]) -> String {
+    URL_SAFE_NO_PAD.encode(parts.join(&SEPARATOR.to_string()))
+}
+
+fn decode<const N: usize>(public: &str) -> Option<[String; N]> {
+    if public.len() > MAX_PUBLIC_ID {
+        return None;
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(public).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let parts: Vec<String> = text.split(SEPARATOR).map(str::to_owned).collect();
+    parts.try_into().ok()
+}
+
+/// A specialty's public id.
+pub fn specialty(id: &SpecialtyId) -> String {
+    encode(&[id.as_str()])
+}
+
+pub fn parse_specialty(public: &str) -> Option<SpecialtyId> {
+    let [s] = decode::<1>(public)?;
+    SpecialtyId::parse(s).ok()
+}
+
+/// A doctor's public id: the doctor with the specialty it was listed under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DoctorKey {
+    pub specialty: SpecialtyId,
+    pub doctor: DoctorId,
+}
+
+impl DoctorKey {
+    pub fn encode(&self) -> String {
+        encode(&[self.specialty.as_str(), self.doctor.as_str()])
+    }
+
+    pub fn parse(public: &str) -> Option<Self> {
+        let [s, d] = decode::<2>(public)?;
+        Some(Self {
+            specialty: SpecialtyId::parse(s).ok()?,
+            doctor: DoctorId::parse(d).ok()?,
+        })
+    }
+}
+
+/// A slot's public id: the ticket with its doctor and day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotKey {
+    pub doctor: DoctorKey,
+    pub appointment: AppointmentId,
+    pub date: NaiveDate,
+}
+
+impl SlotKey {
+    pub fn encode(&self) -> String {
+        encode(&[
+            self.doctor.specialty.as_str(),
+            self.doctor.doctor.as_str(),
+            self.appointment.as_str(),
+            &self.date.format("%Y-%m-%d").to_string(),
+        ])
+    }
+
+    pub fn parse(public: &str) -> Option<Self> {
+        let [s, d, a, date] = decode::<4>(public)?;
+        Some(Self {
+            doctor: DoctorKey {
+                specialty: SpecialtyId::parse(s).ok()?,
+                doctor: DoctorId::parse(d).ok()?,
+            },
+            appointment: AppointmentId::parse(a).ok()?,
+            date: NaiveDate::parse_from_str(&date, "%Y-%m-%d").ok()?,
+        })
+    }
+}
+
+/// A booked ticket's public id.
+pub fn ticket(id: &AppointmentId) -> String {
+    encode(&[id.as_str()])
+}
+
+pub fn parse_ticket(public: &str) -> Option<AppointmentId> {
+    let [a] = decode::<1>(public)?;
+    AppointmentId::parse(a).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn ids_with_any_characters_survive_a_path() {
+        let key = SlotKey {
+            doctor: DoctorKey {
+                specialty: SpecialtyId::parse("1/2 ?#").expect("valid"),
+                doctor: DoctorId::parse("Д-1").expect("valid"),
+            },
+            appointment: AppointmentId::parse("A+B=C").expect("valid"),
+            date: NaiveDate::from_ymd_opt(2026, 12, 1).expect("valid"),
+        };
+        let public = key.encode();
+        assert!(public.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert_eq!(SlotKey::parse(&public), Some(key));
+    }
+
+    #[test]
+    fn a_public_id_of_one_kind_is_not_another() {
+        let doctor = DoctorKey {
+            specialty: SpecialtyId::parse("1").expect("valid"),
+            doctor: DoctorId::parse("2").expect("valid"),
+        }
+        .encode();
+        assert_eq!(SlotKey::parse(&doctor), None);
+        assert_eq!(parse_specialty(&doctor), None);
+    }
+
+    proptest! {
+        #[test]
+        fn parsing_arbitrary_text_never_panics(s in "\\PC{0,300}") {
+            let _ = SlotKey::parse(&s);
+            let _ = DoctorKey::parse(&s);
+            let _ = parse_specialty(&s);
+            let _ = parse_ticket(&s);
+        }
+    }
+}

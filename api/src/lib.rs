@@ -1,0 +1,213 @@
+//! The Registratura gateway: the JSON API in front of clinics' МИС, the OpenAPI spec and its
+//! docs page, health checks, and the built-in sandbox МИС.
+//!
+//! [`Application::build`] wires everything from a [`config::Config`]; `main.rs` only parses
+//! the command line around it.
+
+pub mod config;
+pub mod error;
+pub mod idempotency;
+pub mod ids;
+pub mod openapi;
+pub mod routes;
+pub mod sessions;
+pub mod state;
+pub mod telemetry;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpResponse, HttpServer, middleware, web};
+use config::Config;
+use mis::{LpuId, Mis};
+use mis_hub::{HubClient, HubConfig};
+use sandbox_mis::{Sandbox, SandboxConfig};
+use state::{AppState, ClinicEntry};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+use tracing_actix_web::TracingLogger;
+use utoipa::OpenApi;
+
+/// Why the gateway could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: String, source: std::io::Error },
+    #[error("server: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Sandbox(#[from] sandbox_mis::StoreError),
+    #[error("МИС client: {0}")]
+    Mis(#[from] mis::MisError),
+}
+
+fn bind(addr: &str) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr).map_err(|source| StartError::Listen { addr: addr.to_owned(), source })
+}
+
+/// Response headers every answer carries.
+fn security_headers() -> middleware::DefaultHeaders {
+    middleware::DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add(("X-Frame-Options", "DENY"))
+}
+
+/// Starts the sandbox МИС's HTTP server on `listener`.
+fn sandbox_server(sandbox: Sandbox, listener: TcpListener, workers: usize) -> Result<Server, StartError> {
+    let server = HttpServer::new(move || {
+        let sandbox = sandbox.clone();
+        App::new()
+            .wrap(TracingLogger::default())
+            .configure(move |cfg| sandbox.configure(cfg))
+    })
+    .workers(workers)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+fn workers(configured: usize) -> usize {
+    if configured == 0 {
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+    } else {
+        configured
+    }
+}
+
+/// The running gateway (and its sandbox МИС, when it runs one).
+pub struct Application {
+    addr: SocketAddr,
+    server: Server,
+    sandbox: Option<(Sandbox, SocketAddr, Server)>,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application").field("addr", &self.addr).finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Binds every listener and builds the servers; they run in [`Self::run_until_stopped`].
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        let workers = workers(config.server.workers);
+        let sandbox = if config.runs_sandbox() {
+            let sandbox = Sandbox::open(&SandboxConfig {
+                database: config.sandbox.database.clone(),
+                guid: config.sandbox.guid.clone(),
+            })?;
+            let listener = bind(&config.sandbox.listen)?;
+            let addr = listener.local_addr()?;
+            let server = sandbox_server(sandbox.clone(), listener, workers.min(2))?;
+            tracing::warn!(
+                "using the built-in SANDBOX МИС at http://{addr}/HubService.svc (demo clinic, test patients; not a real clinic)"
+            );
+            Some((sandbox, addr, server))
+        } else {
+            None
+        };
+        let mut clinics = Vec::new();
+        for c in config.effective_clinics() {
+            let endpoint = match (&c.mis.endpoint, &sandbox) {
+                (Some(e), _) => e.clone(),
+                (None, Some((_, addr, _))) => format!("http://{addr}/HubService.svc"),
+                (None, None) => return Err(StartError::Config(format!("clinic {:?} has no МИС endpoint", c.id))),
+            };
+            let hub = HubClient::new(HubConfig {
+                endpoint: endpoint.clone(),
+                guid: c.mis.guid.clone(),
+                connect_timeout: Duration::from_millis(c.mis.connect_timeout_ms),
+                timeout: Duration::from_millis(c.mis.timeout_ms),
+                max_response_bytes: c.mis.max_response_bytes,
+            })?;
+            let tz = c.timezone.parse().map_err(|_| StartError::Config(format!("bad zone of {:?}", c.id)))?;
+            tracing::info!(clinic = %c.id, %endpoint, "clinic served");
+            clinics.push(ClinicEntry {
+                info: api_types::Clinic { id: c.id, name: c.name, address: c.address, timezone: c.timezone },
+                lpu: LpuId::new(c.mis.id_lpu),
+                tz,
+                mis: Arc::new(hub) as Arc<dyn Mis>,
+            });
+        }
+        let state = web::Data::new(AppState::new(clinics, Duration::from_secs(config.server.session_ttl_secs)));
+        let listener = bind(&config.server.listen)?;
+        let addr = listener.local_addr()?;
+        let spec = openapi::ApiDoc::openapi();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(middleware::Compress::default())
+                .wrap(security_headers())
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .configure(routes::configure)
+                .route("/", web::get().to(index))
+                .route("/docs", web::get().to(|| async { redirect("/docs/") }))
+                .service(utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.clone()))
+                .default_service(web::to(routes::not_found))
+        })
+        .workers(workers)
+        .listen(listener)?
+        .run();
+        tracing::info!("gateway listening on http://{addr} (API docs at http://{addr}/docs/)");
+        Ok(Self { addr, server, sandbox })
+    }
+
+    /// The gateway's address (useful with port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The sandbox МИС, when this gateway runs it.
+    pub fn sandbox(&self) -> Option<&Sandbox> {
+        self.sandbox.as_ref().map(|(s, _, _)| s)
+    }
+
+    /// The sandbox МИС's address, when this gateway runs it.
+    pub fn sandbox_addr(&self) -> Option<SocketAddr> {
+        self.sandbox.as_ref().map(|(_, a, _)| *a)
+    }
+
+    /// Runs until the servers stop (on SIGINT or SIGTERM).
+    pub async fn run_until_stopped(self) -> Result<(), StartError> {
+        match self.sandbox {
+            Some((_, _, sandbox)) => {
+                futures_util::future::try_join(self.server, sandbox).await?;
+            }
+            None => self.server.await?,
+        }
+        Ok(())
+    }
+}
+
+fn redirect(to: &'static str) -> HttpResponse {
+    HttpResponse::Found().insert_header(("Location", to)).finish()
+}
+
+async fn index() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(INDEX_HTML)
+}
+
+const INDEX_HTML: &str = r#"<!doctype html>
+<html lang="ru"><head><meta charset="utf-8"><title>Registratura</title></head>
+<body><h1>Registratura</h1>
+<p>Онлайн-регистратура: шлюз между сайтом поликлиники и её МИС.</p>
+<ul>
+<li><a href="/docs/">API documentation (Swagger UI)</a></li>
+<li><a href="/openapi.json">OpenAPI spec</a></li>
+<li><a href="/api/v1/clinics">Clinics</a></li>
+<li><a href="/readyz">Readiness</a></li>
+</ul></body></html>
+"#;
+
+/// Runs the sandbox МИС alone (`registratura sandbox`).
+pub async fn run_sandbox_alone(config: SandboxConfig, listen: String) -> Result<(), StartError> {
+    let sandbox = Sandbox::open(&config)?;
+    let listener = bind(&listen)?;
+    let addr = listener.local_addr()?;
+    let server = sandbox_server(sandbox, listener, 2)?;
+    tracing::info!("sandbox МИС listening on http://{addr}/HubService.svc (WSDL at http://{addr}/HubService.svc?wsdl)");
+    server.await?;
+    Ok(())
+}

@@ -1,0 +1,52 @@
+//! Liveness and readiness.
+
+use crate::state::AppState;
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+use std::time::Duration;
+
+/// The longest a readiness probe waits for a МИС.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok`, `ready` or `not_ready`.
+    status: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    clinics: Vec<ClinicHealth>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ClinicHealth {
+    id: String,
+    /// Whether its МИС answered `GetVersion`.
+    mis_up: bool,
+}
+
+/// The process is alive.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok", clinics: Vec::new() })
+}
+
+/// Ready only while every clinic's МИС answers.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    responses((status = 200, body = Health), (status = 503, body = Health))
+)]
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let probes = state.clinics().iter().map(|c| async move {
+        let up = matches!(tokio::time::timeout(PROBE_TIMEOUT, c.mis.version()).await, Ok(Ok(_)));
+        ClinicHealth { id: c.info.id.clone(), mis_up: up }
+    });
+    let clinics = futures_util::future::join_all(probes).await;
+    let ready = clinics.iter().all(|c| c.mis_up);
+    let body = Health { status: if ready { "ready" } else { "not_ready" }, clinics };
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}

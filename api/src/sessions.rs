@@ -1,0 +1,124 @@
+//! Patient sessions: opaque random tokens held by the gateway.
+//!
+//! A token maps to the clinic and the МИС patient id, never to the document data the patient
+//! typed. Tokens are 256 bits from the OS's generator; the store keeps only their SHA-256
+//! digests, so lookups compare digests (not secrets) and a memory dump reveals no token.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use mis::PatientId;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// What a session grants.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub clinic: String,
+    pub patient: PatientId,
+    pub expires: Instant,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The live sessions.
+#[derive(Debug)]
+pub struct SessionStore {
+    ttl: Duration,
+    sessions: Mutex<HashMap<[u8; 32], Session>>,
+}
+
+fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// Why a session could not be created.
+#[derive(Debug, thiserror::Error)]
+#[error("the system's random generator failed")]
+pub struct NoRandomness;
+
+impl SessionStore {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            sessions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Session>> {
+        // The map is never left half-updated by a panic (single inserts and removes).
+        self.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Opens a session and returns its token.
+    pub fn create(&self, clinic: &str, patient: PatientId) -> Result<(String, Session), NoRandomness> {
+        let mut raw = [0u8; 32];
+        getrandom::fill(&mut raw).map_err(|_| NoRandomness)?;
+        let token = URL_SAFE_NO_PAD.encode(raw);
+        let now = Instant::now();
+        let session = Session {
+            clinic: clinic.to_owned(),
+            patient,
+            expires: now + self.ttl,
+            expires_at: Utc::now() + chrono::Duration::from_std(self.ttl).unwrap_or(chrono::Duration::minutes(15)),
+        };
+        let mut sessions = self.lock();
+        if sessions.len() % 1024 == 1023 {
+            sessions.retain(|_, s| s.expires > now);
+        }
+        sessions.insert(digest(&token), session.clone());
+        Ok((token, session))
+    }
+
+    /// The live session of `token`, if any.
+    pub fn get(&self, token: &str) -> Option<Session> {
+        let key = digest(token);
+        let mut sessions = self.lock();
+        match sessions.get(&key) {
+            Some(s) if s.expires > Instant::now() => Some(s.clone()),
+            Some(_) => {
+                sessions.remove(&key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Ends the session of `token`; whether there was one.
+    pub fn end(&self, token: &str) -> bool {
+        self.lock().remove(&digest(token)).is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn patient() -> PatientId {
+        PatientId::parse("P-1").expect("valid")
+    }
+
+    #[test]
+    fn tokens_are_long_random_and_distinct() {
+        let store = SessionStore::new(Duration::from_secs(60));
+        let (a, _) = store.create("demo", patient()).expect("random");
+        let (b, _) = store.create("demo", patient()).expect("random");
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43, "256 bits in base64url");
+        assert_eq!(store.get(&a).map(|s| s.patient), Some(patient()));
+        assert!(store.get("not-a-token").is_none());
+    }
+
+    #[test]
+    fn sessions_expire_and_can_be_ended() {
+        let store = SessionStore::new(Duration::from_millis(1));
+        let (t, _) = store.create("demo", patient()).expect("random");
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(store.get(&t).is_none());
+        let store = SessionStore::new(Duration::from_secs(60));
+        let (t, _) = store.create("demo", patient()).expect("random");
+        assert!(store.end(&t));
+        assert!(store.get(&t).is_none());
+    }
+}

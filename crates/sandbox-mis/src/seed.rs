@@ -1,0 +1,112 @@
+//! The demo clinic: specialties, doctors, test patients and how schedules are generated.
+//!
+//! Names are invented. The data cover every case the patient flow must handle (seed table 1):
+//! a doctor with no free tickets, a specialty with none, a doctor whose schedule is not built,
+//! and a patient whose data match two cards.
+
+/// The demo clinic's `idLpu`.
+pub const LPU_ID: i32 = 1;
+pub const LPU_FULL_NAME: &str = "ГБУЗ «Городская поликлиника № 1»";
+pub const LPU_SHORT_NAME: &str = "Городская поликлиника № 1";
+pub const LPU_ADDRESS: &str = "г. Москва, ул. Лесная, д. 7";
+pub const LPU_TIMEZONE: chrono_tz::Tz = chrono_tz::Europe::Moscow;
+
+/// How many days ahead (today included) schedules are built.
+pub const SCHEDULE_DAYS: i64 = 14;
+
+/// A specialty: id, name, federal code, whether it is a general practice.
+pub const SPECIALTIES: &[(&str, &str, &str, bool)] = &[
+    ("1", "Терапия", "27", true),
+    ("2", "Хирургия", "42", false),
+    ("3", "Офтальмология", "17", false),
+    ("4", "Оториноларингология", "16", false),
+    ("5", "Неврология", "13", false),
+    ("6", "Кардиология", "8", false),
+    ("7", "Эндокринология", "50", false),
+    ("8", "Дерматовенерология", "5", false),
+    ("9", "Урология", "45", false),
+    ("10", "Гастроэнтерология", "3", false),
+    ("11", "Травматология и ортопедия", "39", false),
+];
+
+/// How a doctor's schedule is seeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schedule {
+    /// Built, with about a quarter of the tickets already taken.
+    Normal,
+    /// Built, every ticket taken.
+    FullyBooked,
+    /// Not built in the МИС: no tickets at all.
+    NotBuilt,
+}
+
+impl Schedule {
+    pub fn code(self) -> i64 {
+        match self {
+            Self::NotBuilt => 0,
+            Self::Normal => 1,
+            Self::FullyBooked => 2,
+        }
+    }
+}
+
+/// A doctor: id, specialty id, name, comment, room, minutes per ticket, schedule.
+pub type DoctorSeed = (&'static str, &'static str, &'static str, Option<&'static str>, &'static str, i64, Schedule);
+
+pub const DOCTORS: &[DoctorSeed] = &[
+    ("101", "1", "Смирнова Елена Викторовна", Some("Участковый терапевт, участки 1–3"), "101", 15, Schedule::Normal),
+    ("102", "1", "Кузнецов Андрей Павлович", Some("Участковый терапевт, участки 4–6"), "102", 15, Schedule::Normal),
+    ("103", "1", "Волкова Наталья Сергеевна", Some("Участковый терапевт, участки 7–9"), "103", 20, Schedule::FullyBooked),
+    ("104", "1", "Морозов Дмитрий Олегович", None, "104", 15, Schedule::Normal),
+    ("201", "2", "Лебедев Игорь Николаевич", Some("Хирург высшей категории"), "210", 20, Schedule::Normal),
+    ("202", "2", "Соколова Ирина Алексеевна", None, "211", 20, Schedule::Normal),
+    ("301", "3", "Новикова Ольга Михайловна", Some("Подбор очков и линз"), "305", 15, Schedule::Normal),
+    ("302", "3", "Фёдоров Сергей Юрьевич", None, "306", 15, Schedule::Normal),
+    ("401", "4", "Павлова Татьяна Игоревна", None, "214", 20, Schedule::Normal),
+    ("402", "4", "Семёнов Алексей Викторович", Some("Приём взрослых и подростков с 15 лет"), "215", 20, Schedule::Normal),
+    ("501", "5", "Голубева Марина Анатольевна", None, "312", 20, Schedule::Normal),
+    ("502", "5", "Виноградов Павел Ильич", Some("Кандидат медицинских наук"), "313", 20, Schedule::Normal),
+    ("601", "6", "Богданова Светлана Романовна", None, "401", 20, Schedule::Normal),
+    ("602", "6", "Воробьёв Константин Андреевич", Some("Приём по направлению терапевта"), "402", 20, Schedule::Normal),
+    ("701", "7", "Михайлова Анна Дмитриевна", None, "405", 20, Schedule::Normal),
+    ("702", "7", "Киселёв Роман Евгеньевич", None, "406", 15, Schedule::Normal),
+    ("801", "8", "Андреева Юлия Валерьевна", None, "118", 15, Schedule::Normal),
+    ("802", "8", "Орлов Виктор Степанович", None, "119", 15, Schedule::Normal),
+    ("901", "9", "Макаров Евгений Львович", None, "220", 20, Schedule::Normal),
+    ("902", "9", "Никитин Артём Борисович", Some("Приём мужчин и женщин"), "221", 20, Schedule::Normal),
+    ("1001", "10", "Захарова Людмила Петровна", Some("Все талоны на две недели разобраны"), "315", 20, Schedule::FullyBooked),
+    ("1101", "11", "Зайцев Михаил Александрович", Some("Травмпункт, корпус 2"), "Травмпункт", 15, Schedule::Normal),
+    ("1102", "11", "Степанова Вера Геннадьевна", Some("Расписание ещё не составлено"), "125", 20, Schedule::NotBuilt),
+    ("1103", "11", "Белов Николай Фёдорович", None, "126", 20, Schedule::Normal),
+];
+
+/// A test patient card: id, surname, name, second name, birth date, document, policy.
+/// Documents and policies are stored normalized (no spaces or dashes, upper case).
+pub type PatientSeed = (&'static str, &'static str, &'static str, &'static str, &'static str, &'static str, &'static str);
+
+pub const PATIENTS: &[PatientSeed] = &[
+    ("P-1001", "Иванов", "Иван", "Иванович", "1980-05-17", "4510123456", "7700000000000001"),
+    ("P-1002", "Петрова", "Анна", "Сергеевна", "1955-01-09", "4511654321", "7700000000000002"),
+    // Two cards with the same data: the duplicate-card case (IdError 21).
+    ("P-1003", "Сидоров", "Пётр", "Андреевич", "1990-03-03", "4512111111", "7700000000000003"),
+    ("P-1004", "Сидоров", "Пётр", "Андреевич", "1990-03-03", "4512111111", "7700000000000003"),
+];
+
+/// The card that holds the tickets seeded as already taken; no identity matches it.
+pub const OCCUPANT_ID: &str = "P-0000";
+
+/// Normalizes a document or policy as the sandbox stores it.
+pub fn normalize(series: Option<&str>, number: Option<&str>) -> String {
+    series
+        .unwrap_or("")
+        .chars()
+        .chain(number.unwrap_or("").chars())
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// A stable pseudo-random number for a string, so that the same tickets are taken every run.
+pub fn stable_hash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}

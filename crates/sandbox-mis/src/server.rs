@@ -1,0 +1,135 @@
+//! The sandbox's HTTP face: SOAP 1.1 at `/HubService.svc` and the WSDL beside it.
+
+use crate::seed;
+use crate::store::{Store, StoreError};
+use actix_web::{HttpRequest, HttpResponse, web};
+use mis_hub::contract::{self, DecodeError, Fault, MethodResult, Operation, Response, ResultBody};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The `guid` the sandbox accepts unless configured otherwise; the gateway's default
+/// configuration uses it.
+pub const DEFAULT_GUID: &str = "11111111-2222-3333-4444-555555555555";
+
+const WSDL_TEMPLATE: &str = include_str!("../wsdl/hub.wsdl");
+const PATH: &str = "/HubService.svc";
+
+/// How to run the sandbox.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// The SQLite file (created on first start), or `:memory:`.
+    pub database: PathBuf,
+    /// The one key it accepts.
+    pub guid: String,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            database: PathBuf::from("registratura-sandbox.db"),
+            guid: DEFAULT_GUID.to_owned(),
+        }
+    }
+}
+
+/// A sandbox МИС, ready to be mounted in an actix-web app.
+#[derive(Debug, Clone)]
+pub struct Sandbox {
+    store: Arc<Store>,
+    guid: Arc<str>,
+}
+
+impl Sandbox {
+    /// Opens the database (creating and seeding it on first use) and builds today's schedule.
+    pub fn open(config: &SandboxConfig) -> Result<Self, StoreError> {
+        let store = Store::open(&config.database)?;
+        store.ensure_schedule(now().date())?;
+        Ok(Self {
+            store: Arc::new(store),
+            guid: config.guid.as_str().into(),
+        })
+    }
+
+    /// The database, for tests that add patients.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Registers the sandbox's routes.
+    pub fn configure(&self, cfg: &mut web::ServiceConfig) {
+        cfg.app_data(web::Data::new(self.clone()))
+            .app_data(web::PayloadConfig::new(256 * 1024))
+            .service(
+                web::resource(PATH)
+                    .route(web::post().to(soap))
+                    .route(web::get().to(wsdl)),
+            );
+    }
+}
+
+/// The clinic's local time now.
+fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().with_timezone(&seed::LPU_TIMEZONE).naive_local()
+}
+
+fn xml(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/xml; charset=utf-8")
+        .body(body)
+}
+
+fn fault(code: &str, message: impl Into<String>) -> HttpResponse {
+    let body = contract::encode_fault(&Fault {
+        code: code.to_owned(),
+        message: message.into(),
+    });
+    xml(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR, body)
+}
+
+async fn soap(sandbox: web::Data<Sandbox>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let call = match contract::decode_request(&body) {
+        Ok(call) => call,
+        Err(DecodeError::UnknownOperation(name)) => {
+            let name: String = name.chars().take(64).collect();
+            return fault("s:Client", format!("Операция {name} не поддерживается (ActionNotSupported)"));
+        }
+        Err(e) => return fault("s:Client", format!("Некорректный запрос: {e}")),
+    };
+    let op = call.request.operation();
+    if let Some(action) = req.headers().get("SOAPAction").and_then(|v| v.to_str().ok()) {
+        let action = action.trim().trim_matches('"');
+        if !action.is_empty() && action != op.soap_action().trim_matches('"') {
+            return fault("s:Client", "SOAPAction не соответствует телу запроса");
+        }
+    }
+    if op != Operation::GetVersion && call.guid.as_deref() != Some(&*sandbox.guid) {
+        let response = Response {
+            base: MethodResult::error(1, "Неверный или запрещённый guid"),
+            body: ResultBody::empty(op),
+        };
+        return xml(actix_web::http::StatusCode::OK, contract::encode_response(op, &response));
+    }
+    let store = sandbox.store.clone();
+    let request = call.request;
+    match web::block(move || store.handle(&request, now())).await {
+        Ok(response) => xml(actix_web::http::StatusCode::OK, contract::encode_response(op, &response)),
+        Err(_) => fault("s:Server", "Внутренняя ошибка"),
+    }
+}
+
+async fn wsdl(req: HttpRequest) -> HttpResponse {
+    let wants_wsdl = req
+        .query_string()
+        .split('&')
+        .any(|p| p.eq_ignore_ascii_case("wsdl") || p.eq_ignore_ascii_case("singleWsdl"));
+    let info = req.connection_info();
+    let location = format!("{}://{}{PATH}", info.scheme(), info.host());
+    if wants_wsdl {
+        let body = WSDL_TEMPLATE.replace("{{LOCATION}}", &mis_hub::xml::escape(&location));
+        xml(actix_web::http::StatusCode::OK, body)
+    } else {
+        HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(format!(
+            "Registratura sandbox МИС (HubService, SOAP 1.1).\nPOST SOAP requests here; the WSDL is at {location}?wsdl\n"
+        ))
+    }
+}

@@ -1,0 +1,599 @@
+//! The sandbox's state in SQLite, and the contract's operations on it.
+//!
+//! One connection behind a mutex serializes every operation, and booking is a conditional
+//! update inside a transaction, so a ticket is taken exactly once whatever the concurrency.
+
+use crate::seed::{self, Schedule};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
+use mis_hub::contract::{
+    self, Appointment, Clinic, Doctor, HistoryVisit, MethodResult, PatientQuery, Request, Response,
+    ResultBody, SpecialistType, Spesiality, User, Window, WorkingTime,
+};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+/// The contract's error codes the sandbox answers with.
+mod code {
+    pub const INCOMPLETE: i32 = 4;
+    pub const PATIENT_NOT_FOUND: i32 = 20;
+    pub const PATIENT_NOT_UNIQUE: i32 = 21;
+    pub const ALREADY_BOOKED: i32 = 35;
+    pub const INVALID_TICKET: i32 = 38;
+    pub const TICKET_TAKEN: i32 = 39;
+    pub const NOTHING_TO_CANCEL: i32 = 75;
+    pub const TECHNICAL: i32 = 99;
+}
+
+/// Why the store could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot open the sandbox database: {0}")]
+pub struct StoreError(#[from] rusqlite::Error);
+
+/// A failed operation: the contract's `IdError` and its description.
+struct Refusal(i32, &'static str);
+
+impl From<rusqlite::Error> for Refusal {
+    fn from(e: rusqlite::Error) -> Self {
+        tracing::error!(error = %e, "sandbox database error");
+        Refusal(code::TECHNICAL, "Техническая ошибка")
+    }
+}
+
+type Outcome = Result<ResultBody, Refusal>;
+
+const SCHEMA: &str = r"
+CREATE TABLE IF NOT EXISTS specialty (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, fer_id TEXT, general INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS doctor (
+    id TEXT PRIMARY KEY, specialty_id TEXT NOT NULL REFERENCES specialty(id), name TEXT NOT NULL,
+    comment TEXT, room TEXT, minutes INTEGER NOT NULL, schedule INTEGER NOT NULL, ord INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS schedule_day (
+    doctor_id TEXT NOT NULL, day TEXT NOT NULL, PRIMARY KEY (doctor_id, day)
+);
+CREATE TABLE IF NOT EXISTS slot (
+    id TEXT PRIMARY KEY, doctor_id TEXT NOT NULL REFERENCES doctor(id), start TEXT NOT NULL,
+    end TEXT NOT NULL, num INTEGER NOT NULL, room TEXT, address TEXT,
+    patient_id TEXT, booked_at TEXT
+);
+CREATE INDEX IF NOT EXISTS slot_by_doctor ON slot (doctor_id, start);
+CREATE INDEX IF NOT EXISTS slot_by_patient ON slot (patient_id);
+CREATE TABLE IF NOT EXISTS patient (
+    id TEXT PRIMARY KEY, surname TEXT NOT NULL, name TEXT NOT NULL, second_name TEXT,
+    birth_date TEXT NOT NULL, document TEXT NOT NULL, policy TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS patient_by_identity ON patient (birth_date, document, policy);
+CREATE TABLE IF NOT EXISTS refusal (
+    slot_id TEXT NOT NULL, patient_id TEXT NOT NULL, doctor_id TEXT NOT NULL,
+    start TEXT NOT NULL, booked_at TEXT NOT NULL, refused_at TEXT NOT NULL
+);
+";
+
+fn fmt(dt: NaiveDateTime) -> String {
+    contract::format_datetime(dt)
+}
+
+fn parse(s: &str) -> NaiveDateTime {
+    // Every time in the database was written by `fmt`.
+    contract::parse_datetime(s).unwrap_or_default()
+}
+
+/// The sandbox's database.
+#[derive(Debug)]
+pub struct Store {
+    conn: Mutex<Connection>,
+    built_until: Mutex<Option<NaiveDate>>,
+}
+
+impl Store {
+    /// Opens (creating and seeding on first use) the database at `path`; `:memory:` keeps it in
+    /// memory.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = if path.as_os_str() == ":memory:" {
+            Connection::open_in_memory()?
+        } else {
+            Connection::open(path)?
+        };
+        conn.pragma_update(None, "journal_mode", "WAL").ok();
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.execute_batch(SCHEMA)?;
+        let store = Self {
+            conn: Mutex::new(conn),
+            built_until: Mutex::new(None),
+        };
+        store.seed()?;
+        Ok(store)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent (it rolls back), so
+        // a poisoned lock is still safe to use.
+        self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn seed(&self) -> rusqlite::Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let seeded: i64 = tx.query_row("SELECT COUNT(*) FROM specialty", [], |r| r.get(0))?;
+        if seeded == 0 {
+            for (id, name, fer, general) in seed::SPECIALTIES {
+                tx.execute(
+                    "INSERT INTO specialty (id, name, fer_id, general) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, name, fer, general],
+                )?;
+            }
+            for (ord, (id, spec, name, comment, room, minutes, schedule)) in seed::DOCTORS.iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO doctor (id, specialty_id, name, comment, room, minutes, schedule, ord)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![id, spec, name, comment, room, minutes, schedule.code(), ord as i64],
+                )?;
+            }
+            for (id, surname, name, second, birth, doc, policy) in seed::PATIENTS {
+                tx.execute(
+                    "INSERT INTO patient (id, surname, name, second_name, birth_date, document, policy)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![id, surname, name, second, birth, doc, policy],
+                )?;
+            }
+            tracing::info!("sandbox МИС database seeded with the demo clinic");
+        }
+        tx.commit()
+    }
+
+    /// Adds a patient card (for tests that need many patients). `document` and `policy` are
+    /// normalized as the sandbox compares them.
+    pub fn add_patient(&self, id: &str, document: &str, policy: &str, birth_date: NaiveDate) -> rusqlite::Result<()> {
+        self.lock().execute(
+            "INSERT INTO patient (id, surname, name, second_name, birth_date, document, policy)
+             VALUES (?1, 'Тестовый', 'Пациент', NULL, ?2, ?3, ?4)",
+            params![
+                id,
+                birth_date.format("%Y-%m-%d").to_string(),
+                seed::normalize(None, Some(document)),
+                seed::normalize(None, Some(policy))
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Builds the schedule of every doctor whose schedule exists for the days from `today`
+    /// on, where it is not built yet. Runs once per day.
+    pub fn ensure_schedule(&self, today: NaiveDate) -> rusqlite::Result<()> {
+        let mut built = self.built_until.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if *built == Some(today) {
+            return Ok(());
+        }
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let doctors: Vec<(String, Option<String>, i64, i64, i64)> = {
+            let mut stmt = tx.prepare("SELECT id, room, minutes, schedule, ord FROM doctor ORDER BY ord")?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        let mut added = 0usize;
+        for (doctor, room, minutes, schedule, ord) in doctors {
+            if schedule == Schedule::NotBuilt.code() {
+                continue;
+            }
+            for offset in 0..seed::SCHEDULE_DAYS {
+                let day = today + Duration::days(offset);
+                if matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+                    continue;
+                }
+                let day_text = day.format("%Y-%m-%d").to_string();
+                let fresh = tx.execute(
+                    "INSERT OR IGNORE INTO schedule_day (doctor_id, day) VALUES (?1, ?2)",
+                    params![doctor, day_text],
+                )?;
+                if fresh == 0 {
+                    continue;
+                }
+                // Doctors alternate morning and afternoon shifts, four hours each.
+                let morning = (ord + i64::from(day.ordinal())) % 2 == 0;
+                let first = NaiveTime::from_hms_opt(if morning { 8 } else { 14 }, 0, 0).unwrap_or(NaiveTime::MIN);
+                let count = 240 / minutes.max(1);
+                for n in 0..count {
+                    let start = day.and_time(first) + Duration::minutes(n * minutes);
+                    let end = start + Duration::minutes(minutes);
+                    let id = format!("{doctor}-{}", start.format("%Y%m%d-%H%M"));
+                    let taken = schedule == Schedule::FullyBooked.code() || seed::stable_hash(&id) % 4 == 0;
+                    let address = if room.as_deref() == Some("Травмпункт") {
+                        format!("{}, корпус 2", seed::LPU_ADDRESS)
+                    } else {
+                        seed::LPU_ADDRESS.to_owned()
+                    };
+                    tx.execute(
+                        "INSERT OR IGNORE INTO slot (id, doctor_id, start, end, num, room, address, patient_id, booked_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                        params![
+                            id,
+                            doctor,
+                            fmt(start),
+                            fmt(end),
+                            n + 1,
+                            room,
+                            address,
+                            taken.then_some(seed::OCCUPANT_ID),
+                            taken.then(|| fmt(day.and_time(NaiveTime::MIN) - Duration::days(3))),
+                        ],
+                    )?;
+                    added += 1;
+                }
+            }
+        }
+        tx.commit()?;
+        *built = Some(today);
+        if added > 0 {
+            tracing::info!(tickets = added, from = %today, "sandbox МИС schedule built");
+        }
+        Ok(())
+    }
+
+    /// Answers one request at the clinic-local time `now`.
+    pub fn handle(&self, request: &Request, now: NaiveDateTime) -> Response {
+        if let Err(e) = self.ensure_schedule(now.date()) {
+            tracing::error!(error = %e, "cannot build the sandbox schedule");
+        }
+        let op = request.operation();
+        let outcome = match request {
+            Request::GetVersion => Ok(ResultBody::Version {
+                database_version: Some("sandbox-1".into()),
+                service_version: Some(concat!("registratura-sandbox ", env!("CARGO_PKG_VERSION")).into()),
+            }),
+            Request::GetLpuList { .. } => Ok(ResultBody::LpuList(Some(vec![Clinic {
+                description: Some(seed::LPU_ADDRESS.into()),
+                district: Some(1),
+                id_lpu: seed::LPU_ID,
+                is_active: true,
+                full_name: Some(seed::LPU_FULL_NAME.into()),
+                short_name: Some(seed::LPU_SHORT_NAME.into()),
+                lpu_type: 1,
+                oid: Some("1.2.643.5.1.13.13.12.2.77.0000".into()),
+                part_of: None,
+            }]))),
+            Request::GetSpesialityList { id_lpu, .. } => clinic(*id_lpu).and_then(|()| self.specialties(now)),
+            Request::GetDoctorList { id_spesiality, id_lpu, .. } => {
+                clinic(*id_lpu).and_then(|()| self.doctors(id_spesiality, now))
+            }
+            Request::GetAvailableDates(w) => clinic(w.id_lpu).and_then(|()| self.available_dates(w, now)),
+            Request::GetAvaibleAppointments(w) => clinic(w.id_lpu).and_then(|()| self.appointments(w, now)),
+            Request::GetWorkingTime { id_doc, id_lpu, visit_start, visit_end } => {
+                clinic(*id_lpu).and_then(|()| self.working_time(id_doc, *visit_start, *visit_end))
+            }
+            Request::CheckPatient { pat, id_lpu } => clinic(*id_lpu).and_then(|()| self.check_patient(pat)),
+            Request::SetAppointment { id_appointment, id_lpu, id_pat, id_appointment_prev } => clinic(*id_lpu)
+                .and_then(|()| self.set_appointment(id_appointment, id_pat, id_appointment_prev.as_deref(), now)),
+            Request::CreateClaimForRefusal { id_lpu, id_pat, id_appointment } => {
+                clinic(*id_lpu).and_then(|()| self.refuse(id_appointment, id_pat, now))
+            }
+            Request::GetPatientHistory { id_lpu, id_pat } => clinic(*id_lpu).and_then(|()| self.history(id_pat)),
+        };
+        match outcome {
+            Ok(body) => Response { base: MethodResult::ok(), body },
+            Err(Refusal(id, text)) => Response {
+                base: MethodResult::error(id, text),
+                body: ResultBody::empty(op),
+            },
+        }
+    }
+
+    fn specialties(&self, now: NaiveDateTime) -> Outcome {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT s.id, s.name, s.fer_id, COUNT(sl.id), MIN(sl.start), MAX(sl.start)
+             FROM specialty s
+             LEFT JOIN doctor d ON d.specialty_id = s.id
+             LEFT JOIN slot sl ON sl.doctor_id = d.id AND sl.patient_id IS NULL AND sl.start > ?1
+             GROUP BY s.id ORDER BY s.name",
+        )?;
+        let list = stmt
+            .query_map([fmt(now)], |r| {
+                let free: i32 = r.get(3)?;
+                let nearest: Option<String> = r.get(4)?;
+                let last: Option<String> = r.get(5)?;
+                Ok(Spesiality {
+                    count_free_participant_ie: free,
+                    count_free_ticket: free,
+                    fer_id_spesiality: r.get(2)?,
+                    id_spesiality: Some(r.get(0)?),
+                    last_date: last.map(|s| contract::midnight(parse(&s).date())),
+                    name_spesiality: Some(r.get(1)?),
+                    nearest_date: nearest.map(|s| contract::midnight(parse(&s).date())),
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(ResultBody::SpesialityList { list: Some(list), lpu_changes: None })
+    }
+
+    fn doctors(&self, specialty: &str, now: NaiveDateTime) -> Outcome {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT d.id, d.name, d.comment, COUNT(sl.id), MIN(sl.start), MAX(sl.start)
+             FROM doctor d
+             LEFT JOIN slot sl ON sl.doctor_id = d.id AND sl.patient_id IS NULL AND sl.start > ?2
+             WHERE d.specialty_id = ?1
+             GROUP BY d.id ORDER BY d.name",
+        )?;
+        let list = stmt
+            .query_map(params![specialty, fmt(now)], |r| {
+                let free: i32 = r.get(3)?;
+                let nearest: Option<String> = r.get(4)?;
+                let last: Option<String> = r.get(5)?;
+                Ok(Doctor {
+                    aria_number: None,
+                    comment: r.get(2)?,
+                    count_free_participant_ie: free,
+                    count_free_ticket: free,
+                    id_doc: Some(r.get(0)?),
+                    last_date: last.map(|s| contract::midnight(parse(&s).date())),
+                    name: Some(r.get(1)?),
+                    nearest_date: nearest.map(|s| contract::midnight(parse(&s).date())),
+                    snils: None,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(ResultBody::DoctorList(Some(list)))
+    }
+
+    fn known_doctor(conn: &Connection, id: &str) -> Result<(), Refusal> {
+        let known: Option<i64> = conn
+            .query_row("SELECT 1 FROM doctor WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?;
+        known.map(|_| ()).ok_or(Refusal(code::INCOMPLETE, "Врач не найден"))
+    }
+
+    fn available_dates(&self, w: &Window, now: NaiveDateTime) -> Outcome {
+        let conn = self.lock();
+        Self::known_doctor(&conn, &w.id_doc)?;
+        let from = fmt(w.visit_start.max(now));
+        let mut stmt = conn.prepare_cached(
+            "SELECT DISTINCT substr(start, 1, 10) FROM slot
+             WHERE doctor_id = ?1 AND patient_id IS NULL AND start > ?2 AND start <= ?3
+             ORDER BY 1",
+        )?;
+        let dates = stmt
+            .query_map(params![w.id_doc, from, fmt(w.visit_end)], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+            .into_iter()
+            .filter_map(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+            .map(contract::midnight)
+            .collect();
+        Ok(ResultBody::AvailableDates(Some(dates)))
+    }
+
+    fn appointments(&self, w: &Window, now: NaiveDateTime) -> Outcome {
+        let conn = self.lock();
+        Self::known_doctor(&conn, &w.id_doc)?;
+        let from = fmt(w.visit_start.max(now));
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, start, end, num, room, address FROM slot
+             WHERE doctor_id = ?1 AND patient_id IS NULL AND start > ?2 AND start <= ?3
+             ORDER BY start",
+        )?;
+        let list = stmt
+            .query_map(params![w.id_doc, from, fmt(w.visit_end)], |r| {
+                Ok(Appointment {
+                    address: r.get(5)?,
+                    id_appointment: Some(r.get(0)?),
+                    num: Some(r.get(3)?),
+                    room: r.get(4)?,
+                    visit_end: parse(&r.get::<_, String>(2)?),
+                    visit_start: parse(&r.get::<_, String>(1)?),
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(ResultBody::Appointments(Some(list)))
+    }
+
+    fn working_time(&self, doctor: &str, from: NaiveDateTime, to: NaiveDateTime) -> Outcome {
+        let conn = self.lock();
+        Self::known_doctor(&conn, doctor)?;
+        let schedule: i64 = conn.query_row("SELECT schedule FROM doctor WHERE id = ?1", [doctor], |r| r.get(0))?;
+        let mut days = Vec::new();
+        if schedule == Schedule::NotBuilt.code() {
+            let mut day = from.date();
+            while day <= to.date() && days.len() < 366 {
+                if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+                    days.push(WorkingTime {
+                        deny_cause: Some("Расписание врача не сформировано".into()),
+                        recordable_day: false,
+                        visit_end: day.and_time(NaiveTime::MIN),
+                        visit_start: day.and_time(NaiveTime::MIN),
+                    });
+                }
+                day += Duration::days(1);
+            }
+        } else {
+            let mut stmt = conn.prepare_cached(
+                "SELECT MIN(start), MAX(end), SUM(patient_id IS NULL) FROM slot
+                 WHERE doctor_id = ?1 AND start >= ?2 AND start <= ?3
+                 GROUP BY substr(start, 1, 10) ORDER BY 1",
+            )?;
+            days = stmt
+                .query_map(params![doctor, fmt(from), fmt(to)], |r| {
+                    let free: i64 = r.get(2)?;
+                    Ok(WorkingTime {
+                        deny_cause: (free == 0).then(|| "Нет свободных талонов".to_owned()),
+                        recordable_day: free > 0,
+                        visit_end: parse(&r.get::<_, String>(1)?),
+                        visit_start: parse(&r.get::<_, String>(0)?),
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+        }
+        Ok(ResultBody::WorkingTime(Some(days)))
+    }
+
+    fn check_patient(&self, pat: &PatientQuery) -> Outcome {
+        let Some(birthday) = pat.birthday else {
+            return Err(Refusal(code::INCOMPLETE, "Не указана дата рождения"));
+        };
+        let document = seed::normalize(pat.document_s.as_deref(), pat.document_n.as_deref());
+        let policy = seed::normalize(pat.polis_s.as_deref(), pat.polis_n.as_deref());
+        if document.is_empty() || policy.is_empty() {
+            return Err(Refusal(code::INCOMPLETE, "Не указаны документ или полис"));
+        }
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id FROM patient WHERE birth_date = ?1 AND document = ?2 AND policy = ?3 LIMIT 2",
+        )?;
+        let ids = stmt
+            .query_map(params![birthday.date().format("%Y-%m-%d").to_string(), document, policy], |r| {
+                r.get::<_, String>(0)
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        match ids.as_slice() {
+            [] => Err(Refusal(code::PATIENT_NOT_FOUND, "Пациент не найден")),
+            [id] => Ok(ResultBody::CheckPatient { id_pat: Some(id.clone()) }),
+            _ => Err(Refusal(code::PATIENT_NOT_UNIQUE, "Найдено более одного пациента")),
+        }
+    }
+
+    fn set_appointment(&self, slot: &str, patient: &str, previous: Option<&str>, now: NaiveDateTime) -> Outcome {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let known: Option<i64> = tx
+            .query_row("SELECT 1 FROM patient WHERE id = ?1", [patient], |r| r.get(0))
+            .optional()?;
+        if known.is_none() {
+            return Err(Refusal(code::PATIENT_NOT_FOUND, "Пациент не найден"));
+        }
+        let target: Option<(String, String, Option<String>, bool)> = tx
+            .query_row(
+                "SELECT sl.start, d.specialty_id, sl.patient_id, s.general FROM slot sl
+                 JOIN doctor d ON d.id = sl.doctor_id JOIN specialty s ON s.id = d.specialty_id
+                 WHERE sl.id = ?1",
+                [slot],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let Some((start, specialty, holder, general)) = target else {
+            return Err(Refusal(code::INVALID_TICKET, "Талон не найден"));
+        };
+        if parse(&start) <= now {
+            return Err(Refusal(code::INVALID_TICKET, "Время талона прошло"));
+        }
+        if holder.is_some() {
+            return Err(Refusal(code::TICKET_TAKEN, "Талон уже занят"));
+        }
+        if let Some(prev) = previous {
+            let held: Option<i64> = tx
+                .query_row(
+                    "SELECT 1 FROM slot WHERE id = ?1 AND patient_id = ?2 AND start > ?3",
+                    params![prev, patient, fmt(now)],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if held.is_none() {
+                return Err(Refusal(code::NOTHING_TO_CANCEL, "Переносимая запись не найдена"));
+            }
+        }
+        let duplicate: Option<String> = tx
+            .query_row(
+                "SELECT sl.id FROM slot sl JOIN doctor d ON d.id = sl.doctor_id
+                 WHERE sl.patient_id = ?1 AND d.specialty_id = ?2 AND sl.start > ?3 AND sl.id IS NOT ?4
+                 LIMIT 1",
+                params![patient, specialty, fmt(now), previous],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if duplicate.is_some() {
+            return Err(Refusal(code::ALREADY_BOOKED, "Пациент уже записан к врачу этой специальности"));
+        }
+        let taken = tx.execute(
+            "UPDATE slot SET patient_id = ?2, booked_at = ?3 WHERE id = ?1 AND patient_id IS NULL",
+            params![slot, patient, fmt(now)],
+        )?;
+        if taken != 1 {
+            return Err(Refusal(code::TICKET_TAKEN, "Талон уже занят"));
+        }
+        if let Some(prev) = previous {
+            Self::release(&tx, prev, patient, now)?;
+        }
+        tx.commit()?;
+        Ok(ResultBody::SetAppointment {
+            kind: if general { SpecialistType::General } else { SpecialistType::Narrow },
+        })
+    }
+
+    fn release(tx: &rusqlite::Transaction<'_>, slot: &str, patient: &str, now: NaiveDateTime) -> Result<(), Refusal> {
+        let freed = tx.execute(
+            "INSERT INTO refusal (slot_id, patient_id, doctor_id, start, booked_at, refused_at)
+             SELECT id, patient_id, doctor_id, start, COALESCE(booked_at, ?3), ?3 FROM slot
+             WHERE id = ?1 AND patient_id = ?2 AND start > ?3",
+            params![slot, patient, fmt(now)],
+        )?;
+        if freed != 1 {
+            return Err(Refusal(code::NOTHING_TO_CANCEL, "Запись не найдена или уже отменена"));
+        }
+        tx.execute(
+            "UPDATE slot SET patient_id = NULL, booked_at = NULL WHERE id = ?1 AND patient_id = ?2",
+            params![slot, patient],
+        )?;
+        Ok(())
+    }
+
+    fn refuse(&self, slot: &str, patient: &str, now: NaiveDateTime) -> Outcome {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        Self::release(&tx, slot, patient, now)?;
+        tx.commit()?;
+        Ok(ResultBody::CreateClaimForRefusal)
+    }
+
+    fn history(&self, patient: &str) -> Outcome {
+        let conn = self.lock();
+        let visit = |r: &rusqlite::Row<'_>| -> rusqlite::Result<HistoryVisit> {
+            Ok(HistoryVisit {
+                date_created_appointment: parse(&r.get::<_, String>(2)?),
+                doctor_bring_referal: None,
+                doctor_rending_consultation: Some(Doctor {
+                    id_doc: Some(r.get(3)?),
+                    name: Some(r.get(4)?),
+                    comment: r.get(5)?,
+                    ..Doctor::default()
+                }),
+                id_appointment: Some(r.get(0)?),
+                speciality_bring_referal: None,
+                speciality_rending_consultation: Some(Spesiality {
+                    id_spesiality: Some(r.get(6)?),
+                    name_spesiality: Some(r.get(7)?),
+                    ..Spesiality::default()
+                }),
+                user_created_appointment: Some(User {
+                    user_name: Some("Онлайн-регистратура".into()),
+                    user_position: None,
+                }),
+                visit_start: parse(&r.get::<_, String>(1)?),
+            })
+        };
+        let visits = conn
+            .prepare_cached(
+                "SELECT sl.id, sl.start, COALESCE(sl.booked_at, sl.start), d.id, d.name, d.comment, s.id, s.name
+                 FROM slot sl JOIN doctor d ON d.id = sl.doctor_id JOIN specialty s ON s.id = d.specialty_id
+                 WHERE sl.patient_id = ?1 ORDER BY sl.start",
+            )?
+            .query_map([patient], visit)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let refusals = conn
+            .prepare_cached(
+                "SELECT r.slot_id, r.start, r.booked_at, d.id, d.name, d.comment, s.id, s.name
+                 FROM refusal r JOIN doctor d ON d.id = r.doctor_id JOIN specialty s ON s.id = d.specialty_id
+                 WHERE r.patient_id = ?1 ORDER BY r.refused_at",
+            )?
+            .query_map([patient], visit)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(ResultBody::PatientHistory { refusals: Some(refusals), visits: Some(visits) })
+    }
+}
+
+fn clinic(id_lpu: i32) -> Result<(), Refusal> {
+    if id_lpu == seed::LPU_ID {
+        Ok(())
+    } else {
+        Err(Refusal(code::INCOMPLETE, "ЛПУ с указанным idLpu не найдено"))
+    }
+}
