@@ -127,8 +127,9 @@ impl Config {
     pub fn load(path: Option<&Path>) -> Result<Self, StartError> {
         let mut config = match path {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| StartError::Config(format!("cannot read {}: {e}", path.display())))?;
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    StartError::Config(format!("cannot read {}: {e}", path.display()))
+                })?;
                 Self::parse(&text)?
             }
             None => Self::sandbox_default(),
@@ -157,16 +158,18 @@ impl Config {
             self.sandbox.guid = v;
         }
         if let Some(v) = var("REGISTRATURA_SESSION_TTL_SECS") {
-            self.server.session_ttl_secs = v
-                .parse()
-                .map_err(|_| StartError::Config("REGISTRATURA_SESSION_TTL_SECS must be a number".into()))?;
+            self.server.session_ttl_secs = v.parse().map_err(|_| {
+                StartError::Config("REGISTRATURA_SESSION_TTL_SECS must be a number".into())
+            })?;
         }
         Ok(())
     }
 
     /// Whether the built-in sandbox МИС runs.
     pub fn runs_sandbox(&self) -> bool {
-        self.sandbox.enabled || self.clinics.is_empty() || self.clinics.iter().any(|c| c.mis.endpoint.is_none())
+        self.sandbox.enabled
+            || self.clinics.is_empty()
+            || self.clinics.iter().any(|c| c.mis.endpoint.is_none())
     }
 
     /// The clinics served: the configured ones, or the sandbox's demo clinic.
@@ -195,7 +198,9 @@ impl Config {
         for c in &self.clinics {
             let id_ok = !c.id.is_empty()
                 && c.id.len() <= 64
-                && c.id.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
+                && c.id
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
             if !id_ok {
                 return Err(StartError::Config(format!(
                     "clinic id {:?} must be 1 to 64 lower-case letters, digits or dashes",
@@ -203,19 +208,30 @@ impl Config {
                 )));
             }
             if !seen.insert(c.id.as_str()) {
-                return Err(StartError::Config(format!("clinic id {:?} appears twice", c.id)));
+                return Err(StartError::Config(format!(
+                    "clinic id {:?} appears twice",
+                    c.id
+                )));
             }
             if c.timezone.parse::<chrono_tz::Tz>().is_err() {
-                return Err(StartError::Config(format!("clinic {:?}: unknown time zone {:?}", c.id, c.timezone)));
+                return Err(StartError::Config(format!(
+                    "clinic {:?}: unknown time zone {:?}",
+                    c.id, c.timezone
+                )));
             }
             if let Some(e) = &c.mis.endpoint
                 && !(e.starts_with("http://") || e.starts_with("https://"))
             {
-                return Err(StartError::Config(format!("clinic {:?}: the МИС endpoint must be an http(s) URL", c.id)));
+                return Err(StartError::Config(format!(
+                    "clinic {:?}: the МИС endpoint must be an http(s) URL",
+                    c.id
+                )));
             }
         }
         if self.server.session_ttl_secs == 0 {
-            return Err(StartError::Config("server.session_ttl_secs must be positive".into()));
+            return Err(StartError::Config(
+                "server.session_ttl_secs must be positive".into(),
+            ));
         }
         Ok(())
     }

@@ -108,10 +108,18 @@ impl From<MisError> for ApiError {
             _ => ErrorCode::MisBadResponse,
         };
         let detail = match code {
-            ErrorCode::MisUnavailable => Some("The clinic's information system cannot be reached now; try again later."),
-            ErrorCode::MisBadResponse => Some("The clinic's information system gave an answer the gateway cannot use."),
-            ErrorCode::PatientNotFound => Some("Check the document, policy and birth date, or contact the registry desk."),
-            ErrorCode::PatientNotUnique => Some("The data match several patient records; the registry desk must resolve it."),
+            ErrorCode::MisUnavailable => {
+                Some("The clinic's information system cannot be reached now; try again later.")
+            }
+            ErrorCode::MisBadResponse => {
+                Some("The clinic's information system gave an answer the gateway cannot use.")
+            }
+            ErrorCode::PatientNotFound => {
+                Some("Check the document, policy and birth date, or contact the registry desk.")
+            }
+            ErrorCode::PatientNotUnique => {
+                Some("The data match several patient records; the registry desk must resolve it.")
+            }
             _ => None,
         };
         Self {
@@ -139,7 +147,11 @@ impl ResponseError for ApiError {
                 tracing::warn!(code = self.code.as_str(), cause, "request failed");
             }
         } else if let Some(cause) = &self.cause {
-            tracing::debug!(code = self.code.as_str(), cause = cause.as_str(), "request refused");
+            tracing::debug!(
+                code = self.code.as_str(),
+                cause = cause.as_str(),
+                "request refused"
+            );
         }
         let mut response = HttpResponse::build(status);
         response.content_type("application/problem+json");
@@ -163,10 +175,16 @@ pub fn json_error(e: &serde_json::Error) -> ApiError {
         return ApiError::field(&field, "required", "This field is required.");
     }
     if let Some(field) = quoted_field("unknown field `") {
-        return ApiError::field(&field, "unknown_field", "This field is not part of the request.");
+        return ApiError::field(
+            &field,
+            "unknown_field",
+            "This field is not part of the request.",
+        );
     }
     let message = match e.classify() {
-        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "The body is not valid JSON.",
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            "The body is not valid JSON."
+        }
         _ => "A field has the wrong type.",
     };
     ApiError::field("body", "invalid_json", message)

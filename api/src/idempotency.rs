@@ -70,7 +70,9 @@ pub fn fingerprint(body: &[u8]) -> [u8; 32] {
 impl IdempotencyStore {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Scope, Entry>> {
         // Every update is a single insert or remove: a panic cannot leave it half-done.
-        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn begin(&self, clinic: &str, patient: &str, key: &str, fingerprint: [u8; 32]) -> Begin {
@@ -80,16 +82,16 @@ impl IdempotencyStore {
         if entries.len() % 1024 == 1023 {
             entries.retain(|_, e| now.duration_since(e.created) < TTL);
         }
-        if let Some(e) = entries.get(&scope) {
-            if now.duration_since(e.created) < TTL {
-                if e.fingerprint != fingerprint {
-                    return Begin::Reused;
-                }
-                return match &e.state {
-                    State::Running => Begin::InUse,
-                    State::Done(stored) => Begin::Replay(stored.clone()),
-                };
+        if let Some(e) = entries.get(&scope)
+            && now.duration_since(e.created) < TTL
+        {
+            if e.fingerprint != fingerprint {
+                return Begin::Reused;
             }
+            return match &e.state {
+                State::Running => Begin::InUse,
+                State::Done(stored) => Begin::Replay(stored.clone()),
+            };
         }
         entries.insert(
             scope,
@@ -127,13 +129,27 @@ mod tests {
         let fp = fingerprint(b"{\"slot_id\":\"a\"}");
         assert!(matches!(store.begin("c", "p", "k", fp), Begin::Proceed));
         assert!(matches!(store.begin("c", "p", "k", fp), Begin::InUse));
-        let stored = Stored { status: 201, body: b"{}".to_vec(), content_type: "application/json", location: None };
+        let stored = Stored {
+            status: 201,
+            body: b"{}".to_vec(),
+            content_type: "application/json",
+            location: None,
+        };
         store.finish("c", "p", "k", stored.clone());
         assert!(matches!(store.begin("c", "p", "k", fp), Begin::Replay(s) if s == stored));
-        assert!(matches!(store.begin("c", "p", "k", fingerprint(b"other")), Begin::Reused));
-        assert!(matches!(store.begin("c", "other-patient", "k", fp), Begin::Proceed));
+        assert!(matches!(
+            store.begin("c", "p", "k", fingerprint(b"other")),
+            Begin::Reused
+        ));
+        assert!(matches!(
+            store.begin("c", "other-patient", "k", fp),
+            Begin::Proceed
+        ));
         store.abandon("c", "other-patient", "k");
-        assert!(matches!(store.begin("c", "other-patient", "k", fp), Begin::Proceed));
+        assert!(matches!(
+            store.begin("c", "other-patient", "k", fp),
+            Begin::Proceed
+        ));
     }
 
     #[test]

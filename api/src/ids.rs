@@ -116,7 +116,11 @@ mod tests {
             date: NaiveDate::from_ymd_opt(2026, 12, 1).expect("valid"),
         };
         let public = key.encode();
-        assert!(public.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(
+            public
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
         assert_eq!(SlotKey::parse(&public), Some(key));
     }
 

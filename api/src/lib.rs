@@ -33,7 +33,10 @@ pub enum StartError {
     #[error("configuration: {0}")]
     Config(String),
     #[error("cannot listen on {addr}: {source}")]
-    Listen { addr: String, source: std::io::Error },
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
     #[error(transparent)]
@@ -43,7 +46,10 @@ pub enum StartError {
 }
 
 fn bind(addr: &str) -> Result<TcpListener, StartError> {
-    TcpListener::bind(addr).map_err(|source| StartError::Listen { addr: addr.to_owned(), source })
+    TcpListener::bind(addr).map_err(|source| StartError::Listen {
+        addr: addr.to_owned(),
+        source,
+    })
 }
 
 /// Response headers every answer carries.
@@ -55,7 +61,11 @@ fn security_headers() -> middleware::DefaultHeaders {
 }
 
 /// Starts the sandbox МИС's HTTP server on `listener`.
-fn sandbox_server(sandbox: Sandbox, listener: TcpListener, workers: usize) -> Result<Server, StartError> {
+fn sandbox_server(
+    sandbox: Sandbox,
+    listener: TcpListener,
+    workers: usize,
+) -> Result<Server, StartError> {
     let server = HttpServer::new(move || {
         let sandbox = sandbox.clone();
         App::new()
@@ -85,7 +95,9 @@ pub struct Application {
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application").field("addr", &self.addr).finish_non_exhaustive()
+        f.debug_struct("Application")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
     }
 }
 
@@ -113,7 +125,12 @@ impl Application {
             let endpoint = match (&c.mis.endpoint, &sandbox) {
                 (Some(e), _) => e.clone(),
                 (None, Some((_, addr, _))) => format!("http://{addr}/HubService.svc"),
-                (None, None) => return Err(StartError::Config(format!("clinic {:?} has no МИС endpoint", c.id))),
+                (None, None) => {
+                    return Err(StartError::Config(format!(
+                        "clinic {:?} has no МИС endpoint",
+                        c.id
+                    )));
+                }
             };
             let hub = HubClient::new(HubConfig {
                 endpoint: endpoint.clone(),
@@ -122,16 +139,27 @@ impl Application {
                 timeout: Duration::from_millis(c.mis.timeout_ms),
                 max_response_bytes: c.mis.max_response_bytes,
             })?;
-            let tz = c.timezone.parse().map_err(|_| StartError::Config(format!("bad zone of {:?}", c.id)))?;
+            let tz = c
+                .timezone
+                .parse()
+                .map_err(|_| StartError::Config(format!("bad zone of {:?}", c.id)))?;
             tracing::info!(clinic = %c.id, %endpoint, "clinic served");
             clinics.push(ClinicEntry {
-                info: api_types::Clinic { id: c.id, name: c.name, address: c.address, timezone: c.timezone },
+                info: api_types::Clinic {
+                    id: c.id,
+                    name: c.name,
+                    address: c.address,
+                    timezone: c.timezone,
+                },
                 lpu: LpuId::new(c.mis.id_lpu),
                 tz,
                 mis: Arc::new(hub) as Arc<dyn Mis>,
             });
         }
-        let state = web::Data::new(AppState::new(clinics, Duration::from_secs(config.server.session_ttl_secs)));
+        let state = web::Data::new(AppState::new(
+            clinics,
+            Duration::from_secs(config.server.session_ttl_secs),
+        ));
         let listener = bind(&config.server.listen)?;
         let addr = listener.local_addr()?;
         let spec = openapi::ApiDoc::openapi();
@@ -144,14 +172,21 @@ impl Application {
                 .configure(routes::configure)
                 .route("/", web::get().to(index))
                 .route("/docs", web::get().to(|| async { redirect("/docs/") }))
-                .service(utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec.clone()))
+                .service(
+                    utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+                        .url("/openapi.json", spec.clone()),
+                )
                 .default_service(web::to(routes::not_found))
         })
         .workers(workers)
         .listen(listener)?
         .run();
         tracing::info!("gateway listening on http://{addr} (API docs at http://{addr}/docs/)");
-        Ok(Self { addr, server, sandbox })
+        Ok(Self {
+            addr,
+            server,
+            sandbox,
+        })
     }
 
     /// The gateway's address (useful with port 0).
@@ -182,11 +217,15 @@ impl Application {
 }
 
 fn redirect(to: &'static str) -> HttpResponse {
-    HttpResponse::Found().insert_header(("Location", to)).finish()
+    HttpResponse::Found()
+        .insert_header(("Location", to))
+        .finish()
 }
 
 async fn index() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(INDEX_HTML)
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(INDEX_HTML)
 }
 
 const INDEX_HTML: &str = r#"<!doctype html>
@@ -207,7 +246,9 @@ pub async fn run_sandbox_alone(config: SandboxConfig, listen: String) -> Result<
     let listener = bind(&listen)?;
     let addr = listener.local_addr()?;
     let server = sandbox_server(sandbox, listener, 2)?;
-    tracing::info!("sandbox МИС listening on http://{addr}/HubService.svc (WSDL at http://{addr}/HubService.svc?wsdl)");
+    tracing::info!(
+        "sandbox МИС listening on http://{addr}/HubService.svc (WSDL at http://{addr}/HubService.svc?wsdl)"
+    );
     server.await?;
     Ok(())
 }

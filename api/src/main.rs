@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(name = "registratura", version, about = "An online registry for clinics: the gateway between patients and the clinic's МИС")]
+#[command(
+    name = "registratura",
+    version,
+    about = "An online registry for clinics: the gateway between patients and the clinic's МИС"
+)]
 struct Cli {
     /// The TOML configuration file; without one, the gateway runs against the built-in sandbox МИС.
     #[arg(long, short, global = true, env = "REGISTRATURA_CONFIG")]
@@ -23,10 +27,18 @@ enum Command {
     /// Runs the sandbox МИС alone.
     Sandbox {
         /// The address to listen on.
-        #[arg(long, env = "REGISTRATURA_SANDBOX_LISTEN", default_value = "127.0.0.1:8090")]
+        #[arg(
+            long,
+            env = "REGISTRATURA_SANDBOX_LISTEN",
+            default_value = "127.0.0.1:8090"
+        )]
         listen: String,
         /// The SQLite file (created and seeded on first start), or `:memory:`.
-        #[arg(long, env = "REGISTRATURA_SANDBOX_DATABASE", default_value = "registratura-sandbox.db")]
+        #[arg(
+            long,
+            env = "REGISTRATURA_SANDBOX_DATABASE",
+            default_value = "registratura-sandbox.db"
+        )]
         database: PathBuf,
         /// The one `guid` it accepts.
         #[arg(long, env = "REGISTRATURA_SANDBOX_GUID", default_value = sandbox_mis::DEFAULT_GUID)]
@@ -44,7 +56,11 @@ fn main() -> ExitCode {
             println!("{}", registratura::openapi::spec_json());
             Ok(())
         }
-        Command::Sandbox { listen, database, guid } => {
+        Command::Sandbox {
+            listen,
+            database,
+            guid,
+        } => {
             let config = sandbox_mis::SandboxConfig { database, guid };
             actix_web::rt::System::new().block_on(registratura::run_sandbox_alone(config, listen))
         }

@@ -3,8 +3,8 @@
 
 use crate::routes;
 use api_types::{
-    AvailableDates, Clinic, Doctor, ErrorCode, FieldError, List, NamedRef, NewSession, NewTicket, Problem, Session,
-    Slot, Specialty, Ticket,
+    AvailableDates, Clinic, Doctor, ErrorCode, FieldError, List, NamedRef, NewSession, NewTicket,
+    Problem, Session, Slot, Specialty, Ticket,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -57,7 +57,9 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("The token of `POST /api/v1/clinics/{clinic}/sessions`."))
+                    .description(Some(
+                        "The token of `POST /api/v1/clinics/{clinic}/sessions`.",
+                    ))
                     .build(),
             ),
         );

@@ -48,11 +48,17 @@ impl SessionStore {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Session>> {
         // The map is never left half-updated by a panic (single inserts and removes).
-        self.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.sessions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Opens a session and returns its token.
-    pub fn create(&self, clinic: &str, patient: PatientId) -> Result<(String, Session), NoRandomness> {
+    pub fn create(
+        &self,
+        clinic: &str,
+        patient: PatientId,
+    ) -> Result<(String, Session), NoRandomness> {
         let mut raw = [0u8; 32];
         getrandom::fill(&mut raw).map_err(|_| NoRandomness)?;
         let token = URL_SAFE_NO_PAD.encode(raw);
@@ -61,7 +67,8 @@ impl SessionStore {
             clinic: clinic.to_owned(),
             patient,
             expires: now + self.ttl,
-            expires_at: Utc::now() + chrono::Duration::from_std(self.ttl).unwrap_or(chrono::Duration::minutes(15)),
+            expires_at: Utc::now()
+                + chrono::Duration::from_std(self.ttl).unwrap_or(chrono::Duration::minutes(15)),
         };
         let mut sessions = self.lock();
         if sessions.len() % 1024 == 1023 {

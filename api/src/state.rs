@@ -55,17 +55,24 @@ pub struct SlotDetails {
     pub end: NaiveDateTime,
 }
 
+type MemoKey = (String, AppointmentId);
+/// The details by ticket, and the tickets in the order they were remembered.
+type Memo = (HashMap<MemoKey, SlotDetails>, VecDeque<MemoKey>);
+
 /// A bounded memory of [`SlotDetails`], oldest forgotten first.
 #[derive(Debug, Default)]
 pub struct TicketMemo {
-    inner: Mutex<(HashMap<(String, AppointmentId), SlotDetails>, VecDeque<(String, AppointmentId)>)>,
+    inner: Mutex<Memo>,
 }
 
 const MEMO_CAPACITY: usize = 100_000;
 
 impl TicketMemo {
     pub fn remember(&self, clinic: &str, id: &AppointmentId, details: SlotDetails) {
-        let mut guard = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut guard = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let (map, order) = &mut *guard;
         let key = (clinic.to_owned(), id.clone());
         if map.insert(key.clone(), details).is_none() {
@@ -79,7 +86,10 @@ impl TicketMemo {
     }
 
     pub fn recall(&self, clinic: &str, id: &AppointmentId) -> Option<SlotDetails> {
-        let guard = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let guard = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         guard.0.get(&(clinic.to_owned(), id.clone())).cloned()
     }
 }
@@ -117,18 +127,26 @@ impl AppState {
     /// The live session named by the request's `Authorization: Bearer` token, for `clinic`.
     pub fn session(&self, req: &HttpRequest, clinic: &ClinicEntry) -> Result<Session, ApiError> {
         let token = bearer(req).ok_or_else(|| {
-            ApiError::new(ErrorCode::SessionRequired).detail("Send the session token as `Authorization: Bearer <token>`.")
+            ApiError::new(ErrorCode::SessionRequired)
+                .detail("Send the session token as `Authorization: Bearer <token>`.")
         })?;
         self.sessions
             .get(token)
             .filter(|s| s.clinic == clinic.info.id)
-            .ok_or_else(|| ApiError::new(ErrorCode::SessionRequired).detail("The session is unknown or has expired."))
+            .ok_or_else(|| {
+                ApiError::new(ErrorCode::SessionRequired)
+                    .detail("The session is unknown or has expired.")
+            })
     }
 }
 
 /// The bearer token of a request, if it has one.
 pub fn bearer(req: &HttpRequest) -> Option<&str> {
-    let value = req.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let value = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)

@@ -25,7 +25,12 @@ fn doctor_of(path: &str) -> Result<DoctorKey, ApiError> {
 /// The clinics this gateway serves.
 #[utoipa::path(get, path = "/api/v1/clinics", tag = "directory", responses((status = 200, body = List<Clinic>)))]
 pub async fn clinics(state: web::Data<AppState>) -> HttpResponse {
-    let list: List<Clinic> = state.clinics().iter().map(|c| c.info.clone()).collect::<Vec<_>>().into();
+    let list: List<Clinic> = state
+        .clinics()
+        .iter()
+        .map(|c| c.info.clone())
+        .collect::<Vec<_>>()
+        .into();
     HttpResponse::Ok().json(list)
 }
 
@@ -43,7 +48,10 @@ pub async fn clinics(state: web::Data<AppState>) -> HttpResponse {
     )
 )]
 #[tracing::instrument(skip(state))]
-pub async fn specialties(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn specialties(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let clinic = clinic_of(&state, &path)?;
     let mut list: Vec<Specialty> = clinic
         .mis
@@ -85,7 +93,8 @@ pub async fn doctors(
 ) -> Result<HttpResponse, ApiError> {
     let (clinic, specialty) = path.into_inner();
     let clinic = clinic_of(&state, &clinic)?;
-    let specialty = ids::parse_specialty(&specialty).ok_or_else(|| ApiError::not_found("specialty"))?;
+    let specialty =
+        ids::parse_specialty(&specialty).ok_or_else(|| ApiError::not_found("specialty"))?;
     let mut list: Vec<Doctor> = clinic
         .mis
         .doctors(clinic.lpu, &specialty)
@@ -93,7 +102,11 @@ pub async fn doctors(
         .into_iter()
         .filter(|d| d.free_tickets > 0)
         .map(|d| Doctor {
-            id: DoctorKey { specialty: specialty.clone(), doctor: d.id }.encode(),
+            id: DoctorKey {
+                specialty: specialty.clone(),
+                doctor: d.id,
+            }
+            .encode(),
             name: d.name,
             comment: d.comment,
             free_tickets: d.free_tickets,
@@ -117,8 +130,13 @@ pub struct DatesQuery {
 fn date_param(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
     value
         .map(|v| {
-            NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
-                .map_err(|_| ApiError::field(field, "invalid_format", "A date must be written YYYY-MM-DD."))
+            NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").map_err(|_| {
+                ApiError::field(
+                    field,
+                    "invalid_format",
+                    "A date must be written YYYY-MM-DD.",
+                )
+            })
         })
         .transpose()
 }
@@ -157,13 +175,20 @@ pub async fn dates(
     let range = DateRange::new(from, to)
         .ok_or_else(|| ApiError::field("to", "before_from", "`to` must not be before `from`."))?;
     if range.days() > MAX_DATE_RANGE_DAYS {
-        return Err(ApiError::field("to", "range_too_long", format!("Ask for at most {MAX_DATE_RANGE_DAYS} days.")));
+        return Err(ApiError::field(
+            "to",
+            "range_too_long",
+            format!("Ask for at most {MAX_DATE_RANGE_DAYS} days."),
+        ));
     }
     let dates = if to < today {
         Vec::new()
     } else {
         let asked = DateRange::new(from.max(today), to).unwrap_or(range);
-        clinic.mis.available_dates(clinic.lpu, &doctor.doctor, asked).await?
+        clinic
+            .mis
+            .available_dates(clinic.lpu, &doctor.doctor, asked)
+            .await?
     };
     Ok(HttpResponse::Ok().json(AvailableDates { from, to, dates }))
 }
@@ -217,7 +242,12 @@ pub async fn slots(
             .into_iter()
             .filter(|s| s.start > now && s.start.date() == date)
             .map(|s| Slot {
-                id: SlotKey { doctor: doctor.clone(), appointment: s.id, date }.encode(),
+                id: SlotKey {
+                    doctor: doctor.clone(),
+                    appointment: s.id,
+                    date,
+                }
+                .encode(),
                 start: clinic.localize(s.start),
                 end: clinic.localize(s.end),
                 room: s.room,

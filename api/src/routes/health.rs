@@ -26,7 +26,10 @@ pub struct ClinicHealth {
 /// The process is alive.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(Health { status: "ok", clinics: Vec::new() })
+    HttpResponse::Ok().json(Health {
+        status: "ok",
+        clinics: Vec::new(),
+    })
 }
 
 /// Ready only while every clinic's МИС answers.
@@ -38,12 +41,21 @@ pub async fn healthz() -> HttpResponse {
 )]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let probes = state.clinics().iter().map(|c| async move {
-        let up = matches!(tokio::time::timeout(PROBE_TIMEOUT, c.mis.version()).await, Ok(Ok(_)));
-        ClinicHealth { id: c.info.id.clone(), mis_up: up }
+        let up = matches!(
+            tokio::time::timeout(PROBE_TIMEOUT, c.mis.version()).await,
+            Ok(Ok(_))
+        );
+        ClinicHealth {
+            id: c.info.id.clone(),
+            mis_up: up,
+        }
     });
     let clinics = futures_util::future::join_all(probes).await;
     let ready = clinics.iter().all(|c| c.mis_up);
-    let body = Health { status: if ready { "ready" } else { "not_ready" }, clinics };
+    let body = Health {
+        status: if ready { "ready" } else { "not_ready" },
+        clinics,
+    };
     if ready {
         HttpResponse::Ok().json(body)
     } else {

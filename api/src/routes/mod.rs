@@ -4,11 +4,13 @@ mod directory;
 mod health;
 mod patient;
 
-pub use directory::{__path_clinics, __path_dates, __path_doctors, __path_slots, __path_specialties};
+pub use directory::{
+    __path_clinics, __path_dates, __path_doctors, __path_slots, __path_specialties,
+};
 pub use health::{__path_healthz, __path_readyz};
 pub use patient::{
-    __path_cancel_ticket, __path_create_session, __path_create_ticket, __path_end_session, __path_get_ticket,
-    __path_list_tickets,
+    __path_cancel_ticket, __path_create_session, __path_create_ticket, __path_end_session,
+    __path_get_ticket, __path_list_tickets,
 };
 
 use crate::error::{ApiError, json_error};
@@ -23,24 +25,44 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
         .app_data(web::QueryConfig::default().error_handler(|e, _| {
-            ApiError::field("query", "invalid_format", format!("The query string is invalid: {e}")).into()
+            ApiError::field(
+                "query",
+                "invalid_format",
+                format!("The query string is invalid: {e}"),
+            )
+            .into()
         }))
-        .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found("resource").into()))
+        .app_data(
+            web::PathConfig::default().error_handler(|_, _| ApiError::not_found("resource").into()),
+        )
         .service(resource("/healthz").route(web::get().to(health::healthz)))
         .service(resource("/readyz").route(web::get().to(health::readyz)))
         .service(
             web::scope("/api/v1")
                 .service(resource("/clinics").route(web::get().to(directory::clinics)))
-                .service(resource("/clinics/{clinic}/specialties").route(web::get().to(directory::specialties)))
+                .service(
+                    resource("/clinics/{clinic}/specialties")
+                        .route(web::get().to(directory::specialties)),
+                )
                 .service(
                     resource("/clinics/{clinic}/specialties/{specialty}/doctors")
                         .route(web::get().to(directory::doctors)),
                 )
-                .service(resource("/clinics/{clinic}/doctors/{doctor}/dates").route(web::get().to(directory::dates)))
-                .service(resource("/clinics/{clinic}/doctors/{doctor}/slots").route(web::get().to(directory::slots)))
-                .service(resource("/clinics/{clinic}/sessions").route(web::post().to(patient::create_session)))
                 .service(
-                    resource("/clinics/{clinic}/sessions/current").route(web::delete().to(patient::end_session)),
+                    resource("/clinics/{clinic}/doctors/{doctor}/dates")
+                        .route(web::get().to(directory::dates)),
+                )
+                .service(
+                    resource("/clinics/{clinic}/doctors/{doctor}/slots")
+                        .route(web::get().to(directory::slots)),
+                )
+                .service(
+                    resource("/clinics/{clinic}/sessions")
+                        .route(web::post().to(patient::create_session)),
+                )
+                .service(
+                    resource("/clinics/{clinic}/sessions/current")
+                        .route(web::delete().to(patient::end_session)),
                 )
                 .service(
                     resource("/clinics/{clinic}/tickets")
@@ -57,7 +79,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// A resource whose other methods answer `method_not_allowed`.
 fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(|| async { ApiError::new(ErrorCode::MethodNotAllowed).error() }))
+    web::resource(path).default_service(web::to(|| async {
+        ApiError::new(ErrorCode::MethodNotAllowed).error()
+    }))
 }
 
 /// The answer to any path the gateway does not serve.
@@ -78,9 +102,17 @@ pub fn json_body<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if essence != "application/json" && !(essence.starts_with("application/") && essence.ends_with("+json")) {
-        return Err(ApiError::new(ErrorCode::UnsupportedMediaType).detail("Send the body as application/json."));
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence != "application/json"
+        && !(essence.starts_with("application/") && essence.ends_with("+json"))
+    {
+        return Err(ApiError::new(ErrorCode::UnsupportedMediaType)
+            .detail("Send the body as application/json."));
     }
     serde_json::from_slice(body).map_err(|e| json_error(&e))
 }

@@ -17,7 +17,11 @@ fn identity_of(new: &NewSession, today: chrono::NaiveDate) -> Result<PatientIden
     let policy = PolicyNumber::parse(&new.policy_number);
     let birth_date = BirthDate::parse(&new.birth_date, today);
     match (document, policy, birth_date) {
-        (Ok(document), Ok(policy), Ok(birth_date)) => Ok(PatientIdentity { document, policy, birth_date }),
+        (Ok(document), Ok(policy), Ok(birth_date)) => Ok(PatientIdentity {
+            document,
+            policy,
+            birth_date,
+        }),
         (d, p, b) => {
             let mut fields = Vec::new();
             if let Err(e) = d {
@@ -64,7 +68,10 @@ pub async fn create_session(
     let new: NewSession = json_body(&req, &body)?;
     let identity = identity_of(&new, clinic.today())?;
     let patient = clinic.mis.find_patient(clinic.lpu, &identity).await?;
-    let (token, session) = state.sessions.create(&clinic.info.id, patient).map_err(ApiError::internal)?;
+    let (token, session) = state
+        .sessions
+        .create(&clinic.info.id, patient)
+        .map_err(ApiError::internal)?;
     tracing::info!("patient identified, session opened");
     let expires_at = session.expires_at.with_timezone(&clinic.tz).fixed_offset();
     Ok(HttpResponse::Created().json(Session { token, expires_at }))
@@ -98,19 +105,39 @@ pub async fn end_session(
 /// A ticket as the API shows it, from a visit in the patient's history.
 fn ticket_of(state: &AppState, clinic: &ClinicEntry, v: Visit) -> Ticket {
     let details = state.memo.recall(&clinic.info.id, &v.appointment);
-    let specialty_id = v.specialty_id.as_ref().map(ids::specialty).unwrap_or_default();
+    let specialty_id = v
+        .specialty_id
+        .as_ref()
+        .map(ids::specialty)
+        .unwrap_or_default();
     let doctor_id = match (&v.specialty_id, &v.doctor_id) {
-        (Some(s), Some(d)) => ids::DoctorKey { specialty: s.clone(), doctor: d.clone() }.encode(),
+        (Some(s), Some(d)) => ids::DoctorKey {
+            specialty: s.clone(),
+            doctor: d.clone(),
+        }
+        .encode(),
         _ => String::new(),
     };
     Ticket {
         id: ids::ticket(&v.appointment),
         number: details.as_ref().and_then(|d| d.number),
-        clinic: NamedRef { id: clinic.info.id.clone(), name: clinic.info.name.clone() },
-        specialty: NamedRef { id: specialty_id, name: v.specialty_name.unwrap_or_default() },
-        doctor: NamedRef { id: doctor_id, name: v.doctor_name.unwrap_or_default() },
+        clinic: NamedRef {
+            id: clinic.info.id.clone(),
+            name: clinic.info.name.clone(),
+        },
+        specialty: NamedRef {
+            id: specialty_id,
+            name: v.specialty_name.unwrap_or_default(),
+        },
+        doctor: NamedRef {
+            id: doctor_id,
+            name: v.doctor_name.unwrap_or_default(),
+        },
         room: details.as_ref().and_then(|d| d.room.clone()),
-        address: details.as_ref().and_then(|d| d.address.clone()).or_else(|| Some(clinic.info.address.clone())),
+        address: details
+            .as_ref()
+            .and_then(|d| d.address.clone())
+            .or_else(|| Some(clinic.info.address.clone())),
         start: clinic.localize(v.start),
         end: details.as_ref().map(|d| clinic.localize(d.end)),
         created_at: v.created.map(|c| clinic.localize(c)),
@@ -124,16 +151,27 @@ async fn book(
     session: &PatientSession,
     new: &NewTicket,
 ) -> Result<Ticket, ApiError> {
-    let key = SlotKey::parse(&new.slot_id)
-        .ok_or_else(|| ApiError::field("slot_id", "invalid_format", "This is not a slot id from this API."))?;
-    let now = clinic.now().with_nanosecond(0).unwrap_or_else(|| clinic.now());
+    let key = SlotKey::parse(&new.slot_id).ok_or_else(|| {
+        ApiError::field(
+            "slot_id",
+            "invalid_format",
+            "This is not a slot id from this API.",
+        )
+    })?;
+    let now = clinic
+        .now()
+        .with_nanosecond(0)
+        .unwrap_or_else(|| clinic.now());
     let slot = clinic
         .mis
         .slots(clinic.lpu, &key.doctor.doctor, DateRange::day(key.date))
         .await?
         .into_iter()
         .find(|s| s.id == key.appointment && s.start > now)
-        .ok_or_else(|| ApiError::new(ErrorCode::SlotTaken).detail("This time is no longer free; choose another."))?;
+        .ok_or_else(|| {
+            ApiError::new(ErrorCode::SlotTaken)
+                .detail("This time is no longer free; choose another.")
+        })?;
     let specialty_name = clinic
         .mis
         .specialties(clinic.lpu)
@@ -150,16 +188,33 @@ async fn book(
         .find(|d| d.id == key.doctor.doctor)
         .map(|d| d.name)
         .ok_or_else(|| ApiError::not_found("doctor"))?;
-    clinic.mis.book(clinic.lpu, &session.patient, &slot.id, None).await?;
-    let details = SlotDetails { number: slot.number, room: slot.room.clone(), address: slot.address.clone(), end: slot.end };
+    clinic
+        .mis
+        .book(clinic.lpu, &session.patient, &slot.id, None)
+        .await?;
+    let details = SlotDetails {
+        number: slot.number,
+        room: slot.room.clone(),
+        address: slot.address.clone(),
+        end: slot.end,
+    };
     state.memo.remember(&clinic.info.id, &slot.id, details);
     tracing::info!(clinic = %clinic.info.id, "ticket booked");
     Ok(Ticket {
         id: ids::ticket(&slot.id),
         number: slot.number,
-        clinic: NamedRef { id: clinic.info.id.clone(), name: clinic.info.name.clone() },
-        specialty: NamedRef { id: ids::specialty(&key.doctor.specialty), name: specialty_name },
-        doctor: NamedRef { id: key.doctor.encode(), name: doctor_name },
+        clinic: NamedRef {
+            id: clinic.info.id.clone(),
+            name: clinic.info.name.clone(),
+        },
+        specialty: NamedRef {
+            id: ids::specialty(&key.doctor.specialty),
+            name: specialty_name,
+        },
+        doctor: NamedRef {
+            id: key.doctor.encode(),
+            name: doctor_name,
+        },
         room: slot.room,
         address: slot.address.or_else(|| Some(clinic.info.address.clone())),
         start: clinic.localize(slot.start),
@@ -172,7 +227,10 @@ fn stored_of(clinic: &ClinicEntry, result: Result<Ticket, ApiError>) -> Stored {
     match result {
         Ok(ticket) => Stored {
             status: 201,
-            location: Some(format!("/api/v1/clinics/{}/tickets/{}", clinic.info.id, ticket.id)),
+            location: Some(format!(
+                "/api/v1/clinics/{}/tickets/{}",
+                clinic.info.id, ticket.id
+            )),
             body: serde_json::to_vec(&ticket).unwrap_or_default(),
             content_type: "application/json",
         },
@@ -251,10 +309,16 @@ pub async fn create_ticket(
         },
     };
     let Some(key) = key else {
-        return Ok(respond(stored_of(clinic, book(&state, clinic, &session, &new).await), false));
+        return Ok(respond(
+            stored_of(clinic, book(&state, clinic, &session, &new).await),
+            false,
+        ));
     };
     let (clinic_id, patient) = (clinic.info.id.as_str(), session.patient.as_str());
-    match state.idempotency.begin(clinic_id, patient, &key, idempotency::fingerprint(&body)) {
+    match state
+        .idempotency
+        .begin(clinic_id, patient, &key, idempotency::fingerprint(&body))
+    {
         Begin::Proceed => {}
         Begin::Replay(stored) => return Ok(respond(stored, true)),
         Begin::Reused => return Err(ApiError::new(ErrorCode::IdempotencyKeyReused)),
@@ -264,7 +328,9 @@ pub async fn create_ticket(
     if stored.status >= 500 {
         state.idempotency.abandon(clinic_id, patient, &key);
     } else {
-        state.idempotency.finish(clinic_id, patient, &key, stored.clone());
+        state
+            .idempotency
+            .finish(clinic_id, patient, &key, stored.clone());
     }
     Ok(respond(stored, false))
 }
@@ -300,8 +366,11 @@ pub async fn list_tickets(
         .into_iter()
         .filter(|v| v.start > now)
         .collect();
-    visits.sort_by(|a, b| a.start.cmp(&b.start));
-    let list: Vec<Ticket> = visits.into_iter().map(|v| ticket_of(&state, clinic, v)).collect();
+    visits.sort_by_key(|v| v.start);
+    let list: Vec<Ticket> = visits
+        .into_iter()
+        .map(|v| ticket_of(&state, clinic, v))
+        .collect();
     Ok(HttpResponse::Ok().json(List::from(list)))
 }
 
@@ -384,7 +453,11 @@ mod tests {
     #[test]
     fn every_identity_field_error_is_reported_at_once() {
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).expect("a real date");
-        let new = NewSession { document_number: "".into(), policy_number: "12".into(), birth_date: "2999-01-01".into() };
+        let new = NewSession {
+            document_number: "".into(),
+            policy_number: "12".into(),
+            birth_date: "2999-01-01".into(),
+        };
         let err = identity_of(&new, today).expect_err("all three are wrong");
         let fields: Vec<_> = err.fields.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["document_number", "policy_number", "birth_date"]);

@@ -73,7 +73,9 @@ impl HubClient {
         let elapsed_ms = started.elapsed().as_millis();
         match &result {
             Ok(_) => tracing::debug!(operation = op.name(), elapsed_ms, "МИС call succeeded"),
-            Err(e) => tracing::warn!(operation = op.name(), elapsed_ms, error = %e, "МИС call failed"),
+            Err(e) => {
+                tracing::warn!(operation = op.name(), elapsed_ms, error = %e, "МИС call failed")
+            }
         }
         let response = result?;
         check(op, response)
@@ -94,18 +96,24 @@ impl HubClient {
         if let Some(len) = response.content_length()
             && len > self.config.max_response_bytes as u64
         {
-            return Err(MisError::BadResponse(format!("the answer is {len} bytes, over the limit")));
+            return Err(MisError::BadResponse(format!(
+                "the answer is {len} bytes, over the limit"
+            )));
         }
         let mut bytes = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
             if bytes.len() + chunk.len() > self.config.max_response_bytes {
-                return Err(MisError::BadResponse("the answer is over the size limit".into()));
+                return Err(MisError::BadResponse(
+                    "the answer is over the size limit".into(),
+                ));
             }
             bytes.extend_from_slice(&chunk);
         }
         match contract::decode_response(op, &bytes) {
             Ok(r) if status.is_success() => Ok(r),
-            Ok(_) => Err(MisError::BadResponse(format!("a result with HTTP status {status}"))),
+            Ok(_) => Err(MisError::BadResponse(format!(
+                "a result with HTTP status {status}"
+            ))),
             Err(DecodeError::Fault(f)) => {
                 if f.code.ends_with("Server") || f.code.ends_with("Receiver") {
                     Err(MisError::Unavailable(format!("SOAP fault {}", f.code)))
@@ -153,7 +161,10 @@ fn check(op: Operation, response: Response) -> Result<ResultBody, MisError> {
         return Err(error_of(first.id));
     }
     if !response.base.success {
-        return Err(MisError::BadResponse(format!("{} failed without an error code", op.name())));
+        return Err(MisError::BadResponse(format!(
+            "{} failed without an error code",
+            op.name()
+        )));
     }
     Ok(response.body)
 }
@@ -193,7 +204,10 @@ fn visit_of(v: contract::HistoryVisit) -> Result<Visit, MisError> {
         appointment,
         start: v.visit_start,
         created: Some(v.date_created_appointment),
-        doctor_id: doctor.as_ref().and_then(|d| d.id_doc.clone()).and_then(|id| DoctorId::parse(id).ok()),
+        doctor_id: doctor
+            .as_ref()
+            .and_then(|d| d.id_doc.clone())
+            .and_then(|id| DoctorId::parse(id).ok()),
         doctor_name: doctor.and_then(|d| d.name),
         specialty_id: specialty
             .as_ref()
@@ -208,7 +222,10 @@ impl Mis for HubClient {
     #[tracing::instrument(level = "debug", skip(self))]
     async fn version(&self) -> Result<MisVersion, MisError> {
         match self.call(Request::GetVersion).await? {
-            ResultBody::Version { database_version, service_version } => Ok(MisVersion {
+            ResultBody::Version {
+                database_version,
+                service_version,
+            } => Ok(MisVersion {
                 service: service_version,
                 database: database_version,
             }),
@@ -235,7 +252,10 @@ impl Mis for HubClient {
 
     #[tracing::instrument(level = "debug", skip(self))]
     async fn specialties(&self, clinic: LpuId) -> Result<Vec<Specialty>, MisError> {
-        let request = Request::GetSpesialityList { id_lpu: clinic.get(), id_pat: None };
+        let request = Request::GetSpesialityList {
+            id_lpu: clinic.get(),
+            id_pat: None,
+        };
         let ResultBody::SpesialityList { list, .. } = self.call(request).await? else {
             return Err(unexpected(Operation::GetSpesialityList));
         };
@@ -258,7 +278,11 @@ impl Mis for HubClient {
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
-    async fn doctors(&self, clinic: LpuId, specialty: &SpecialtyId) -> Result<Vec<Doctor>, MisError> {
+    async fn doctors(
+        &self,
+        clinic: LpuId,
+        specialty: &SpecialtyId,
+    ) -> Result<Vec<Doctor>, MisError> {
         let request = Request::GetDoctorList {
             id_spesiality: specialty.as_str().to_owned(),
             id_lpu: clinic.get(),
@@ -309,7 +333,12 @@ impl Mis for HubClient {
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
-    async fn slots(&self, clinic: LpuId, doctor: &DoctorId, range: DateRange) -> Result<Vec<Slot>, MisError> {
+    async fn slots(
+        &self,
+        clinic: LpuId,
+        doctor: &DoctorId,
+        range: DateRange,
+    ) -> Result<Vec<Slot>, MisError> {
         let request = Request::GetAvaibleAppointments(window(clinic, doctor, range));
         let ResultBody::Appointments(list) = self.call(request).await? else {
             return Err(unexpected(Operation::GetAvaibleAppointments));
@@ -333,7 +362,7 @@ impl Mis for HubClient {
                 })
             })
             .collect::<Result<Vec<_>, MisError>>()?;
-        slots.sort_by(|a, b| a.start.cmp(&b.start));
+        slots.sort_by_key(|s| s.start);
         Ok(slots)
     }
 
@@ -366,7 +395,11 @@ impl Mis for HubClient {
     }
 
     #[tracing::instrument(level = "debug", skip(self, identity))]
-    async fn find_patient(&self, clinic: LpuId, identity: &PatientIdentity) -> Result<PatientId, MisError> {
+    async fn find_patient(
+        &self,
+        clinic: LpuId,
+        identity: &PatientIdentity,
+    ) -> Result<PatientId, MisError> {
         let pat = PatientQuery {
             birthday: Some(contract::midnight(identity.birth_date.date())),
             document_n: Some(identity.document.number().to_owned()),
@@ -374,7 +407,10 @@ impl Mis for HubClient {
             polis_n: Some(identity.policy.number().to_owned()),
             polis_s: identity.policy.series().map(str::to_owned),
         };
-        let request = Request::CheckPatient { pat, id_lpu: clinic.get() };
+        let request = Request::CheckPatient {
+            pat,
+            id_lpu: clinic.get(),
+        };
         let ResultBody::CheckPatient { id_pat } = self.call(request).await? else {
             return Err(unexpected(Operation::CheckPatient));
         };
@@ -406,7 +442,12 @@ impl Mis for HubClient {
     }
 
     #[tracing::instrument(level = "debug", skip(self, patient))]
-    async fn cancel(&self, clinic: LpuId, patient: &PatientId, slot: &AppointmentId) -> Result<(), MisError> {
+    async fn cancel(
+        &self,
+        clinic: LpuId,
+        patient: &PatientId,
+        slot: &AppointmentId,
+    ) -> Result<(), MisError> {
         let request = Request::CreateClaimForRefusal {
             id_lpu: clinic.get(),
             id_pat: patient.as_str().to_owned(),
@@ -428,8 +469,16 @@ impl Mis for HubClient {
             return Err(unexpected(Operation::GetPatientHistory));
         };
         Ok(History {
-            visits: visits.unwrap_or_default().into_iter().map(visit_of).collect::<Result<_, _>>()?,
-            refusals: refusals.unwrap_or_default().into_iter().map(visit_of).collect::<Result<_, _>>()?,
+            visits: visits
+                .unwrap_or_default()
+                .into_iter()
+                .map(visit_of)
+                .collect::<Result<_, _>>()?,
+            refusals: refusals
+                .unwrap_or_default()
+                .into_iter()
+                .map(visit_of)
+                .collect::<Result<_, _>>()?,
         })
     }
 }

@@ -6,7 +6,7 @@
 //! each operation's `xs:sequence`; data-contract members are written base-type first, then
 //! alphabetically (WCF `DataContract` rules), with nulls as `i:nil="true"`.
 
-use crate::xml::{self, Element, XmlError, XmlWriter, XSI};
+use crate::xml::{self, Element, XSI, XmlError, XmlWriter};
 use chrono::{NaiveDate, NaiveDateTime};
 
 /// The SOAP 1.1 envelope namespace.
@@ -538,7 +538,13 @@ fn write_opt_dt(w: &mut XmlWriter, name: &str, v: Option<NaiveDateTime>) {
     w.opt(name, v.map(format_datetime).as_deref(), "i");
 }
 
-fn write_list<T>(w: &mut XmlWriter, name: &str, item: &str, list: Option<&[T]>, f: fn(&mut XmlWriter, &T)) {
+fn write_list<T>(
+    w: &mut XmlWriter,
+    name: &str,
+    item: &str,
+    list: Option<&[T]>,
+    f: fn(&mut XmlWriter, &T),
+) {
     match list {
         None => {
             w.nil(name, "i");
@@ -596,7 +602,10 @@ fn read_clinic(el: &Element) -> Result<Clinic, DecodeError> {
 }
 
 fn write_spesiality(w: &mut XmlWriter, s: &Spesiality) {
-    w.leaf("a:CountFreeParticipantIE", &s.count_free_participant_ie.to_string());
+    w.leaf(
+        "a:CountFreeParticipantIE",
+        &s.count_free_participant_ie.to_string(),
+    );
     w.leaf("a:CountFreeTicket", &s.count_free_ticket.to_string());
     w.opt("a:FerIdSpesiality", s.fer_id_spesiality.as_deref(), "i");
     w.opt("a:IdSpesiality", s.id_spesiality.as_deref(), "i");
@@ -621,7 +630,10 @@ fn read_spesiality(el: &Element) -> Result<Spesiality, DecodeError> {
 fn write_doctor(w: &mut XmlWriter, d: &Doctor) {
     w.opt("a:AriaNumber", d.aria_number.as_deref(), "i");
     w.opt("a:Comment", d.comment.as_deref(), "i");
-    w.leaf("a:CountFreeParticipantIE", &d.count_free_participant_ie.to_string());
+    w.leaf(
+        "a:CountFreeParticipantIE",
+        &d.count_free_participant_ie.to_string(),
+    );
     w.leaf("a:CountFreeTicket", &d.count_free_ticket.to_string());
     w.opt("a:IdDoc", d.id_doc.as_deref(), "i");
     write_opt_dt(w, "a:LastDate", d.last_date);
@@ -668,7 +680,10 @@ fn read_appointment(el: &Element) -> Result<Appointment, DecodeError> {
 
 fn write_working_time(w: &mut XmlWriter, t: &WorkingTime) {
     w.opt("a:DenyCause", t.deny_cause.as_deref(), "i");
-    w.leaf("a:RecordableDay", if t.recordable_day { "true" } else { "false" });
+    w.leaf(
+        "a:RecordableDay",
+        if t.recordable_day { "true" } else { "false" },
+    );
     w.leaf("a:VisitEnd", &format_datetime(t.visit_end));
     w.leaf("a:VisitStart", &format_datetime(t.visit_start));
 }
@@ -697,18 +712,41 @@ fn read_user(el: &Element) -> Result<User, DecodeError> {
 }
 
 fn write_history_visit(w: &mut XmlWriter, v: &HistoryVisit) {
-    w.leaf("a:DateCreatedAppointment", &format_datetime(v.date_created_appointment));
-    write_nested(w, "a:DoctorBringReferal", v.doctor_bring_referal.as_ref(), write_doctor);
-    write_nested(w, "a:DoctorRendingConsultation", v.doctor_rending_consultation.as_ref(), write_doctor);
+    w.leaf(
+        "a:DateCreatedAppointment",
+        &format_datetime(v.date_created_appointment),
+    );
+    write_nested(
+        w,
+        "a:DoctorBringReferal",
+        v.doctor_bring_referal.as_ref(),
+        write_doctor,
+    );
+    write_nested(
+        w,
+        "a:DoctorRendingConsultation",
+        v.doctor_rending_consultation.as_ref(),
+        write_doctor,
+    );
     w.opt("a:IdAppointment", v.id_appointment.as_deref(), "i");
-    write_nested(w, "a:SpecialityBringReferal", v.speciality_bring_referal.as_ref(), write_spesiality);
+    write_nested(
+        w,
+        "a:SpecialityBringReferal",
+        v.speciality_bring_referal.as_ref(),
+        write_spesiality,
+    );
     write_nested(
         w,
         "a:SpecialityRendingConsultation",
         v.speciality_rending_consultation.as_ref(),
         write_spesiality,
     );
-    write_nested(w, "a:UserCreatedAppointment", v.user_created_appointment.as_ref(), write_user);
+    write_nested(
+        w,
+        "a:UserCreatedAppointment",
+        v.user_created_appointment.as_ref(),
+        write_user,
+    );
     w.leaf("a:VisitStart", &format_datetime(v.visit_start));
 }
 
@@ -720,7 +758,8 @@ fn read_history_visit(el: &Element) -> Result<HistoryVisit, DecodeError> {
         doctor_rending_consultation: m.nested("DoctorRendingConsultation", read_doctor)?,
         id_appointment: m.string("IdAppointment"),
         speciality_bring_referal: m.nested("SpecialityBringReferal", read_spesiality)?,
-        speciality_rending_consultation: m.nested("SpecialityRendingConsultation", read_spesiality)?,
+        speciality_rending_consultation: m
+            .nested("SpecialityRendingConsultation", read_spesiality)?,
         user_created_appointment: m.nested("UserCreatedAppointment", read_user)?,
         visit_start: m.datetime("VisitStart")?,
     })
@@ -729,14 +768,16 @@ fn read_history_visit(el: &Element) -> Result<HistoryVisit, DecodeError> {
 // ---------------------------------------------------------------------------------------------
 // Envelopes
 
-const ENVELOPE_OPEN: &str = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>"#;
+const ENVELOPE_OPEN: &str =
+    r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>"#;
 const ENVELOPE_CLOSE: &str = "</s:Body></s:Envelope>";
 
 /// Writes a call as a SOAP 1.1 envelope, as a WCF client would.
 pub fn encode_request(call: &Call) -> String {
     let op = call.request.operation();
     let mut w = XmlWriter::new();
-    w.raw(r#"<?xml version="1.0" encoding="utf-8"?>"#).raw(ENVELOPE_OPEN);
+    w.raw(r#"<?xml version="1.0" encoding="utf-8"?>"#)
+        .raw(ENVELOPE_OPEN);
     w.open(op.name(), &[("xmlns", TEMPURI), ("xmlns:i", XSI)]);
     let lpu = |w: &mut XmlWriter, id: i32| {
         w.leaf("idLpu", &id.to_string());
@@ -747,13 +788,21 @@ pub fn encode_request(call: &Call) -> String {
     match &call.request {
         Request::GetVersion => {}
         Request::GetLpuList { id_district } => {
-            w.opt("idDistrict", id_district.map(|d| d.to_string()).as_deref(), "i");
+            w.opt(
+                "idDistrict",
+                id_district.map(|d| d.to_string()).as_deref(),
+                "i",
+            );
         }
         Request::GetSpesialityList { id_lpu, id_pat } => {
             lpu(&mut w, *id_lpu);
             w.opt("idPat", id_pat.as_deref(), "i");
         }
-        Request::GetDoctorList { id_spesiality, id_lpu, id_pat } => {
+        Request::GetDoctorList {
+            id_spesiality,
+            id_lpu,
+            id_pat,
+        } => {
             w.leaf("idSpesiality", id_spesiality);
             lpu(&mut w, *id_lpu);
             w.opt("idPat", id_pat.as_deref(), "i");
@@ -765,7 +814,12 @@ pub fn encode_request(call: &Call) -> String {
             dt(&mut w, "visitStart", win.visit_start);
             dt(&mut w, "visitEnd", win.visit_end);
         }
-        Request::GetWorkingTime { id_doc, id_lpu, visit_start, visit_end } => {
+        Request::GetWorkingTime {
+            id_doc,
+            id_lpu,
+            visit_start,
+            visit_end,
+        } => {
             w.leaf("idDoc", id_doc);
             lpu(&mut w, *id_lpu);
             dt(&mut w, "visitStart", *visit_start);
@@ -789,7 +843,12 @@ pub fn encode_request(call: &Call) -> String {
             w.close("pat");
             lpu(&mut w, *id_lpu);
         }
-        Request::SetAppointment { id_appointment, id_lpu, id_pat, id_appointment_prev } => {
+        Request::SetAppointment {
+            id_appointment,
+            id_lpu,
+            id_pat,
+            id_appointment_prev,
+        } => {
             w.leaf("idAppointment", id_appointment);
             lpu(&mut w, *id_lpu);
             w.leaf("idPat", id_pat);
@@ -797,7 +856,11 @@ pub fn encode_request(call: &Call) -> String {
             w.nil("attachedReferral", "i");
             w.opt("idAppointmentPrev", id_appointment_prev.as_deref(), "i");
         }
-        Request::CreateClaimForRefusal { id_lpu, id_pat, id_appointment } => {
+        Request::CreateClaimForRefusal {
+            id_lpu,
+            id_pat,
+            id_appointment,
+        } => {
             lpu(&mut w, *id_lpu);
             w.leaf("idPat", id_pat);
             w.leaf("idAppointment", id_appointment);
@@ -829,7 +892,11 @@ fn body_child(bytes: &[u8]) -> Result<Element, DecodeError> {
         .into_iter()
         .find(|c| c.is(SOAP_ENV, "Body"))
         .ok_or(DecodeError::NotSoap)?;
-    let child = body.children.into_iter().next().ok_or(DecodeError::NotSoap)?;
+    let child = body
+        .children
+        .into_iter()
+        .next()
+        .ok_or(DecodeError::NotSoap)?;
     if child.is(SOAP_ENV, "Fault") {
         let code = child
             .children
@@ -854,7 +921,8 @@ pub fn decode_request(bytes: &[u8]) -> Result<Call, DecodeError> {
     if el.ns.as_deref() != Some(TEMPURI) {
         return Err(DecodeError::UnknownOperation(el.name));
     }
-    let op = Operation::from_name(&el.name).ok_or_else(|| DecodeError::UnknownOperation(el.name.clone()))?;
+    let op = Operation::from_name(&el.name)
+        .ok_or_else(|| DecodeError::UnknownOperation(el.name.clone()))?;
     let m = Members::of(&el, TEMPURI);
     let lpu = || m.required_int("idLpu");
     let dt = |name| m.datetime(name);
@@ -869,7 +937,9 @@ pub fn decode_request(bytes: &[u8]) -> Result<Call, DecodeError> {
     };
     let request = match op {
         Operation::GetVersion => Request::GetVersion,
-        Operation::GetLpuList => Request::GetLpuList { id_district: m.opt_int("idDistrict")? },
+        Operation::GetLpuList => Request::GetLpuList {
+            id_district: m.opt_int("idDistrict")?,
+        },
         Operation::GetSpesialityList => Request::GetSpesialityList {
             id_lpu: lpu()?,
             id_pat: m.string("idPat"),
@@ -905,7 +975,9 @@ pub fn decode_request(bytes: &[u8]) -> Result<Call, DecodeError> {
             id_appointment: m.required_string("idAppointment")?,
             id_lpu: lpu()?,
             id_pat: m.required_string("idPat")?,
-            id_appointment_prev: m.string("idAppointmentPrev").filter(|s| !s.trim().is_empty()),
+            id_appointment_prev: m
+                .string("idAppointmentPrev")
+                .filter(|s| !s.trim().is_empty()),
         },
         Operation::CreateClaimForRefusal => Request::CreateClaimForRefusal {
             id_lpu: lpu()?,
@@ -951,16 +1023,33 @@ pub fn encode_response(op: Operation, response: &Response) -> String {
     write_opt_int(&mut w, "a:IdHistory", base.id_history);
     w.leaf("a:Success", if base.success { "true" } else { "false" });
     match &response.body {
-        ResultBody::Version { database_version, service_version } => {
+        ResultBody::Version {
+            database_version,
+            service_version,
+        } => {
             w.opt("a:DatabaseVersion", database_version.as_deref(), "i");
             w.opt("a:ServiceVersion", service_version.as_deref(), "i");
         }
-        ResultBody::LpuList(list) => write_list(&mut w, "a:ListLPU", "a:Clinic", list.as_deref(), write_clinic),
+        ResultBody::LpuList(list) => write_list(
+            &mut w,
+            "a:ListLPU",
+            "a:Clinic",
+            list.as_deref(),
+            write_clinic,
+        ),
         ResultBody::SpesialityList { list, lpu_changes } => {
-            write_list(&mut w, "a:ListSpesiality", "a:Spesiality", list.as_deref(), write_spesiality);
+            write_list(
+                &mut w,
+                "a:ListSpesiality",
+                "a:Spesiality",
+                list.as_deref(),
+                write_spesiality,
+            );
             w.opt("a:LpuChanges", lpu_changes.as_deref(), "i");
         }
-        ResultBody::DoctorList(list) => write_list(&mut w, "a:Docs", "a:Doctor", list.as_deref(), write_doctor),
+        ResultBody::DoctorList(list) => {
+            write_list(&mut w, "a:Docs", "a:Doctor", list.as_deref(), write_doctor)
+        }
         ResultBody::AvailableDates(list) => match list {
             None => {
                 w.nil("a:AvailableDateList", "i");
@@ -974,10 +1063,22 @@ pub fn encode_response(op: Operation, response: &Response) -> String {
             }
         },
         ResultBody::Appointments(list) => {
-            write_list(&mut w, "a:ListAppointments", "a:Appointment", list.as_deref(), write_appointment);
+            write_list(
+                &mut w,
+                "a:ListAppointments",
+                "a:Appointment",
+                list.as_deref(),
+                write_appointment,
+            );
         }
         ResultBody::WorkingTime(list) => {
-            write_list(&mut w, "a:WorkingTimeList", "a:WorkingTime", list.as_deref(), write_working_time);
+            write_list(
+                &mut w,
+                "a:WorkingTimeList",
+                "a:WorkingTime",
+                list.as_deref(),
+                write_working_time,
+            );
         }
         ResultBody::CheckPatient { id_pat } => {
             w.opt("a:IdPat", id_pat.as_deref(), "i");
@@ -987,8 +1088,20 @@ pub fn encode_response(op: Operation, response: &Response) -> String {
         }
         ResultBody::CreateClaimForRefusal => {}
         ResultBody::PatientHistory { refusals, visits } => {
-            write_list(&mut w, "a:ListHistoryRefusal", "a:HistoryRefusal", refusals.as_deref(), write_history_visit);
-            write_list(&mut w, "a:ListHistoryVisit", "a:HistoryVisit", visits.as_deref(), write_history_visit);
+            write_list(
+                &mut w,
+                "a:ListHistoryRefusal",
+                "a:HistoryRefusal",
+                refusals.as_deref(),
+                write_history_visit,
+            );
+            write_list(
+                &mut w,
+                "a:ListHistoryVisit",
+                "a:HistoryVisit",
+                visits.as_deref(),
+                write_history_visit,
+            );
         }
     }
     w.close(&result);
@@ -1039,7 +1152,10 @@ pub fn decode_response(op: Operation, bytes: &[u8]) -> Result<Response, DecodeEr
     let has_errors = base.errors.as_ref().is_some_and(|e| !e.is_empty());
     if has_errors || !base.success {
         // A failed result's other members carry nothing reliable.
-        return Ok(Response { base, body: ResultBody::empty(op) });
+        return Ok(Response {
+            base,
+            body: ResultBody::empty(op),
+        });
     }
     let body = match op {
         Operation::GetVersion => ResultBody::Version {
@@ -1051,7 +1167,9 @@ pub fn decode_response(op: Operation, bytes: &[u8]) -> Result<Response, DecodeEr
             list: m.list("ListSpesiality", "Spesiality", read_spesiality)?,
             lpu_changes: m.string("LpuChanges"),
         },
-        Operation::GetDoctorList => ResultBody::DoctorList(m.list("Docs", "Doctor", read_doctor)?),
+        Operation::GetDoctorList => {
+            ResultBody::DoctorList(m.list("Docs", "Doctor", read_doctor)?)
+        }
         Operation::GetAvailableDates => ResultBody::AvailableDates(
             m.get("AvailableDateList")
                 .map(|l| {
@@ -1067,7 +1185,9 @@ pub fn decode_response(op: Operation, bytes: &[u8]) -> Result<Response, DecodeEr
         Operation::GetWorkingTime => {
             ResultBody::WorkingTime(m.list("WorkingTimeList", "WorkingTime", read_working_time)?)
         }
-        Operation::CheckPatient => ResultBody::CheckPatient { id_pat: m.string("IdPat") },
+        Operation::CheckPatient => ResultBody::CheckPatient {
+            id_pat: m.string("IdPat"),
+        },
         Operation::SetAppointment => ResultBody::SetAppointment {
             kind: match m.get("Type") {
                 None => SpecialistType::Undefined,

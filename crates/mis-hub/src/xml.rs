@@ -185,7 +185,9 @@ pub fn parse(bytes: &[u8]) -> Result<Element, XmlError> {
         }
     }
     if !stack.is_empty() {
-        return Err(XmlError::Malformed("the document ends inside an element".into()));
+        return Err(XmlError::Malformed(
+            "the document ends inside an element".into(),
+        ));
     }
     root.ok_or(XmlError::Empty)
 }
@@ -274,7 +276,10 @@ mod tests {
     fn a_dtd_and_unknown_entities_are_refused() {
         let bomb = r#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaa">]><r>&a;</r>"#;
         assert_eq!(parse(bomb.as_bytes()), Err(XmlError::Dtd));
-        assert!(matches!(parse(b"<r>&a;</r>"), Err(XmlError::UnknownEntity(_))));
+        assert!(matches!(
+            parse(b"<r>&a;</r>"),
+            Err(XmlError::UnknownEntity(_))
+        ));
     }
 
     #[test]

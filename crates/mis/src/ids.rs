@@ -107,8 +107,14 @@ mod tests {
     #[test]
     fn blank_long_and_control_ids_are_refused() {
         assert_eq!(DoctorId::parse("  ").unwrap_err(), IdError::Empty);
-        assert_eq!(DoctorId::parse("x".repeat(257)).unwrap_err(), IdError::TooLong);
-        assert_eq!(DoctorId::parse("a\nb").unwrap_err(), IdError::ControlCharacters);
+        assert_eq!(
+            DoctorId::parse("x".repeat(257)).unwrap_err(),
+            IdError::TooLong
+        );
+        assert_eq!(
+            DoctorId::parse("a\nb").unwrap_err(),
+            IdError::ControlCharacters
+        );
         assert_eq!(DoctorId::parse("T-01").unwrap().as_str(), "T-01");
     }
 

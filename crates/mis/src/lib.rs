@@ -109,7 +109,10 @@ impl DateRange {
 
     /// The range of one day.
     pub fn day(date: NaiveDate) -> Self {
-        Self { from: date, to: date }
+        Self {
+            from: date,
+            to: date,
+        }
     }
 
     pub fn from(self) -> NaiveDate {
@@ -128,7 +131,9 @@ impl DateRange {
     /// The last second of the range.
     pub fn end(self) -> NaiveDateTime {
         // 23:59:59 is a valid time of every day.
-        self.to.and_hms_opt(23, 59, 59).unwrap_or(self.to.and_time(chrono::NaiveTime::MIN))
+        self.to
+            .and_hms_opt(23, 59, 59)
+            .unwrap_or(self.to.and_time(chrono::NaiveTime::MIN))
     }
 
     /// The number of days in the range.
@@ -150,8 +155,11 @@ pub trait Mis: Send + Sync + std::fmt::Debug {
     async fn specialties(&self, clinic: LpuId) -> Result<Vec<Specialty>, MisError>;
 
     /// The doctors of a specialty with their free-ticket counts (including those with none).
-    async fn doctors(&self, clinic: LpuId, specialty: &SpecialtyId)
-    -> Result<Vec<Doctor>, MisError>;
+    async fn doctors(
+        &self,
+        clinic: LpuId,
+        specialty: &SpecialtyId,
+    ) -> Result<Vec<Doctor>, MisError>;
 
     /// The dates in `range` on which the doctor has free tickets.
     async fn available_dates(

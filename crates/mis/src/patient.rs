@@ -152,7 +152,8 @@ impl PolicyNumber {
         let series_ok = !series.is_empty()
             && series.chars().count() <= 12
             && series.chars().all(char::is_alphanumeric);
-        let number_ok = (1..=12).contains(&number.len()) && number.chars().all(|c| c.is_ascii_digit());
+        let number_ok =
+            (1..=12).contains(&number.len()) && number.chars().all(|c| c.is_ascii_digit());
         if series_ok && number_ok {
             Ok(Self {
                 series: Some(series),
@@ -286,9 +287,18 @@ mod tests {
     #[test]
     fn bad_documents_are_refused_with_a_reason() {
         assert_eq!(DocumentNumber::parse("  "), Err(DocumentError::Empty));
-        assert_eq!(DocumentNumber::parse("4510;123456"), Err(DocumentError::InvalidCharacters));
-        assert_eq!(DocumentNumber::parse("паспорт"), Err(DocumentError::NoDigits));
-        assert_eq!(DocumentNumber::parse(&"1".repeat(40)), Err(DocumentError::TooLong));
+        assert_eq!(
+            DocumentNumber::parse("4510;123456"),
+            Err(DocumentError::InvalidCharacters)
+        );
+        assert_eq!(
+            DocumentNumber::parse("паспорт"),
+            Err(DocumentError::NoDigits)
+        );
+        assert_eq!(
+            DocumentNumber::parse(&"1".repeat(40)),
+            Err(DocumentError::TooLong)
+        );
     }
 
     #[test]
@@ -299,8 +309,14 @@ mod tests {
         assert_eq!(p.number(), "1234567890123456");
         let p = PolicyNumber::parse("ЕЕ 123456").expect("old form");
         assert_eq!((p.series(), p.number()), (Some("ЕЕ"), "123456"));
-        assert_eq!(PolicyNumber::parse("12345"), Err(PolicyError::InvalidFormat));
-        assert_eq!(PolicyNumber::parse("ЕЕ АБВ"), Err(PolicyError::InvalidFormat));
+        assert_eq!(
+            PolicyNumber::parse("12345"),
+            Err(PolicyError::InvalidFormat)
+        );
+        assert_eq!(
+            PolicyNumber::parse("ЕЕ АБВ"),
+            Err(PolicyError::InvalidFormat)
+        );
         assert_eq!(PolicyNumber::parse(""), Err(PolicyError::Empty));
     }
 
@@ -310,11 +326,26 @@ mod tests {
             BirthDate::parse("1980-05-17", today()).map(BirthDate::date),
             Ok(NaiveDate::from_ymd_opt(1980, 5, 17).expect("a real date"))
         );
-        assert_eq!(BirthDate::parse("1980-02-30", today()), Err(BirthDateError::InvalidFormat));
-        assert_eq!(BirthDate::parse("17.05.1980", today()), Err(BirthDateError::InvalidFormat));
-        assert_eq!(BirthDate::parse("+1980-05-17", today()), Err(BirthDateError::InvalidFormat));
-        assert_eq!(BirthDate::parse("2026-11-26", today()), Err(BirthDateError::InFuture));
-        assert_eq!(BirthDate::parse("1890-01-01", today()), Err(BirthDateError::TooOld));
+        assert_eq!(
+            BirthDate::parse("1980-02-30", today()),
+            Err(BirthDateError::InvalidFormat)
+        );
+        assert_eq!(
+            BirthDate::parse("17.05.1980", today()),
+            Err(BirthDateError::InvalidFormat)
+        );
+        assert_eq!(
+            BirthDate::parse("+1980-05-17", today()),
+            Err(BirthDateError::InvalidFormat)
+        );
+        assert_eq!(
+            BirthDate::parse("2026-11-26", today()),
+            Err(BirthDateError::InFuture)
+        );
+        assert_eq!(
+            BirthDate::parse("1890-01-01", today()),
+            Err(BirthDateError::TooOld)
+        );
     }
 
     #[test]

@@ -9,5 +9,5 @@ pub mod seed;
 mod server;
 mod store;
 
-pub use server::{Sandbox, SandboxConfig, DEFAULT_GUID};
+pub use server::{DEFAULT_GUID, Sandbox, SandboxConfig};
 pub use store::{Store, StoreError};

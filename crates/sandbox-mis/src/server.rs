@@ -69,7 +69,9 @@ impl Sandbox {
 
 /// The clinic's local time now.
 fn now() -> chrono::NaiveDateTime {
-    chrono::Utc::now().with_timezone(&seed::LPU_TIMEZONE).naive_local()
+    chrono::Utc::now()
+        .with_timezone(&seed::LPU_TIMEZONE)
+        .naive_local()
 }
 
 fn xml(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
@@ -91,12 +93,19 @@ async fn soap(sandbox: web::Data<Sandbox>, req: HttpRequest, body: web::Bytes) -
         Ok(call) => call,
         Err(DecodeError::UnknownOperation(name)) => {
             let name: String = name.chars().take(64).collect();
-            return fault("s:Client", format!("Операция {name} не поддерживается (ActionNotSupported)"));
+            return fault(
+                "s:Client",
+                format!("Операция {name} не поддерживается (ActionNotSupported)"),
+            );
         }
         Err(e) => return fault("s:Client", format!("Некорректный запрос: {e}")),
     };
     let op = call.request.operation();
-    if let Some(action) = req.headers().get("SOAPAction").and_then(|v| v.to_str().ok()) {
+    if let Some(action) = req
+        .headers()
+        .get("SOAPAction")
+        .and_then(|v| v.to_str().ok())
+    {
         let action = action.trim().trim_matches('"');
         if !action.is_empty() && action != op.soap_action().trim_matches('"') {
             return fault("s:Client", "SOAPAction не соответствует телу запроса");
@@ -107,12 +116,18 @@ async fn soap(sandbox: web::Data<Sandbox>, req: HttpRequest, body: web::Bytes) -
             base: MethodResult::error(1, "Неверный или запрещённый guid"),
             body: ResultBody::empty(op),
         };
-        return xml(actix_web::http::StatusCode::OK, contract::encode_response(op, &response));
+        return xml(
+            actix_web::http::StatusCode::OK,
+            contract::encode_response(op, &response),
+        );
     }
     let store = sandbox.store.clone();
     let request = call.request;
     match web::block(move || store.handle(&request, now())).await {
-        Ok(response) => xml(actix_web::http::StatusCode::OK, contract::encode_response(op, &response)),
+        Ok(response) => xml(
+            actix_web::http::StatusCode::OK,
+            contract::encode_response(op, &response),
+        ),
         Err(_) => fault("s:Server", "Внутренняя ошибка"),
     }
 }

@@ -110,7 +110,9 @@ impl Store {
     fn lock(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite inconsistent (it rolls back), so
         // a poisoned lock is still safe to use.
-        self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn seed(&self) -> rusqlite::Result<()> {
@@ -124,7 +126,9 @@ impl Store {
                     params![id, name, fer, general],
                 )?;
             }
-            for (ord, (id, spec, name, comment, room, minutes, schedule)) in seed::DOCTORS.iter().enumerate() {
+            for (ord, (id, spec, name, comment, room, minutes, schedule)) in
+                seed::DOCTORS.iter().enumerate()
+            {
                 tx.execute(
                     "INSERT INTO doctor (id, specialty_id, name, comment, room, minutes, schedule, ord)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -145,7 +149,13 @@ impl Store {
 
     /// Adds a patient card (for tests that need many patients). `document` and `policy` are
     /// normalized as the sandbox compares them.
-    pub fn add_patient(&self, id: &str, document: &str, policy: &str, birth_date: NaiveDate) -> rusqlite::Result<()> {
+    pub fn add_patient(
+        &self,
+        id: &str,
+        document: &str,
+        policy: &str,
+        birth_date: NaiveDate,
+    ) -> rusqlite::Result<()> {
         self.lock().execute(
             "INSERT INTO patient (id, surname, name, second_name, birth_date, document, policy)
              VALUES (?1, 'Тестовый', 'Пациент', NULL, ?2, ?3, ?4)",
@@ -162,16 +172,22 @@ impl Store {
     /// Builds the schedule of every doctor whose schedule exists for the days from `today`
     /// on, where it is not built yet. Runs once per day.
     pub fn ensure_schedule(&self, today: NaiveDate) -> rusqlite::Result<()> {
-        let mut built = self.built_until.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut built = self
+            .built_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if *built == Some(today) {
             return Ok(());
         }
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         let doctors: Vec<(String, Option<String>, i64, i64, i64)> = {
-            let mut stmt = tx.prepare("SELECT id, room, minutes, schedule, ord FROM doctor ORDER BY ord")?;
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
-                .collect::<rusqlite::Result<_>>()?
+            let mut stmt =
+                tx.prepare("SELECT id, room, minutes, schedule, ord FROM doctor ORDER BY ord")?;
+            stmt.query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?
         };
         let mut added = 0usize;
         for (doctor, room, minutes, schedule, ord) in doctors {
@@ -193,13 +209,15 @@ impl Store {
                 }
                 // Doctors alternate morning and afternoon shifts, four hours each.
                 let morning = (ord + i64::from(day.ordinal())) % 2 == 0;
-                let first = NaiveTime::from_hms_opt(if morning { 8 } else { 14 }, 0, 0).unwrap_or(NaiveTime::MIN);
+                let first = NaiveTime::from_hms_opt(if morning { 8 } else { 14 }, 0, 0)
+                    .unwrap_or(NaiveTime::MIN);
                 let count = 240 / minutes.max(1);
                 for n in 0..count {
                     let start = day.and_time(first) + Duration::minutes(n * minutes);
                     let end = start + Duration::minutes(minutes);
                     let id = format!("{doctor}-{}", start.format("%Y%m%d-%H%M"));
-                    let taken = schedule == Schedule::FullyBooked.code() || seed::stable_hash(&id) % 4 == 0;
+                    let taken =
+                        schedule == Schedule::FullyBooked.code() || seed::stable_hash(&id).is_multiple_of(4);
                     let address = if room.as_deref() == Some("Травмпункт") {
                         format!("{}, корпус 2", seed::LPU_ADDRESS)
                     } else {
@@ -241,7 +259,9 @@ impl Store {
         let outcome = match request {
             Request::GetVersion => Ok(ResultBody::Version {
                 database_version: Some("sandbox-1".into()),
-                service_version: Some(concat!("registratura-sandbox ", env!("CARGO_PKG_VERSION")).into()),
+                service_version: Some(
+                    concat!("registratura-sandbox ", env!("CARGO_PKG_VERSION")).into(),
+                ),
             }),
             Request::GetLpuList { .. } => Ok(ResultBody::LpuList(Some(vec![Clinic {
                 description: Some(seed::LPU_ADDRESS.into()),
@@ -254,25 +274,51 @@ impl Store {
                 oid: Some("1.2.643.5.1.13.13.12.2.77.0000".into()),
                 part_of: None,
             }]))),
-            Request::GetSpesialityList { id_lpu, .. } => clinic(*id_lpu).and_then(|()| self.specialties(now)),
-            Request::GetDoctorList { id_spesiality, id_lpu, .. } => {
-                clinic(*id_lpu).and_then(|()| self.doctors(id_spesiality, now))
+            Request::GetSpesialityList { id_lpu, .. } => {
+                clinic(*id_lpu).and_then(|()| self.specialties(now))
             }
-            Request::GetAvailableDates(w) => clinic(w.id_lpu).and_then(|()| self.available_dates(w, now)),
-            Request::GetAvaibleAppointments(w) => clinic(w.id_lpu).and_then(|()| self.appointments(w, now)),
-            Request::GetWorkingTime { id_doc, id_lpu, visit_start, visit_end } => {
-                clinic(*id_lpu).and_then(|()| self.working_time(id_doc, *visit_start, *visit_end))
+            Request::GetDoctorList {
+                id_spesiality,
+                id_lpu,
+                ..
+            } => clinic(*id_lpu).and_then(|()| self.doctors(id_spesiality, now)),
+            Request::GetAvailableDates(w) => {
+                clinic(w.id_lpu).and_then(|()| self.available_dates(w, now))
             }
-            Request::CheckPatient { pat, id_lpu } => clinic(*id_lpu).and_then(|()| self.check_patient(pat)),
-            Request::SetAppointment { id_appointment, id_lpu, id_pat, id_appointment_prev } => clinic(*id_lpu)
-                .and_then(|()| self.set_appointment(id_appointment, id_pat, id_appointment_prev.as_deref(), now)),
-            Request::CreateClaimForRefusal { id_lpu, id_pat, id_appointment } => {
-                clinic(*id_lpu).and_then(|()| self.refuse(id_appointment, id_pat, now))
+            Request::GetAvaibleAppointments(w) => {
+                clinic(w.id_lpu).and_then(|()| self.appointments(w, now))
             }
-            Request::GetPatientHistory { id_lpu, id_pat } => clinic(*id_lpu).and_then(|()| self.history(id_pat)),
+            Request::GetWorkingTime {
+                id_doc,
+                id_lpu,
+                visit_start,
+                visit_end,
+            } => clinic(*id_lpu).and_then(|()| self.working_time(id_doc, *visit_start, *visit_end)),
+            Request::CheckPatient { pat, id_lpu } => {
+                clinic(*id_lpu).and_then(|()| self.check_patient(pat))
+            }
+            Request::SetAppointment {
+                id_appointment,
+                id_lpu,
+                id_pat,
+                id_appointment_prev,
+            } => clinic(*id_lpu).and_then(|()| {
+                self.set_appointment(id_appointment, id_pat, id_appointment_prev.as_deref(), now)
+            }),
+            Request::CreateClaimForRefusal {
+                id_lpu,
+                id_pat,
+                id_appointment,
+            } => clinic(*id_lpu).and_then(|()| self.refuse(id_appointment, id_pat, now)),
+            Request::GetPatientHistory { id_lpu, id_pat } => {
+                clinic(*id_lpu).and_then(|()| self.history(id_pat))
+            }
         };
         match outcome {
-            Ok(body) => Response { base: MethodResult::ok(), body },
+            Ok(body) => Response {
+                base: MethodResult::ok(),
+                body,
+            },
             Err(Refusal(id, text)) => Response {
                 base: MethodResult::error(id, text),
                 body: ResultBody::empty(op),
@@ -305,7 +351,10 @@ impl Store {
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(ResultBody::SpesialityList { list: Some(list), lpu_changes: None })
+        Ok(ResultBody::SpesialityList {
+            list: Some(list),
+            lpu_changes: None,
+        })
     }
 
     fn doctors(&self, specialty: &str, now: NaiveDateTime) -> Outcome {
@@ -342,7 +391,9 @@ impl Store {
         let known: Option<i64> = conn
             .query_row("SELECT 1 FROM doctor WHERE id = ?1", [id], |r| r.get(0))
             .optional()?;
-        known.map(|_| ()).ok_or(Refusal(code::INCOMPLETE, "Врач не найден"))
+        known
+            .map(|_| ())
+            .ok_or(Refusal(code::INCOMPLETE, "Врач не найден"))
     }
 
     fn available_dates(&self, w: &Window, now: NaiveDateTime) -> Outcome {
@@ -355,7 +406,9 @@ impl Store {
              ORDER BY 1",
         )?;
         let dates = stmt
-            .query_map(params![w.id_doc, from, fmt(w.visit_end)], |r| r.get::<_, String>(0))?
+            .query_map(params![w.id_doc, from, fmt(w.visit_end)], |r| {
+                r.get::<_, String>(0)
+            })?
             .collect::<rusqlite::Result<Vec<_>>>()?
             .into_iter()
             .filter_map(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
@@ -391,7 +444,10 @@ impl Store {
     fn working_time(&self, doctor: &str, from: NaiveDateTime, to: NaiveDateTime) -> Outcome {
         let conn = self.lock();
         Self::known_doctor(&conn, doctor)?;
-        let schedule: i64 = conn.query_row("SELECT schedule FROM doctor WHERE id = ?1", [doctor], |r| r.get(0))?;
+        let schedule: i64 =
+            conn.query_row("SELECT schedule FROM doctor WHERE id = ?1", [doctor], |r| {
+                r.get(0)
+            })?;
         let mut days = Vec::new();
         if schedule == Schedule::NotBuilt.code() {
             let mut day = from.date();
@@ -441,22 +497,40 @@ impl Store {
             "SELECT id FROM patient WHERE birth_date = ?1 AND document = ?2 AND policy = ?3 LIMIT 2",
         )?;
         let ids = stmt
-            .query_map(params![birthday.date().format("%Y-%m-%d").to_string(), document, policy], |r| {
-                r.get::<_, String>(0)
-            })?
+            .query_map(
+                params![
+                    birthday.date().format("%Y-%m-%d").to_string(),
+                    document,
+                    policy
+                ],
+                |r| r.get::<_, String>(0),
+            )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         match ids.as_slice() {
             [] => Err(Refusal(code::PATIENT_NOT_FOUND, "Пациент не найден")),
-            [id] => Ok(ResultBody::CheckPatient { id_pat: Some(id.clone()) }),
-            _ => Err(Refusal(code::PATIENT_NOT_UNIQUE, "Найдено более одного пациента")),
+            [id] => Ok(ResultBody::CheckPatient {
+                id_pat: Some(id.clone()),
+            }),
+            _ => Err(Refusal(
+                code::PATIENT_NOT_UNIQUE,
+                "Найдено более одного пациента",
+            )),
         }
     }
 
-    fn set_appointment(&self, slot: &str, patient: &str, previous: Option<&str>, now: NaiveDateTime) -> Outcome {
+    fn set_appointment(
+        &self,
+        slot: &str,
+        patient: &str,
+        previous: Option<&str>,
+        now: NaiveDateTime,
+    ) -> Outcome {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         let known: Option<i64> = tx
-            .query_row("SELECT 1 FROM patient WHERE id = ?1", [patient], |r| r.get(0))
+            .query_row("SELECT 1 FROM patient WHERE id = ?1", [patient], |r| {
+                r.get(0)
+            })
             .optional()?;
         if known.is_none() {
             return Err(Refusal(code::PATIENT_NOT_FOUND, "Пациент не найден"));
@@ -488,7 +562,10 @@ impl Store {
                 )
                 .optional()?;
             if held.is_none() {
-                return Err(Refusal(code::NOTHING_TO_CANCEL, "Переносимая запись не найдена"));
+                return Err(Refusal(
+                    code::NOTHING_TO_CANCEL,
+                    "Переносимая запись не найдена",
+                ));
             }
         }
         let duplicate: Option<String> = tx
@@ -501,7 +578,10 @@ impl Store {
             )
             .optional()?;
         if duplicate.is_some() {
-            return Err(Refusal(code::ALREADY_BOOKED, "Пациент уже записан к врачу этой специальности"));
+            return Err(Refusal(
+                code::ALREADY_BOOKED,
+                "Пациент уже записан к врачу этой специальности",
+            ));
         }
         let taken = tx.execute(
             "UPDATE slot SET patient_id = ?2, booked_at = ?3 WHERE id = ?1 AND patient_id IS NULL",
@@ -515,11 +595,20 @@ impl Store {
         }
         tx.commit()?;
         Ok(ResultBody::SetAppointment {
-            kind: if general { SpecialistType::General } else { SpecialistType::Narrow },
+            kind: if general {
+                SpecialistType::General
+            } else {
+                SpecialistType::Narrow
+            },
         })
     }
 
-    fn release(tx: &rusqlite::Transaction<'_>, slot: &str, patient: &str, now: NaiveDateTime) -> Result<(), Refusal> {
+    fn release(
+        tx: &rusqlite::Transaction<'_>,
+        slot: &str,
+        patient: &str,
+        now: NaiveDateTime,
+    ) -> Result<(), Refusal> {
         let freed = tx.execute(
             "INSERT INTO refusal (slot_id, patient_id, doctor_id, start, booked_at, refused_at)
              SELECT id, patient_id, doctor_id, start, COALESCE(booked_at, ?3), ?3 FROM slot
@@ -527,7 +616,10 @@ impl Store {
             params![slot, patient, fmt(now)],
         )?;
         if freed != 1 {
-            return Err(Refusal(code::NOTHING_TO_CANCEL, "Запись не найдена или уже отменена"));
+            return Err(Refusal(
+                code::NOTHING_TO_CANCEL,
+                "Запись не найдена или уже отменена",
+            ));
         }
         tx.execute(
             "UPDATE slot SET patient_id = NULL, booked_at = NULL WHERE id = ?1 AND patient_id = ?2",
@@ -586,7 +678,10 @@ impl Store {
             )?
             .query_map([patient], visit)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(ResultBody::PatientHistory { refusals: Some(refusals), visits: Some(visits) })
+        Ok(ResultBody::PatientHistory {
+            refusals: Some(refusals),
+            visits: Some(visits),
+        })
     }
 }
 
@@ -594,6 +689,9 @@ fn clinic(id_lpu: i32) -> Result<(), Refusal> {
     if id_lpu == seed::LPU_ID {
         Ok(())
     } else {
-        Err(Refusal(code::INCOMPLETE, "ЛПУ с указанным idLpu не найдено"))
+        Err(Refusal(
+            code::INCOMPLETE,
+            "ЛПУ с указанным idLpu не найдено",
+        ))
     }
 }

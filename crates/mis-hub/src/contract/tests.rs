@@ -16,8 +16,15 @@ fn sample_requests() -> Vec<Request> {
     vec![
         Request::GetVersion,
         Request::GetLpuList { id_district: None },
-        Request::GetSpesialityList { id_lpu: 1, id_pat: None },
-        Request::GetDoctorList { id_spesiality: "S<&>".into(), id_lpu: 1, id_pat: Some("P1".into()) },
+        Request::GetSpesialityList {
+            id_lpu: 1,
+            id_pat: None,
+        },
+        Request::GetDoctorList {
+            id_spesiality: "S<&>".into(),
+            id_lpu: 1,
+            id_pat: Some("P1".into()),
+        },
         Request::GetAvailableDates(window.clone()),
         Request::GetAvaibleAppointments(window),
         Request::GetWorkingTime {
@@ -42,19 +49,33 @@ fn sample_requests() -> Vec<Request> {
             id_pat: "P1".into(),
             id_appointment_prev: Some("A0".into()),
         },
-        Request::CreateClaimForRefusal { id_lpu: 1, id_pat: "P1".into(), id_appointment: "A1".into() },
-        Request::GetPatientHistory { id_lpu: 1, id_pat: "P1".into() },
+        Request::CreateClaimForRefusal {
+            id_lpu: 1,
+            id_pat: "P1".into(),
+            id_appointment: "A1".into(),
+        },
+        Request::GetPatientHistory {
+            id_lpu: 1,
+            id_pat: "P1".into(),
+        },
     ]
 }
 
 #[test]
 fn every_request_reads_back_as_written() {
     for request in sample_requests() {
-        let call = Call { guid: Some("g".into()), id_history: None, request };
+        let call = Call {
+            guid: Some("g".into()),
+            id_history: None,
+            request,
+        };
         let xml = encode_request(&call);
         let back = decode_request(xml.as_bytes()).expect("our own request decodes");
         let expected = if call.request == Request::GetVersion {
-            Call { guid: None, ..call.clone() }
+            Call {
+                guid: None,
+                ..call.clone()
+            }
         } else {
             call.clone()
         };
@@ -67,12 +88,27 @@ fn requests_keep_the_contract_names_and_action() {
     let call = Call {
         guid: Some("g".into()),
         id_history: None,
-        request: Request::GetDoctorList { id_spesiality: "1".into(), id_lpu: 1, id_pat: None },
+        request: Request::GetDoctorList {
+            id_spesiality: "1".into(),
+            id_lpu: 1,
+            id_pat: None,
+        },
     };
     let xml = encode_request(&call);
-    assert!(xml.contains(r#"<GetDoctorList xmlns="http://tempuri.org/""#), "{xml}");
-    assert!(xml.contains("<idSpesiality>1</idSpesiality><idLpu>1</idLpu><idPat i:nil=\"true\"/><guid>g</guid>"), "{xml}");
-    assert_eq!(Operation::GetAvaibleAppointments.soap_action(), "\"http://tempuri.org/IHubService/GetAvaibleAppointments\"");
+    assert!(
+        xml.contains(r#"<GetDoctorList xmlns="http://tempuri.org/""#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(
+            "<idSpesiality>1</idSpesiality><idLpu>1</idLpu><idPat i:nil=\"true\"/><guid>g</guid>"
+        ),
+        "{xml}"
+    );
+    assert_eq!(
+        Operation::GetAvaibleAppointments.soap_action(),
+        "\"http://tempuri.org/IHubService/GetAvaibleAppointments\""
+    );
 }
 
 fn sample_responses() -> Vec<(Operation, ResultBody)> {
@@ -93,14 +129,37 @@ fn sample_responses() -> Vec<(Operation, ResultBody)> {
         ..Spesiality::default()
     };
     vec![
-        (Operation::GetVersion, ResultBody::Version { database_version: Some("1".into()), service_version: None }),
+        (
+            Operation::GetVersion,
+            ResultBody::Version {
+                database_version: Some("1".into()),
+                service_version: None,
+            },
+        ),
         (
             Operation::GetLpuList,
-            ResultBody::LpuList(Some(vec![Clinic { id_lpu: 1, is_active: true, full_name: Some("ГП № 1".into()), ..Clinic::default() }])),
+            ResultBody::LpuList(Some(vec![Clinic {
+                id_lpu: 1,
+                is_active: true,
+                full_name: Some("ГП № 1".into()),
+                ..Clinic::default()
+            }])),
         ),
-        (Operation::GetSpesialityList, ResultBody::SpesialityList { list: Some(vec![spesiality.clone()]), lpu_changes: None }),
-        (Operation::GetDoctorList, ResultBody::DoctorList(Some(vec![doctor.clone()]))),
-        (Operation::GetAvailableDates, ResultBody::AvailableDates(Some(vec![dt("2026-12-01T00:00:00")]))),
+        (
+            Operation::GetSpesialityList,
+            ResultBody::SpesialityList {
+                list: Some(vec![spesiality.clone()]),
+                lpu_changes: None,
+            },
+        ),
+        (
+            Operation::GetDoctorList,
+            ResultBody::DoctorList(Some(vec![doctor.clone()])),
+        ),
+        (
+            Operation::GetAvailableDates,
+            ResultBody::AvailableDates(Some(vec![dt("2026-12-01T00:00:00")])),
+        ),
         (
             Operation::GetAvaibleAppointments,
             ResultBody::Appointments(Some(vec![Appointment {
@@ -121,9 +180,22 @@ fn sample_responses() -> Vec<(Operation, ResultBody)> {
                 visit_start: dt("2026-12-01T08:00:00"),
             }])),
         ),
-        (Operation::CheckPatient, ResultBody::CheckPatient { id_pat: Some("P1".into()) }),
-        (Operation::SetAppointment, ResultBody::SetAppointment { kind: SpecialistType::Narrow }),
-        (Operation::CreateClaimForRefusal, ResultBody::CreateClaimForRefusal),
+        (
+            Operation::CheckPatient,
+            ResultBody::CheckPatient {
+                id_pat: Some("P1".into()),
+            },
+        ),
+        (
+            Operation::SetAppointment,
+            ResultBody::SetAppointment {
+                kind: SpecialistType::Narrow,
+            },
+        ),
+        (
+            Operation::CreateClaimForRefusal,
+            ResultBody::CreateClaimForRefusal,
+        ),
         (
             Operation::GetPatientHistory,
             ResultBody::PatientHistory {
@@ -146,7 +218,10 @@ fn sample_responses() -> Vec<(Operation, ResultBody)> {
 #[test]
 fn every_result_reads_back_as_written() {
     for (op, body) in sample_responses() {
-        let response = Response { base: MethodResult::ok(), body };
+        let response = Response {
+            base: MethodResult::ok(),
+            body,
+        };
         let xml = encode_response(op, &response);
         let back = decode_response(op, xml.as_bytes()).expect("our own response decodes");
         assert_eq!(back, response, "{xml}");
@@ -167,7 +242,10 @@ fn an_error_result_carries_its_code_and_nil_members() {
 
 #[test]
 fn a_fault_is_reported_as_such() {
-    let xml = encode_fault(&Fault { code: "s:Client".into(), message: "Нет такой операции".into() });
+    let xml = encode_fault(&Fault {
+        code: "s:Client".into(),
+        message: "Нет такой операции".into(),
+    });
     match decode_response(Operation::GetVersion, xml.as_bytes()) {
         Err(DecodeError::Fault(f)) => assert_eq!(f.code, "s:Client"),
         other => panic!("expected a fault, got {other:?}"),
@@ -181,7 +259,12 @@ fn a_wcf_style_answer_with_other_prefixes_decodes() {
       <h:ErrorList x:nil="true"/><h:IdHistory>12</h:IdHistory><h:Success>true</h:Success><h:IdPat>777</h:IdPat>
       </CheckPatientResult></CheckPatientResponse></soap:Body></soap:Envelope>"#;
     let r = decode_response(Operation::CheckPatient, xml.as_bytes()).expect("decodes");
-    assert_eq!(r.body, ResultBody::CheckPatient { id_pat: Some("777".into()) });
+    assert_eq!(
+        r.body,
+        ResultBody::CheckPatient {
+            id_pat: Some("777".into())
+        }
+    );
     assert_eq!(r.base.id_history, Some(12));
 }
 
@@ -190,19 +273,31 @@ fn wrong_namespaces_are_not_accepted() {
     let xml = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetVersionResponse xmlns="urn:other"><GetVersionResult/></GetVersionResponse></s:Body></s:Envelope>"#;
     assert!(decode_response(Operation::GetVersion, xml.as_bytes()).is_err());
     let xml = r#"<s:Envelope xmlns:s="urn:not-soap"><s:Body/></s:Envelope>"#;
-    assert_eq!(decode_response(Operation::GetVersion, xml.as_bytes()), Err(DecodeError::NotSoap));
+    assert_eq!(
+        decode_response(Operation::GetVersion, xml.as_bytes()),
+        Err(DecodeError::NotSoap)
+    );
 }
 
 #[test]
 fn unknown_operations_are_named() {
     let xml = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><AddNewPatient xmlns="http://tempuri.org/"/></s:Body></s:Envelope>"#;
-    assert_eq!(decode_request(xml.as_bytes()), Err(DecodeError::UnknownOperation("AddNewPatient".into())));
+    assert_eq!(
+        decode_request(xml.as_bytes()),
+        Err(DecodeError::UnknownOperation("AddNewPatient".into()))
+    );
 }
 
 #[test]
 fn datetimes_accept_fractions_and_offsets() {
-    assert_eq!(parse_datetime("2026-12-01T09:30:00.000+03:00"), Some(dt("2026-12-01T09:30:00")));
-    assert_eq!(parse_datetime("2026-12-01T09:30:00Z"), Some(dt("2026-12-01T09:30:00")));
+    assert_eq!(
+        parse_datetime("2026-12-01T09:30:00.000+03:00"),
+        Some(dt("2026-12-01T09:30:00"))
+    );
+    assert_eq!(
+        parse_datetime("2026-12-01T09:30:00Z"),
+        Some(dt("2026-12-01T09:30:00"))
+    );
     assert_eq!(parse_datetime("2026-12-01T09:30"), None);
     assert_eq!(parse_datetime("2026-12-01T09:30:00junk"), None);
 }

@@ -1,0 +1,7 @@
+//! End-to-end tests: the gateway, the hub adapter and the sandbox МИС, over HTTP on loopback.
+
+mod contract;
+mod errors;
+mod flow;
+mod openapi;
+mod rush;

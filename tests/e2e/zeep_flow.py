@@ -1,0 +1,52 @@
+"""Runs the whole booking flow against the sandbox МИС with zeep, a generic SOAP client built
+from the sandbox's WSDL. Usage: python3 zeep_flow.py WSDL_URL GUID"""
+import datetime
+import sys
+
+import zeep
+
+wsdl, guid = sys.argv[1], sys.argv[2]
+client = zeep.Client(wsdl)
+svc = client.service
+
+
+def ok(result, what):
+    if not result.Success or (result.ErrorList and result.ErrorList.Error):
+        raise SystemExit(f"{what} failed: {result.ErrorList}")
+    return result
+
+
+print("version:", ok(svc.GetVersion(), "GetVersion").ServiceVersion)
+lpus = ok(svc.GetLPUList(idDistrict=None, guid=guid), "GetLPUList").ListLPU.Clinic
+assert lpus[0].IdLPU == 1
+specs = ok(svc.GetSpesialityList(idLpu=1, idPat=None, guid=guid), "GetSpesialityList").ListSpesiality.Spesiality
+spec = next(s for s in specs if s.CountFreeParticipantIE > 0)
+docs = ok(svc.GetDoctorList(idSpesiality=spec.IdSpesiality, idLpu=1, idPat=None, guid=guid), "GetDoctorList").Docs.Doctor
+doc = next(d for d in docs if d.CountFreeParticipantIE > 0)
+today = datetime.datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+end = today + datetime.timedelta(days=14)
+dates = ok(svc.GetAvailableDates(idDoc=doc.IdDoc, idLpu=1, idPat=None, visitStart=today, visitEnd=end, guid=guid),
+           "GetAvailableDates").AvailableDateList.dateTime
+day = dates[-1]
+ok(svc.GetWorkingTime(idDoc=doc.IdDoc, idLpu=1, visitStart=day, visitEnd=day + datetime.timedelta(days=1), guid=guid),
+   "GetWorkingTime")
+apps = ok(svc.GetAvaibleAppointments(idDoc=doc.IdDoc, idLpu=1, idPat=None, visitStart=day,
+                                     visitEnd=day + datetime.timedelta(hours=23), guid=guid),
+          "GetAvaibleAppointments").ListAppointments.Appointment
+pat = {"Birthday": datetime.datetime(1980, 5, 17), "Document_S": "4510", "Document_N": "123456",
+       "Polis_N": "7700000000000001"}
+id_pat = ok(svc.CheckPatient(pat=pat, idLpu=1, guid=guid), "CheckPatient").IdPat
+ok(svc.SetAppointment(idAppointment=apps[0].IdAppointment, idLpu=1, idPat=id_pat, guid=guid), "SetAppointment")
+again = svc.SetAppointment(idAppointment=apps[0].IdAppointment, idLpu=1, idPat=id_pat, guid=guid)
+assert again.ErrorList.Error[0].IdError in (35, 39), again
+ok(svc.SetAppointment(idAppointment=apps[1].IdAppointment, idLpu=1, idPat=id_pat,
+                      idAppointmentPrev=apps[0].IdAppointment, guid=guid), "SetAppointment (reschedule)")
+history = ok(svc.GetPatientHistory(idLpu=1, idPat=id_pat, guid=guid), "GetPatientHistory")
+assert any(v.IdAppointment == apps[1].IdAppointment for v in history.ListHistoryVisit.HistoryVisit)
+ok(svc.CreateClaimForRefusal(idLpu=1, idPat=id_pat, idAppointment=apps[1].IdAppointment, guid=guid),
+   "CreateClaimForRefusal")
+gone = svc.CreateClaimForRefusal(idLpu=1, idPat=id_pat, idAppointment=apps[1].IdAppointment, guid=guid)
+assert gone.ErrorList.Error[0].IdError == 75, gone
+bad = svc.GetSpesialityList(idLpu=1, idPat=None, guid="wrong")
+assert bad.ErrorList.Error[0].IdError == 1, bad
+print("FLOW OK")

@@ -1,0 +1,378 @@
+//! Test support: start a sandbox МИС, a recording proxy in front of it and a gateway, all on
+//! loopback with port 0, and talk to them through typed helpers.
+//!
+//! Tracing stays quiet unless `TEST_LOG` is set. Tests that need an outside tool call
+//! [`require_tool`], which skips them (saying why) unless `REGISTRATURA_CI=1`.
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use api_types::{Doctor, List, Session, Slot, Specialty, Ticket};
+use registratura::config::{ClinicConfig, Config, MisConfig, SandboxSettings, ServerConfig};
+use sandbox_mis::{Sandbox, SandboxConfig};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, Once};
+
+/// The three test patients of the README.
+pub const PATIENT_FOUND: (&str, &str, &str) = ("4510 123456", "7700000000000001", "1980-05-17");
+pub const PATIENT_FOUND_2: (&str, &str, &str) = ("4511 654321", "7700000000000002", "1955-01-09");
+pub const PATIENT_DUPLICATE: (&str, &str, &str) = ("4512 111111", "7700000000000003", "1990-03-03");
+
+static TRACING: Once = Once::new();
+
+fn init_tracing() {
+    TRACING.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            registratura::telemetry::init("debug");
+        }
+    });
+}
+
+/// Whether the tests run in CI, where every optional tool must be present.
+pub fn in_ci() -> bool {
+    std::env::var("REGISTRATURA_CI").is_ok_and(|v| v == "1")
+}
+
+/// Whether `program` can be run; if not, says the test is skipped (or fails in CI).
+pub fn require_tool(program: &str, args: &[&str], why: &str) -> bool {
+    let ok = std::process::Command::new(program)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            !in_ci(),
+            "{program} is required when REGISTRATURA_CI=1 ({why})"
+        );
+        eprintln!("SKIPPED: {program} is not available ({why})");
+    }
+    ok
+}
+
+/// The hub contract's folder in `../shared`, if present; otherwise says the test is skipped
+/// (or fails in CI).
+pub fn contract_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/mis/netrika-hub");
+    if dir.join("xsd0.xsd").is_file() {
+        Some(dir)
+    } else {
+        assert!(
+            !in_ci(),
+            "../shared/mis/netrika-hub is required when REGISTRATURA_CI=1"
+        );
+        eprintln!(
+            "SKIPPED: ../shared/mis/netrika-hub is not here (it exists only in development and CI)"
+        );
+        None
+    }
+}
+
+/// One SOAP exchange seen by the recording proxy.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub soap_action: Option<String>,
+    pub request: String,
+    pub status: u16,
+    pub response: String,
+}
+
+/// The exchanges recorded so far.
+pub type Recording = Arc<Mutex<Vec<Exchange>>>;
+
+/// Binds loopback on port 0.
+pub fn loopback() -> TcpListener {
+    TcpListener::bind("127.0.0.1:0").expect("loopback is available")
+}
+
+/// Starts the sandbox МИС on loopback; returns it and its base URL.
+pub fn start_sandbox() -> (Sandbox, String) {
+    let sandbox = Sandbox::open(&SandboxConfig {
+        database: ":memory:".into(),
+        guid: sandbox_mis::DEFAULT_GUID.into(),
+    })
+    .expect("an in-memory sandbox opens");
+    let listener = loopback();
+    let url = format!("http://{}", listener.local_addr().expect("bound"));
+    let sb = sandbox.clone();
+    let server = HttpServer::new(move || {
+        let sb = sb.clone();
+        App::new().configure(move |cfg| sb.configure(cfg))
+    })
+    .workers(2)
+    .listen(listener)
+    .expect("listens")
+    .run();
+    tokio::spawn(server);
+    (sandbox, url)
+}
+
+/// Starts a proxy that forwards every request to `upstream` and records SOAP exchanges.
+pub fn start_recording_proxy(upstream: String) -> (String, Recording) {
+    let recording: Recording = Arc::default();
+    let rec = recording.clone();
+    let client = reqwest::Client::new();
+    let listener = loopback();
+    let url = format!("http://{}", listener.local_addr().expect("bound"));
+    let server = HttpServer::new(move || {
+        let (rec, client, upstream) = (rec.clone(), client.clone(), upstream.clone());
+        App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
+            let (rec, client, upstream) = (rec.clone(), client.clone(), upstream.clone());
+            async move {
+                let url = format!("{upstream}{}", req.uri());
+                let mut forward = client
+                    .request(
+                        reqwest::Method::from_bytes(req.method().as_str().as_bytes())
+                            .unwrap_or(reqwest::Method::POST),
+                        url,
+                    )
+                    .body(body.to_vec());
+                for name in ["content-type", "soapaction"] {
+                    if let Some(v) = req.headers().get(name) {
+                        forward = forward.header(name, v.as_bytes());
+                    }
+                }
+                let Ok(answer) = forward.send().await else {
+                    return HttpResponse::BadGateway().finish();
+                };
+                let status = answer.status().as_u16();
+                let content_type = answer
+                    .headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("text/xml")
+                    .to_owned();
+                let bytes = answer.bytes().await.unwrap_or_default();
+                if req.method() == actix_web::http::Method::POST {
+                    rec.lock().expect("not poisoned").push(Exchange {
+                        soap_action: req
+                            .headers()
+                            .get("soapaction")
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_owned),
+                        request: String::from_utf8_lossy(&body).into_owned(),
+                        status,
+                        response: String::from_utf8_lossy(&bytes).into_owned(),
+                    });
+                }
+                HttpResponse::build(
+                    actix_web::http::StatusCode::from_u16(status).unwrap_or_default(),
+                )
+                .content_type(content_type)
+                .body(bytes)
+            }
+        }))
+    })
+    .workers(1)
+    .listen(listener)
+    .expect("listens")
+    .run();
+    tokio::spawn(server);
+    (url, recording)
+}
+
+/// A running gateway with its sandbox МИС behind a recording proxy.
+#[derive(Debug)]
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`
+    pub base: String,
+    /// `http://127.0.0.1:<port>/api/v1/clinics/demo`
+    pub api: String,
+    pub client: reqwest::Client,
+    pub sandbox: Sandbox,
+    pub sandbox_url: String,
+    /// The recording proxy in front of the sandbox, which the gateway's clinic points at.
+    pub proxy_url: String,
+    pub recording: Recording,
+}
+
+/// The demo clinic's configuration pointing at `endpoint`.
+pub fn demo_clinic(endpoint: &str) -> ClinicConfig {
+    ClinicConfig {
+        id: "demo".into(),
+        name: sandbox_mis::seed::LPU_SHORT_NAME.into(),
+        address: sandbox_mis::seed::LPU_ADDRESS.into(),
+        timezone: "Europe/Moscow".into(),
+        mis: MisConfig {
+            endpoint: Some(format!("{endpoint}/HubService.svc")),
+            guid: sandbox_mis::DEFAULT_GUID.into(),
+            id_lpu: sandbox_mis::seed::LPU_ID,
+            connect_timeout_ms: 1_000,
+            timeout_ms: 5_000,
+            max_response_bytes: 4 * 1024 * 1024,
+        },
+    }
+}
+
+/// A gateway configuration on loopback with the given clinics and no sandbox of its own.
+pub fn gateway_config(clinics: Vec<ClinicConfig>) -> Config {
+    Config {
+        server: ServerConfig {
+            listen: "127.0.0.1:0".into(),
+            workers: 2,
+            session_ttl_secs: 900,
+        },
+        sandbox: SandboxSettings::default(),
+        clinics,
+    }
+}
+
+/// Starts a gateway with `config`; returns its base URL.
+pub async fn start_gateway(config: Config) -> String {
+    init_tracing();
+    let app = registratura::Application::build(config)
+        .await
+        .expect("the gateway starts");
+    let base = format!("http://{}", app.addr());
+    tokio::spawn(app.run_until_stopped());
+    base
+}
+
+/// Starts a sandbox, a recording proxy and a gateway for the demo clinic.
+pub async fn spawn_app() -> TestApp {
+    init_tracing();
+    let (sandbox, sandbox_url) = start_sandbox();
+    let (proxy, recording) = start_recording_proxy(sandbox_url.clone());
+    let base = start_gateway(gateway_config(vec![demo_clinic(&proxy)])).await;
+    let proxy_url = proxy;
+    TestApp {
+        api: format!("{base}/api/v1/clinics/demo"),
+        base,
+        client: reqwest::Client::new(),
+        sandbox,
+        sandbox_url,
+        proxy_url,
+        recording,
+    }
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.api))
+            .send()
+            .await
+            .expect("the gateway answers")
+    }
+
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let r = self.get(path).await;
+        assert_eq!(r.status(), 200, "GET {path}");
+        r.json().await.expect("valid JSON")
+    }
+
+    pub async fn specialties(&self) -> Vec<Specialty> {
+        self.get_json::<List<Specialty>>("/specialties").await.items
+    }
+
+    pub async fn doctors(&self, specialty: &str) -> Vec<Doctor> {
+        self.get_json::<List<Doctor>>(&format!("/specialties/{specialty}/doctors"))
+            .await
+            .items
+    }
+
+    pub async fn slots(&self, doctor: &str, date: chrono::NaiveDate) -> Vec<Slot> {
+        self.get_json::<List<Slot>>(&format!("/doctors/{doctor}/slots?date={date}"))
+            .await
+            .items
+    }
+
+    /// Some free slot of the first doctor of the named specialty.
+    pub async fn free_slot(&self, specialty_name: &str) -> (Doctor, Slot) {
+        let specialty = self
+            .specialties()
+            .await
+            .into_iter()
+            .find(|s| s.name == specialty_name)
+            .expect("the specialty has free tickets");
+        let doctor = self
+            .doctors(&specialty.id)
+            .await
+            .into_iter()
+            .next()
+            .expect("a doctor");
+        let dates: api_types::AvailableDates = self
+            .get_json(&format!("/doctors/{}/dates", doctor.id))
+            .await;
+        let date = *dates.dates.last().expect("a date with free tickets");
+        let slot = self
+            .slots(&doctor.id, date)
+            .await
+            .into_iter()
+            .last()
+            .expect("a free slot");
+        (doctor, slot)
+    }
+
+    pub async fn post_session(&self, patient: (&str, &str, &str)) -> reqwest::Response {
+        self.client
+            .post(format!("{}/sessions", self.api))
+            .json(&serde_json::json!({
+                "document_number": patient.0,
+                "policy_number": patient.1,
+                "birth_date": patient.2,
+            }))
+            .send()
+            .await
+            .expect("the gateway answers")
+    }
+
+    /// Identifies the patient; returns the session token.
+    pub async fn login(&self, patient: (&str, &str, &str)) -> String {
+        let r = self.post_session(patient).await;
+        assert_eq!(r.status(), 201);
+        r.json::<Session>().await.expect("a session").token
+    }
+
+    pub async fn book(&self, token: &str, slot_id: &str, key: Option<&str>) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(format!("{}/tickets", self.api))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "slot_id": slot_id }));
+        if let Some(key) = key {
+            req = req.header("Idempotency-Key", key);
+        }
+        req.send().await.expect("the gateway answers")
+    }
+
+    pub async fn my_tickets(&self, token: &str) -> Vec<Ticket> {
+        let r = self
+            .client
+            .get(format!("{}/tickets", self.api))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the gateway answers");
+        assert_eq!(r.status(), 200);
+        r.json::<List<Ticket>>().await.expect("a list").items
+    }
+
+    pub async fn cancel(&self, token: &str, ticket: &str) -> reqwest::Response {
+        self.client
+            .delete(format!("{}/tickets/{ticket}", self.api))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the gateway answers")
+    }
+}
+
+/// Reads a problem document and checks its status and code.
+pub async fn expect_problem(r: reqwest::Response, status: u16, code: &str) -> api_types::Problem {
+    assert_eq!(r.status(), status, "expected {status} {code}");
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert!(
+        ct.starts_with("application/problem+json"),
+        "content type {ct}"
+    );
+    let p: api_types::Problem = r.json().await.expect("a problem document");
+    assert_eq!(p.code.as_str(), code);
+    assert_eq!(p.status, status);
+    p
+}
