@@ -216,8 +216,8 @@ impl Store {
                     let start = day.and_time(first) + Duration::minutes(n * minutes);
                     let end = start + Duration::minutes(minutes);
                     let id = format!("{doctor}-{}", start.format("%Y%m%d-%H%M"));
-                    let taken =
-                        schedule == Schedule::FullyBooked.code() || seed::stable_hash(&id).is_multiple_of(4);
+                    let taken = schedule == Schedule::FullyBooked.code()
+                        || seed::stable_hash(&id).is_multiple_of(4);
                     let address = if room.as_deref() == Some("Травмпункт") {
                         format!("{}, корпус 2", seed::LPU_ADDRESS)
                     } else {
