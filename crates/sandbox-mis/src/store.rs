@@ -695,3 +695,264 @@ fn clinic(id_lpu: i32) -> Result<(), Refusal> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mis_hub::contract::Window;
+
+    fn store() -> Store {
+        Store::open(Path::new(":memory:")).expect("opens")
+    }
+
+    fn now() -> NaiveDateTime {
+        // A Wednesday morning, so that the schedule has today and the next days.
+        contract::parse_datetime("2026-12-02T07:00:00").expect("valid")
+    }
+
+    fn first_free(store: &Store, doctor: &str) -> Appointment {
+        let window = Window {
+            id_doc: doctor.into(),
+            id_lpu: seed::LPU_ID,
+            id_pat: None,
+            visit_start: now(),
+            visit_end: now() + Duration::days(14),
+        };
+        match store
+            .handle(&Request::GetAvaibleAppointments(window), now())
+            .body
+        {
+            ResultBody::Appointments(Some(list)) => list.into_iter().next().expect("a free ticket"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    fn book(store: &Store, slot: &str, patient: &str) -> Response {
+        let request = Request::SetAppointment {
+            id_appointment: slot.into(),
+            id_lpu: seed::LPU_ID,
+            id_pat: patient.into(),
+            id_appointment_prev: None,
+        };
+        store.handle(&request, now())
+    }
+
+    fn error_id(r: &Response) -> Option<i32> {
+        r.base.errors.as_ref().and_then(|e| e.first()).map(|e| e.id)
+    }
+
+    #[test]
+    fn the_seed_covers_the_cases_of_the_flow() {
+        let store = store();
+        let ResultBody::SpesialityList {
+            list: Some(list), ..
+        } = store
+            .handle(
+                &Request::GetSpesialityList {
+                    id_lpu: 1,
+                    id_pat: None,
+                },
+                now(),
+            )
+            .body
+        else {
+            panic!("a list")
+        };
+        assert!(list.len() >= 8);
+        let none: Vec<_> = list.iter().filter(|s| s.count_free_ticket == 0).collect();
+        assert_eq!(none.len(), 1, "one specialty has no free tickets");
+        let ResultBody::DoctorList(Some(doctors)) = store
+            .handle(
+                &Request::GetDoctorList {
+                    id_spesiality: "1".into(),
+                    id_lpu: 1,
+                    id_pat: None,
+                },
+                now(),
+            )
+            .body
+        else {
+            panic!("a list")
+        };
+        assert!(
+            doctors.iter().any(|d| d.count_free_ticket == 0),
+            "a therapist has no free tickets"
+        );
+        let working = store.handle(
+            &Request::GetWorkingTime {
+                id_doc: "1102".into(),
+                id_lpu: 1,
+                visit_start: now(),
+                visit_end: now() + Duration::days(3),
+            },
+            now(),
+        );
+        let ResultBody::WorkingTime(Some(days)) = working.body else {
+            panic!("a list")
+        };
+        assert!(
+            !days.is_empty() && days.iter().all(|d| !d.recordable_day),
+            "a schedule not built"
+        );
+    }
+
+    #[test]
+    fn a_ticket_is_taken_once_whatever_the_concurrency_and_cancelling_frees_it() {
+        let store = std::sync::Arc::new(store());
+        let birth = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid");
+        for i in 0..16 {
+            store
+                .add_patient(
+                    &format!("T{i}"),
+                    &format!("99{i:08}"),
+                    &format!("11{i:014}"),
+                    birth,
+                )
+                .expect("added");
+        }
+        let slot = first_free(&store, "201").id_appointment.expect("an id");
+        let winners: Vec<bool> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..16)
+                .map(|i| {
+                    let (store, slot) = (store.clone(), slot.clone());
+                    s.spawn(move || book(&store, &slot, &format!("T{i}")).base.success)
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("no panic"))
+                .collect()
+        });
+        assert_eq!(winners.iter().filter(|w| **w).count(), 1);
+        let winner = format!("T{}", winners.iter().position(|w| *w).expect("one winner"));
+        assert_eq!(
+            error_id(&book(&store, &slot, "T0")),
+            Some(39),
+            "a taken ticket answers 39"
+        );
+
+        let cancel = |patient: &str| {
+            store.handle(
+                &Request::CreateClaimForRefusal {
+                    id_lpu: 1,
+                    id_pat: patient.into(),
+                    id_appointment: slot.clone(),
+                },
+                now(),
+            )
+        };
+        let stranger = if winner == "T1" { "T2" } else { "T1" };
+        assert_eq!(
+            error_id(&cancel(stranger)),
+            Some(75),
+            "only the holder can cancel"
+        );
+        assert!(cancel(&winner).base.success);
+        assert_eq!(
+            error_id(&cancel(&winner)),
+            Some(75),
+            "nothing left to cancel"
+        );
+        assert!(
+            book(&store, &slot, stranger).base.success,
+            "the freed ticket can be booked again"
+        );
+    }
+
+    #[test]
+    fn rescheduling_moves_the_booking_in_one_step() {
+        let store = store();
+        let first = first_free(&store, "301").id_appointment.expect("an id");
+        assert!(book(&store, &first, "P-1001").base.success);
+        let second = first_free(&store, "301").id_appointment.expect("an id");
+        let moved = store.handle(
+            &Request::SetAppointment {
+                id_appointment: second.clone(),
+                id_lpu: 1,
+                id_pat: "P-1001".into(),
+                id_appointment_prev: Some(first.clone()),
+            },
+            now(),
+        );
+        assert!(moved.base.success, "{moved:?}");
+        let ResultBody::PatientHistory {
+            visits: Some(visits),
+            refusals: Some(refusals),
+        } = store
+            .handle(
+                &Request::GetPatientHistory {
+                    id_lpu: 1,
+                    id_pat: "P-1001".into(),
+                },
+                now(),
+            )
+            .body
+        else {
+            panic!("a history")
+        };
+        assert_eq!(
+            visits
+                .iter()
+                .map(|v| v.id_appointment.clone())
+                .collect::<Vec<_>>(),
+            [Some(second)]
+        );
+        assert_eq!(
+            refusals
+                .iter()
+                .map(|v| v.id_appointment.clone())
+                .collect::<Vec<_>>(),
+            [Some(first)]
+        );
+    }
+
+    #[test]
+    fn patients_are_found_by_all_three_fields() {
+        let store = store();
+        let query = |doc_s: &str, doc_n: &str, policy: &str, birth: &str| PatientQuery {
+            birthday: contract::parse_datetime(&format!("{birth}T00:00:00")),
+            document_n: Some(doc_n.into()),
+            document_s: Some(doc_s.into()),
+            polis_n: Some(policy.into()),
+            polis_s: None,
+        };
+        let check = |pat| error_id(&store.handle(&Request::CheckPatient { pat, id_lpu: 1 }, now()));
+        assert_eq!(
+            check(query("4510", "123456", "7700000000000001", "1980-05-17")),
+            None
+        );
+        assert_eq!(
+            check(query("4510", "123456", "7700000000000001", "1980-05-18")),
+            Some(20)
+        );
+        assert_eq!(
+            check(query("4512", "111111", "7700000000000003", "1990-03-03")),
+            Some(21)
+        );
+        assert_eq!(check(PatientQuery::default()), Some(4));
+    }
+
+    #[test]
+    fn another_clinic_and_an_unknown_doctor_are_refused() {
+        let store = store();
+        let r = store.handle(
+            &Request::GetSpesialityList {
+                id_lpu: 2,
+                id_pat: None,
+            },
+            now(),
+        );
+        assert_eq!(error_id(&r), Some(4));
+        let w = Window {
+            id_doc: "nobody".into(),
+            id_lpu: 1,
+            id_pat: None,
+            visit_start: now(),
+            visit_end: now(),
+        };
+        assert_eq!(
+            error_id(&store.handle(&Request::GetAvailableDates(w), now())),
+            Some(4)
+        );
+    }
+}
