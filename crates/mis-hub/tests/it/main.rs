@@ -190,7 +190,8 @@ async fn faults_and_broken_answers_give_unavailable_or_bad_response() {
         r#"<s:Fault><faultcode>s:Server</faultcode><faultstring xml:lang="ru-RU">Ошибка БД</faultstring></s:Fault>"#,
     );
     let client_fault = server_fault.replace("s:Server", "s:Client");
-    let cases: Vec<(Canned, fn(&MisError) -> bool)> = vec![
+    type Case = (Canned, fn(&MisError) -> bool);
+    let cases: Vec<Case> = vec![
         (xml(500, &server_fault), |e| {
             matches!(e, MisError::Unavailable(_))
         }),
