@@ -17,6 +17,8 @@ pub struct Config {
     pub server: ServerConfig,
     #[serde(default)]
     pub sandbox: SandboxSettings,
+    #[serde(default)]
+    pub cache: CacheConfig,
     /// The clinics this gateway serves. With none, the gateway serves the sandbox's demo
     /// clinic (and starts the sandbox).
     #[serde(default)]
@@ -41,6 +43,25 @@ impl Default for ServerConfig {
             listen: "127.0.0.1:8080".into(),
             workers: 0,
             session_ttl_secs: 15 * 60,
+        }
+    }
+}
+
+/// How long МИС answers are reused.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// Clinics, specialties and doctors, seconds (0 turns caching off).
+    pub directory_ttl_secs: u64,
+    /// Dates and free slots, seconds.
+    pub schedule_ttl_secs: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            directory_ttl_secs: 30,
+            schedule_ttl_secs: 3,
         }
     }
 }
@@ -99,6 +120,27 @@ pub struct MisConfig {
     /// The largest МИС answer accepted, bytes.
     #[serde(default = "default_max_response_bytes")]
     pub max_response_bytes: usize,
+    /// Extra attempts of a read after a failure to reach the МИС (bookings are never retried).
+    #[serde(default = "default_read_retries")]
+    pub read_retries: u32,
+    /// Consecutive failures to reach the МИС that open its circuit breaker.
+    #[serde(default = "default_breaker_threshold")]
+    pub breaker_threshold: u32,
+    /// How often an open breaker probes the МИС, milliseconds.
+    #[serde(default = "default_probe_interval_ms")]
+    pub probe_interval_ms: u64,
+}
+
+fn default_read_retries() -> u32 {
+    2
+}
+
+fn default_breaker_threshold() -> u32 {
+    5
+}
+
+fn default_probe_interval_ms() -> u64 {
+    2_000
 }
 
 fn default_connect_timeout_ms() -> u64 {
@@ -119,6 +161,7 @@ impl Config {
         Self {
             server: ServerConfig::default(),
             sandbox: SandboxSettings::default(),
+            cache: CacheConfig::default(),
             clinics: Vec::new(),
         }
     }
@@ -189,6 +232,9 @@ impl Config {
                 connect_timeout_ms: default_connect_timeout_ms(),
                 timeout_ms: default_timeout_ms(),
                 max_response_bytes: default_max_response_bytes(),
+                read_retries: default_read_retries(),
+                breaker_threshold: default_breaker_threshold(),
+                probe_interval_ms: default_probe_interval_ms(),
             },
         }]
     }

@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod error;
+pub mod guard;
 pub mod idempotency;
 pub mod ids;
 pub mod openapi;
@@ -144,6 +145,15 @@ impl Application {
                 .parse()
                 .map_err(|_| StartError::Config(format!("bad zone of {:?}", c.id)))?;
             tracing::info!(clinic = %c.id, %endpoint, "clinic served");
+            let guard = guard::GuardConfig {
+                read_retries: c.mis.read_retries,
+                read_deadline: Duration::from_millis(c.mis.timeout_ms),
+                breaker_threshold: c.mis.breaker_threshold.max(1),
+                probe_interval: Duration::from_millis(c.mis.probe_interval_ms.max(10)),
+                directory_ttl: Duration::from_secs(config.cache.directory_ttl_secs),
+                schedule_ttl: Duration::from_secs(config.cache.schedule_ttl_secs),
+                ..guard::GuardConfig::default()
+            };
             clinics.push(ClinicEntry {
                 info: api_types::Clinic {
                     id: c.id,
@@ -153,7 +163,7 @@ impl Application {
                 },
                 lpu: LpuId::new(c.mis.id_lpu),
                 tz,
-                mis: Arc::new(hub) as Arc<dyn Mis>,
+                mis: Arc::new(guard::GuardedMis::new(Arc::new(hub) as Arc<dyn Mis>, guard)),
             });
         }
         let state = web::Data::new(AppState::new(

@@ -2,13 +2,14 @@
 //! and what the gateway remembers of the tickets it booked.
 
 use crate::error::ApiError;
+use crate::guard::GuardedMis;
 use crate::idempotency::IdempotencyStore;
 use crate::sessions::{Session, SessionStore};
 use actix_web::HttpRequest;
 use api_types::ErrorCode;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
-use mis::{AppointmentId, LpuId, Mis};
+use mis::{AppointmentId, LpuId};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
@@ -18,7 +19,7 @@ pub struct ClinicEntry {
     pub info: api_types::Clinic,
     pub lpu: LpuId,
     pub tz: Tz,
-    pub mis: Arc<dyn Mis>,
+    pub mis: Arc<GuardedMis>,
 }
 
 impl ClinicEntry {

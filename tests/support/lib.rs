@@ -6,7 +6,9 @@
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use api_types::{Doctor, List, Session, Slot, Specialty, Ticket};
-use registratura::config::{ClinicConfig, Config, MisConfig, SandboxSettings, ServerConfig};
+use registratura::config::{
+    CacheConfig, ClinicConfig, Config, MisConfig, SandboxSettings, ServerConfig,
+};
 use sandbox_mis::{Sandbox, SandboxConfig};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -200,6 +202,9 @@ pub fn demo_clinic(endpoint: &str) -> ClinicConfig {
             connect_timeout_ms: 1_000,
             timeout_ms: 5_000,
             max_response_bytes: 4 * 1024 * 1024,
+            read_retries: 2,
+            breaker_threshold: 5,
+            probe_interval_ms: 200,
         },
     }
 }
@@ -213,6 +218,7 @@ pub fn gateway_config(clinics: Vec<ClinicConfig>) -> Config {
             session_ttl_secs: 900,
         },
         sandbox: SandboxSettings::default(),
+        cache: CacheConfig::default(),
         clinics,
     }
 }

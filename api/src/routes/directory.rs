@@ -6,7 +6,7 @@ use crate::state::{AppState, ClinicEntry};
 use actix_web::{HttpResponse, web};
 use api_types::{AvailableDates, Clinic, Doctor, List, Problem, Slot, Specialty};
 use chrono::NaiveDate;
-use mis::DateRange;
+use mis::{DateRange, Mis};
 use serde::Deserialize;
 
 /// The longest range of dates one request may ask for.

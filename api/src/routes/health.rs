@@ -1,7 +1,9 @@
 //! Liveness and readiness.
 
+use crate::guard::BreakerState;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
+use mis::Mis;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -41,10 +43,12 @@ pub async fn healthz() -> HttpResponse {
 )]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let probes = state.clinics().iter().map(|c| async move {
-        let up = matches!(
-            tokio::time::timeout(PROBE_TIMEOUT, c.mis.version()).await,
-            Ok(Ok(_))
-        );
+        // An open breaker already knows the МИС is down, and probes it in the background.
+        let up = c.mis.breaker_state() == BreakerState::Closed
+            && matches!(
+                tokio::time::timeout(PROBE_TIMEOUT, c.mis.version()).await,
+                Ok(Ok(_))
+            );
         ClinicHealth {
             id: c.info.id.clone(),
             mis_up: up,

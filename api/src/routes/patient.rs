@@ -9,7 +9,7 @@ use crate::state::{AppState, ClinicEntry, SlotDetails};
 use actix_web::{HttpRequest, HttpResponse, web};
 use api_types::{ErrorCode, List, NamedRef, NewSession, NewTicket, Problem, Session, Ticket};
 use chrono::Timelike;
-use mis::{BirthDate, DateRange, DocumentNumber, PatientIdentity, PolicyNumber, Visit};
+use mis::{BirthDate, DateRange, DocumentNumber, Mis, PatientIdentity, PolicyNumber, Visit};
 
 /// Parses the three identity fields, reporting every field that cannot be accepted.
 fn identity_of(new: &NewSession, today: chrono::NaiveDate) -> Result<PatientIdentity, ApiError> {

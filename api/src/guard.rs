@@ -1,0 +1,553 @@
+//! [`GuardedMis`]: what stands between the gateway and a clinic's МИС, which is often slow or
+//! down. It wraps the protocol adapter (any [`Mis`]) with, from the outside in:
+//!
+//! - a cache: directory reads (clinics, specialties, doctors) for tens of seconds, dates and
+//!   slots for a few seconds; concurrent identical misses share one МИС call; a booking or a
+//!   cancellation drops what it may have changed;
+//! - a circuit breaker: after repeated failures to reach the МИС it answers `Unavailable` at
+//!   once, probes the МИС in the background and closes by itself when the МИС answers again;
+//! - retries of reads (never of booking or cancelling) with exponential backoff and jitter,
+//!   all within one deadline.
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use mis::{
+    AppointmentId, ClinicInfo, DateRange, Doctor, DoctorId, History, LpuId, Mis, MisError,
+    MisVersion, PatientId, PatientIdentity, Slot, Specialty, SpecialtyId, WorkingDay,
+};
+use std::collections::HashMap;
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How hard to try and how long to remember.
+#[derive(Debug, Clone)]
+pub struct GuardConfig {
+    /// Extra attempts of a read after a failure to reach the МИС.
+    pub read_retries: u32,
+    /// The first backoff; each next one doubles, plus up to 50 % jitter.
+    pub backoff: Duration,
+    /// The longest a read may take, retries included.
+    pub read_deadline: Duration,
+    /// Consecutive failures that open the breaker.
+    pub breaker_threshold: u32,
+    /// How often an open breaker probes the МИС.
+    pub probe_interval: Duration,
+    /// How long clinics, specialties and doctors are cached.
+    pub directory_ttl: Duration,
+    /// How long dates and slots are cached.
+    pub schedule_ttl: Duration,
+}
+
+impl Default for GuardConfig {
+    fn default() -> Self {
+        Self {
+            read_retries: 2,
+            backoff: Duration::from_millis(100),
+            read_deadline: Duration::from_secs(8),
+            breaker_threshold: 5,
+            probe_interval: Duration::from_secs(2),
+            directory_ttl: Duration::from_secs(30),
+            schedule_ttl: Duration::from_secs(3),
+        }
+    }
+}
+
+/// The breaker's state, for `/readyz` and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakerState {
+    Closed,
+    Open,
+}
+
+#[derive(Debug, Default)]
+struct Breaker {
+    failures: AtomicU32,
+    open: AtomicBool,
+}
+
+/// Failures that say the МИС cannot be reached (as opposed to a refusal or a bad answer).
+fn is_outage(e: &MisError) -> bool {
+    matches!(e, MisError::Unavailable(_))
+}
+
+const CACHE_CAPACITY: usize = 10_000;
+
+/// A cache whose concurrent misses on one key share one fetch.
+#[derive(Debug)]
+struct Cache<K, V> {
+    ttl: Duration,
+    slots: Mutex<HashMap<K, Arc<tokio::sync::Mutex<Option<(Instant, V)>>>>>,
+}
+
+impl<K: Eq + Hash + Clone, V: Clone> Cache<K, V> {
+    fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<K, Arc<tokio::sync::Mutex<Option<(Instant, V)>>>>> {
+        // Single inserts, removes and clears only: a panic cannot leave the map half-updated.
+        self.slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    async fn get_or_fetch<F, Fut>(&self, key: K, fetch: F) -> Result<V, MisError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<V, MisError>>,
+    {
+        if self.ttl.is_zero() {
+            return fetch().await;
+        }
+        let slot = {
+            let mut slots = self.lock();
+            if slots.len() >= CACHE_CAPACITY && !slots.contains_key(&key) {
+                slots.clear();
+            }
+            slots.entry(key).or_default().clone()
+        };
+        let mut entry = slot.lock().await;
+        if let Some((at, value)) = entry.as_ref()
+            && at.elapsed() < self.ttl
+        {
+            return Ok(value.clone());
+        }
+        let value = fetch().await?;
+        *entry = Some((Instant::now(), value.clone()));
+        Ok(value)
+    }
+
+    fn clear(&self) {
+        self.lock().clear();
+    }
+}
+
+/// A [`Mis`] guarded by a cache, a circuit breaker and retries.
+#[derive(Debug)]
+pub struct GuardedMis {
+    inner: Arc<dyn Mis>,
+    config: GuardConfig,
+    breaker: Arc<Breaker>,
+    clinics: Cache<(), Vec<ClinicInfo>>,
+    specialties: Cache<LpuId, Vec<Specialty>>,
+    doctors: Cache<(LpuId, SpecialtyId), Vec<Doctor>>,
+    dates: Cache<(LpuId, DoctorId, NaiveDate, NaiveDate), Vec<NaiveDate>>,
+    slots: Cache<(LpuId, DoctorId, NaiveDate, NaiveDate), Vec<Slot>>,
+}
+
+impl GuardedMis {
+    pub fn new(inner: Arc<dyn Mis>, config: GuardConfig) -> Self {
+        Self {
+            clinics: Cache::new(config.directory_ttl),
+            specialties: Cache::new(config.directory_ttl),
+            doctors: Cache::new(config.directory_ttl),
+            dates: Cache::new(config.schedule_ttl),
+            slots: Cache::new(config.schedule_ttl),
+            inner,
+            config,
+            breaker: Arc::default(),
+        }
+    }
+
+    pub fn breaker_state(&self) -> BreakerState {
+        if self.breaker.open.load(Ordering::Acquire) {
+            BreakerState::Open
+        } else {
+            BreakerState::Closed
+        }
+    }
+
+    fn record<T>(&self, result: &Result<T, MisError>) {
+        match result {
+            Err(e) if is_outage(e) => {
+                let failures = self.breaker.failures.fetch_add(1, Ordering::AcqRel) + 1;
+                if failures >= self.config.breaker_threshold
+                    && !self.breaker.open.swap(true, Ordering::AcqRel)
+                {
+                    tracing::warn!(
+                        failures,
+                        "МИС circuit breaker opened; probing in the background"
+                    );
+                    self.spawn_probe();
+                }
+            }
+            _ => {
+                self.breaker.failures.store(0, Ordering::Release);
+            }
+        }
+    }
+
+    fn spawn_probe(&self) {
+        let (inner, breaker, interval) = (
+            self.inner.clone(),
+            self.breaker.clone(),
+            self.config.probe_interval,
+        );
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(interval).await;
+                if inner.version().await.is_ok() {
+                    breaker.failures.store(0, Ordering::Release);
+                    breaker.open.store(false, Ordering::Release);
+                    tracing::info!("МИС answers again; circuit breaker closed");
+                    return;
+                }
+            }
+        });
+    }
+
+    fn refuse_if_open(&self) -> Result<(), MisError> {
+        if self.breaker.open.load(Ordering::Acquire) {
+            Err(MisError::Unavailable("the circuit breaker is open".into()))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A read: retried on outages with backoff and jitter, within the read deadline.
+    async fn read<T, F, Fut>(&self, call: F) -> Result<T, MisError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, MisError>>,
+    {
+        self.refuse_if_open()?;
+        let attempts = async {
+            let mut attempt = 0;
+            loop {
+                let result = call().await;
+                self.record(&result);
+                match result {
+                    Err(e)
+                        if is_outage(&e)
+                            && attempt < self.config.read_retries
+                            && !self.breaker.open.load(Ordering::Acquire) =>
+                    {
+                        let backoff = self.config.backoff * 2u32.pow(attempt);
+                        tokio::time::sleep(backoff + jitter(backoff / 2)).await;
+                        attempt += 1;
+                    }
+                    other => return other,
+                }
+            }
+        };
+        tokio::time::timeout(self.config.read_deadline, attempts)
+            .await
+            .unwrap_or_else(|_| Err(MisError::Unavailable("the read deadline passed".into())))
+    }
+
+    /// A write: tried once (a booking must not be repeated blindly); the cache is dropped.
+    async fn write<T, Fut>(&self, call: Fut) -> Result<T, MisError>
+    where
+        Fut: Future<Output = Result<T, MisError>>,
+    {
+        self.refuse_if_open()?;
+        let result = call.await;
+        self.record(&result);
+        self.specialties.clear();
+        self.doctors.clear();
+        self.dates.clear();
+        self.slots.clear();
+        result
+    }
+}
+
+/// A random duration in `[0, max)`.
+fn jitter(max: Duration) -> Duration {
+    let mut b = [0u8; 4];
+    if getrandom::fill(&mut b).is_err() || max.is_zero() {
+        return Duration::ZERO;
+    }
+    let fraction = f64::from(u32::from_le_bytes(b)) / f64::from(u32::MAX);
+    max.mul_f64(fraction)
+}
+
+#[async_trait]
+impl Mis for GuardedMis {
+    async fn version(&self) -> Result<MisVersion, MisError> {
+        self.refuse_if_open()?;
+        let result = self.inner.version().await;
+        self.record(&result);
+        result
+    }
+
+    async fn clinics(&self) -> Result<Vec<ClinicInfo>, MisError> {
+        self.clinics
+            .get_or_fetch((), || self.read(|| self.inner.clinics()))
+            .await
+    }
+
+    async fn specialties(&self, clinic: LpuId) -> Result<Vec<Specialty>, MisError> {
+        self.specialties
+            .get_or_fetch(clinic, || self.read(|| self.inner.specialties(clinic)))
+            .await
+    }
+
+    async fn doctors(
+        &self,
+        clinic: LpuId,
+        specialty: &SpecialtyId,
+    ) -> Result<Vec<Doctor>, MisError> {
+        self.doctors
+            .get_or_fetch((clinic, specialty.clone()), || {
+                self.read(|| self.inner.doctors(clinic, specialty))
+            })
+            .await
+    }
+
+    async fn available_dates(
+        &self,
+        clinic: LpuId,
+        doctor: &DoctorId,
+        range: DateRange,
+    ) -> Result<Vec<NaiveDate>, MisError> {
+        let key = (clinic, doctor.clone(), range.from(), range.to());
+        self.dates
+            .get_or_fetch(key, || {
+                self.read(|| self.inner.available_dates(clinic, doctor, range))
+            })
+            .await
+    }
+
+    async fn slots(
+        &self,
+        clinic: LpuId,
+        doctor: &DoctorId,
+        range: DateRange,
+    ) -> Result<Vec<Slot>, MisError> {
+        let key = (clinic, doctor.clone(), range.from(), range.to());
+        self.slots
+            .get_or_fetch(key, || {
+                self.read(|| self.inner.slots(clinic, doctor, range))
+            })
+            .await
+    }
+
+    async fn working_time(
+        &self,
+        clinic: LpuId,
+        doctor: &DoctorId,
+        range: DateRange,
+    ) -> Result<Vec<WorkingDay>, MisError> {
+        self.read(|| self.inner.working_time(clinic, doctor, range))
+            .await
+    }
+
+    async fn find_patient(
+        &self,
+        clinic: LpuId,
+        identity: &PatientIdentity,
+    ) -> Result<PatientId, MisError> {
+        self.read(|| self.inner.find_patient(clinic, identity))
+            .await
+    }
+
+    async fn book(
+        &self,
+        clinic: LpuId,
+        patient: &PatientId,
+        slot: &AppointmentId,
+        previous: Option<&AppointmentId>,
+    ) -> Result<(), MisError> {
+        self.write(self.inner.book(clinic, patient, slot, previous))
+            .await
+    }
+
+    async fn cancel(
+        &self,
+        clinic: LpuId,
+        patient: &PatientId,
+        slot: &AppointmentId,
+    ) -> Result<(), MisError> {
+        self.write(self.inner.cancel(clinic, patient, slot)).await
+    }
+
+    async fn history(&self, clinic: LpuId, patient: &PatientId) -> Result<History, MisError> {
+        self.read(|| self.inner.history(clinic, patient)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    /// A МИС that counts calls and fails while `down` is set.
+    #[derive(Debug, Default)]
+    struct Flaky {
+        calls: AtomicUsize,
+        down: AtomicBool,
+        delay_ms: u64,
+    }
+
+    #[async_trait]
+    impl Mis for Flaky {
+        async fn version(&self) -> Result<MisVersion, MisError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            if self.down.load(Ordering::SeqCst) {
+                Err(MisError::Unavailable("down".into()))
+            } else {
+                Ok(MisVersion {
+                    service: None,
+                    database: None,
+                })
+            }
+        }
+        async fn clinics(&self) -> Result<Vec<ClinicInfo>, MisError> {
+            Ok(Vec::new())
+        }
+        async fn specialties(&self, _: LpuId) -> Result<Vec<Specialty>, MisError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(self.delay_ms)).await;
+            if self.down.load(Ordering::SeqCst) {
+                return Err(MisError::Unavailable("down".into()));
+            }
+            Ok(Vec::new())
+        }
+        async fn doctors(&self, _: LpuId, _: &SpecialtyId) -> Result<Vec<Doctor>, MisError> {
+            Ok(Vec::new())
+        }
+        async fn available_dates(
+            &self,
+            _: LpuId,
+            _: &DoctorId,
+            _: DateRange,
+        ) -> Result<Vec<NaiveDate>, MisError> {
+            Ok(Vec::new())
+        }
+        async fn slots(&self, _: LpuId, _: &DoctorId, _: DateRange) -> Result<Vec<Slot>, MisError> {
+            Ok(Vec::new())
+        }
+        async fn working_time(
+            &self,
+            _: LpuId,
+            _: &DoctorId,
+            _: DateRange,
+        ) -> Result<Vec<WorkingDay>, MisError> {
+            Ok(Vec::new())
+        }
+        async fn find_patient(&self, _: LpuId, _: &PatientIdentity) -> Result<PatientId, MisError> {
+            Err(MisError::PatientNotFound)
+        }
+        async fn book(
+            &self,
+            _: LpuId,
+            _: &PatientId,
+            _: &AppointmentId,
+            _: Option<&AppointmentId>,
+        ) -> Result<(), MisError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            Err(MisError::Unavailable("down".into()))
+        }
+        async fn cancel(&self, _: LpuId, _: &PatientId, _: &AppointmentId) -> Result<(), MisError> {
+            Ok(())
+        }
+        async fn history(&self, _: LpuId, _: &PatientId) -> Result<History, MisError> {
+            Ok(History::default())
+        }
+    }
+
+    fn config() -> GuardConfig {
+        GuardConfig {
+            read_retries: 2,
+            backoff: Duration::from_millis(5),
+            read_deadline: Duration::from_secs(2),
+            breaker_threshold: 3,
+            probe_interval: Duration::from_millis(20),
+            directory_ttl: Duration::from_secs(30),
+            schedule_ttl: Duration::from_secs(3),
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_identical_misses_share_one_call_and_hits_make_none() {
+        let flaky = Arc::new(Flaky {
+            delay_ms: 50,
+            ..Flaky::default()
+        });
+        let guard = GuardedMis::new(flaky.clone(), config());
+        let calls = (0..20).map(|_| guard.specialties(LpuId::new(1)));
+        let results = futures_util::future::join_all(calls).await;
+        assert!(results.iter().all(Result::is_ok));
+        assert_eq!(flaky.calls.load(Ordering::SeqCst), 1);
+        guard.specialties(LpuId::new(1)).await.expect("a hit");
+        assert_eq!(flaky.calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn reads_are_retried_and_writes_are_not() {
+        let flaky = Arc::new(Flaky::default());
+        flaky.down.store(true, Ordering::SeqCst);
+        let guard = GuardedMis::new(
+            flaky.clone(),
+            GuardConfig {
+                breaker_threshold: 100,
+                ..config()
+            },
+        );
+        assert!(guard.specialties(LpuId::new(1)).await.is_err());
+        assert_eq!(
+            flaky.calls.load(Ordering::SeqCst),
+            3,
+            "one call and two retries"
+        );
+        let patient = PatientId::parse("p").expect("valid");
+        let slot = AppointmentId::parse("a").expect("valid");
+        assert!(
+            guard
+                .book(LpuId::new(1), &patient, &slot, None)
+                .await
+                .is_err()
+        );
+        assert_eq!(
+            flaky.calls.load(Ordering::SeqCst),
+            4,
+            "a booking is tried once"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_breaker_opens_answers_at_once_and_closes_by_itself() {
+        let flaky = Arc::new(Flaky::default());
+        flaky.down.store(true, Ordering::SeqCst);
+        let guard = GuardedMis::new(
+            flaky.clone(),
+            GuardConfig {
+                directory_ttl: Duration::ZERO,
+                ..config()
+            },
+        );
+        let _ = guard.specialties(LpuId::new(1)).await;
+        assert_eq!(guard.breaker_state(), BreakerState::Open);
+        let before = flaky.calls.load(Ordering::SeqCst);
+        let started = Instant::now();
+        assert!(matches!(
+            guard.specialties(LpuId::new(1)).await,
+            Err(MisError::Unavailable(_))
+        ));
+        assert!(
+            started.elapsed() < Duration::from_millis(5),
+            "answered at once"
+        );
+        assert!(
+            flaky.calls.load(Ordering::SeqCst) <= before + 1,
+            "only the probe reached the МИС"
+        );
+        flaky.down.store(false, Ordering::SeqCst);
+        for _ in 0..100 {
+            if guard.breaker_state() == BreakerState::Closed {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(guard.breaker_state(), BreakerState::Closed);
+        assert!(guard.specialties(LpuId::new(1)).await.is_ok());
+    }
+}
