@@ -75,11 +75,15 @@ fn is_outage(e: &MisError) -> bool {
 
 const CACHE_CAPACITY: usize = 10_000;
 
+/// One cached value with the time it was fetched, behind an async lock that a miss holds
+/// while it fetches.
+type Entry<V> = Arc<tokio::sync::Mutex<Option<(Instant, V)>>>;
+
 /// A cache whose concurrent misses on one key share one fetch.
 #[derive(Debug)]
 struct Cache<K, V> {
     ttl: Duration,
-    slots: Mutex<HashMap<K, Arc<tokio::sync::Mutex<Option<(Instant, V)>>>>>,
+    slots: Mutex<HashMap<K, Entry<V>>>,
 }
 
 impl<K: Eq + Hash + Clone, V: Clone> Cache<K, V> {
@@ -90,9 +94,7 @@ impl<K: Eq + Hash + Clone, V: Clone> Cache<K, V> {
         }
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<K, Arc<tokio::sync::Mutex<Option<(Instant, V)>>>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, Entry<V>>> {
         // Single inserts, removes and clears only: a panic cannot leave the map half-updated.
         self.slots
             .lock()
