@@ -19,6 +19,8 @@ pub struct Config {
     pub sandbox: SandboxSettings,
     #[serde(default)]
     pub cache: CacheConfig,
+    #[serde(default)]
+    pub rate_limit: crate::security::RateLimitConfig,
     /// The clinics this gateway serves. With none, the gateway serves the sandbox's demo
     /// clinic (and starts the sandbox).
     #[serde(default)]
@@ -35,6 +37,24 @@ pub struct ServerConfig {
     pub workers: usize,
     /// How long a patient session lasts, in seconds.
     pub session_ttl_secs: u64,
+    /// The shortest time an identification answer takes, milliseconds, so that "found" and
+    /// "not found" cannot be told apart by timing.
+    pub identify_min_ms: u64,
+    /// Origins (`https://clinic.example`) whose pages may call the API from a browser. The
+    /// gateway's own pages (the widget) are always allowed; clients without a browser are not
+    /// affected.
+    pub cors_origins: Vec<String>,
+    /// Proxies (addresses or CIDR networks) whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<String>,
+    /// Addresses or networks that may see the operator surfaces (`/readyz` details).
+    pub operator_allow: Vec<String>,
+    /// Serve HTTPS directly with this PEM certificate chain (and `tls_key`).
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of `tls_cert`.
+    pub tls_key: Option<std::path::PathBuf>,
+    /// Send `Strict-Transport-Security`: on by default with `tls_cert`; set it when a TLS
+    /// proxy stands in front.
+    pub hsts: Option<bool>,
 }
 
 impl Default for ServerConfig {
@@ -43,6 +63,13 @@ impl Default for ServerConfig {
             listen: "127.0.0.1:8080".into(),
             workers: 0,
             session_ttl_secs: 15 * 60,
+            identify_min_ms: 400,
+            cors_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
+            operator_allow: vec!["127.0.0.0/8".into(), "::1".into()],
+            tls_cert: None,
+            tls_key: None,
+            hsts: None,
         }
     }
 }
@@ -162,6 +189,7 @@ impl Config {
             server: ServerConfig::default(),
             sandbox: SandboxSettings::default(),
             cache: CacheConfig::default(),
+            rate_limit: crate::security::RateLimitConfig::default(),
             clinics: Vec::new(),
         }
     }
@@ -273,6 +301,23 @@ impl Config {
                     c.id
                 )));
             }
+        }
+        for list in [&self.server.trusted_proxies, &self.server.operator_allow] {
+            crate::security::parse_networks(list).map_err(StartError::Config)?;
+        }
+        for origin in &self.server.cors_origins {
+            let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
+                && origin.matches('/').count() == 2;
+            if !ok {
+                return Err(StartError::Config(format!(
+                    "cors_origins: {origin:?} must be a scheme and host, like https://clinic.example"
+                )));
+            }
+        }
+        if self.server.tls_cert.is_some() != self.server.tls_key.is_some() {
+            return Err(StartError::Config(
+                "server.tls_cert and server.tls_key go together".into(),
+            ));
         }
         if self.server.session_ttl_secs == 0 {
             return Err(StartError::Config(

@@ -11,9 +11,11 @@ pub mod idempotency;
 pub mod ids;
 pub mod openapi;
 pub mod routes;
+pub mod security;
 pub mod sessions;
 pub mod state;
 pub mod telemetry;
+mod tls;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, middleware, web};
@@ -54,11 +56,44 @@ fn bind(addr: &str) -> Result<TcpListener, StartError> {
 }
 
 /// Response headers every answer carries.
-fn security_headers() -> middleware::DefaultHeaders {
-    middleware::DefaultHeaders::new()
+fn security_headers(hsts: bool) -> middleware::DefaultHeaders {
+    let headers = middleware::DefaultHeaders::new()
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("Referrer-Policy", "no-referrer"))
-        .add(("X-Frame-Options", "DENY"))
+        .add(("X-Frame-Options", "DENY"));
+    if hsts {
+        headers.add(("Strict-Transport-Security", "max-age=31536000"))
+    } else {
+        headers
+    }
+}
+
+/// CORS: browsers may call the API from the configured origins and from the gateway's own
+/// pages; requests without an `Origin` (integrators' servers) pass untouched.
+fn cors(origins: Arc<Vec<String>>) -> actix_cors::Cors {
+    use actix_web::http::{Method, header};
+    actix_cors::Cors::default()
+        .allowed_origin_fn(move |origin, head| {
+            let origin = origin.to_str().unwrap_or("");
+            let own = head
+                .headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .is_some_and(|host| origin.split_once("://").is_some_and(|(_, o)| o == host));
+            own || origins.iter().any(|o| o.trim_end_matches('/') == origin)
+        })
+        .allowed_methods([Method::GET, Method::POST, Method::DELETE])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("idempotent-replayed"),
+        ])
+        .max_age(600)
 }
 
 /// Starts the sandbox МИС's HTTP server on `listener`.
@@ -166,19 +201,35 @@ impl Application {
                 mis: Arc::new(guard::GuardedMis::new(Arc::new(hub) as Arc<dyn Mis>, guard)),
             });
         }
-        let state = web::Data::new(AppState::new(
-            clinics,
-            Duration::from_secs(config.server.session_ttl_secs),
-        ));
+        let mut app_state =
+            AppState::new(clinics, Duration::from_secs(config.server.session_ttl_secs));
+        app_state.identify_min = Duration::from_millis(config.server.identify_min_ms);
+        let state = web::Data::new(app_state);
+        let guards = web::Data::new(security::Guards {
+            limiter: security::RateLimiter::new(config.rate_limit.clone()),
+            trusted_proxies: security::parse_networks(&config.server.trusted_proxies)
+                .map_err(StartError::Config)?,
+            operator_allow: security::parse_networks(&config.server.operator_allow)
+                .map_err(StartError::Config)?,
+        });
+        let tls = match (&config.server.tls_cert, &config.server.tls_key) {
+            (Some(cert), Some(key)) => Some(tls::server_config(cert, key)?),
+            _ => None,
+        };
+        let hsts = config.server.hsts.unwrap_or(tls.is_some());
+        let cors_origins = Arc::new(config.server.cors_origins.clone());
         let listener = bind(&config.server.listen)?;
         let addr = listener.local_addr()?;
         let spec = openapi::ApiDoc::openapi();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(middleware::Compress::default())
-                .wrap(security_headers())
+                .wrap(cors(cors_origins.clone()))
+                .wrap(middleware::from_fn(security::rate_limit))
+                .wrap(security_headers(hsts))
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
+                .app_data(guards.clone())
                 .configure(routes::configure)
                 .route("/", web::get().to(index))
                 .route("/docs", web::get().to(|| async { redirect("/docs/") }))
@@ -188,10 +239,16 @@ impl Application {
                 )
                 .default_service(web::to(routes::not_found))
         })
-        .workers(workers)
-        .listen(listener)?
+        .workers(workers);
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let server = match tls {
+            Some(tls) => server.listen_rustls_0_23(listener, tls)?,
+            None => server.listen(listener)?,
+        }
         .run();
-        tracing::info!("gateway listening on http://{addr} (API docs at http://{addr}/docs/)");
+        tracing::info!(
+            "gateway listening on {scheme}://{addr} (API docs at {scheme}://{addr}/docs/)"
+        );
         Ok(Self {
             addr,
             server,

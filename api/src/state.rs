@@ -102,6 +102,8 @@ pub struct AppState {
     pub sessions: SessionStore,
     pub idempotency: IdempotencyStore,
     pub memo: TicketMemo,
+    /// The shortest time an identification answer takes.
+    pub identify_min: std::time::Duration,
 }
 
 impl AppState {
@@ -111,6 +113,7 @@ impl AppState {
             sessions: SessionStore::new(session_ttl),
             idempotency: IdempotencyStore::default(),
             memo: TicketMemo::default(),
+            identify_min: std::time::Duration::ZERO,
         }
     }
 

@@ -9,6 +9,7 @@ use api_types::{Doctor, List, Session, Slot, Specialty, Ticket};
 use registratura::config::{
     CacheConfig, ClinicConfig, Config, MisConfig, SandboxSettings, ServerConfig,
 };
+use registratura::security::RateLimitConfig;
 use sandbox_mis::{Sandbox, SandboxConfig};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -216,9 +217,19 @@ pub fn gateway_config(clinics: Vec<ClinicConfig>) -> Config {
             listen: "127.0.0.1:0".into(),
             workers: 2,
             session_ttl_secs: 900,
+            identify_min_ms: 0,
+            ..ServerConfig::default()
         },
         sandbox: SandboxSettings::default(),
         cache: CacheConfig::default(),
+        rate_limit: RateLimitConfig {
+            identify_per_minute: 60_000,
+            identify_burst: 1_000,
+            write_per_minute: 60_000,
+            write_burst: 1_000,
+            read_per_minute: 600_000,
+            read_burst: 10_000,
+        },
         clinics,
     }
 }

@@ -1,8 +1,9 @@
 //! Liveness and readiness.
 
 use crate::guard::BreakerState;
+use crate::security::Guards;
 use crate::state::AppState;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use mis::Mis;
 use serde::Serialize;
 use std::time::Duration;
@@ -41,7 +42,11 @@ pub async fn healthz() -> HttpResponse {
     tag = "operations",
     responses((status = 200, body = Health), (status = 503, body = Health))
 )]
-pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+pub async fn readyz(
+    state: web::Data<AppState>,
+    guards: web::Data<Guards>,
+    req: HttpRequest,
+) -> HttpResponse {
     let probes = state.clinics().iter().map(|c| async move {
         // An open breaker already knows the МИС is down, and probes it in the background.
         let up = c.mis.breaker_state() == BreakerState::Closed
@@ -56,6 +61,12 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     });
     let clinics = futures_util::future::join_all(probes).await;
     let ready = clinics.iter().all(|c| c.mis_up);
+    // Which clinic's МИС is down is for the operator only.
+    let clinics = if guards.is_operator(&req) {
+        clinics
+    } else {
+        Vec::new()
+    };
     let body = Health {
         status: if ready { "ready" } else { "not_ready" },
         clinics,

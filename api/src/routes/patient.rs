@@ -67,7 +67,11 @@ pub async fn create_session(
     let clinic = state.clinic(&path)?;
     let new: NewSession = json_body(&req, &body)?;
     let identity = identity_of(&new, clinic.today())?;
-    let patient = clinic.mis.find_patient(clinic.lpu, &identity).await?;
+    // Whether the patient exists must not show in how long the answer takes.
+    let started = std::time::Instant::now();
+    let found = clinic.mis.find_patient(clinic.lpu, &identity).await;
+    tokio::time::sleep(state.identify_min.saturating_sub(started.elapsed())).await;
+    let patient = found?;
     let (token, session) = state
         .sessions
         .create(&clinic.info.id, patient)
