@@ -3,5 +3,6 @@
 mod contract;
 mod errors;
 mod flow;
+mod hardening;
 mod openapi;
 mod rush;

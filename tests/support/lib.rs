@@ -393,3 +393,164 @@ pub async fn expect_problem(r: reqwest::Response, status: u16, code: &str) -> ap
     assert_eq!(p.status, status);
     p
 }
+
+/// How a fake МИС misbehaves.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Accepts the connection, reads the request and never answers.
+    Hang,
+    /// Sends headers, then one byte of body every 100 ms.
+    Drip,
+    /// Answers this status, content type and body.
+    Answer(u16, &'static str, Vec<u8>),
+    /// Streams a chunked body of this many bytes.
+    Flood(usize),
+}
+
+/// Starts a fake МИС on loopback that misbehaves as told; returns its base URL.
+pub async fn start_faulty_mis(fault: Fault) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("loopback");
+    let url = format!("http://{}", listener.local_addr().expect("bound"));
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let fault = fault.clone();
+            let mut buf = vec![0u8; 64 * 1024];
+            let _ = socket.read(&mut buf).await;
+            match fault {
+                Fault::Hang => held.push(socket),
+                Fault::Drip => {
+                    tokio::spawn(async move {
+                        let head = "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 100000\r\n\r\n<";
+                        if socket.write_all(head.as_bytes()).await.is_err() {
+                            return;
+                        }
+                        for _ in 0..600 {
+                            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                            if socket.write_all(b" ").await.is_err() {
+                                return;
+                            }
+                        }
+                    });
+                }
+                Fault::Answer(status, content_type, body) => {
+                    let head = format!(
+                        "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = socket.write_all(head.as_bytes()).await;
+                    let _ = socket.write_all(&body).await;
+                    let _ = socket.shutdown().await;
+                }
+                Fault::Flood(total) => {
+                    tokio::spawn(async move {
+                        let head = "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n";
+                        if socket.write_all(head.as_bytes()).await.is_err() {
+                            return;
+                        }
+                        let chunk = vec![b' '; 64 * 1024];
+                        let mut sent = 0;
+                        while sent < total {
+                            let frame = format!("{:x}\r\n", chunk.len());
+                            if socket.write_all(frame.as_bytes()).await.is_err()
+                                || socket.write_all(&chunk).await.is_err()
+                                || socket.write_all(b"\r\n").await.is_err()
+                            {
+                                return;
+                            }
+                            sent += chunk.len();
+                        }
+                        let _ = socket.write_all(b"0\r\n\r\n").await;
+                    });
+                }
+            }
+        }
+    });
+    url
+}
+
+/// A proxy to the sandbox that can be switched "down" (answering 500 with HTML, as a broken
+/// IIS would) and counts the requests it saw.
+#[derive(Debug, Clone)]
+pub struct Switch {
+    pub url: String,
+    down: Arc<std::sync::atomic::AtomicBool>,
+    hits: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Switch {
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Starts a [`Switch`] in front of `upstream`.
+pub fn start_switch(upstream: String) -> Switch {
+    let (forward_url, _) = start_recording_proxy(upstream);
+    let switch = Switch {
+        url: String::new(),
+        down: Arc::default(),
+        hits: Arc::default(),
+    };
+    let (down, hits) = (switch.down.clone(), switch.hits.clone());
+    let client = reqwest::Client::new();
+    let listener = loopback();
+    let url = format!("http://{}", listener.local_addr().expect("bound"));
+    let server = HttpServer::new(move || {
+        let (down, hits, client, forward_url) = (
+            down.clone(),
+            hits.clone(),
+            client.clone(),
+            forward_url.clone(),
+        );
+        App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
+            let (down, hits, client, forward_url) = (
+                down.clone(),
+                hits.clone(),
+                client.clone(),
+                forward_url.clone(),
+            );
+            async move {
+                hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if down.load(std::sync::atomic::Ordering::SeqCst) {
+                    return HttpResponse::InternalServerError()
+                        .content_type("text/html")
+                        .body("<html>Service Unavailable</html>");
+                }
+                let mut forward = client
+                    .post(format!("{forward_url}{}", req.uri()))
+                    .body(body.to_vec());
+                for name in ["content-type", "soapaction"] {
+                    if let Some(v) = req.headers().get(name) {
+                        forward = forward.header(name, v.as_bytes());
+                    }
+                }
+                match forward.send().await {
+                    Ok(answer) => {
+                        let status = answer.status().as_u16();
+                        let bytes = answer.bytes().await.unwrap_or_default();
+                        HttpResponse::build(
+                            actix_web::http::StatusCode::from_u16(status).unwrap_or_default(),
+                        )
+                        .content_type("text/xml; charset=utf-8")
+                        .body(bytes)
+                    }
+                    Err(_) => HttpResponse::BadGateway().finish(),
+                }
+            }
+        }))
+    })
+    .workers(1)
+    .listen(listener)
+    .expect("listens")
+    .run();
+    tokio::spawn(server);
+    Switch { url, ..switch }
+}

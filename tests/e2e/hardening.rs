@@ -1,0 +1,508 @@
+//! A down, slow or hostile world: faults from the МИС, limits toward the internet.
+
+use registratura_e2e::{
+    Fault, PATIENT_FOUND, demo_clinic, expect_problem, gateway_config, loopback, spawn_app,
+    start_faulty_mis, start_gateway, start_sandbox,
+};
+use std::time::{Duration, Instant};
+
+const DEADLINE_MS: u64 = 1_000;
+
+async fn gateway_facing(mis: &str) -> String {
+    let mut clinic = demo_clinic(mis);
+    clinic.mis.timeout_ms = DEADLINE_MS;
+    clinic.mis.connect_timeout_ms = 300;
+    clinic.mis.read_retries = 1;
+    clinic.mis.breaker_threshold = 100;
+    let mut config = gateway_config(vec![clinic]);
+    config.cache.directory_ttl_secs = 0;
+    start_gateway(config).await
+}
+
+fn envelope(inner: &str) -> Vec<u8> {
+    format!(r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>{inner}</s:Body></s:Envelope>"#)
+        .into_bytes()
+}
+
+fn specialties_answer(ns: &str) -> Vec<u8> {
+    envelope(&format!(
+        r#"<GetSpesialityListResponse xmlns="{ns}"><GetSpesialityListResult xmlns:a="http://schemas.datacontract.org/2004/07/HubService2" xmlns:i="http://www.w3.org/2001/XMLSchema-instance"><a:ErrorList i:nil="true"/><a:IdHistory i:nil="true"/><a:Success>true</a:Success><a:ListSpesiality i:nil="true"/><a:LpuChanges i:nil="true"/></GetSpesialityListResult></GetSpesialityListResponse>"#
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_kind_of_mis_fault_gets_its_code_within_the_deadline_and_the_gateway_stays_healthy() {
+    let closed = {
+        let l = loopback();
+        format!("http://{}", l.local_addr().expect("bound"))
+    };
+    let valid = specialties_answer("http://tempuri.org/");
+    let bomb = format!(
+        r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>{}"#,
+        String::from_utf8_lossy(&valid).replace(
+            "<a:LpuChanges i:nil=\"true\"/>",
+            "<a:LpuChanges>&lol2;</a:LpuChanges>"
+        )
+    );
+    let fault = envelope(
+        r#"<s:Fault><faultcode>s:Server</faultcode><faultstring>Object reference not set</faultstring></s:Fault>"#,
+    );
+    let cases: Vec<(&str, Option<Fault>, u16, &str)> = vec![
+        ("refused connection", None, 503, "mis_unavailable"),
+        (
+            "accept then hang",
+            Some(Fault::Hang),
+            503,
+            "mis_unavailable",
+        ),
+        ("slow drip", Some(Fault::Drip), 503, "mis_unavailable"),
+        (
+            "500 with HTML",
+            Some(Fault::Answer(
+                500,
+                "text/html",
+                b"<html><h1>Server Error</h1></html>".to_vec(),
+            )),
+            503,
+            "mis_unavailable",
+        ),
+        (
+            "truncated XML",
+            Some(Fault::Answer(
+                200,
+                "text/xml",
+                valid[..valid.len() / 2].to_vec(),
+            )),
+            502,
+            "mis_bad_response",
+        ),
+        (
+            "a 50 MB body",
+            Some(Fault::Flood(50 * 1024 * 1024)),
+            502,
+            "mis_bad_response",
+        ),
+        (
+            "entity expansion",
+            Some(Fault::Answer(200, "text/xml", bomb.into_bytes())),
+            502,
+            "mis_bad_response",
+        ),
+        (
+            "wrong namespaces",
+            Some(Fault::Answer(
+                200,
+                "text/xml",
+                specialties_answer("http://example.org/"),
+            )),
+            502,
+            "mis_bad_response",
+        ),
+        (
+            "a SOAP fault",
+            Some(Fault::Answer(500, "text/xml", fault)),
+            503,
+            "mis_unavailable",
+        ),
+    ];
+    for (name, fault, status, code) in cases {
+        let mis = match fault {
+            None => closed.clone(),
+            Some(f) => start_faulty_mis(f).await,
+        };
+        let base = gateway_facing(&mis).await;
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        let r = client
+            .get(format!("{base}/api/v1/clinics/demo/specialties"))
+            .send()
+            .await
+            .expect("answers");
+        let took = started.elapsed();
+        assert_eq!(r.status(), status, "{name}");
+        let p = expect_problem(r, status, code).await;
+        assert!(p.detail.is_some(), "{name}");
+        // One retry of a read: at most twice the deadline, plus backoff.
+        assert!(
+            took < Duration::from_millis(2 * DEADLINE_MS + 600),
+            "{name} took {took:?}"
+        );
+        let health = client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(health.status(), 200, "{name}: the gateway stays healthy");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_breaker_opens_when_the_mis_goes_down_and_closes_when_it_is_back() {
+    let (_sandbox, sandbox_url) = start_sandbox();
+    let switch = registratura_e2e::start_switch(sandbox_url);
+    let mut clinic = demo_clinic(&switch.url);
+    clinic.mis.read_retries = 0;
+    clinic.mis.breaker_threshold = 2;
+    clinic.mis.probe_interval_ms = 100;
+    let mut config = gateway_config(vec![clinic]);
+    config.cache.directory_ttl_secs = 0;
+    let base = start_gateway(config).await;
+    let client = reqwest::Client::new();
+    let specialties = || {
+        client
+            .get(format!("{base}/api/v1/clinics/demo/specialties"))
+            .send()
+    };
+    assert_eq!(specialties().await.expect("answers").status(), 200);
+    assert_eq!(
+        client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .expect("answers")
+            .status(),
+        200
+    );
+
+    switch.set_down(true);
+    for _ in 0..2 {
+        assert_eq!(specialties().await.expect("answers").status(), 503);
+    }
+    let seen = switch.hits();
+    let started = Instant::now();
+    let r = specialties().await.expect("answers");
+    expect_problem(r, 503, "mis_unavailable").await;
+    assert!(
+        started.elapsed() < Duration::from_millis(100),
+        "an open breaker answers at once"
+    );
+    assert!(
+        switch.hits() <= seen + 1,
+        "without calling the МИС (but for a probe)"
+    );
+    assert_eq!(
+        client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .expect("answers")
+            .status(),
+        503
+    );
+
+    switch.set_down(false);
+    let mut ready = false;
+    for _ in 0..50 {
+        if client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .expect("answers")
+            .status()
+            == 200
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(ready, "the breaker closed by itself");
+    assert_eq!(specialties().await.expect("answers").status(), 200);
+}
+
+#[tokio::test]
+async fn identification_is_rate_limited_per_client_and_forwarded_for_is_believed_only_from_trusted_proxies()
+ {
+    let (_sandbox, sandbox_url) = start_sandbox();
+    let strict = |trusted: Vec<String>| {
+        let mut config = gateway_config(vec![demo_clinic(&sandbox_url)]);
+        config.rate_limit.identify_burst = 2;
+        config.rate_limit.identify_per_minute = 2;
+        config.server.trusted_proxies = trusted;
+        config
+    };
+    let body = serde_json::json!({"document_number": PATIENT_FOUND.0, "policy_number": PATIENT_FOUND.1, "birth_date": PATIENT_FOUND.2});
+    let client = reqwest::Client::new();
+
+    let base = start_gateway(strict(Vec::new())).await;
+    let login = |xff: &'static str| {
+        client
+            .post(format!("{base}/api/v1/clinics/demo/sessions"))
+            .header("x-forwarded-for", xff)
+            .json(&body)
+            .send()
+    };
+    assert_eq!(login("198.51.100.1").await.expect("answers").status(), 201);
+    assert_eq!(login("198.51.100.2").await.expect("answers").status(), 201);
+    let r = login("198.51.100.3").await.expect("answers");
+    let retry_after: u64 = r
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("a Retry-After");
+    assert!((1..=60).contains(&retry_after));
+    expect_problem(r, 429, "too_many_requests").await;
+    let read = client
+        .get(format!("{base}/api/v1/clinics/demo/specialties"))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(read.status(), 200, "reads have their own, looser limit");
+
+    let base = start_gateway(strict(vec!["127.0.0.1".into()])).await;
+    for i in 0..4 {
+        let r = client
+            .post(format!("{base}/api/v1/clinics/demo/sessions"))
+            .header("x-forwarded-for", format!("198.51.100.{i}"))
+            .json(&body)
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(
+            r.status(),
+            201,
+            "behind a trusted proxy, each forwarded client has its own bucket"
+        );
+    }
+}
+
+#[tokio::test]
+async fn browsers_may_call_only_from_configured_origins_and_integrators_are_unaffected() {
+    let (_sandbox, sandbox_url) = start_sandbox();
+    let mut config = gateway_config(vec![demo_clinic(&sandbox_url)]);
+    config.server.cors_origins = vec!["https://clinic.example".into()];
+    let base = start_gateway(config).await;
+    let client = reqwest::Client::new();
+    let url = format!("{base}/api/v1/clinics/demo/specialties");
+
+    let allowed = client
+        .get(&url)
+        .header("origin", "https://clinic.example")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(allowed.status(), 200);
+    assert_eq!(
+        allowed
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.as_bytes()),
+        Some(&b"https://clinic.example"[..])
+    );
+    let preflight = client
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", "https://clinic.example")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type, idempotency-key",
+        )
+        .send()
+        .await
+        .expect("answers");
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+
+    let foreign = client
+        .get(&url)
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .expect("answers");
+    assert!(
+        foreign
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    let own = client
+        .get(&url)
+        .header("origin", base.clone())
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(
+        own.status(),
+        200,
+        "the gateway's own pages are always allowed"
+    );
+    let server = client.get(&url).send().await.expect("answers");
+    assert_eq!(server.status(), 200);
+    assert!(
+        server
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn readiness_details_are_shown_only_to_operator_addresses() {
+    let (_sandbox, sandbox_url) = start_sandbox();
+    let client = reqwest::Client::new();
+    let base = start_gateway(gateway_config(vec![demo_clinic(&sandbox_url)])).await;
+    let body: serde_json::Value = client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        body["clinics"][0]["id"], "demo",
+        "loopback is an operator address by default"
+    );
+
+    let mut config = gateway_config(vec![demo_clinic(&sandbox_url)]);
+    config.server.operator_allow = vec!["192.0.2.0/24".into()];
+    let base = start_gateway(config).await;
+    let r = client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(body["status"], "ready");
+    assert!(body.get("clinics").is_none(), "{body}");
+}
+
+#[tokio::test]
+async fn identification_takes_about_as_long_whether_or_not_the_patient_exists() {
+    let (_sandbox, sandbox_url) = start_sandbox();
+    let mut config = gateway_config(vec![demo_clinic(&sandbox_url)]);
+    config.server.identify_min_ms = 300;
+    let base = start_gateway(config).await;
+    let client = reqwest::Client::new();
+    let time = |patient: (&str, &str, &str)| {
+        let (client, base) = (client.clone(), base.clone());
+        let body = serde_json::json!({"document_number": patient.0, "policy_number": patient.1, "birth_date": patient.2});
+        async move {
+            let started = Instant::now();
+            let r = client
+                .post(format!("{base}/api/v1/clinics/demo/sessions"))
+                .json(&body)
+                .send()
+                .await
+                .expect("answers");
+            (r.status().as_u16(), started.elapsed())
+        }
+    };
+    let (found, t_found) = time(PATIENT_FOUND).await;
+    let (missing, t_missing) = time(("4599 000000", "7700000000000099", "1970-01-01")).await;
+    assert_eq!((found, missing), (201, 404));
+    for t in [t_found, t_missing] {
+        assert!(
+            t >= Duration::from_millis(300) && t < Duration::from_millis(600),
+            "{t:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn security_headers_are_on_every_answer() {
+    let app = spawn_app().await;
+    for path in ["/api/v1/clinics", "/api/v1/nowhere", "/healthz", "/docs/"] {
+        let r = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("answers");
+        let h = r.headers();
+        assert_eq!(
+            h.get("x-content-type-options").map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..]),
+            "{path}"
+        );
+        assert_eq!(
+            h.get("referrer-policy").map(|v| v.as_bytes()),
+            Some(&b"no-referrer"[..]),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_load_of_sessions_and_bookings_gives_no_5xx_and_no_lost_or_doubled_ticket() {
+    let app = spawn_app().await;
+    let birth = chrono::NaiveDate::from_ymd_opt(1975, 6, 1).expect("a real date");
+    let patients: Vec<(String, String)> = (0..40)
+        .map(|i| {
+            let (document, policy) = (format!("70{i:08}"), format!("66{i:014}"));
+            app.sandbox
+                .store()
+                .add_patient(&format!("L-{i}"), &document, &policy, birth)
+                .expect("added");
+            (document, policy)
+        })
+        .collect();
+    let specialties = app.specialties().await;
+    let mut slots = Vec::new();
+    for s in specialties.iter().take(4) {
+        for d in app.doctors(&s.id).await.iter().take(1) {
+            let dates: api_types::AvailableDates =
+                app.get_json(&format!("/doctors/{}/dates", d.id)).await;
+            for date in dates.dates.iter().rev().take(2) {
+                slots.extend(
+                    app.slots(&d.id, *date)
+                        .await
+                        .into_iter()
+                        .take(3)
+                        .map(|s| s.id),
+                );
+            }
+        }
+    }
+    assert!(slots.len() >= 12, "enough slots to fight over");
+    let app = &app;
+    let slots = &slots;
+    let runs = patients
+        .iter()
+        .enumerate()
+        .map(|(i, (document, policy))| async move {
+            let token = app.login((document, policy, "1975-06-01")).await;
+            // Every patient tries three slots, overlapping with others'.
+            let mut mine = Vec::new();
+            for k in 0..3 {
+                let slot = &slots[(i + k * 5) % slots.len()];
+                let r = app.book(&token, slot, Some(&format!("load-{i}-{k}"))).await;
+                let status = r.status().as_u16();
+                assert!(status < 500, "no 5xx under load (got {status})");
+                if status == 201 {
+                    mine.push(r.json::<api_types::Ticket>().await.expect("a ticket").id);
+                }
+            }
+            let listed: Vec<String> = app
+                .my_tickets(&token)
+                .await
+                .into_iter()
+                .map(|t| t.id)
+                .collect();
+            let mut sorted = mine.clone();
+            sorted.sort();
+            let mut listed_sorted = listed.clone();
+            listed_sorted.sort();
+            assert_eq!(
+                sorted, listed_sorted,
+                "every booked ticket is listed once, and nothing else"
+            );
+            mine
+        });
+    let booked: Vec<String> = futures_util::future::join_all(runs)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut unique = booked.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), booked.len(), "no ticket was booked twice");
+    assert!(!booked.is_empty());
+    eprintln!(
+        "load smoke: 40 patients, {} tickets booked out of {} slots",
+        booked.len(),
+        slots.len()
+    );
+}
