@@ -38,4 +38,4 @@ wsdl:
 
 # Run the benchmarks (figures go to BENCHMARKS.md).
 bench:
-    cargo bench -p registratura-bench
+    cargo bench -p registratura-e2e --bench gateway
