@@ -226,6 +226,16 @@ async fn unknown_things_are_404_not_found_and_wrong_requests_say_why() {
         .await
         .expect("answers");
     assert_eq!(r.status(), 413, "an oversized body is refused");
+    let deep = "[".repeat(4000) + &"]".repeat(4000);
+    let r = app
+        .client
+        .post(format!("{}/sessions", app.api))
+        .header("content-type", "application/json")
+        .body(deep)
+        .send()
+        .await
+        .expect("answers");
+    expect_problem(r, 422, "invalid_input").await;
 }
 
 #[tokio::test]

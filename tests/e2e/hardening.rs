@@ -506,3 +506,34 @@ async fn a_load_of_sessions_and_bookings_gives_no_5xx_and_no_lost_or_doubled_tic
         slots.len()
     );
 }
+
+#[tokio::test]
+async fn the_gateway_serves_https_itself_with_hsts_when_given_a_certificate() {
+    let (_sandbox, sandbox_url) = start_sandbox();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
+        .expect("a certificate");
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).expect("writable");
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).expect("writable");
+    let mut config = gateway_config(vec![demo_clinic(&sandbox_url)]);
+    config.server.tls_cert = Some(cert_path);
+    config.server.tls_key = Some(key_path);
+    let base = start_gateway(config).await.replace("http://", "https://");
+    let client = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .expect("a client");
+    let r = client
+        .get(format!("{base}/api/v1/clinics/demo/specialties"))
+        .send()
+        .await
+        .expect("answers over TLS");
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()
+            .get("strict-transport-security")
+            .map(|v| v.as_bytes()),
+        Some(&b"max-age=31536000"[..])
+    );
+}
