@@ -21,6 +21,8 @@ pub struct Config {
     pub cache: CacheConfig,
     #[serde(default)]
     pub rate_limit: crate::security::RateLimitConfig,
+    #[serde(default)]
+    pub demo: DemoConfig,
     /// The clinics this gateway serves. With none, the gateway serves the sandbox's demo
     /// clinic (and starts the sandbox).
     #[serde(default)]
@@ -44,6 +46,10 @@ pub struct ServerConfig {
     /// gateway's own pages (the widget) are always allowed; clients without a browser are not
     /// affected.
     pub cors_origins: Vec<String>,
+    /// Origins that may frame the widget page (CSP `frame-ancestors`). Default: the
+    /// `cors_origins`; with none, any site in the sandbox demo and only the gateway itself
+    /// otherwise.
+    pub frame_ancestors: Option<Vec<String>>,
     /// Proxies (addresses or CIDR networks) whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<String>,
     /// Addresses or networks that may see the operator surfaces (`/readyz` details).
@@ -65,6 +71,7 @@ impl Default for ServerConfig {
             session_ttl_secs: 15 * 60,
             identify_min_ms: 400,
             cors_origins: Vec::new(),
+            frame_ancestors: None,
             trusted_proxies: Vec::new(),
             operator_allow: vec!["127.0.0.0/8".into(), "::1".into()],
             tls_cert: None,
@@ -89,6 +96,24 @@ impl Default for CacheConfig {
         Self {
             directory_ttl_secs: 30,
             schedule_ttl_secs: 3,
+        }
+    }
+}
+
+/// The demo clinic site that embeds the widget from another origin (sandbox mode only).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DemoConfig {
+    /// Serve it when the gateway runs the sandbox's demo clinic.
+    pub enabled: bool,
+    pub listen: String,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: "127.0.0.1:8000".into(),
         }
     }
 }
@@ -190,6 +215,7 @@ impl Config {
             sandbox: SandboxSettings::default(),
             cache: CacheConfig::default(),
             rate_limit: crate::security::RateLimitConfig::default(),
+            demo: DemoConfig::default(),
             clinics: Vec::new(),
         }
     }
@@ -225,6 +251,9 @@ impl Config {
         if let Some(v) = var("REGISTRATURA_SANDBOX_DATABASE") {
             self.sandbox.database = v.into();
         }
+        if let Some(v) = var("REGISTRATURA_DEMO_LISTEN") {
+            self.demo.listen = v;
+        }
         if let Some(v) = var("REGISTRATURA_SANDBOX_GUID") {
             self.sandbox.guid = v;
         }
@@ -234,6 +263,25 @@ impl Config {
             })?;
         }
         Ok(())
+    }
+
+    /// The `frame-ancestors` sources of the widget page.
+    pub fn frame_ancestors(&self) -> String {
+        let list = match &self.server.frame_ancestors {
+            Some(list) => list.clone(),
+            None if !self.server.cors_origins.is_empty() => self.server.cors_origins.clone(),
+            None if self.clinics.is_empty() => vec!["*".to_owned()],
+            None => Vec::new(),
+        };
+        let mut sources = vec!["'self'".to_owned()];
+        sources.extend(list.into_iter().filter(|s| {
+            s == "*"
+                || s.chars().all(|c| {
+                    c.is_ascii_alphanumeric()
+                        || matches!(c, ':' | '/' | '.' | '-' | '*' | '[' | ']')
+                })
+        }));
+        sources.join(" ")
     }
 
     /// Whether the built-in sandbox МИС runs.

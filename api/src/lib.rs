@@ -16,6 +16,7 @@ pub mod sessions;
 pub mod state;
 pub mod telemetry;
 mod tls;
+pub mod widget;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, middleware, web};
@@ -59,13 +60,28 @@ fn bind(addr: &str) -> Result<TcpListener, StartError> {
 fn security_headers(hsts: bool) -> middleware::DefaultHeaders {
     let headers = middleware::DefaultHeaders::new()
         .add(("X-Content-Type-Options", "nosniff"))
-        .add(("Referrer-Policy", "no-referrer"))
-        .add(("X-Frame-Options", "DENY"));
+        .add(("Referrer-Policy", "no-referrer"));
     if hsts {
         headers.add(("Strict-Transport-Security", "max-age=31536000"))
     } else {
         headers
     }
+}
+
+/// Forbids framing every page but the widget's (whose CSP names who may frame it).
+async fn deny_framing(
+    req: actix_web::dev::ServiceRequest,
+    next: middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let widget_page = req.path() == "/widget/";
+    let mut res = next.call(req).await?;
+    if !widget_page {
+        res.headers_mut().insert(
+            actix_web::http::header::X_FRAME_OPTIONS,
+            actix_web::http::header::HeaderValue::from_static("DENY"),
+        );
+    }
+    Ok(res)
 }
 
 /// CORS: browsers may call the API from the configured origins and from the gateway's own
@@ -127,6 +143,7 @@ pub struct Application {
     addr: SocketAddr,
     server: Server,
     sandbox: Option<(Sandbox, SocketAddr, Server)>,
+    demo: Option<(SocketAddr, Server)>,
 }
 
 impl std::fmt::Debug for Application {
@@ -218,6 +235,7 @@ impl Application {
         };
         let hsts = config.server.hsts.unwrap_or(tls.is_some());
         let cors_origins = Arc::new(config.server.cors_origins.clone());
+        let ancestors = web::Data::new(widget::FrameAncestors(config.frame_ancestors()));
         let listener = bind(&config.server.listen)?;
         let addr = listener.local_addr()?;
         let spec = openapi::ApiDoc::openapi();
@@ -227,9 +245,12 @@ impl Application {
                 .wrap(cors(cors_origins.clone()))
                 .wrap(middleware::from_fn(security::rate_limit))
                 .wrap(security_headers(hsts))
+                .wrap(middleware::from_fn(deny_framing))
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
                 .app_data(guards.clone())
+                .app_data(ancestors.clone())
+                .configure(widget::configure)
                 .configure(routes::configure)
                 .route("/", web::get().to(index))
                 .route("/docs", web::get().to(|| async { redirect("/docs/") }))
@@ -249,10 +270,34 @@ impl Application {
         tracing::info!(
             "gateway listening on {scheme}://{addr} (API docs at {scheme}://{addr}/docs/)"
         );
+        let demo = if config.demo.enabled && config.clinics.is_empty() {
+            let listener = bind(&config.demo.listen)?;
+            let demo_addr = listener.local_addr()?;
+            let page = DEMO_PAGE.replace("{{GATEWAY}}", &format!("{scheme}://{addr}"));
+            let server = HttpServer::new(move || {
+                let page = page.clone();
+                App::new().default_service(web::to(move || {
+                    let page = page.clone();
+                    async move {
+                        HttpResponse::Ok()
+                            .content_type("text/html; charset=utf-8")
+                            .body(page)
+                    }
+                }))
+            })
+            .workers(1)
+            .listen(listener)?
+            .run();
+            tracing::info!("demo clinic site with the widget at http://{demo_addr}/");
+            Some((demo_addr, server))
+        } else {
+            None
+        };
         Ok(Self {
             addr,
             server,
             sandbox,
+            demo,
         })
     }
 
@@ -271,14 +316,17 @@ impl Application {
         self.sandbox.as_ref().map(|(_, a, _)| *a)
     }
 
+    /// The demo clinic site's address, when this gateway serves it.
+    pub fn demo_addr(&self) -> Option<SocketAddr> {
+        self.demo.as_ref().map(|(a, _)| *a)
+    }
+
     /// Runs until the servers stop (on SIGINT or SIGTERM).
     pub async fn run_until_stopped(self) -> Result<(), StartError> {
-        match self.sandbox {
-            Some((_, _, sandbox)) => {
-                futures_util::future::try_join(self.server, sandbox).await?;
-            }
-            None => self.server.await?,
-        }
+        let mut servers = vec![self.server];
+        servers.extend(self.sandbox.map(|(_, _, s)| s));
+        servers.extend(self.demo.map(|(_, s)| s));
+        futures_util::future::try_join_all(servers).await?;
         Ok(())
     }
 }
@@ -295,11 +343,15 @@ async fn index() -> HttpResponse {
         .body(INDEX_HTML)
 }
 
+/// The demo clinic site (`examples/demo-site/index.html`), with `{{GATEWAY}}` to fill in.
+const DEMO_PAGE: &str = include_str!("../../examples/demo-site/index.html");
+
 const INDEX_HTML: &str = r#"<!doctype html>
 <html lang="ru"><head><meta charset="utf-8"><title>Registratura</title></head>
 <body><h1>Registratura</h1>
 <p>Онлайн-регистратура: шлюз между сайтом поликлиники и её МИС.</p>
 <ul>
+<li><a href="/widget/">The booking widget</a> (embed it with <code>&lt;script src="/widget.js" async&gt;&lt;/script&gt;</code>)</li>
 <li><a href="/docs/">API documentation (Swagger UI)</a></li>
 <li><a href="/openapi.json">OpenAPI spec</a></li>
 <li><a href="/api/v1/clinics">Clinics</a></li>

@@ -221,6 +221,7 @@ pub fn gateway_config(clinics: Vec<ClinicConfig>) -> Config {
             ..ServerConfig::default()
         },
         sandbox: SandboxSettings::default(),
+        demo: registratura::config::DemoConfig::default(),
         cache: CacheConfig::default(),
         rate_limit: RateLimitConfig {
             identify_per_minute: 60_000,

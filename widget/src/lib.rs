@@ -1,13 +1,34 @@
-//! placeholder
-use yew::prelude::*;
+//! The Registratura widget: the patient's booking flow as a Yew app, served by the gateway in
+//! an iframe of the clinic's site.
+//!
+//! It knows the gateway only through the wire types of `api-types` and its JSON API; it keeps
+//! the session token and what the patient typed in memory only (never in storage, cookies or
+//! URLs), and talks to the host page by origin-checked messages that carry no personal data.
 
-#[function_component(App)]
-fn app() -> Html {
-    let counter = use_state(|| 0);
-    html! { <button onclick={ { let c = counter.clone(); move |_| c.set(*c + 1) } }>{ *counter }</button> }
-}
+pub mod api;
+mod components;
+pub mod flow;
+pub mod format;
+pub mod host;
+pub mod i18n;
+pub mod ics;
+pub mod validate;
 
+pub use components::App;
+
+/// Starts the widget in the page's `#app` element.
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
-    yew::Renderer::<App>::new().render();
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let query = window.location().search().unwrap_or_default();
+    let settings = host::Settings::from_query(&query);
+    host::apply(&settings);
+    host::follow_height(settings.clone());
+    let Some(root) = window.document().and_then(|d| d.get_element_by_id("app")) else {
+        return;
+    };
+    yew::Renderer::<App>::with_root_and_props(root, components::app::AppProps { settings })
+        .render();
 }

@@ -1,0 +1,128 @@
+//! The widget's frame: header, summary, the current step, navigation.
+
+use super::common::{StepProps, Summary};
+use super::{identify::IdentifyStep, steps, tickets};
+use crate::api::Api;
+use crate::flow::{Action, Flow, Step};
+use crate::host::{self, Settings};
+use crate::i18n::texts;
+use api_types::{Clinic, List};
+use yew::prelude::*;
+
+#[derive(Debug, Properties, PartialEq)]
+pub struct AppProps {
+    pub settings: Settings,
+}
+
+/// The id of every step's heading, which takes the focus when the step changes.
+pub const HEADING_ID: &str = "rg-step-heading";
+
+#[function_component(App)]
+pub fn app(props: &AppProps) -> Html {
+    let settings = props.settings.clone();
+    let t = texts(&settings.lang);
+    let flow = {
+        let (s, d) = (settings.specialty.clone(), settings.doctor.clone());
+        use_reducer(move || Flow::new(s, d))
+    };
+    let api = Api {
+        clinic: settings.clinic.clone(),
+    };
+    let clinic = use_state(|| None::<Clinic>);
+    let low_vision = use_state(host::low_vision);
+    {
+        let (clinic, api) = (clinic.clone(), api.clone());
+        use_effect_with((), move |()| {
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(list) = api.get_root::<List<Clinic>>("/api/v1/clinics").await {
+                    clinic.set(list.items.into_iter().find(|c| c.id == api.clinic));
+                }
+            });
+        });
+    }
+    // Each new step announces itself: focus goes to its heading (skipped on the first render,
+    // so that the host page's focus is not stolen).
+    {
+        let first = use_mut_ref(|| true);
+        use_effect_with(flow.step, move |_| {
+            if std::mem::replace(&mut *first.borrow_mut(), false) {
+                return;
+            }
+            host::focus(HEADING_ID);
+        });
+    }
+
+    let step_props = StepProps {
+        flow: flow.clone(),
+        api: api.clone(),
+        t,
+        settings: settings.clone(),
+        timezone: clinic
+            .as_ref()
+            .map(|c| c.timezone.clone())
+            .unwrap_or_else(|| "Europe/Moscow".into()),
+    };
+    let step = flow.step;
+    let body = match step {
+        Step::Specialty => html! { <steps::SpecialtyStep ..step_props.clone() /> },
+        Step::Doctor => html! { <steps::DoctorStep ..step_props.clone() /> },
+        Step::Date => html! { <steps::DateStep ..step_props.clone() /> },
+        Step::Time => html! { <steps::TimeStep ..step_props.clone() /> },
+        Step::Identify => html! { <IdentifyStep ..step_props.clone() /> },
+        Step::Confirm => html! { <steps::ConfirmStep ..step_props.clone() /> },
+        Step::Ticket => html! { <tickets::TicketStep ..step_props.clone() /> },
+        Step::MyTickets => html! { <tickets::MyTicketsStep ..step_props.clone() /> },
+    };
+    let on_back = {
+        let flow = flow.clone();
+        Callback::from(move |_: MouseEvent| flow.dispatch(Action::Back))
+    };
+    let on_restart = {
+        let flow = flow.clone();
+        Callback::from(move |_: MouseEvent| flow.dispatch(Action::Restart))
+    };
+    let on_my_tickets = {
+        let flow = flow.clone();
+        Callback::from(move |_: MouseEvent| flow.dispatch(Action::OpenMyTickets))
+    };
+    let on_low_vision = {
+        let low_vision = low_vision.clone();
+        Callback::from(move |_: MouseEvent| {
+            let on = !*low_vision;
+            host::set_low_vision(on);
+            low_vision.set(on);
+        })
+    };
+    html! {
+        <div class="rg">
+            <header class="rg-header">
+                <div class="rg-titles">
+                    <p class="rg-title">{ t.title }</p>
+                    if let Some(c) = &*clinic {
+                        <p class="rg-clinic">{ &c.name }</p>
+                    }
+                </div>
+                <div class="rg-tools">
+                    <button type="button" class="rg-link" aria-pressed={ (*low_vision).to_string() } onclick={on_low_vision}>
+                        { if *low_vision { t.low_vision_off } else { t.low_vision_on } }
+                    </button>
+                    if step != Step::MyTickets {
+                        <button type="button" class="rg-link" onclick={on_my_tickets}>{ t.my_tickets }</button>
+                    }
+                </div>
+            </header>
+            if !matches!(step, Step::Ticket | Step::MyTickets) {
+                <Summary flow={flow.clone()} t={t} />
+            }
+            <main class="rg-main">{ body }</main>
+            if step != Step::Specialty {
+                <nav class="rg-nav" aria-label={ t.title }>
+                    if step != Step::Ticket {
+                        <button type="button" class="rg-button rg-secondary" onclick={on_back}>{ "← " }{ t.back }</button>
+                    }
+                    <button type="button" class="rg-button rg-secondary" onclick={on_restart}>{ t.restart }</button>
+                </nav>
+            }
+        </div>
+    }
+}

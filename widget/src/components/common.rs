@@ -1,0 +1,154 @@
+//! Pieces every step uses: loading data, showing a failure with a retry, the summary line.
+
+use crate::api::{Api, Failure};
+use crate::flow::Flow;
+use crate::format;
+use crate::host::Settings;
+use crate::i18n::Texts;
+use api_types::ErrorCode;
+use serde::de::DeserializeOwned;
+use yew::prelude::*;
+
+/// What every step component gets.
+#[derive(Properties, Clone, PartialEq)]
+pub struct StepProps {
+    pub flow: UseReducerHandle<Flow>,
+    pub api: Api,
+    pub t: &'static Texts,
+    pub settings: Settings,
+    /// The clinic's IANA zone (for the calendar file).
+    pub timezone: String,
+}
+
+/// A value being loaded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Load<T> {
+    Loading,
+    Ready(T),
+    Failed(Failure),
+}
+
+/// Loads `path` (GET, with the session token if given) whenever `path`, `token` or the
+/// returned reload counter change.
+#[hook]
+pub fn use_fetch<T>(
+    api: &Api,
+    path: Option<String>,
+    token: Option<String>,
+) -> (UseStateHandle<Load<T>>, Callback<()>)
+where
+    T: DeserializeOwned + Clone + PartialEq + 'static,
+{
+    let data = use_state(|| Load::Loading);
+    let generation = use_state(|| 0u32);
+    {
+        let (data, api) = (data.clone(), api.clone());
+        use_effect_with((path, token, *generation), move |(path, token, _)| {
+            if let Some(path) = path.clone() {
+                data.set(Load::Loading);
+                let token = token.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let result = api.get::<T>(&path, token.as_deref()).await;
+                    data.set(match result {
+                        Ok(v) => Load::Ready(v),
+                        Err(e) => Load::Failed(e),
+                    });
+                });
+            }
+        });
+    }
+    let reload = {
+        let generation = generation.clone();
+        Callback::from(move |()| generation.set(*generation + 1))
+    };
+    (data, reload)
+}
+
+/// The message for a failure, in the widget's language.
+pub fn failure_text(t: &'static Texts, failure: &Failure) -> &'static str {
+    match failure.code() {
+        None
+        | Some(ErrorCode::MisUnavailable | ErrorCode::MisBadResponse | ErrorCode::Internal) => {
+            t.err_generic
+        }
+        Some(ErrorCode::PatientNotFound) => t.err_not_found,
+        Some(ErrorCode::PatientNotUnique) => t.err_not_unique,
+        Some(ErrorCode::TooManyRequests) => t.err_too_many,
+        Some(ErrorCode::SlotTaken) => t.err_slot_taken,
+        Some(ErrorCode::AlreadyBooked) => t.err_already_booked,
+        Some(ErrorCode::NotAttached | ErrorCode::BookingNotAllowed) => t.err_not_allowed,
+        Some(ErrorCode::SessionRequired) => t.err_session,
+        Some(_) => t.err_generic,
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct FailureProps {
+    pub t: &'static Texts,
+    pub text: AttrValue,
+    #[prop_or_default]
+    pub retry: Option<Callback<()>>,
+}
+
+/// A failure: a plain message (announced) and a way to retry.
+#[function_component(FailureView)]
+pub fn failure_view(p: &FailureProps) -> Html {
+    let retry = p
+        .retry
+        .clone()
+        .map(|r| Callback::from(move |_: MouseEvent| r.emit(())));
+    html! {
+        <div class="rg-error" role="alert">
+            <p>{ p.text.clone() }</p>
+            if let Some(onclick) = retry {
+                <button type="button" class="rg-button rg-secondary" {onclick}>{ p.t.retry }</button>
+            }
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct LoadingProps {
+    pub t: &'static Texts,
+}
+
+/// A placeholder of the size of a list, so that nothing jumps when the data arrive.
+#[function_component(Loading)]
+pub fn loading(p: &LoadingProps) -> Html {
+    html! {
+        <div class="rg-loading" role="status" aria-live="polite">
+            <span class="rg-spinner" aria-hidden="true"></span>{ p.t.loading }
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SummaryProps {
+    pub flow: UseReducerHandle<Flow>,
+    pub t: &'static Texts,
+}
+
+/// The choices made so far, on one line.
+#[function_component(Summary)]
+pub fn summary(p: &SummaryProps) -> Html {
+    let f = &*p.flow;
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(s) = &f.specialty {
+        parts.push(s.name.clone());
+    }
+    if let Some(d) = &f.doctor {
+        parts.push(d.name.clone());
+    }
+    if let Some(d) = f.date {
+        parts.push(format::short_date(p.t, d));
+    }
+    if let Some(s) = &f.slot {
+        parts.push(format::time(&s.start));
+    }
+    if parts.is_empty() {
+        return html! {};
+    }
+    html! {
+        <p class="rg-summary"><span class="rg-summary-label">{ p.t.your_choice }{ ": " }</span>{ parts.join(" · ") }</p>
+    }
+}

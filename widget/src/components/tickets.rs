@@ -1,0 +1,184 @@
+//! The booked ticket (printable, as a calendar file) and «Мои записи».
+
+use super::common::{FailureView, Load, Loading, StepProps, failure_text, use_fetch};
+use super::identify::IdentifyStep;
+use super::steps::{details, heading};
+use crate::flow::{Action, Notice};
+use crate::format;
+use crate::host;
+use crate::ics;
+use api_types::{ErrorCode, List, Ticket};
+use yew::prelude::*;
+
+fn ticket_rows(p: &StepProps, ticket: &Ticket) -> Vec<(&'static str, String)> {
+    let t = p.t;
+    let mut rows = Vec::new();
+    if let Some(n) = ticket.number {
+        rows.push((t.label_number, n.to_string()));
+    }
+    rows.push((t.label_clinic, ticket.clinic.name.clone()));
+    if let Some(a) = &ticket.address {
+        rows.push((t.label_address, a.clone()));
+    }
+    rows.push((t.label_specialty, ticket.specialty.name.clone()));
+    rows.push((t.label_doctor, ticket.doctor.name.clone()));
+    if let Some(r) = &ticket.room {
+        rows.push((t.label_room, r.clone()));
+    }
+    rows.push((
+        t.label_date,
+        format::long_date(t, ticket.start.date_naive()),
+    ));
+    rows.push((
+        t.label_time,
+        format!("{} ({})", format::time(&ticket.start), t.clinic_time),
+    ));
+    rows
+}
+
+#[function_component(TicketStep)]
+pub fn ticket_step(p: &StepProps) -> Html {
+    let Some(ticket) = p.flow.ticket.clone() else {
+        return html! {};
+    };
+    let t = p.t;
+    let on_print = Callback::from(|_: MouseEvent| host::print());
+    let on_ics = {
+        let (ticket, tz) = (ticket.clone(), p.timezone.clone());
+        Callback::from(move |_: MouseEvent| {
+            let now = chrono::DateTime::from_timestamp_millis(js_sys::Date::now() as i64)
+                .unwrap_or_default();
+            let text = ics::calendar(t, &ticket, &tz, now);
+            host::download("talon.ics", "text/calendar;charset=utf-8", &text);
+        })
+    };
+    let on_more = {
+        let flow = p.flow.clone();
+        Callback::from(move |_: MouseEvent| flow.dispatch(Action::BookMore))
+    };
+    let on_mine = {
+        let flow = p.flow.clone();
+        Callback::from(move |_: MouseEvent| flow.dispatch(Action::OpenMyTickets))
+    };
+    html! {
+        <section>
+            { heading(t.step_ticket) }
+            <article class="rg-ticket" aria-label={t.step_ticket}>
+                <p class="rg-ticket-title">{ t.title }</p>
+                { details(p, ticket_rows(p, &ticket)) }
+                <p class="rg-ticket-note">{ t.ticket_note }</p>
+            </article>
+            <div class="rg-actions rg-no-print">
+                <button type="button" class="rg-button rg-primary" onclick={on_print}>{ t.print }</button>
+                <button type="button" class="rg-button rg-secondary" onclick={on_ics}>{ t.add_to_calendar }</button>
+                <button type="button" class="rg-button rg-secondary" onclick={on_mine}>{ t.my_tickets }</button>
+                <button type="button" class="rg-button rg-secondary" onclick={on_more}>{ t.book_more }</button>
+            </div>
+        </section>
+    }
+}
+
+#[function_component(MyTicketsStep)]
+pub fn my_tickets_step(p: &StepProps) -> Html {
+    if p.flow.session.is_none() {
+        return html! { <IdentifyStep ..p.clone() /> };
+    }
+    html! { <MyTicketsList ..p.clone() /> }
+}
+
+#[function_component(MyTicketsList)]
+fn my_tickets_list(p: &StepProps) -> Html {
+    let t = p.t;
+    let (data, reload) =
+        use_fetch::<List<Ticket>>(&p.api, Some("/tickets".into()), p.flow.session.clone());
+    let asking = use_state(|| None::<String>);
+    let failure = use_state(|| None::<&'static str>);
+    {
+        let flow = p.flow.clone();
+        use_effect_with((*data).clone(), move |load| {
+            if let Load::Failed(e) = load
+                && e.code() == Some(ErrorCode::SessionRequired)
+            {
+                flow.dispatch(Action::SessionExpired);
+            }
+        });
+    }
+    let notice = (p.flow.notice == Some(Notice::Cancelled)).then(|| {
+        html! {
+            <p class="rg-notice rg-ok" role="status">{ t.cancelled }</p>
+        }
+    });
+    let content = match &*data {
+        Load::Loading => html! { <Loading t={t} /> },
+        Load::Failed(f) => {
+            html! { <FailureView t={t} text={failure_text(t, f)} retry={Some(reload.clone())} /> }
+        }
+        Load::Ready(list) if list.items.is_empty() => {
+            html! { <p class="rg-empty">{ t.no_upcoming }</p> }
+        }
+        Load::Ready(list) => html! {
+            <ul class="rg-tickets">
+                { for list.items.iter().map(|ticket| {
+                    let id = ticket.id.clone();
+                    let ask = { let (asking, id) = (asking.clone(), id.clone()); Callback::from(move |_: MouseEvent| asking.set(Some(id.clone()))) };
+                    let keep = { let asking = asking.clone(); Callback::from(move |_: MouseEvent| asking.set(None)) };
+                    let cancel = {
+                        let (api, flow, reload, asking, failure, settings, ticket) =
+                            (p.api.clone(), p.flow.clone(), reload.clone(), asking.clone(), failure.clone(), p.settings.clone(), ticket.clone());
+                        Callback::from(move |_: MouseEvent| {
+                            let (api, flow, reload, asking, failure, settings, ticket) =
+                                (api.clone(), flow.clone(), reload.clone(), asking.clone(), failure.clone(), settings.clone(), ticket.clone());
+                            wasm_bindgen_futures::spawn_local(async move {
+                                match api.delete(&format!("/tickets/{}", ticket.id), flow.session.as_deref()).await {
+                                    Ok(()) => {
+                                        host::post(&settings, "cancelled", serde_json::json!({
+                                            "ticket_id": ticket.id,
+                                            "start": ticket.start.to_rfc3339(),
+                                            "specialty": ticket.specialty.name,
+                                            "doctor": ticket.doctor.name,
+                                        }));
+                                        asking.set(None);
+                                        failure.set(None);
+                                        flow.dispatch(Action::Cancelled);
+                                        reload.emit(());
+                                    }
+                                    Err(e) if e.code() == Some(ErrorCode::SessionRequired) => flow.dispatch(Action::SessionExpired),
+                                    Err(e) => failure.set(Some(failure_text(t, &e))),
+                                }
+                            });
+                        })
+                    };
+                    let asked = asking.as_deref() == Some(id.as_str());
+                    html! {
+                        <li key={id.clone()} class="rg-ticket-item">
+                            <p class="rg-ticket-when">{ format::long_date(t, ticket.start.date_naive()) }{ ", " }{ format::time(&ticket.start) }</p>
+                            <p>{ &ticket.specialty.name }{ " — " }{ &ticket.doctor.name }</p>
+                            if let Some(room) = &ticket.room {
+                                <p class="rg-sub">{ t.label_room }{ " " }{ room }</p>
+                            }
+                            if asked {
+                                <div class="rg-confirm" role="group" aria-label={t.cancel_question}>
+                                    <p>{ t.cancel_question }</p>
+                                    <button type="button" class="rg-button rg-danger" onclick={cancel}>{ t.cancel_yes }</button>
+                                    <button type="button" class="rg-button rg-secondary" onclick={keep}>{ t.cancel_no }</button>
+                                </div>
+                            } else {
+                                <button type="button" class="rg-button rg-secondary" onclick={ask}>{ t.cancel_ticket }</button>
+                            }
+                        </li>
+                    }
+                }) }
+            </ul>
+        },
+    };
+    html! {
+        <section>
+            { heading(t.step_my_tickets) }
+            { notice }
+            if let Some(text) = *failure {
+                <FailureView t={t} text={text} />
+            }
+            { content }
+        </section>
+    }
+}

@@ -1,0 +1,368 @@
+//! The state of the patient's flow and its one reducer. Pure: no browser calls, so that it is
+//! tested natively.
+
+use api_types::{Doctor, Slot, Specialty, Ticket};
+use chrono::NaiveDate;
+use std::rc::Rc;
+use yew::Reducible;
+
+/// The steps, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Specialty,
+    Doctor,
+    Date,
+    Time,
+    Identify,
+    Confirm,
+    Ticket,
+    MyTickets,
+}
+
+/// What the patient typed to be identified. Held in memory only, and dropped once the
+/// session is open.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct IdentityDraft {
+    pub document: String,
+    pub policy: String,
+    pub birth_date: String,
+}
+
+impl std::fmt::Debug for IdentityDraft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IdentityDraft(<redacted>)")
+    }
+}
+
+/// A message shown at the top of a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    SlotTaken,
+    SessionExpired,
+    Cancelled,
+}
+
+/// The whole state of the flow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flow {
+    pub step: Step,
+    /// The step to come back to from «Мои записи» (and to go on to after identifying there).
+    pub before_my_tickets: Option<Step>,
+    pub specialty: Option<Specialty>,
+    pub doctor: Option<Doctor>,
+    pub date: Option<NaiveDate>,
+    pub slot: Option<Slot>,
+    /// The session token: in memory only, never in storage or a URL.
+    pub session: Option<String>,
+    pub identity: IdentityDraft,
+    pub ticket: Option<Ticket>,
+    pub notice: Option<Notice>,
+    /// Ids to preselect when their lists load (from the host page's `data-` attributes).
+    pub preselect_specialty: Option<String>,
+    pub preselect_doctor: Option<String>,
+    /// A fresh key per booking attempt, so that a retried confirmation books once.
+    pub attempt: u32,
+}
+
+impl Flow {
+    pub fn new(preselect_specialty: Option<String>, preselect_doctor: Option<String>) -> Self {
+        Self {
+            step: Step::Specialty,
+            before_my_tickets: None,
+            specialty: None,
+            doctor: None,
+            date: None,
+            slot: None,
+            session: None,
+            identity: IdentityDraft::default(),
+            ticket: None,
+            notice: None,
+            preselect_specialty,
+            preselect_doctor,
+            attempt: 0,
+        }
+    }
+}
+
+/// Everything that changes the flow.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    ChooseSpecialty(Specialty),
+    ChooseDoctor(Doctor),
+    ChooseDate(NaiveDate),
+    ChooseSlot(Slot),
+    EditIdentity(IdentityDraft),
+    Identified(String),
+    Booked(Ticket),
+    SlotTaken,
+    SessionExpired,
+    Cancelled,
+    OpenMyTickets,
+    Back,
+    Restart,
+    BookMore,
+    ClearPreselection,
+}
+
+impl Reducible for Flow {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut s = (*self).clone();
+        s.notice = None;
+        match action {
+            Action::ChooseSpecialty(spec) => {
+                if s.specialty.as_ref().map(|x| &x.id) != Some(&spec.id) {
+                    s.doctor = None;
+                    s.date = None;
+                    s.slot = None;
+                }
+                s.specialty = Some(spec);
+                s.preselect_specialty = None;
+                s.step = Step::Doctor;
+            }
+            Action::ChooseDoctor(doctor) => {
+                if s.doctor.as_ref().map(|x| &x.id) != Some(&doctor.id) {
+                    s.date = None;
+                    s.slot = None;
+                }
+                s.doctor = Some(doctor);
+                s.preselect_doctor = None;
+                s.step = Step::Date;
+            }
+            Action::ChooseDate(date) => {
+                if s.date != Some(date) {
+                    s.slot = None;
+                }
+                s.date = Some(date);
+                s.step = Step::Time;
+            }
+            Action::ChooseSlot(slot) => {
+                s.slot = Some(slot);
+                s.attempt += 1;
+                s.step = if s.session.is_some() {
+                    Step::Confirm
+                } else {
+                    Step::Identify
+                };
+            }
+            Action::EditIdentity(draft) => s.identity = draft,
+            Action::Identified(token) => {
+                s.session = Some(token);
+                s.identity = IdentityDraft::default();
+                s.step = match s.step {
+                    Step::MyTickets => Step::MyTickets,
+                    _ if s.slot.is_some() => Step::Confirm,
+                    _ => Step::Specialty,
+                };
+            }
+            Action::Booked(ticket) => {
+                s.ticket = Some(ticket);
+                s.step = Step::Ticket;
+            }
+            Action::SlotTaken => {
+                s.slot = None;
+                s.step = Step::Time;
+                s.notice = Some(Notice::SlotTaken);
+            }
+            Action::SessionExpired => {
+                s.session = None;
+                s.notice = Some(Notice::SessionExpired);
+                if s.step == Step::Confirm {
+                    s.step = Step::Identify;
+                }
+            }
+            Action::Cancelled => s.notice = Some(Notice::Cancelled),
+            Action::OpenMyTickets => {
+                if s.step != Step::MyTickets {
+                    s.before_my_tickets = Some(s.step);
+                    s.step = Step::MyTickets;
+                }
+            }
+            Action::Back => {
+                s.step = match s.step {
+                    Step::Specialty | Step::Doctor => Step::Specialty,
+                    Step::Date => Step::Doctor,
+                    Step::Time => Step::Date,
+                    Step::Identify | Step::Confirm => Step::Time,
+                    Step::Ticket => Step::Specialty,
+                    Step::MyTickets => s.before_my_tickets.take().unwrap_or(Step::Specialty),
+                };
+            }
+            Action::Restart => {
+                s.step = Step::Specialty;
+                s.before_my_tickets = None;
+            }
+            Action::BookMore => {
+                s.specialty = None;
+                s.doctor = None;
+                s.date = None;
+                s.slot = None;
+                s.ticket = None;
+                s.step = Step::Specialty;
+            }
+            Action::ClearPreselection => {
+                s.preselect_specialty = None;
+                s.preselect_doctor = None;
+            }
+        }
+        Rc::new(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{FixedOffset, TimeZone};
+
+    fn spec(id: &str) -> Specialty {
+        Specialty {
+            id: id.into(),
+            name: format!("S{id}"),
+            free_tickets: 3,
+            nearest_date: None,
+        }
+    }
+
+    fn doctor(id: &str) -> Doctor {
+        Doctor {
+            id: id.into(),
+            name: format!("D{id}"),
+            comment: None,
+            free_tickets: 3,
+            nearest_date: None,
+        }
+    }
+
+    fn slot(id: &str) -> Slot {
+        let tz = FixedOffset::east_opt(3 * 3600).expect("valid");
+        let start = tz
+            .with_ymd_and_hms(2026, 12, 1, 9, 0, 0)
+            .single()
+            .expect("valid");
+        Slot {
+            id: id.into(),
+            start,
+            end: start,
+            room: None,
+            address: None,
+            number: None,
+        }
+    }
+
+    fn run(actions: Vec<Action>) -> Rc<Flow> {
+        actions
+            .into_iter()
+            .fold(Rc::new(Flow::new(None, None)), Reducible::reduce)
+    }
+
+    fn date() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, 1).expect("valid")
+    }
+
+    #[test]
+    fn the_flow_goes_step_by_step_and_back_keeps_the_choices() {
+        let f = run(vec![
+            Action::ChooseSpecialty(spec("1")),
+            Action::ChooseDoctor(doctor("a")),
+            Action::ChooseDate(date()),
+            Action::ChooseSlot(slot("x")),
+        ]);
+        assert_eq!(f.step, Step::Identify);
+        let back = f.clone().reduce(Action::Back);
+        assert_eq!(back.step, Step::Time);
+        assert_eq!(
+            back.slot.as_ref().map(|s| s.id.as_str()),
+            Some("x"),
+            "the choice stays visible"
+        );
+        let back = back.reduce(Action::Back).reduce(Action::Back);
+        assert_eq!(back.step, Step::Doctor);
+        assert_eq!(back.doctor.as_ref().map(|d| d.id.as_str()), Some("a"));
+        let restart = f.reduce(Action::Restart);
+        assert_eq!(restart.step, Step::Specialty);
+        assert!(
+            restart.specialty.is_some(),
+            "«В начало» keeps what was chosen"
+        );
+    }
+
+    #[test]
+    fn choosing_another_specialty_drops_the_choices_that_depended_on_it() {
+        let f = run(vec![
+            Action::ChooseSpecialty(spec("1")),
+            Action::ChooseDoctor(doctor("a")),
+            Action::Restart,
+            Action::ChooseSpecialty(spec("2")),
+        ]);
+        assert_eq!(f.doctor, None);
+        let same = run(vec![
+            Action::ChooseSpecialty(spec("1")),
+            Action::ChooseDoctor(doctor("a")),
+            Action::Back,
+            Action::ChooseSpecialty(spec("1")),
+        ]);
+        assert!(same.doctor.is_some(), "the same specialty keeps the doctor");
+    }
+
+    #[test]
+    fn identifying_forgets_the_typed_data_and_goes_to_confirmation() {
+        let f = run(vec![
+            Action::ChooseSpecialty(spec("1")),
+            Action::ChooseDoctor(doctor("a")),
+            Action::ChooseDate(date()),
+            Action::ChooseSlot(slot("x")),
+            Action::EditIdentity(IdentityDraft {
+                document: "4510 123456".into(),
+                policy: "1".into(),
+                birth_date: "x".into(),
+            }),
+            Action::Identified("token".into()),
+        ]);
+        assert_eq!(f.step, Step::Confirm);
+        assert_eq!(f.identity, IdentityDraft::default());
+        assert!(!format!("{f:?}").contains("4510"));
+        let again = f.reduce(Action::Back).reduce(Action::ChooseSlot(slot("y")));
+        assert_eq!(
+            again.step,
+            Step::Confirm,
+            "a signed-in patient skips identification"
+        );
+    }
+
+    #[test]
+    fn a_taken_slot_returns_to_the_times_with_a_notice() {
+        let f = run(vec![
+            Action::ChooseSpecialty(spec("1")),
+            Action::ChooseDoctor(doctor("a")),
+            Action::ChooseDate(date()),
+            Action::ChooseSlot(slot("x")),
+            Action::Identified("t".into()),
+            Action::SlotTaken,
+        ]);
+        assert_eq!((f.step, f.notice), (Step::Time, Some(Notice::SlotTaken)));
+        assert_eq!(f.slot, None);
+        assert_eq!(f.date, Some(date()), "the day is kept");
+    }
+
+    #[test]
+    fn my_tickets_returns_where_it_was_opened_and_an_expired_session_asks_again() {
+        let f = run(vec![
+            Action::ChooseSpecialty(spec("1")),
+            Action::OpenMyTickets,
+        ]);
+        assert_eq!(f.step, Step::MyTickets);
+        assert_eq!(f.clone().reduce(Action::Back).step, Step::Doctor);
+        let f = f.reduce(Action::Identified("t".into()));
+        assert_eq!(
+            f.step,
+            Step::MyTickets,
+            "identifying from «Мои записи» stays there"
+        );
+        let f = f.reduce(Action::SessionExpired);
+        assert_eq!(
+            (f.session.clone(), f.notice),
+            (None, Some(Notice::SessionExpired))
+        );
+    }
+}

@@ -1,0 +1,56 @@
+//! Dates and times for people, in the widget's language. Times are the clinic's local times
+//! (the API gives them with the clinic's offset) and are never converted to the browser's zone.
+
+use crate::i18n::Texts;
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Timelike};
+
+/// `среда, 2 декабря 2026` / `Wednesday, 2 December 2026`.
+pub fn long_date(t: &Texts, d: NaiveDate) -> String {
+    let weekday = t.weekdays[d.weekday().num_days_from_monday() as usize];
+    format!(
+        "{weekday}, {} {} {}",
+        d.day(),
+        t.months_of[d.month0() as usize],
+        d.year()
+    )
+}
+
+/// `2 декабря` / `2 December`.
+pub fn short_date(t: &Texts, d: NaiveDate) -> String {
+    format!("{} {}", d.day(), t.months_of[d.month0() as usize])
+}
+
+/// `09:30`, the clinic's wall-clock time.
+pub fn time(t: &DateTime<FixedOffset>) -> String {
+    format!("{:02}:{:02}", t.hour(), t.minute())
+}
+
+/// `Декабрь 2026`.
+pub fn month(t: &Texts, d: NaiveDate) -> String {
+    format!("{} {}", t.months[d.month0() as usize], d.year())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::texts;
+    use chrono::TimeZone;
+
+    #[test]
+    fn dates_read_naturally_in_both_languages() {
+        let d = NaiveDate::from_ymd_opt(2026, 12, 2).expect("valid");
+        assert_eq!(long_date(texts("ru"), d), "среда, 2 декабря 2026");
+        assert_eq!(long_date(texts("en"), d), "Wednesday, 2 December 2026");
+        assert_eq!(month(texts("ru"), d), "Декабрь 2026");
+    }
+
+    #[test]
+    fn times_stay_in_the_clinics_zone() {
+        let moscow = FixedOffset::east_opt(3 * 3600).expect("valid");
+        let t = moscow
+            .with_ymd_and_hms(2026, 12, 2, 9, 5, 0)
+            .single()
+            .expect("valid");
+        assert_eq!(time(&t), "09:05");
+    }
+}

@@ -1,0 +1,243 @@
+//! The widget's side of the page: its settings from the URL, messages to the host page, the
+//! accent colour, the low-vision mode and the frame's height.
+//!
+//! Messages go to the host page's origin only (never `"*"`) and carry no personal data: the
+//! ticket's id, start, specialty and doctor names.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
+
+/// What the host page asked for (the loader passes it in the frame's URL).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Settings {
+    pub clinic: String,
+    pub lang: String,
+    pub specialty: Option<String>,
+    pub doctor: Option<String>,
+    pub accent: Option<String>,
+    /// The host page's origin, to which messages are posted.
+    pub parent_origin: Option<String>,
+    /// Which widget of the host page this is.
+    pub widget_id: String,
+}
+
+fn is_origin(s: &str) -> bool {
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return false;
+    };
+    (scheme == "http" || scheme == "https")
+        && !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+}
+
+/// A colour safe to put in a CSS custom property: `#rgb`, `#rrggbb` or a colour keyword.
+pub fn valid_colour(s: &str) -> bool {
+    let hex = s.strip_prefix('#').is_some_and(|h| {
+        (h.len() == 3 || h.len() == 6) && h.chars().all(|c| c.is_ascii_hexdigit())
+    });
+    hex || (!s.is_empty() && s.len() <= 20 && s.chars().all(|c| c.is_ascii_lowercase()))
+}
+
+fn param(query: &str, name: &str) -> Option<String> {
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (k == name).then(|| {
+                js_sys::decode_uri_component(v)
+                    .ok()
+                    .and_then(|v| v.as_string())
+                    .unwrap_or_default()
+            })
+        })
+        .filter(|v| !v.is_empty())
+}
+
+impl Settings {
+    /// Reads the settings from the page's query string.
+    pub fn from_query(query: &str) -> Self {
+        let clean_id = |s: String| {
+            s.chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .take(64)
+                .collect::<String>()
+        };
+        Self {
+            clinic: param(query, "clinic")
+                .map(clean_id)
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "demo".into()),
+            lang: if param(query, "lang").as_deref() == Some("en") {
+                "en".into()
+            } else {
+                "ru".into()
+            },
+            specialty: param(query, "specialty").map(clean_id),
+            doctor: param(query, "doctor").map(clean_id),
+            accent: param(query, "accent").filter(|c| valid_colour(c)),
+            parent_origin: param(query, "origin").filter(|o| is_origin(o)),
+            widget_id: param(query, "wid").map(clean_id).unwrap_or_default(),
+        }
+    }
+}
+
+fn root() -> Option<web_sys::HtmlElement> {
+    web_sys::window()?
+        .document()?
+        .document_element()?
+        .dyn_into()
+        .ok()
+}
+
+/// Applies the accent colour and the language to the page.
+pub fn apply(settings: &Settings) {
+    let Some(root) = root() else { return };
+    let _ = root.set_attribute("lang", &settings.lang);
+    if let Some(accent) = &settings.accent {
+        let _ = root.style().set_property("--accent", accent);
+    }
+    if low_vision() {
+        let _ = root.class_list().add_1("low-vision");
+    }
+}
+
+const LOW_VISION_KEY: &str = "registratura-low-vision";
+
+/// Whether the low-vision mode is on (it lasts for the visit: session storage, no personal data).
+pub fn low_vision() -> bool {
+    web_sys::window()
+        .and_then(|w| w.session_storage().ok().flatten())
+        .and_then(|s| s.get_item(LOW_VISION_KEY).ok().flatten())
+        .is_some_and(|v| v == "1")
+}
+
+pub fn set_low_vision(on: bool) {
+    if let Some(root) = root() {
+        let _ = if on {
+            root.class_list().add_1("low-vision")
+        } else {
+            root.class_list().remove_1("low-vision")
+        };
+    }
+    if let Some(storage) = web_sys::window().and_then(|w| w.session_storage().ok().flatten()) {
+        let _ = if on {
+            storage.set_item(LOW_VISION_KEY, "1")
+        } else {
+            storage.remove_item(LOW_VISION_KEY)
+        };
+    }
+}
+
+/// Posts a message to the host page, if the page told its origin.
+pub fn post(settings: &Settings, kind: &str, detail: serde_json::Value) {
+    let Some(origin) = &settings.parent_origin else {
+        return;
+    };
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Ok(Some(parent)) = window.parent() else {
+        return;
+    };
+    let message = serde_json::json!({ "source": "registratura", "type": kind, "widget": settings.widget_id, "detail": detail });
+    if let Ok(value) = js_sys::JSON::parse(&message.to_string()) {
+        let _ = parent.post_message(&value, origin);
+    }
+}
+
+/// Tells the host page the content's height whenever it changes.
+pub fn follow_height(settings: Settings) {
+    let Some(root) = root() else { return };
+    let callback = Closure::<dyn FnMut()>::new(move || {
+        if let Some(root) = self::root() {
+            let height = root.scroll_height().max(root.offset_height());
+            post(&settings, "resize", serde_json::json!({ "height": height }));
+        }
+    });
+    if let Ok(observer) = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()) {
+        observer.observe(&root);
+    }
+    // The observer lives as long as the page.
+    callback.forget();
+}
+
+/// Downloads `text` as a file.
+pub fn download(name: &str, mime: &str, text: &str) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    if let Ok(a) = document.create_element("a").and_then(|a| {
+        a.dyn_into::<web_sys::HtmlAnchorElement>()
+            .map_err(Into::into)
+    }) {
+        a.set_href(&url);
+        a.set_download(name);
+        if let Some(body) = document.body() {
+            let _ = body.append_child(&a);
+            a.click();
+            let _ = body.remove_child(&a);
+        }
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+/// Prints the page (the print stylesheet shows the ticket only).
+pub fn print() {
+    if let Some(w) = web_sys::window() {
+        let _ = w.print();
+    }
+}
+
+/// Moves focus to the element with this id (a step's heading, a day of the calendar).
+pub fn focus(id: &str) {
+    let element = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(e) = element {
+        let _ = e.focus();
+    }
+}
+
+/// A fresh random key (for `Idempotency-Key`).
+pub fn random_key() -> String {
+    let a = (js_sys::Math::random() * 1e15) as u64;
+    let b = (js_sys::Math::random() * 1e15) as u64;
+    format!("w-{a:x}-{b:x}")
+}
+
+/// Today in the clinic's zone, from the browser's clock and the clinic's offset.
+pub fn today_at(offset_secs: i32) -> chrono::NaiveDate {
+    let now_ms = js_sys::Date::now();
+    let secs = (now_ms / 1000.0) as i64 + i64::from(offset_secs);
+    chrono::DateTime::from_timestamp(secs, 0)
+        .map(|d| d.date_naive())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_safe_colours_and_real_origins_are_taken() {
+        assert!(valid_colour("#0a7"));
+        assert!(valid_colour("teal"));
+        assert!(!valid_colour("red;background:url(x)"));
+        assert!(is_origin("https://clinic.example:8443"));
+        assert!(!is_origin("javascript:alert(1)"));
+        assert!(!is_origin("https://a/b"));
+    }
+}

@@ -1,0 +1,100 @@
+//! Checks of the identity fields before they are sent, so that the patient sees what to fix
+//! at the field. The gateway checks them again; these mirror its rules.
+
+use chrono::NaiveDate;
+
+/// What is wrong with a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldProblem {
+    Required,
+    Invalid,
+    Future,
+}
+
+pub fn document(s: &str) -> Result<(), FieldProblem> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err(FieldProblem::Required);
+    }
+    let ok = s.chars().count() <= 32
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || c == ' ' || c == '-')
+        && s.chars().any(|c| c.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(FieldProblem::Invalid)
+    }
+}
+
+pub fn policy(s: &str) -> Result<(), FieldProblem> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err(FieldProblem::Required);
+    }
+    let compact: String = s.chars().filter(|c| *c != ' ' && *c != '-').collect();
+    if compact.len() == 16 && compact.chars().all(|c| c.is_ascii_digit()) {
+        return Ok(());
+    }
+    let normalized = s.replace('-', " ");
+    let parts: Vec<&str> = normalized.split_whitespace().collect();
+    match parts.split_last() {
+        Some((number, series)) if !series.is_empty() => {
+            let series: String = series.concat();
+            let ok = series.chars().count() <= 12
+                && series.chars().all(char::is_alphanumeric)
+                && (1..=12).contains(&number.len())
+                && number.chars().all(|c| c.is_ascii_digit());
+            if ok {
+                Ok(())
+            } else {
+                Err(FieldProblem::Invalid)
+            }
+        }
+        _ => Err(FieldProblem::Invalid),
+    }
+}
+
+/// Reads `ДД.ММ.ГГГГ` (or `ГГГГ-ММ-ДД`) into a date not after `today`.
+pub fn birth_date(s: &str, today: NaiveDate) -> Result<NaiveDate, FieldProblem> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err(FieldProblem::Required);
+    }
+    let date = NaiveDate::parse_from_str(s, "%d.%m.%Y")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%Y-%m-%d"))
+        .map_err(|_| FieldProblem::Invalid)?;
+    if date > today {
+        return Err(FieldProblem::Future);
+    }
+    if today.signed_duration_since(date).num_days() > 130 * 366 {
+        return Err(FieldProblem::Invalid);
+    }
+    Ok(date)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_checked_like_the_gateway_does() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 25).expect("valid");
+        assert_eq!(document("4510 123456"), Ok(()));
+        assert_eq!(document(""), Err(FieldProblem::Required));
+        assert_eq!(document("45;10"), Err(FieldProblem::Invalid));
+        assert_eq!(policy("7700 0000 0000 0001"), Ok(()));
+        assert_eq!(policy("ЕЕ 123456"), Ok(()));
+        assert_eq!(policy("12345"), Err(FieldProblem::Invalid));
+        assert_eq!(
+            birth_date("17.05.1980", today),
+            NaiveDate::from_ymd_opt(1980, 5, 17).ok_or(FieldProblem::Invalid)
+        );
+        assert_eq!(
+            birth_date("1980-05-17", today),
+            NaiveDate::from_ymd_opt(1980, 5, 17).ok_or(FieldProblem::Invalid)
+        );
+        assert_eq!(birth_date("31.02.1980", today), Err(FieldProblem::Invalid));
+        assert_eq!(birth_date("01.01.2030", today), Err(FieldProblem::Future));
+    }
+}
