@@ -44,7 +44,7 @@ pub fn app(props: &AppProps) -> Html {
     // so that the host page's focus is not stolen).
     {
         let first = use_mut_ref(|| true);
-        use_effect_with(flow.step, move |_| {
+        use_effect_with((flow.step, flow.session.is_some()), move |_| {
             if std::mem::replace(&mut *first.borrow_mut(), false) {
                 return;
             }
@@ -97,7 +97,7 @@ pub fn app(props: &AppProps) -> Html {
         <div class="rg">
             <header class="rg-header">
                 <div class="rg-titles">
-                    <p class="rg-title">{ t.title }</p>
+                    <h1 class="rg-title">{ t.title }</h1>
                     if let Some(c) = &*clinic {
                         <p class="rg-clinic">{ &c.name }</p>
                     }
@@ -111,10 +111,12 @@ pub fn app(props: &AppProps) -> Html {
                     }
                 </div>
             </header>
-            if !matches!(step, Step::Ticket | Step::MyTickets) {
-                <Summary flow={flow.clone()} t={t} />
-            }
-            <main class="rg-main">{ body }</main>
+            <main class="rg-main">
+                if !matches!(step, Step::Ticket | Step::MyTickets) {
+                    <Summary flow={flow.clone()} t={t} />
+                }
+                { body }
+            </main>
             if step != Step::Specialty {
                 <nav class="rg-nav" aria-label={ t.title }>
                     if step != Step::Ticket {

@@ -13,7 +13,7 @@ pub static RU: Texts = Texts {
     retry: "Повторить",
     loading: "Загрузка…",
     your_choice: "Ваш выбор",
-    clinic_time: "время местное (поликлиники)",
+    clinic_time: "местное время поликлиники",
 
     step_specialty: "Выберите специальность",
     step_doctor: "Выберите врача",

@@ -1,0 +1,307 @@
+//! Starting the stack and a driven headless Chromium, and the steps a patient takes.
+
+use registratura::config::Config;
+use registratura_e2e::{
+    Switch, demo_clinic, gateway_config, require_tool, start_gateway, start_sandbox, start_switch,
+};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use thirtyfour::prelude::*;
+
+/// The gateway (with the sandbox) and where to open it.
+pub struct Stack {
+    pub gateway: String,
+    pub demo_url: String,
+    /// With `Stack::start(Some(()))`: the switch that takes the МИС down.
+    pub switch: Option<Switch>,
+}
+
+impl Stack {
+    /// `None`: the sandbox default as `cargo run` starts it (sandbox, gateway, demo site).
+    /// `Some(())`: a gateway whose МИС sits behind a switch that can take it down.
+    pub async fn start(with_switch: Option<()>) -> Self {
+        match with_switch {
+            None => {
+                let mut config = Config::sandbox_default();
+                config.server.listen = "127.0.0.1:0".into();
+                config.server.workers = 2;
+                config.sandbox.listen = "127.0.0.1:0".into();
+                config.sandbox.database = ":memory:".into();
+                config.demo.listen = "127.0.0.1:0".into();
+                let app = registratura::Application::build(config)
+                    .await
+                    .expect("the stack starts");
+                let gateway = format!("http://{}", app.addr());
+                let demo_url = format!("http://{}/", app.demo_addr().expect("the demo site runs"));
+                tokio::spawn(app.run_until_stopped());
+                Self {
+                    gateway,
+                    demo_url,
+                    switch: None,
+                }
+            }
+            Some(()) => {
+                let (_sandbox, sandbox_url) = start_sandbox();
+                let switch = start_switch(sandbox_url);
+                let mut clinic = demo_clinic(&switch.url);
+                clinic.mis.probe_interval_ms = 100;
+                let gateway = start_gateway(gateway_config(vec![clinic])).await;
+                Self {
+                    demo_url: format!("{gateway}/widget/?clinic=demo"),
+                    gateway,
+                    switch: Some(switch),
+                }
+            }
+        }
+    }
+}
+
+/// chromedriver and the session it drives.
+pub struct Browser {
+    pub driver: WebDriver,
+    chromedriver: Child,
+    _profile: tempfile::TempDir,
+    axe: Option<String>,
+}
+
+fn artifacts() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("artifacts")
+}
+
+fn axe_source() -> Option<String> {
+    let path = std::env::var_os("REGISTRATURA_AXE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("node_modules/axe-core/axe.min.js")
+        });
+    match std::fs::read_to_string(&path) {
+        Ok(s) => Some(s),
+        Err(_) => {
+            assert!(
+                !registratura_e2e::in_ci(),
+                "axe-core is required when REGISTRATURA_CI=1 ({})",
+                path.display()
+            );
+            eprintln!(
+                "SKIPPED the accessibility checks: no axe-core at {} (npm install --prefix tests axe-core)",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium; `None` (the test is skipped) where they
+    /// are missing, unless in CI.
+    pub async fn start() -> Option<Self> {
+        if !require_tool(
+            "chromium",
+            &["--version"],
+            "runs the widget in a real browser",
+        ) || !require_tool("chromedriver", &["--version"], "drives Chromium")
+        {
+            return None;
+        }
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("loopback");
+            l.local_addr().expect("bound").port()
+        };
+        let chromedriver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let url = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if reqwest::get(format!("{url}/status"))
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let profile = tempfile::tempdir().expect("a profile dir");
+        let mut caps = DesiredCapabilities::chrome();
+        caps.set_binary("/usr/bin/chromium").expect("a capability");
+        for arg in [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1280,1000",
+            &format!("--user-data-dir={}", profile.path().display()),
+        ] {
+            caps.add_arg(arg).expect("a capability");
+        }
+        let driver = WebDriver::new(&url, caps).await.expect("a browser session");
+        std::fs::create_dir_all(artifacts()).expect("an artifacts dir");
+        Some(Self {
+            driver,
+            chromedriver,
+            _profile: profile,
+            axe: axe_source(),
+        })
+    }
+
+    pub async fn quit(mut self) {
+        let _ = self.driver.clone().quit().await;
+        let _ = self.chromedriver.kill();
+    }
+
+    pub async fn enter_widget(&self) {
+        let frame = self
+            .driver
+            .query(By::Css("iframe"))
+            .wait(Duration::from_secs(10), Duration::from_millis(20))
+            .first()
+            .await
+            .expect("the widget's iframe");
+        frame.enter_frame().await.expect("enters the iframe");
+    }
+
+    pub async fn wait_css(&self, css: &str) -> WebElement {
+        self.driver
+            .query(By::Css(css))
+            .wait(Duration::from_secs(15), Duration::from_millis(20))
+            .first()
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+    }
+
+    async fn wait_xpath(&self, xpath: &str) -> WebElement {
+        self.driver
+            .query(By::XPath(xpath))
+            .wait(Duration::from_secs(15), Duration::from_millis(20))
+            .and_displayed()
+            .first()
+            .await
+            .unwrap_or_else(|e| panic!("no {xpath}: {e}"))
+    }
+
+    pub async fn click_text(&self, tag: &str, text: &str) {
+        let el = self
+            .wait_xpath(&format!("//{tag}[contains(normalize-space(.), '{text}')]"))
+            .await;
+        el.click()
+            .await
+            .unwrap_or_else(|e| panic!("cannot click {text}: {e}"));
+    }
+
+    pub async fn wait_heading(&self, text: &str) {
+        let h = self
+            .wait_xpath(&format!("//h2[contains(., '{text}')]"))
+            .await;
+        // Focus moves to the new step's heading.
+        let active = self
+            .driver
+            .active_element()
+            .await
+            .expect("an active element");
+        assert_eq!(
+            active.id().await.ok().flatten().as_deref(),
+            h.id().await.ok().flatten().as_deref(),
+            "focus is on «{text}»"
+        );
+    }
+
+    pub async fn wait_text(&self, text: &str) {
+        self.wait_xpath(&format!("//*[contains(text(), '{text}')]"))
+            .await;
+    }
+
+    async fn fill(&self, css: &str, value: &str) {
+        let input = self.wait_css(css).await;
+        input.send_keys(Key::Control + "a").await.expect("types");
+        input.send_keys(Key::Backspace).await.expect("types");
+        input.send_keys(value).await.expect("types");
+    }
+
+    pub async fn identify(&self, p: (&str, &str, &str)) {
+        self.fill("#rg-document", p.0).await;
+        self.fill("#rg-policy", p.1).await;
+        self.fill("#rg-birth", p.2).await;
+        self.click_text("button", "Войти").await;
+    }
+
+    pub async fn shot(&self, name: &str) {
+        let path = artifacts().join(format!("{name}.png"));
+        self.driver.screenshot(&path).await.expect("a screenshot");
+    }
+
+    /// Runs axe-core in the current frame; fails on serious or critical violations.
+    pub async fn axe(&self, step: &str) {
+        let Some(axe) = &self.axe else { return };
+        let script = format!(
+            "{axe}\nvar done = arguments[arguments.length - 1];\
+             axe.run(document, {{ resultTypes: ['violations'] }}).then(function (r) {{\
+               done(JSON.stringify(r.violations.map(function (v) {{\
+                 return {{ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(function (n) {{ return n.target.join(' '); }}) }};\
+               }})));\
+             }}).catch(function (e) {{ done('error: ' + e); }});"
+        );
+        let result = self
+            .driver
+            .execute_async(&script, Vec::new())
+            .await
+            .expect("axe runs");
+        let text = result.json().as_str().unwrap_or_default().to_owned();
+        let violations: Vec<serde_json::Value> =
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("axe failed on {step}: {text}"));
+        let bad: Vec<&serde_json::Value> = violations
+            .iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .collect();
+        assert!(
+            bad.is_empty(),
+            "accessibility violations on {step}: {bad:#?}"
+        );
+        if !violations.is_empty() {
+            eprintln!("axe on {step}: minor findings {violations:?}");
+        }
+    }
+
+    pub async fn host_events(&self) -> Vec<serde_json::Value> {
+        let r = self
+            .driver
+            .execute(
+                "return JSON.stringify(window.registraturaEvents || []);",
+                Vec::new(),
+            )
+            .await
+            .expect("runs");
+        serde_json::from_str(r.json().as_str().unwrap_or("[]")).expect("events")
+    }
+
+    /// No personal data in the widget's storage, cookies or URL.
+    pub async fn check_storage_is_clean(&self, stack: &Stack) {
+        self.driver.goto(&stack.demo_url).await.expect("navigates");
+        self.enter_widget().await;
+        self.wait_css(".rg-choice").await;
+        let r = self
+            .driver
+            .execute(
+                "var s = []; for (var i = 0; i < localStorage.length; i++) { var k = localStorage.key(i); s.push(k + '=' + localStorage.getItem(k)); }\
+                 for (var j = 0; j < sessionStorage.length; j++) { var k2 = sessionStorage.key(j); s.push(k2 + '=' + sessionStorage.getItem(k2)); }\
+                 return JSON.stringify({ storage: s, cookie: document.cookie, url: location.href });",
+                Vec::new(),
+            )
+            .await
+            .expect("runs");
+        let text = r.json().as_str().unwrap_or_default().to_owned();
+        for secret in ["4510", "123456", "7700000000000001", "1980"] {
+            assert!(
+                !text.contains(secret),
+                "{secret} is in the widget's storage, cookies or URL: {text}"
+            );
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! The widget in a real browser: headless Chromium driven by chromedriver clicks through the
+//! demo clinic site as a patient would, checks the seed's messages, and runs axe-core on every
+//! step. Screenshots of each step go to `tests/artifacts/`.
+
+mod harness;
+
+use harness::{Browser, Stack};
+use std::time::{Duration, Instant};
+use thirtyfour::prelude::*;
+
+const PATIENT: (&str, &str, &str) = ("4510 123456", "7700000000000001", "17.05.1980");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patient_books_on_the_demo_site_sees_the_event_lists_and_cancels_the_ticket() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let stack = Stack::start(None).await;
+    let d = &browser.driver;
+
+    // Time to the first interactive step, from navigation (median of several loads).
+    let mut loads = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        d.goto(&stack.demo_url).await.expect("navigates");
+        browser.enter_widget().await;
+        browser.wait_css(".rg-choice").await;
+        loads.push(started.elapsed());
+        d.enter_default_frame().await.expect("back to the page");
+    }
+    loads.sort();
+    eprintln!(
+        "widget interactive after {:?} (median of 5 loads; all: {loads:?})",
+        loads[2]
+    );
+
+    browser.enter_widget().await;
+    browser.shot("01-specialties").await;
+    browser.axe("specialties").await;
+    browser.click_text("button", "Терапия").await;
+    browser.wait_heading("Выберите врача").await;
+    browser.shot("02-doctors").await;
+    browser.axe("doctors").await;
+    browser
+        .wait_css(".rg-choice")
+        .await
+        .click()
+        .await
+        .expect("clicks");
+    browser.wait_heading("Выберите дату приёма").await;
+    browser.shot("03-calendar").await;
+    browser.axe("calendar").await;
+    browser
+        .wait_css(".rg-day.rg-free")
+        .await
+        .click()
+        .await
+        .expect("clicks");
+    browser.wait_heading("Выберите время приёма").await;
+    // One «Назад»: back to the calendar, where the chosen day is still marked, and on again.
+    browser.click_text("button", "Назад").await;
+    browser.wait_heading("Выберите дату приёма").await;
+    browser
+        .wait_css(".rg-day.rg-current")
+        .await
+        .click()
+        .await
+        .expect("clicks");
+    browser.wait_heading("Выберите время приёма").await;
+    browser.shot("04-times").await;
+    browser.axe("times").await;
+    let slot = browser.wait_css(".rg-time").await;
+    let time = slot
+        .find(By::Css(".rg-time-value"))
+        .await
+        .expect("a time")
+        .text()
+        .await
+        .expect("text");
+    slot.click().await.expect("clicks");
+    browser.wait_heading("Войдите, чтобы записаться").await;
+    browser.axe("identify").await;
+    browser.identify(PATIENT).await;
+    browser.wait_heading("Проверьте и подтвердите запись").await;
+    browser.shot("06-confirm").await;
+    browser.axe("confirm").await;
+    browser.click_text("button", "Подтвердить").await;
+    browser.wait_heading("Вы записаны на приём").await;
+    browser.shot("07-ticket").await;
+    browser.axe("ticket").await;
+    let ticket_text = browser
+        .wait_css(".rg-ticket")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        ticket_text.contains(&time),
+        "the ticket shows the booked time {time}: {ticket_text}"
+    );
+    assert!(ticket_text.contains("Терапия"));
+
+    d.enter_default_frame().await.expect("the host page");
+    let events = browser.host_events().await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["type"], "registratura:booked");
+    let detail = &events[0]["detail"];
+    assert_eq!(detail["specialty"], "Терапия");
+    assert!(
+        detail["start"]
+            .as_str()
+            .is_some_and(|s| s.contains(&format!("T{time}"))),
+        "{detail}"
+    );
+    let keys: Vec<&String> = detail.as_object().expect("an object").keys().collect();
+    assert_eq!(
+        keys.len(),
+        4,
+        "only the ticket id, start, specialty and doctor: {keys:?}"
+    );
+
+    browser.enter_widget().await;
+    browser.click_text("button", "Мои записи").await;
+    browser.wait_heading("Мои записи").await;
+    let item = browser.wait_css(".rg-ticket-item").await;
+    assert!(item.text().await.expect("text").contains(&time));
+    browser.shot("08-my-tickets").await;
+    browser.axe("my tickets").await;
+    browser.click_text("button", "Отменить запись").await;
+    browser.click_text("button", "Да, отменить").await;
+    browser.wait_text("Запись отменена").await;
+    browser.shot("09-cancelled").await;
+    d.enter_default_frame().await.expect("the host page");
+    let events = browser.host_events().await;
+    assert_eq!(
+        events.last().map(|e| e["type"].clone()),
+        Some("registratura:cancelled".into())
+    );
+
+    browser.check_storage_is_clean(&stack).await;
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identification_failures_show_the_seed_messages_and_keep_what_was_typed() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let stack = Stack::start(Some(())).await;
+    let d = &browser.driver;
+    d.goto(format!("{}/widget/?clinic=demo", stack.gateway))
+        .await
+        .expect("navigates");
+    browser.click_text("button", "Мои записи").await;
+    browser.wait_heading("Войдите, чтобы записаться").await;
+
+    // Fields are checked before sending, with messages at the field.
+    browser.click_text("button", "Войти").await;
+    browser.wait_text("Заполните это поле.").await;
+
+    browser
+        .identify(("4510 000000", "7700000000000001", "17.05.1980"))
+        .await;
+    browser
+        .wait_text("В медицинском учреждении нет записи с такими данными")
+        .await;
+    browser.shot("10-not-found").await;
+    let typed = browser
+        .wait_css("#rg-document")
+        .await
+        .value()
+        .await
+        .expect("a value");
+    assert_eq!(
+        typed.as_deref(),
+        Some("4510 000000"),
+        "nothing typed is lost on an error"
+    );
+
+    browser
+        .identify(("4512 111111", "7700000000000003", "03.03.1990"))
+        .await;
+    browser.wait_text("совпадают с несколькими записями").await;
+    browser.shot("11-duplicates").await;
+
+    stack.switch.as_ref().expect("a switch").set_down(true);
+    browser.identify(PATIENT).await;
+    browser.wait_text("Извините, в данный момент вы не можете авторизоваться на сервере учреждения по техническим причинам.").await;
+    browser.shot("12-mis-down").await;
+    browser.axe("identify with an error").await;
+
+    stack.switch.as_ref().expect("a switch").set_down(false);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    browser.identify(PATIENT).await;
+    browser.wait_heading("Мои записи").await;
+    browser.quit().await;
+}
