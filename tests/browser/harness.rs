@@ -305,3 +305,27 @@ impl Browser {
         }
     }
 }
+
+/// Serves `html` at `/` of a fresh loopback origin (a host page of the test's own).
+pub async fn serve_page(html: String) -> String {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("loopback");
+    let url = format!("http://{}/", listener.local_addr().expect("bound"));
+    let server = HttpServer::new(move || {
+        let html = html.clone();
+        App::new().default_service(web::to(move || {
+            let html = html.clone();
+            async move {
+                HttpResponse::Ok()
+                    .content_type("text/html; charset=utf-8")
+                    .body(html)
+            }
+        }))
+    })
+    .workers(1)
+    .listen(listener)
+    .expect("listens")
+    .run();
+    tokio::spawn(server);
+    url
+}

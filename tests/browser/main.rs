@@ -195,3 +195,100 @@ async fn identification_failures_show_the_seed_messages_and_keep_what_was_typed(
     browser.wait_heading("Мои записи").await;
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_widgets_on_one_page_with_their_own_language_preselection_and_keyboard_calendar() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let stack = Stack::start(None).await;
+    let specialties: api_types::List<api_types::Specialty> =
+        reqwest::get(format!("{}/api/v1/clinics/demo/specialties", stack.gateway))
+            .await
+            .expect("answers")
+            .json()
+            .await
+            .expect("a list");
+    let surgery = specialties
+        .items
+        .iter()
+        .find(|s| s.name == "Хирургия")
+        .expect("surgery");
+    let page = format!(
+        r##"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Two widgets</title></head><body>
+        <h1>Host</h1><div id="first"></div><div id="second"></div>
+        <script src="{gw}/widget.js" data-target="#first" async></script>
+        <script src="{gw}/widget.js" data-target="#second" data-lang="en" data-specialty="{spec}" data-accent="#7a1f5c" async></script>
+        </body></html>"##,
+        gw = stack.gateway,
+        spec = surgery.id
+    );
+    let host = harness::serve_page(page).await;
+    let d = &browser.driver;
+    d.goto(&host).await.expect("navigates");
+    let frames = d
+        .query(By::Css("iframe"))
+        .wait(Duration::from_secs(10), Duration::from_millis(20))
+        .all_from_selector_required()
+        .await
+        .expect("iframes");
+    assert_eq!(frames.len(), 2);
+    assert!(
+        frames[0]
+            .parent()
+            .await
+            .expect("a parent")
+            .attr("id")
+            .await
+            .expect("attr")
+            .as_deref()
+            == Some("first")
+    );
+
+    frames[0].clone().enter_frame().await.expect("enters");
+    browser.wait_css(".rg-choice").await;
+    browser.wait_text("Выберите специальность").await;
+    d.enter_default_frame().await.expect("back");
+
+    frames[1].clone().enter_frame().await.expect("enters");
+    // English, with the specialty preselected: it opens on the doctors.
+    browser.wait_text("Choose a doctor").await;
+    browser.wait_text("Хирургия").await;
+    // The low-vision switch changes the whole page and says it is on.
+    browser.click_text("button", "Low-vision version").await;
+    let class = d
+        .find(By::Css("html"))
+        .await
+        .expect("html")
+        .attr("class")
+        .await
+        .expect("attr");
+    assert_eq!(class.as_deref(), Some("low-vision"));
+    browser.shot("13-english-low-vision").await;
+    browser.axe("english low-vision doctors").await;
+    browser.click_text("button", "Standard version").await;
+    browser
+        .wait_css(".rg-choice")
+        .await
+        .click()
+        .await
+        .expect("clicks");
+    browser.wait_heading("Choose a date").await;
+    // The calendar works with the keyboard: arrows move the focus between days.
+    let first = browser.wait_css(".rg-day.rg-free").await;
+    let first_id = first.id().await.expect("an id").expect("present");
+    first.focus().await.expect("focus");
+    first.send_keys(Key::Right).await.expect("types");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let active = d
+        .active_element()
+        .await
+        .expect("active")
+        .id()
+        .await
+        .expect("an id")
+        .expect("present");
+    assert_ne!(active, first_id, "ArrowRight moves to the next day");
+    d.enter_default_frame().await.expect("back");
+    browser.quit().await;
+}
