@@ -131,8 +131,42 @@ pub fn set_low_vision(on: bool) {
     }
 }
 
+/// What a booking or cancelling event tells the host page: no personal data.
+#[derive(Debug, serde::Serialize)]
+pub struct TicketEvent<'a> {
+    pub ticket_id: &'a str,
+    pub start: String,
+    pub specialty: &'a str,
+    pub doctor: &'a str,
+}
+
+impl<'a> TicketEvent<'a> {
+    pub fn of(ticket: &'a api_types::Ticket) -> Self {
+        Self {
+            ticket_id: &ticket.id,
+            start: ticket.start.to_rfc3339(),
+            specialty: &ticket.specialty.name,
+            doctor: &ticket.doctor.name,
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct Message<'a, T: serde::Serialize> {
+    source: &'static str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    widget: &'a str,
+    detail: T,
+}
+
+#[derive(serde::Serialize)]
+struct Height {
+    height: i32,
+}
+
 /// Posts a message to the host page, if the page told its origin.
-pub fn post(settings: &Settings, kind: &str, detail: serde_json::Value) {
+pub fn post<T: serde::Serialize>(settings: &Settings, kind: &str, detail: T) {
     let Some(origin) = &settings.parent_origin else {
         return;
     };
@@ -142,8 +176,16 @@ pub fn post(settings: &Settings, kind: &str, detail: serde_json::Value) {
     let Ok(Some(parent)) = window.parent() else {
         return;
     };
-    let message = serde_json::json!({ "source": "registratura", "type": kind, "widget": settings.widget_id, "detail": detail });
-    if let Ok(value) = js_sys::JSON::parse(&message.to_string()) {
+    let message = Message {
+        source: "registratura",
+        kind,
+        widget: &settings.widget_id,
+        detail,
+    };
+    let Ok(text) = serde_json::to_string(&message) else {
+        return;
+    };
+    if let Ok(value) = js_sys::JSON::parse(&text) {
         let _ = parent.post_message(&value, origin);
     }
 }
@@ -154,7 +196,7 @@ pub fn follow_height(settings: Settings) {
     let callback = Closure::<dyn FnMut()>::new(move || {
         if let Some(root) = self::root() {
             let height = root.scroll_height().max(root.offset_height());
-            post(&settings, "resize", serde_json::json!({ "height": height }));
+            post(&settings, "resize", Height { height });
         }
     });
     if let Ok(observer) = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()) {

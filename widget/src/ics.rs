@@ -2,7 +2,7 @@
 
 use crate::i18n::Texts;
 use api_types::Ticket;
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
 
 fn escape(s: &str) -> String {
     s.replace('\\', "\\\\")
@@ -11,8 +11,20 @@ fn escape(s: &str) -> String {
         .replace('\n', "\\n")
 }
 
+fn stamp<T: Datelike + Timelike>(t: &T) -> String {
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
 fn local(t: &DateTime<FixedOffset>) -> String {
-    t.format("%Y%m%dT%H%M%S").to_string()
+    stamp(t)
 }
 
 fn offset(t: &DateTime<FixedOffset>) -> String {
@@ -55,7 +67,7 @@ pub fn calendar(t: &Texts, ticket: &Ticket, timezone: &str, now: DateTime<Utc>) 
         "END:VTIMEZONE".to_owned(),
         "BEGIN:VEVENT".to_owned(),
         format!("UID:{}@registratura", ticket.id),
-        format!("DTSTAMP:{}", now.format("%Y%m%dT%H%M%SZ")),
+        format!("DTSTAMP:{}Z", stamp(&now)),
         format!("DTSTART;TZID={timezone}:{}", local(&ticket.start)),
         format!("DTEND;TZID={timezone}:{}", local(&end)),
         format!("SUMMARY:{}", escape(&summary)),

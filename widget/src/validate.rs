@@ -55,15 +55,34 @@ pub fn policy(s: &str) -> Result<(), FieldProblem> {
     }
 }
 
+/// `ДД.ММ.ГГГГ` or `ГГГГ-ММ-ДД`, by hand: chrono's format-driven parser would double the
+/// widget's date code for two fixed shapes.
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    let num = |p: &str| -> Option<u32> {
+        (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| p.parse().ok())
+            .flatten()
+    };
+    let (d, m, y) = if let [d, m, y] = s.split('.').collect::<Vec<_>>()[..] {
+        (d, m, y)
+    } else if let [y, m, d] = s.split('-').collect::<Vec<_>>()[..] {
+        (d, m, y)
+    } else {
+        return None;
+    };
+    if y.len() != 4 || d.len() > 2 || m.len() > 2 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(i32::try_from(num(y)?).ok()?, num(m)?, num(d)?)
+}
+
 /// Reads `ДД.ММ.ГГГГ` (or `ГГГГ-ММ-ДД`) into a date not after `today`.
 pub fn birth_date(s: &str, today: NaiveDate) -> Result<NaiveDate, FieldProblem> {
     let s = s.trim();
     if s.is_empty() {
         return Err(FieldProblem::Required);
     }
-    let date = NaiveDate::parse_from_str(s, "%d.%m.%Y")
-        .or_else(|_| NaiveDate::parse_from_str(s, "%Y-%m-%d"))
-        .map_err(|_| FieldProblem::Invalid)?;
+    let date = parse_date(s).ok_or(FieldProblem::Invalid)?;
     if date > today {
         return Err(FieldProblem::Future);
     }

@@ -8,6 +8,7 @@ use crate::flow::{Action, IdentityDraft, Notice};
 use crate::host;
 use crate::validate::{self, FieldProblem};
 use api_types::{ErrorCode, NewSession, Session};
+use chrono::Datelike;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
@@ -129,7 +130,12 @@ pub fn identify_step(p: &StepProps) -> Html {
             let body = NewSession {
                 document_number: d.document.trim().to_owned(),
                 policy_number: d.policy.trim().to_owned(),
-                birth_date: birth.format("%Y-%m-%d").to_string(),
+                birth_date: format!(
+                    "{:04}-{:02}-{:02}",
+                    birth.year(),
+                    birth.month(),
+                    birth.day()
+                ),
             };
             let (flow, api, status, problems) =
                 (flow.clone(), api.clone(), status.clone(), problems.clone());

@@ -277,16 +277,7 @@ pub fn confirm_step(p: &StepProps) -> Html {
                 busy.set(false);
                 match result {
                     Ok(ticket) => {
-                        host::post(
-                            &settings,
-                            "booked",
-                            serde_json::json!({
-                                "ticket_id": ticket.id,
-                                "start": ticket.start.to_rfc3339(),
-                                "specialty": ticket.specialty.name,
-                                "doctor": ticket.doctor.name,
-                            }),
-                        );
+                        host::post(&settings, "booked", host::TicketEvent::of(&ticket));
                         flow.dispatch(Action::Booked(ticket));
                     }
                     Err(e) => match e.code() {

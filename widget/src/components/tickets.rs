@@ -131,12 +131,7 @@ fn my_tickets_list(p: &StepProps) -> Html {
                             wasm_bindgen_futures::spawn_local(async move {
                                 match api.delete(&format!("/tickets/{}", ticket.id), flow.session.as_deref()).await {
                                     Ok(()) => {
-                                        host::post(&settings, "cancelled", serde_json::json!({
-                                            "ticket_id": ticket.id,
-                                            "start": ticket.start.to_rfc3339(),
-                                            "specialty": ticket.specialty.name,
-                                            "doctor": ticket.doctor.name,
-                                        }));
+                                        host::post(&settings, "cancelled", host::TicketEvent::of(&ticket));
                                         asking.set(None);
                                         failure.set(None);
                                         flow.dispatch(Action::Cancelled);
