@@ -177,6 +177,19 @@ fn bad(what: &str) -> MisError {
     MisError::BadResponse(format!("invalid {what}"))
 }
 
+/// A required id member, parsed into its newtype.
+fn required_id<T>(
+    value: Option<String>,
+    what: &str,
+    parse: impl FnOnce(String) -> Result<T, mis::IdError>,
+) -> Result<T, MisError> {
+    value
+        .map(parse)
+        .transpose()
+        .map_err(|_| bad(what))?
+        .ok_or_else(|| bad(what))
+}
+
 fn count(n: i32) -> u32 {
     u32::try_from(n).unwrap_or(0)
 }
@@ -192,12 +205,7 @@ fn window(clinic: LpuId, doctor: &DoctorId, range: DateRange) -> Window {
 }
 
 fn visit_of(v: contract::HistoryVisit) -> Result<Visit, MisError> {
-    let appointment = v
-        .id_appointment
-        .map(AppointmentId::parse)
-        .transpose()
-        .map_err(|_| bad("IdAppointment"))?
-        .ok_or_else(|| bad("IdAppointment"))?;
+    let appointment = required_id(v.id_appointment, "IdAppointment", AppointmentId::parse)?;
     let doctor = v.doctor_rending_consultation;
     let specialty = v.speciality_rending_consultation;
     Ok(Visit {
@@ -263,12 +271,7 @@ impl Mis for HubClient {
             .into_iter()
             .map(|s| {
                 Ok(Specialty {
-                    id: s
-                        .id_spesiality
-                        .map(SpecialtyId::parse)
-                        .transpose()
-                        .map_err(|_| bad("IdSpesiality"))?
-                        .ok_or_else(|| bad("IdSpesiality"))?,
+                    id: required_id(s.id_spesiality, "IdSpesiality", SpecialtyId::parse)?,
                     name: s.name_spesiality.ok_or_else(|| bad("NameSpesiality"))?,
                     free_tickets: count(s.count_free_participant_ie),
                     nearest_date: s.nearest_date.map(|d| d.date()),
@@ -295,12 +298,7 @@ impl Mis for HubClient {
             .into_iter()
             .map(|d| {
                 Ok(Doctor {
-                    id: d
-                        .id_doc
-                        .map(DoctorId::parse)
-                        .transpose()
-                        .map_err(|_| bad("IdDoc"))?
-                        .ok_or_else(|| bad("IdDoc"))?,
+                    id: required_id(d.id_doc, "IdDoc", DoctorId::parse)?,
                     name: d.name.ok_or_else(|| bad("Name"))?,
                     comment: d.comment.filter(|c| !c.trim().is_empty()),
                     free_tickets: count(d.count_free_participant_ie),
@@ -348,12 +346,7 @@ impl Mis for HubClient {
             .into_iter()
             .map(|a| {
                 Ok(Slot {
-                    id: a
-                        .id_appointment
-                        .map(AppointmentId::parse)
-                        .transpose()
-                        .map_err(|_| bad("IdAppointment"))?
-                        .ok_or_else(|| bad("IdAppointment"))?,
+                    id: required_id(a.id_appointment, "IdAppointment", AppointmentId::parse)?,
                     start: a.visit_start,
                     end: a.visit_end,
                     room: a.room.filter(|r| !r.trim().is_empty()),
@@ -414,11 +407,7 @@ impl Mis for HubClient {
         let ResultBody::CheckPatient { id_pat } = self.call(request).await? else {
             return Err(unexpected(Operation::CheckPatient));
         };
-        id_pat
-            .map(PatientId::parse)
-            .transpose()
-            .map_err(|_| bad("IdPat"))?
-            .ok_or_else(|| bad("IdPat"))
+        required_id(id_pat, "IdPat", PatientId::parse)
     }
 
     #[tracing::instrument(level = "debug", skip(self, patient))]

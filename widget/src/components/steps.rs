@@ -26,23 +26,80 @@ fn counts(p: &StepProps, free: u32, nearest: Option<chrono::NaiveDate>) -> Strin
     s
 }
 
-#[function_component(SpecialtyStep)]
-pub fn specialty_step(p: &StepProps) -> Html {
-    let (data, reload) = use_fetch::<List<Specialty>>(&p.api, Some("/specialties".into()), None);
-    // A specialty preselected by the host page is chosen as soon as the list shows it.
-    {
-        let (flow, data) = (p.flow.clone(), data.clone());
-        use_effect_with((*data).clone(), move |load| {
-            if let (Load::Ready(list), Some(wanted)) = (load, flow.preselect_specialty.clone()) {
-                match list.items.iter().find(|s| s.id == wanted) {
-                    Some(s) => flow.dispatch(Action::ChooseSpecialty(s.clone())),
-                    None => flow.dispatch(Action::ClearPreselection),
-                }
-            }
-            let _ = data;
-        });
+/// A specialty or a doctor, as a list of choices shows it.
+trait Choice: Clone + PartialEq + 'static {
+    fn id(&self) -> &str;
+    fn name(&self) -> &str;
+    fn comment(&self) -> Option<&str>;
+    fn free(&self) -> u32;
+    fn nearest(&self) -> Option<chrono::NaiveDate>;
+}
+
+impl Choice for Specialty {
+    fn id(&self) -> &str {
+        &self.id
     }
-    let content = match &*data {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn comment(&self) -> Option<&str> {
+        None
+    }
+    fn free(&self) -> u32 {
+        self.free_tickets
+    }
+    fn nearest(&self) -> Option<chrono::NaiveDate> {
+        self.nearest_date
+    }
+}
+
+impl Choice for Doctor {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn comment(&self) -> Option<&str> {
+        self.comment.as_deref()
+    }
+    fn free(&self) -> u32 {
+        self.free_tickets
+    }
+    fn nearest(&self) -> Option<chrono::NaiveDate> {
+        self.nearest_date
+    }
+}
+
+/// Chooses the item the host page preselected as soon as the list shows it (or forgets the
+/// preselection if the list does not have it).
+#[hook]
+fn use_preselect<T: Choice>(
+    p: &StepProps,
+    load: &Load<List<T>>,
+    wanted: Option<String>,
+    choose: fn(T) -> Action,
+) {
+    let flow = p.flow.clone();
+    use_effect_with((load.clone(), wanted), move |(load, wanted)| {
+        if let (Load::Ready(list), Some(wanted)) = (load, wanted) {
+            match list.items.iter().find(|c| c.id() == wanted) {
+                Some(c) => flow.dispatch(choose(c.clone())),
+                None => flow.dispatch(Action::ClearPreselection),
+            }
+        }
+    });
+}
+
+/// The list of specialties or doctors with free tickets, or why there is none.
+fn choices<T: Choice>(
+    p: &StepProps,
+    load: &Load<List<T>>,
+    reload: &Callback<()>,
+    chosen: Option<&str>,
+    choose: fn(T) -> Action,
+) -> Html {
+    match load {
         Load::Loading => html! { <Loading t={p.t} /> },
         Load::Failed(f) => {
             html! { <FailureView t={p.t} text={failure_text(p.t, f)} retry={Some(reload.clone())} /> }
@@ -50,29 +107,40 @@ pub fn specialty_step(p: &StepProps) -> Html {
         Load::Ready(list) if list.items.is_empty() => {
             html! { <p class="rg-empty" role="status">{ p.t.no_free_tickets }</p> }
         }
-        Load::Ready(list) => {
-            let chosen = p.flow.specialty.as_ref().map(|s| s.id.clone());
-            html! {
-                <ul class="rg-choices">
-                    { for list.items.iter().map(|s| {
-                        let flow = p.flow.clone();
-                        let item = s.clone();
-                        let onclick = Callback::from(move |_: MouseEvent| flow.dispatch(Action::ChooseSpecialty(item.clone())));
-                        let current = chosen.as_deref() == Some(s.id.as_str());
-                        html! {
-                            <li key={s.id.clone()}>
-                                <button type="button" class={classes!("rg-choice", current.then_some("rg-current"))} aria-current={ current.then_some("true") } {onclick}>
-                                    <span class="rg-choice-name">{ &s.name }</span>
-                                    <span class="rg-choice-meta">{ counts(p, s.free_tickets, s.nearest_date) }</span>
-                                </button>
-                            </li>
-                        }
-                    }) }
-                </ul>
-            }
-        }
-    };
-    html! { <section>{ heading(p.t.step_specialty) }{ content }</section> }
+        Load::Ready(list) => html! {
+            <ul class="rg-choices">
+                { for list.items.iter().map(|c| {
+                    let (flow, item) = (p.flow.clone(), c.clone());
+                    let onclick = Callback::from(move |_: MouseEvent| flow.dispatch(choose(item.clone())));
+                    let current = chosen == Some(c.id());
+                    html! {
+                        <li key={c.id().to_owned()}>
+                            <button type="button" class={classes!("rg-choice", current.then_some("rg-current"))} aria-current={ current.then_some("true") } {onclick}>
+                                <span class="rg-choice-name">{ c.name().to_owned() }</span>
+                                if let Some(comment) = c.comment() {
+                                    <span class="rg-choice-comment">{ comment.to_owned() }</span>
+                                }
+                                <span class="rg-choice-meta">{ counts(p, c.free(), c.nearest()) }</span>
+                            </button>
+                        </li>
+                    }
+                }) }
+            </ul>
+        },
+    }
+}
+
+#[function_component(SpecialtyStep)]
+pub fn specialty_step(p: &StepProps) -> Html {
+    let (data, reload) = use_fetch::<List<Specialty>>(&p.api, Some("/specialties".into()), None);
+    use_preselect(
+        p,
+        &data,
+        p.flow.preselect_specialty.clone(),
+        Action::ChooseSpecialty,
+    );
+    let chosen = p.flow.specialty.as_ref().map(|s| s.id.as_str());
+    html! { <section>{ heading(p.t.step_specialty) }{ choices(p, &data, &reload, chosen, Action::ChooseSpecialty) }</section> }
 }
 
 #[function_component(DoctorStep)]
@@ -83,51 +151,14 @@ pub fn doctor_step(p: &StepProps) -> Html {
         .as_ref()
         .map(|s| format!("/specialties/{}/doctors", s.id));
     let (data, reload) = use_fetch::<List<Doctor>>(&p.api, path, None);
-    {
-        let flow = p.flow.clone();
-        use_effect_with((*data).clone(), move |load| {
-            if let (Load::Ready(list), Some(wanted)) = (load, flow.preselect_doctor.clone()) {
-                match list.items.iter().find(|d| d.id == wanted) {
-                    Some(d) => flow.dispatch(Action::ChooseDoctor(d.clone())),
-                    None => flow.dispatch(Action::ClearPreselection),
-                }
-            }
-        });
-    }
-    let content = match &*data {
-        Load::Loading => html! { <Loading t={p.t} /> },
-        Load::Failed(f) => {
-            html! { <FailureView t={p.t} text={failure_text(p.t, f)} retry={Some(reload.clone())} /> }
-        }
-        Load::Ready(list) if list.items.is_empty() => {
-            html! { <p class="rg-empty" role="status">{ p.t.no_free_tickets }</p> }
-        }
-        Load::Ready(list) => {
-            let chosen = p.flow.doctor.as_ref().map(|d| d.id.clone());
-            html! {
-                <ul class="rg-choices">
-                    { for list.items.iter().map(|d| {
-                        let flow = p.flow.clone();
-                        let item = d.clone();
-                        let onclick = Callback::from(move |_: MouseEvent| flow.dispatch(Action::ChooseDoctor(item.clone())));
-                        let current = chosen.as_deref() == Some(d.id.as_str());
-                        html! {
-                            <li key={d.id.clone()}>
-                                <button type="button" class={classes!("rg-choice", current.then_some("rg-current"))} aria-current={ current.then_some("true") } {onclick}>
-                                    <span class="rg-choice-name">{ &d.name }</span>
-                                    if let Some(c) = &d.comment {
-                                        <span class="rg-choice-comment">{ c }</span>
-                                    }
-                                    <span class="rg-choice-meta">{ counts(p, d.free_tickets, d.nearest_date) }</span>
-                                </button>
-                            </li>
-                        }
-                    }) }
-                </ul>
-            }
-        }
-    };
-    html! { <section>{ heading(p.t.step_doctor) }{ content }</section> }
+    use_preselect(
+        p,
+        &data,
+        p.flow.preselect_doctor.clone(),
+        Action::ChooseDoctor,
+    );
+    let chosen = p.flow.doctor.as_ref().map(|d| d.id.as_str());
+    html! { <section>{ heading(p.t.step_doctor) }{ choices(p, &data, &reload, chosen, Action::ChooseDoctor) }</section> }
 }
 
 #[function_component(DateStep)]
