@@ -292,3 +292,140 @@ async fn two_widgets_on_one_page_with_their_own_language_preselection_and_keyboa
     d.enter_default_frame().await.expect("back");
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_time_taken_meanwhile_is_announced_and_the_times_are_refreshed() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let stack = Stack::start(None).await;
+    let d = &browser.driver;
+    d.goto(format!("{}/widget/?clinic=demo", stack.gateway))
+        .await
+        .expect("navigates");
+    browser.click_text("button", "Эндокринология").await;
+    browser.wait_heading("Выберите врача").await;
+    let doctor_name = browser
+        .wait_css(".rg-choice .rg-choice-name")
+        .await
+        .text()
+        .await
+        .expect("text");
+    browser
+        .wait_css(".rg-choice")
+        .await
+        .click()
+        .await
+        .expect("clicks");
+    browser
+        .wait_css(".rg-day.rg-free")
+        .await
+        .click()
+        .await
+        .expect("clicks");
+    browser.wait_heading("Выберите время приёма").await;
+    let first = browser
+        .wait_css(".rg-time .rg-time-value")
+        .await
+        .text()
+        .await
+        .expect("text");
+    browser
+        .wait_css(".rg-time")
+        .await
+        .click()
+        .await
+        .expect("clicks");
+    browser.identify(PATIENT).await;
+    browser.wait_heading("Проверьте и подтвердите запись").await;
+
+    // Another patient takes the same time through the API meanwhile.
+    let api = format!("{}/api/v1/clinics/demo", stack.gateway);
+    let client = reqwest::Client::new();
+    let list = |url: String| {
+        let client = client.clone();
+        async move {
+            client
+                .get(url)
+                .send()
+                .await
+                .expect("answers")
+                .json::<serde_json::Value>()
+                .await
+                .expect("json")
+        }
+    };
+    let specialties = list(format!("{api}/specialties")).await;
+    let endo = specialties["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|s| s["name"] == "Эндокринология")
+        .expect("listed");
+    let doctors = list(format!(
+        "{api}/specialties/{}/doctors",
+        endo["id"].as_str().expect("id")
+    ))
+    .await;
+    let doctor = doctors["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|x| x["name"] == doctor_name.as_str())
+        .expect("listed");
+    let doctor_id = doctor["id"].as_str().expect("id");
+    let dates = list(format!("{api}/doctors/{doctor_id}/dates")).await;
+    let date = dates["dates"][0].as_str().expect("a date");
+    let slots = list(format!("{api}/doctors/{doctor_id}/slots?date={date}")).await;
+    let slot = slots["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|s| {
+            s["start"]
+                .as_str()
+                .is_some_and(|t| t.contains(&format!("T{first}")))
+        })
+        .expect("the same time");
+    let session: serde_json::Value = client
+        .post(format!("{api}/sessions"))
+        .json(&serde_json::json!({"document_number": "4511 654321", "policy_number": "7700000000000002", "birth_date": "1955-01-09"}))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("a session");
+    let r = client
+        .post(format!("{api}/tickets"))
+        .bearer_auth(session["token"].as_str().expect("a token"))
+        .json(&serde_json::json!({"slot_id": slot["id"]}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 201);
+
+    browser.click_text("button", "Подтвердить").await;
+    browser
+        .wait_text("Это время только что занял другой пациент")
+        .await;
+    browser.wait_heading("Выберите время приёма").await;
+    browser.wait_css(".rg-time").await;
+    let times: Vec<String> = {
+        let mut v = Vec::new();
+        for e in d
+            .find_all(By::Css(".rg-time .rg-time-value"))
+            .await
+            .expect("times")
+        {
+            v.push(e.text().await.expect("text"));
+        }
+        v
+    };
+    assert!(
+        !times.contains(&first),
+        "the taken time {first} is gone from {times:?}"
+    );
+    browser.shot("14-slot-taken").await;
+    browser.quit().await;
+}
