@@ -21,6 +21,11 @@ mod generated {
 
 pub use generated::{ASSETS, BOOT, GLUE, STYLES, WASM};
 
+/// The wasm's name, for the record (the boot module names it; nothing else needs to).
+pub fn wasm_name() -> &'static str {
+    WASM
+}
+
 /// Which pages may frame the widget (`frame-ancestors` sources).
 #[derive(Debug, Clone)]
 pub struct FrameAncestors(pub String);
@@ -95,7 +100,6 @@ pub async fn page(ancestors: web::Data<FrameAncestors>) -> HttpResponse {
 </html>
 "#
     );
-    let _ = WASM;
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header(("Content-Security-Policy", csp))
@@ -122,4 +126,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/widget", web::get().to(page_redirect))
         .route("/widget/", web::get().to(page))
         .route("/widget/assets/{name}", web::get().to(hashed));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_embedded_file_is_there_with_its_compressed_twin() {
+        for name in [BOOT, GLUE, STYLES, WASM, "widget.js"] {
+            let a = asset(name).unwrap_or_else(|| panic!("{name} is embedded"));
+            assert!(!a.raw.is_empty() && !a.brotli.is_empty(), "{name}");
+            assert!(a.brotli.len() < a.raw.len() || a.raw.len() < 200, "{name} compresses");
+        }
+        assert!(wasm_name().ends_with(".wasm"));
+        assert!(asset(WASM).is_some_and(|a| a.raw.starts_with(b"\0asm")), "real WebAssembly");
+    }
 }
