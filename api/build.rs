@@ -23,6 +23,12 @@ fn main() {
         .to_path_buf();
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets it")).join("widget");
     fs::create_dir_all(&out).expect("OUT_DIR is writable");
+    // Files of earlier builds would pile up here: only this build's are embedded.
+    for entry in fs::read_dir(&out).expect("OUT_DIR is readable").flatten() {
+        if entry.path().is_file() {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
     for watched in [
         "widget/src",
         "widget/static",

@@ -18,10 +18,15 @@ pub fn filter(default: &str) -> EnvFilter {
 
 /// Installs the global subscriber writing to stderr. Does nothing if one is installed.
 pub fn init(default: &str) {
-    init_with(filter(default), std::io::stderr);
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter(default))
+        .with_writer(std::io::stderr)
+        .with_target(true)
+        .try_init();
 }
 
-/// Installs the global subscriber with the given filter and sink (tests capture logs this way).
+/// Installs the global subscriber with the given filter and sink, without timestamps or
+/// colours (tests capture logs this way and search them).
 pub fn init_with<W>(filter: EnvFilter, sink: W)
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
@@ -30,5 +35,7 @@ where
         .with_env_filter(filter)
         .with_writer(sink)
         .with_target(true)
+        .with_ansi(false)
+        .without_time()
         .try_init();
 }

@@ -137,9 +137,15 @@ mod tests {
         for name in [BOOT, GLUE, STYLES, WASM, "widget.js"] {
             let a = asset(name).unwrap_or_else(|| panic!("{name} is embedded"));
             assert!(!a.raw.is_empty() && !a.brotli.is_empty(), "{name}");
-            assert!(a.brotli.len() < a.raw.len() || a.raw.len() < 200, "{name} compresses");
+            assert!(
+                a.brotli.len() < a.raw.len() || a.raw.len() < 200,
+                "{name} compresses"
+            );
         }
         assert!(wasm_name().ends_with(".wasm"));
-        assert!(asset(WASM).is_some_and(|a| a.raw.starts_with(b"\0asm")), "real WebAssembly");
+        assert!(
+            asset(WASM).is_some_and(|a| a.raw.starts_with(b"\0asm")),
+            "real WebAssembly"
+        );
     }
 }

@@ -41,7 +41,7 @@ pub fn calendar(t: &Texts, ticket: &Ticket, timezone: &str, now: DateTime<Utc>) 
         .unwrap_or(ticket.start + chrono::Duration::minutes(20));
     let mut location = ticket.address.clone().unwrap_or_default();
     if let Some(room) = &ticket.room {
-        location = format!("{location}, {} {room}", t.label_room.to_lowercase());
+        location = format!("{location}, {} {room}", t.room_in_address);
     }
     let summary = format!(
         "{}: {} — {}",

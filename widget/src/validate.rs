@@ -3,6 +3,12 @@
 
 use chrono::NaiveDate;
 
+/// A letter or digit of the documents patients hold: Latin or Cyrillic. (The gateway accepts
+/// any Unicode letter; checking these here keeps Unicode's tables out of the widget.)
+fn letter_or_digit(c: char) -> bool {
+    c.is_ascii_alphanumeric() || ('А'..='я').contains(&c) || c == 'Ё' || c == 'ё'
+}
+
 /// What is wrong with a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldProblem {
@@ -18,7 +24,7 @@ pub fn document(s: &str) -> Result<(), FieldProblem> {
     }
     let ok = s.chars().count() <= 32
         && s.chars()
-            .all(|c| c.is_alphanumeric() || c == ' ' || c == '-')
+            .all(|c| letter_or_digit(c) || c == ' ' || c == '-')
         && s.chars().any(|c| c.is_ascii_digit());
     if ok {
         Ok(())
@@ -42,7 +48,7 @@ pub fn policy(s: &str) -> Result<(), FieldProblem> {
         Some((number, series)) if !series.is_empty() => {
             let series: String = series.concat();
             let ok = series.chars().count() <= 12
-                && series.chars().all(char::is_alphanumeric)
+                && series.chars().all(letter_or_digit)
                 && (1..=12).contains(&number.len())
                 && number.chars().all(|c| c.is_ascii_digit());
             if ok {

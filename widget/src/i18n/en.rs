@@ -70,6 +70,7 @@ pub static EN: Texts = Texts {
     label_time: "Time",
     label_room: "Room",
     label_address: "Address",
+    room_in_address: "room",
     label_number: "Ticket no.",
     ticket_note: "Please come 10 minutes early and bring your passport and OMS policy.",
     print: "Print the ticket",

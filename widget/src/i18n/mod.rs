@@ -74,6 +74,8 @@ pub struct Texts {
     pub label_time: &'static str,
     pub label_room: &'static str,
     pub label_address: &'static str,
+    /// «кабинет» inside an address line.
+    pub room_in_address: &'static str,
     pub label_number: &'static str,
     pub ticket_note: &'static str,
     pub print: &'static str,

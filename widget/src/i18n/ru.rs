@@ -70,6 +70,7 @@ pub static RU: Texts = Texts {
     label_time: "Время",
     label_room: "Кабинет",
     label_address: "Адрес",
+    room_in_address: "кабинет",
     label_number: "Талон №",
     ticket_note: "Приходите за 10 минут до приёма. Возьмите паспорт и полис ОМС.",
     print: "Распечатать талон",
