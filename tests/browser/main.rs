@@ -79,6 +79,7 @@ async fn a_patient_books_on_the_demo_site_sees_the_event_lists_and_cancels_the_t
         .expect("text");
     slot.click().await.expect("clicks");
     browser.wait_heading("Войдите, чтобы записаться").await;
+    browser.shot("05-identify").await;
     browser.axe("identify").await;
     browser.identify(PATIENT).await;
     browser.wait_heading("Проверьте и подтвердите запись").await;
