@@ -1,5 +1,6 @@
 //! The directory of the flow: clinics, specialties, doctors, dates and free slots.
 
+use super::MisFailures;
 use crate::error::ApiError;
 use crate::ids::{self, DoctorKey, SlotKey};
 use crate::state::{AppState, ClinicEntry};
@@ -43,8 +44,7 @@ pub async fn clinics(state: web::Data<AppState>) -> HttpResponse {
     responses(
         (status = 200, body = List<Specialty>),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "`not_found`"),
-        (status = 502, body = Problem, content_type = "application/problem+json", description = "`mis_bad_response`"),
-        (status = 503, body = Problem, content_type = "application/problem+json", description = "`mis_unavailable`"),
+        MisFailures,
     )
 )]
 #[tracing::instrument(skip(state))]
@@ -82,8 +82,7 @@ pub async fn specialties(
     responses(
         (status = 200, body = List<Doctor>),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "`not_found`"),
-        (status = 502, body = Problem, content_type = "application/problem+json", description = "`mis_bad_response`"),
-        (status = 503, body = Problem, content_type = "application/problem+json", description = "`mis_unavailable`"),
+        MisFailures,
     )
 )]
 #[tracing::instrument(skip(state))]
@@ -155,8 +154,7 @@ fn date_param(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, Api
         (status = 200, body = AvailableDates),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "`not_found`"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "`invalid_input`"),
-        (status = 502, body = Problem, content_type = "application/problem+json", description = "`mis_bad_response`"),
-        (status = 503, body = Problem, content_type = "application/problem+json", description = "`mis_unavailable`"),
+        MisFailures,
     )
 )]
 #[tracing::instrument(skip(state))]
@@ -215,8 +213,7 @@ pub struct SlotsQuery {
         (status = 200, body = List<Slot>),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "`not_found`"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "`invalid_input`"),
-        (status = 502, body = Problem, content_type = "application/problem+json", description = "`mis_bad_response`"),
-        (status = 503, body = Problem, content_type = "application/problem+json", description = "`mis_unavailable`"),
+        MisFailures,
     )
 )]
 #[tracing::instrument(skip(state))]

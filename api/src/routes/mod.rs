@@ -18,6 +18,17 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use api_types::ErrorCode;
 use serde::de::DeserializeOwned;
 
+/// The failures of any route that calls a МИС, for the OpenAPI description.
+#[derive(Debug, utoipa::IntoResponses)]
+pub enum MisFailures {
+    /// `mis_bad_response`: the clinic's information system gave an unusable answer.
+    #[response(status = 502, content_type = "application/problem+json")]
+    BadResponse(api_types::Problem),
+    /// `mis_unavailable`: the clinic's information system cannot be reached now (with `Retry-After`).
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(api_types::Problem),
+}
+
 /// The largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 

@@ -1,6 +1,6 @@
 //! The patient's part of the flow: identification (sessions) and tickets.
 
-use super::json_body;
+use super::{MisFailures, json_body};
 use crate::error::{ApiError, field_error};
 use crate::idempotency::{self, Begin, Stored};
 use crate::ids::{self, SlotKey};
@@ -53,8 +53,7 @@ fn identity_of(new: &NewSession, today: chrono::NaiveDate) -> Result<PatientIden
         (status = 409, body = Problem, content_type = "application/problem+json", description = "`patient_not_unique`"),
         (status = 415, body = Problem, content_type = "application/problem+json", description = "`unsupported_media_type`"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "`invalid_input`"),
-        (status = 502, body = Problem, content_type = "application/problem+json", description = "`mis_bad_response`"),
-        (status = 503, body = Problem, content_type = "application/problem+json", description = "`mis_unavailable`"),
+        MisFailures,
     )
 )]
 #[tracing::instrument(skip_all, fields(clinic = %path))]
@@ -285,8 +284,7 @@ fn respond(stored: Stored, replayed: bool) -> HttpResponse {
         (status = 404, body = Problem, content_type = "application/problem+json", description = "`not_found`"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "`slot_taken`, `already_booked`, `not_attached`, `booking_not_allowed`, `idempotency_key_in_use`"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "`invalid_input`, `idempotency_key_reused`"),
-        (status = 502, body = Problem, content_type = "application/problem+json", description = "`mis_bad_response`"),
-        (status = 503, body = Problem, content_type = "application/problem+json", description = "`mis_unavailable`"),
+        MisFailures,
     )
 )]
 #[tracing::instrument(skip_all, fields(clinic = %path))]
@@ -349,8 +347,7 @@ pub async fn create_ticket(
     responses(
         (status = 200, body = List<Ticket>),
         (status = 401, body = Problem, content_type = "application/problem+json", description = "`session_required`"),
-        (status = 502, body = Problem, content_type = "application/problem+json", description = "`mis_bad_response`"),
-        (status = 503, body = Problem, content_type = "application/problem+json", description = "`mis_unavailable`"),
+        MisFailures,
     )
 )]
 #[tracing::instrument(skip_all, fields(clinic = %path))]
@@ -392,8 +389,7 @@ pub async fn list_tickets(
         (status = 200, body = Ticket),
         (status = 401, body = Problem, content_type = "application/problem+json", description = "`session_required`"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "`not_found`"),
-        (status = 502, body = Problem, content_type = "application/problem+json", description = "`mis_bad_response`"),
-        (status = 503, body = Problem, content_type = "application/problem+json", description = "`mis_unavailable`"),
+        MisFailures,
     )
 )]
 #[tracing::instrument(skip_all, fields(clinic = %path.0))]
@@ -431,8 +427,7 @@ pub async fn get_ticket(
         (status = 204, description = "The ticket is cancelled"),
         (status = 401, body = Problem, content_type = "application/problem+json", description = "`session_required`"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "`not_found`: no such upcoming ticket of this patient"),
-        (status = 502, body = Problem, content_type = "application/problem+json", description = "`mis_bad_response`"),
-        (status = 503, body = Problem, content_type = "application/problem+json", description = "`mis_unavailable`"),
+        MisFailures,
     )
 )]
 #[tracing::instrument(skip_all, fields(clinic = %path.0))]
