@@ -100,15 +100,29 @@ impl HubClient {
                 "the answer is {len} bytes, over the limit"
             )));
         }
-        let mut bytes = Vec::new();
+        // The body is gathered chunk by chunk and copied once into a buffer of its exact size,
+        // so an answer of n bytes costs at most 2n here (a growing Vec could reach 3n).
+        let mut chunks = Vec::new();
+        let mut total = 0usize;
         while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
-            if bytes.len() + chunk.len() > self.config.max_response_bytes {
+            total += chunk.len();
+            if total > self.config.max_response_bytes {
                 return Err(MisError::BadResponse(
                     "the answer is over the size limit".into(),
                 ));
             }
-            bytes.extend_from_slice(&chunk);
+            chunks.push(chunk);
         }
+        let bytes = match chunks.len() {
+            1 => chunks.pop().unwrap_or_default(),
+            _ => {
+                let mut joined = Vec::with_capacity(total);
+                for chunk in chunks.drain(..) {
+                    joined.extend_from_slice(&chunk);
+                }
+                joined.into()
+            }
+        };
         match contract::decode_response(op, &bytes) {
             Ok(r) if status.is_success() => Ok(r),
             Ok(_) => Err(MisError::BadResponse(format!(

@@ -465,23 +465,23 @@ fn boolean(s: &str, what: &'static str) -> Result<bool, DecodeError> {
 }
 
 /// Reads the members of an element in one namespace.
-struct Members<'a> {
-    el: &'a Element,
+struct Members<'d, 'a> {
+    el: Element<'d, 'a>,
     ns: &'static str,
 }
 
-impl<'a> Members<'a> {
-    fn of(el: &'a Element, ns: &'static str) -> Self {
+impl<'d, 'a> Members<'d, 'a> {
+    fn of(el: Element<'d, 'a>, ns: &'static str) -> Self {
         Self { el, ns }
     }
 
     /// A present, non-nil member.
-    fn get(&self, name: &'static str) -> Option<&'a Element> {
-        self.el.child(self.ns, name).filter(|c| !c.nil)
+    fn get(&self, name: &'static str) -> Option<Element<'d, 'a>> {
+        self.el.child(self.ns, name).filter(|c| !c.nil())
     }
 
     fn string(&self, name: &'static str) -> Option<String> {
-        self.get(name).map(|c| c.text.clone())
+        self.get(name).map(|c| c.text().to_owned())
     }
 
     fn required_string(&self, name: &'static str) -> Result<String, DecodeError> {
@@ -489,7 +489,7 @@ impl<'a> Members<'a> {
     }
 
     fn opt_int(&self, name: &'static str) -> Result<Option<i32>, DecodeError> {
-        self.get(name).map(|c| int(&c.text, name)).transpose()
+        self.get(name).map(|c| int(c.text(), name)).transpose()
     }
 
     /// A non-nillable `xs:int`; absent means the default, 0.
@@ -503,14 +503,14 @@ impl<'a> Members<'a> {
 
     fn boolean(&self, name: &'static str) -> Result<bool, DecodeError> {
         self.get(name)
-            .map(|c| boolean(&c.text, name))
+            .map(|c| boolean(c.text(), name))
             .transpose()
             .map(|b| b.unwrap_or(false))
     }
 
     fn opt_datetime(&self, name: &'static str) -> Result<Option<NaiveDateTime>, DecodeError> {
         self.get(name)
-            .map(|c| parse_datetime(&c.text).ok_or(DecodeError::Invalid(name)))
+            .map(|c| parse_datetime(c.text()).ok_or(DecodeError::Invalid(name)))
             .transpose()
     }
 
@@ -523,12 +523,12 @@ impl<'a> Members<'a> {
         &self,
         name: &'static str,
         item: &'static str,
-        read: impl Fn(&Element) -> Result<T, DecodeError>,
+        read: impl Fn(Element<'d, 'a>) -> Result<T, DecodeError>,
     ) -> Result<Option<Vec<T>>, DecodeError> {
         self.get(name)
             .map(|l| {
                 l.children_named(self.ns, item)
-                    .filter(|c| !c.nil)
+                    .filter(|c| !c.nil())
                     .map(&read)
                     .collect()
             })
@@ -538,7 +538,7 @@ impl<'a> Members<'a> {
     fn nested<T>(
         &self,
         name: &'static str,
-        read: impl Fn(&Element) -> Result<T, DecodeError>,
+        read: impl Fn(Element<'d, 'a>) -> Result<T, DecodeError>,
     ) -> Result<Option<T>, DecodeError> {
         self.get(name).map(read).transpose()
     }
@@ -603,7 +603,7 @@ fn write_clinic(w: &mut XmlWriter, c: &Clinic) {
     write_opt_int(w, "a:PartOf", c.part_of);
 }
 
-fn read_clinic(el: &Element) -> Result<Clinic, DecodeError> {
+fn read_clinic(el: Element<'_, '_>) -> Result<Clinic, DecodeError> {
     let m = Members::of(el, HUB);
     Ok(Clinic {
         description: m.string("Description"),
@@ -631,7 +631,7 @@ fn write_spesiality(w: &mut XmlWriter, s: &Spesiality) {
     write_opt_dt(w, "a:NearestDate", s.nearest_date);
 }
 
-fn read_spesiality(el: &Element) -> Result<Spesiality, DecodeError> {
+fn read_spesiality(el: Element<'_, '_>) -> Result<Spesiality, DecodeError> {
     let m = Members::of(el, HUB);
     Ok(Spesiality {
         count_free_participant_ie: m.int("CountFreeParticipantIE")?,
@@ -659,7 +659,7 @@ fn write_doctor(w: &mut XmlWriter, d: &Doctor) {
     w.opt("a:Snils", d.snils.as_deref(), "i");
 }
 
-fn read_doctor(el: &Element) -> Result<Doctor, DecodeError> {
+fn read_doctor(el: Element<'_, '_>) -> Result<Doctor, DecodeError> {
     let m = Members::of(el, HUB);
     Ok(Doctor {
         aria_number: m.string("AriaNumber"),
@@ -683,7 +683,7 @@ fn write_appointment(w: &mut XmlWriter, a: &Appointment) {
     w.leaf("a:VisitStart", &format_datetime(a.visit_start));
 }
 
-fn read_appointment(el: &Element) -> Result<Appointment, DecodeError> {
+fn read_appointment(el: Element<'_, '_>) -> Result<Appointment, DecodeError> {
     let m = Members::of(el, HUB);
     Ok(Appointment {
         address: m.string("Address"),
@@ -705,7 +705,7 @@ fn write_working_time(w: &mut XmlWriter, t: &WorkingTime) {
     w.leaf("a:VisitStart", &format_datetime(t.visit_start));
 }
 
-fn read_working_time(el: &Element) -> Result<WorkingTime, DecodeError> {
+fn read_working_time(el: Element<'_, '_>) -> Result<WorkingTime, DecodeError> {
     let m = Members::of(el, HUB);
     Ok(WorkingTime {
         deny_cause: m.string("DenyCause"),
@@ -720,7 +720,7 @@ fn write_user(w: &mut XmlWriter, u: &User) {
     w.opt("a:UserPosition", u.user_position.as_deref(), "i");
 }
 
-fn read_user(el: &Element) -> Result<User, DecodeError> {
+fn read_user(el: Element<'_, '_>) -> Result<User, DecodeError> {
     let m = Members::of(el, HUB);
     Ok(User {
         user_name: m.string("UserName"),
@@ -767,7 +767,7 @@ fn write_history_visit(w: &mut XmlWriter, v: &HistoryVisit) {
     w.leaf("a:VisitStart", &format_datetime(v.visit_start));
 }
 
-fn read_history_visit(el: &Element) -> Result<HistoryVisit, DecodeError> {
+fn read_history_visit(el: Element<'_, '_>) -> Result<HistoryVisit, DecodeError> {
     let m = Members::of(el, HUB);
     Ok(HistoryVisit {
         date_created_appointment: m.datetime("DateCreatedAppointment")?,
@@ -899,48 +899,44 @@ pub fn encode_request(call: &Call) -> String {
     w.finish()
 }
 
-fn body_child(bytes: &[u8]) -> Result<Element, DecodeError> {
-    let root = xml::parse(bytes)?;
+fn body_child<'d, 'a>(doc: &'d xml::Document<'a>) -> Result<Element<'d, 'a>, DecodeError> {
+    let root = doc.root();
     if !root.is(SOAP_ENV, "Envelope") {
         return Err(DecodeError::NotSoap);
     }
-    let body = root
-        .children
-        .into_iter()
-        .find(|c| c.is(SOAP_ENV, "Body"))
-        .ok_or(DecodeError::NotSoap)?;
-    let child = body
-        .children
-        .into_iter()
-        .next()
-        .ok_or(DecodeError::NotSoap)?;
+    let body = root.child(SOAP_ENV, "Body").ok_or(DecodeError::NotSoap)?;
+    let child = body.children().next().ok_or(DecodeError::NotSoap)?;
     if child.is(SOAP_ENV, "Fault") {
-        let code = child
-            .children
-            .iter()
-            .find(|c| c.name == "faultcode")
-            .map(|c| c.text.trim().to_owned())
-            .unwrap_or_default();
-        let message = child
-            .children
-            .iter()
-            .find(|c| c.name == "faultstring")
-            .map(|c| c.text.trim().chars().take(200).collect())
-            .unwrap_or_default();
-        return Err(DecodeError::Fault(Fault { code, message }));
+        let text_of = |name: &str| {
+            child
+                .children()
+                .find(|c| c.name() == name)
+                .map(|c| c.text().trim().chars().take(200).collect::<String>())
+                .unwrap_or_default()
+        };
+        return Err(DecodeError::Fault(Fault {
+            code: text_of("faultcode"),
+            message: text_of("faultstring"),
+        }));
     }
     Ok(child)
 }
 
+/// Whether `name` is `{prefix}{suffix}` (`GetVersionResponse`), without building it.
+fn named(name: &str, prefix: &str, suffix: &str) -> bool {
+    name.len() == prefix.len() + suffix.len() && name.starts_with(prefix) && name.ends_with(suffix)
+}
+
 /// Reads a call from a SOAP envelope, as the service side does.
 pub fn decode_request(bytes: &[u8]) -> Result<Call, DecodeError> {
-    let el = body_child(bytes)?;
-    if el.ns.as_deref() != Some(TEMPURI) {
-        return Err(DecodeError::UnknownOperation(el.name));
+    let doc = xml::parse(bytes)?;
+    let el = body_child(&doc)?;
+    if el.ns() != Some(TEMPURI) {
+        return Err(DecodeError::UnknownOperation(el.name().to_owned()));
     }
-    let op = Operation::from_name(&el.name)
-        .ok_or_else(|| DecodeError::UnknownOperation(el.name.clone()))?;
-    let m = Members::of(&el, TEMPURI);
+    let op = Operation::from_name(el.name())
+        .ok_or_else(|| DecodeError::UnknownOperation(el.name().to_owned()))?;
+    let m = Members::of(el, TEMPURI);
     let lpu = || m.required_int("idLpu");
     let dt = |name| m.datetime(name);
     let window = || -> Result<Window, DecodeError> {
@@ -1143,15 +1139,15 @@ pub fn encode_fault(fault: &Fault) -> String {
 
 /// Reads an operation's result from a SOAP envelope, as the client side does.
 pub fn decode_response(op: Operation, bytes: &[u8]) -> Result<Response, DecodeError> {
-    let el = body_child(bytes)?;
-    let wrapper = format!("{}Response", op.name());
-    if !el.is(TEMPURI, &wrapper) {
+    let doc = xml::parse(bytes)?;
+    let el = body_child(&doc)?;
+    if el.ns() != Some(TEMPURI) || !named(el.name(), op.name(), "Response") {
         return Err(DecodeError::Missing("the operation's response element"));
     }
-    let result_name = format!("{}Result", op.name());
     let result = el
-        .child(TEMPURI, &result_name)
-        .filter(|r| !r.nil)
+        .children()
+        .find(|c| c.ns() == Some(TEMPURI) && named(c.name(), op.name(), "Result"))
+        .filter(|r| !r.nil())
         .ok_or(DecodeError::Missing("the operation's result element"))?;
     let m = Members::of(result, HUB);
     let errors = m.list("ErrorList", "Error", |e| {
@@ -1191,7 +1187,7 @@ pub fn decode_response(op: Operation, bytes: &[u8]) -> Result<Response, DecodeEr
             m.get("AvailableDateList")
                 .map(|l| {
                     l.children_named(ARRAYS, "dateTime")
-                        .map(|d| parse_datetime(&d.text).ok_or(DecodeError::Invalid("dateTime")))
+                        .map(|d| parse_datetime(d.text()).ok_or(DecodeError::Invalid("dateTime")))
                         .collect::<Result<Vec<_>, _>>()
                 })
                 .transpose()?,
@@ -1208,7 +1204,7 @@ pub fn decode_response(op: Operation, bytes: &[u8]) -> Result<Response, DecodeEr
         Operation::SetAppointment => ResultBody::SetAppointment {
             kind: match m.get("Type") {
                 None => SpecialistType::Undefined,
-                Some(t) => SpecialistType::parse(&t.text).ok_or(DecodeError::Invalid("Type"))?,
+                Some(t) => SpecialistType::parse(t.text()).ok_or(DecodeError::Invalid("Type"))?,
             },
         },
         Operation::CreateClaimForRefusal => ResultBody::CreateClaimForRefusal,
