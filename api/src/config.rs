@@ -20,7 +20,10 @@ pub struct Config {
     #[serde(default)]
     pub cache: CacheConfig,
     #[serde(default)]
-    pub rate_limit: crate::security::RateLimitConfig,
+    pub rate_limit: crate::security::limiter::RateLimitConfig,
+    /// Integrators' API keys, each with its own limits.
+    #[serde(default)]
+    pub api_keys: Vec<crate::security::keys::ApiKeyConfig>,
     #[serde(default)]
     pub demo: DemoConfig,
     /// The clinics this gateway serves. With none, the gateway serves the sandbox's demo
@@ -54,6 +57,9 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<String>,
     /// Addresses or networks that may see the operator surfaces (`/readyz` details).
     pub operator_allow: Vec<String>,
+    /// Addresses or networks allowed to call the API at all (absent: everyone). A request
+    /// passes when its client, or a trusted proxy it came through, is in one.
+    pub api_allow: Option<Vec<String>>,
     /// Serve HTTPS directly with this PEM certificate chain (and `tls_key`).
     pub tls_cert: Option<std::path::PathBuf>,
     /// The PEM private key of `tls_cert`.
@@ -74,6 +80,7 @@ impl Default for ServerConfig {
             frame_ancestors: None,
             trusted_proxies: Vec::new(),
             operator_allow: vec!["127.0.0.0/8".into(), "::1".into()],
+            api_allow: None,
             tls_cert: None,
             tls_key: None,
             hsts: None,
@@ -166,9 +173,14 @@ pub struct MisConfig {
     /// Connection timeout, milliseconds.
     #[serde(default = "default_connect_timeout_ms")]
     pub connect_timeout_ms: u64,
-    /// Deadline of one МИС call, milliseconds.
-    #[serde(default = "default_timeout_ms")]
-    pub timeout_ms: u64,
+    /// The longest one attempt of a МИС call may take, milliseconds (`timeout_ms` is its
+    /// older name).
+    #[serde(default = "default_attempt_timeout_ms", alias = "timeout_ms")]
+    pub attempt_timeout_ms: u64,
+    /// The longest a read may take, all its attempts included, milliseconds. The default lets
+    /// two attempts fit.
+    #[serde(default = "default_deadline_ms")]
+    pub deadline_ms: u64,
     /// The largest МИС answer accepted, bytes.
     #[serde(default = "default_max_response_bytes")]
     pub max_response_bytes: usize,
@@ -182,6 +194,9 @@ pub struct MisConfig {
     #[serde(default = "default_probe_interval_ms")]
     pub probe_interval_ms: u64,
 }
+
+/// The longest a session may last: a day.
+const MAX_SESSION_TTL_SECS: u64 = 24 * 60 * 60;
 
 fn default_read_retries() -> u32 {
     2
@@ -199,8 +214,12 @@ fn default_connect_timeout_ms() -> u64 {
     2_000
 }
 
-fn default_timeout_ms() -> u64 {
-    8_000
+fn default_attempt_timeout_ms() -> u64 {
+    4_000
+}
+
+fn default_deadline_ms() -> u64 {
+    9_000
 }
 
 fn default_max_response_bytes() -> usize {
@@ -214,7 +233,8 @@ impl Config {
             server: ServerConfig::default(),
             sandbox: SandboxSettings::default(),
             cache: CacheConfig::default(),
-            rate_limit: crate::security::RateLimitConfig::default(),
+            rate_limit: crate::security::limiter::RateLimitConfig::default(),
+            api_keys: Vec::new(),
             demo: DemoConfig::default(),
             clinics: Vec::new(),
         }
@@ -306,7 +326,8 @@ impl Config {
                 guid: self.sandbox.guid.clone(),
                 id_lpu: sandbox_mis::seed::LPU_ID,
                 connect_timeout_ms: default_connect_timeout_ms(),
-                timeout_ms: default_timeout_ms(),
+                attempt_timeout_ms: default_attempt_timeout_ms(),
+                deadline_ms: default_deadline_ms(),
                 max_response_bytes: default_max_response_bytes(),
                 read_retries: default_read_retries(),
                 breaker_threshold: default_breaker_threshold(),
@@ -353,6 +374,18 @@ impl Config {
         for list in [&self.server.trusted_proxies, &self.server.operator_allow] {
             crate::security::parse_networks(list).map_err(StartError::Config)?;
         }
+        if let Some(list) = &self.server.api_allow {
+            crate::security::parse_networks(list).map_err(StartError::Config)?;
+        }
+        crate::security::keys::ApiKeys::from_config(&self.api_keys).map_err(StartError::Config)?;
+        for c in &self.clinics {
+            if c.mis.attempt_timeout_ms == 0 || c.mis.deadline_ms < c.mis.attempt_timeout_ms {
+                return Err(StartError::Config(format!(
+                    "clinic {:?}: mis.deadline_ms must be at least mis.attempt_timeout_ms, and both positive",
+                    c.id
+                )));
+            }
+        }
         for origin in &self.server.cors_origins {
             let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
                 && origin.matches('/').count() == 2;
@@ -367,9 +400,14 @@ impl Config {
                 "server.tls_cert and server.tls_key go together".into(),
             ));
         }
-        if self.server.session_ttl_secs == 0 {
+        if !(1..=MAX_SESSION_TTL_SECS).contains(&self.server.session_ttl_secs) {
+            return Err(StartError::Config(format!(
+                "server.session_ttl_secs must be from 1 to {MAX_SESSION_TTL_SECS}"
+            )));
+        }
+        if self.server.identify_min_ms > 10_000 {
             return Err(StartError::Config(
-                "server.session_ttl_secs must be positive".into(),
+                "server.identify_min_ms must be at most 10000".into(),
             ));
         }
         Ok(())

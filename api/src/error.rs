@@ -59,6 +59,15 @@ impl ApiError {
         Self::new(ErrorCode::NotFound).detail(format!("No such {what}."))
     }
 
+    /// The error a problem document describes (a kept answer, replayed).
+    pub fn from_problem(problem: Problem) -> Self {
+        Self {
+            detail: problem.detail,
+            fields: problem.errors,
+            ..Self::new(problem.code)
+        }
+    }
+
     pub fn internal(cause: impl fmt::Display) -> Self {
         Self {
             cause: Some(cause.to_string()),

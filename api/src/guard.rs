@@ -2,12 +2,17 @@
 //! down. It wraps the protocol adapter (any [`Mis`]) with, from the outside in:
 //!
 //! - a cache: directory reads (clinics, specialties, doctors) for tens of seconds, dates and
-//!   slots for a few seconds; concurrent identical misses share one МИС call; a booking or a
-//!   cancellation drops what it may have changed;
+//!   slots for a few seconds; concurrent identical misses share one МИС call; each cache is
+//!   bounded (keys are chosen by callers: doctors, date ranges) and evicts key by key, never
+//!   wholesale; a booking or a cancellation drops what it may have changed (the counts, and
+//!   that doctor's schedule);
 //! - a circuit breaker: after repeated failures to reach the МИС it answers `Unavailable` at
 //!   once, probes the МИС in the background and closes by itself when the МИС answers again;
 //! - retries of reads (never of booking or cancelling) with exponential backoff and jitter,
-//!   all within one deadline.
+//!   all within one deadline; each attempt has its own, shorter timeout (the adapter's), so a
+//!   read that times out once is tried again;
+//! - readiness: the breaker's state and a probe of the МИС cached for a few seconds, so that
+//!   no burst of `/readyz` reaches the МИС.
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -15,7 +20,6 @@ use mis::{
     AppointmentId, ClinicInfo, DateRange, Doctor, DoctorId, History, LpuId, Mis, MisError,
     MisVersion, PatientId, PatientIdentity, Slot, Specialty, SpecialtyId, WorkingDay,
 };
-use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -29,8 +33,9 @@ pub struct GuardConfig {
     pub read_retries: u32,
     /// The first backoff; each next one doubles, plus up to 50 % jitter.
     pub backoff: Duration,
-    /// The longest a read may take, retries included.
-    pub read_deadline: Duration,
+    /// The longest a read may take, all attempts included (each attempt is bounded by the
+    /// adapter's own timeout).
+    pub deadline: Duration,
     /// Consecutive failures that open the breaker.
     pub breaker_threshold: u32,
     /// How often an open breaker probes the МИС.
@@ -46,7 +51,7 @@ impl Default for GuardConfig {
         Self {
             read_retries: 2,
             backoff: Duration::from_millis(100),
-            read_deadline: Duration::from_secs(8),
+            deadline: Duration::from_secs(9),
             breaker_threshold: 5,
             probe_interval: Duration::from_secs(2),
             directory_ttl: Duration::from_secs(30),
@@ -73,32 +78,36 @@ fn is_outage(e: &MisError) -> bool {
     matches!(e, MisError::Unavailable(_))
 }
 
-const CACHE_CAPACITY: usize = 10_000;
+/// The most keys each cache holds.
+pub const CACHE_CAPACITY: u64 = 10_000;
 
-/// One cached value with the time it was fetched, behind an async lock that a miss holds
-/// while it fetches.
-type Entry<V> = Arc<tokio::sync::Mutex<Option<(Instant, V)>>>;
+/// How long a readiness probe's answer is reused.
+const READY_TTL: Duration = Duration::from_secs(5);
+/// The longest a readiness probe waits for the МИС.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// A cache whose concurrent misses on one key share one fetch.
+/// A bounded cache with a time to live whose concurrent misses on one key share one fetch.
 #[derive(Debug)]
-struct Cache<K, V> {
-    ttl: Duration,
-    slots: Mutex<HashMap<K, Entry<V>>>,
+struct Cache<K: Hash + Eq + Send + Sync + 'static, V: Clone + Send + Sync + 'static> {
+    entries: Option<moka::future::Cache<K, V>>,
 }
 
-impl<K: Eq + Hash + Clone, V: Clone> Cache<K, V> {
+impl<K, V> Cache<K, V>
+where
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// A cache keeping values for `ttl` (zero: no caching).
     fn new(ttl: Duration) -> Self {
         Self {
-            ttl,
-            slots: Mutex::new(HashMap::new()),
+            entries: (!ttl.is_zero()).then(|| {
+                moka::future::Cache::builder()
+                    .max_capacity(CACHE_CAPACITY)
+                    .time_to_live(ttl)
+                    .support_invalidation_closures()
+                    .build()
+            }),
         }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, Entry<V>>> {
-        // Single inserts, removes and clears only: a panic cannot leave the map half-updated.
-        self.slots
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     async fn get_or_fetch<F, Fut>(&self, key: K, fetch: F) -> Result<V, MisError>
@@ -106,31 +115,43 @@ impl<K: Eq + Hash + Clone, V: Clone> Cache<K, V> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<V, MisError>>,
     {
-        if self.ttl.is_zero() {
-            return fetch().await;
+        match &self.entries {
+            None => fetch().await,
+            Some(entries) => entries
+                .try_get_with(key, fetch())
+                .await
+                .map_err(|e: Arc<MisError>| (*e).clone()),
         }
-        let slot = {
-            let mut slots = self.lock();
-            if slots.len() >= CACHE_CAPACITY && !slots.contains_key(&key) {
-                slots.clear();
-            }
-            slots.entry(key).or_default().clone()
-        };
-        let mut entry = slot.lock().await;
-        if let Some((at, value)) = entry.as_ref()
-            && at.elapsed() < self.ttl
-        {
-            return Ok(value.clone());
-        }
-        let value = fetch().await?;
-        *entry = Some((Instant::now(), value.clone()));
-        Ok(value)
     }
 
     fn clear(&self) {
-        self.lock().clear();
+        if let Some(entries) = &self.entries {
+            entries.invalidate_all();
+        }
+    }
+
+    /// Drops the entries `which` selects.
+    fn forget(&self, which: impl Fn(&K) -> bool + Send + Sync + 'static) {
+        if let Some(entries) = &self.entries
+            && entries.invalidate_entries_if(move |k, _| which(k)).is_err()
+        {
+            entries.invalidate_all();
+        }
+    }
+
+    #[cfg(test)]
+    async fn len(&self) -> u64 {
+        match &self.entries {
+            None => 0,
+            Some(e) => {
+                e.run_pending_tasks().await;
+                e.entry_count()
+            }
+        }
     }
 }
+
+type ScheduleKey = (LpuId, DoctorId, NaiveDate, NaiveDate);
 
 /// A [`Mis`] guarded by a cache, a circuit breaker and retries.
 #[derive(Debug)]
@@ -141,8 +162,12 @@ pub struct GuardedMis {
     clinics: Cache<(), Vec<ClinicInfo>>,
     specialties: Cache<LpuId, Vec<Specialty>>,
     doctors: Cache<(LpuId, SpecialtyId), Vec<Doctor>>,
-    dates: Cache<(LpuId, DoctorId, NaiveDate, NaiveDate), Vec<NaiveDate>>,
-    slots: Cache<(LpuId, DoctorId, NaiveDate, NaiveDate), Vec<Slot>>,
+    dates: Cache<ScheduleKey, Vec<NaiveDate>>,
+    slots: Cache<ScheduleKey, Vec<Slot>>,
+    /// The last readiness probe: when, and whether the МИС answered.
+    probed: Mutex<Option<(Instant, bool)>>,
+    /// Held by the one request probing readiness.
+    probing: tokio::sync::Mutex<()>,
 }
 
 impl GuardedMis {
@@ -156,6 +181,54 @@ impl GuardedMis {
             inner,
             config,
             breaker: Arc::default(),
+            probed: Mutex::new(None),
+            probing: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Whether the МИС is ready: the breaker is closed and a recent probe (at most a few
+    /// seconds old, made by one request at a time) got an answer.
+    pub async fn ready(&self) -> bool {
+        if self.breaker_state() == BreakerState::Open {
+            return false;
+        }
+        let last = *self
+            .probed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((at, up)) = last
+            && at.elapsed() < READY_TTL
+        {
+            return up;
+        }
+        let Ok(_probing) = self.probing.try_lock() else {
+            // Another request is probing: answer from what is known meanwhile.
+            return last.is_none_or(|(_, up)| up);
+        };
+        let up = matches!(
+            tokio::time::timeout(PROBE_TIMEOUT, self.version()).await,
+            Ok(Ok(_))
+        );
+        *self
+            .probed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((Instant::now(), up));
+        up
+    }
+
+    /// Drops the cached schedule of `doctor` (of every doctor, without one) after a booking
+    /// or a cancellation changed it.
+    pub fn forget_schedule(&self, clinic: LpuId, doctor: Option<&DoctorId>) {
+        match doctor {
+            Some(doctor) => {
+                let (d1, d2) = (doctor.clone(), doctor.clone());
+                self.dates.forget(move |k| k.0 == clinic && k.1 == d1);
+                self.slots.forget(move |k| k.0 == clinic && k.1 == d2);
+            }
+            None => {
+                self.dates.clear();
+                self.slots.clear();
+            }
         }
     }
 
@@ -240,12 +313,14 @@ impl GuardedMis {
                 }
             }
         };
-        tokio::time::timeout(self.config.read_deadline, attempts)
+        tokio::time::timeout(self.config.deadline, attempts)
             .await
             .unwrap_or_else(|_| Err(MisError::Unavailable("the read deadline passed".into())))
     }
 
-    /// A write: tried once (a booking must not be repeated blindly); the cache is dropped.
+    /// A write: tried once (a booking must not be repeated blindly). The free-ticket counts
+    /// are dropped from the cache; the caller knows whose schedule changed
+    /// ([`Self::forget_schedule`]).
     async fn write<T, Fut>(&self, call: Fut) -> Result<T, MisError>
     where
         Fut: Future<Output = Result<T, MisError>>,
@@ -255,8 +330,6 @@ impl GuardedMis {
         self.record(&result);
         self.specialties.clear();
         self.doctors.clear();
-        self.dates.clear();
-        self.slots.clear();
         result
     }
 }
@@ -460,7 +533,7 @@ mod tests {
         GuardConfig {
             read_retries: 2,
             backoff: Duration::from_millis(5),
-            read_deadline: Duration::from_secs(2),
+            deadline: Duration::from_secs(2),
             breaker_threshold: 3,
             probe_interval: Duration::from_millis(20),
             directory_ttl: Duration::from_secs(30),
@@ -481,6 +554,51 @@ mod tests {
         assert_eq!(flaky.calls.load(Ordering::SeqCst), 1);
         guard.specialties(LpuId::new(1)).await.expect("a hit");
         assert_eq!(flaky.calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_flood_of_keys_evicts_key_by_key_and_keeps_the_cache_bounded() {
+        let cache: Cache<u32, u32> = Cache::new(Duration::from_secs(60));
+        for k in 0..(CACHE_CAPACITY as u32 * 3) {
+            cache
+                .get_or_fetch(k, || async move { Ok(k) })
+                .await
+                .expect("fetched");
+        }
+        let len = cache.len().await;
+        assert!(len <= CACHE_CAPACITY, "{len} entries");
+        assert!(len > CACHE_CAPACITY / 2, "not flushed whole: {len} entries");
+    }
+
+    #[tokio::test]
+    async fn a_booking_forgets_only_its_doctor_s_schedule() {
+        let flaky = Arc::new(Flaky::default());
+        let guard = GuardedMis::new(flaky.clone(), config());
+        let (a, b) = (
+            DoctorId::parse("a").expect("valid"),
+            DoctorId::parse("b").expect("valid"),
+        );
+        let day = DateRange::day(NaiveDate::from_ymd_opt(2026, 12, 1).expect("a date"));
+        for d in [&a, &b] {
+            guard.slots(LpuId::new(1), d, day).await.expect("slots");
+        }
+        assert_eq!(guard.slots.len().await, 2);
+        guard.forget_schedule(LpuId::new(1), Some(&a));
+        assert_eq!(guard.slots.len().await, 1);
+    }
+
+    #[tokio::test]
+    async fn readiness_is_probed_at_most_once_in_a_while() {
+        let flaky = Arc::new(Flaky::default());
+        let guard = GuardedMis::new(flaky.clone(), config());
+        for _ in 0..50 {
+            assert!(guard.ready().await);
+        }
+        assert_eq!(
+            flaky.calls.load(Ordering::SeqCst),
+            1,
+            "one probe for the burst"
+        );
     }
 
     #[tokio::test]
@@ -529,15 +647,10 @@ mod tests {
         let _ = guard.specialties(LpuId::new(1)).await;
         assert_eq!(guard.breaker_state(), BreakerState::Open);
         let before = flaky.calls.load(Ordering::SeqCst);
-        let started = Instant::now();
         assert!(matches!(
             guard.specialties(LpuId::new(1)).await,
             Err(MisError::Unavailable(_))
         ));
-        assert!(
-            started.elapsed() < Duration::from_millis(5),
-            "answered at once"
-        );
         assert!(
             flaky.calls.load(Ordering::SeqCst) <= before + 1,
             "only the probe reached the МИС"

@@ -14,6 +14,15 @@ const SEPARATOR: char = '\u{1f}';
 /// The longest public id accepted, in bytes, before decoding.
 const MAX_PUBLIC_ID: usize = 2048;
 
+/// Whether `public` has the form of a public id (the OpenAPI pattern
+/// `^[A-Za-z0-9_-]{1,2048}$`): whether it names anything is for its parser to say.
+pub fn well_formed(public: &str) -> bool {
+    (1..=MAX_PUBLIC_ID).contains(&public.len())
+        && public
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 fn encode(parts: &[&str]) -> String {
     URL_SAFE_NO_PAD.encode(parts.join(&SEPARATOR.to_string()))
 }

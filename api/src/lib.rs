@@ -4,6 +4,7 @@
 //! [`Application::build`] wires everything from a [`config::Config`]; `main.rs` only parses
 //! the command line around it.
 
+pub mod booking;
 pub mod config;
 pub mod error;
 pub mod guard;
@@ -98,11 +99,12 @@ fn cors(origins: Arc<Vec<String>>) -> actix_cors::Cors {
                 .is_some_and(|host| origin.split_once("://").is_some_and(|(_, o)| o == host));
             own || origins.iter().any(|o| o.trim_end_matches('/') == origin)
         })
-        .allowed_methods([Method::GET, Method::POST, Method::DELETE])
+        .allowed_methods([Method::GET, Method::HEAD, Method::POST, Method::DELETE])
         .allowed_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static("x-api-key"),
         ])
         .expose_headers([
             header::LOCATION,
@@ -189,7 +191,7 @@ impl Application {
                 endpoint: endpoint.clone(),
                 guid: c.mis.guid.clone(),
                 connect_timeout: Duration::from_millis(c.mis.connect_timeout_ms),
-                timeout: Duration::from_millis(c.mis.timeout_ms),
+                timeout: Duration::from_millis(c.mis.attempt_timeout_ms),
                 max_response_bytes: c.mis.max_response_bytes,
             })?;
             let tz = c
@@ -199,7 +201,7 @@ impl Application {
             tracing::info!(clinic = %c.id, %endpoint, "clinic served");
             let guard = guard::GuardConfig {
                 read_retries: c.mis.read_retries,
-                read_deadline: Duration::from_millis(c.mis.timeout_ms),
+                deadline: Duration::from_millis(c.mis.deadline_ms),
                 breaker_threshold: c.mis.breaker_threshold.max(1),
                 probe_interval: Duration::from_millis(c.mis.probe_interval_ms.max(10)),
                 directory_ttl: Duration::from_secs(config.cache.directory_ttl_secs),
@@ -222,11 +224,22 @@ impl Application {
             AppState::new(clinics, Duration::from_secs(config.server.session_ttl_secs));
         app_state.identify_min = Duration::from_millis(config.server.identify_min_ms);
         let state = web::Data::new(app_state);
+        let key_limits: Vec<security::limiter::RateLimitConfig> =
+            config.api_keys.iter().map(|k| (&k.limits).into()).collect();
         let guards = web::Data::new(security::Guards {
-            limiter: security::RateLimiter::new(config.rate_limit.clone()),
+            limiter: security::limiter::Limiter::new(&config.rate_limit, &key_limits),
             trusted_proxies: security::parse_networks(&config.server.trusted_proxies)
                 .map_err(StartError::Config)?,
             operator_allow: security::parse_networks(&config.server.operator_allow)
+                .map_err(StartError::Config)?,
+            api_allow: config
+                .server
+                .api_allow
+                .as_deref()
+                .map(security::parse_networks)
+                .transpose()
+                .map_err(StartError::Config)?,
+            keys: security::keys::ApiKeys::from_config(&config.api_keys)
                 .map_err(StartError::Config)?,
         });
         let tls = match (&config.server.tls_cert, &config.server.tls_key) {
@@ -240,20 +253,28 @@ impl Application {
         let addr = listener.local_addr()?;
         let spec = openapi::ApiDoc::openapi();
         let server = HttpServer::new(move || {
+            // Middleware, innermost first: the last wrapped sees a request first.
             App::new()
+                .wrap(middleware::from_fn(routes::head_as_get))
                 .wrap(middleware::Compress::default())
                 .wrap(cors(cors_origins.clone()))
-                .wrap(middleware::from_fn(security::rate_limit))
+                .wrap(middleware::from_fn(security::guard))
                 .wrap(security_headers(hsts))
                 .wrap(middleware::from_fn(deny_framing))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<telemetry::RequestSpan>::new())
                 .app_data(state.clone())
                 .app_data(guards.clone())
                 .app_data(ancestors.clone())
+                .app_data(web::PayloadConfig::new(routes::MAX_BODY_BYTES))
                 .configure(widget::configure)
                 .configure(routes::configure)
-                .route("/", web::get().to(index))
-                .route("/docs", web::get().to(|| async { redirect("/docs/") }))
+                .service(routes::page("/", |r| r.to(index)))
+                .service(routes::page("/docs", |r| {
+                    r.to(|| async { redirect("/docs/") })
+                }))
+                .service(routes::page("/favicon.ico", |r| {
+                    r.to(|| async { HttpResponse::NoContent().finish() })
+                }))
                 .service(
                     utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
                         .url("/openapi.json", spec.clone()),

@@ -7,11 +7,23 @@ use crate::idempotency::IdempotencyStore;
 use crate::sessions::{Session, SessionStore};
 use actix_web::HttpRequest;
 use api_types::ErrorCode;
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use mis::{AppointmentId, LpuId};
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+/// How far back a date may be asked for.
+const DAYS_BACK: Days = Days::new(365);
+/// How far ahead a date may be asked for.
+const DAYS_AHEAD: Days = Days::new(730);
+
+/// Whether a date lies in the window the API serves around `today`: a year back, two ahead.
+/// No schedule lies outside it, and nothing computed from a date inside it can overflow.
+pub fn in_window(date: NaiveDate, today: NaiveDate) -> bool {
+    let first = today.checked_sub_days(DAYS_BACK).unwrap_or(NaiveDate::MIN);
+    let last = today.checked_add_days(DAYS_AHEAD).unwrap_or(NaiveDate::MAX);
+    (first..=last).contains(&date)
+}
 
 /// One clinic served by this gateway.
 #[derive(Debug, Clone)]
@@ -32,15 +44,19 @@ impl ClinicEntry {
         self.now().date()
     }
 
+    /// Whether a date lies in the window the API serves around the clinic's today.
+    pub fn in_window(&self, date: NaiveDate) -> bool {
+        in_window(date, self.today())
+    }
+
     /// A clinic-local time with the clinic's offset.
     pub fn localize(&self, t: NaiveDateTime) -> DateTime<FixedOffset> {
         match self.tz.from_local_datetime(&t).earliest() {
             Some(dt) => dt.fixed_offset(),
             // A time in a DST gap does not exist locally; the instant an hour later does.
-            None => self
-                .tz
-                .from_local_datetime(&(t + chrono::Duration::hours(1)))
-                .earliest()
+            None => t
+                .checked_add_signed(chrono::Duration::hours(1))
+                .and_then(|later| self.tz.from_local_datetime(&later).earliest())
                 .map_or_else(|| t.and_utc().fixed_offset(), |dt| dt.fixed_offset()),
         }
     }
@@ -57,41 +73,38 @@ pub struct SlotDetails {
 }
 
 type MemoKey = (String, AppointmentId);
-/// The details by ticket, and the tickets in the order they were remembered.
-type Memo = (HashMap<MemoKey, SlotDetails>, VecDeque<MemoKey>);
 
-/// A bounded memory of [`SlotDetails`], oldest forgotten first.
-#[derive(Debug, Default)]
+/// A bounded memory of [`SlotDetails`]: at most [`MEMO_CAPACITY`] tickets, the least used
+/// forgotten first.
+#[derive(Debug)]
 pub struct TicketMemo {
-    inner: Mutex<Memo>,
+    details: moka::sync::Cache<MemoKey, SlotDetails>,
 }
 
-const MEMO_CAPACITY: usize = 100_000;
+/// The most tickets whose details are remembered.
+pub const MEMO_CAPACITY: u64 = 100_000;
+
+impl Default for TicketMemo {
+    fn default() -> Self {
+        Self {
+            details: moka::sync::Cache::new(MEMO_CAPACITY),
+        }
+    }
+}
 
 impl TicketMemo {
     pub fn remember(&self, clinic: &str, id: &AppointmentId, details: SlotDetails) {
-        let mut guard = self
-            .inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (map, order) = &mut *guard;
-        let key = (clinic.to_owned(), id.clone());
-        if map.insert(key.clone(), details).is_none() {
-            order.push_back(key);
-        }
-        while order.len() > MEMO_CAPACITY {
-            if let Some(old) = order.pop_front() {
-                map.remove(&old);
-            }
-        }
+        self.details
+            .insert((clinic.to_owned(), id.clone()), details);
+    }
+
+    /// Forgets a ticket (cancelled).
+    pub fn forget(&self, clinic: &str, id: &AppointmentId) {
+        self.details.invalidate(&(clinic.to_owned(), id.clone()));
     }
 
     pub fn recall(&self, clinic: &str, id: &AppointmentId) -> Option<SlotDetails> {
-        let guard = self
-            .inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        guard.0.get(&(clinic.to_owned(), id.clone())).cloned()
+        self.details.get(&(clinic.to_owned(), id.clone()))
     }
 }
 
@@ -100,7 +113,7 @@ impl TicketMemo {
 pub struct AppState {
     clinics: Vec<ClinicEntry>,
     pub sessions: SessionStore,
-    pub idempotency: IdempotencyStore,
+    pub idempotency: Arc<IdempotencyStore>,
     pub memo: TicketMemo,
     /// The shortest time an identification answer takes.
     pub identify_min: std::time::Duration,
@@ -111,7 +124,7 @@ impl AppState {
         Self {
             clinics,
             sessions: SessionStore::new(session_ttl),
-            idempotency: IdempotencyStore::default(),
+            idempotency: Arc::default(),
             memo: TicketMemo::default(),
             identify_min: std::time::Duration::ZERO,
         }

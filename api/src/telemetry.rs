@@ -39,3 +39,72 @@ where
         .without_time()
         .try_init();
 }
+
+/// The span of every request and its one log line: the route pattern matched, the client
+/// address the limits count (never a forwarded address from an untrusted peer), the API
+/// key's name, the status and the time taken. No path values, query or header is recorded.
+#[derive(Debug)]
+pub struct RequestSpan;
+
+/// When a request started, for its log line.
+#[derive(Debug, Clone, Copy)]
+struct Started(std::time::Instant);
+
+impl tracing_actix_web::RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        use actix_web::HttpMessage;
+        request
+            .extensions_mut()
+            .insert(Started(std::time::Instant::now()));
+        let guards = request.app_data::<actix_web::web::Data<crate::security::Guards>>();
+        let (client, route, key) = match guards {
+            Some(g) => {
+                let caller = g.caller(request.request());
+                let key = match caller.key {
+                    crate::security::Key::Valid(i) => g.keys.name(i).to_owned(),
+                    crate::security::Key::Invalid => "(invalid)".to_owned(),
+                    crate::security::Key::None => String::new(),
+                };
+                (caller.ip().to_string(), caller.route, key)
+            }
+            None => (
+                request
+                    .peer_addr()
+                    .map(|a| a.ip().to_string())
+                    .unwrap_or_default(),
+                crate::security::matched_pattern(request.request()),
+                String::new(),
+            ),
+        };
+        let route = route.unwrap_or_else(|| "(no route)".to_owned());
+        let span = tracing::info_span!(
+            "request",
+            http.method = %request.method(),
+            http.route = %route,
+            http.client_ip = %client,
+            api_key = tracing::field::Empty,
+            http.status_code = tracing::field::Empty,
+        );
+        if !key.is_empty() {
+            span.record("api_key", key.as_str());
+        }
+        span
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
+    ) {
+        use actix_web::HttpMessage;
+        let (status, started) = match outcome {
+            Ok(response) => (
+                response.status().as_u16(),
+                response.request().extensions().get::<Started>().copied(),
+            ),
+            Err(e) => (e.as_response_error().status_code().as_u16(), None),
+        };
+        span.record("http.status_code", status);
+        let elapsed_ms = started.map_or(0, |s| s.0.elapsed().as_millis());
+        tracing::info!(parent: &span, status, elapsed_ms, "request done");
+    }
+}

@@ -122,10 +122,11 @@ pub async fn page_redirect(req: HttpRequest) -> HttpResponse {
 
 /// Registers the widget's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/widget.js", web::get().to(loader))
-        .route("/widget", web::get().to(page_redirect))
-        .route("/widget/", web::get().to(page))
-        .route("/widget/assets/{name}", web::get().to(hashed));
+    use crate::routes::page as get;
+    cfg.service(get("/widget.js", |r| r.to(loader)))
+        .service(get("/widget", |r| r.to(page_redirect)))
+        .service(get("/widget/", |r| r.to(page)))
+        .service(get("/widget/assets/{name}", |r| r.to(hashed)));
 }
 
 #[cfg(test)]

@@ -192,8 +192,10 @@ async fn unknown_things_are_404_not_found_and_wrong_requests_say_why() {
     assert_eq!(p.errors[0].reason, "range_too_long");
 
     let token = app.login(PATIENT_FOUND).await;
+    // Of the right form, but no slot of this API: not found, not invalid.
+    expect_problem(app.book(&token, "not-a-slot", None).await, 404, "not_found").await;
     let p = expect_problem(
-        app.book(&token, "not-a-slot", None).await,
+        app.book(&token, "not a slot!", None).await,
         422,
         "invalid_input",
     )

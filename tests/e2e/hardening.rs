@@ -10,7 +10,8 @@ const DEADLINE_MS: u64 = 1_000;
 
 async fn gateway_facing(mis: &str) -> String {
     let mut clinic = demo_clinic(mis);
-    clinic.mis.timeout_ms = DEADLINE_MS;
+    clinic.mis.attempt_timeout_ms = DEADLINE_MS;
+    clinic.mis.deadline_ms = DEADLINE_MS;
     clinic.mis.connect_timeout_ms = 300;
     clinic.mis.read_retries = 1;
     clinic.mis.breaker_threshold = 100;

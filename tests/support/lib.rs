@@ -9,7 +9,7 @@ use api_types::{Doctor, List, Session, Slot, Specialty, Ticket};
 use registratura::config::{
     CacheConfig, ClinicConfig, Config, MisConfig, SandboxSettings, ServerConfig,
 };
-use registratura::security::RateLimitConfig;
+use registratura::security::limiter::RateLimitConfig;
 use sandbox_mis::{Sandbox, SandboxConfig};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -201,7 +201,8 @@ pub fn demo_clinic(endpoint: &str) -> ClinicConfig {
             guid: sandbox_mis::DEFAULT_GUID.into(),
             id_lpu: sandbox_mis::seed::LPU_ID,
             connect_timeout_ms: 1_000,
-            timeout_ms: 5_000,
+            attempt_timeout_ms: 5_000,
+            deadline_ms: 10_000,
             max_response_bytes: 4 * 1024 * 1024,
             read_retries: 2,
             breaker_threshold: 5,
@@ -230,7 +231,9 @@ pub fn gateway_config(clinics: Vec<ClinicConfig>) -> Config {
             write_burst: 1_000,
             read_per_minute: 600_000,
             read_burst: 10_000,
+            ..RateLimitConfig::default()
         },
+        api_keys: Vec::new(),
         clinics,
     }
 }

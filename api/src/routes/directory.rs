@@ -1,19 +1,19 @@
 //! The directory of the flow: clinics, specialties, doctors, dates and free slots.
 
-use super::MisFailures;
 use crate::error::ApiError;
 use crate::ids::{self, DoctorKey, SlotKey};
 use crate::state::{AppState, ClinicEntry};
 use actix_web::{HttpResponse, web};
-use api_types::{AvailableDates, Clinic, Doctor, List, Problem, Slot, Specialty};
-use chrono::NaiveDate;
+use api_types::routes as r;
+use api_types::{AvailableDates, Clinic, Doctor, List, Slot, Specialty};
+use chrono::{Days, NaiveDate};
 use mis::{DateRange, Mis};
 use serde::Deserialize;
 
 /// The longest range of dates one request may ask for.
-pub const MAX_DATE_RANGE_DAYS: i64 = 92;
+pub const MAX_DATE_RANGE_DAYS: u64 = 92;
 /// The default range of dates: the next two weeks.
-pub const DEFAULT_DATE_RANGE_DAYS: i64 = 14;
+pub const DEFAULT_DATE_RANGE_DAYS: u64 = 14;
 
 fn clinic_of<'a>(state: &'a AppState, path: &str) -> Result<&'a ClinicEntry, ApiError> {
     state.clinic(path)
@@ -24,7 +24,7 @@ fn doctor_of(path: &str) -> Result<DoctorKey, ApiError> {
 }
 
 /// The clinics this gateway serves.
-#[utoipa::path(get, path = "/api/v1/clinics", tag = "directory", responses((status = 200, body = List<Clinic>)))]
+#[utoipa::path(get, path = r::CLINICS.path, tag = "directory", responses((status = 200, body = List<Clinic>)))]
 pub async fn clinics(state: web::Data<AppState>) -> HttpResponse {
     let list: List<Clinic> = state
         .clinics()
@@ -38,14 +38,9 @@ pub async fn clinics(state: web::Data<AppState>) -> HttpResponse {
 /// The clinic's specialties that have free tickets, by name.
 #[utoipa::path(
     get,
-    path = "/api/v1/clinics/{clinic}/specialties",
+    path = r::SPECIALTIES.path,
     tag = "directory",
-    params(("clinic" = String, Path, description = "The clinic's id")),
-    responses(
-        (status = 200, body = List<Specialty>),
-        (status = 404, body = Problem, content_type = "application/problem+json", description = "`not_found`"),
-        MisFailures,
-    )
+    responses((status = 200, body = List<Specialty>))
 )]
 #[tracing::instrument(skip(state))]
 pub async fn specialties(
@@ -73,17 +68,9 @@ pub async fn specialties(
 /// The doctors of a specialty that have free tickets, by name.
 #[utoipa::path(
     get,
-    path = "/api/v1/clinics/{clinic}/specialties/{specialty}/doctors",
+    path = r::DOCTORS.path,
     tag = "directory",
-    params(
-        ("clinic" = String, Path, description = "The clinic's id"),
-        ("specialty" = String, Path, description = "The specialty's id"),
-    ),
-    responses(
-        (status = 200, body = List<Doctor>),
-        (status = 404, body = Problem, content_type = "application/problem+json", description = "`not_found`"),
-        MisFailures,
-    )
+    responses((status = 200, body = List<Doctor>))
 )]
 #[tracing::instrument(skip(state))]
 pub async fn doctors(
@@ -120,42 +107,52 @@ pub async fn doctors(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DatesQuery {
-    /// First date (`YYYY-MM-DD`, clinic zone); default today.
+    /// First date (`YYYY-MM-DD`, clinic zone); default today. Within a year before today and
+    /// two years after.
+    #[param(format = Date)]
     from: Option<String>,
-    /// Last date, included; default 13 days after `from`. At most 92 days in all.
+    /// Last date, included; default 13 days after `from`. At most 92 days in all, and within
+    /// two years after today.
+    #[param(format = Date)]
     to: Option<String>,
 }
 
-fn date_param(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
-    value
-        .map(|v| {
-            NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").map_err(|_| {
-                ApiError::field(
-                    field,
-                    "invalid_format",
-                    "A date must be written YYYY-MM-DD.",
-                )
-            })
-        })
-        .transpose()
+/// Parses a date of the query (`YYYY-MM-DD`) and checks it is in the window around `today`.
+fn date_param(
+    field: &str,
+    value: Option<&str>,
+    today: NaiveDate,
+) -> Result<Option<NaiveDate>, ApiError> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let date = api_types::identity::date_shape(value)
+        .ok()
+        .and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d))
+        .ok_or_else(|| {
+            ApiError::field(
+                field,
+                "invalid_format",
+                "A date must be written YYYY-MM-DD.",
+            )
+        })?;
+    if !crate::state::in_window(date, today) {
+        return Err(ApiError::field(
+            field,
+            "out_of_range",
+            "Ask for a date within a year before today and two years after.",
+        ));
+    }
+    Ok(Some(date))
 }
 
 /// The dates on which the doctor has free tickets.
 #[utoipa::path(
     get,
-    path = "/api/v1/clinics/{clinic}/doctors/{doctor}/dates",
+    path = r::DATES.path,
     tag = "directory",
-    params(
-        ("clinic" = String, Path, description = "The clinic's id"),
-        ("doctor" = String, Path, description = "The doctor's id"),
-        DatesQuery,
-    ),
-    responses(
-        (status = 200, body = AvailableDates),
-        (status = 404, body = Problem, content_type = "application/problem+json", description = "`not_found`"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "`invalid_input`"),
-        MisFailures,
-    )
+    params(DatesQuery),
+    responses((status = 200, body = AvailableDates))
 )]
 #[tracing::instrument(skip(state))]
 pub async fn dates(
@@ -167,12 +164,16 @@ pub async fn dates(
     let clinic = clinic_of(&state, &clinic)?;
     let doctor = doctor_of(&doctor)?;
     let today = clinic.today();
-    let from = date_param("from", query.from.as_deref())?.unwrap_or(today);
-    let to = date_param("to", query.to.as_deref())?
-        .unwrap_or(from + chrono::Duration::days(DEFAULT_DATE_RANGE_DAYS - 1));
+    let from = date_param("from", query.from.as_deref(), today)?.unwrap_or(today);
+    let to = match date_param("to", query.to.as_deref(), today)? {
+        Some(to) => to,
+        None => from
+            .checked_add_days(Days::new(DEFAULT_DATE_RANGE_DAYS - 1))
+            .ok_or_else(|| ApiError::field("from", "out_of_range", "The date is too late."))?,
+    };
     let range = DateRange::new(from, to)
         .ok_or_else(|| ApiError::field("to", "before_from", "`to` must not be before `from`."))?;
-    if range.days() > MAX_DATE_RANGE_DAYS {
+    if range.days() > MAX_DATE_RANGE_DAYS as i64 {
         return Err(ApiError::field(
             "to",
             "range_too_long",
@@ -195,26 +196,18 @@ pub async fn dates(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SlotsQuery {
-    /// The day (`YYYY-MM-DD`, clinic zone).
+    /// The day (`YYYY-MM-DD`, clinic zone), within a year before today and two years after.
+    #[param(required = true, format = Date)]
     date: Option<String>,
 }
 
 /// The doctor's free tickets of one day, by time.
 #[utoipa::path(
     get,
-    path = "/api/v1/clinics/{clinic}/doctors/{doctor}/slots",
+    path = r::SLOTS.path,
     tag = "directory",
-    params(
-        ("clinic" = String, Path, description = "The clinic's id"),
-        ("doctor" = String, Path, description = "The doctor's id"),
-        SlotsQuery,
-    ),
-    responses(
-        (status = 200, body = List<Slot>),
-        (status = 404, body = Problem, content_type = "application/problem+json", description = "`not_found`"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "`invalid_input`"),
-        MisFailures,
-    )
+    params(SlotsQuery),
+    responses((status = 200, body = List<Slot>))
 )]
 #[tracing::instrument(skip(state))]
 pub async fn slots(
@@ -225,7 +218,7 @@ pub async fn slots(
     let (clinic, doctor) = path.into_inner();
     let clinic = clinic_of(&state, &clinic)?;
     let doctor = doctor_of(&doctor)?;
-    let date = date_param("date", query.date.as_deref())?
+    let date = date_param("date", query.date.as_deref(), clinic.today())?
         .ok_or_else(|| ApiError::field("date", "required", "Name the day: `?date=YYYY-MM-DD`."))?;
     let now = clinic.now();
     let list: Vec<Slot> = if date < now.date() {

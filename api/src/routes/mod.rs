@@ -1,9 +1,14 @@
-//! The HTTP surface: every route is registered in [`configure`], which tests reuse.
+//! The HTTP surface. Every API route is one row of [`ENDPOINTS`]: its method and path (from
+//! [`api_types::routes`], which the widget builds its URLs from), its limit class, whether its
+//! answers are private, the failures it can answer and its handler. [`configure`] registers
+//! the rows, the OpenAPI document describes them (`crate::openapi`), and a test walks them.
 
+mod body;
 mod directory;
 mod health;
 mod patient;
 
+pub use body::JsonBody;
 pub use directory::{
     __path_clinics, __path_dates, __path_doctors, __path_slots, __path_specialties,
 };
@@ -13,117 +18,350 @@ pub use patient::{
     __path_get_ticket, __path_list_tickets,
 };
 
-use crate::error::{ApiError, json_error};
-use actix_web::{HttpRequest, HttpResponse, web};
-use api_types::ErrorCode;
-use serde::de::DeserializeOwned;
+use crate::error::ApiError;
+use crate::security::limiter::Class;
+use actix_web::http::{Method as HttpMethod, header};
+use actix_web::{HttpResponse, middleware, web};
+use api_types::ErrorCode::{self, *};
+use api_types::routes::{self as r, Method, Route};
+use utoipa::openapi::path::Operation;
 
-/// The failures of any route that calls a МИС, for the OpenAPI description.
-#[derive(Debug, utoipa::IntoResponses)]
-pub enum MisFailures {
-    /// `mis_bad_response`: the clinic's information system gave an unusable answer.
-    #[response(status = 502, content_type = "application/problem+json")]
-    BadResponse(api_types::Problem),
-    /// `mis_unavailable`: the clinic's information system cannot be reached now (with `Retry-After`).
-    #[response(status = 503, content_type = "application/problem+json")]
-    Unavailable(api_types::Problem),
+/// One route of the API.
+#[derive(Debug)]
+pub struct Endpoint {
+    pub route: Route,
+    /// Its rate-limit class.
+    pub class: Class,
+    /// Its answers carry a patient's data: `Cache-Control: no-store`.
+    pub private: bool,
+    /// The failures it may answer, besides [`COMMON_ERRORS`].
+    pub errors: &'static [ErrorCode],
+    /// Its OpenAPI operation (parameters, body, success answers), from its `utoipa::path`.
+    pub operation: fn() -> Operation,
+    /// Attaches its handler.
+    pub handler: fn(actix_web::Route) -> actix_web::Route,
 }
+
+/// Failures every API route may answer: too many requests, an address the API does not
+/// serve (`server.api_allow`) and an API key that is not this gateway's.
+pub const COMMON_ERRORS: &[ErrorCode] = &[TooManyRequests, Forbidden, InvalidApiKey];
+
+fn op<P: utoipa::Path>() -> Operation {
+    P::operation()
+}
+
+/// Every route of the API.
+pub static ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        route: r::CLINICS,
+        class: Class::Read,
+        private: false,
+        errors: &[],
+        operation: op::<__path_clinics>,
+        handler: |route| route.to(directory::clinics),
+    },
+    Endpoint {
+        route: r::SPECIALTIES,
+        class: Class::Read,
+        private: false,
+        errors: &[NotFound, InvalidInput, MisBadResponse, MisUnavailable],
+        operation: op::<__path_specialties>,
+        handler: |route| route.to(directory::specialties),
+    },
+    Endpoint {
+        route: r::DOCTORS,
+        class: Class::Read,
+        private: false,
+        errors: &[NotFound, InvalidInput, MisBadResponse, MisUnavailable],
+        operation: op::<__path_doctors>,
+        handler: |route| route.to(directory::doctors),
+    },
+    Endpoint {
+        route: r::DATES,
+        class: Class::Read,
+        private: false,
+        errors: &[NotFound, InvalidInput, MisBadResponse, MisUnavailable],
+        operation: op::<__path_dates>,
+        handler: |route| route.to(directory::dates),
+    },
+    Endpoint {
+        route: r::SLOTS,
+        class: Class::Read,
+        private: false,
+        errors: &[NotFound, InvalidInput, MisBadResponse, MisUnavailable],
+        operation: op::<__path_slots>,
+        handler: |route| route.to(directory::slots),
+    },
+    Endpoint {
+        route: r::CREATE_SESSION,
+        class: Class::Identify,
+        private: true,
+        errors: &[
+            NotFound,
+            PatientNotFound,
+            PatientNotUnique,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            InvalidInput,
+            Internal,
+            MisBadResponse,
+            MisUnavailable,
+        ],
+        operation: op::<__path_create_session>,
+        handler: |route| route.to(patient::create_session),
+    },
+    Endpoint {
+        route: r::END_SESSION,
+        class: Class::Write,
+        private: true,
+        errors: &[NotFound, SessionRequired],
+        operation: op::<__path_end_session>,
+        handler: |route| route.to(patient::end_session),
+    },
+    Endpoint {
+        route: r::BOOK,
+        class: Class::Write,
+        private: true,
+        errors: &[
+            NotFound,
+            SessionRequired,
+            SlotTaken,
+            AlreadyBooked,
+            NotAttached,
+            BookingNotAllowed,
+            IdempotencyKeyInUse,
+            IdempotencyKeyReused,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            InvalidInput,
+            Internal,
+            MisBadResponse,
+            MisUnavailable,
+        ],
+        operation: op::<__path_create_ticket>,
+        handler: |route| route.to(patient::create_ticket),
+    },
+    Endpoint {
+        route: r::TICKETS,
+        class: Class::Read,
+        private: true,
+        errors: &[NotFound, SessionRequired, MisBadResponse, MisUnavailable],
+        operation: op::<__path_list_tickets>,
+        handler: |route| route.to(patient::list_tickets),
+    },
+    Endpoint {
+        route: r::TICKET,
+        class: Class::Read,
+        private: true,
+        errors: &[NotFound, SessionRequired, MisBadResponse, MisUnavailable],
+        operation: op::<__path_get_ticket>,
+        handler: |route| route.to(patient::get_ticket),
+    },
+    Endpoint {
+        route: r::CANCEL,
+        class: Class::Write,
+        private: true,
+        errors: &[
+            NotFound,
+            SessionRequired,
+            Internal,
+            MisBadResponse,
+            MisUnavailable,
+        ],
+        operation: op::<__path_cancel_ticket>,
+        handler: |route| route.to(patient::cancel_ticket),
+    },
+];
 
 /// The largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// Registers every route of the gateway.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
-        .app_data(web::QueryConfig::default().error_handler(|e, _| {
-            ApiError::field(
-                "query",
-                "invalid_format",
-                format!("The query string is invalid: {e}"),
-            )
-            .into()
-        }))
-        .app_data(
-            web::PathConfig::default().error_handler(|_, _| ApiError::not_found("resource").into()),
-        )
-        .service(resource("/healthz").route(web::get().to(health::healthz)))
-        .service(resource("/readyz").route(web::get().to(health::readyz)))
-        .service(
-            web::scope("/api/v1")
-                .service(resource("/clinics").route(web::get().to(directory::clinics)))
-                .service(
-                    resource("/clinics/{clinic}/specialties")
-                        .route(web::get().to(directory::specialties)),
-                )
-                .service(
-                    resource("/clinics/{clinic}/specialties/{specialty}/doctors")
-                        .route(web::get().to(directory::doctors)),
-                )
-                .service(
-                    resource("/clinics/{clinic}/doctors/{doctor}/dates")
-                        .route(web::get().to(directory::dates)),
-                )
-                .service(
-                    resource("/clinics/{clinic}/doctors/{doctor}/slots")
-                        .route(web::get().to(directory::slots)),
-                )
-                .service(
-                    resource("/clinics/{clinic}/sessions")
-                        .route(web::post().to(patient::create_session)),
-                )
-                .service(
-                    resource("/clinics/{clinic}/sessions/current")
-                        .route(web::delete().to(patient::end_session)),
-                )
-                .service(
-                    resource("/clinics/{clinic}/tickets")
-                        .route(web::get().to(patient::list_tickets))
-                        .route(web::post().to(patient::create_ticket)),
-                )
-                .service(
-                    resource("/clinics/{clinic}/tickets/{ticket}")
-                        .route(web::get().to(patient::get_ticket))
-                        .route(web::delete().to(patient::cancel_ticket)),
-                ),
-        );
+fn http_method(m: Method) -> HttpMethod {
+    match m {
+        Method::Get => HttpMethod::GET,
+        Method::Post => HttpMethod::POST,
+        Method::Delete => HttpMethod::DELETE,
+    }
 }
 
-/// A resource whose other methods answer `method_not_allowed`.
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(|| async {
-        ApiError::new(ErrorCode::MethodNotAllowed).error()
+/// The limit class of a request, from the route the router matched (see
+/// [`crate::security::matched_pattern`]): the endpoint's own class; for other pages, `read`
+/// for reads and `write` otherwise; `unmatched`, the strictest, for paths matching no route.
+pub fn limit_class(method: &HttpMethod, pattern: Option<&str>) -> Class {
+    let Some(pattern) = pattern else {
+        return Class::Unmatched;
+    };
+    let reading = matches!(
+        *method,
+        HttpMethod::GET | HttpMethod::HEAD | HttpMethod::OPTIONS
+    );
+    let as_table = if *method == HttpMethod::HEAD {
+        HttpMethod::GET
+    } else {
+        method.clone()
+    };
+    ENDPOINTS
+        .iter()
+        .find(|e| e.route.path == pattern && http_method(e.route.method) == as_table)
+        .map_or(if reading { Class::Read } else { Class::Write }, |e| {
+            e.class
+        })
+}
+
+/// The `Allow` value of a resource serving `methods` (`HEAD` goes with `GET`).
+fn allow_header(methods: impl IntoIterator<Item = Method>) -> String {
+    let mut names = Vec::new();
+    for m in methods {
+        names.push(m.as_str());
+        if m == Method::Get {
+            names.push("HEAD");
+        }
+    }
+    names.join(", ")
+}
+
+/// The answer to a method a resource does not serve: `405` naming those it does.
+fn method_not_allowed(allow: String) -> actix_web::Route {
+    web::to(move || {
+        let allow = allow.clone();
+        async move {
+            let mut response = actix_web::ResponseError::error_response(&ApiError::new(
+                ErrorCode::MethodNotAllowed,
+            ));
+            if let Ok(value) = header::HeaderValue::from_str(&allow) {
+                response.headers_mut().insert(header::ALLOW, value);
+            }
+            response
+        }
+    })
+}
+
+/// A page or file served with `GET` (and `HEAD`), whose other methods answer `405`.
+pub fn page(path: &str, handler: fn(actix_web::Route) -> actix_web::Route) -> actix_web::Resource {
+    web::resource(path)
+        .route(handler(web::get()))
+        .default_service(method_not_allowed(allow_header([Method::Get])))
+}
+
+/// Registers every route of the API and the health checks.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::QueryConfig::default().error_handler(|e, _| {
+        ApiError::field(
+            "query",
+            "invalid_format",
+            format!("The query string is invalid: {e}"),
+        )
+        .into()
     }))
+    .app_data(
+        web::PathConfig::default().error_handler(|_, _| ApiError::not_found("resource").into()),
+    )
+    .service(page("/healthz", |r| r.to(health::healthz)))
+    .service(page("/readyz", |r| r.to(health::readyz)));
+    let mut paths: Vec<&'static str> = Vec::new();
+    for e in ENDPOINTS {
+        if !paths.contains(&e.route.path) {
+            paths.push(e.route.path);
+        }
+    }
+    for path in paths {
+        let endpoints: Vec<&Endpoint> = ENDPOINTS.iter().filter(|e| e.route.path == path).collect();
+        let mut resource = web::resource(path);
+        for e in &endpoints {
+            resource = resource.route((e.handler)(web::method(http_method(e.route.method))));
+        }
+        let private = endpoints.iter().any(|e| e.private);
+        let mut headers = middleware::DefaultHeaders::new();
+        if private {
+            headers = headers.add((header::CACHE_CONTROL, "no-store"));
+        }
+        cfg.service(
+            resource
+                .default_service(method_not_allowed(allow_header(
+                    endpoints.iter().map(|e| e.route.method),
+                )))
+                .wrap(headers),
+        );
+    }
 }
 
 /// The answer to any path the gateway does not serve.
 pub async fn not_found() -> HttpResponse {
-    ApiError::not_found("path").error()
+    actix_web::ResponseError::error_response(&ApiError::not_found("path"))
 }
 
-impl ApiError {
-    fn error(self) -> HttpResponse {
-        actix_web::ResponseError::error_response(&self)
+/// Serves `HEAD` wherever `GET` is served: the request is routed as a `GET`, and the HTTP
+/// layer, which saw the `HEAD`, sends the answer's head without its body.
+pub async fn head_as_get(
+    mut req: actix_web::dev::ServiceRequest,
+    next: middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    if req.method() == HttpMethod::HEAD {
+        req.head_mut().method = HttpMethod::GET;
     }
+    next.call(req).await
 }
 
-/// Reads a JSON body: the content type must be JSON, and unknown fields are refused.
-pub fn json_body<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiError> {
-    let content_type = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if essence != "application/json"
-        && !(essence.starts_with("application/") && essence.ends_with("+json"))
-    {
-        return Err(ApiError::new(ErrorCode::UnsupportedMediaType)
-            .detail("Send the body as application/json."));
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_of_the_wire_types_has_one_endpoint() {
+        for route in api_types::routes::ALL {
+            let n = ENDPOINTS.iter().filter(|e| e.route == *route).count();
+            assert_eq!(n, 1, "{route:?}");
+        }
+        assert_eq!(ENDPOINTS.len(), api_types::routes::ALL.len());
     }
-    serde_json::from_slice(body).map_err(|e| json_error(&e))
+
+    #[test]
+    fn each_endpoint_s_openapi_operation_is_its_own() {
+        // The `utoipa::path` of each handler names the table's route (not a copy of it).
+        fn check<P: utoipa::Path>(route: Route) {
+            assert_eq!(P::path(), route.path);
+            let expected = match route.method {
+                Method::Get => utoipa::openapi::HttpMethod::Get,
+                Method::Post => utoipa::openapi::HttpMethod::Post,
+                Method::Delete => utoipa::openapi::HttpMethod::Delete,
+            };
+            assert!(P::methods() == [expected], "{}", route.path);
+        }
+        check::<__path_clinics>(r::CLINICS);
+        check::<__path_specialties>(r::SPECIALTIES);
+        check::<__path_doctors>(r::DOCTORS);
+        check::<__path_dates>(r::DATES);
+        check::<__path_slots>(r::SLOTS);
+        check::<__path_create_session>(r::CREATE_SESSION);
+        check::<__path_end_session>(r::END_SESSION);
+        check::<__path_create_ticket>(r::BOOK);
+        check::<__path_list_tickets>(r::TICKETS);
+        check::<__path_get_ticket>(r::TICKET);
+        check::<__path_cancel_ticket>(r::CANCEL);
+    }
+
+    #[test]
+    fn classes_come_from_the_matched_route() {
+        let identify = limit_class(&HttpMethod::POST, Some(r::CREATE_SESSION.path));
+        assert_eq!(identify, Class::Identify);
+        assert_eq!(
+            limit_class(&HttpMethod::POST, Some(r::BOOK.path)),
+            Class::Write
+        );
+        assert_eq!(
+            limit_class(&HttpMethod::HEAD, Some(r::TICKETS.path)),
+            Class::Read
+        );
+        assert_eq!(limit_class(&HttpMethod::GET, Some("/widget/")), Class::Read);
+        assert_eq!(
+            limit_class(&HttpMethod::PUT, Some("/healthz")),
+            Class::Write
+        );
+        assert_eq!(limit_class(&HttpMethod::GET, None), Class::Unmatched);
+    }
+
+    #[test]
+    fn allow_names_head_with_get() {
+        assert_eq!(allow_header([Method::Get, Method::Post]), "GET, HEAD, POST");
+    }
 }

@@ -41,6 +41,10 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// Too many requests from this client; retry after `Retry-After` seconds.
     TooManyRequests,
+    /// This client's address may not call the API (`server.api_allow`).
+    Forbidden,
+    /// The API key sent (`Authorization: ApiKey …` or `X-Api-Key`) is not one of this gateway's.
+    InvalidApiKey,
     /// The clinic's information system cannot be reached now.
     MisUnavailable,
     /// The clinic's information system answered something the gateway cannot use.
@@ -61,7 +65,8 @@ impl ErrorCode {
             | Self::NotAttached
             | Self::BookingNotAllowed
             | Self::IdempotencyKeyInUse => 409,
-            Self::SessionRequired => 401,
+            Self::SessionRequired | Self::InvalidApiKey => 401,
+            Self::Forbidden => 403,
             Self::MethodNotAllowed => 405,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
@@ -90,6 +95,8 @@ impl ErrorCode {
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TooManyRequests => "too_many_requests",
+            Self::Forbidden => "forbidden",
+            Self::InvalidApiKey => "invalid_api_key",
             Self::MisUnavailable => "mis_unavailable",
             Self::MisBadResponse => "mis_bad_response",
             Self::Internal => "internal",
@@ -114,6 +121,8 @@ impl ErrorCode {
             Self::PayloadTooLarge => "The request body is too large",
             Self::UnsupportedMediaType => "The request body must be application/json",
             Self::TooManyRequests => "Too many requests",
+            Self::Forbidden => "This address may not call the API",
+            Self::InvalidApiKey => "The API key is not valid",
             Self::MisUnavailable => "The clinic's information system is unavailable",
             Self::MisBadResponse => "The clinic's information system gave an unusable answer",
             Self::Internal => "Internal error",
@@ -121,7 +130,7 @@ impl ErrorCode {
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 20] = [
         Self::InvalidInput,
         Self::PatientNotFound,
         Self::PatientNotUnique,
@@ -137,6 +146,8 @@ impl ErrorCode {
         Self::PayloadTooLarge,
         Self::UnsupportedMediaType,
         Self::TooManyRequests,
+        Self::Forbidden,
+        Self::InvalidApiKey,
         Self::MisUnavailable,
         Self::MisBadResponse,
         Self::Internal,

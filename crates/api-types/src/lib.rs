@@ -8,6 +8,8 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 mod error;
+pub mod identity;
+pub mod routes;
 
 pub use error::{ErrorCode, FieldError, Problem};
 
@@ -86,14 +88,16 @@ pub struct Slot {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewSession {
-    /// Identity document: letters, digits, spaces and dashes. A 10-digit Russian passport
-    /// number is split into series and number.
+    /// Identity document: Latin or Cyrillic letters, digits, spaces and dashes, with at least
+    /// one digit. A 10-digit Russian passport number is split into series and number.
     #[cfg_attr(feature = "openapi", schema(example = "4510 123456"))]
     pub document_number: String,
-    /// OMS policy: 16 digits (single format) or the old series and number.
+    /// OMS policy: 16 digits (single format; spaces or dashes between them allowed), or the
+    /// old series (1 to 12 letters or digits) and number (1 to 12 digits).
     #[cfg_attr(feature = "openapi", schema(example = "7700000000000001"))]
     pub policy_number: String,
-    /// `YYYY-MM-DD`, a real date in the past.
+    /// `YYYY-MM-DD`, a real calendar date. A date no patient can have (in the future, or more
+    /// than 130 years ago) is answered `patient_not_found`.
     #[cfg_attr(feature = "openapi", schema(example = "1980-05-17"))]
     pub birth_date: String,
 }

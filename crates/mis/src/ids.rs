@@ -9,7 +9,7 @@ pub enum IdError {
     Empty,
     #[error("the identifier is longer than {MAX_ID_LEN} bytes")]
     TooLong,
-    #[error("the identifier contains control characters")]
+    #[error("the identifier contains control characters or noncharacters")]
     ControlCharacters,
 }
 
@@ -21,7 +21,12 @@ fn check_opaque(s: &str) -> Result<(), IdError> {
         Err(IdError::Empty)
     } else if s.len() > MAX_ID_LEN {
         Err(IdError::TooLong)
-    } else if s.chars().any(char::is_control) {
+    } else if s
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\u{FFFE}' | '\u{FFFF}'))
+    {
+        // Controls and the noncharacters U+FFFE and U+FFFF: no МИС protocol (XML 1.0 least
+        // of all) can carry them, so they are refused here, at input, never sent.
         Err(IdError::ControlCharacters)
     } else {
         Ok(())
@@ -111,10 +116,13 @@ mod tests {
             DoctorId::parse("x".repeat(257)).unwrap_err(),
             IdError::TooLong
         );
-        assert_eq!(
-            DoctorId::parse("a\nb").unwrap_err(),
-            IdError::ControlCharacters
-        );
+        for bad in ["a\nb", "a\u{FFFE}", "\u{FFFF}", "\u{85}x"] {
+            assert_eq!(
+                DoctorId::parse(bad).unwrap_err(),
+                IdError::ControlCharacters,
+                "{bad:?}"
+            );
+        }
         assert_eq!(DoctorId::parse("T-01").unwrap().as_str(), "T-01");
     }
 

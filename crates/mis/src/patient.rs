@@ -7,6 +7,8 @@
 use chrono::{Datelike, NaiveDate};
 use std::fmt;
 
+use api_types::identity::{self, FieldFault};
+
 /// Why a document number was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum DocumentError {
@@ -14,10 +16,10 @@ pub enum DocumentError {
     Empty,
     #[error("the document number is too long")]
     TooLong,
-    #[error("the document number may hold only letters, digits, spaces and dashes")]
-    InvalidCharacters,
-    #[error("the document number has no digits")]
-    NoDigits,
+    #[error(
+        "the document number may hold only Latin or Cyrillic letters, digits, spaces and dashes, and at least one digit"
+    )]
+    InvalidFormat,
 }
 
 impl DocumentError {
@@ -26,62 +28,37 @@ impl DocumentError {
         match self {
             Self::Empty => "required",
             Self::TooLong => "too_long",
-            Self::InvalidCharacters | Self::NoDigits => "invalid_format",
+            Self::InvalidFormat => "invalid_format",
         }
     }
 }
 
-/// An identity document's series and number. A 10-digit Russian passport number
-/// (`4510 123456`) is split into its 4-digit series and 6-digit number.
+impl From<FieldFault> for DocumentError {
+    fn from(f: FieldFault) -> Self {
+        match f {
+            FieldFault::Required => Self::Empty,
+            FieldFault::TooLong => Self::TooLong,
+            FieldFault::InvalidFormat => Self::InvalidFormat,
+        }
+    }
+}
+
+/// An identity document's series and number, by the grammar of
+/// [`api_types::identity::document`]: a 10-digit Russian passport number (`4510 123456`) is
+/// split into its 4-digit series and 6-digit number.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DocumentNumber {
     series: Option<String>,
     number: String,
 }
 
-const MAX_DOCUMENT_CHARS: usize = 32;
-
-fn tokens(s: &str) -> Vec<&str> {
-    s.split_whitespace().collect()
-}
-
 impl DocumentNumber {
     pub fn parse(input: &str) -> Result<Self, DocumentError> {
-        let s = input.trim();
-        if s.is_empty() {
-            return Err(DocumentError::Empty);
-        }
-        if s.chars().count() > MAX_DOCUMENT_CHARS {
-            return Err(DocumentError::TooLong);
-        }
-        if !s
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == ' ' || c == '-')
-        {
-            return Err(DocumentError::InvalidCharacters);
-        }
-        let digits: String = s.chars().filter(char::is_ascii_digit).collect();
-        if digits.is_empty() {
-            return Err(DocumentError::NoDigits);
-        }
-        let compact: String = s.chars().filter(|c| *c != ' ' && *c != '-').collect();
-        if compact.len() == 10 && compact.chars().all(|c| c.is_ascii_digit()) {
-            return Ok(Self {
-                series: Some(compact[..4].to_owned()),
-                number: compact[4..].to_owned(),
-            });
-        }
-        let parts = tokens(s);
-        match parts.split_last() {
-            Some((last, rest)) if !rest.is_empty() => Ok(Self {
-                series: Some(rest.join(" ")),
-                number: (*last).to_owned(),
-            }),
-            _ => Ok(Self {
-                series: None,
-                number: compact,
-            }),
-        }
+        let parts = identity::document(input)?;
+        Ok(Self {
+            series: parts.series,
+            number: parts.number,
+        })
     }
 
     /// The series (`Document_S`), if the document has one.
@@ -106,6 +83,8 @@ impl fmt::Debug for DocumentNumber {
 pub enum PolicyError {
     #[error("the policy number is empty")]
     Empty,
+    #[error("the policy number is too long")]
+    TooLong,
     #[error("the policy number must be 16 digits, or an old series and number")]
     InvalidFormat,
 }
@@ -114,14 +93,24 @@ impl PolicyError {
     pub fn reason(self) -> &'static str {
         match self {
             Self::Empty => "required",
+            Self::TooLong => "too_long",
             Self::InvalidFormat => "invalid_format",
         }
     }
 }
 
-/// An OMS policy: a 16-digit single-format number, or an old-form series and number
-/// (`ЕЕ 1234567890`). No check digit is enforced: clinics hold policies whose check digit
-/// does not verify, and refusing them would lock those patients out.
+impl From<FieldFault> for PolicyError {
+    fn from(f: FieldFault) -> Self {
+        match f {
+            FieldFault::Required => Self::Empty,
+            FieldFault::TooLong => Self::TooLong,
+            FieldFault::InvalidFormat => Self::InvalidFormat,
+        }
+    }
+}
+
+/// An OMS policy, by the grammar of [`api_types::identity::policy`]: a 16-digit
+/// single-format number, or an old-form series and number (`ЕЕ 1234567890`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct PolicyNumber {
     series: Option<String>,
@@ -130,38 +119,11 @@ pub struct PolicyNumber {
 
 impl PolicyNumber {
     pub fn parse(input: &str) -> Result<Self, PolicyError> {
-        let s = input.trim();
-        if s.is_empty() {
-            return Err(PolicyError::Empty);
-        }
-        let compact: String = s.chars().filter(|c| *c != ' ' && *c != '-').collect();
-        if compact.len() == 16 && compact.chars().all(|c| c.is_ascii_digit()) {
-            return Ok(Self {
-                series: None,
-                number: compact,
-            });
-        }
-        // The old form: a series of up to 12 letters or digits, then a number of 1 to 12
-        // digits, separated by a space (or a dash).
-        let normalized = s.replace('-', " ");
-        let parts = tokens(&normalized);
-        let Some((number, series)) = parts.split_last() else {
-            return Err(PolicyError::InvalidFormat);
-        };
-        let series = series.join("");
-        let series_ok = !series.is_empty()
-            && series.chars().count() <= 12
-            && series.chars().all(char::is_alphanumeric);
-        let number_ok =
-            (1..=12).contains(&number.len()) && number.chars().all(|c| c.is_ascii_digit());
-        if series_ok && number_ok {
-            Ok(Self {
-                series: Some(series),
-                number: (*number).to_owned(),
-            })
-        } else {
-            Err(PolicyError::InvalidFormat)
-        }
+        let parts = identity::policy(input)?;
+        Ok(Self {
+            series: parts.series,
+            number: parts.number,
+        })
     }
 
     /// The series (`Polis_S`) of an old-form policy.
@@ -212,22 +174,11 @@ pub struct BirthDate(NaiveDate);
 impl BirthDate {
     /// Parses `YYYY-MM-DD` (exactly that form) and checks it against `today`.
     pub fn parse(input: &str, today: NaiveDate) -> Result<Self, BirthDateError> {
-        let s = input.trim();
-        if s.is_empty() {
-            return Err(BirthDateError::Empty);
-        }
-        let b = s.as_bytes();
-        let shape_ok = b.len() == 10
-            && b[4] == b'-'
-            && b[7] == b'-'
-            && b.iter()
-                .enumerate()
-                .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-        if !shape_ok {
-            return Err(BirthDateError::InvalidFormat);
-        }
-        let date =
-            NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| BirthDateError::InvalidFormat)?;
+        let (y, m, d) = identity::date_shape(input).map_err(|f| match f {
+            FieldFault::Required => BirthDateError::Empty,
+            _ => BirthDateError::InvalidFormat,
+        })?;
+        let date = NaiveDate::from_ymd_opt(y, m, d).ok_or(BirthDateError::InvalidFormat)?;
         if date > today {
             return Err(BirthDateError::InFuture);
         }
@@ -279,7 +230,7 @@ mod tests {
         let d = DocumentNumber::parse("II-АБ 123456").expect("a birth certificate");
         assert_eq!(d.series(), Some("II-АБ"));
         assert_eq!(d.number(), "123456");
-        let d = DocumentNumber::parse("A1234567").expect("a single token");
+        let d = DocumentNumber::parse("A1234567").expect("a single part");
         assert_eq!(d.series(), None);
         assert_eq!(d.number(), "A1234567");
     }
@@ -289,11 +240,11 @@ mod tests {
         assert_eq!(DocumentNumber::parse("  "), Err(DocumentError::Empty));
         assert_eq!(
             DocumentNumber::parse("4510;123456"),
-            Err(DocumentError::InvalidCharacters)
+            Err(DocumentError::InvalidFormat)
         );
         assert_eq!(
             DocumentNumber::parse("паспорт"),
-            Err(DocumentError::NoDigits)
+            Err(DocumentError::InvalidFormat)
         );
         assert_eq!(
             DocumentNumber::parse(&"1".repeat(40)),

@@ -1,0 +1,312 @@
+//! Booking, cancelling and the patient's tickets, as a service on typed results: handlers only
+//! turn HTTP into these calls and their results into HTTP.
+//!
+//! A booking or a cancellation, once started, runs to its end in a task of its own, whatever
+//! the client does: a client that goes away mid-booking cannot leave the МИС booked and the
+//! gateway unaware. Its outcome is kept under the request's `Idempotency-Key` (if any), so the
+//! retry the client makes gets that answer.
+
+use crate::error::ApiError;
+use crate::idempotency::{Claim, ClaimGuard, Outcome, Scope};
+use crate::ids::{self, SlotKey};
+use crate::sessions::Session;
+use crate::state::{AppState, ClinicEntry, SlotDetails};
+use actix_web::web;
+use api_types::{ErrorCode, NamedRef, Ticket};
+use chrono::Timelike;
+use mis::{AppointmentId, DateRange, Mis, Visit};
+
+/// A result, and whether it is the replay of an earlier request's.
+#[derive(Debug)]
+pub struct Answer<T> {
+    pub result: Result<T, ApiError>,
+    pub replayed: bool,
+}
+
+impl<T> Answer<T> {
+    fn fresh(result: Result<T, ApiError>) -> Self {
+        Self {
+            result,
+            replayed: false,
+        }
+    }
+}
+
+/// An `Idempotency-Key` with the fingerprint of its request's body.
+#[derive(Debug, Clone)]
+pub struct Keyed {
+    pub key: String,
+    pub fingerprint: [u8; 32],
+}
+
+/// Refusals a retry would meet again: kept under the key. Anything else (input errors, the
+/// МИС down) releases it.
+fn is_final(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::SlotTaken
+            | ErrorCode::AlreadyBooked
+            | ErrorCode::NotAttached
+            | ErrorCode::BookingNotAllowed
+    )
+}
+
+fn outcome_of(result: &Result<Ticket, ApiError>) -> Option<Outcome> {
+    match result {
+        Ok(ticket) => Some(Outcome::Booked(ticket.clone())),
+        Err(e) if is_final(e.code) => Some(Outcome::Refused(e.problem())),
+        Err(_) => None,
+    }
+}
+
+/// Books the slot `slot_id` for the session's patient.
+pub async fn book(
+    state: web::Data<AppState>,
+    clinic: ClinicEntry,
+    session: Session,
+    slot_id: &str,
+    key: Option<Keyed>,
+) -> Answer<Ticket> {
+    let slot = match SlotKey::parse(slot_id).filter(|k| clinic.in_window(k.date)) {
+        Some(slot) => slot,
+        None => return Answer::fresh(Err(ApiError::not_found("slot"))),
+    };
+    let guard = match key {
+        None => None,
+        Some(Keyed { key, fingerprint }) => {
+            let scope = Scope {
+                clinic: clinic.info.id.clone(),
+                patient: session.patient.as_str().to_owned(),
+                key,
+            };
+            match state.idempotency.claim(scope, fingerprint) {
+                Claim::Proceed(guard) => Some(guard),
+                Claim::Replay(outcome) => {
+                    return Answer {
+                        result: match outcome {
+                            Outcome::Booked(ticket) => Ok(ticket),
+                            Outcome::Refused(problem) => Err(ApiError::from_problem(problem)),
+                        },
+                        replayed: true,
+                    };
+                }
+                Claim::Reused => {
+                    return Answer::fresh(Err(ApiError::new(ErrorCode::IdempotencyKeyReused)
+                        .detail("This Idempotency-Key was used with another request body.")));
+                }
+                Claim::InUse => {
+                    return Answer::fresh(Err(ApiError::new(ErrorCode::IdempotencyKeyInUse)
+                        .detail("A request with this Idempotency-Key is still running.")));
+                }
+            }
+        }
+    };
+    let task = tokio::spawn(async move {
+        let result = execute_booking(&state, &clinic, &session, &slot).await;
+        settle(guard, &result);
+        result
+    });
+    Answer::fresh(task.await.unwrap_or_else(|e| Err(ApiError::internal(e))))
+}
+
+fn settle(guard: Option<ClaimGuard>, result: &Result<Ticket, ApiError>) {
+    if let Some(guard) = guard {
+        guard.finish(outcome_of(result));
+    }
+}
+
+/// The booking itself: the slot must still be free; a step that fails books nothing.
+async fn execute_booking(
+    state: &AppState,
+    clinic: &ClinicEntry,
+    session: &Session,
+    key: &SlotKey,
+) -> Result<Ticket, ApiError> {
+    let now = clinic
+        .now()
+        .with_nanosecond(0)
+        .unwrap_or_else(|| clinic.now());
+    let slot = clinic
+        .mis
+        .slots(clinic.lpu, &key.doctor.doctor, DateRange::day(key.date))
+        .await?
+        .into_iter()
+        .find(|s| s.id == key.appointment && s.start > now)
+        .ok_or_else(|| {
+            ApiError::new(ErrorCode::SlotTaken)
+                .detail("This time is no longer free; choose another.")
+        })?;
+    let specialty_name = clinic
+        .mis
+        .specialties(clinic.lpu)
+        .await?
+        .into_iter()
+        .find(|s| s.id == key.doctor.specialty)
+        .map(|s| s.name)
+        .ok_or_else(|| ApiError::not_found("specialty"))?;
+    let doctor_name = clinic
+        .mis
+        .doctors(clinic.lpu, &key.doctor.specialty)
+        .await?
+        .into_iter()
+        .find(|d| d.id == key.doctor.doctor)
+        .map(|d| d.name)
+        .ok_or_else(|| ApiError::not_found("doctor"))?;
+    let booked = clinic
+        .mis
+        .book(clinic.lpu, &session.patient, &slot.id, None)
+        .await;
+    clinic
+        .mis
+        .forget_schedule(clinic.lpu, Some(&key.doctor.doctor));
+    booked?;
+    state.memo.remember(
+        &clinic.info.id,
+        &slot.id,
+        SlotDetails {
+            number: slot.number,
+            room: slot.room.clone(),
+            address: slot.address.clone(),
+            end: slot.end,
+        },
+    );
+    tracing::info!(clinic = %clinic.info.id, "ticket booked");
+    Ok(Ticket {
+        id: ids::ticket(&slot.id),
+        number: slot.number,
+        clinic: NamedRef {
+            id: clinic.info.id.clone(),
+            name: clinic.info.name.clone(),
+        },
+        specialty: NamedRef {
+            id: ids::specialty(&key.doctor.specialty),
+            name: specialty_name,
+        },
+        doctor: NamedRef {
+            id: key.doctor.encode(),
+            name: doctor_name,
+        },
+        room: slot.room,
+        address: slot.address.or_else(|| Some(clinic.info.address.clone())),
+        start: clinic.localize(slot.start),
+        end: Some(clinic.localize(slot.end)),
+        created_at: Some(clinic.localize(now)),
+    })
+}
+
+/// The session's patient's upcoming visits, soonest first.
+async fn upcoming(clinic: &ClinicEntry, session: &Session) -> Result<Vec<Visit>, ApiError> {
+    let now = clinic.now();
+    let mut visits: Vec<Visit> = clinic
+        .mis
+        .history(clinic.lpu, &session.patient)
+        .await?
+        .visits
+        .into_iter()
+        .filter(|v| v.start > now)
+        .collect();
+    visits.sort_by_key(|v| v.start);
+    Ok(visits)
+}
+
+/// The patient's upcoming tickets, soonest first.
+pub async fn tickets(
+    state: &AppState,
+    clinic: &ClinicEntry,
+    session: &Session,
+) -> Result<Vec<Ticket>, ApiError> {
+    Ok(upcoming(clinic, session)
+        .await?
+        .into_iter()
+        .map(|v| ticket_of(state, clinic, v))
+        .collect())
+}
+
+/// One of the patient's tickets (booked, whether upcoming or past).
+pub async fn ticket(
+    state: &AppState,
+    clinic: &ClinicEntry,
+    session: &Session,
+    id: &AppointmentId,
+) -> Result<Ticket, ApiError> {
+    clinic
+        .mis
+        .history(clinic.lpu, &session.patient)
+        .await?
+        .visits
+        .into_iter()
+        .find(|v| v.appointment == *id)
+        .map(|v| ticket_of(state, clinic, v))
+        .ok_or_else(|| ApiError::not_found("ticket"))
+}
+
+/// Cancels one of the patient's upcoming tickets. The ticket must be in the patient's own
+/// history first: the gateway does not leave ownership to the МИС alone.
+pub async fn cancel(
+    state: web::Data<AppState>,
+    clinic: ClinicEntry,
+    session: Session,
+    id: AppointmentId,
+) -> Result<(), ApiError> {
+    let visit = upcoming(&clinic, &session)
+        .await?
+        .into_iter()
+        .find(|v| v.appointment == id)
+        .ok_or_else(|| ApiError::not_found("ticket"))?;
+    let task = tokio::spawn(async move {
+        let result = clinic
+            .mis
+            .cancel(clinic.lpu, &session.patient, &visit.appointment)
+            .await;
+        clinic
+            .mis
+            .forget_schedule(clinic.lpu, visit.doctor_id.as_ref());
+        result?;
+        state.memo.forget(&clinic.info.id, &visit.appointment);
+        tracing::info!(clinic = %clinic.info.id, "ticket cancelled");
+        Ok(())
+    });
+    task.await.unwrap_or_else(|e| Err(ApiError::internal(e)))
+}
+
+/// A ticket as the API shows it, from a visit in the patient's history.
+fn ticket_of(state: &AppState, clinic: &ClinicEntry, v: Visit) -> Ticket {
+    let details = state.memo.recall(&clinic.info.id, &v.appointment);
+    let specialty_id = v
+        .specialty_id
+        .as_ref()
+        .map(ids::specialty)
+        .unwrap_or_default();
+    let doctor_id = match (&v.specialty_id, &v.doctor_id) {
+        (Some(s), Some(d)) => ids::DoctorKey {
+            specialty: s.clone(),
+            doctor: d.clone(),
+        }
+        .encode(),
+        _ => String::new(),
+    };
+    Ticket {
+        id: ids::ticket(&v.appointment),
+        number: details.as_ref().and_then(|d| d.number),
+        clinic: NamedRef {
+            id: clinic.info.id.clone(),
+            name: clinic.info.name.clone(),
+        },
+        specialty: NamedRef {
+            id: specialty_id,
+            name: v.specialty_name.unwrap_or_default(),
+        },
+        doctor: NamedRef {
+            id: doctor_id,
+            name: v.doctor_name.unwrap_or_default(),
+        },
+        room: details.as_ref().and_then(|d| d.room.clone()),
+        address: details
+            .as_ref()
+            .and_then(|d| d.address.clone())
+            .or_else(|| Some(clinic.info.address.clone())),
+        start: clinic.localize(v.start),
+        end: details.as_ref().map(|d| clinic.localize(d.end)),
+        created_at: v.created.map(|c| clinic.localize(c)),
+    }
+}

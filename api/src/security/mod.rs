@@ -1,0 +1,172 @@
+//! Facing the internet: who the client is ([`client`]), who may call the API at all
+//! (`server.api_allow`, [`keys`]), how often ([`limiter`]), and who may see the operator
+//! surfaces.
+//!
+//! Every check is made on the route the request will actually reach: the router's own
+//! matching of the decoded path, so that `/%61pi/v1/...` is `/api/v1/...` here too. A path that
+//! matches no route gets the strictest limits.
+
+pub mod client;
+pub mod keys;
+pub mod limiter;
+
+use crate::error::ApiError;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpRequest, web};
+use api_types::ErrorCode;
+use client::{ClientKey, Origin};
+use ipnet::IpNet;
+use keys::ApiKeys;
+use limiter::{Class, Limiter, Subject};
+use std::net::{IpAddr, Ipv4Addr};
+
+pub use client::parse_networks;
+
+/// What the middleware needs.
+#[derive(Debug)]
+pub struct Guards {
+    pub limiter: Limiter,
+    pub trusted_proxies: Vec<IpNet>,
+    pub operator_allow: Vec<IpNet>,
+    /// Networks allowed to call the API; `None` allows everyone.
+    pub api_allow: Option<Vec<IpNet>>,
+    pub keys: ApiKeys,
+}
+
+/// The API key a request presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    None,
+    Valid(usize),
+    Invalid,
+}
+
+/// What the gateway knows of a request before it runs: where it came from, which route it
+/// matches and its limit class. Computed once per request and kept in its extensions.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub origin: Origin,
+    pub key: Key,
+    /// The pattern of the route the router will choose (`/api/v1/clinics/{clinic}/tickets`).
+    pub route: Option<String>,
+    pub class: Class,
+    /// Whether the decoded path is under `/api/`.
+    pub api: bool,
+}
+
+impl Caller {
+    /// The address limits and logs use.
+    pub fn ip(&self) -> IpAddr {
+        self.origin.client
+    }
+}
+
+/// The pattern of the route the router will match for this request, if any. The router
+/// matches the decoded (re-quoted) path, which `match_info` holds before routing.
+pub fn matched_pattern(req: &HttpRequest) -> Option<String> {
+    req.resource_map().match_pattern(req.match_info().as_str())
+}
+
+impl Guards {
+    /// The request's origin: its peer, seen through the trusted proxies.
+    pub fn origin_of(&self, req: &HttpRequest) -> Origin {
+        let peer = req
+            .peer_addr()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip());
+        let lines = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .map(|v| v.to_str().unwrap_or("?"));
+        client::resolve(peer, lines, &self.trusted_proxies)
+    }
+
+    fn caller_of(&self, req: &HttpRequest) -> Caller {
+        let route = matched_pattern(req);
+        let api = req.match_info().as_str().starts_with("/api/");
+        let class = crate::routes::limit_class(req.method(), route.as_deref());
+        let key = match ApiKeys::presented(req) {
+            None => Key::None,
+            Some(k) => self.keys.find(k).map_or(Key::Invalid, Key::Valid),
+        };
+        Caller {
+            origin: self.origin_of(req),
+            key,
+            route,
+            class,
+            api,
+        }
+    }
+
+    /// The request's [`Caller`], computed on first use.
+    pub fn caller(&self, req: &HttpRequest) -> Caller {
+        if let Some(c) = req.extensions().get::<Caller>() {
+            return c.clone();
+        }
+        let caller = self.caller_of(req);
+        req.extensions_mut().insert(caller.clone());
+        caller
+    }
+
+    /// Whether the request comes from an address allowed to see operator surfaces.
+    pub fn is_operator(&self, req: &HttpRequest) -> bool {
+        client::contains(&self.operator_allow, self.caller(req).ip())
+    }
+
+    /// Whether `server.api_allow` lets this origin call the API: its client, or a trusted
+    /// proxy it came through, is in an allowed network (so that with a forwarding host in
+    /// front, allowing that host lets its clients through, and nobody else).
+    pub fn api_allowed(&self, origin: &Origin) -> bool {
+        match &self.api_allow {
+            None => true,
+            Some(nets) => origin.path().any(|ip| client::contains(nets, ip)),
+        }
+    }
+
+    /// The verdict on a request, before it runs.
+    fn admit(&self, caller: &Caller) -> Result<(), ApiError> {
+        if caller.api && !self.api_allowed(&caller.origin) {
+            return Err(ApiError::new(ErrorCode::Forbidden)
+                .detail("This address may not call this gateway's API."));
+        }
+        let subject = match caller.key {
+            Key::Valid(i) => Subject::ApiKey(i),
+            Key::None | Key::Invalid => Subject::Client(ClientKey::from(caller.ip())),
+        };
+        if let Err(retry_after) = self.limiter.check(subject, caller.class) {
+            tracing::info!(class = caller.class.as_str(), "request refused: rate limit");
+            let mut error = ApiError::new(ErrorCode::TooManyRequests).detail(format!(
+                "Too many requests from this client; retry in {retry_after} s."
+            ));
+            error.retry_after = Some(retry_after);
+            return Err(error);
+        }
+        if caller.key == Key::Invalid {
+            return Err(ApiError::new(ErrorCode::InvalidApiKey)
+                .detail("The API key is not one of this gateway's."));
+        }
+        Ok(())
+    }
+}
+
+/// Admits or refuses every request: API access, API keys, rate limits.
+pub async fn guard(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let verdict = match req.app_data::<web::Data<Guards>>() {
+        Some(guards) => {
+            let caller = guards.caller(req.request());
+            guards.admit(&caller)
+        }
+        None => Ok(()),
+    };
+    match verdict {
+        Ok(()) => Ok(next.call(req).await?.map_into_left_body()),
+        Err(error) => {
+            let response = actix_web::ResponseError::error_response(&error);
+            Ok(req.into_response(response).map_into_right_body())
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Every route of the JSON API: its method and path template, written once.
+//!
+//! The gateway registers its handlers from this table and describes it in its OpenAPI
+//! document; the widget builds its URLs from it. Parameters in a template are `{name}`, in
+//! the order [`Route::url`] fills them.
+
+/// An HTTP method of the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    Get,
+    Post,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Delete => "DELETE",
+        }
+    }
+}
+
+/// One route: a method on a path template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+}
+
+impl Route {
+    const fn new(method: Method, path: &'static str) -> Self {
+        Self { method, path }
+    }
+
+    /// The names of the template's parameters, in order.
+    pub fn params(&self) -> impl Iterator<Item = &'static str> {
+        let path = self.path;
+        path.split('/')
+            .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+    }
+
+    /// The path with its parameters filled in order; each value is percent-encoded, so any
+    /// text lands in one path segment.
+    pub fn url(&self, args: &[&str]) -> String {
+        let mut out = String::with_capacity(self.path.len() + 64);
+        let mut args = args.iter();
+        for (i, segment) in self.path.split('/').enumerate() {
+            if i > 0 {
+                out.push('/');
+            }
+            if segment.starts_with('{') && segment.ends_with('}') {
+                encode_segment(args.next().copied().unwrap_or_default(), &mut out);
+            } else {
+                out.push_str(segment);
+            }
+        }
+        out
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn encode_segment(s: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+    }
+}
+
+/// The clinics this gateway serves.
+pub const CLINICS: Route = Route::new(Method::Get, "/api/v1/clinics");
+/// A clinic's specialties with free tickets.
+pub const SPECIALTIES: Route = Route::new(Method::Get, "/api/v1/clinics/{clinic}/specialties");
+/// A specialty's doctors with free tickets.
+pub const DOCTORS: Route = Route::new(
+    Method::Get,
+    "/api/v1/clinics/{clinic}/specialties/{specialty}/doctors",
+);
+/// A doctor's dates with free tickets.
+pub const DATES: Route = Route::new(
+    Method::Get,
+    "/api/v1/clinics/{clinic}/doctors/{doctor}/dates",
+);
+/// A doctor's free tickets of one day.
+pub const SLOTS: Route = Route::new(
+    Method::Get,
+    "/api/v1/clinics/{clinic}/doctors/{doctor}/slots",
+);
+/// Identification: opens a patient session.
+pub const CREATE_SESSION: Route = Route::new(Method::Post, "/api/v1/clinics/{clinic}/sessions");
+/// Ends the patient session.
+pub const END_SESSION: Route =
+    Route::new(Method::Delete, "/api/v1/clinics/{clinic}/sessions/current");
+/// Books a ticket.
+pub const BOOK: Route = Route::new(Method::Post, "/api/v1/clinics/{clinic}/tickets");
+/// The patient's upcoming tickets.
+pub const TICKETS: Route = Route::new(Method::Get, "/api/v1/clinics/{clinic}/tickets");
+/// One of the patient's tickets.
+pub const TICKET: Route = Route::new(Method::Get, "/api/v1/clinics/{clinic}/tickets/{ticket}");
+/// Cancels one of the patient's tickets.
+pub const CANCEL: Route = Route::new(Method::Delete, "/api/v1/clinics/{clinic}/tickets/{ticket}");
+
+/// Every route of the API.
+pub const ALL: &[Route] = &[
+    CLINICS,
+    SPECIALTIES,
+    DOCTORS,
+    DATES,
+    SLOTS,
+    CREATE_SESSION,
+    END_SESSION,
+    BOOK,
+    TICKETS,
+    TICKET,
+    CANCEL,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_fill_parameters_in_order_and_keep_each_in_one_segment() {
+        assert_eq!(
+            DOCTORS.url(&["demo", "MQ"]),
+            "/api/v1/clinics/demo/specialties/MQ/doctors"
+        );
+        assert_eq!(
+            CANCEL.url(&["a b", "x/y?"]),
+            "/api/v1/clinics/a%20b/tickets/x%2Fy%3F"
+        );
+        assert_eq!(DATES.params().collect::<Vec<_>>(), ["clinic", "doctor"]);
+    }
+
+    #[test]
+    fn no_route_is_written_twice() {
+        for (i, a) in ALL.iter().enumerate() {
+            assert!(a.path.starts_with("/api/v1/"));
+            for b in &ALL[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+    }
+}
