@@ -144,6 +144,7 @@ fn workers(configured: usize) -> usize {
 pub struct Application {
     addr: SocketAddr,
     server: Server,
+    state: web::Data<AppState>,
     sandbox: Option<(Sandbox, SocketAddr, Server)>,
     demo: Option<(SocketAddr, Server)>,
 }
@@ -224,6 +225,7 @@ impl Application {
             AppState::new(clinics, Duration::from_secs(config.server.session_ttl_secs));
         app_state.identify_min = Duration::from_millis(config.server.identify_min_ms);
         let state = web::Data::new(app_state);
+        let state_for_app = state.clone();
         let key_limits: Vec<security::limiter::RateLimitConfig> =
             config.api_keys.iter().map(|k| (&k.limits).into()).collect();
         let guards = web::Data::new(security::Guards {
@@ -317,6 +319,7 @@ impl Application {
         Ok(Self {
             addr,
             server,
+            state: state_for_app,
             sandbox,
             demo,
         })
@@ -325,6 +328,11 @@ impl Application {
     /// The gateway's address (useful with port 0).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The gateway's shared state (sessions, idempotency keys, what it remembers).
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
     }
 
     /// The sandbox МИС, when this gateway runs it.

@@ -86,7 +86,7 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
             http.status_code = tracing::field::Empty,
         );
         if !key.is_empty() {
-            span.record("api_key", key.as_str());
+            span.record("api_key", tracing::field::display(&key));
         }
         span
     }

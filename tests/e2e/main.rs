@@ -2,7 +2,9 @@
 
 mod contract;
 mod errors;
+mod exact;
 mod flow;
 mod hardening;
+mod limits;
 mod openapi;
 mod rush;

@@ -63,7 +63,62 @@ async fn no_document_policy_or_birth_date_reaches_a_log_line_at_trace_level() {
     )
     .await;
 
+    // Request logs name the address the limits use and the route matched, never what a
+    // client claims in forwarding headers (the peer is not a trusted proxy here).
+    let forged = app
+        .client
+        .get(format!("{}/specialties", app.api))
+        .header("forwarded", "for=6.6.6.6")
+        .header("x-forwarded-for", "7.7.7.7")
+        .header("x-real-ip", "8.8.8.8")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(forged.status(), 200);
+
+    // An integrator's key is named in logs, never shown.
+    let mut config =
+        registratura_e2e::gateway_config(vec![registratura_e2e::demo_clinic(&app.sandbox_url)]);
+    config.api_keys = vec![registratura::security::keys::ApiKeyConfig {
+        name: "call-centre".into(),
+        sha256: "8d6f3dbd0d8ee3a8e3cd1fc3d3a9a6bd7bd4a3fdd2e3b56c5e4c5d8c6a5e1f10".into(),
+        limits: Default::default(),
+    }];
+    let keyed = registratura_e2e::start_gateway(config).await;
+    let r = app
+        .client
+        .get(format!("{keyed}/api/v1/clinics"))
+        .header("x-api-key", "zz-secret-api-key-zz")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 401, "not the configured key");
+
     let text = String::from_utf8_lossy(&logs.0.lock().expect("not poisoned")).into_owned();
+    let request_lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("request done") && l.contains("/specialties"))
+        .collect();
+    assert!(!request_lines.is_empty(), "one line per request");
+    for line in &request_lines {
+        assert!(
+            line.contains("http.client_ip=127.0.0.1")
+                && line.contains("http.route=/api/v1/clinics/{clinic}/specialties"),
+            "{line}"
+        );
+    }
+    for forged in ["6.6.6.6", "7.7.7.7", "8.8.8.8", "zz-secret-api-key-zz"] {
+        let hit = text.lines().find(|l| l.contains(forged));
+        assert!(
+            hit.is_none(),
+            "{forged:?} reached a log line: {}",
+            hit.unwrap_or_default()
+        );
+    }
+    assert!(
+        text.contains("api_key=(invalid)"),
+        "the key's name (or its absence) is logged"
+    );
     assert!(
         text.contains("ticket booked"),
         "the buffer holds the gateway's logs"

@@ -112,6 +112,23 @@ pub fn start_sandbox() -> (Sandbox, String) {
 
 /// Starts a proxy that forwards every request to `upstream` and records SOAP exchanges.
 pub fn start_recording_proxy(upstream: String) -> (String, Recording) {
+    start_proxy(upstream, None)
+}
+
+/// Starts a recording proxy that holds each request whose `SOAPAction` names `operation`
+/// for `delay` before forwarding it (a slow МИС).
+pub fn start_delaying_proxy(
+    upstream: String,
+    operation: &'static str,
+    delay: std::time::Duration,
+) -> (String, Recording) {
+    start_proxy(upstream, Some((operation, delay)))
+}
+
+fn start_proxy(
+    upstream: String,
+    slow: Option<(&'static str, std::time::Duration)>,
+) -> (String, Recording) {
     let recording: Recording = Arc::default();
     let rec = recording.clone();
     let client = reqwest::Client::new();
@@ -122,6 +139,16 @@ pub fn start_recording_proxy(upstream: String) -> (String, Recording) {
         App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
             let (rec, client, upstream) = (rec.clone(), client.clone(), upstream.clone());
             async move {
+                let action = req
+                    .headers()
+                    .get("soapaction")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                if let Some((operation, delay)) = slow
+                    && action.contains(operation)
+                {
+                    tokio::time::sleep(delay).await;
+                }
                 let url = format!("{upstream}{}", req.uri());
                 let mut forward = client
                     .request(
@@ -240,13 +267,21 @@ pub fn gateway_config(clinics: Vec<ClinicConfig>) -> Config {
 
 /// Starts a gateway with `config`; returns its base URL.
 pub async fn start_gateway(config: Config) -> String {
+    start_gateway_with_state(config).await.0
+}
+
+/// Starts a gateway with `config`; returns its base URL and its state.
+pub async fn start_gateway_with_state(
+    config: Config,
+) -> (String, web::Data<registratura::state::AppState>) {
     init_tracing();
     let app = registratura::Application::build(config)
         .await
         .expect("the gateway starts");
     let base = format!("http://{}", app.addr());
+    let state = app.state();
     tokio::spawn(app.run_until_stopped());
-    base
+    (base, state)
 }
 
 /// Starts a sandbox, a recording proxy and a gateway for the demo clinic.
@@ -268,6 +303,20 @@ pub async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
+    /// A test app for a gateway already started at `base` in front of `sandbox` (directly,
+    /// or through proxies that record nothing here).
+    pub fn at(base: &str, sandbox: Sandbox, sandbox_url: String) -> Self {
+        Self {
+            base: base.to_owned(),
+            api: format!("{base}/api/v1/clinics/demo"),
+            client: reqwest::Client::new(),
+            sandbox,
+            proxy_url: sandbox_url.clone(),
+            sandbox_url,
+            recording: Arc::default(),
+        }
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.api))

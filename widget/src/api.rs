@@ -1,5 +1,6 @@
 //! The gateway's JSON API, from the browser (same origin: the widget page is the gateway's).
 
+use api_types::routes::Route;
 use api_types::{ErrorCode, FieldError, Problem};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
@@ -38,8 +39,15 @@ fn js_err(_: JsValue) -> Failure {
 }
 
 impl Api {
-    fn url(&self, path: &str) -> String {
-        format!("/api/v1/clinics/{}{path}", self.clinic)
+    /// The path of a route of this clinic (the route table's template, from the wire types),
+    /// with the parameters after `{clinic}`.
+    pub fn route(&self, route: Route, args: &[&str]) -> String {
+        let mut all = Vec::with_capacity(args.len() + 1);
+        if route.params().next() == Some("clinic") {
+            all.push(self.clinic.as_str());
+        }
+        all.extend_from_slice(args);
+        route.url(&all)
     }
 
     async fn call(
@@ -98,17 +106,13 @@ impl Api {
         }
     }
 
+    /// `GET` of a path made by [`Api::route`] (with its query).
     pub async fn get<T: DeserializeOwned>(
         &self,
         path: &str,
         token: Option<&str>,
     ) -> Result<T, Failure> {
-        let (status, text) = self.call("GET", &self.url(path), token, None, None).await?;
-        Self::decode(status, &text)
-    }
-
-    pub async fn get_root<T: DeserializeOwned>(&self, url: &str) -> Result<T, Failure> {
-        let (status, text) = self.call("GET", url, None, None, None).await?;
+        let (status, text) = self.call("GET", path, token, None, None).await?;
         Self::decode(status, &text)
     }
 
@@ -121,15 +125,13 @@ impl Api {
     ) -> Result<T, Failure> {
         let body = serde_json::to_string(body).map_err(|_| Failure::Network)?;
         let (status, text) = self
-            .call("POST", &self.url(path), token, Some(body), idempotency_key)
+            .call("POST", path, token, Some(body), idempotency_key)
             .await?;
         Self::decode(status, &text)
     }
 
     pub async fn delete(&self, path: &str, token: Option<&str>) -> Result<(), Failure> {
-        let (status, text) = self
-            .call("DELETE", &self.url(path), token, None, None)
-            .await?;
+        let (status, text) = self.call("DELETE", path, token, None, None).await?;
         if (200..300).contains(&status) {
             Ok(())
         } else {

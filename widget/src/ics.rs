@@ -4,11 +4,14 @@ use crate::i18n::Texts;
 use api_types::Ticket;
 use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
 
+/// Escapes TEXT as RFC 5545 says: backslash, semicolon and comma get a backslash; a line
+/// end (`\r\n`, `\n` or a lone `\r`) becomes `\n`, so no value can end its line early.
 fn escape(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace(';', "\\;")
         .replace(',', "\\,")
-        .replace('\n', "\\n")
+        .replace("\r\n", "\\n")
+        .replace(['\r', '\n'], "\\n")
 }
 
 fn stamp<T: Datelike + Timelike>(t: &T) -> String {
@@ -121,5 +124,11 @@ mod tests {
         assert!(ics.contains("TZOFFSETTO:+0300"));
         assert!(ics.contains("SUMMARY:Приём: Терапия — Иванова\\, М. П."));
         assert!(ics.contains("LOCATION:ул. Лесная\\, 7\\, кабинет 101"));
+    }
+
+    #[test]
+    fn no_value_can_break_its_line() {
+        assert_eq!(escape("a\r\nb\rc\nd"), "a\\nb\\nc\\nd");
+        assert_eq!(escape("x;y,z\\"), "x\\;y\\,z\\\\");
     }
 }

@@ -1,13 +1,9 @@
 //! Checks of the identity fields before they are sent, so that the patient sees what to fix
-//! at the field. The gateway checks them again; these mirror its rules.
+//! at the field. The document and policy numbers follow the gateway's own grammar
+//! (`api_types::identity`); the birth date is read in the patient's usual forms.
 
+use api_types::identity::{self, FieldFault};
 use chrono::NaiveDate;
-
-/// A letter or digit of the documents patients hold: Latin or Cyrillic. (The gateway accepts
-/// any Unicode letter; checking these here keeps Unicode's tables out of the widget.)
-fn letter_or_digit(c: char) -> bool {
-    c.is_ascii_alphanumeric() || ('А'..='я').contains(&c) || c == 'Ё' || c == 'ё'
-}
 
 /// What is wrong with a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,48 +13,23 @@ pub enum FieldProblem {
     Future,
 }
 
-pub fn document(s: &str) -> Result<(), FieldProblem> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Err(FieldProblem::Required);
-    }
-    let ok = s.chars().count() <= 32
-        && s.chars()
-            .all(|c| letter_or_digit(c) || c == ' ' || c == '-')
-        && s.chars().any(|c| c.is_ascii_digit());
-    if ok {
-        Ok(())
-    } else {
-        Err(FieldProblem::Invalid)
+impl From<FieldFault> for FieldProblem {
+    fn from(f: FieldFault) -> Self {
+        match f {
+            FieldFault::Required => Self::Required,
+            FieldFault::TooLong | FieldFault::InvalidFormat => Self::Invalid,
+        }
     }
 }
 
+/// The document number, by the gateway's own grammar.
+pub fn document(s: &str) -> Result<(), FieldProblem> {
+    identity::document(s).map(drop).map_err(Into::into)
+}
+
+/// The OMS policy number, by the gateway's own grammar.
 pub fn policy(s: &str) -> Result<(), FieldProblem> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Err(FieldProblem::Required);
-    }
-    let compact: String = s.chars().filter(|c| *c != ' ' && *c != '-').collect();
-    if compact.len() == 16 && compact.chars().all(|c| c.is_ascii_digit()) {
-        return Ok(());
-    }
-    let normalized = s.replace('-', " ");
-    let parts: Vec<&str> = normalized.split_whitespace().collect();
-    match parts.split_last() {
-        Some((number, series)) if !series.is_empty() => {
-            let series: String = series.concat();
-            let ok = series.chars().count() <= 12
-                && series.chars().all(letter_or_digit)
-                && (1..=12).contains(&number.len())
-                && number.chars().all(|c| c.is_ascii_digit());
-            if ok {
-                Ok(())
-            } else {
-                Err(FieldProblem::Invalid)
-            }
-        }
-        _ => Err(FieldProblem::Invalid),
-    }
+    identity::policy(s).map(drop).map_err(Into::into)
 }
 
 /// `ДД.ММ.ГГГГ` or `ГГГГ-ММ-ДД`, by hand: chrono's format-driven parser would double the

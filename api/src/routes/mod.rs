@@ -210,11 +210,14 @@ pub fn limit_class(method: &HttpMethod, pattern: Option<&str>) -> Class {
 
 /// The `Allow` value of a resource serving `methods` (`HEAD` goes with `GET`).
 fn allow_header(methods: impl IntoIterator<Item = Method>) -> String {
+    let methods: Vec<Method> = methods.into_iter().collect();
     let mut names = Vec::new();
-    for m in methods {
-        names.push(m.as_str());
-        if m == Method::Get {
-            names.push("HEAD");
+    for m in [Method::Get, Method::Post, Method::Delete] {
+        if methods.contains(&m) {
+            names.push(m.as_str());
+            if m == Method::Get {
+                names.push("HEAD");
+            }
         }
     }
     names.join(", ")

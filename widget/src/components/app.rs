@@ -6,6 +6,7 @@ use crate::api::Api;
 use crate::flow::{Action, Flow, Step};
 use crate::host::{self, Settings};
 use crate::i18n::texts;
+use api_types::routes;
 use api_types::{Clinic, List};
 use yew::prelude::*;
 
@@ -34,7 +35,10 @@ pub fn app(props: &AppProps) -> Html {
         let (clinic, api) = (clinic.clone(), api.clone());
         use_effect_with((), move |()| {
             wasm_bindgen_futures::spawn_local(async move {
-                if let Ok(list) = api.get_root::<List<Clinic>>("/api/v1/clinics").await {
+                if let Ok(list) = api
+                    .get::<List<Clinic>>(&api.route(routes::CLINICS, &[]), None)
+                    .await
+                {
                     clinic.set(list.items.into_iter().find(|c| c.id == api.clinic));
                 }
             });

@@ -6,6 +6,7 @@ use crate::api::Api;
 use crate::format;
 use crate::host;
 use crate::i18n::Texts;
+use api_types::routes;
 use api_types::{AvailableDates, Doctor};
 use chrono::{Datelike, Duration, Months, NaiveDate};
 use yew::prelude::*;
@@ -50,8 +51,8 @@ pub fn calendar(p: &CalendarProps) -> Html {
     let focused = use_state(|| start);
     let by_keyboard = use_state(|| false);
     let path = Some(format!(
-        "/doctors/{}/dates?from={}&to={}",
-        p.doctor.id,
+        "{}?from={}&to={}",
+        p.api.route(routes::DATES, &[&p.doctor.id]),
         *month,
         month_end(*month)
     ));

@@ -7,6 +7,7 @@ use super::steps::heading;
 use crate::flow::{Action, IdentityDraft, Notice};
 use crate::host;
 use crate::validate::{self, FieldProblem};
+use api_types::routes;
 use api_types::{ErrorCode, NewSession, Session};
 use chrono::Datelike;
 use wasm_bindgen::JsCast;
@@ -140,7 +141,10 @@ pub fn identify_step(p: &StepProps) -> Html {
             let (flow, api, status, problems) =
                 (flow.clone(), api.clone(), status.clone(), problems.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                match api.post::<Session>("/sessions", None, &body, None).await {
+                match api
+                    .post::<Session>(&api.route(routes::CREATE_SESSION, &[]), None, &body, None)
+                    .await
+                {
                     Ok(session) => {
                         status.set(Status::Idle);
                         flow.dispatch(Action::Identified(session.token));

@@ -6,6 +6,7 @@ use super::common::{FailureView, Load, Loading, StepProps, failure_text, use_fet
 use crate::flow::{Action, Notice};
 use crate::format;
 use crate::host;
+use api_types::routes;
 use api_types::{Doctor, ErrorCode, List, NewTicket, Slot, Specialty, Ticket};
 use yew::prelude::*;
 
@@ -132,7 +133,8 @@ fn choices<T: Choice>(
 
 #[function_component(SpecialtyStep)]
 pub fn specialty_step(p: &StepProps) -> Html {
-    let (data, reload) = use_fetch::<List<Specialty>>(&p.api, Some("/specialties".into()), None);
+    let (data, reload) =
+        use_fetch::<List<Specialty>>(&p.api, Some(p.api.route(routes::SPECIALTIES, &[])), None);
     use_preselect(
         p,
         &data,
@@ -149,7 +151,7 @@ pub fn doctor_step(p: &StepProps) -> Html {
         .flow
         .specialty
         .as_ref()
-        .map(|s| format!("/specialties/{}/doctors", s.id));
+        .map(|s| p.api.route(routes::DOCTORS, &[&s.id]));
     let (data, reload) = use_fetch::<List<Doctor>>(&p.api, path, None);
     use_preselect(
         p,
@@ -181,7 +183,10 @@ pub fn date_step(p: &StepProps) -> Html {
 #[function_component(TimeStep)]
 pub fn time_step(p: &StepProps) -> Html {
     let path = match (&p.flow.doctor, p.flow.date) {
-        (Some(d), Some(date)) => Some(format!("/doctors/{}/slots?date={date}", d.id)),
+        (Some(d), Some(date)) => Some(format!(
+            "{}?date={date}",
+            p.api.route(routes::SLOTS, &[&d.id])
+        )),
         _ => None,
     };
     let (data, reload) = use_fetch::<List<Slot>>(&p.api, path, None);
@@ -299,7 +304,7 @@ pub fn confirm_step(p: &StepProps) -> Html {
                 let token = flow.session.clone();
                 let result = api
                     .post::<Ticket>(
-                        "/tickets",
+                        &api.route(routes::BOOK, &[]),
                         token.as_deref(),
                         &NewTicket { slot_id },
                         Some(key.as_str()),

@@ -7,6 +7,7 @@ use crate::flow::{Action, Notice};
 use crate::format;
 use crate::host;
 use crate::ics;
+use api_types::routes;
 use api_types::{ErrorCode, List, Ticket};
 use yew::prelude::*;
 
@@ -89,8 +90,11 @@ pub fn my_tickets_step(p: &StepProps) -> Html {
 #[function_component(MyTicketsList)]
 fn my_tickets_list(p: &StepProps) -> Html {
     let t = p.t;
-    let (data, reload) =
-        use_fetch::<List<Ticket>>(&p.api, Some("/tickets".into()), p.flow.session.clone());
+    let (data, reload) = use_fetch::<List<Ticket>>(
+        &p.api,
+        Some(p.api.route(routes::TICKETS, &[])),
+        p.flow.session.clone(),
+    );
     let asking = use_state(|| None::<String>);
     let failure = use_state(|| None::<&'static str>);
     {
@@ -129,7 +133,7 @@ fn my_tickets_list(p: &StepProps) -> Html {
                             let (api, flow, reload, asking, failure, settings, ticket) =
                                 (api.clone(), flow.clone(), reload.clone(), asking.clone(), failure.clone(), settings.clone(), ticket.clone());
                             wasm_bindgen_futures::spawn_local(async move {
-                                match api.delete(&format!("/tickets/{}", ticket.id), flow.session.as_deref()).await {
+                                match api.delete(&api.route(routes::CANCEL, &[&ticket.id]), flow.session.as_deref()).await {
                                     Ok(()) => {
                                         host::post(&settings, "cancelled", host::TicketEvent::of(&ticket));
                                         asking.set(None);

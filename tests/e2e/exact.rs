@@ -1,0 +1,305 @@
+//! The API contract is exact: walking the route table, every answer a route gives (to good
+//! input, malformed input, an unknown clinic, a missing token) is one the OpenAPI document
+//! declares for that route, with that problem code.
+
+use registratura::routes::ENDPOINTS;
+use registratura_e2e::{PATIENT_FOUND, spawn_app};
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn spec() -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../openapi/openapi.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("the committed spec")).expect("JSON")
+}
+
+/// Checks that `response` is declared for the operation, and that a problem's code is one of
+/// its status's codes.
+async fn declared(spec: &Value, path: &str, method: &str, what: &str, response: reqwest::Response) {
+    let status = response.status().as_u16();
+    let operation = &spec["paths"][path][method.to_ascii_lowercase()];
+    let declared = &operation["responses"][status.to_string()];
+    assert!(
+        declared.is_object(),
+        "{method} {path} ({what}) answered {status}, which it does not declare"
+    );
+    if status >= 400 {
+        let ct = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        assert!(ct.starts_with("application/problem+json"), "{what}: {ct}");
+        let problem: api_types::Problem = response.json().await.expect("a problem");
+        let codes = declared["description"].as_str().unwrap_or("");
+        assert!(
+            codes.contains(&format!("`{}`", problem.code.as_str())),
+            "{method} {path} ({what}): {status} {} is not declared ({codes})",
+            problem.code.as_str()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_of_every_route_is_declared_in_the_openapi_document() {
+    let spec = spec();
+    let app = spawn_app().await;
+    let (doctor, slot) = app.free_slot("Терапия").await;
+    let specialty = app.specialties().await[0].id.clone();
+    let token = app.login(PATIENT_FOUND).await;
+    let ticket: api_types::Ticket = app
+        .book(&token, &slot.id, None)
+        .await
+        .json()
+        .await
+        .expect("a ticket");
+    let good = |name: &str| -> String {
+        match name {
+            "clinic" => "demo".into(),
+            "specialty" => specialty.clone(),
+            "doctor" => doctor.id.clone(),
+            "ticket" => ticket.id.clone(),
+            _ => "x".into(),
+        }
+    };
+    let today = chrono::Utc::now().date_naive();
+    let mut answers = 0;
+    for endpoint in ENDPOINTS {
+        let route = endpoint.route;
+        let method = route.method.as_str();
+        let params: Vec<&str> = route.params().collect();
+        let url_with = |swap: Option<(&str, &str)>| {
+            let args: Vec<String> = params
+                .iter()
+                .map(|p| match swap {
+                    Some((name, value)) if name == *p => value.to_owned(),
+                    _ => good(p),
+                })
+                .collect();
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            format!("{}{}", app.base, route.url(&refs))
+        };
+        let has_query = route.path.ends_with("/dates") || route.path.ends_with("/slots");
+        let good_query = if route.path.ends_with("/slots") {
+            format!("?date={today}")
+        } else {
+            String::new()
+        };
+        let body_route = route.method == api_types::routes::Method::Post;
+        let good_body = if route.path.ends_with("/sessions") {
+            serde_json::json!({"document_number": PATIENT_FOUND.0, "policy_number": PATIENT_FOUND.1, "birth_date": PATIENT_FOUND.2})
+                .to_string()
+        } else {
+            serde_json::json!({ "slot_id": slot.id }).to_string()
+        };
+        let send = |url: String, token: Option<&str>, content_type: &str, body: String| {
+            let mut req = app.client.request(
+                reqwest::Method::from_bytes(method.as_bytes()).expect("a method"),
+                url,
+            );
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            if body_route {
+                req = req
+                    .header("content-type", content_type.to_owned())
+                    .body(body);
+            }
+            req.send()
+        };
+        let mut cases: Vec<(String, reqwest::Response)> = Vec::new();
+        let json = "application/json";
+        let url = url_with(None) + &good_query;
+        cases.push((
+            "unknown clinic".into(),
+            send(
+                url_with(Some(("clinic", "nope"))) + &good_query,
+                Some(&token),
+                json,
+                good_body.clone(),
+            )
+            .await
+            .expect("answers"),
+        ));
+        cases.push((
+            "no token".into(),
+            send(url.clone(), None, json, good_body.clone())
+                .await
+                .expect("answers"),
+        ));
+        cases.push((
+            "a forged token".into(),
+            send(url.clone(), Some("forged"), json, good_body.clone())
+                .await
+                .expect("answers"),
+        ));
+        for p in params.iter().filter(|p| **p != "clinic") {
+            for bad in ["!!", "Zm9v", &"A".repeat(3000)] {
+                cases.push((
+                    format!("{p} = {bad:.10}"),
+                    send(
+                        url_with(Some((p, bad))) + &good_query,
+                        Some(&token),
+                        json,
+                        good_body.clone(),
+                    )
+                    .await
+                    .expect("answers"),
+                ));
+            }
+        }
+        if has_query {
+            for q in [
+                "?date=x",
+                "?from=2020-13-01",
+                "?to=%2B262142-01-01",
+                "?date=2020-01-01&from=x",
+            ] {
+                cases.push((
+                    format!("query {q}"),
+                    send(url_with(None) + q, Some(&token), json, String::new())
+                        .await
+                        .expect("answers"),
+                ));
+            }
+        }
+        if body_route {
+            for (what, content_type, body) in [
+                ("text body", "text/plain", "x".to_owned()),
+                ("broken JSON", json, "{".to_owned()),
+                (
+                    "unknown field",
+                    json,
+                    r#"{"slot_id":"x","extra":1}"#.to_owned(),
+                ),
+                ("wrong type", json, r#"{"slot_id":1}"#.to_owned()),
+                ("empty object", json, "{}".to_owned()),
+                (
+                    "huge",
+                    json,
+                    format!("{{\"slot_id\":\"{}\"}}", "a".repeat(20_000)),
+                ),
+                (
+                    "invalid values",
+                    json,
+                    r#"{"document_number":"","policy_number":"1","birth_date":"x","slot_id":"!"}"#
+                        .to_owned(),
+                ),
+            ] {
+                cases.push((
+                    what.into(),
+                    send(url.clone(), Some(&token), content_type, body)
+                        .await
+                        .expect("answers"),
+                ));
+            }
+        }
+        cases.push((
+            "good input".into(),
+            send(url.clone(), Some(&token), json, good_body.clone())
+                .await
+                .expect("answers"),
+        ));
+        for (what, response) in cases {
+            declared(&spec, route.path, method, what.as_str(), response).await;
+            answers += 1;
+        }
+    }
+    eprintln!(
+        "{answers} answers of {} routes checked against the spec",
+        ENDPOINTS.len()
+    );
+}
+
+/// What the OpenAPI document says a string field accepts: its pattern and length.
+fn field_rule(spec: &Value, schema: &str, field: &str) -> (regex::Regex, usize) {
+    let f = &spec["components"]["schemas"][schema]["properties"][field];
+    let pattern = f["pattern"].as_str().expect("a pattern");
+    let max = f["maxLength"].as_u64().map_or(usize::MAX, |m| m as usize);
+    (
+        regex::Regex::new(pattern).expect("a pattern the Rust regex crate reads"),
+        max,
+    )
+}
+
+#[test]
+fn a_schema_valid_request_is_never_invalid_input_and_a_schema_invalid_one_always_is() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    let spec = spec();
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let app = runtime.block_on(spawn_app());
+    let token = runtime.block_on(app.login(PATIENT_FOUND));
+    let (doc_re, doc_max) = field_rule(&spec, "NewSession", "document_number");
+    let (pol_re, pol_max) = field_rule(&spec, "NewSession", "policy_number");
+    let (slot_re, slot_max) = field_rule(&spec, "NewTicket", "slot_id");
+    let fits = |re: &regex::Regex, max: usize, s: &str| re.is_match(s) && s.chars().count() <= max;
+    let identify = |d: &str, p: &str, b: &str| {
+        let r = runtime.block_on(app.post_session((d, p, b)));
+        r.status().as_u16()
+    };
+    let mut runner = TestRunner::new(Config {
+        cases: 64,
+        ..Config::default()
+    });
+    let unanchored = |re: &regex::Regex| {
+        let p = re.as_str();
+        p.strip_prefix('^')
+            .and_then(|p| p.strip_suffix('$'))
+            .unwrap_or(p)
+            .to_owned()
+    };
+    let doc_valid = proptest::string::string_regex(&unanchored(&doc_re)).expect("a strategy");
+    let pol_valid = proptest::string::string_regex(&unanchored(&pol_re)).expect("a strategy");
+    let date_valid =
+        (1900i32..2100, 1u32..13, 1u32..29).prop_map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}"));
+    runner
+        .run(&(doc_valid, pol_valid, date_valid), |(d, p, b)| {
+            prop_assume!(fits(&doc_re, doc_max, &d) && fits(&pol_re, pol_max, &p));
+            let status = identify(&d, &p, &b);
+            prop_assert!(
+                matches!(status, 201 | 404 | 409),
+                "{status} for {d:?} {p:?} {b:?}"
+            );
+            Ok(())
+        })
+        .expect("schema-valid identities are never invalid_input");
+    let anything = proptest::collection::vec(
+        prop_oneof![
+            Just('1'),
+            Just(' '),
+            Just('-'),
+            Just('Ж'),
+            Just('\t'),
+            Just('x'),
+            any::<char>()
+        ],
+        0..40,
+    )
+    .prop_map(|v| v.into_iter().collect::<String>());
+    runner
+        .run(&anything, |s| {
+            if !fits(&doc_re, doc_max, &s) {
+                prop_assert_eq!(
+                    identify(&s, "7700000000000001", "1980-05-17"),
+                    422,
+                    "{:?}",
+                    s
+                );
+            }
+            if !fits(&pol_re, pol_max, &s) {
+                prop_assert_eq!(identify("4510 123456", &s, "1980-05-17"), 422, "{:?}", s);
+            }
+            Ok(())
+        })
+        .expect("schema-invalid identities are always invalid_input");
+    let slot_valid = proptest::string::string_regex("[A-Za-z0-9_-]{1,64}").expect("a strategy");
+    runner
+        .run(&slot_valid, |s| {
+            prop_assert!(fits(&slot_re, slot_max, &s));
+            let r = runtime.block_on(app.book(&token, &s, None));
+            prop_assert_ne!(r.status().as_u16(), 422, "{:?}", s);
+            Ok(())
+        })
+        .expect("schema-valid slot ids are never invalid_input");
+}
