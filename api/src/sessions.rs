@@ -3,15 +3,17 @@
 //! A token maps to the clinic and the МИС patient id, never to the document data the patient
 //! typed. Tokens are 256 bits from the OS's generator; the store keeps only their SHA-256
 //! digests, so lookups compare digests (not secrets) and a memory dump reveals no token.
+//! At most [`MAX_SESSIONS`] live at once; past that, the least recently used ends first.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use mis::PatientId;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// The most sessions kept at once.
+pub const MAX_SESSIONS: u64 = 200_000;
 
 /// What a session grants.
 #[derive(Debug, Clone)]
@@ -26,7 +28,7 @@ pub struct Session {
 #[derive(Debug)]
 pub struct SessionStore {
     ttl: Duration,
-    sessions: Mutex<HashMap<[u8; 32], Session>>,
+    sessions: moka::sync::Cache<[u8; 32], Session>,
 }
 
 fn digest(token: &str) -> [u8; 32] {
@@ -40,17 +42,28 @@ pub struct NoRandomness;
 
 impl SessionStore {
     pub fn new(ttl: Duration) -> Self {
+        Self::with_capacity(ttl, MAX_SESSIONS)
+    }
+
+    pub fn with_capacity(ttl: Duration, capacity: u64) -> Self {
         Self {
             ttl,
-            sessions: Mutex::new(HashMap::new()),
+            sessions: moka::sync::Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(ttl)
+                .eviction_policy(moka::policy::EvictionPolicy::lru())
+                .build(),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Session>> {
-        // The map is never left half-updated by a panic (single inserts and removes).
-        self.sessions
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// How many sessions are kept.
+    pub fn len(&self) -> u64 {
+        self.sessions.run_pending_tasks();
+        self.sessions.entry_count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Opens a session and returns its token.
@@ -70,31 +83,20 @@ impl SessionStore {
             expires_at: Utc::now()
                 + chrono::Duration::from_std(self.ttl).unwrap_or(chrono::Duration::minutes(15)),
         };
-        let mut sessions = self.lock();
-        if sessions.len() % 1024 == 1023 {
-            sessions.retain(|_, s| s.expires > now);
-        }
-        sessions.insert(digest(&token), session.clone());
+        self.sessions.insert(digest(&token), session.clone());
         Ok((token, session))
     }
 
     /// The live session of `token`, if any.
     pub fn get(&self, token: &str) -> Option<Session> {
-        let key = digest(token);
-        let mut sessions = self.lock();
-        match sessions.get(&key) {
-            Some(s) if s.expires > Instant::now() => Some(s.clone()),
-            Some(_) => {
-                sessions.remove(&key);
-                None
-            }
-            None => None,
-        }
+        self.sessions
+            .get(&digest(token))
+            .filter(|s| s.expires > Instant::now())
     }
 
     /// Ends the session of `token`; whether there was one.
     pub fn end(&self, token: &str) -> bool {
-        self.lock().remove(&digest(token)).is_some()
+        self.sessions.remove(&digest(token)).is_some()
     }
 }
 
@@ -115,6 +117,19 @@ mod tests {
         assert_eq!(a.len(), 43, "256 bits in base64url");
         assert_eq!(store.get(&a).map(|s| s.patient), Some(patient()));
         assert!(store.get("not-a-token").is_none());
+    }
+
+    #[test]
+    fn a_flood_of_sessions_stays_within_the_cap() {
+        let store = SessionStore::with_capacity(Duration::from_secs(60), 500);
+        let tokens: Vec<String> = (0..5_000)
+            .map(|_| store.create("demo", patient()).expect("random").0)
+            .collect();
+        assert!(store.len() <= 500, "{}", store.len());
+        assert!(
+            store.get(&tokens[4_999]).is_some(),
+            "the latest session lives"
+        );
     }
 
     #[test]

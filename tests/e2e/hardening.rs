@@ -854,3 +854,24 @@ async fn characters_xml_cannot_carry_are_refused_at_input_and_never_sent() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_read_whose_first_attempt_times_out_is_tried_again_within_the_deadline() {
+    let mis = start_faulty_mis(Fault::HangOnce(
+        200,
+        "text/xml",
+        specialties_answer("http://tempuri.org/"),
+    ))
+    .await;
+    let mut clinic = demo_clinic(&mis);
+    clinic.mis.attempt_timeout_ms = 300;
+    clinic.mis.deadline_ms = 5_000;
+    clinic.mis.breaker_threshold = 100;
+    let mut config = gateway_config(vec![clinic]);
+    config.cache.directory_ttl_secs = 0;
+    let base = start_gateway(config).await;
+    let r = reqwest::get(format!("{base}/api/v1/clinics/demo/specialties"))
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 200, "the second attempt answered");
+}

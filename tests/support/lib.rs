@@ -458,6 +458,8 @@ pub enum Fault {
     Answer(u16, &'static str, Vec<u8>),
     /// Streams a chunked body of this many bytes.
     Flood(usize),
+    /// Hangs on the first connection, then answers as `Answer` does.
+    HangOnce(u16, &'static str, Vec<u8>),
 }
 
 /// Starts a fake МИС on loopback that misbehaves as told; returns its base URL.
@@ -469,12 +471,20 @@ pub async fn start_faulty_mis(fault: Fault) -> String {
     let url = format!("http://{}", listener.local_addr().expect("bound"));
     tokio::spawn(async move {
         let mut held = Vec::new();
+        let mut first = true;
         while let Ok((mut socket, _)) = listener.accept().await {
-            let fault = fault.clone();
+            let fault = match fault.clone() {
+                Fault::HangOnce(..) if first => Fault::Hang,
+                Fault::HangOnce(status, content_type, body) => {
+                    Fault::Answer(status, content_type, body)
+                }
+                other => other,
+            };
+            first = false;
             let mut buf = vec![0u8; 64 * 1024];
             let _ = socket.read(&mut buf).await;
             match fault {
-                Fault::Hang => held.push(socket),
+                Fault::Hang | Fault::HangOnce(..) => held.push(socket),
                 Fault::Drip => {
                     tokio::spawn(async move {
                         let head = "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 100000\r\n\r\n<";
