@@ -41,7 +41,12 @@ fn offset(t: &DateTime<FixedOffset>) -> String {
 pub fn calendar(t: &Texts, ticket: &Ticket, timezone: &str, now: DateTime<Utc>) -> String {
     let end = ticket
         .end
-        .unwrap_or(ticket.start + chrono::Duration::minutes(20));
+        .or_else(|| {
+            ticket
+                .start
+                .checked_add_signed(chrono::Duration::minutes(20))
+        })
+        .unwrap_or(ticket.start);
     let mut location = ticket.address.clone().unwrap_or_default();
     if let Some(room) = &ticket.room {
         location = format!("{location}, {} {room}", t.room_in_address);

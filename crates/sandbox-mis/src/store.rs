@@ -460,7 +460,10 @@ impl Store {
                         visit_start: day.and_time(NaiveTime::MIN),
                     });
                 }
-                day += Duration::days(1);
+                let Some(next) = day.succ_opt() else {
+                    break;
+                };
+                day = next;
             }
         } else {
             let mut stmt = conn.prepare_cached(
