@@ -280,15 +280,23 @@ async fn two_widgets_on_one_page_with_their_own_language_preselection_and_keyboa
     let first_id = first.id().await.expect("an id").expect("present");
     first.focus().await.expect("focus");
     first.send_keys(Key::Right).await.expect("types");
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let active = d
-        .active_element()
-        .await
-        .expect("active")
-        .id()
-        .await
-        .expect("an id")
-        .expect("present");
+    // The focus moves when the widget has handled the key: wait for it (on a loaded machine
+    // that takes longer), up to a generous bound.
+    let mut active = first_id.clone();
+    for _ in 0..250 {
+        active = d
+            .active_element()
+            .await
+            .expect("active")
+            .id()
+            .await
+            .expect("an id")
+            .unwrap_or_default();
+        if active != first_id {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_ne!(active, first_id, "ArrowRight moves to the next day");
     d.enter_default_frame().await.expect("back");
     browser.quit().await;
