@@ -6,6 +6,7 @@
 //! gateway unaware. Its outcome is kept under the request's `Idempotency-Key` (if any), so the
 //! retry the client makes gets that answer.
 
+use crate::audit::Audit;
 use crate::error::ApiError;
 use crate::idempotency::{Claim, ClaimGuard, Outcome, Scope};
 use crate::ids::{self, SlotKey};
@@ -15,6 +16,7 @@ use actix_web::web;
 use api_types::{ErrorCode, NamedRef, Ticket};
 use chrono::Timelike;
 use mis::{AppointmentId, DateRange, Mis, Visit};
+use tracing::Instrument;
 
 /// A result, and whether it is the replay of an earlier request's.
 #[derive(Debug)]
@@ -67,6 +69,30 @@ pub async fn book(
     slot_id: &str,
     key: Option<Keyed>,
 ) -> Answer<Ticket> {
+    let clinic_id = clinic.info.id.clone();
+    let audit = state.audit.clone();
+    let patient = session.patient.clone();
+    let ticket = SlotKey::parse(slot_id).map(|k| ids::ticket(&k.appointment));
+    let answer = book_once(state, clinic, session, slot_id, key).await;
+    let outcome = match (&answer.result, answer.replayed) {
+        (_, true) => "replayed",
+        (Ok(_), false) => "booked",
+        (Err(e), false) => e.code.as_str(),
+    };
+    crate::metrics::booking(&clinic_id, outcome);
+    if let (Some(audit), Some(ticket)) = (audit, ticket) {
+        record(&audit, &clinic_id, &ticket, "book", outcome, &patient);
+    }
+    answer
+}
+
+async fn book_once(
+    state: web::Data<AppState>,
+    clinic: ClinicEntry,
+    session: Session,
+    slot_id: &str,
+    key: Option<Keyed>,
+) -> Answer<Ticket> {
     let slot = match SlotKey::parse(slot_id).filter(|k| clinic.in_window(k.date)) {
         Some(slot) => slot,
         None => return Answer::fresh(Err(ApiError::not_found("slot"))),
@@ -101,11 +127,15 @@ pub async fn book(
             }
         }
     };
-    let task = tokio::spawn(async move {
-        let result = execute_booking(&state, &clinic, &session, &slot).await;
-        settle(guard, &result);
-        result
-    });
+    let writes = state.writes.clone();
+    let task = writes.spawn(
+        async move {
+            let result = execute_booking(&state, &clinic, &session, &slot).await;
+            settle(guard, &result);
+            result
+        }
+        .instrument(tracing::Span::current()),
+    );
     Answer::fresh(task.await.unwrap_or_else(|e| Err(ApiError::internal(e))))
 }
 
@@ -194,6 +224,26 @@ async fn execute_booking(
     })
 }
 
+/// Appends a booking or a cancellation to the audit trail.
+fn record(
+    audit: &Audit,
+    clinic: &str,
+    ticket: &str,
+    operation: &'static str,
+    outcome: &str,
+    patient: &mis::PatientId,
+) {
+    audit.record(&crate::audit::Entry {
+        time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        clinic,
+        ticket,
+        operation,
+        outcome,
+        request_id: crate::request_id::current(),
+        patient: audit.pseudonym(patient),
+    });
+}
+
 /// The session's patient's upcoming visits, soonest first.
 async fn upcoming(clinic: &ClinicEntry, session: &Session) -> Result<Vec<Visit>, ApiError> {
     let now = clinic.now();
@@ -248,24 +298,50 @@ pub async fn cancel(
     session: Session,
     id: AppointmentId,
 ) -> Result<(), ApiError> {
+    let clinic_id = clinic.info.id.clone();
+    let audit = state.audit.clone();
+    let patient = session.patient.clone();
+    let ticket = ids::ticket(&id);
+    let result = cancel_once(state, clinic, session, id).await;
+    let outcome = match &result {
+        Ok(()) => "cancelled",
+        Err(e) => e.code.as_str(),
+    };
+    crate::metrics::cancellation(&clinic_id, outcome);
+    if let Some(audit) = audit {
+        record(&audit, &clinic_id, &ticket, "cancel", outcome, &patient);
+    }
+    result
+}
+
+async fn cancel_once(
+    state: web::Data<AppState>,
+    clinic: ClinicEntry,
+    session: Session,
+    id: AppointmentId,
+) -> Result<(), ApiError> {
     let visit = upcoming(&clinic, &session)
         .await?
         .into_iter()
         .find(|v| v.appointment == id)
         .ok_or_else(|| ApiError::not_found("ticket"))?;
-    let task = tokio::spawn(async move {
-        let result = clinic
-            .mis
-            .cancel(clinic.lpu, &session.patient, &visit.appointment)
-            .await;
-        clinic
-            .mis
-            .forget_schedule(clinic.lpu, visit.doctor_id.as_ref());
-        result?;
-        state.memo.forget(&clinic.info.id, &visit.appointment);
-        tracing::info!(clinic = %clinic.info.id, "ticket cancelled");
-        Ok(())
-    });
+    let writes = state.writes.clone();
+    let task = writes.spawn(
+        async move {
+            let result = clinic
+                .mis
+                .cancel(clinic.lpu, &session.patient, &visit.appointment)
+                .await;
+            clinic
+                .mis
+                .forget_schedule(clinic.lpu, visit.doctor_id.as_ref());
+            result?;
+            state.memo.forget(&clinic.info.id, &visit.appointment);
+            tracing::info!(clinic = %clinic.info.id, "ticket cancelled");
+            Ok(())
+        }
+        .instrument(tracing::Span::current()),
+    );
     task.await.unwrap_or_else(|e| Err(ApiError::internal(e)))
 }
 

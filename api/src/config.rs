@@ -26,6 +26,8 @@ pub struct Config {
     pub api_keys: Vec<crate::security::keys::ApiKeyConfig>,
     #[serde(default)]
     pub demo: DemoConfig,
+    #[serde(default)]
+    pub audit: AuditConfig,
     /// The clinics this gateway serves. With none, the gateway serves the sandbox's demo
     /// clinic (and starts the sandbox).
     #[serde(default)]
@@ -67,6 +69,13 @@ pub struct ServerConfig {
     /// Send `Strict-Transport-Security`: on by default with `tls_cert`; set it when a TLS
     /// proxy stands in front.
     pub hsts: Option<bool>,
+    /// How long requests in flight may take to finish after `SIGTERM` or `SIGINT`, seconds.
+    pub shutdown_grace_secs: u64,
+    /// The address patients and integrators reach the gateway at, when it differs from
+    /// `listen` (behind a proxy, possibly under a path: `https://clinic.example.ru/registratura`).
+    /// Used where an absolute link is needed: the snippet on the status page, `Location`,
+    /// the docs' spec URL and the OpenAPI `servers`.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -84,6 +93,8 @@ impl Default for ServerConfig {
             tls_cert: None,
             tls_key: None,
             hsts: None,
+            shutdown_grace_secs: 30,
+            public_url: None,
         }
     }
 }
@@ -105,6 +116,17 @@ impl Default for CacheConfig {
             schedule_ttl_secs: 3,
         }
     }
+}
+
+/// The audit trail of bookings and cancellations.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// The file lines are appended to; absent: no audit trail.
+    pub path: Option<PathBuf>,
+    /// The key of the patients' pseudonyms (at least 16 characters; keep it secret and keep it:
+    /// a new key gives every patient a new pseudonym). `REGISTRATURA_AUDIT_SECRET` overrides it.
+    pub secret: Option<String>,
 }
 
 /// The demo clinic site that embeds the widget from another origin (sandbox mode only).
@@ -134,6 +156,8 @@ pub struct SandboxSettings {
     pub listen: String,
     pub database: PathBuf,
     pub guid: String,
+    /// Added to every answer, milliseconds: to try the gateway against a slow МИС.
+    pub latency_ms: u64,
 }
 
 impl Default for SandboxSettings {
@@ -143,6 +167,7 @@ impl Default for SandboxSettings {
             listen: "127.0.0.1:8090".into(),
             database: PathBuf::from("registratura-sandbox.db"),
             guid: sandbox_mis::DEFAULT_GUID.into(),
+            latency_ms: 0,
         }
     }
 }
@@ -236,6 +261,7 @@ impl Config {
             rate_limit: crate::security::limiter::RateLimitConfig::default(),
             api_keys: Vec::new(),
             demo: DemoConfig::default(),
+            audit: AuditConfig::default(),
             clinics: Vec::new(),
         }
     }
@@ -276,6 +302,9 @@ impl Config {
         }
         if let Some(v) = var("REGISTRATURA_SANDBOX_GUID") {
             self.sandbox.guid = v;
+        }
+        if let Some(v) = var("REGISTRATURA_AUDIT_SECRET") {
+            self.audit.secret = Some(v);
         }
         if let Some(v) = var("REGISTRATURA_SESSION_TTL_SECS") {
             self.server.session_ttl_secs = v.parse().map_err(|_| {
@@ -404,6 +433,26 @@ impl Config {
             return Err(StartError::Config(format!(
                 "server.session_ttl_secs must be from 1 to {MAX_SESSION_TTL_SECS}"
             )));
+        }
+        if self.audit.path.is_some()
+            && self
+                .audit
+                .secret
+                .as_deref()
+                .is_none_or(|s| s.chars().count() < 16)
+        {
+            return Err(StartError::Config(
+                "audit.path needs audit.secret (or REGISTRATURA_AUDIT_SECRET) of at least 16 characters".into(),
+            ));
+        }
+        if let Some(url) = &self.server.public_url {
+            let ok = (url.starts_with("https://") || url.starts_with("http://"))
+                && !url.contains(['?', '#', ' ']);
+            if !ok {
+                return Err(StartError::Config(format!(
+                    "server.public_url: {url:?} must be an http(s) URL without query"
+                )));
+            }
         }
         if self.server.identify_min_ms > 10_000 {
             return Err(StartError::Config(

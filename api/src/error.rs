@@ -75,11 +75,13 @@ impl ApiError {
         }
     }
 
+    /// The problem document, quoting the current request's id.
     pub fn problem(&self) -> Problem {
         let mut p = Problem::new(self.code).with_errors(self.fields.clone());
         if let Some(d) = &self.detail {
             p = p.with_detail(d.clone());
         }
+        p.request_id = crate::request_id::current();
         p
     }
 }

@@ -44,6 +44,8 @@ pub struct GuardConfig {
     pub directory_ttl: Duration,
     /// How long dates and slots are cached.
     pub schedule_ttl: Duration,
+    /// The clinic's id, for metrics and logs.
+    pub clinic: String,
 }
 
 impl Default for GuardConfig {
@@ -56,6 +58,7 @@ impl Default for GuardConfig {
             probe_interval: Duration::from_secs(2),
             directory_ttl: Duration::from_secs(30),
             schedule_ttl: Duration::from_secs(3),
+            clinic: String::new(),
         }
     }
 }
@@ -89,6 +92,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 /// A bounded cache with a time to live whose concurrent misses on one key share one fetch.
 #[derive(Debug)]
 struct Cache<K: Hash + Eq + Send + Sync + 'static, V: Clone + Send + Sync + 'static> {
+    name: &'static str,
     entries: Option<moka::future::Cache<K, V>>,
 }
 
@@ -97,9 +101,10 @@ where
     K: Hash + Eq + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
-    /// A cache keeping values for `ttl` (zero: no caching).
-    fn new(ttl: Duration) -> Self {
+    /// A cache named `name` (in metrics) keeping values for `ttl` (zero: no caching).
+    fn new(name: &'static str, ttl: Duration) -> Self {
         Self {
+            name,
             entries: (!ttl.is_zero()).then(|| {
                 moka::future::Cache::builder()
                     .max_capacity(CACHE_CAPACITY)
@@ -117,10 +122,18 @@ where
     {
         match &self.entries {
             None => fetch().await,
-            Some(entries) => entries
-                .try_get_with(key, fetch())
-                .await
-                .map_err(|e: Arc<MisError>| (*e).clone()),
+            Some(entries) => {
+                let missed = AtomicBool::new(false);
+                let result = entries
+                    .try_get_with(key, async {
+                        missed.store(true, Ordering::Relaxed);
+                        fetch().await
+                    })
+                    .await
+                    .map_err(|e: Arc<MisError>| (*e).clone());
+                crate::metrics::cache(self.name, !missed.load(Ordering::Relaxed));
+                result
+            }
         }
     }
 
@@ -168,21 +181,24 @@ pub struct GuardedMis {
     probed: Mutex<Option<(Instant, bool)>>,
     /// Held by the one request probing readiness.
     probing: tokio::sync::Mutex<()>,
+    last_outage: Mutex<Option<(std::time::SystemTime, String)>>,
 }
 
 impl GuardedMis {
     pub fn new(inner: Arc<dyn Mis>, config: GuardConfig) -> Self {
+        crate::metrics::breaker(&config.clinic, false);
         Self {
-            clinics: Cache::new(config.directory_ttl),
-            specialties: Cache::new(config.directory_ttl),
-            doctors: Cache::new(config.directory_ttl),
-            dates: Cache::new(config.schedule_ttl),
-            slots: Cache::new(config.schedule_ttl),
+            clinics: Cache::new("clinics", config.directory_ttl),
+            specialties: Cache::new("specialties", config.directory_ttl),
+            doctors: Cache::new("doctors", config.directory_ttl),
+            dates: Cache::new("dates", config.schedule_ttl),
+            slots: Cache::new("slots", config.schedule_ttl),
             inner,
             config,
             breaker: Arc::default(),
             probed: Mutex::new(None),
             probing: tokio::sync::Mutex::new(()),
+            last_outage: Mutex::new(None),
         }
     }
 
@@ -216,6 +232,24 @@ impl GuardedMis {
         up
     }
 
+    /// Runs one call to the adapter, measured.
+    async fn observe<T>(
+        &self,
+        operation: &'static str,
+        call: impl Future<Output = Result<T, MisError>>,
+    ) -> Result<T, MisError> {
+        let started = Instant::now();
+        let result = call.await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(MisError::Unavailable(_) | MisError::AccessDenied) => "unavailable",
+            Err(MisError::BadResponse(_)) => "bad_response",
+            Err(_) => "refused",
+        };
+        crate::metrics::mis_call(&self.config.clinic, operation, outcome, started.elapsed());
+        result
+    }
+
     /// Drops the cached schedule of `doctor` (of every doctor, without one) after a booking
     /// or a cancellation changed it.
     pub fn forget_schedule(&self, clinic: LpuId, doctor: Option<&DoctorId>) {
@@ -240,17 +274,32 @@ impl GuardedMis {
         }
     }
 
+    /// Why the МИС was last found unreachable, and when (for the operator).
+    pub fn last_outage(&self) -> Option<(std::time::SystemTime, String)> {
+        self.last_outage
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
     fn record<T>(&self, result: &Result<T, MisError>) {
         match result {
             Err(e) if is_outage(e) => {
+                *self
+                    .last_outage
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    Some((std::time::SystemTime::now(), e.to_string()));
                 let failures = self.breaker.failures.fetch_add(1, Ordering::AcqRel) + 1;
                 if failures >= self.config.breaker_threshold
                     && !self.breaker.open.swap(true, Ordering::AcqRel)
                 {
                     tracing::warn!(
                         failures,
+                        clinic = %self.config.clinic,
                         "МИС circuit breaker opened; probing in the background"
                     );
+                    crate::metrics::breaker(&self.config.clinic, true);
                     self.spawn_probe();
                 }
             }
@@ -261,10 +310,11 @@ impl GuardedMis {
     }
 
     fn spawn_probe(&self) {
-        let (inner, breaker, interval) = (
+        let (inner, breaker, interval, clinic) = (
             self.inner.clone(),
             self.breaker.clone(),
             self.config.probe_interval,
+            self.config.clinic.clone(),
         );
         tokio::spawn(async move {
             loop {
@@ -272,7 +322,8 @@ impl GuardedMis {
                 if inner.version().await.is_ok() {
                     breaker.failures.store(0, Ordering::Release);
                     breaker.open.store(false, Ordering::Release);
-                    tracing::info!("МИС answers again; circuit breaker closed");
+                    tracing::info!(%clinic, "МИС answers again; circuit breaker closed");
+                    crate::metrics::breaker(&clinic, false);
                     return;
                 }
             }
@@ -348,20 +399,24 @@ fn jitter(max: Duration) -> Duration {
 impl Mis for GuardedMis {
     async fn version(&self) -> Result<MisVersion, MisError> {
         self.refuse_if_open()?;
-        let result = self.inner.version().await;
+        let result = self.observe("version", self.inner.version()).await;
         self.record(&result);
         result
     }
 
     async fn clinics(&self) -> Result<Vec<ClinicInfo>, MisError> {
         self.clinics
-            .get_or_fetch((), || self.read(|| self.inner.clinics()))
+            .get_or_fetch((), || {
+                self.read(|| self.observe("clinics", self.inner.clinics()))
+            })
             .await
     }
 
     async fn specialties(&self, clinic: LpuId) -> Result<Vec<Specialty>, MisError> {
         self.specialties
-            .get_or_fetch(clinic, || self.read(|| self.inner.specialties(clinic)))
+            .get_or_fetch(clinic, || {
+                self.read(|| self.observe("specialties", self.inner.specialties(clinic)))
+            })
             .await
     }
 
@@ -372,7 +427,7 @@ impl Mis for GuardedMis {
     ) -> Result<Vec<Doctor>, MisError> {
         self.doctors
             .get_or_fetch((clinic, specialty.clone()), || {
-                self.read(|| self.inner.doctors(clinic, specialty))
+                self.read(|| self.observe("doctors", self.inner.doctors(clinic, specialty)))
             })
             .await
     }
@@ -386,7 +441,12 @@ impl Mis for GuardedMis {
         let key = (clinic, doctor.clone(), range.from(), range.to());
         self.dates
             .get_or_fetch(key, || {
-                self.read(|| self.inner.available_dates(clinic, doctor, range))
+                self.read(|| {
+                    self.observe(
+                        "available_dates",
+                        self.inner.available_dates(clinic, doctor, range),
+                    )
+                })
             })
             .await
     }
@@ -400,7 +460,7 @@ impl Mis for GuardedMis {
         let key = (clinic, doctor.clone(), range.from(), range.to());
         self.slots
             .get_or_fetch(key, || {
-                self.read(|| self.inner.slots(clinic, doctor, range))
+                self.read(|| self.observe("slots", self.inner.slots(clinic, doctor, range)))
             })
             .await
     }
@@ -411,8 +471,13 @@ impl Mis for GuardedMis {
         doctor: &DoctorId,
         range: DateRange,
     ) -> Result<Vec<WorkingDay>, MisError> {
-        self.read(|| self.inner.working_time(clinic, doctor, range))
-            .await
+        self.read(|| {
+            self.observe(
+                "working_time",
+                self.inner.working_time(clinic, doctor, range),
+            )
+        })
+        .await
     }
 
     async fn find_patient(
@@ -420,7 +485,7 @@ impl Mis for GuardedMis {
         clinic: LpuId,
         identity: &PatientIdentity,
     ) -> Result<PatientId, MisError> {
-        self.read(|| self.inner.find_patient(clinic, identity))
+        self.read(|| self.observe("find_patient", self.inner.find_patient(clinic, identity)))
             .await
     }
 
@@ -431,7 +496,7 @@ impl Mis for GuardedMis {
         slot: &AppointmentId,
         previous: Option<&AppointmentId>,
     ) -> Result<(), MisError> {
-        self.write(self.inner.book(clinic, patient, slot, previous))
+        self.write(self.observe("book", self.inner.book(clinic, patient, slot, previous)))
             .await
     }
 
@@ -441,11 +506,13 @@ impl Mis for GuardedMis {
         patient: &PatientId,
         slot: &AppointmentId,
     ) -> Result<(), MisError> {
-        self.write(self.inner.cancel(clinic, patient, slot)).await
+        self.write(self.observe("cancel", self.inner.cancel(clinic, patient, slot)))
+            .await
     }
 
     async fn history(&self, clinic: LpuId, patient: &PatientId) -> Result<History, MisError> {
-        self.read(|| self.inner.history(clinic, patient)).await
+        self.read(|| self.observe("history", self.inner.history(clinic, patient)))
+            .await
     }
 }
 
@@ -538,6 +605,7 @@ mod tests {
             probe_interval: Duration::from_millis(20),
             directory_ttl: Duration::from_secs(30),
             schedule_ttl: Duration::from_secs(3),
+            clinic: "test".into(),
         }
     }
 
@@ -558,7 +626,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_flood_of_keys_evicts_key_by_key_and_keeps_the_cache_bounded() {
-        let cache: Cache<u32, u32> = Cache::new(Duration::from_secs(60));
+        let cache: Cache<u32, u32> = Cache::new("test", Duration::from_secs(60));
         for k in 0..(CACHE_CAPACITY as u32 * 3) {
             cache
                 .get_or_fetch(k, || async move { Ok(k) })

@@ -4,17 +4,22 @@
 //! [`Application::build`] wires everything from a [`config::Config`]; `main.rs` only parses
 //! the command line around it.
 
+pub mod audit;
 pub mod booking;
+pub mod check;
 pub mod config;
 pub mod error;
 pub mod guard;
 pub mod idempotency;
 pub mod ids;
+pub mod metrics;
 pub mod openapi;
+pub mod request_id;
 pub mod routes;
 pub mod security;
 pub mod sessions;
 pub mod state;
+mod status;
 pub mod telemetry;
 mod tls;
 pub mod widget;
@@ -110,11 +115,13 @@ fn cors(origins: Arc<Vec<String>>) -> actix_cors::Cors {
             header::LOCATION,
             header::RETRY_AFTER,
             header::HeaderName::from_static("idempotent-replayed"),
+            header::HeaderName::from_static(request_id::HEADER),
         ])
         .max_age(600)
 }
 
-/// Starts the sandbox МИС's HTTP server on `listener`.
+/// Starts the sandbox МИС's HTTP server on `listener`. Signals are the application's to
+/// handle ([`Application::run_with_signals`]).
 fn sandbox_server(
     sandbox: Sandbox,
     listener: TcpListener,
@@ -127,6 +134,8 @@ fn sandbox_server(
             .configure(move |cfg| sandbox.configure(cfg))
     })
     .workers(workers)
+    .disable_signals()
+    .shutdown_timeout(5)
     .listen(listener)?
     .run();
     Ok(server)
@@ -140,10 +149,70 @@ fn workers(configured: usize) -> usize {
     }
 }
 
+/// The sandbox МИС's running server: the sandbox, its address and its server.
+pub type RunningSandbox = (Sandbox, SocketAddr, Server);
+
+/// Starts the built-in sandbox МИС when the configuration needs it.
+pub fn start_sandbox(
+    config: &Config,
+    workers: usize,
+) -> Result<Option<RunningSandbox>, StartError> {
+    if !config.runs_sandbox() {
+        return Ok(None);
+    }
+    let sandbox = Sandbox::open(&SandboxConfig {
+        database: config.sandbox.database.clone(),
+        guid: config.sandbox.guid.clone(),
+        latency: Duration::from_millis(config.sandbox.latency_ms),
+    })?;
+    let listener = bind(&config.sandbox.listen)?;
+    let addr = listener.local_addr()?;
+    let server = sandbox_server(sandbox.clone(), listener, workers)?;
+    tracing::warn!(
+        "using the built-in SANDBOX МИС at http://{addr}/HubService.svc (demo clinic, test patients; not a real clinic)"
+    );
+    Ok(Some((sandbox, addr, server)))
+}
+
+/// Each clinic served, with a client of its МИС (the sandbox at `sandbox` for those without
+/// an endpoint).
+pub fn clinic_clients(
+    config: &Config,
+    sandbox: Option<SocketAddr>,
+) -> Result<Vec<(config::ClinicConfig, HubClient)>, StartError> {
+    config
+        .effective_clinics()
+        .into_iter()
+        .map(|c| {
+            let endpoint = match (&c.mis.endpoint, sandbox) {
+                (Some(e), _) => e.clone(),
+                (None, Some(addr)) => format!("http://{addr}/HubService.svc"),
+                (None, None) => {
+                    return Err(StartError::Config(format!(
+                        "clinic {:?} has no МИС endpoint",
+                        c.id
+                    )));
+                }
+            };
+            tracing::info!(clinic = %c.id, %endpoint, "clinic served");
+            let hub = HubClient::new(HubConfig {
+                endpoint,
+                guid: c.mis.guid.clone(),
+                connect_timeout: Duration::from_millis(c.mis.connect_timeout_ms),
+                timeout: Duration::from_millis(c.mis.attempt_timeout_ms),
+                max_response_bytes: c.mis.max_response_bytes,
+            })?;
+            Ok((c, hub))
+        })
+        .collect()
+}
+
 /// The running gateway (and its sandbox МИС, when it runs one).
 pub struct Application {
     addr: SocketAddr,
     server: Server,
+    /// How long requests and writes in flight may take to finish on shutdown.
+    grace: Duration,
     state: web::Data<AppState>,
     sandbox: Option<(Sandbox, SocketAddr, Server)>,
     demo: Option<(SocketAddr, Server)>,
@@ -160,46 +229,15 @@ impl std::fmt::Debug for Application {
 impl Application {
     /// Binds every listener and builds the servers; they run in [`Self::run_until_stopped`].
     pub async fn build(config: Config) -> Result<Self, StartError> {
+        metrics::install();
         let workers = workers(config.server.workers);
-        let sandbox = if config.runs_sandbox() {
-            let sandbox = Sandbox::open(&SandboxConfig {
-                database: config.sandbox.database.clone(),
-                guid: config.sandbox.guid.clone(),
-            })?;
-            let listener = bind(&config.sandbox.listen)?;
-            let addr = listener.local_addr()?;
-            let server = sandbox_server(sandbox.clone(), listener, workers.min(2))?;
-            tracing::warn!(
-                "using the built-in SANDBOX МИС at http://{addr}/HubService.svc (demo clinic, test patients; not a real clinic)"
-            );
-            Some((sandbox, addr, server))
-        } else {
-            None
-        };
+        let sandbox = start_sandbox(&config, workers.min(2))?;
         let mut clinics = Vec::new();
-        for c in config.effective_clinics() {
-            let endpoint = match (&c.mis.endpoint, &sandbox) {
-                (Some(e), _) => e.clone(),
-                (None, Some((_, addr, _))) => format!("http://{addr}/HubService.svc"),
-                (None, None) => {
-                    return Err(StartError::Config(format!(
-                        "clinic {:?} has no МИС endpoint",
-                        c.id
-                    )));
-                }
-            };
-            let hub = HubClient::new(HubConfig {
-                endpoint: endpoint.clone(),
-                guid: c.mis.guid.clone(),
-                connect_timeout: Duration::from_millis(c.mis.connect_timeout_ms),
-                timeout: Duration::from_millis(c.mis.attempt_timeout_ms),
-                max_response_bytes: c.mis.max_response_bytes,
-            })?;
+        for (c, hub) in clinic_clients(&config, sandbox.as_ref().map(|(_, a, _)| *a))? {
             let tz = c
                 .timezone
                 .parse()
                 .map_err(|_| StartError::Config(format!("bad zone of {:?}", c.id)))?;
-            tracing::info!(clinic = %c.id, %endpoint, "clinic served");
             let guard = guard::GuardConfig {
                 read_retries: c.mis.read_retries,
                 deadline: Duration::from_millis(c.mis.deadline_ms),
@@ -207,6 +245,7 @@ impl Application {
                 probe_interval: Duration::from_millis(c.mis.probe_interval_ms.max(10)),
                 directory_ttl: Duration::from_secs(config.cache.directory_ttl_secs),
                 schedule_ttl: Duration::from_secs(config.cache.schedule_ttl_secs),
+                clinic: c.id.clone(),
                 ..guard::GuardConfig::default()
             };
             clinics.push(ClinicEntry {
@@ -224,6 +263,22 @@ impl Application {
         let mut app_state =
             AppState::new(clinics, Duration::from_secs(config.server.session_ttl_secs));
         app_state.identify_min = Duration::from_millis(config.server.identify_min_ms);
+        app_state.public_url = config
+            .server
+            .public_url
+            .as_ref()
+            .map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(path) = &config.audit.path {
+            let secret = config.audit.secret.as_deref().unwrap_or_default();
+            let audit = audit::Audit::open(path, secret).map_err(|e| {
+                StartError::Config(format!(
+                    "cannot open the audit trail {}: {e}",
+                    path.display()
+                ))
+            })?;
+            tracing::info!(path = %path.display(), "audit trail of bookings and cancellations");
+            app_state.audit = Some(Arc::new(audit));
+        }
         let state = web::Data::new(app_state);
         let state_for_app = state.clone();
         let key_limits: Vec<security::limiter::RateLimitConfig> =
@@ -264,13 +319,15 @@ impl Application {
                 .wrap(security_headers(hsts))
                 .wrap(middleware::from_fn(deny_framing))
                 .wrap(TracingLogger::<telemetry::RequestSpan>::new())
+                .wrap(middleware::from_fn(request_id::middleware))
                 .app_data(state.clone())
                 .app_data(guards.clone())
                 .app_data(ancestors.clone())
                 .app_data(web::PayloadConfig::new(routes::MAX_BODY_BYTES))
                 .configure(widget::configure)
                 .configure(routes::configure)
-                .service(routes::page("/", |r| r.to(index)))
+                .service(routes::page("/", |r| r.to(status::page)))
+                .service(routes::page("/status.css", |r| r.to(status::styles)))
                 .service(routes::page("/docs", |r| {
                     r.to(|| async { redirect("/docs/") })
                 }))
@@ -283,7 +340,9 @@ impl Application {
                 )
                 .default_service(web::to(routes::not_found))
         })
-        .workers(workers);
+        .workers(workers)
+        .disable_signals()
+        .shutdown_timeout(config.server.shutdown_grace_secs);
         let scheme = if tls.is_some() { "https" } else { "http" };
         let server = match tls {
             Some(tls) => server.listen_rustls_0_23(listener, tls)?,
@@ -309,6 +368,8 @@ impl Application {
                 }))
             })
             .workers(1)
+            .disable_signals()
+            .shutdown_timeout(1)
             .listen(listener)?
             .run();
             tracing::info!("demo clinic site with the widget at http://{demo_addr}/");
@@ -319,6 +380,7 @@ impl Application {
         Ok(Self {
             addr,
             server,
+            grace: Duration::from_secs(config.server.shutdown_grace_secs),
             state: state_for_app,
             sandbox,
             demo,
@@ -350,13 +412,128 @@ impl Application {
         self.demo.as_ref().map(|(a, _)| *a)
     }
 
-    /// Runs until the servers stop (on SIGINT or SIGTERM).
+    /// A handle that stops the gateway gracefully (as `SIGTERM` does).
+    pub fn stopper(&self) -> Stopper {
+        let mut behind = Vec::new();
+        behind.extend(self.sandbox.as_ref().map(|(_, _, s)| s.handle()));
+        behind.extend(self.demo.as_ref().map(|(_, s)| s.handle()));
+        Stopper {
+            gateway: Some(self.server.handle()),
+            behind,
+            writes: Some(self.state.writes.clone()),
+            grace: self.grace,
+        }
+    }
+
+    /// Runs until the servers are stopped (see [`Self::stopper`]), then waits up to the grace
+    /// period for the bookings and cancellations still under way.
     pub async fn run_until_stopped(self) -> Result<(), StartError> {
+        let (state, grace) = (self.state.clone(), self.grace);
         let mut servers = vec![self.server];
         servers.extend(self.sandbox.map(|(_, _, s)| s));
         servers.extend(self.demo.map(|(_, s)| s));
         futures_util::future::try_join_all(servers).await?;
+        if !state.writes.drain(grace).await {
+            tracing::warn!(
+                left = state.writes.len(),
+                "stopping with bookings still under way after the grace period"
+            );
+        }
+        tracing::info!("stopped");
         Ok(())
+    }
+
+    /// Runs until `SIGTERM` or `SIGINT` (Ctrl+C, or a Windows service's stop), then stops
+    /// gracefully: no new connections, requests in flight finish within
+    /// `server.shutdown_grace_secs`, and so does every booking already started. `SIGHUP`
+    /// reopens the audit trail (for `logrotate`).
+    pub async fn run_with_signals(self) -> Result<(), StartError> {
+        let stopper = self.stopper();
+        let audit = self.state.audit.clone();
+        let signals = tokio::spawn(async move {
+            signals::wait_for_stop(audit).await;
+            tracing::info!("stop requested: finishing the requests in flight");
+            stopper.stop().await;
+        });
+        let result = self.run_until_stopped().await;
+        signals.abort();
+        result
+    }
+}
+
+/// Stops the gateway gracefully: first the gateway's server (no new connections; requests
+/// in flight finish), then the bookings still under way, then what stands behind it (the
+/// sandbox МИС the last requests may still need, the demo site).
+#[derive(Debug, Clone)]
+pub struct Stopper {
+    gateway: Option<actix_web::dev::ServerHandle>,
+    behind: Vec<actix_web::dev::ServerHandle>,
+    writes: Option<state::Writes>,
+    grace: Duration,
+}
+
+impl Stopper {
+    /// Stops, in order, within the grace period.
+    pub async fn stop(&self) {
+        if let Some(gateway) = &self.gateway {
+            gateway.stop(true).await;
+        }
+        if let Some(writes) = &self.writes {
+            writes.drain(self.grace).await;
+        }
+        futures_util::future::join_all(self.behind.iter().map(|h| h.stop(true))).await;
+    }
+}
+
+mod signals {
+    //! The signals the gateway answers.
+
+    use std::sync::Arc;
+
+    /// Waits for a request to stop; reopens the audit trail on each `SIGHUP` meanwhile.
+    #[cfg(unix)]
+    pub async fn wait_for_stop(audit: Option<Arc<crate::audit::Audit>>) {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::hangup()),
+        ) else {
+            tracing::error!("cannot listen for signals; stop the gateway by killing it");
+            return std::future::pending().await;
+        };
+        loop {
+            tokio::select! {
+                _ = term.recv() => return,
+                _ = int.recv() => return,
+                _ = hup.recv() => {
+                    if let Some(audit) = &audit {
+                        match audit.reopen() {
+                            Ok(()) => tracing::info!("audit trail reopened"),
+                            Err(e) => tracing::error!(error = %e, "cannot reopen the audit trail"),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits for Ctrl+C, or a console's close or shutdown (a Windows service's stop).
+    #[cfg(windows)]
+    pub async fn wait_for_stop(_audit: Option<Arc<crate::audit::Audit>>) {
+        use tokio::signal::windows;
+        let (Ok(mut c), Ok(mut close), Ok(mut shutdown)) = (
+            windows::ctrl_c(),
+            windows::ctrl_close(),
+            windows::ctrl_shutdown(),
+        ) else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = c.recv() => {}
+            _ = close.recv() => {}
+            _ = shutdown.recv() => {}
+        }
     }
 }
 
@@ -366,27 +543,8 @@ fn redirect(to: &'static str) -> HttpResponse {
         .finish()
 }
 
-async fn index() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(INDEX_HTML)
-}
-
 /// The demo clinic site (`examples/demo-site/index.html`), with `{{GATEWAY}}` to fill in.
 const DEMO_PAGE: &str = include_str!("../../examples/demo-site/index.html");
-
-const INDEX_HTML: &str = r#"<!doctype html>
-<html lang="ru"><head><meta charset="utf-8"><title>Registratura</title></head>
-<body><h1>Registratura</h1>
-<p>Онлайн-регистратура: шлюз между сайтом поликлиники и её МИС.</p>
-<ul>
-<li><a href="/widget/">The booking widget</a> (embed it with <code>&lt;script src="/widget.js" async&gt;&lt;/script&gt;</code>)</li>
-<li><a href="/docs/">API documentation (Swagger UI)</a></li>
-<li><a href="/openapi.json">OpenAPI spec</a></li>
-<li><a href="/api/v1/clinics">Clinics</a></li>
-<li><a href="/readyz">Readiness</a></li>
-</ul></body></html>
-"#;
 
 /// Runs the sandbox МИС alone (`registratura sandbox`).
 pub async fn run_sandbox_alone(config: SandboxConfig, listen: String) -> Result<(), StartError> {
@@ -397,6 +555,17 @@ pub async fn run_sandbox_alone(config: SandboxConfig, listen: String) -> Result<
     tracing::info!(
         "sandbox МИС listening on http://{addr}/HubService.svc (WSDL at http://{addr}/HubService.svc?wsdl)"
     );
+    let stopper = Stopper {
+        gateway: None,
+        behind: vec![server.handle()],
+        writes: None,
+        grace: Duration::ZERO,
+    };
+    let signals = tokio::spawn(async move {
+        signals::wait_for_stop(None).await;
+        stopper.stop().await;
+    });
     server.await?;
+    signals.abort();
     Ok(())
 }

@@ -16,6 +16,15 @@ struct Cli {
     /// The TOML configuration file; without one, the gateway runs against the built-in sandbox МИС.
     #[arg(long, short, global = true, env = "REGISTRATURA_CONFIG")]
     config: Option<PathBuf>,
+    /// How log lines are written: `text` (human-readable) or `json` (one object per line).
+    #[arg(
+        long,
+        global = true,
+        env = "REGISTRATURA_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    log_format: telemetry::LogFormat,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -46,12 +55,36 @@ enum Command {
     },
     /// Prints the OpenAPI spec of the JSON API.
     Openapi,
+    /// Checks the configuration and each clinic's МИС, and prints what it finds.
+    Check {
+        /// Fail (exit status 2) on warnings too.
+        #[arg(long)]
+        strict: bool,
+        /// Try one identification: read the document, the policy and the birth date
+        /// (YYYY-MM-DD) from standard input, one per line; they are never printed.
+        #[arg(long)]
+        patient: bool,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init("info");
+    if let Some(Command::Check { strict, patient }) = cli.command {
+        // Only the findings on stdout; the log only for what goes wrong.
+        telemetry::init("error", cli.log_format);
+        let config = Config::load(cli.config.as_deref());
+        let options = registratura::check::Options { strict, patient };
+        let code = actix_web::rt::System::new().block_on(registratura::check::run(
+            config,
+            options,
+            &mut std::io::stdout(),
+            &mut std::io::stdin().lock(),
+        ));
+        return ExitCode::from(code);
+    }
+    telemetry::init("info", cli.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Check { .. } => Ok(()),
         Command::Openapi => {
             println!("{}", registratura::openapi::spec_json());
             Ok(())
@@ -61,13 +94,16 @@ fn main() -> ExitCode {
             database,
             guid,
         } => {
-            let config = sandbox_mis::SandboxConfig { database, guid };
+            let config = sandbox_mis::SandboxConfig {
+                database,
+                guid,
+                ..sandbox_mis::SandboxConfig::default()
+            };
             actix_web::rt::System::new().block_on(registratura::run_sandbox_alone(config, listen))
         }
         Command::Serve => Config::load(cli.config.as_deref()).and_then(|config| {
-            actix_web::rt::System::new().block_on(async move {
-                Application::build(config).await?.run_until_stopped().await
-            })
+            actix_web::rt::System::new()
+                .block_on(async move { Application::build(config).await?.run_with_signals().await })
         }),
     };
     match result {

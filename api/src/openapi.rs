@@ -33,7 +33,7 @@ this gateway's. Integrators may send an API key (`Authorization: ApiKey <key>`, 
 `X-Api-Key: <key>` with a patient's session) to be limited by their key's own limits.",
         license(name = "MIT OR Apache-2.0")
     ),
-    paths(routes::healthz, routes::readyz),
+    paths(routes::healthz, routes::readyz, routes::metrics),
     components(schemas(
         Clinic, Specialty, Doctor, AvailableDates, Slot, NewSession, Session, NewTicket, Ticket, NamedRef,
         Problem, FieldError, ErrorCode, List<Clinic>, List<Specialty>, List<Doctor>, List<Slot>, List<Ticket>
@@ -182,7 +182,7 @@ impl Modify for Routes {
             item.merge_operations(PathItem::new(http_method(endpoint.route.method), operation));
         }
         // The health checks are limited as reads.
-        for path in ["/healthz", "/readyz"] {
+        for path in ["/healthz", "/readyz", "/metrics"] {
             if let Some(op) = openapi
                 .paths
                 .paths

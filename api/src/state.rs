@@ -108,6 +108,51 @@ impl TicketMemo {
     }
 }
 
+/// Where bookings and cancellations run: in tasks of their own on the runtime that built the
+/// gateway (which outlives its HTTP workers), tracked, so that a shutdown waits for every one
+/// that started, even one whose client went away.
+#[derive(Debug, Clone)]
+pub struct Writes {
+    handle: tokio::runtime::Handle,
+    tracker: tokio_util::task::TaskTracker,
+}
+
+impl Writes {
+    /// Writes on the current runtime.
+    pub fn current() -> Self {
+        Self {
+            handle: tokio::runtime::Handle::current(),
+            tracker: tokio_util::task::TaskTracker::new(),
+        }
+    }
+
+    /// Runs `task` to its end, whatever becomes of the request that started it.
+    pub fn spawn<F>(&self, task: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.tracker.spawn_on(task, &self.handle)
+    }
+
+    /// Waits up to `grace` for the writes under way; whether all finished.
+    pub async fn drain(&self, grace: std::time::Duration) -> bool {
+        self.tracker.close();
+        tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_ok()
+    }
+
+    /// How many writes are under way.
+    pub fn len(&self) -> usize {
+        self.tracker.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tracker.is_empty()
+    }
+}
+
 /// Everything the handlers share.
 #[derive(Debug)]
 pub struct AppState {
@@ -117,6 +162,13 @@ pub struct AppState {
     pub memo: TicketMemo,
     /// The shortest time an identification answer takes.
     pub identify_min: std::time::Duration,
+    /// The audit trail, when configured.
+    pub audit: Option<Arc<crate::audit::Audit>>,
+    pub writes: Writes,
+    /// When the gateway started (for the status page).
+    pub started: std::time::Instant,
+    /// The address patients reach the gateway at (`server.public_url`), without a final `/`.
+    pub public_url: Option<String>,
 }
 
 impl AppState {
@@ -127,6 +179,10 @@ impl AppState {
             idempotency: Arc::default(),
             memo: TicketMemo::default(),
             identify_min: std::time::Duration::ZERO,
+            audit: None,
+            writes: Writes::current(),
+            started: std::time::Instant::now(),
+            public_url: None,
         }
     }
 

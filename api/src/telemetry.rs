@@ -16,13 +16,32 @@ pub fn filter(default: &str) -> EnvFilter {
         .unwrap_or_else(|| EnvFilter::new(default))
 }
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line (for log collectors): the event's fields flattened, the
+    /// request's span (`request_id`, route, client address) under `span`.
+    Json,
+}
+
 /// Installs the global subscriber writing to stderr. Does nothing if one is installed.
-pub fn init(default: &str) {
-    let _ = tracing_subscriber::fmt()
+pub fn init(default: &str, format: LogFormat) {
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter(default))
         .with_writer(std::io::stderr)
-        .with_target(true)
-        .try_init();
+        .with_target(true);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
 }
 
 /// Installs the global subscriber with the given filter and sink, without timestamps or
@@ -77,8 +96,14 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
             ),
         };
         let route = route.unwrap_or_else(|| "(no route)".to_owned());
+        let id = request
+            .extensions()
+            .get::<crate::request_id::RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
         let span = tracing::info_span!(
             "request",
+            request_id = %id,
             http.method = %request.method(),
             http.route = %route,
             http.client_ip = %client,
@@ -96,15 +121,32 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
         outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
     ) {
         use actix_web::HttpMessage;
-        let (status, started) = match outcome {
-            Ok(response) => (
-                response.status().as_u16(),
-                response.request().extensions().get::<Started>().copied(),
+        let (status, started, route, method) = match outcome {
+            Ok(response) => {
+                let request = response.request();
+                let extensions = request.extensions();
+                let route = extensions
+                    .get::<crate::security::Caller>()
+                    .and_then(|c| c.route.clone())
+                    .unwrap_or_else(|| "(no route)".to_owned());
+                (
+                    response.status().as_u16(),
+                    extensions.get::<Started>().copied(),
+                    route,
+                    request.method().to_string(),
+                )
+            }
+            Err(e) => (
+                e.as_response_error().status_code().as_u16(),
+                None,
+                "(no route)".to_owned(),
+                String::new(),
             ),
-            Err(e) => (e.as_response_error().status_code().as_u16(), None),
         };
         span.record("http.status_code", status);
-        let elapsed_ms = started.map_or(0, |s| s.0.elapsed().as_millis());
+        let took = started.map_or(std::time::Duration::ZERO, |s| s.0.elapsed());
+        crate::metrics::request(&route, &method, status, took);
+        let elapsed_ms = took.as_millis();
         tracing::info!(parent: &span, status, elapsed_ms, "request done");
     }
 }

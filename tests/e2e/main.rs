@@ -7,4 +7,5 @@ mod flow;
 mod hardening;
 mod limits;
 mod openapi;
+mod operate;
 mod rush;

@@ -25,7 +25,7 @@ static TRACING: Once = Once::new();
 fn init_tracing() {
     TRACING.call_once(|| {
         if std::env::var_os("TEST_LOG").is_some() {
-            registratura::telemetry::init("debug");
+            registratura::telemetry::init("debug", registratura::telemetry::LogFormat::Text);
         }
     });
 }
@@ -93,6 +93,7 @@ pub fn start_sandbox() -> (Sandbox, String) {
     let sandbox = Sandbox::open(&SandboxConfig {
         database: ":memory:".into(),
         guid: sandbox_mis::DEFAULT_GUID.into(),
+        ..SandboxConfig::default()
     })
     .expect("an in-memory sandbox opens");
     let listener = loopback();
@@ -250,6 +251,7 @@ pub fn gateway_config(clinics: Vec<ClinicConfig>) -> Config {
         },
         sandbox: SandboxSettings::default(),
         demo: registratura::config::DemoConfig::default(),
+        audit: registratura::config::AuditConfig::default(),
         cache: CacheConfig::default(),
         rate_limit: RateLimitConfig {
             identify_per_minute: 60_000,

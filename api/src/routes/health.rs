@@ -67,3 +67,30 @@ pub async fn readyz(
         HttpResponse::ServiceUnavailable().json(body)
     }
 }
+
+/// Metrics in the Prometheus text format, for operators (`server.operator_allow`) only.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses(
+        (status = 200, content_type = "text/plain", body = String, description = "The Prometheus text format"),
+        (status = 403, body = api_types::Problem, content_type = "application/problem+json", description = "`forbidden`: not an operator's address"),
+    )
+)]
+pub async fn metrics(
+    state: web::Data<AppState>,
+    guards: web::Data<Guards>,
+    req: HttpRequest,
+) -> Result<HttpResponse, crate::error::ApiError> {
+    if !guards.is_operator(&req) {
+        return Err(crate::error::ApiError::new(api_types::ErrorCode::Forbidden)
+            .detail("Metrics are for the operator's addresses (server.operator_allow)."));
+    }
+    let clients =
+        crate::security::limiter::Class::ALL.map(|c| (c.as_str(), guards.limiter.clients(c)));
+    crate::metrics::holdings(state.sessions.len(), state.idempotency.len(), &clients);
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(crate::metrics::render()))
+}

@@ -12,7 +12,7 @@ pub use body::JsonBody;
 pub use directory::{
     __path_clinics, __path_dates, __path_doctors, __path_slots, __path_specialties,
 };
-pub use health::{__path_healthz, __path_readyz};
+pub use health::{__path_healthz, __path_metrics, __path_readyz};
 pub use patient::{
     __path_cancel_ticket, __path_create_session, __path_create_ticket, __path_end_session,
     __path_get_ticket, __path_list_tickets,
@@ -260,7 +260,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::PathConfig::default().error_handler(|_, _| ApiError::not_found("resource").into()),
     )
     .service(page("/healthz", |r| r.to(health::healthz)))
-    .service(page("/readyz", |r| r.to(health::readyz)));
+    .service(page("/readyz", |r| r.to(health::readyz)))
+    .service(page("/metrics", |r| r.to(health::metrics)));
     let mut paths: Vec<&'static str> = Vec::new();
     for e in ENDPOINTS {
         if !paths.contains(&e.route.path) {

@@ -72,10 +72,18 @@ pub async fn create_session(
     let found = match identity_of(&body.value, clinic.today()) {
         Ok(identity) => clinic.mis.find_patient(clinic.lpu, &identity).await,
         Err(e) if e.code == ErrorCode::PatientNotFound => Err(mis::MisError::PatientNotFound),
-        Err(e) => return Err(e),
+        Err(e) => {
+            crate::metrics::identification(&clinic.info.id, e.code.as_str());
+            return Err(e);
+        }
     };
     tokio::time::sleep(state.identify_min.saturating_sub(started.elapsed())).await;
-    let patient = found?;
+    let patient = found.map_err(|e| {
+        let e = ApiError::from(e);
+        crate::metrics::identification(&clinic.info.id, e.code.as_str());
+        e
+    })?;
+    crate::metrics::identification(&clinic.info.id, "found");
     let (token, session) = state
         .sessions
         .create(&clinic.info.id, patient)

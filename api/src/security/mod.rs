@@ -136,6 +136,7 @@ impl Guards {
         };
         if let Err(retry_after) = self.limiter.check(subject, caller.class) {
             tracing::info!(class = caller.class.as_str(), "request refused: rate limit");
+            crate::metrics::rate_limited(caller.class.as_str());
             let mut error = ApiError::new(ErrorCode::TooManyRequests).detail(format!(
                 "Too many requests from this client; retry in {retry_after} s."
             ));

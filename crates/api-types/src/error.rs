@@ -181,6 +181,10 @@ pub struct Problem {
     /// The offending fields, for `invalid_input`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// The request's id (also in its `X-Request-Id` header and the gateway's log): quote it
+    /// to the clinic's IT to find what happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl Problem {
@@ -192,6 +196,7 @@ impl Problem {
             detail: None,
             code,
             errors: Vec::new(),
+            request_id: None,
         }
     }
 

@@ -21,6 +21,8 @@ pub struct SandboxConfig {
     pub database: PathBuf,
     /// The one key it accepts.
     pub guid: String,
+    /// Added to every answer: a slow МИС, for trying the gateway (and in tests).
+    pub latency: std::time::Duration,
 }
 
 impl Default for SandboxConfig {
@@ -28,6 +30,7 @@ impl Default for SandboxConfig {
         Self {
             database: PathBuf::from("registratura-sandbox.db"),
             guid: DEFAULT_GUID.to_owned(),
+            latency: std::time::Duration::ZERO,
         }
     }
 }
@@ -37,6 +40,7 @@ impl Default for SandboxConfig {
 pub struct Sandbox {
     store: Arc<Store>,
     guid: Arc<str>,
+    latency: std::time::Duration,
 }
 
 impl Sandbox {
@@ -47,6 +51,7 @@ impl Sandbox {
         Ok(Self {
             store: Arc::new(store),
             guid: config.guid.as_str().into(),
+            latency: config.latency,
         })
     }
 
@@ -89,6 +94,9 @@ fn fault(code: &str, message: impl Into<String>) -> HttpResponse {
 }
 
 async fn soap(sandbox: web::Data<Sandbox>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    if !sandbox.latency.is_zero() {
+        actix_web::rt::time::sleep(sandbox.latency).await;
+    }
     let call = match contract::decode_request(&body) {
         Ok(call) => call,
         Err(DecodeError::UnknownOperation(name)) => {

@@ -169,6 +169,16 @@ impl Store {
         Ok(())
     }
 
+    /// The tickets booked by patients (not the seed's occupant), by id: what a test checks
+    /// after the fact.
+    pub fn booked_slots(&self) -> rusqlite::Result<Vec<String>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(
+            "SELECT id FROM slot WHERE patient_id IS NOT NULL AND patient_id <> ?1 ORDER BY id",
+        )?;
+        stmt.query_map([seed::OCCUPANT_ID], |r| r.get(0))?.collect()
+    }
+
     /// Builds the schedule of every doctor whose schedule exists for the days from `today`
     /// on, where it is not built yet. Runs once per day.
     pub fn ensure_schedule(&self, today: NaiveDate) -> rusqlite::Result<()> {

@@ -1,0 +1,458 @@
+//! `registratura check`: what an operator runs after installing or changing the gateway, and
+//! whenever patients complain. It validates the configuration, then, against each configured
+//! МИС (the sandbox by default), prints one plain line per finding, in Russian and English:
+//! the МИС answers and how fast, the `guid` is accepted, the clinic exists; and the cases of
+//! the seed's table 1 that hide things from patients: specialties and doctors without free
+//! tickets, doctors without a schedule for the next 14 days. With `--patient` it tries one
+//! identification (three lines on standard input) without ever printing what was typed.
+//!
+//! Exit status: 1 when the gateway cannot work (bad configuration, a МИС that cannot be
+//! reached, a refused `guid`, a missing clinic); data findings are warnings (0), unless
+//! `--strict` (then 2).
+
+use crate::config::{ClinicConfig, Config};
+use crate::{StartError, clinic_clients, start_sandbox};
+use chrono::Days;
+use mis::{
+    BirthDate, DateRange, DocumentNumber, LpuId, Mis, MisError, PatientIdentity, PolicyNumber,
+};
+use mis_hub::HubClient;
+use std::io::{BufRead, Write};
+use std::time::Instant;
+
+/// What to check beyond the МИС and its data.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Warnings fail the check too.
+    pub strict: bool,
+    /// Try one identification, read from standard input.
+    pub patient: bool,
+}
+
+/// How a finding weighs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Ok,
+    Warn,
+    Fail,
+}
+
+/// The findings so far.
+struct Report<'a, W: Write> {
+    out: &'a mut W,
+    failures: usize,
+    warnings: usize,
+}
+
+impl<W: Write> Report<'_, W> {
+    fn line(&mut self, level: Level, clinic: &str, russian: &str, english: &str) {
+        let tag = match level {
+            Level::Ok => "OK  ",
+            Level::Warn => {
+                self.warnings += 1;
+                "WARN"
+            }
+            Level::Fail => {
+                self.failures += 1;
+                "FAIL"
+            }
+        };
+        let _ = writeln!(self.out, "{tag} {clinic}: {russian} / {english}");
+    }
+}
+
+/// The exit status of a check.
+pub fn exit_code(failures: usize, warnings: usize, strict: bool) -> u8 {
+    if failures > 0 {
+        1
+    } else if strict && warnings > 0 {
+        2
+    } else {
+        0
+    }
+}
+
+/// Runs the check and returns the exit status.
+pub async fn run(
+    config: Result<Config, StartError>,
+    options: Options,
+    out: &mut impl Write,
+    input: &mut impl BufRead,
+) -> u8 {
+    let mut report = Report {
+        out,
+        failures: 0,
+        warnings: 0,
+    };
+    let config = match config {
+        Ok(c) => {
+            report.line(
+                Level::Ok,
+                "config",
+                "конфигурация верна",
+                "the configuration is valid",
+            );
+            c
+        }
+        Err(e) => {
+            report.line(
+                Level::Fail,
+                "config",
+                &format!("ошибка в конфигурации: {e}"),
+                &format!("the configuration is wrong: {e}"),
+            );
+            return 1;
+        }
+    };
+    // The check reads the sandbox's data through a server of its own, beside a gateway that
+    // may be running with the configured port.
+    let mut config = config;
+    config.sandbox.listen = "127.0.0.1:0".into();
+    let sandbox = match start_sandbox(&config, 1) {
+        Ok(s) => s,
+        Err(e) => {
+            report.line(
+                Level::Fail,
+                "sandbox",
+                &format!("песочница МИС не запускается: {e}"),
+                &format!("the sandbox МИС cannot start: {e}"),
+            );
+            return 1;
+        }
+    };
+    let sandbox_addr = sandbox.as_ref().map(|(_, addr, _)| *addr);
+    let sandbox_handle = sandbox.as_ref().map(|(_, _, s)| s.handle());
+    if let Some((_, _, server)) = sandbox {
+        tokio::spawn(server);
+    }
+    let clients = match clinic_clients(&config, sandbox_addr) {
+        Ok(c) => c,
+        Err(e) => {
+            report.line(Level::Fail, "config", &e.to_string(), &e.to_string());
+            return 1;
+        }
+    };
+    let mut identity = None;
+    if options.patient {
+        identity = read_identity(&mut report, input);
+    }
+    for (clinic, hub) in &clients {
+        check_clinic(&mut report, clinic, hub, identity.as_ref()).await;
+    }
+    if let Some(h) = sandbox_handle {
+        h.stop(false).await;
+    }
+    let (failures, warnings) = (report.failures, report.warnings);
+    let _ = writeln!(
+        report.out,
+        "Итог: ошибок {failures}, предупреждений {warnings} / Summary: {failures} failures, {warnings} warnings"
+    );
+    exit_code(failures, warnings, options.strict)
+}
+
+/// Reads the three identity lines (document, policy, birth date) from `input`.
+fn read_identity<W: Write>(
+    report: &mut Report<'_, W>,
+    input: &mut impl BufRead,
+) -> Option<PatientIdentity> {
+    let mut lines = Vec::new();
+    for _ in 0..3 {
+        let mut line = String::new();
+        if input.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        lines.push(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    let today = chrono::Utc::now().date_naive();
+    let parsed = match lines.as_slice() {
+        [d, p, b] => (
+            DocumentNumber::parse(d),
+            PolicyNumber::parse(p),
+            BirthDate::parse(b, today),
+        ),
+        _ => {
+            report.line(
+                Level::Fail,
+                "patient",
+                "нужны три строки на входе: документ, полис, дата рождения (ГГГГ-ММ-ДД)",
+                "three lines are needed on standard input: document, policy, birth date (YYYY-MM-DD)",
+            );
+            return None;
+        }
+    };
+    match parsed {
+        (Ok(document), Ok(policy), Ok(birth_date)) => Some(PatientIdentity {
+            document,
+            policy,
+            birth_date,
+        }),
+        (d, p, b) => {
+            // Which field is wrong, never its value.
+            for (bad, ru, en) in [
+                (d.is_err(), "номер документа", "the document number"),
+                (p.is_err(), "номер полиса", "the policy number"),
+                (b.is_err(), "дата рождения", "the birth date"),
+            ] {
+                if bad {
+                    report.line(
+                        Level::Fail,
+                        "patient",
+                        &format!("{ru} введён неверно"),
+                        &format!("{en} is not valid"),
+                    );
+                }
+            }
+            None
+        }
+    }
+}
+
+async fn check_clinic<W: Write>(
+    report: &mut Report<'_, W>,
+    clinic: &ClinicConfig,
+    hub: &HubClient,
+    identity: Option<&PatientIdentity>,
+) {
+    let id = clinic.id.as_str();
+    let lpu = LpuId::new(clinic.mis.id_lpu);
+    let started = Instant::now();
+    match hub.version().await {
+        Ok(v) => {
+            let ms = started.elapsed().as_millis();
+            let version = v.service.unwrap_or_else(|| "?".into());
+            report.line(
+                Level::Ok,
+                id,
+                &format!("МИС отвечает за {ms} мс (версия {version})"),
+                &format!("the МИС answers in {ms} ms (version {version})"),
+            );
+        }
+        Err(e) => {
+            report.line(
+                Level::Fail,
+                id,
+                &format!("МИС недоступна: {e}. Проверьте адрес (clinics.mis.endpoint), сеть и службу МИС"),
+                &format!("the МИС cannot be reached: {e}. Check the address (clinics.mis.endpoint), the network and the МИС's service"),
+            );
+            return;
+        }
+    }
+    let guid_refused = |report: &mut Report<'_, W>| {
+        report.line(
+            Level::Fail,
+            id,
+            "МИС отклоняет guid (ошибка 1): проверьте clinics.mis.guid",
+            "the МИС refuses the guid (error 1): check clinics.mis.guid",
+        );
+    };
+    match hub.clinics().await {
+        Ok(list) if list.iter().any(|c| c.id == lpu) => {
+            report.line(
+                Level::Ok,
+                id,
+                "МИС принимает guid",
+                "the МИС accepts the guid",
+            );
+            report.line(
+                Level::Ok,
+                id,
+                &format!("учреждение idLpu {} есть в МИС", lpu.get()),
+                &format!("the clinic idLpu {} exists in the МИС", lpu.get()),
+            );
+        }
+        Ok(_) => {
+            report.line(
+                Level::Fail,
+                id,
+                &format!(
+                    "учреждения idLpu {} нет в МИС: проверьте clinics.mis.id_lpu",
+                    lpu.get()
+                ),
+                &format!(
+                    "the МИС has no clinic idLpu {}: check clinics.mis.id_lpu",
+                    lpu.get()
+                ),
+            );
+            return;
+        }
+        Err(MisError::AccessDenied) => return guid_refused(report),
+        Err(e) => report.line(
+            Level::Warn,
+            id,
+            &format!("МИС не выдаёт список учреждений ({e}); idLpu проверяется по специальностям"),
+            &format!(
+                "the МИС does not list its clinics ({e}); idLpu is checked by its specialties"
+            ),
+        ),
+    }
+    let specialties = match hub.specialties(lpu).await {
+        Ok(list) => list,
+        Err(MisError::AccessDenied) => return guid_refused(report),
+        Err(e) => {
+            report.line(
+                Level::Fail,
+                id,
+                &format!(
+                    "МИС не выдаёт специальности учреждения idLpu {}: {e}",
+                    lpu.get()
+                ),
+                &format!(
+                    "the МИС does not list the specialties of clinic idLpu {}: {e}",
+                    lpu.get()
+                ),
+            );
+            return;
+        }
+    };
+    if specialties.is_empty() {
+        report.line(
+            Level::Warn,
+            id,
+            "в МИС нет ни одной специальности",
+            "the МИС lists no specialty",
+        );
+    }
+    let today = chrono::Utc::now().date_naive();
+    let fortnight = today
+        .checked_add_days(Days::new(13))
+        .and_then(|end| DateRange::new(today, end))
+        .unwrap_or_else(|| DateRange::day(today));
+    let mut doctors_seen = 0;
+    for s in &specialties {
+        if s.free_tickets == 0 {
+            report.line(
+                Level::Warn,
+                id,
+                &format!(
+                    "{}: нет свободных талонов — пациенты не видят эту специальность",
+                    s.name
+                ),
+                &format!(
+                    "{}: no free tickets — patients do not see this specialty",
+                    s.name
+                ),
+            );
+        }
+        let doctors = match hub.doctors(lpu, &s.id).await {
+            Ok(d) => d,
+            Err(e) => {
+                report.line(
+                    Level::Warn,
+                    id,
+                    &format!("{}: МИС не выдаёт врачей ({e})", s.name),
+                    &format!("{}: the МИС does not list the doctors ({e})", s.name),
+                );
+                continue;
+            }
+        };
+        for d in doctors {
+            doctors_seen += 1;
+            let days = hub.working_time(lpu, &d.id, fortnight).await;
+            let scheduled = match &days {
+                Ok(days) => days.iter().any(|day| day.end > day.start),
+                Err(_) => true,
+            };
+            if !scheduled {
+                let cause = days
+                    .ok()
+                    .and_then(|days| days.into_iter().find_map(|d| d.deny_cause))
+                    .map(|c| format!(" (МИС: «{c}»)"))
+                    .unwrap_or_default();
+                report.line(
+                    Level::Warn,
+                    id,
+                    &format!(
+                        "{} / {}: расписание на 14 дней не составлено{cause} — пациенты не видят врача",
+                        s.name, d.name
+                    ),
+                    &format!(
+                        "{} / {}: no schedule built for the next 14 days — patients do not see the doctor",
+                        s.name, d.name
+                    ),
+                );
+            } else if d.free_tickets == 0 {
+                report.line(
+                    Level::Warn,
+                    id,
+                    &format!(
+                        "{} / {}: нет свободных талонов — пациенты не видят врача",
+                        s.name, d.name
+                    ),
+                    &format!(
+                        "{} / {}: no free tickets — patients do not see the doctor",
+                        s.name, d.name
+                    ),
+                );
+            }
+        }
+    }
+    report.line(
+        Level::Ok,
+        id,
+        &format!(
+            "проверено специальностей: {}, врачей: {doctors_seen}",
+            specialties.len()
+        ),
+        &format!(
+            "{} specialties and {doctors_seen} doctors checked",
+            specialties.len()
+        ),
+    );
+    if let Some(identity) = identity {
+        check_patient(report, id, hub, lpu, identity).await;
+    }
+}
+
+async fn check_patient<W: Write>(
+    report: &mut Report<'_, W>,
+    id: &str,
+    hub: &HubClient,
+    lpu: LpuId,
+    identity: &PatientIdentity,
+) {
+    match hub.find_patient(lpu, identity).await {
+        Ok(_) => report.line(
+            Level::Ok,
+            id,
+            "идентификация: пациент найден (одна карта)",
+            "identification: the patient is found (one card)",
+        ),
+        Err(MisError::PatientNotFound) => report.line(
+            Level::Warn,
+            id,
+            "идентификация: пациента с этими данными нет в МИС — проверьте данные в картотеке",
+            "identification: the МИС has no patient with these data — check the patient's card",
+        ),
+        Err(MisError::PatientNotUnique) => report.line(
+            Level::Warn,
+            id,
+            "идентификация: данным соответствуют несколько карт (дубли) — объедините карты в МИС",
+            "identification: the data match several cards (duplicates) — merge them in the МИС",
+        ),
+        Err(e) => report.line(
+            Level::Fail,
+            id,
+            &format!("идентификация не удалась: {e}"),
+            &format!("identification failed: {e}"),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_fail_and_warnings_fail_only_when_strict() {
+        assert_eq!(exit_code(0, 0, true), 0);
+        assert_eq!(exit_code(0, 3, false), 0);
+        assert_eq!(exit_code(0, 3, true), 2);
+        assert_eq!(exit_code(1, 0, false), 1);
+    }
+
+    #[test]
+    fn dates_of_a_fortnight_never_overflow() {
+        let last = chrono::NaiveDate::MAX;
+        assert!(last.checked_add_days(Days::new(13)).is_none());
+    }
+}

@@ -1,0 +1,108 @@
+//! Metrics in the Prometheus text format (`GET /metrics`, for `server.operator_allow`), with
+//! the ecosystem's `metrics` facade and its Prometheus exporter. Every name starts with
+//! `registratura_`; counters end in `_total`, durations in `_seconds` (histograms).
+//!
+//! | metric | labels |
+//! | --- | --- |
+//! | `registratura_http_requests_total` | `route` (the pattern matched), `method`, `status` |
+//! | `registratura_http_request_duration_seconds` | `route`, `method` |
+//! | `registratura_mis_calls_total` | `clinic`, `operation`, `outcome` (`ok`, `refused`, `unavailable`, `bad_response`) |
+//! | `registratura_mis_call_duration_seconds` | `clinic`, `operation` |
+//! | `registratura_mis_breaker_open` | `clinic` (1 open, 0 closed) |
+//! | `registratura_cache_requests_total` | `cache`, `result` (`hit`, `miss`) |
+//! | `registratura_rate_limited_total` | `class` |
+//! | `registratura_identifications_total` | `clinic`, `outcome` |
+//! | `registratura_bookings_total` | `clinic`, `outcome` (`booked` or the problem code) |
+//! | `registratura_cancellations_total` | `clinic`, `outcome` |
+//! | `registratura_sessions`, `registratura_idempotency_keys` | |
+//! | `registratura_rate_limit_clients` | `class` (clients remembered) |
+//! | `registratura_build_info` | `version` |
+
+use metrics::{counter, gauge, histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// Buckets of the duration histograms, in seconds: from a cached answer to a slow МИС.
+const BUCKETS: &[f64] = &[
+    0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Installs the process's recorder (once); later calls reuse it.
+pub fn install() {
+    HANDLE.get_or_init(|| {
+        let handle = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS)
+            .ok()?
+            .install_recorder()
+            .ok()?;
+        gauge!("registratura_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+        Some(handle)
+    });
+}
+
+/// The metrics in the Prometheus text format.
+pub fn render() -> String {
+    match HANDLE.get().and_then(Option::as_ref) {
+        Some(handle) => {
+            handle.run_upkeep();
+            handle.render()
+        }
+        None => String::new(),
+    }
+}
+
+pub fn request(route: &str, method: &str, status: u16, took: Duration) {
+    let (route, method) = (route.to_owned(), method.to_owned());
+    counter!("registratura_http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status.to_string())
+        .increment(1);
+    histogram!("registratura_http_request_duration_seconds", "route" => route, "method" => method)
+        .record(took.as_secs_f64());
+}
+
+pub fn mis_call(clinic: &str, operation: &'static str, outcome: &'static str, took: Duration) {
+    counter!("registratura_mis_calls_total", "clinic" => clinic.to_owned(), "operation" => operation, "outcome" => outcome)
+        .increment(1);
+    histogram!("registratura_mis_call_duration_seconds", "clinic" => clinic.to_owned(), "operation" => operation)
+        .record(took.as_secs_f64());
+}
+
+pub fn breaker(clinic: &str, open: bool) {
+    gauge!("registratura_mis_breaker_open", "clinic" => clinic.to_owned())
+        .set(f64::from(u8::from(open)));
+}
+
+pub fn cache(cache: &'static str, hit: bool) {
+    counter!("registratura_cache_requests_total", "cache" => cache, "result" => if hit { "hit" } else { "miss" })
+        .increment(1);
+}
+
+pub fn rate_limited(class: &'static str) {
+    counter!("registratura_rate_limited_total", "class" => class).increment(1);
+}
+
+pub fn identification(clinic: &str, outcome: &'static str) {
+    counter!("registratura_identifications_total", "clinic" => clinic.to_owned(), "outcome" => outcome)
+        .increment(1);
+}
+
+pub fn booking(clinic: &str, outcome: &'static str) {
+    counter!("registratura_bookings_total", "clinic" => clinic.to_owned(), "outcome" => outcome)
+        .increment(1);
+}
+
+pub fn cancellation(clinic: &str, outcome: &'static str) {
+    counter!("registratura_cancellations_total", "clinic" => clinic.to_owned(), "outcome" => outcome)
+        .increment(1);
+}
+
+/// Sets the gauges of what the gateway holds.
+pub fn holdings(sessions: u64, idempotency_keys: usize, clients: &[(&'static str, usize)]) {
+    gauge!("registratura_sessions").set(sessions as f64);
+    gauge!("registratura_idempotency_keys").set(idempotency_keys as f64);
+    for (class, n) in clients {
+        gauge!("registratura_rate_limit_clients", "class" => *class).set(*n as f64);
+    }
+}

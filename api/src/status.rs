@@ -1,0 +1,146 @@
+//! The status page, `/`: in the spirit of the seed's "It works!" — the version, the uptime,
+//! each clinic's МИС state (from its circuit breaker), the one tag to paste into the clinic's
+//! site with a live preview of the widget, and links to the docs. Which МИС is down and why is
+//! shown only to `server.operator_allow`.
+
+use crate::guard::BreakerState;
+use crate::security::Guards;
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, web};
+use std::fmt::Write as _;
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The address patients reach this gateway at: `server.public_url`, or what this request came
+/// to (its scheme and host).
+pub fn public_base(state: &AppState, req: &HttpRequest) -> String {
+    match &state.public_url {
+        Some(url) => url.clone(),
+        None => {
+            let info = req.connection_info();
+            format!("{}://{}", info.scheme(), info.host())
+        }
+    }
+}
+
+fn uptime(secs: u64) -> String {
+    let (d, h, m) = (secs / 86_400, secs / 3_600 % 24, secs / 60 % 60);
+    match (d, h) {
+        (0, 0) => format!("{m} мин / {m} min"),
+        (0, _) => format!("{h} ч {m} мин / {h} h {m} min"),
+        _ => format!("{d} д {h} ч / {d} d {h} h"),
+    }
+}
+
+/// `GET /`: the status page.
+pub async fn page(
+    state: web::Data<AppState>,
+    guards: web::Data<Guards>,
+    req: HttpRequest,
+) -> HttpResponse {
+    let operator = guards.is_operator(&req);
+    let base = public_base(&state, &req);
+    let mut clinics = String::new();
+    let mut all_up = true;
+    for c in state.clinics() {
+        let up = c.mis.breaker_state() == BreakerState::Closed;
+        all_up &= up;
+        let state_text = if up {
+            "<span class=\"up\">работает / up</span>"
+        } else {
+            "<span class=\"down\">недоступна / down</span>"
+        };
+        let why = match (operator, up, c.mis.last_outage()) {
+            (true, false, Some((at, reason))) => {
+                let at: chrono::DateTime<chrono::Utc> = at.into();
+                format!(
+                    "<br><small>{} — {}</small>",
+                    escape(&reason),
+                    at.format("%Y-%m-%d %H:%M:%S UTC")
+                )
+            }
+            _ => String::new(),
+        };
+        let _ = write!(
+            clinics,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{state_text}{why}</td></tr>",
+            escape(&c.info.id),
+            escape(&c.info.name)
+        );
+    }
+    let first = state
+        .clinics()
+        .first()
+        .map(|c| c.info.id.clone())
+        .unwrap_or_default();
+    let snippet = format!(
+        "<script src=\"{}/widget.js\" data-clinic=\"{}\" async></script>",
+        escape(&base),
+        escape(&first)
+    );
+    let operator_links = if operator {
+        "<li><a href=\"readyz\">/readyz</a> — готовность / readiness (details)</li>\
+         <li><a href=\"metrics\">/metrics</a> — Prometheus</li>"
+    } else {
+        ""
+    };
+    let headline = if all_up {
+        "Работает / It works"
+    } else {
+        "Работает, но МИС недоступна / Up, but a МИС cannot be reached"
+    };
+    let html = format!(
+        r##"<!doctype html>
+<html lang="ru"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Registratura — {headline}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="status.css">
+</head>
+<body><main>
+<h1>{headline}</h1>
+<p>Онлайн-регистратура: шлюз между сайтом поликлиники и её МИС. Registratura {version}, работает / uptime {uptime}.</p>
+<h2>Поликлиники / Clinics</h2>
+<table><thead><tr><th>id</th><th>название / name</th><th>МИС</th></tr></thead><tbody>{clinics}</tbody></table>
+<h2>Код для сайта / The snippet for the clinic's site</h2>
+<p>Вставьте этот тег туда, где должна быть форма записи / Paste this tag where the booking form goes:</p>
+<pre><code>{snippet_shown}</code></pre>
+<h2>Как это выглядит / Preview</h2>
+<div id="preview"></div>
+<script src="widget.js" data-target="#preview" data-clinic="{first}" async></script>
+<h2>Ссылки / Links</h2>
+<ul>
+<li><a href="docs/">API: Swagger UI</a> · <a href="openapi.json">OpenAPI</a></li>
+<li><a href="healthz">/healthz</a> — жив / alive</li>
+{operator_links}
+</ul>
+</main></body></html>
+"##,
+        version = env!("CARGO_PKG_VERSION"),
+        uptime = uptime(state.started.elapsed().as_secs()),
+        snippet_shown = escape(&snippet),
+        first = escape(&first),
+    );
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(html)
+}
+
+/// `GET /status.css`.
+pub async fn styles() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "public, max-age=300"))
+        .body(
+            "body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}\
+             main{max-width:52rem;margin:0 auto;padding:1.5rem}\
+             table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #d9dde3;padding:.4rem;text-align:left}\
+             pre{background:#fff;border:1px solid #d9dde3;padding:.75rem;overflow:auto}\
+             .up{color:#11702f;font-weight:600}.down{color:#a4161a;font-weight:600}",
+        )
+}

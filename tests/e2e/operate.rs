@@ -1,0 +1,226 @@
+//! What the operator sees: metrics, the status page, request ids.
+
+use registratura_e2e::{
+    PATIENT_FOUND, demo_clinic, expect_problem, gateway_config, spawn_app, start_gateway,
+    start_sandbox,
+};
+
+fn value_of(metrics: &str, name_and_labels: &[&str]) -> f64 {
+    metrics
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .find(|l| name_and_labels.iter().all(|part| l.contains(part)))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn metrics_count_requests_mis_calls_cache_bookings_and_identifications() {
+    let app = spawn_app().await;
+    let (_, slot) = app.free_slot("Терапия").await;
+    app.specialties().await;
+    let token = app.login(PATIENT_FOUND).await;
+    assert_eq!(app.book(&token, &slot.id, None).await.status(), 201);
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(metrics.status(), 200);
+    assert!(
+        metrics
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/plain"))
+    );
+    let text = metrics.text().await.expect("text");
+    for (name, labels) in [
+        (
+            "registratura_http_requests_total",
+            vec![
+                "route=\"/api/v1/clinics/{clinic}/specialties\"",
+                "status=\"200\"",
+            ],
+        ),
+        (
+            "registratura_http_request_duration_seconds_bucket",
+            vec!["le=\"0.005\""],
+        ),
+        (
+            "registratura_mis_calls_total",
+            vec!["operation=\"book\"", "outcome=\"ok\""],
+        ),
+        (
+            "registratura_mis_call_duration_seconds_count",
+            vec!["operation=\"slots\""],
+        ),
+        (
+            "registratura_cache_requests_total",
+            vec!["cache=\"specialties\"", "result=\"hit\""],
+        ),
+        ("registratura_bookings_total", vec!["outcome=\"booked\""]),
+        (
+            "registratura_identifications_total",
+            vec!["outcome=\"found\""],
+        ),
+        ("registratura_sessions", vec![]),
+        ("registratura_build_info", vec!["version="]),
+    ] {
+        let mut parts = vec![name];
+        parts.extend(labels.iter().copied());
+        assert!(
+            value_of(&text, &parts) >= 1.0,
+            "{name} {labels:?} in:\n{text}"
+        );
+    }
+    assert!(text.contains("registratura_mis_breaker_open{clinic=\"demo\"}"));
+    assert!(text.contains("# TYPE registratura_http_request_duration_seconds histogram"));
+}
+
+#[tokio::test]
+async fn metrics_count_rate_limit_refusals_by_class_and_are_for_operators_only() {
+    let (_sandbox, sandbox_url) = start_sandbox();
+    let mut config = gateway_config(vec![demo_clinic(&sandbox_url)]);
+    config.rate_limit.identify_burst = 1;
+    config.rate_limit.identify_per_minute = 1;
+    let base = start_gateway(config).await;
+    let client = reqwest::Client::new();
+    for _ in 0..3 {
+        let _ = client
+            .post(format!("{base}/api/v1/clinics/demo/sessions"))
+            .json(&serde_json::json!({}))
+            .send()
+            .await;
+    }
+    let text = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("answers")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        value_of(
+            &text,
+            &["registratura_rate_limited_total", "class=\"identify\""]
+        ) >= 2.0
+    );
+
+    let mut closed = gateway_config(vec![demo_clinic(&sandbox_url)]);
+    closed.server.operator_allow = vec!["192.0.2.0/24".into()];
+    let base = start_gateway(closed).await;
+    let r = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("answers");
+    expect_problem(r, 403, "forbidden").await;
+}
+
+#[tokio::test]
+async fn the_status_page_says_it_works_and_gives_the_snippet_with_a_live_preview() {
+    let (_sandbox, sandbox_url) = start_sandbox();
+    let mut config = gateway_config(vec![demo_clinic(&sandbox_url)]);
+    config.server.public_url = Some("https://clinic.example.ru/registratura/".into());
+    let base = start_gateway(config).await;
+    let r = reqwest::get(format!("{base}/")).await.expect("answers");
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.expect("html");
+    for expected in [
+        "Работает / It works",
+        env!("CARGO_PKG_VERSION"),
+        "Городская поликлиника",
+        "работает / up",
+        "&lt;script src=&quot;https://clinic.example.ru/registratura/widget.js&quot; data-clinic=&quot;demo&quot; async&gt;&lt;/script&gt;",
+        "<script src=\"widget.js\" data-target=\"#preview\"",
+        "href=\"docs/\"",
+        "href=\"metrics\"",
+    ] {
+        assert!(html.contains(expected), "{expected:?} in:\n{html}");
+    }
+}
+
+#[tokio::test]
+async fn which_mis_is_down_and_why_is_shown_to_operators_only() {
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        format!("http://{}", l.local_addr().expect("bound"))
+    };
+    let mut clinic = demo_clinic(&closed);
+    clinic.mis.breaker_threshold = 1;
+    clinic.mis.read_retries = 0;
+    let mut config = gateway_config(vec![clinic.clone()]);
+    let base = start_gateway(config.clone()).await;
+    let client = reqwest::Client::new();
+    let _ = client
+        .get(format!("{base}/api/v1/clinics/demo/specialties"))
+        .send()
+        .await;
+    let html = client
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .expect("answers")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("недоступна / down"), "{html}");
+    assert!(
+        html.contains("connection failed"),
+        "the operator sees why: {html}"
+    );
+
+    config.server.operator_allow = vec!["192.0.2.0/24".into()];
+    let base = start_gateway(config).await;
+    let _ = client
+        .get(format!("{base}/api/v1/clinics/demo/specialties"))
+        .send()
+        .await;
+    let html = client
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .expect("answers")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("недоступна / down"));
+    assert!(!html.contains("connection failed"), "others do not: {html}");
+    assert!(!html.contains("href=\"metrics\""));
+}
+
+#[tokio::test]
+async fn every_answer_carries_a_request_id_that_its_problem_quotes() {
+    let app = spawn_app().await;
+    for path in ["/api/v1/clinics", "/healthz", "/widget.js", "/nowhere"] {
+        let r = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("answers");
+        let id = r
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("{path} has no X-Request-Id"));
+        if r.status() == 404 {
+            let p: api_types::Problem = r.json().await.expect("a problem");
+            assert_eq!(p.request_id.as_deref(), Some(id.as_str()));
+        }
+    }
+    // From a peer that is not a trusted proxy, a client's own id is not taken.
+    let r = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .header("x-request-id", "forged-1")
+        .send()
+        .await
+        .expect("answers");
+    assert_ne!(r.headers()["x-request-id"], "forged-1");
+}
