@@ -35,7 +35,6 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 use tracing_actix_web::TracingLogger;
-use utoipa::OpenApi;
 
 /// Why the gateway could not start or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -308,7 +307,6 @@ impl Application {
         let ancestors = web::Data::new(widget::FrameAncestors(config.frame_ancestors()));
         let listener = bind(&config.server.listen)?;
         let addr = listener.local_addr()?;
-        let spec = openapi::ApiDoc::openapi();
         let server = HttpServer::new(move || {
             // Middleware, innermost first: the last wrapped sees a request first.
             App::new()
@@ -329,14 +327,16 @@ impl Application {
                 .service(routes::page("/", |r| r.to(status::page)))
                 .service(routes::page("/status.css", |r| r.to(status::styles)))
                 .service(routes::page("/docs", |r| {
-                    r.to(|| async { redirect("/docs/") })
+                    r.to(|| async { redirect("docs/") })
                 }))
+                .service(routes::page("/openapi.json", |r| r.to(openapi::serve)))
                 .service(routes::page("/favicon.ico", |r| {
                     r.to(|| async { HttpResponse::NoContent().finish() })
                 }))
+                // The docs fetch the spec by a relative URL, so they work under a path prefix.
                 .service(
                     utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
-                        .url("/openapi.json", spec.clone()),
+                        .config(utoipa_swagger_ui::Config::from("../openapi.json")),
                 )
                 .default_service(web::to(routes::not_found))
         })

@@ -245,3 +245,13 @@ pub fn spec_json() -> String {
         .to_pretty_json()
         .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialize the spec: {e}\"}}"))
 }
+
+/// `GET /openapi.json`: the spec, naming this gateway's public address (`server.public_url`)
+/// as its server when there is one.
+pub async fn serve(state: actix_web::web::Data<crate::state::AppState>) -> actix_web::HttpResponse {
+    let mut doc = ApiDoc::openapi();
+    if let Some(url) = &state.public_url {
+        doc.servers = Some(vec![utoipa::openapi::Server::new(url.clone())]);
+    }
+    actix_web::HttpResponse::Ok().json(doc)
+}

@@ -89,9 +89,10 @@ pub async fn page(ancestors: web::Data<FrameAncestors>) -> HttpResponse {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Запись на приём к врачу</title>
-<link rel="stylesheet" href="/widget/assets/{STYLES}">
-<link rel="modulepreload" href="/widget/assets/{GLUE}">
-<script type="module" src="/widget/assets/{BOOT}"></script>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="assets/{STYLES}">
+<link rel="modulepreload" href="assets/{GLUE}">
+<script type="module" src="assets/{BOOT}"></script>
 </head>
 <body>
 <div id="app"><p class="rg-loading">Загрузка…</p></div>
@@ -109,11 +110,12 @@ pub async fn page(ancestors: web::Data<FrameAncestors>) -> HttpResponse {
 
 /// `GET /widget`: to the page, with its query.
 pub async fn page_redirect(req: HttpRequest) -> HttpResponse {
+    // Relative, so that it holds under a proxy's path prefix too.
     let q = req.query_string();
     let to = if q.is_empty() {
-        "/widget/".to_owned()
+        "widget/".to_owned()
     } else {
-        format!("/widget/?{q}")
+        format!("widget/?{q}")
     };
     HttpResponse::Found()
         .insert_header((header::LOCATION, to))

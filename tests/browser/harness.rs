@@ -96,6 +96,11 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium; `None` (the test is skipped) where they
     /// are missing, unless in CI.
     pub async fn start() -> Option<Self> {
+        Self::start_with(&[]).await
+    }
+
+    /// As [`Browser::start`], with more Chromium arguments.
+    pub async fn start_with(extra: &[&str]) -> Option<Self> {
         if !require_tool(
             "chromium",
             &["--version"],
@@ -140,6 +145,9 @@ impl Browser {
             "--window-size=1280,1000",
             &format!("--user-data-dir={}", profile.path().display()),
         ] {
+            caps.add_arg(arg).expect("a capability");
+        }
+        for arg in extra {
             caps.add_arg(arg).expect("a capability");
         }
         let driver = WebDriver::new(&url, caps).await.expect("a browser session");
@@ -230,6 +238,40 @@ impl Browser {
         self.fill("#rg-policy", p.1).await;
         self.fill("#rg-birth", p.2).await;
         self.click_text("button", "Войти").await;
+    }
+
+    /// From the widget's first step: books the first free time of the first doctor of
+    /// `specialty` for `patient`; the ticket's text.
+    pub async fn book_a_ticket(&self, specialty: &str, patient: (&str, &str, &str)) -> String {
+        self.click_text("button", specialty).await;
+        self.wait_heading("Выберите врача").await;
+        self.wait_css(".rg-choice")
+            .await
+            .click()
+            .await
+            .expect("clicks");
+        self.wait_heading("Выберите дату приёма").await;
+        self.wait_css(".rg-day.rg-free")
+            .await
+            .click()
+            .await
+            .expect("clicks");
+        self.wait_heading("Выберите время приёма").await;
+        self.wait_css(".rg-time")
+            .await
+            .click()
+            .await
+            .expect("clicks");
+        self.wait_heading("Войдите, чтобы записаться").await;
+        self.identify(patient).await;
+        self.wait_heading("Проверьте и подтвердите запись").await;
+        self.click_text("button", "Подтвердить").await;
+        self.wait_heading("Вы записаны на приём").await;
+        self.wait_css(".rg-ticket")
+            .await
+            .text()
+            .await
+            .expect("text")
     }
 
     pub async fn shot(&self, name: &str) {

@@ -2,6 +2,7 @@
 //! demo clinic site as a patient would, checks the seed's messages, and runs axe-core on every
 //! step. Screenshots of each step go to `tests/artifacts/`.
 
+mod deploy;
 mod harness;
 
 use harness::{Browser, Stack};

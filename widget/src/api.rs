@@ -32,6 +32,8 @@ impl Failure {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Api {
     pub clinic: String,
+    /// The gateway's path prefix (empty at the root).
+    pub base: String,
 }
 
 fn js_err(_: JsValue) -> Failure {
@@ -47,7 +49,7 @@ impl Api {
             all.push(self.clinic.as_str());
         }
         all.extend_from_slice(args);
-        route.url(&all)
+        format!("{}{}", self.base, route.url(&all))
     }
 
     async fn call(

@@ -19,6 +19,17 @@ pub struct Settings {
     pub parent_origin: Option<String>,
     /// Which widget of the host page this is.
     pub widget_id: String,
+    /// The path the gateway is served under (`/registratura` behind a proxy's prefix; empty
+    /// at the root), from the widget page's own address.
+    pub base: String,
+}
+
+/// The gateway's path prefix, from the widget page's path (`/registratura/widget/`).
+pub fn base_of(page_path: &str) -> String {
+    page_path
+        .rfind("/widget/")
+        .map(|at| page_path[..at].to_owned())
+        .unwrap_or_default()
 }
 
 fn is_origin(s: &str) -> bool {
@@ -80,6 +91,7 @@ impl Settings {
             accent: param(query, "accent").filter(|c| valid_colour(c)),
             parent_origin: param(query, "origin").filter(|o| is_origin(o)),
             widget_id: param(query, "wid").map(clean_id).unwrap_or_default(),
+            base: String::new(),
         }
     }
 }
@@ -281,5 +293,13 @@ mod tests {
         assert!(is_origin("https://clinic.example:8443"));
         assert!(!is_origin("javascript:alert(1)"));
         assert!(!is_origin("https://a/b"));
+    }
+
+    #[test]
+    fn the_prefix_is_what_stands_before_the_widget_page() {
+        assert_eq!(base_of("/widget/"), "");
+        assert_eq!(base_of("/registratura/widget/"), "/registratura");
+        assert_eq!(base_of("/a/widget/b/widget/"), "/a/widget/b");
+        assert_eq!(base_of("/elsewhere"), "");
     }
 }

@@ -23,7 +23,8 @@ pub fn start() {
         return;
     };
     let query = window.location().search().unwrap_or_default();
-    let settings = host::Settings::from_query(&query);
+    let mut settings = host::Settings::from_query(&query);
+    settings.base = host::base_of(&window.location().pathname().unwrap_or_default());
     host::apply(&settings);
     host::follow_height(settings.clone());
     let Some(root) = window.document().and_then(|d| d.get_element_by_id("app")) else {

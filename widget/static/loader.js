@@ -8,6 +8,9 @@
   if (!script || !script.src) return;
   var gateway = new URL(script.src);
   var origin = gateway.origin;
+  // The gateway may be served under a path (https://clinic.example/registratura/widget.js):
+  // everything it serves is relative to where this file came from.
+  var base = gateway.href.replace(/\/widget\.js(?:[?#].*)?$/, "");
   var w = window.__registratura = window.__registratura || { n: 0, frames: {} };
   var id = "rg" + (++w.n);
   var data = script.dataset;
@@ -24,7 +27,7 @@
     if (data[k]) params.set(k, data[k]);
   });
   var frame = document.createElement("iframe");
-  frame.src = origin + "/widget/?" + params.toString();
+  frame.src = base + "/widget/?" + params.toString();
   frame.title = data.lang === "en" ? "Book a doctor's appointment" : "Запись на приём к врачу";
   frame.setAttribute("scrolling", "no");
   frame.setAttribute("allow", "");

@@ -132,14 +132,19 @@ fn idempotency_key(req: &HttpRequest, body: &[u8]) -> Result<Option<Keyed>, ApiE
     }
 }
 
-/// The answer to a booking: `201` with the ticket and its `Location`, or the problem; a
-/// replay says so in `Idempotent-Replayed`.
-fn booked(clinic: &str, answer: Answer<Ticket>) -> HttpResponse {
+/// The answer to a booking: `201` with the ticket and its `Location` (under
+/// `server.public_url` when there is one), or the problem; a replay says so in
+/// `Idempotent-Replayed`.
+fn booked(public_url: Option<&str>, clinic: &str, answer: Answer<Ticket>) -> HttpResponse {
     let mut response = match answer.result {
         Ok(ticket) => HttpResponse::Created()
             .insert_header((
                 actix_web::http::header::LOCATION,
-                r::TICKET.url(&[clinic, &ticket.id]),
+                format!(
+                    "{}{}",
+                    public_url.unwrap_or_default(),
+                    r::TICKET.url(&[clinic, &ticket.id])
+                ),
             ))
             .json(ticket),
         Err(e) => actix_web::ResponseError::error_response(&e),
@@ -188,8 +193,9 @@ pub async fn create_ticket(
     }
     let key = idempotency_key(&req, &body.raw)?;
     let clinic_id = clinic.info.id.clone();
+    let public_url = state.public_url.clone();
     let answer = booking::book(state, clinic, session, &body.value.slot_id, key).await;
-    Ok(booked(&clinic_id, answer))
+    Ok(booked(public_url.as_deref(), &clinic_id, answer))
 }
 
 /// The patient's upcoming tickets, soonest first.

@@ -28,6 +28,7 @@ pub fn app(props: &AppProps) -> Html {
     };
     let api = Api {
         clinic: settings.clinic.clone(),
+        base: settings.base.clone(),
     };
     let clinic = use_state(|| None::<Clinic>);
     let low_vision = use_state(host::low_vision);
