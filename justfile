@@ -36,6 +36,19 @@ openapi:
 wsdl:
     python3 crates/sandbox-mis/wsdl/generate.py ../shared/mis/netrika-hub > crates/sandbox-mis/wsdl/hub.wsdl
 
-# Run the benchmarks (figures go to BENCHMARKS.md).
-bench:
-    cargo bench -p registratura-e2e --bench gateway
+# Run the benchmarks, or one section (codec, overhead, cached, rush, widget); installs wrk and
+# nginx if missing. The table and the machine go to BENCHMARKS.md.
+bench section="":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    missing=()
+    command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+    command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+    if [ ${#missing[@]} -gt 0 ]; then
+      sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+      $sudo apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+    # 1 000 open connections need as many descriptors, on both sides.
+    ulimit -n 65536 2>/dev/null || ulimit -n 8192 2>/dev/null || true
+    cargo bench -p registratura-e2e --bench gateway -- {{section}}

@@ -1,0 +1,191 @@
+//! Servers in processes of their own, so that their memory can be read and their cores are
+//! not the load generator's: the gateway (this benchmark's own binary, started again with
+//! `REGISTRATURA_BENCH_GATEWAY`) and nginx.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// The variable that makes this binary run a gateway with the configuration it names.
+pub const GATEWAY_ENV: &str = "REGISTRATURA_BENCH_GATEWAY";
+
+/// Runs the gateway of the configuration in `GATEWAY_ENV`, if set; whether it did.
+pub fn serve_if_asked() -> bool {
+    let Some(config) = std::env::var_os(GATEWAY_ENV) else {
+        return false;
+    };
+    registratura::telemetry::init("warn", registratura::telemetry::LogFormat::Text);
+    let config = registratura::config::Config::load(Some(Path::new(&config)))
+        .expect("a valid configuration");
+    let result = actix_web::rt::System::new().block_on(async move {
+        let app = registratura::Application::build(config).await?;
+        eprintln!("gateway listening on http://{}", app.addr());
+        app.run_with_signals().await
+    });
+    if let Err(e) = result {
+        eprintln!("the gateway stopped: {e}");
+    }
+    true
+}
+
+/// A gateway in a child process.
+pub struct Gateway {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Gateway {
+    /// Starts a gateway with the TOML `config` (written to `dir`).
+    pub fn start(dir: &Path, config: &str) -> Gateway {
+        let path = dir.join(format!("gateway-{}.toml", rand_suffix()));
+        std::fs::write(&path, config).expect("writable");
+        let mut child = Command::new(std::env::current_exe().expect("this binary"))
+            .env(GATEWAY_ENV, &path)
+            .env("REGISTRATURA_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the gateway starts");
+        let stderr = child.stderr.take().expect("piped");
+        let mut lines = BufReader::new(stderr).lines();
+        let base = loop {
+            match lines.next() {
+                Some(Ok(line)) if line.starts_with("gateway listening on ") => {
+                    break line["gateway listening on ".len()..].trim().to_owned();
+                }
+                Some(Ok(_)) => {}
+                _ => panic!("the gateway did not start"),
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Gateway { child, base }
+    }
+
+    pub fn rss(&self) -> Memory {
+        memory_of(&[self.child.id()])
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn rand_suffix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// Resident memory of some processes: now, and at their peak.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Memory {
+    pub rss_kb: u64,
+    pub peak_kb: u64,
+}
+
+fn status_field(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+pub fn memory_of(pids: &[u32]) -> Memory {
+    pids.iter().fold(Memory::default(), |m, pid| Memory {
+        rss_kb: m.rss_kb + status_field(*pid, "VmRSS:"),
+        peak_kb: m.peak_kb + status_field(*pid, "VmHWM:"),
+    })
+}
+
+/// The children of a process (nginx's workers).
+pub fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/stat"))
+                .ok()
+                .and_then(|s| {
+                    let after = s.rsplit_once(')')?.1;
+                    after.split_whitespace().nth(1)?.parse::<u32>().ok()
+                })
+                == Some(pid)
+        })
+        .collect()
+}
+
+/// nginx serving `root` on a loopback port, as a static file server.
+pub struct Nginx {
+    pub child: Child,
+    pub port: u16,
+}
+
+impl Nginx {
+    pub fn start(dir: &Path, root: &Path) -> Option<Nginx> {
+        Command::new("nginx").arg("-v").output().ok()?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let t = dir.join("nginx-tmp");
+        for sub in ["body", "proxy", "fastcgi", "uwsgi", "scgi"] {
+            std::fs::create_dir_all(t.join(sub)).ok()?;
+        }
+        // Two workers, as the gateway has two; no access log, as the gateway logs no
+        // request at the benchmark's level.
+        let conf = format!(
+            "worker_processes 2;\nuser root;\npid {d}/nginx.pid;\nerror_log {d}/nginx-error.log warn;\n\
+             events {{ worker_connections 4096; }}\nhttp {{ access_log off; keepalive_requests 100000;\n\
+             client_body_temp_path {t}/body; proxy_temp_path {t}/proxy; fastcgi_temp_path {t}/fastcgi;\n\
+             uwsgi_temp_path {t}/uwsgi; scgi_temp_path {t}/scgi;\n\
+             types {{ application/json json; }}\n\
+             server {{ listen 127.0.0.1:{port}; root {root}; }} }}\n",
+            d = dir.display(),
+            t = t.display(),
+            root = root.display(),
+        );
+        let path = dir.join("nginx.conf");
+        std::fs::write(&path, conf).ok()?;
+        let child = Command::new("nginx")
+            .arg("-p")
+            .arg(dir)
+            .arg("-c")
+            .arg(&path)
+            .args(["-g", "daemon off;"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(Nginx { child, port });
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        None
+    }
+
+    pub fn rss(&self) -> Memory {
+        let mut pids = vec![self.child.id()];
+        pids.extend(children_of(self.child.id()));
+        memory_of(&pids)
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,448 @@
+//! Benchmarks of the gateway (`just bench`; the table and the machine go to BENCHMARKS.md).
+//!
+//! Every figure is measured side by side with its reference in the same run, so that a ratio
+//! holds on a noisy machine: the gateway against the same SOAP call made directly to the
+//! sandbox МИС, against nginx serving the same JSON as a static file, against quick-xml's raw
+//! reader. Load comes from `wrk` in a process of its own, against servers in processes of
+//! their own; only successful answers count (the gateway runs with its limits raised, in the
+//! benchmark's own configuration), and any other answer fails the run.
+
+mod child;
+mod codec;
+mod report;
+mod wrk;
+
+#[allow(
+    dead_code,
+    reason = "the browser tests' harness, of which the benchmark uses a part"
+)]
+#[path = "../../browser/harness.rs"]
+mod harness;
+
+use child::{Gateway, Nginx};
+use report::Report;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// The gateway's configuration for benchmarks: the sandbox at `sandbox`, limits off,
+/// caches as given.
+fn gateway_config(sandbox: &str, directory_ttl: u64, schedule_ttl: u64) -> String {
+    format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+workers = 2
+identify_min_ms = 0
+
+[rate_limit]
+identify_per_minute = 0
+write_per_minute = 0
+read_per_minute = 0
+
+[cache]
+directory_ttl_secs = {directory_ttl}
+schedule_ttl_secs = {schedule_ttl}
+
+[[clinics]]
+id = "demo"
+name = "Городская поликлиника № 1"
+address = "г. Москва, ул. Лесная, д. 7"
+timezone = "Europe/Moscow"
+[clinics.mis]
+endpoint = "{sandbox}/HubService.svc"
+guid = "{guid}"
+id_lpu = 1
+"#,
+        guid = sandbox_mis::DEFAULT_GUID
+    )
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+/// A doctor and a day with free tickets.
+async fn a_doctor_and_day(base: &str) -> (String, String) {
+    let api = format!("{base}/api/v1/clinics/demo");
+    let get = |url: String| async move {
+        reqwest::get(url)
+            .await
+            .expect("answers")
+            .json::<serde_json::Value>()
+            .await
+            .expect("JSON")
+    };
+    let specialties = get(format!("{api}/specialties")).await;
+    let specialty = specialties["items"][0]["id"]
+        .as_str()
+        .expect("a specialty")
+        .to_owned();
+    let doctors = get(format!("{api}/specialties/{specialty}/doctors")).await;
+    let doctor = doctors["items"][0]["id"]
+        .as_str()
+        .expect("a doctor")
+        .to_owned();
+    let dates = get(format!("{api}/doctors/{doctor}/dates")).await;
+    let day = dates["dates"][0].as_str().expect("a day").to_owned();
+    (doctor, day)
+}
+
+/// The latency the gateway adds to a МИС call: `GET .../slots` through the gateway (caches
+/// off) against the same `GetAvaibleAppointments` sent to the sandbox directly.
+async fn overhead(report: &mut Report, dir: &Path, sandbox_url: &str) {
+    let gateway = Gateway::start(dir, &gateway_config(sandbox_url, 0, 0));
+    let (doctor, day) = a_doctor_and_day(&gateway.base).await;
+    let key = registratura::ids::DoctorKey::parse(&doctor).expect("a doctor id");
+    let date = chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d").expect("a day");
+    let body = mis_hub::contract::encode_request(&mis_hub::contract::Call {
+        guid: Some(sandbox_mis::DEFAULT_GUID.into()),
+        id_history: None,
+        request: mis_hub::contract::Request::GetAvaibleAppointments(mis_hub::contract::Window {
+            id_doc: key.doctor.as_str().into(),
+            id_lpu: 1,
+            id_pat: None,
+            visit_start: date.and_hms_opt(0, 0, 0).expect("midnight"),
+            visit_end: date.and_hms_opt(23, 59, 59).expect("a second"),
+        }),
+    });
+    let action = mis_hub::contract::Operation::GetAvaibleAppointments.soap_action();
+    let script = wrk::post_script(
+        dir,
+        &body,
+        &[
+            ("Content-Type", "text/xml; charset=utf-8"),
+            ("SOAPAction", &action),
+        ],
+    );
+    let direct_url = format!("{sandbox_url}/HubService.svc");
+    let through_url = format!(
+        "{}/api/v1/clinics/demo/doctors/{doctor}/slots?date={day}",
+        gateway.base
+    );
+    for (connections, threads) in [(1, 1), (16, 2), (64, 2)] {
+        let direct = wrk::run(&direct_url, connections, threads, 5, Some(&script));
+        let through = wrk::run(&through_url, connections, threads, 5, None);
+        report.row(
+            &format!("latency of a МИС call (`GET .../slots`, caches off), {connections} connection(s), p50 / p99"),
+            &format!("{} / {} through the gateway", ms(through.p50), ms(through.p99)),
+            &format!("{} / {} to the sandbox directly", ms(direct.p50), ms(direct.p99)),
+            &format!(
+                "**+{} / +{}** added (aim < 0.5 / 2 ms)",
+                ms(through.p50.saturating_sub(direct.p50)),
+                ms(through.p99.saturating_sub(direct.p99))
+            ),
+        );
+    }
+}
+
+/// Cached directory reads against nginx serving the same JSON as a static file.
+async fn cached_reads(report: &mut Report, dir: &Path, sandbox_url: &str) {
+    let gateway = Gateway::start(dir, &gateway_config(sandbox_url, 300, 300));
+    let url = format!("{}/api/v1/clinics/demo/specialties", gateway.base);
+    let json = reqwest::get(&url)
+        .await
+        .expect("answers")
+        .bytes()
+        .await
+        .expect("a body");
+    let root = dir.join("www");
+    std::fs::create_dir_all(&root).expect("writable");
+    std::fs::write(root.join("specialties.json"), &json).expect("writable");
+    let Some(nginx) = Nginx::start(dir, &root) else {
+        report.note(
+            "SKIPPED cached reads against nginx: nginx is not installed (apt-get install nginx)",
+        );
+        return;
+    };
+    let static_url = format!("http://127.0.0.1:{}/specialties.json", nginx.port);
+    // One warm-up each, then the measure; the same generator, threads and connections.
+    wrk::run(&url, 64, 1, 2, None);
+    wrk::run(&static_url, 64, 1, 2, None);
+    let ours = wrk::run(&url, 64, 1, 5, None);
+    let theirs = wrk::run(&static_url, 64, 1, 5, None);
+    report.row(
+        &format!(
+            "cached `GET .../specialties` ({} bytes), wrk 1 thread × 64 connections",
+            json.len()
+        ),
+        &format!("{:.0} requests/s (p50 {})", ours.per_second, ms(ours.p50)),
+        &format!(
+            "nginx, the same JSON as a file: {:.0} requests/s (p50 {})",
+            theirs.per_second,
+            ms(theirs.p50)
+        ),
+        &format!(
+            "**{:.2}×** nginx (aim ≥ 0.6×)",
+            ours.per_second / theirs.per_second
+        ),
+    );
+    // Memory: idle, then under 1 000 open connections, next to nginx's.
+    let idle = (gateway.rss(), nginx.rss());
+    let sample = |g: &Gateway, n: &Nginx| {
+        let stop = Instant::now() + Duration::from_secs(5);
+        let (mut gw, mut ng) = (0, 0);
+        while Instant::now() < stop {
+            gw = gw.max(g.rss().rss_kb);
+            ng = ng.max(n.rss().rss_kb);
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        (gw, ng)
+    };
+    let (gw_busy, ng_busy) = std::thread::scope(|s| {
+        let sampler = s.spawn(|| sample(&gateway, &nginx));
+        std::thread::sleep(Duration::from_millis(200));
+        let a = s.spawn(|| wrk::run(&url, 1000, 2, 4, None));
+        a.join().expect("wrk ran");
+        let g = sampler.join().expect("sampled");
+        let sampler = s.spawn(|| sample(&gateway, &nginx));
+        std::thread::sleep(Duration::from_millis(200));
+        wrk::run(&static_url, 1000, 2, 4, None);
+        let n = sampler.join().expect("sampled");
+        (g.0, n.1)
+    });
+    let mb = |kb: u64| format!("{:.0} MB", kb as f64 / 1024.0);
+    report.row(
+        "resident memory, idle / under 1 000 open connections",
+        &format!("{} / {}", mb(idle.0.rss_kb), mb(gw_busy)),
+        &format!(
+            "nginx (master and 2 workers): {} / {}",
+            mb(idle.1.rss_kb),
+            mb(ng_busy)
+        ),
+        &format!(
+            "{:.1}× / {:.1}×",
+            idle.0.rss_kb as f64 / idle.1.rss_kb.max(1) as f64,
+            gw_busy as f64 / ng_busy.max(1) as f64
+        ),
+    );
+}
+
+/// 1 000 patients at once for 100 tickets, 10 for each.
+async fn rush(report: &mut Report, dir: &Path) {
+    let (sandbox, sandbox_url) = registratura_e2e::start_sandbox();
+    let gateway = Gateway::start(dir, &gateway_config(&sandbox_url, 300, 0));
+    let api = format!("{}/api/v1/clinics/demo", gateway.base);
+    let birth = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date");
+    let patients: Vec<(String, String)> = (0..1000)
+        .map(|i| {
+            let (document, policy) = (format!("80{i:08}"), format!("88{i:014}"));
+            sandbox
+                .store()
+                .add_patient(&format!("B-{i}"), &document, &policy, birth)
+                .expect("added");
+            (document, policy)
+        })
+        .collect();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(1000)
+        .build()
+        .expect("a client");
+    // 100 free tickets, from as many doctors and days as it takes.
+    let mut slots = Vec::new();
+    let specialties: serde_json::Value = client
+        .get(format!("{api}/specialties"))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("JSON");
+    'find: for s in specialties["items"].as_array().expect("a list") {
+        let doctors: serde_json::Value = client
+            .get(format!(
+                "{api}/specialties/{}/doctors",
+                s["id"].as_str().expect("an id")
+            ))
+            .send()
+            .await
+            .expect("answers")
+            .json()
+            .await
+            .expect("JSON");
+        for d in doctors["items"].as_array().expect("a list") {
+            let doctor = d["id"].as_str().expect("an id");
+            let dates: serde_json::Value = client
+                .get(format!("{api}/doctors/{doctor}/dates"))
+                .send()
+                .await
+                .expect("answers")
+                .json()
+                .await
+                .expect("JSON");
+            for day in dates["dates"].as_array().expect("a list") {
+                let list: serde_json::Value = client
+                    .get(format!(
+                        "{api}/doctors/{doctor}/slots?date={}",
+                        day.as_str().expect("a day")
+                    ))
+                    .send()
+                    .await
+                    .expect("answers")
+                    .json()
+                    .await
+                    .expect("JSON");
+                for slot in list["items"].as_array().expect("a list") {
+                    slots.push(slot["id"].as_str().expect("an id").to_owned());
+                    if slots.len() == 100 {
+                        break 'find;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(slots.len(), 100, "100 free tickets");
+    let logins = patients.iter().map(|(document, policy)| {
+        let (client, api) = (client.clone(), api.clone());
+        async move {
+            let r: serde_json::Value = client
+                .post(format!("{api}/sessions"))
+                .json(&serde_json::json!({"document_number": document, "policy_number": policy, "birth_date": "1970-01-01"}))
+                .send()
+                .await
+                .expect("answers")
+                .json()
+                .await
+                .expect("a session");
+            r["token"].as_str().expect("a token").to_owned()
+        }
+    });
+    let tokens = futures_util::future::join_all(logins).await;
+    let started = Instant::now();
+    let bookings = tokens.iter().enumerate().map(|(i, token)| {
+        let (client, api, slot) = (client.clone(), api.clone(), slots[i % 100].clone());
+        async move {
+            let r = client
+                .post(format!("{api}/tickets"))
+                .bearer_auth(token)
+                .json(&serde_json::json!({ "slot_id": slot }))
+                .send()
+                .await
+                .expect("answers");
+            let status = r.status().as_u16();
+            if status == 201 {
+                "booked".to_owned()
+            } else {
+                r.json::<serde_json::Value>()
+                    .await
+                    .map(|p| p["code"].as_str().unwrap_or("?").to_owned())
+                    .unwrap_or_default()
+            }
+        }
+    });
+    let outcomes = futures_util::future::join_all(bookings).await;
+    let wall = started.elapsed();
+    let booked = outcomes.iter().filter(|c| *c == "booked").count();
+    let taken = outcomes.iter().filter(|c| *c == "slot_taken").count();
+    assert_eq!(
+        (booked, taken),
+        (100, 900),
+        "exactly one booking per ticket and a clear «taken» for everyone else: {outcomes:?}"
+    );
+    report.row(
+        "rush: 1 000 patients at once for 100 tickets",
+        &format!(
+            "100 booked, 900 `slot_taken`, nothing else, in {}",
+            ms(wall)
+        ),
+        "—",
+        &format!("{:.0} bookings/s", 1000.0 / wall.as_secs_f64()),
+    );
+}
+
+/// The widget's sizes and its time to the first interactive step.
+async fn widget(report: &mut Report) {
+    use std::io::Write as _;
+    let asset = |name: &str| {
+        registratura::widget::ASSETS
+            .iter()
+            .find(|a| a.name == name)
+            .expect("embedded")
+    };
+    let loader = asset("widget.js");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(loader.raw).expect("compresses");
+    let loader_gz = gz.finish().expect("compresses").len();
+    let (wasm, glue) = (
+        asset(registratura::widget::WASM),
+        asset(registratura::widget::GLUE),
+    );
+    let brotli = wasm.brotli.len() + glue.brotli.len();
+    report.row(
+        "widget: loader (gzip) / wasm + glue (brotli, as served)",
+        &format!("{loader_gz} B / {:.1} KiB", brotli as f64 / 1024.0),
+        &format!(
+            "raw {} B / {:.1} KiB",
+            loader.raw.len(),
+            (wasm.raw.len() + glue.raw.len()) as f64 / 1024.0
+        ),
+        "—",
+    );
+    let Some(browser) = harness::Browser::start().await else {
+        report.note("SKIPPED the widget's time to interactive: no chromium / chromedriver");
+        return;
+    };
+    let stack = harness::Stack::start(None).await;
+    let mut loads = Vec::new();
+    for _ in 0..7 {
+        let started = Instant::now();
+        browser
+            .driver
+            .goto(&stack.demo_url)
+            .await
+            .expect("navigates");
+        browser.enter_widget().await;
+        browser.wait_css(".rg-choice").await;
+        loads.push(started.elapsed());
+        browser.driver.enter_default_frame().await.expect("back");
+    }
+    browser.quit().await;
+    loads.sort();
+    report.row(
+        "widget: from the host page's navigation to the first step (headless Chromium, loopback)",
+        &format!(
+            "median {} of 7 (first, compiling the wasm: {})",
+            ms(loads[3]),
+            ms(loads[6])
+        ),
+        "—",
+        "—",
+    );
+}
+
+fn main() {
+    if child::serve_if_asked() {
+        return;
+    }
+    let only = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
+    let wants = |section: &str| only.as_deref().is_none_or(|o| o == section);
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mut report = Report::default();
+    if wants("codec") {
+        codec::run(&mut report);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let (_sandbox, sandbox_url) = registratura_e2e::start_sandbox();
+        if wrk::available() {
+            if wants("overhead") {
+                overhead(&mut report, dir.path(), &sandbox_url).await;
+            }
+            if wants("cached") {
+                cached_reads(&mut report, dir.path(), &sandbox_url).await;
+            }
+        } else {
+            report.note("SKIPPED the load benchmarks: wrk is not installed (apt-get install wrk)");
+        }
+        if wants("rush") {
+            rush(&mut report, dir.path()).await;
+        }
+        if wants("widget") {
+            widget(&mut report).await;
+        }
+    });
+    println!("\n{}", report.markdown(&report::machine()));
+}

@@ -1,0 +1,89 @@
+//! `wrk`, the load generator: runs it and reads its figures. Only successful answers count:
+//! a run with any non-2xx answer or socket error fails loudly.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+/// What one run measured.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub per_second: f64,
+    pub p50: Duration,
+    pub p99: Duration,
+}
+
+/// Whether wrk is installed.
+pub fn available() -> bool {
+    Command::new("wrk").arg("--version").output().is_ok()
+}
+
+fn duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(text.find(|c: char| c.is_ascii_alphabetic())?);
+    let n: f64 = number.parse().ok()?;
+    let secs = match unit {
+        "us" => n / 1e6,
+        "ms" => n / 1e3,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return None,
+    };
+    Some(Duration::from_secs_f64(secs))
+}
+
+/// Runs wrk against `url` with `connections` (on `threads` threads) for `secs` seconds, with
+/// the Lua `script` if any.
+pub fn run(url: &str, connections: u32, threads: u32, secs: u32, script: Option<&Path>) -> Run {
+    let mut cmd = Command::new("wrk");
+    cmd.args([
+        &format!("-t{threads}"),
+        &format!("-c{connections}"),
+        &format!("-d{secs}s"),
+        "--latency",
+        "--timeout",
+        "10s",
+    ]);
+    if let Some(script) = script {
+        cmd.arg("-s").arg(script);
+    }
+    let out = cmd.arg(url).output().expect("wrk runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "wrk failed: {text}");
+    if let Some(line) = text
+        .lines()
+        .find(|l| l.contains("Non-2xx or 3xx responses"))
+    {
+        panic!(
+            "a benchmark counts only successful answers, and wrk saw some others ({}): raise the limits in the benchmark's configuration\n{text}",
+            line.trim()
+        );
+    }
+    if let Some(line) = text.lines().find(|l| l.contains("Socket errors")) {
+        panic!("wrk saw socket errors ({}):\n{text}", line.trim());
+    }
+    let field = |prefix: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(prefix))
+            .and_then(|l| l.trim_start()[prefix.len()..].split_whitespace().next())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    Run {
+        per_second: field("Requests/sec:").parse().unwrap_or(0.0),
+        p50: duration(&field("50%")).unwrap_or_default(),
+        p99: duration(&field("99%")).unwrap_or_default(),
+    }
+}
+
+/// A Lua script for wrk that POSTs `body` with `headers`.
+pub fn post_script(dir: &Path, body: &str, headers: &[(&str, &str)]) -> std::path::PathBuf {
+    let mut lua = String::from("wrk.method = \"POST\"\n");
+    lua.push_str(&format!("wrk.body = [==[{body}]==]\n"));
+    for (k, v) in headers {
+        lua.push_str(&format!("wrk.headers[\"{k}\"] = [==[{v}]==]\n"));
+    }
+    let path = dir.join("post.lua");
+    std::fs::write(&path, lua).expect("writable");
+    path
+}
