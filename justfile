@@ -51,4 +51,6 @@ bench section="":
     fi
     # 1 000 open connections need as many descriptors, on both sides.
     ulimit -n 65536 2>/dev/null || ulimit -n 8192 2>/dev/null || true
+    # The gateway runs as the release binary, as operators run it.
+    cargo build --release -p registratura --bin registratura
     cargo bench -p registratura-e2e --bench gateway -- {{section}}

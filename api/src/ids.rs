@@ -7,7 +7,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use mis::{AppointmentId, DoctorId, SpecialtyId};
 
 const SEPARATOR: char = '\u{1f}';
@@ -82,7 +82,12 @@ impl SlotKey {
             self.doctor.specialty.as_str(),
             self.doctor.doctor.as_str(),
             self.appointment.as_str(),
-            &self.date.format("%Y-%m-%d").to_string(),
+            &format!(
+                "{:04}-{:02}-{:02}",
+                self.date.year(),
+                self.date.month(),
+                self.date.day()
+            ),
         ])
     }
 

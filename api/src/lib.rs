@@ -19,7 +19,7 @@ pub mod routes;
 pub mod security;
 pub mod sessions;
 pub mod state;
-mod status;
+pub mod status;
 pub mod telemetry;
 mod tls;
 pub mod widget;
@@ -321,21 +321,10 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(guards.clone())
                 .app_data(ancestors.clone())
-                .app_data(web::PayloadConfig::new(routes::MAX_BODY_BYTES))
-                .configure(widget::configure)
                 .configure(routes::configure)
-                .service(routes::page("/", |r| r.to(status::page)))
-                .service(routes::page("/status.css", |r| r.to(status::styles)))
-                .service(routes::page("/docs", |r| {
-                    r.to(|| async { redirect("docs/") })
-                }))
-                .service(routes::page("/openapi.json", |r| r.to(openapi::serve)))
-                .service(routes::page("/favicon.ico", |r| {
-                    r.to(|| async { HttpResponse::NoContent().finish() })
-                }))
                 // The docs fetch the spec by a relative URL, so they work under a path prefix.
                 .service(
-                    utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+                    utoipa_swagger_ui::SwaggerUi::new(routes::DOCS)
                         .config(utoipa_swagger_ui::Config::from("../openapi.json")),
                 )
                 .default_service(web::to(routes::not_found))
@@ -535,12 +524,6 @@ mod signals {
             _ = shutdown.recv() => {}
         }
     }
-}
-
-fn redirect(to: &'static str) -> HttpResponse {
-    HttpResponse::Found()
-        .insert_header(("Location", to))
-        .finish()
 }
 
 /// The demo clinic site (`examples/demo-site/index.html`), with `{{GATEWAY}}` to fill in.

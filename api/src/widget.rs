@@ -122,15 +122,6 @@ pub async fn page_redirect(req: HttpRequest) -> HttpResponse {
         .finish()
 }
 
-/// Registers the widget's routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    use crate::routes::page as get;
-    cfg.service(get("/widget.js", |r| r.to(loader)))
-        .service(get("/widget", |r| r.to(page_redirect)))
-        .service(get("/widget/", |r| r.to(page)))
-        .service(get("/widget/assets/{name}", |r| r.to(hashed)));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -224,3 +224,37 @@ async fn every_answer_carries_a_request_id_that_its_problem_quotes() {
         .expect("answers");
     assert_ne!(r.headers()["x-request-id"], "forged-1");
 }
+
+#[tokio::test]
+async fn directory_answers_carry_an_etag_and_a_current_one_is_not_sent_again() {
+    let app = spawn_app().await;
+    let first = app.get("/specialties").await;
+    let etag = first
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .expect("an ETag")
+        .to_owned();
+    let again = app
+        .client
+        .get(format!("{}/specialties", app.api))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(again.status(), 304);
+    assert!(again.bytes().await.expect("a body").is_empty());
+    // A booking changes the counts, so the tag.
+    let (_, slot) = app.free_slot("Терапия").await;
+    let token = app.login(PATIENT_FOUND).await;
+    assert_eq!(app.book(&token, &slot.id, None).await.status(), 201);
+    let after = app
+        .client
+        .get(format!("{}/specialties", app.api))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(after.status(), 200);
+    assert_ne!(after.headers()["etag"], etag.as_str());
+}

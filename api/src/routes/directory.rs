@@ -3,7 +3,8 @@
 use crate::error::ApiError;
 use crate::ids::{self, DoctorKey, SlotKey};
 use crate::state::{AppState, ClinicEntry};
-use actix_web::{HttpResponse, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
 use api_types::routes as r;
 use api_types::{AvailableDates, Clinic, Doctor, List, Slot, Specialty};
 use chrono::{Days, NaiveDate};
@@ -23,16 +24,53 @@ fn doctor_of(path: &str) -> Result<DoctorKey, ApiError> {
     DoctorKey::parse(path).ok_or_else(|| ApiError::not_found("doctor"))
 }
 
+/// A directory answer with its `ETag` (a digest of its bytes), or `304 Not Modified` when the
+/// client already holds it (`If-None-Match`): integrators and browsers revalidate for free.
+fn tagged(req: &HttpRequest, value: &impl serde::Serialize) -> HttpResponse {
+    use sha2::Digest;
+    let Ok(body) = serde_json::to_vec(value) else {
+        return HttpResponse::InternalServerError().finish();
+    };
+    let digest = sha2::Sha256::digest(&body);
+    let hex: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
+    // Weak: the compression layer may re-encode the bytes.
+    let etag = format!("W/\"{hex}\"");
+    let fresh = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| {
+            tags.split(',')
+                .any(|t| t.trim() == "*" || t.trim().trim_start_matches("W/") == &etag[2..])
+        });
+    let mut response = if fresh {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, "no-cache"));
+    if fresh {
+        response.finish()
+    } else {
+        response.content_type("application/json").body(body)
+    }
+}
+
 /// The clinics this gateway serves.
-#[utoipa::path(get, path = r::CLINICS.path, tag = "directory", responses((status = 200, body = List<Clinic>)))]
-pub async fn clinics(state: web::Data<AppState>) -> HttpResponse {
+#[utoipa::path(get, path = r::CLINICS.path, tag = "directory", responses(
+        (status = 200, body = List<Clinic>, headers(("ETag" = String, description = "A digest of the answer; send it back in `If-None-Match`"))),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is current")
+    ))]
+pub async fn clinics(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let list: List<Clinic> = state
         .clinics()
         .iter()
         .map(|c| c.info.clone())
         .collect::<Vec<_>>()
         .into();
-    HttpResponse::Ok().json(list)
+    tagged(&req, &list)
 }
 
 /// The clinic's specialties that have free tickets, by name.
@@ -40,12 +78,16 @@ pub async fn clinics(state: web::Data<AppState>) -> HttpResponse {
     get,
     path = r::SPECIALTIES.path,
     tag = "directory",
-    responses((status = 200, body = List<Specialty>))
+    responses(
+        (status = 200, body = List<Specialty>, headers(("ETag" = String, description = "A digest of the answer; send it back in `If-None-Match`"))),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is current")
+    )
 )]
 #[tracing::instrument(skip(state))]
 pub async fn specialties(
     state: web::Data<AppState>,
     path: web::Path<String>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let clinic = clinic_of(&state, &path)?;
     let mut list: Vec<Specialty> = clinic
@@ -62,7 +104,7 @@ pub async fn specialties(
         })
         .collect();
     list.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(HttpResponse::Ok().json(List::from(list)))
+    Ok(tagged(&req, &List::from(list)))
 }
 
 /// The doctors of a specialty that have free tickets, by name.
@@ -70,12 +112,16 @@ pub async fn specialties(
     get,
     path = r::DOCTORS.path,
     tag = "directory",
-    responses((status = 200, body = List<Doctor>))
+    responses(
+        (status = 200, body = List<Doctor>, headers(("ETag" = String, description = "A digest of the answer; send it back in `If-None-Match`"))),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is current")
+    )
 )]
 #[tracing::instrument(skip(state))]
 pub async fn doctors(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (clinic, specialty) = path.into_inner();
     let clinic = clinic_of(&state, &clinic)?;
@@ -100,7 +146,7 @@ pub async fn doctors(
         })
         .collect();
     list.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(HttpResponse::Ok().json(List::from(list)))
+    Ok(tagged(&req, &List::from(list)))
 }
 
 /// The range of `/dates`.
@@ -152,13 +198,17 @@ fn date_param(
     path = r::DATES.path,
     tag = "directory",
     params(DatesQuery),
-    responses((status = 200, body = AvailableDates))
+    responses(
+        (status = 200, body = AvailableDates, headers(("ETag" = String, description = "A digest of the answer; send it back in `If-None-Match`"))),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is current")
+    )
 )]
 #[tracing::instrument(skip(state))]
 pub async fn dates(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     query: web::Query<DatesQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (clinic, doctor) = path.into_inner();
     let clinic = clinic_of(&state, &clinic)?;
@@ -189,7 +239,7 @@ pub async fn dates(
             .available_dates(clinic.lpu, &doctor.doctor, asked)
             .await?
     };
-    Ok(HttpResponse::Ok().json(AvailableDates { from, to, dates }))
+    Ok(tagged(&req, &AvailableDates { from, to, dates }))
 }
 
 /// The day of `/slots`.
@@ -207,13 +257,17 @@ pub struct SlotsQuery {
     path = r::SLOTS.path,
     tag = "directory",
     params(SlotsQuery),
-    responses((status = 200, body = List<Slot>))
+    responses(
+        (status = 200, body = List<Slot>, headers(("ETag" = String, description = "A digest of the answer; send it back in `If-None-Match`"))),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is current")
+    )
 )]
 #[tracing::instrument(skip(state))]
 pub async fn slots(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     query: web::Query<SlotsQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (clinic, doctor) = path.into_inner();
     let clinic = clinic_of(&state, &clinic)?;
@@ -246,5 +300,5 @@ pub async fn slots(
             })
             .collect()
     };
-    Ok(HttpResponse::Ok().json(List::from(list)))
+    Ok(tagged(&req, &List::from(list)))
 }

@@ -173,6 +173,122 @@ pub static ENDPOINTS: &[Endpoint] = &[
     },
 ];
 
+/// A page or file the gateway serves with `GET` (and `HEAD`), beside the API.
+#[derive(Debug)]
+pub struct Page {
+    pub path: &'static str,
+    pub handler: fn(actix_web::Route) -> actix_web::Route,
+}
+
+/// The docs (Swagger UI, served from the binary).
+pub const DOCS: &str = "/docs/{_:.*}";
+
+/// Every page and file beside the API (and the docs).
+pub static PAGES: &[Page] = &[
+    Page {
+        path: "/",
+        handler: |r| r.to(crate::status::page),
+    },
+    Page {
+        path: "/status.css",
+        handler: |r| r.to(crate::status::styles),
+    },
+    Page {
+        path: "/healthz",
+        handler: |r| r.to(health::healthz),
+    },
+    Page {
+        path: "/readyz",
+        handler: |r| r.to(health::readyz),
+    },
+    Page {
+        path: "/metrics",
+        handler: |r| r.to(health::metrics),
+    },
+    Page {
+        path: "/openapi.json",
+        handler: |r| r.to(crate::openapi::serve),
+    },
+    Page {
+        path: "/docs",
+        // Relative, so that it holds under a proxy's path prefix.
+        handler: |r| {
+            r.to(|| async {
+                HttpResponse::Found()
+                    .insert_header((header::LOCATION, "docs/"))
+                    .finish()
+            })
+        },
+    },
+    Page {
+        path: "/favicon.ico",
+        handler: |r| r.to(|| async { HttpResponse::NoContent().finish() }),
+    },
+    Page {
+        path: "/widget.js",
+        handler: |r| r.to(crate::widget::loader),
+    },
+    Page {
+        path: "/widget",
+        handler: |r| r.to(crate::widget::page_redirect),
+    },
+    Page {
+        path: "/widget/",
+        handler: |r| r.to(crate::widget::page),
+    },
+    Page {
+        path: "/widget/assets/{name}",
+        handler: |r| r.to(crate::widget::hashed),
+    },
+];
+
+/// Whether a route template matches a (decoded) path as actix's router does: literal segments
+/// equal, `{name}` one non-empty segment, `{name:.*}` the rest.
+fn template_matches(template: &str, path: &str) -> bool {
+    let mut rest = path;
+    let mut segments = template.split('/');
+    // Both start with "/": skip the empty first segments.
+    if segments.next() != Some("") || !rest.starts_with('/') {
+        return false;
+    }
+    rest = &rest[1..];
+    let mut segments = segments.peekable();
+    while let Some(segment) = segments.next() {
+        if segment.ends_with(":.*}") {
+            return true;
+        }
+        let (part, tail) = match rest.split_once('/') {
+            Some((part, tail)) => (part, Some(tail)),
+            None => (rest, None),
+        };
+        let ok = if segment.starts_with('{') && segment.ends_with('}') {
+            !part.is_empty()
+        } else {
+            part == segment
+        };
+        if !ok {
+            return false;
+        }
+        match (segments.peek(), tail) {
+            (None, None) => return true,
+            (Some(_), Some(tail)) => rest = tail,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// The template of the route the router will choose for a (decoded) path, without the
+/// router's regular expressions: the API's routes, the pages, the docs.
+pub fn route_of(path: &str) -> Option<&'static str> {
+    ENDPOINTS
+        .iter()
+        .map(|e| e.route.path)
+        .chain(PAGES.iter().map(|p| p.path))
+        .chain(std::iter::once(DOCS))
+        .find(|t| template_matches(t, path))
+}
+
 /// The largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
@@ -259,9 +375,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .app_data(
         web::PathConfig::default().error_handler(|_, _| ApiError::not_found("resource").into()),
     )
-    .service(page("/healthz", |r| r.to(health::healthz)))
-    .service(page("/readyz", |r| r.to(health::readyz)))
-    .service(page("/metrics", |r| r.to(health::metrics)));
+    .app_data(web::PayloadConfig::new(MAX_BODY_BYTES));
+    for p in PAGES {
+        cfg.service(page(p.path, p.handler));
+    }
     let mut paths: Vec<&'static str> = Vec::new();
     for e in ENDPOINTS {
         if !paths.contains(&e.route.path) {
@@ -362,6 +479,55 @@ mod tests {
             Class::Write
         );
         assert_eq!(limit_class(&HttpMethod::GET, None), Class::Unmatched);
+    }
+
+    #[actix_web::test]
+    async fn the_route_of_a_path_is_the_one_the_router_matches() {
+        use actix_web::dev::Service;
+        let app = actix_web::test::init_service(
+            actix_web::App::new()
+                .wrap_fn(|req, srv| {
+                    let router = req.resource_map().match_pattern(req.match_info().as_str());
+                    let ours = route_of(req.match_info().as_str());
+                    assert_eq!(router.as_deref(), ours, "{}", req.path());
+                    srv.call(req)
+                })
+                .configure(configure)
+                .service(utoipa_swagger_ui::SwaggerUi::new(DOCS))
+                .default_service(web::to(not_found)),
+        )
+        .await;
+        let mut paths: Vec<String> = vec![
+            "/".into(),
+            "/docs".into(),
+            "/docs/".into(),
+            "/docs/swagger-ui.css".into(),
+            "/widget".into(),
+            "/widget/".into(),
+            "/widget/assets/boot-1.js".into(),
+            "/widget/assets/".into(),
+            "/nowhere".into(),
+            "//api/v1/clinics".into(),
+            "/api/v1/clinics/".into(),
+            "/api/v1/clinics/demo/tickets/a/b".into(),
+            "/%61pi/v1/clinics/demo/sessions".into(),
+            "/api/v1/clinics/d%65mo/doctors/x/slots".into(),
+            "/api/v1/clinics/demo%2Fx/specialties".into(),
+        ];
+        for e in ENDPOINTS {
+            let args: Vec<&str> = e.route.params().map(|_| "MQ").collect();
+            let url = e.route.url(&args);
+            paths.push(url.clone());
+            paths.push(format!("{url}/"));
+            paths.push(url.replace("/MQ", "/"));
+        }
+        for p in PAGES {
+            paths.push(p.path.replace("{name}", "x"));
+        }
+        for path in paths {
+            let req = actix_web::test::TestRequest::get().uri(&path).to_request();
+            let _ = app.call(req).await;
+        }
     }
 
     #[test]

@@ -66,7 +66,7 @@ impl Caller {
 /// The pattern of the route the router will match for this request, if any. The router
 /// matches the decoded (re-quoted) path, which `match_info` holds before routing.
 pub fn matched_pattern(req: &HttpRequest) -> Option<String> {
-    req.resource_map().match_pattern(req.match_info().as_str())
+    crate::routes::route_of(req.match_info().as_str()).map(str::to_owned)
 }
 
 impl Guards {

@@ -42,6 +42,8 @@ impl HubConfig {
 #[derive(Debug, Clone)]
 pub struct HubClient {
     http: reqwest::Client,
+    /// The endpoint, parsed once (not on every call).
+    url: reqwest::Url,
     config: HubConfig,
 }
 
@@ -54,7 +56,9 @@ impl HubClient {
             .user_agent(concat!("registratura/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| MisError::Unavailable(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Self { http, config })
+        let url = reqwest::Url::parse(&config.endpoint)
+            .map_err(|e| MisError::Unavailable(format!("the endpoint is not a URL: {e}")))?;
+        Ok(Self { http, url, config })
     }
 
     fn call_of(&self, request: Request) -> Call {
@@ -85,7 +89,7 @@ impl HubClient {
         let body = contract::encode_request(call);
         let mut response = self
             .http
-            .post(&self.config.endpoint)
+            .post(self.url.clone())
             .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
             .header("SOAPAction", op.soap_action())
             .body(body)

@@ -18,8 +18,6 @@ pub const HUB: &str = "http://schemas.datacontract.org/2004/07/HubService2";
 /// The WCF arrays namespace (`ArrayOfdateTime`).
 pub const ARRAYS: &str = "http://schemas.microsoft.com/2003/10/Serialization/Arrays";
 
-const DATETIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
-
 /// The operations this crate speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Operation {
@@ -406,9 +404,19 @@ pub enum DecodeError {
 // ---------------------------------------------------------------------------------------------
 // Values
 
-/// Formats a local date-time as the hub writes it (no offset).
+/// Formats a local date-time as the hub writes it (no offset): `2026-12-01T09:30:00`.
 pub fn format_datetime(dt: NaiveDateTime) -> String {
-    dt.format(DATETIME_FORMAT).to_string()
+    use chrono::{Datelike, Timelike};
+    // By hand: chrono's format strings are the slowest part of writing a message.
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    )
 }
 
 /// Parses an `xs:dateTime` into the clinic's local wall-clock time. Fractional seconds are

@@ -2,7 +2,6 @@
 //! not the load generator's: the gateway (this benchmark's own binary, started again with
 //! `REGISTRATURA_BENCH_GATEWAY`) and nginx.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -19,9 +18,10 @@ pub fn serve_if_asked() -> bool {
     let config = registratura::config::Config::load(Some(Path::new(&config)))
         .expect("a valid configuration");
     let result = actix_web::rt::System::new().block_on(async move {
-        let app = registratura::Application::build(config).await?;
-        eprintln!("gateway listening on http://{}", app.addr());
-        app.run_with_signals().await
+        registratura::Application::build(config)
+            .await?
+            .run_with_signals()
+            .await
     });
     if let Err(e) = result {
         eprintln!("the gateway stopped: {e}");
@@ -35,31 +35,60 @@ pub struct Gateway {
     pub base: String,
 }
 
+/// The release binary beside this benchmark (`just bench` builds it first), if there is one.
+fn release_binary() -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let bin = exe.parent()?.parent()?.join("registratura");
+    bin.is_file().then_some(bin)
+}
+
 impl Gateway {
-    /// Starts a gateway with the TOML `config` (written to `dir`).
+    /// Starts a gateway with the TOML `config` (written to `dir`; its `listen` is replaced by
+    /// a free loopback port): the release binary where it is built, else this binary.
     pub fn start(dir: &Path, config: &str) -> Gateway {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let config = config.replace(
+            "listen = \"127.0.0.1:0\"",
+            &format!("listen = \"127.0.0.1:{port}\""),
+        );
         let path = dir.join(format!("gateway-{}.toml", rand_suffix()));
         std::fs::write(&path, config).expect("writable");
-        let mut child = Command::new(std::env::current_exe().expect("this binary"))
-            .env(GATEWAY_ENV, &path)
-            .env("REGISTRATURA_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the gateway starts");
-        let stderr = child.stderr.take().expect("piped");
-        let mut lines = BufReader::new(stderr).lines();
-        let base = loop {
-            match lines.next() {
-                Some(Ok(line)) if line.starts_with("gateway listening on ") => {
-                    break line["gateway listening on ".len()..].trim().to_owned();
-                }
-                Some(Ok(_)) => {}
-                _ => panic!("the gateway did not start"),
+        let mut cmd = match release_binary() {
+            Some(bin) => {
+                let mut cmd = Command::new(bin);
+                cmd.arg("--config").arg(&path).arg("serve");
+                cmd
+            }
+            None => {
+                eprintln!(
+                    "(the release binary is not built: the gateway runs as this benchmark's binary, whose memory is larger)"
+                );
+                let mut cmd = Command::new(std::env::current_exe().expect("this binary"));
+                cmd.env(GATEWAY_ENV, &path);
+                cmd
             }
         };
-        std::thread::spawn(move || for _ in lines {});
-        Gateway { child, base }
+        let child = cmd
+            .env("REGISTRATURA_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the gateway starts");
+        // Dropping the gateway kills and reaps its process, whatever happens next.
+        let gateway = Gateway {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        for _ in 0..400 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return gateway;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("the gateway did not start");
     }
 
     pub fn rss(&self) -> Memory {
