@@ -83,7 +83,7 @@ pub async fn clinics(state: web::Data<AppState>, req: HttpRequest) -> HttpRespon
         (status = 304, description = "Not modified: the `If-None-Match` tag is current")
     )
 )]
-#[tracing::instrument(skip(state))]
+#[tracing::instrument(skip(state, req))]
 pub async fn specialties(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -117,7 +117,7 @@ pub async fn specialties(
         (status = 304, description = "Not modified: the `If-None-Match` tag is current")
     )
 )]
-#[tracing::instrument(skip(state))]
+#[tracing::instrument(skip(state, req))]
 pub async fn doctors(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
@@ -203,7 +203,7 @@ fn date_param(
         (status = 304, description = "Not modified: the `If-None-Match` tag is current")
     )
 )]
-#[tracing::instrument(skip(state))]
+#[tracing::instrument(skip(state, req))]
 pub async fn dates(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
@@ -262,7 +262,7 @@ pub struct SlotsQuery {
         (status = 304, description = "Not modified: the `If-None-Match` tag is current")
     )
 )]
-#[tracing::instrument(skip(state))]
+#[tracing::instrument(skip(state, req))]
 pub async fn slots(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
