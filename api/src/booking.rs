@@ -8,14 +8,17 @@
 
 use crate::audit::Audit;
 use crate::error::ApiError;
-use crate::idempotency::{Claim, ClaimGuard, Outcome, Scope};
+use crate::idempotency::{Outcome, Scope};
 use crate::ids::{self, SlotKey};
 use crate::sessions::Session;
+use crate::shared::{Claimed, Idempotency};
 use crate::state::{AppState, ClinicEntry, SlotDetails};
 use actix_web::web;
 use api_types::{ErrorCode, NamedRef, Ticket};
 use chrono::Timelike;
 use mis::{AppointmentId, DateRange, Mis, Visit};
+use std::sync::Arc;
+use std::time::Duration;
 use tracing::Instrument;
 
 /// A result, and whether it is the replay of an earlier request's.
@@ -93,10 +96,7 @@ async fn book_once(
     slot_id: &str,
     key: Option<Keyed>,
 ) -> Answer<Ticket> {
-    let slot = match SlotKey::parse(slot_id).filter(|k| clinic.in_window(k.date)) {
-        Some(slot) => slot,
-        None => return Answer::fresh(Err(ApiError::not_found("slot"))),
-    };
+    let slot = SlotKey::parse(slot_id).filter(|k| clinic.in_window(k.date));
     let guard = match key {
         None => None,
         Some(Keyed { key, fingerprint }) => {
@@ -105,33 +105,47 @@ async fn book_once(
                 patient: session.patient.as_str().to_owned(),
                 key,
             };
-            match state.idempotency.claim(scope, fingerprint) {
-                Claim::Proceed(guard) => Some(guard),
-                Claim::Replay(outcome) => {
+            match state.shared.idempotency.claim(&scope, fingerprint).await {
+                Err(e) => return Answer::fresh(Err(e.into())),
+                Ok(Claimed::Proceed) => Some(KeyClaim {
+                    store: state.shared.idempotency.clone(),
+                    scope: Some(scope),
+                }),
+                Ok(Claimed::Replay(outcome)) => {
                     return Answer {
-                        result: match outcome {
+                        result: match *outcome {
                             Outcome::Booked(ticket) => Ok(ticket),
                             Outcome::Refused(problem) => Err(ApiError::from_problem(problem)),
                         },
                         replayed: true,
                     };
                 }
-                Claim::Reused => {
+                Ok(Claimed::Reused) => {
                     return Answer::fresh(Err(ApiError::new(ErrorCode::IdempotencyKeyReused)
                         .detail("This Idempotency-Key was used with another request body.")));
                 }
-                Claim::InUse => {
+                Ok(Claimed::InUse) => {
                     return Answer::fresh(Err(ApiError::new(ErrorCode::IdempotencyKeyInUse)
                         .detail("A request with this Idempotency-Key is still running.")));
                 }
             }
         }
     };
+    // The key is claimed first, so that the same key with another body is refused whatever
+    // that body names; an unknown slot then releases it.
+    let Some(slot) = slot else {
+        if let Some(guard) = guard {
+            guard.finish(None).await;
+        }
+        return Answer::fresh(Err(ApiError::not_found("slot")));
+    };
     let writes = state.writes.clone();
     let task = writes.spawn(
         async move {
             let result = execute_booking(&state, &clinic, &session, &slot).await;
-            settle(guard, &result);
+            if let Some(guard) = guard {
+                guard.finish(outcome_of(&result)).await;
+            }
             result
         }
         .instrument(tracing::Span::current()),
@@ -139,9 +153,49 @@ async fn book_once(
     Answer::fresh(task.await.unwrap_or_else(|e| Err(ApiError::internal(e))))
 }
 
-fn settle(guard: Option<ClaimGuard>, result: &Result<Ticket, ApiError>) {
-    if let Some(guard) = guard {
-        guard.finish(outcome_of(result));
+/// A claimed idempotency key. [`KeyClaim::finish`] keeps the outcome (or releases the key);
+/// dropping it unfinished (the booking's task was cancelled or panicked) releases the key.
+/// Either is retried for a while when the state cannot be reached, so that no claimed key
+/// loses its answer or stays claimed.
+struct KeyClaim {
+    store: Arc<dyn Idempotency>,
+    scope: Option<Scope>,
+}
+
+/// How often, and how far apart, settling a key is tried.
+const SETTLE_TRIES: u32 = 8;
+
+async fn settle_with_retries(store: Arc<dyn Idempotency>, scope: Scope, outcome: Option<Outcome>) {
+    let mut wait = Duration::from_millis(100);
+    for attempt in 1..=SETTLE_TRIES {
+        match store.settle(&scope, outcome.clone()).await {
+            Ok(()) => return,
+            Err(e) if attempt == SETTLE_TRIES => {
+                tracing::error!(error = %e, "an idempotency key could not be settled");
+            }
+            Err(_) => {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+impl KeyClaim {
+    async fn finish(mut self, outcome: Option<Outcome>) {
+        if let Some(scope) = self.scope.take() {
+            settle_with_retries(self.store.clone(), scope, outcome).await;
+        }
+    }
+}
+
+impl Drop for KeyClaim {
+    fn drop(&mut self) {
+        if let Some(scope) = self.scope.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(settle_with_retries(self.store.clone(), scope, None));
+        }
     }
 }
 
@@ -190,16 +244,20 @@ async fn execute_booking(
         .mis
         .forget_schedule(clinic.lpu, Some(&key.doctor.doctor));
     booked?;
-    state.memo.remember(
-        &clinic.info.id,
-        &slot.id,
-        SlotDetails {
-            number: slot.number,
-            room: slot.room.clone(),
-            address: slot.address.clone(),
-            end: slot.end,
-        },
-    );
+    state
+        .shared
+        .memo
+        .remember(
+            &clinic.info.id,
+            &slot.id,
+            SlotDetails {
+                number: slot.number,
+                room: slot.room.clone(),
+                address: slot.address.clone(),
+                end: slot.end,
+            },
+        )
+        .await;
     tracing::info!(clinic = %clinic.info.id, "ticket booked");
     Ok(Ticket {
         id: ids::ticket(&slot.id),
@@ -265,11 +323,11 @@ pub async fn tickets(
     clinic: &ClinicEntry,
     session: &Session,
 ) -> Result<Vec<Ticket>, ApiError> {
-    Ok(upcoming(clinic, session)
-        .await?
-        .into_iter()
-        .map(|v| ticket_of(state, clinic, v))
-        .collect())
+    let visits = upcoming(clinic, session).await?;
+    Ok(
+        futures_util::future::join_all(visits.into_iter().map(|v| ticket_of(state, clinic, v)))
+            .await,
+    )
 }
 
 /// One of the patient's tickets (booked, whether upcoming or past).
@@ -279,15 +337,15 @@ pub async fn ticket(
     session: &Session,
     id: &AppointmentId,
 ) -> Result<Ticket, ApiError> {
-    clinic
+    let visit = clinic
         .mis
         .history(clinic.lpu, &session.patient)
         .await?
         .visits
         .into_iter()
         .find(|v| v.appointment == *id)
-        .map(|v| ticket_of(state, clinic, v))
-        .ok_or_else(|| ApiError::not_found("ticket"))
+        .ok_or_else(|| ApiError::not_found("ticket"))?;
+    Ok(ticket_of(state, clinic, visit).await)
 }
 
 /// Cancels one of the patient's upcoming tickets. The ticket must be in the patient's own
@@ -336,7 +394,11 @@ async fn cancel_once(
                 .mis
                 .forget_schedule(clinic.lpu, visit.doctor_id.as_ref());
             result?;
-            state.memo.forget(&clinic.info.id, &visit.appointment);
+            state
+                .shared
+                .memo
+                .forget(&clinic.info.id, &visit.appointment)
+                .await;
             tracing::info!(clinic = %clinic.info.id, "ticket cancelled");
             Ok(())
         }
@@ -346,8 +408,12 @@ async fn cancel_once(
 }
 
 /// A ticket as the API shows it, from a visit in the patient's history.
-fn ticket_of(state: &AppState, clinic: &ClinicEntry, v: Visit) -> Ticket {
-    let details = state.memo.recall(&clinic.info.id, &v.appointment);
+async fn ticket_of(state: &AppState, clinic: &ClinicEntry, v: Visit) -> Ticket {
+    let details = state
+        .shared
+        .memo
+        .recall(&clinic.info.id, &v.appointment)
+        .await;
     let specialty_id = v
         .specialty_id
         .as_ref()

@@ -28,6 +28,9 @@ pub struct Config {
     pub demo: DemoConfig,
     #[serde(default)]
     pub audit: AuditConfig,
+    /// Where the state gateways may share lives: memory (one gateway) or Redis.
+    #[serde(default)]
+    pub state: crate::shared::StateConfig,
     /// The clinics this gateway serves. With none, the gateway serves the sandbox's demo
     /// clinic (and starts the sandbox).
     #[serde(default)]
@@ -262,6 +265,7 @@ impl Config {
             api_keys: Vec::new(),
             demo: DemoConfig::default(),
             audit: AuditConfig::default(),
+            state: crate::shared::StateConfig::default(),
             clinics: Vec::new(),
         }
     }
@@ -302,6 +306,9 @@ impl Config {
         }
         if let Some(v) = var("REGISTRATURA_SANDBOX_GUID") {
             self.sandbox.guid = v;
+        }
+        if let Some(v) = var("REGISTRATURA_REDIS_URL") {
+            self.state.redis_url = Some(v);
         }
         if let Some(v) = var("REGISTRATURA_AUDIT_SECRET") {
             self.audit.secret = Some(v);
@@ -443,6 +450,18 @@ impl Config {
         {
             return Err(StartError::Config(
                 "audit.path needs audit.secret (or REGISTRATURA_AUDIT_SECRET) of at least 16 characters".into(),
+            ));
+        }
+        if let Some(url) = &self.state.redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return Err(StartError::Config(
+                "state.redis_url must be a redis:// or rediss:// URL".into(),
+            ));
+        }
+        if self.state.prefix.is_empty() || self.state.prefix.contains([' ', ':']) {
+            return Err(StartError::Config(
+                "state.prefix must be a word without spaces or colons".into(),
             ));
         }
         if let Some(url) = &self.server.public_url {

@@ -104,6 +104,18 @@ impl fmt::Display for ApiError {
     }
 }
 
+impl From<crate::shared::StateError> for ApiError {
+    fn from(e: crate::shared::StateError) -> Self {
+        Self {
+            cause: Some(e.to_string()),
+            retry_after: Some(5),
+            ..Self::new(ErrorCode::StateUnavailable).detail(
+                "The gateway cannot reach its shared state now; nothing was done. Try again shortly.",
+            )
+        }
+    }
+}
+
 impl From<MisError> for ApiError {
     fn from(e: MisError) -> Self {
         let code = match &e {

@@ -14,6 +14,7 @@
 //! - readiness: the breaker's state and a probe of the МИС cached for a few seconds, so that
 //!   no burst of `/readyz` reaches the МИС.
 
+use crate::shared::{OutageHint, ReadCache};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use mis::{
@@ -182,24 +183,131 @@ pub struct GuardedMis {
     /// Held by the one request probing readiness.
     probing: tokio::sync::Mutex<()>,
     last_outage: Mutex<Option<(std::time::SystemTime, String)>>,
+    /// The reads the gateways share (a second level behind this one's own cache).
+    reads: Arc<dyn ReadCache>,
+    /// What the gateways tell each other of an МИС that is down.
+    outages: Arc<dyn OutageHint>,
 }
 
+/// How long this gateway's own cache keeps a value when the gateways share a cache: short,
+/// so that a booking made through another gateway shows here soon.
+const LOCAL_TTL_WHEN_SHARED: Duration = Duration::from_secs(2);
+
 impl GuardedMis {
+    /// A guard with no other gateway to share with.
     pub fn new(inner: Arc<dyn Mis>, config: GuardConfig) -> Self {
+        Self::with_shared(
+            inner,
+            config,
+            Arc::new(crate::shared::memory::NoSharedCache),
+            Arc::new(crate::shared::memory::NoHint),
+        )
+    }
+
+    /// A guard sharing its reads and outages with other gateways.
+    pub fn with_shared(
+        inner: Arc<dyn Mis>,
+        config: GuardConfig,
+        reads: Arc<dyn ReadCache>,
+        outages: Arc<dyn OutageHint>,
+    ) -> Self {
         crate::metrics::breaker(&config.clinic, false);
-        Self {
-            clinics: Cache::new("clinics", config.directory_ttl),
-            specialties: Cache::new("specialties", config.directory_ttl),
-            doctors: Cache::new("doctors", config.directory_ttl),
-            dates: Cache::new("dates", config.schedule_ttl),
-            slots: Cache::new("slots", config.schedule_ttl),
+        let local = |ttl: Duration| {
+            if reads.enabled() {
+                ttl.min(LOCAL_TTL_WHEN_SHARED)
+            } else {
+                ttl
+            }
+        };
+        let guard = Self {
+            clinics: Cache::new("clinics", local(config.directory_ttl)),
+            specialties: Cache::new("specialties", local(config.directory_ttl)),
+            doctors: Cache::new("doctors", local(config.directory_ttl)),
+            dates: Cache::new("dates", local(config.schedule_ttl)),
+            slots: Cache::new("slots", local(config.schedule_ttl)),
             inner,
             config,
             breaker: Arc::default(),
             probed: Mutex::new(None),
             probing: tokio::sync::Mutex::new(()),
             last_outage: Mutex::new(None),
+            reads,
+            outages,
+        };
+        if guard.outages.enabled() {
+            guard.watch_outages();
         }
+        guard
+    }
+
+    /// Opens this gateway's breaker when another gateway reports the МИС down (checked every
+    /// second, while the guard lives).
+    fn watch_outages(&self) {
+        let breaker = Arc::downgrade(&self.breaker);
+        let (inner, outages, interval, clinic) = (
+            self.inner.clone(),
+            self.outages.clone(),
+            self.config.probe_interval,
+            self.config.clinic.clone(),
+        );
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let Some(breaker) = breaker.upgrade() else {
+                    return;
+                };
+                if !breaker.open.load(Ordering::Acquire) && outages.is_down(&clinic).await {
+                    if breaker.open.swap(true, Ordering::AcqRel) {
+                        continue;
+                    }
+                    tracing::warn!(%clinic, "another gateway found the МИС down; circuit breaker opened");
+                    crate::metrics::breaker(&clinic, true);
+                    spawn_probe(
+                        inner.clone(),
+                        breaker,
+                        interval,
+                        clinic.clone(),
+                        outages.clone(),
+                    );
+                }
+            }
+        });
+    }
+
+    /// A cached read: this gateway's cache, then the shared one, then the МИС.
+    async fn cached<K, V, F, Fut>(
+        &self,
+        cache: &Cache<K, V>,
+        key: K,
+        shared_key: impl FnOnce() -> String,
+        ttl: Duration,
+        fetch: F,
+    ) -> Result<V, MisError>
+    where
+        K: Hash + Eq + Clone + Send + Sync + 'static,
+        V: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<V, MisError>>,
+    {
+        if !self.reads.enabled() || ttl.is_zero() {
+            return cache.get_or_fetch(key, fetch).await;
+        }
+        let clinic = &self.config.clinic;
+        let shared_key = shared_key();
+        cache
+            .get_or_fetch(key, || async {
+                if let Some(bytes) = self.reads.get(clinic, &shared_key).await
+                    && let Ok(value) = serde_json::from_slice::<V>(&bytes)
+                {
+                    return Ok(value);
+                }
+                let value = fetch().await?;
+                if let Ok(bytes) = serde_json::to_vec(&value) {
+                    self.reads.put(clinic, &shared_key, bytes, ttl).await;
+                }
+                Ok(value)
+            })
+            .await
     }
 
     /// Whether the МИС is ready: the breaker is closed and a recent probe (at most a few
@@ -310,24 +418,13 @@ impl GuardedMis {
     }
 
     fn spawn_probe(&self) {
-        let (inner, breaker, interval, clinic) = (
+        spawn_probe(
             self.inner.clone(),
             self.breaker.clone(),
             self.config.probe_interval,
             self.config.clinic.clone(),
+            self.outages.clone(),
         );
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(interval).await;
-                if inner.version().await.is_ok() {
-                    breaker.failures.store(0, Ordering::Release);
-                    breaker.open.store(false, Ordering::Release);
-                    tracing::info!(%clinic, "МИС answers again; circuit breaker closed");
-                    crate::metrics::breaker(&clinic, false);
-                    return;
-                }
-            }
-        });
     }
 
     fn refuse_if_open(&self) -> Result<(), MisError> {
@@ -381,8 +478,44 @@ impl GuardedMis {
         self.record(&result);
         self.specialties.clear();
         self.doctors.clear();
+        self.reads.invalidate(&self.config.clinic).await;
         result
     }
+}
+
+/// Probes the МИС every `interval` until it answers, then closes the breaker (and tells the
+/// other gateways).
+fn spawn_probe(
+    inner: Arc<dyn Mis>,
+    breaker: Arc<Breaker>,
+    interval: Duration,
+    clinic: String,
+    outages: Arc<dyn OutageHint>,
+) {
+    tokio::spawn(async move {
+        loop {
+            if outages.enabled() {
+                outages.report_down(&clinic, interval * 5).await;
+            }
+            tokio::time::sleep(interval).await;
+            if inner.version().await.is_ok() {
+                breaker.failures.store(0, Ordering::Release);
+                breaker.open.store(false, Ordering::Release);
+                tracing::info!(%clinic, "МИС answers again; circuit breaker closed");
+                crate::metrics::breaker(&clinic, false);
+                if outages.enabled() {
+                    outages.report_up(&clinic).await;
+                }
+                return;
+            }
+        }
+    });
+}
+
+/// An id in a shared cache's key: hex, so that whatever the МИС puts in its ids stays one
+/// part of the key.
+fn hex_of(id: &str) -> String {
+    id.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A random duration in `[0, max)`.
@@ -405,19 +538,25 @@ impl Mis for GuardedMis {
     }
 
     async fn clinics(&self) -> Result<Vec<ClinicInfo>, MisError> {
-        self.clinics
-            .get_or_fetch((), || {
-                self.read(|| self.observe("clinics", self.inner.clinics()))
-            })
-            .await
+        self.cached(
+            &self.clinics,
+            (),
+            || "clinics".into(),
+            self.config.directory_ttl,
+            || self.read(|| self.observe("clinics", self.inner.clinics())),
+        )
+        .await
     }
 
     async fn specialties(&self, clinic: LpuId) -> Result<Vec<Specialty>, MisError> {
-        self.specialties
-            .get_or_fetch(clinic, || {
-                self.read(|| self.observe("specialties", self.inner.specialties(clinic)))
-            })
-            .await
+        self.cached(
+            &self.specialties,
+            clinic,
+            || format!("specialties:{clinic}"),
+            self.config.directory_ttl,
+            || self.read(|| self.observe("specialties", self.inner.specialties(clinic))),
+        )
+        .await
     }
 
     async fn doctors(
@@ -425,11 +564,14 @@ impl Mis for GuardedMis {
         clinic: LpuId,
         specialty: &SpecialtyId,
     ) -> Result<Vec<Doctor>, MisError> {
-        self.doctors
-            .get_or_fetch((clinic, specialty.clone()), || {
-                self.read(|| self.observe("doctors", self.inner.doctors(clinic, specialty)))
-            })
-            .await
+        self.cached(
+            &self.doctors,
+            (clinic, specialty.clone()),
+            || format!("doctors:{clinic}:{}", hex_of(specialty.as_str())),
+            self.config.directory_ttl,
+            || self.read(|| self.observe("doctors", self.inner.doctors(clinic, specialty))),
+        )
+        .await
     }
 
     async fn available_dates(
@@ -439,16 +581,28 @@ impl Mis for GuardedMis {
         range: DateRange,
     ) -> Result<Vec<NaiveDate>, MisError> {
         let key = (clinic, doctor.clone(), range.from(), range.to());
-        self.dates
-            .get_or_fetch(key, || {
+        self.cached(
+            &self.dates,
+            key,
+            || {
+                format!(
+                    "dates:{clinic}:{}:{}:{}",
+                    hex_of(doctor.as_str()),
+                    range.from(),
+                    range.to()
+                )
+            },
+            self.config.schedule_ttl,
+            || {
                 self.read(|| {
                     self.observe(
                         "available_dates",
                         self.inner.available_dates(clinic, doctor, range),
                     )
                 })
-            })
-            .await
+            },
+        )
+        .await
     }
 
     async fn slots(
@@ -458,11 +612,21 @@ impl Mis for GuardedMis {
         range: DateRange,
     ) -> Result<Vec<Slot>, MisError> {
         let key = (clinic, doctor.clone(), range.from(), range.to());
-        self.slots
-            .get_or_fetch(key, || {
-                self.read(|| self.observe("slots", self.inner.slots(clinic, doctor, range)))
-            })
-            .await
+        self.cached(
+            &self.slots,
+            key,
+            || {
+                format!(
+                    "slots:{clinic}:{}:{}:{}",
+                    hex_of(doctor.as_str()),
+                    range.from(),
+                    range.to()
+                )
+            },
+            self.config.schedule_ttl,
+            || self.read(|| self.observe("slots", self.inner.slots(clinic, doctor, range))),
+        )
+        .await
     }
 
     async fn working_time(

@@ -8,16 +8,19 @@
 //! Only final outcomes are kept: a booked ticket, or a refusal that a retry would meet again
 //! (the time is taken, the patient already booked, the clinic's rules). Input errors and
 //! failures worth retrying (the МИС down) release the key, so they cost no memory and a
-//! retry books for real. A claim is released on every other exit too ([`ClaimGuard`]'s drop).
+//! retry books for real. A claim is released on every other exit too (the booking service's
+//! claim guard).
 //!
 //! Bounds: at most [`MAX_KEYS_PER_PATIENT`] keys per patient and [`MAX_KEYS`] in all; past
 //! either, the least recently used finished key goes (a key still running is never dropped,
-//! so no concurrent retry can slip past it).
+//! so no concurrent retry can slip past it). [`MemoryIdempotency`] keeps them in this
+//! process; the Redis adapter (`crate::shared::redis`) keeps the same rules.
 
+use crate::shared::Claimed;
 use api_types::{Problem, Ticket};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How long an outcome is kept.
@@ -150,22 +153,9 @@ impl Inner {
     }
 }
 
-/// What to do with a request that carries a key.
-#[derive(Debug)]
-pub enum Claim {
-    /// Run it; the guard keeps the outcome (or releases the key).
-    Proceed(ClaimGuard),
-    /// Answer this again.
-    Replay(Outcome),
-    /// The key was used with another body.
-    Reused,
-    /// The first request with this key is still running.
-    InUse,
-}
-
-/// The keys seen.
+/// The keys seen, in this process's memory.
 #[derive(Debug, Default)]
-pub struct IdempotencyStore {
+pub struct MemoryIdempotency {
     inner: Mutex<Inner>,
 }
 
@@ -179,7 +169,7 @@ pub fn fingerprint(body: &[u8]) -> [u8; 32] {
     Sha256::digest(body).into()
 }
 
-impl IdempotencyStore {
+impl MemoryIdempotency {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // Each operation leaves the maps consistent before it can panic (none does).
         self.inner
@@ -188,20 +178,20 @@ impl IdempotencyStore {
     }
 
     /// Claims `scope` for a request whose body has `fingerprint`.
-    pub fn claim(self: &Arc<Self>, scope: Scope, fingerprint: [u8; 32]) -> Claim {
+    pub fn claim(&self, scope: &Scope, fingerprint: [u8; 32]) -> Claimed {
         let now = Instant::now();
         let mut inner = self.lock();
-        if let Some(e) = inner.entries.get(&scope) {
+        if let Some(e) = inner.entries.get(scope) {
             if now.duration_since(e.created) >= TTL {
-                inner.remove(&scope);
+                inner.remove(scope);
             } else if e.fingerprint != fingerprint {
-                return Claim::Reused;
+                return Claimed::Reused;
             } else {
                 let answer = match &e.state {
-                    State::Running => Claim::InUse,
-                    State::Done(outcome) => Claim::Replay(Outcome::clone(outcome)),
+                    State::Running => Claimed::InUse,
+                    State::Done(outcome) => Claimed::Replay(outcome.clone()),
                 };
-                inner.touch(&scope);
+                inner.touch(scope);
                 return answer;
             }
         }
@@ -238,7 +228,7 @@ impl IdempotencyStore {
             let all: Vec<Scope> = inner.order.values().take(64).cloned().collect();
             inner.evict_one(all.iter(), now);
         }
-        let seq = inner.link(&scope);
+        let seq = inner.link(scope);
         inner.entries.insert(
             scope.clone(),
             Entry {
@@ -248,13 +238,11 @@ impl IdempotencyStore {
                 seq,
             },
         );
-        Claim::Proceed(ClaimGuard {
-            store: self.clone(),
-            scope: Some(scope),
-        })
+        Claimed::Proceed
     }
 
-    fn settle(&self, scope: &Scope, outcome: Option<Outcome>) {
+    /// Keeps `outcome` under a claimed key, or releases the key with `None`.
+    pub fn settle(&self, scope: &Scope, outcome: Option<Outcome>) {
         let mut inner = self.lock();
         match outcome {
             Some(outcome) => {
@@ -276,35 +264,10 @@ impl IdempotencyStore {
     }
 }
 
-/// A claimed key. [`ClaimGuard::finish`] keeps the outcome; dropping the guard unfinished
-/// (the request failed in a way worth retrying, or its task was cancelled) releases the key.
-#[derive(Debug)]
-pub struct ClaimGuard {
-    store: Arc<IdempotencyStore>,
-    scope: Option<Scope>,
-}
-
-impl ClaimGuard {
-    /// Keeps `outcome` under the key, or releases the key with `None`.
-    pub fn finish(mut self, outcome: Option<Outcome>) {
-        if let Some(scope) = self.scope.take() {
-            self.store.settle(&scope, outcome);
-        }
-    }
-}
-
-impl Drop for ClaimGuard {
-    fn drop(&mut self) {
-        if let Some(scope) = self.scope.take() {
-            self.store.settle(&scope, None);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use api_types::ErrorCode;
+    use api_types::{ErrorCode, Problem};
 
     fn scope(patient: &str, key: &str) -> Scope {
         Scope {
@@ -320,69 +283,62 @@ mod tests {
 
     #[test]
     fn same_key_same_body_replays_and_another_body_is_refused() {
-        let store = Arc::new(IdempotencyStore::default());
+        let store = MemoryIdempotency::default();
         let fp = fingerprint(b"{\"slot_id\":\"a\"}");
-        let Claim::Proceed(guard) = store.claim(scope("p", "k"), fp) else {
-            panic!("the first claim proceeds");
-        };
-        assert!(matches!(store.claim(scope("p", "k"), fp), Claim::InUse));
-        guard.finish(Some(refused()));
-        assert!(matches!(store.claim(scope("p", "k"), fp), Claim::Replay(o) if o == refused()));
-        assert!(matches!(
-            store.claim(scope("p", "k"), fingerprint(b"other")),
-            Claim::Reused
-        ));
-        assert!(matches!(
-            store.claim(scope("other-patient", "k"), fp),
-            Claim::Proceed(_)
-        ));
+        assert_eq!(store.claim(&scope("p", "k"), fp), Claimed::Proceed);
+        assert_eq!(store.claim(&scope("p", "k"), fp), Claimed::InUse);
+        store.settle(&scope("p", "k"), Some(refused()));
+        assert_eq!(
+            store.claim(&scope("p", "k"), fp),
+            Claimed::Replay(Box::new(refused()))
+        );
+        assert_eq!(
+            store.claim(&scope("p", "k"), fingerprint(b"other")),
+            Claimed::Reused
+        );
+        assert_eq!(
+            store.claim(&scope("other-patient", "k"), fp),
+            Claimed::Proceed
+        );
     }
 
     #[test]
-    fn a_claim_dropped_unfinished_releases_its_key() {
-        let store = Arc::new(IdempotencyStore::default());
+    fn settling_with_no_outcome_releases_the_key() {
+        let store = MemoryIdempotency::default();
         let fp = fingerprint(b"x");
-        let claim = store.claim(scope("p", "k"), fp);
-        drop(claim);
+        assert_eq!(store.claim(&scope("p", "k"), fp), Claimed::Proceed);
+        store.settle(&scope("p", "k"), None);
         assert!(store.is_empty());
-        let Claim::Proceed(guard) = store.claim(scope("p", "k"), fp) else {
-            panic!("released");
-        };
-        guard.finish(None);
-        assert!(store.is_empty(), "finishing with no outcome releases too");
+        assert_eq!(store.claim(&scope("p", "k"), fp), Claimed::Proceed);
     }
 
     #[test]
     fn a_patient_flooding_keys_keeps_only_the_latest() {
-        let store = Arc::new(IdempotencyStore::default());
+        let store = MemoryIdempotency::default();
         for i in 0..MAX_KEYS_PER_PATIENT * 5 {
-            let Claim::Proceed(g) = store.claim(scope("p", &format!("k{i}")), fingerprint(b"x"))
-            else {
-                panic!("a fresh key proceeds");
-            };
-            g.finish(Some(refused()));
+            let s = scope("p", &format!("k{i}"));
+            assert_eq!(store.claim(&s, fingerprint(b"x")), Claimed::Proceed);
+            store.settle(&s, Some(refused()));
         }
         assert_eq!(store.len(), MAX_KEYS_PER_PATIENT);
         let last = format!("k{}", MAX_KEYS_PER_PATIENT * 5 - 1);
         assert!(matches!(
-            store.claim(scope("p", &last), fingerprint(b"x")),
-            Claim::Replay(_)
+            store.claim(&scope("p", &last), fingerprint(b"x")),
+            Claimed::Replay(_)
         ));
-        assert!(matches!(
-            store.claim(scope("p", "k0"), fingerprint(b"x")),
-            Claim::Proceed(_)
-        ));
+        assert_eq!(
+            store.claim(&scope("p", "k0"), fingerprint(b"x")),
+            Claimed::Proceed
+        );
     }
 
     #[test]
     fn many_patients_flooding_keys_stay_under_the_total_cap() {
-        let store = Arc::new(IdempotencyStore::default());
+        let store = MemoryIdempotency::default();
         for i in 0..MAX_KEYS + 2_000 {
-            let Claim::Proceed(g) = store.claim(scope(&format!("p{i}"), "k"), fingerprint(b"x"))
-            else {
-                panic!("a fresh key proceeds");
-            };
-            g.finish(Some(refused()));
+            let s = scope(&format!("p{i}"), "k");
+            assert_eq!(store.claim(&s, fingerprint(b"x")), Claimed::Proceed);
+            store.settle(&s, Some(refused()));
         }
         assert_eq!(store.len(), MAX_KEYS);
         let inner = store.lock();
@@ -392,19 +348,18 @@ mod tests {
 
     #[test]
     fn running_keys_are_never_evicted() {
-        let store = Arc::new(IdempotencyStore::default());
-        let mut guards = Vec::new();
+        let store = MemoryIdempotency::default();
         for i in 0..MAX_KEYS_PER_PATIENT + 3 {
-            match store.claim(scope("p", &format!("k{i}")), fingerprint(b"x")) {
-                Claim::Proceed(g) => guards.push(g),
-                other => panic!("{other:?}"),
-            }
+            assert_eq!(
+                store.claim(&scope("p", &format!("k{i}")), fingerprint(b"x")),
+                Claimed::Proceed
+            );
         }
         assert_eq!(store.len(), MAX_KEYS_PER_PATIENT + 3);
-        assert!(matches!(
-            store.claim(scope("p", "k0"), fingerprint(b"x")),
-            Claim::InUse
-        ));
+        assert_eq!(
+            store.claim(&scope("p", "k0"), fingerprint(b"x")),
+            Claimed::InUse
+        );
     }
 
     #[test]

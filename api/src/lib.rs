@@ -18,6 +18,7 @@ pub mod request_id;
 pub mod routes;
 pub mod security;
 pub mod sessions;
+pub mod shared;
 pub mod state;
 pub mod status;
 pub mod telemetry;
@@ -231,6 +232,19 @@ impl Application {
         metrics::install();
         let workers = workers(config.server.workers);
         let sandbox = start_sandbox(&config, workers.min(2))?;
+        let key_limits: Vec<security::limiter::RateLimitConfig> =
+            config.api_keys.iter().map(|k| (&k.limits).into()).collect();
+        let key_names: Vec<String> = config.api_keys.iter().map(|k| k.name.clone()).collect();
+        let shared = shared::Shared::build(
+            &config.state,
+            Duration::from_secs(config.server.session_ttl_secs),
+            &config.rate_limit,
+            &key_limits,
+            &key_names,
+        )
+        .await
+        .map_err(|e| StartError::Config(e.to_string()))?;
+        tracing::info!(state = shared.kind, "shared state");
         let mut clinics = Vec::new();
         for (c, hub) in clinic_clients(&config, sandbox.as_ref().map(|(_, a, _)| *a))? {
             let tz = c
@@ -256,11 +270,15 @@ impl Application {
                 },
                 lpu: LpuId::new(c.mis.id_lpu),
                 tz,
-                mis: Arc::new(guard::GuardedMis::new(Arc::new(hub) as Arc<dyn Mis>, guard)),
+                mis: Arc::new(guard::GuardedMis::with_shared(
+                    Arc::new(hub) as Arc<dyn Mis>,
+                    guard,
+                    shared.reads.clone(),
+                    shared.outages.clone(),
+                )),
             });
         }
-        let mut app_state =
-            AppState::new(clinics, Duration::from_secs(config.server.session_ttl_secs));
+        let mut app_state = AppState::new(clinics, shared.clone());
         app_state.identify_min = Duration::from_millis(config.server.identify_min_ms);
         app_state.public_url = config
             .server
@@ -280,10 +298,8 @@ impl Application {
         }
         let state = web::Data::new(app_state);
         let state_for_app = state.clone();
-        let key_limits: Vec<security::limiter::RateLimitConfig> =
-            config.api_keys.iter().map(|k| (&k.limits).into()).collect();
         let guards = web::Data::new(security::Guards {
-            limiter: security::limiter::Limiter::new(&config.rate_limit, &key_limits),
+            limits: shared.limits.clone(),
             trusted_proxies: security::parse_networks(&config.server.trusted_proxies)
                 .map_err(StartError::Config)?,
             operator_allow: security::parse_networks(&config.server.operator_allow)

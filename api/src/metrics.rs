@@ -98,10 +98,18 @@ pub fn cancellation(clinic: &str, outcome: &'static str) {
         .increment(1);
 }
 
-/// Sets the gauges of what the gateway holds.
-pub fn holdings(sessions: u64, idempotency_keys: usize, clients: &[(&'static str, usize)]) {
-    gauge!("registratura_sessions").set(sessions as f64);
-    gauge!("registratura_idempotency_keys").set(idempotency_keys as f64);
+/// Sets the gauges of what the gateway holds (what a shared store holds is not counted here).
+pub fn holdings(
+    sessions: Option<u64>,
+    idempotency_keys: Option<usize>,
+    clients: &[(&'static str, usize)],
+) {
+    if let Some(n) = sessions {
+        gauge!("registratura_sessions").set(n as f64);
+    }
+    if let Some(n) = idempotency_keys {
+        gauge!("registratura_idempotency_keys").set(n as f64);
+    }
     for (class, n) in clients {
         gauge!("registratura_rate_limit_clients", "class" => *class).set(*n as f64);
     }

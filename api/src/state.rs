@@ -3,8 +3,7 @@
 
 use crate::error::ApiError;
 use crate::guard::GuardedMis;
-use crate::idempotency::IdempotencyStore;
-use crate::sessions::{Session, SessionStore};
+use crate::sessions::Session;
 use actix_web::HttpRequest;
 use api_types::ErrorCode;
 use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
@@ -64,7 +63,7 @@ impl ClinicEntry {
 
 /// What the gateway learned of a ticket when it booked it, which the hub's patient history
 /// does not report (number, room, address, end).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SlotDetails {
     pub number: Option<u32>,
     pub room: Option<String>,
@@ -157,9 +156,8 @@ impl Writes {
 #[derive(Debug)]
 pub struct AppState {
     clinics: Vec<ClinicEntry>,
-    pub sessions: SessionStore,
-    pub idempotency: Arc<IdempotencyStore>,
-    pub memo: TicketMemo,
+    /// Sessions, idempotency keys, limits, ticket details: in memory or in Redis.
+    pub shared: crate::shared::Shared,
     /// The shortest time an identification answer takes.
     pub identify_min: std::time::Duration,
     /// The audit trail, when configured.
@@ -172,12 +170,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(clinics: Vec<ClinicEntry>, session_ttl: std::time::Duration) -> Self {
+    pub fn new(clinics: Vec<ClinicEntry>, shared: crate::shared::Shared) -> Self {
         Self {
             clinics,
-            sessions: SessionStore::new(session_ttl),
-            idempotency: Arc::default(),
-            memo: TicketMemo::default(),
+            shared,
             identify_min: std::time::Duration::ZERO,
             audit: None,
             writes: Writes::current(),
@@ -198,13 +194,19 @@ impl AppState {
     }
 
     /// The live session named by the request's `Authorization: Bearer` token, for `clinic`.
-    pub fn session(&self, req: &HttpRequest, clinic: &ClinicEntry) -> Result<Session, ApiError> {
+    pub async fn session(
+        &self,
+        req: &HttpRequest,
+        clinic: &ClinicEntry,
+    ) -> Result<Session, ApiError> {
         let token = bearer(req).ok_or_else(|| {
             ApiError::new(ErrorCode::SessionRequired)
                 .detail("Send the session token as `Authorization: Bearer <token>`.")
         })?;
-        self.sessions
+        self.shared
+            .sessions
             .get(token)
+            .await?
             .filter(|s| s.clinic == clinic.info.id)
             .ok_or_else(|| {
                 ApiError::new(ErrorCode::SessionRequired)

@@ -622,7 +622,11 @@ async fn input_errors_keep_no_idempotency_key_and_one_patient_s_keys_are_capped(
             .await;
         assert_eq!(r.status(), 422);
     }
-    assert_eq!(state.idempotency.len(), 0, "input errors are not kept");
+    assert_eq!(
+        state.shared.idempotency.count(),
+        Some(0),
+        "input errors are not kept"
+    );
 
     let (_, slot) = app.free_slot("Кардиология").await;
     let other = app.login(registratura_e2e::PATIENT_FOUND_2).await;
@@ -632,8 +636,8 @@ async fn input_errors_keep_no_idempotency_key_and_one_patient_s_keys_are_capped(
         expect_problem(r, 409, "slot_taken").await;
     }
     assert_eq!(
-        state.idempotency.len(),
-        registratura::idempotency::MAX_KEYS_PER_PATIENT,
+        state.shared.idempotency.count(),
+        Some(registratura::idempotency::MAX_KEYS_PER_PATIENT),
         "a patient's keys are capped, the oldest out"
     );
     let replay = app.book(&token, &slot.id, Some("t-49")).await;

@@ -8,4 +8,5 @@ mod hardening;
 mod limits;
 mod openapi;
 mod operate;
+mod redis;
 mod rush;

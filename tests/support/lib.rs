@@ -252,6 +252,7 @@ pub fn gateway_config(clinics: Vec<ClinicConfig>) -> Config {
         sandbox: SandboxSettings::default(),
         demo: registratura::config::DemoConfig::default(),
         audit: registratura::config::AuditConfig::default(),
+        state: registratura::shared::StateConfig::default(),
         cache: CacheConfig::default(),
         rate_limit: RateLimitConfig {
             identify_per_minute: 60_000,

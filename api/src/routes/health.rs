@@ -9,6 +9,10 @@ use serde::Serialize;
 pub struct Health {
     /// `ok`, `ready` or `not_ready`.
     status: &'static str,
+    /// Whether the state the gateways share can be used (`ok` or `unavailable`; always `ok`
+    /// when it is in this process's memory). Without it no session or booking is possible.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     clinics: Vec<ClinicHealth>,
 }
@@ -26,12 +30,14 @@ pub struct ClinicHealth {
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health {
         status: "ok",
+        state: None,
         clinics: Vec::new(),
     })
 }
 
-/// Ready only while every clinic's МИС answers. Answered from each clinic's circuit breaker
-/// and a probe cached for a few seconds, so a burst of checks never reaches the МИС.
+/// Ready only while every clinic's МИС answers and the shared state (Redis, when configured)
+/// can be used. Answered from each clinic's circuit breaker and a probe cached for a few
+/// seconds, so a burst of checks never reaches the МИС.
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -49,8 +55,13 @@ pub async fn readyz(
             mis_up: c.mis.ready().await,
         }
     });
-    let clinics = futures_util::future::join_all(probes).await;
-    let ready = clinics.iter().all(|c| c.mis_up);
+    let (clinics, state_ok) = futures_util::future::join(
+        futures_util::future::join_all(probes),
+        state.shared.health.check(),
+    )
+    .await;
+    let state_ok = state_ok.is_ok();
+    let ready = state_ok && clinics.iter().all(|c| c.mis_up);
     // Which clinic's МИС is down is for the operator only.
     let clinics = if guards.is_operator(&req) {
         clinics
@@ -59,6 +70,7 @@ pub async fn readyz(
     };
     let body = Health {
         status: if ready { "ready" } else { "not_ready" },
+        state: Some(if state_ok { "ok" } else { "unavailable" }),
         clinics,
     };
     if ready {
@@ -88,8 +100,12 @@ pub async fn metrics(
             .detail("Metrics are for the operator's addresses (server.operator_allow)."));
     }
     let clients =
-        crate::security::limiter::Class::ALL.map(|c| (c.as_str(), guards.limiter.clients(c)));
-    crate::metrics::holdings(state.sessions.len(), state.idempotency.len(), &clients);
+        crate::security::limiter::Class::ALL.map(|c| (c.as_str(), state.shared.limits.clients(c)));
+    crate::metrics::holdings(
+        state.shared.sessions.count(),
+        state.shared.idempotency.count(),
+        &clients,
+    );
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(crate::metrics::render()))

@@ -85,9 +85,10 @@ pub async fn create_session(
     })?;
     crate::metrics::identification(&clinic.info.id, "found");
     let (token, session) = state
+        .shared
         .sessions
         .create(&clinic.info.id, patient)
-        .map_err(ApiError::internal)?;
+        .await?;
     tracing::info!("patient identified, session opened");
     let expires_at = session.expires_at.with_timezone(&clinic.tz).fixed_offset();
     Ok(HttpResponse::Created().json(Session { token, expires_at }))
@@ -107,9 +108,9 @@ pub async fn end_session(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let clinic = state.clinic(&path)?;
-    state.session(&req, clinic)?;
+    state.session(&req, clinic).await?;
     if let Some(token) = crate::state::bearer(&req) {
-        state.sessions.end(token);
+        state.shared.sessions.end(token).await?;
     }
     Ok(HttpResponse::NoContent().finish())
 }
@@ -183,7 +184,7 @@ pub async fn create_ticket(
     body: JsonBody<NewTicket>,
 ) -> Result<HttpResponse, ApiError> {
     let clinic = state.clinic(&path)?.clone();
-    let session = state.session(&req, &clinic)?;
+    let session = state.session(&req, &clinic).await?;
     if !ids::well_formed(&body.value.slot_id) {
         return Err(ApiError::field(
             "slot_id",
@@ -213,7 +214,7 @@ pub async fn list_tickets(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let clinic = state.clinic(&path)?;
-    let session = state.session(&req, clinic)?;
+    let session = state.session(&req, clinic).await?;
     let list = booking::tickets(&state, clinic, &session).await?;
     Ok(HttpResponse::Ok().json(List::from(list)))
 }
@@ -234,7 +235,7 @@ pub async fn get_ticket(
 ) -> Result<HttpResponse, ApiError> {
     let (clinic, ticket) = path.into_inner();
     let clinic = state.clinic(&clinic)?;
-    let session = state.session(&req, clinic)?;
+    let session = state.session(&req, clinic).await?;
     let id = ids::parse_ticket(&ticket).ok_or_else(|| ApiError::not_found("ticket"))?;
     let ticket = booking::ticket(&state, clinic, &session, &id).await?;
     Ok(HttpResponse::Ok().json(ticket))
@@ -256,7 +257,7 @@ pub async fn cancel_ticket(
 ) -> Result<HttpResponse, ApiError> {
     let (clinic, ticket) = path.into_inner();
     let clinic = state.clinic(&clinic)?.clone();
-    let session = state.session(&req, &clinic)?;
+    let session = state.session(&req, &clinic).await?;
     let id = ids::parse_ticket(&ticket).ok_or_else(|| ApiError::not_found("ticket"))?;
     booking::cancel(state, clinic, session, id).await?;
     Ok(HttpResponse::NoContent().finish())

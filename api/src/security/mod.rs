@@ -19,7 +19,7 @@ use api_types::ErrorCode;
 use client::{ClientKey, Origin};
 use ipnet::IpNet;
 use keys::ApiKeys;
-use limiter::{Class, Limiter, Subject};
+use limiter::{Class, Subject};
 use std::net::{IpAddr, Ipv4Addr};
 
 pub use client::parse_networks;
@@ -27,7 +27,8 @@ pub use client::parse_networks;
 /// What the middleware needs.
 #[derive(Debug)]
 pub struct Guards {
-    pub limiter: Limiter,
+    /// The rate-limit counters (this process's, or shared).
+    pub limits: std::sync::Arc<dyn crate::shared::RateStore>,
     pub trusted_proxies: Vec<IpNet>,
     pub operator_allow: Vec<IpNet>,
     /// Networks allowed to call the API; `None` allows everyone.
@@ -125,7 +126,7 @@ impl Guards {
     }
 
     /// The verdict on a request, before it runs.
-    fn admit(&self, caller: &Caller) -> Result<(), ApiError> {
+    async fn admit(&self, caller: &Caller) -> Result<(), ApiError> {
         if caller.api && !self.api_allowed(&caller.origin) {
             return Err(ApiError::new(ErrorCode::Forbidden)
                 .detail("This address may not call this gateway's API."));
@@ -134,7 +135,7 @@ impl Guards {
             Key::Valid(i) => Subject::ApiKey(i),
             Key::None | Key::Invalid => Subject::Client(ClientKey::from(caller.ip())),
         };
-        if let Err(retry_after) = self.limiter.check(subject, caller.class) {
+        if let Err(retry_after) = self.limits.check(subject, caller.class).await {
             tracing::info!(class = caller.class.as_str(), "request refused: rate limit");
             crate::metrics::rate_limited(caller.class.as_str());
             let mut error = ApiError::new(ErrorCode::TooManyRequests).detail(format!(
@@ -156,10 +157,10 @@ pub async fn guard(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let verdict = match req.app_data::<web::Data<Guards>>() {
+    let verdict = match req.app_data::<web::Data<Guards>>().cloned() {
         Some(guards) => {
             let caller = guards.caller(req.request());
-            guards.admit(&caller)
+            guards.admit(&caller).await
         }
         None => Ok(()),
     };

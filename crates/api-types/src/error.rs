@@ -49,6 +49,9 @@ pub enum ErrorCode {
     MisUnavailable,
     /// The clinic's information system answered something the gateway cannot use.
     MisBadResponse,
+    /// The state the gateways share (Redis) cannot be reached now; nothing was done. Retry
+    /// after `Retry-After` seconds.
+    StateUnavailable,
     /// An unexpected failure inside the gateway.
     Internal,
 }
@@ -71,7 +74,7 @@ impl ErrorCode {
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::TooManyRequests => 429,
-            Self::MisUnavailable => 503,
+            Self::MisUnavailable | Self::StateUnavailable => 503,
             Self::MisBadResponse => 502,
             Self::Internal => 500,
         }
@@ -99,6 +102,7 @@ impl ErrorCode {
             Self::InvalidApiKey => "invalid_api_key",
             Self::MisUnavailable => "mis_unavailable",
             Self::MisBadResponse => "mis_bad_response",
+            Self::StateUnavailable => "state_unavailable",
             Self::Internal => "internal",
         }
     }
@@ -125,12 +129,13 @@ impl ErrorCode {
             Self::InvalidApiKey => "The API key is not valid",
             Self::MisUnavailable => "The clinic's information system is unavailable",
             Self::MisBadResponse => "The clinic's information system gave an unusable answer",
+            Self::StateUnavailable => "The gateway's shared state is unavailable",
             Self::Internal => "Internal error",
         }
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 21] = [
         Self::InvalidInput,
         Self::PatientNotFound,
         Self::PatientNotUnique,
@@ -150,6 +155,7 @@ impl ErrorCode {
         Self::InvalidApiKey,
         Self::MisUnavailable,
         Self::MisBadResponse,
+        Self::StateUnavailable,
         Self::Internal,
     ];
 }

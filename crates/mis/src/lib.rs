@@ -4,6 +4,8 @@
 //! only; each protocol (the regional hub's SOAP contract first) is an adapter crate that
 //! implements it. Values that come from outside (typed by a patient or read from a МИС) are
 //! parsed into newtypes here, so that code holding a [`PolicyNumber`] knows it is well formed.
+//! The values a gateway may cache (clinics, specialties, doctors, slots) serialize with serde,
+//! so that gateways can share them; ids deserialize through their parsers.
 
 mod error;
 mod ids;
@@ -27,7 +29,7 @@ pub struct MisVersion {
 }
 
 /// A clinic (ЛПУ) as the МИС lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ClinicInfo {
     pub id: LpuId,
     pub full_name: Option<String>,
@@ -36,7 +38,7 @@ pub struct ClinicInfo {
 }
 
 /// A specialty of a clinic, with its free tickets.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Specialty {
     pub id: SpecialtyId,
     pub name: String,
@@ -46,7 +48,7 @@ pub struct Specialty {
 }
 
 /// A doctor of a specialty, with free tickets.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Doctor {
     pub id: DoctorId,
     pub name: String,
@@ -56,7 +58,7 @@ pub struct Doctor {
 }
 
 /// A free ticket of a doctor. Times are the clinic's local wall-clock times.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Slot {
     pub id: AppointmentId,
     pub start: NaiveDateTime,

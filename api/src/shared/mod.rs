@@ -1,0 +1,176 @@
+//! The state gateways may share: one port, two adapters.
+//!
+//! Sessions, idempotency records, rate-limit counters, cached МИС reads, the ticket details
+//! remembered at booking and a "МИС is down" hint are each a trait here. The in-memory adapter
+//! (the default: one gateway, nothing to run beside it) keeps them in the process; the Redis
+//! adapter ([`redis`], chosen by `[state] redis_url`) keeps them in Redis, so that several
+//! gateways behind a load balancer behave as one. Nothing outside this module knows which is
+//! in use: the gateway holds a [`Shared`].
+//!
+//! When Redis cannot be reached, reads go on (from the МИС and each gateway's own cache);
+//! whatever could book twice or lose an answer (new sessions, bookings, cancellations) is
+//! refused with `503 state_unavailable`; rate limits fall back to each gateway's own counters.
+//! The adapter reconnects by itself.
+
+pub mod memory;
+pub mod redis;
+
+use crate::idempotency::{Outcome, Scope};
+use crate::security::limiter::{Class, RateLimitConfig, Subject};
+use crate::sessions::Session;
+use crate::state::SlotDetails;
+use async_trait::async_trait;
+use mis::{AppointmentId, PatientId};
+use serde::Deserialize;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why the shared state could not be used (Redis cannot be reached, or answered nonsense).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the shared state is unavailable: {0}")]
+pub struct StateError(pub String);
+
+/// Patients' sessions, by token.
+#[async_trait]
+pub trait Sessions: Send + Sync + std::fmt::Debug {
+    /// Opens a session for `patient` of `clinic`; its token.
+    async fn create(
+        &self,
+        clinic: &str,
+        patient: PatientId,
+    ) -> Result<(String, Session), StateError>;
+    /// The live session of a token.
+    async fn get(&self, token: &str) -> Result<Option<Session>, StateError>;
+    /// Ends a session; whether there was one.
+    async fn end(&self, token: &str) -> Result<bool, StateError>;
+    /// How many sessions are kept, where that is cheap to know.
+    fn count(&self) -> Option<u64>;
+}
+
+/// What a claim of an idempotency key found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claimed {
+    /// The key is this request's now: run it, then settle it.
+    Proceed,
+    /// The first request's outcome.
+    Replay(Box<Outcome>),
+    /// The key was used with another body.
+    Reused,
+    /// The first request with this key is still running.
+    InUse,
+}
+
+/// Idempotency keys and the outcomes kept under them.
+#[async_trait]
+pub trait Idempotency: Send + Sync + std::fmt::Debug {
+    /// Claims `scope` for a request whose body has `fingerprint`.
+    async fn claim(&self, scope: &Scope, fingerprint: [u8; 32]) -> Result<Claimed, StateError>;
+    /// Keeps `outcome` under a claimed key, or releases the key with `None`.
+    async fn settle(&self, scope: &Scope, outcome: Option<Outcome>) -> Result<(), StateError>;
+    /// How many keys are kept, where that is cheap to know.
+    fn count(&self) -> Option<usize>;
+}
+
+/// Rate-limit counters. Never fails: an adapter that cannot reach its store counts locally.
+#[async_trait]
+pub trait RateStore: Send + Sync + std::fmt::Debug {
+    /// Counts one request; `Err(seconds)` says when the next may come.
+    async fn check(&self, subject: Subject, class: Class) -> Result<(), u64>;
+    /// How many clients of a class are remembered in this process.
+    fn clients(&self, class: Class) -> usize;
+}
+
+/// What the gateway learned of the tickets it booked (best effort: a failure forgets).
+#[async_trait]
+pub trait Memo: Send + Sync + std::fmt::Debug {
+    async fn remember(&self, clinic: &str, id: &AppointmentId, details: SlotDetails);
+    async fn recall(&self, clinic: &str, id: &AppointmentId) -> Option<SlotDetails>;
+    async fn forget(&self, clinic: &str, id: &AppointmentId);
+}
+
+/// A second level of cache for МИС reads, shared by the gateways (each keeps its own first
+/// level in memory). Best effort: a failure is a miss.
+#[async_trait]
+pub trait ReadCache: Send + Sync + std::fmt::Debug {
+    async fn get(&self, clinic: &str, key: &str) -> Option<Vec<u8>>;
+    async fn put(&self, clinic: &str, key: &str, value: Vec<u8>, ttl: Duration);
+    /// Forgets every cached read of a clinic (after a booking or a cancellation).
+    async fn invalidate(&self, clinic: &str);
+    /// Whether this cache is shared at all (the in-memory adapter has none).
+    fn enabled(&self) -> bool;
+}
+
+/// A hint, shared by the gateways, that a clinic's МИС is down: one gateway's breaker opens,
+/// the others open theirs without each learning it the hard way. Best effort.
+#[async_trait]
+pub trait OutageHint: Send + Sync + std::fmt::Debug {
+    async fn report_down(&self, clinic: &str, for_: Duration);
+    async fn report_up(&self, clinic: &str);
+    async fn is_down(&self, clinic: &str) -> bool;
+    /// Whether there are other gateways to tell (the in-memory adapter has none).
+    fn enabled(&self) -> bool;
+}
+
+/// Whether the shared state can be used now.
+#[async_trait]
+pub trait Health: Send + Sync + std::fmt::Debug {
+    async fn check(&self) -> Result<(), StateError>;
+}
+
+/// `[state]`: where the shared state lives.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateConfig {
+    /// `redis://host:6379/0` or `rediss://…` (TLS); absent: in this process's memory.
+    /// `REGISTRATURA_REDIS_URL` overrides it.
+    pub redis_url: Option<String>,
+    /// The prefix of every key, so that several deployments can share one Redis.
+    pub prefix: String,
+    /// Connections to Redis (each multiplexes many requests).
+    pub pool_size: usize,
+    /// The longest a Redis command may take, milliseconds.
+    pub timeout_ms: u64,
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        Self {
+            redis_url: None,
+            prefix: "registratura".into(),
+            pool_size: 4,
+            timeout_ms: 500,
+        }
+    }
+}
+
+/// The shared state, whichever adapter holds it.
+#[derive(Debug, Clone)]
+pub struct Shared {
+    pub sessions: Arc<dyn Sessions>,
+    pub idempotency: Arc<dyn Idempotency>,
+    pub limits: Arc<dyn RateStore>,
+    pub memo: Arc<dyn Memo>,
+    pub reads: Arc<dyn ReadCache>,
+    pub outages: Arc<dyn OutageHint>,
+    pub health: Arc<dyn Health>,
+    /// `memory` or `redis`, for the logs and the status page.
+    pub kind: &'static str,
+}
+
+impl Shared {
+    /// The state of `config`: in memory, or in Redis.
+    pub async fn build(
+        config: &StateConfig,
+        session_ttl: Duration,
+        limits: &RateLimitConfig,
+        key_limits: &[RateLimitConfig],
+        key_names: &[String],
+    ) -> Result<Self, StateError> {
+        match &config.redis_url {
+            None => Ok(memory::shared(session_ttl, limits, key_limits)),
+            Some(url) => {
+                redis::shared(config, url, session_ttl, limits, key_limits, key_names).await
+            }
+        }
+    }
+}

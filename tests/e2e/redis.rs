@@ -1,0 +1,394 @@
+//! Many gateways, one region: two gateways sharing one Redis and one sandbox МИС behave as one.
+//! Each test starts its own `redis-server` on a free loopback port (skipped, saying so, where
+//! there is none; CI installs it).
+
+use registratura::config::Config;
+use registratura::security::limiter::RateLimitConfig;
+use registratura_e2e::{
+    PATIENT_FOUND, PATIENT_FOUND_2, TestApp, demo_clinic, expect_problem, gateway_config,
+    require_tool, start_gateway, start_recording_proxy, start_sandbox, start_switch,
+};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A `redis-server` of the test's own.
+struct Redis {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Redis {
+    fn start() -> Option<Redis> {
+        if !require_tool("redis-server", &["--version"], "shares the gateways' state") {
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let dir = tempfile::tempdir().ok()?;
+        let child = Self::spawn(port, dir.path());
+        Some(Redis { child, port, dir })
+    }
+
+    fn spawn(port: u16, dir: &std::path::Path) -> Child {
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"])
+            .arg("--dir")
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        child
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn restart(&mut self) {
+        self.kill();
+        self.child = Self::spawn(self.port, self.dir.path());
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn shared_config(endpoint: &str, redis: &Redis) -> Config {
+    let mut config = gateway_config(vec![demo_clinic(endpoint)]);
+    config.state.redis_url = Some(redis.url());
+    config.state.timeout_ms = 300;
+    config.server.trusted_proxies = vec!["127.0.0.1".into()];
+    config
+}
+
+/// Two gateways on one Redis and one sandbox МИС (behind a recording proxy).
+async fn two_gateways(
+    redis: &Redis,
+    tune: impl Fn(&mut Config),
+) -> (TestApp, TestApp, registratura_e2e::Recording) {
+    let (sandbox, sandbox_url) = start_sandbox();
+    let (proxy, recording) = start_recording_proxy(sandbox_url.clone());
+    let mut config = shared_config(&proxy, redis);
+    tune(&mut config);
+    let a = start_gateway(config.clone()).await;
+    let b = start_gateway(config).await;
+    (
+        TestApp::at(&a, sandbox.clone(), sandbox_url.clone()),
+        TestApp::at(&b, sandbox, sandbox_url),
+        recording,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_and_a_ticket_s_details_made_on_one_gateway_are_known_to_the_other() {
+    let Some(redis) = Redis::start() else { return };
+    let (a, b, _) = two_gateways(&redis, |_| {}).await;
+    let token = a.login(PATIENT_FOUND).await;
+    assert!(b.my_tickets(&token).await.is_empty(), "B knows A's session");
+    let (_, slot) = a.free_slot("Кардиология").await;
+    let booked: api_types::Ticket = a
+        .book(&token, &slot.id, None)
+        .await
+        .json()
+        .await
+        .expect("a ticket");
+    let on_b = b.my_tickets(&token).await;
+    assert_eq!(on_b.len(), 1);
+    assert_eq!(on_b[0].id, booked.id);
+    assert_eq!(on_b[0].number, booked.number, "the details remembered on A");
+    assert_eq!(on_b[0].room, booked.room);
+    assert_eq!(on_b[0].end, booked.end);
+    let r = b
+        .client
+        .delete(format!("{}/sessions/current", b.api))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 204);
+    let r = a
+        .client
+        .get(format!("{}/tickets", a.api))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("answers");
+    expect_problem(r, 401, "session_required").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_replayed_on_the_other_gateway_answers_the_first_ticket() {
+    let Some(redis) = Redis::start() else { return };
+    let (a, b, _) = two_gateways(&redis, |_| {}).await;
+    let token = a.login(PATIENT_FOUND).await;
+    let (_, slot) = a.free_slot("Неврология").await;
+    let first = a.book(&token, &slot.id, Some("shared-key-1")).await;
+    assert_eq!(first.status(), 201);
+    let first: api_types::Ticket = first.json().await.expect("a ticket");
+    let replay = b.book(&token, &slot.id, Some("shared-key-1")).await;
+    assert_eq!(replay.status(), 201);
+    assert_eq!(
+        replay
+            .headers()
+            .get("idempotent-replayed")
+            .map(|v| v.as_bytes()),
+        Some(&b"true"[..])
+    );
+    let replayed: api_types::Ticket = replay.json().await.expect("a ticket");
+    assert_eq!(replayed, first);
+    let other = b
+        .client
+        .post(format!("{}/tickets", b.api))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", "shared-key-1")
+        .json(&serde_json::json!({"slot_id": "c29tZXRoaW5nLWVsc2U"}))
+        .send()
+        .await
+        .expect("answers");
+    expect_problem(other, 422, "idempotency_key_reused").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_key_sent_to_both_gateways_at_once_books_once() {
+    let Some(redis) = Redis::start() else { return };
+    let (a, b, _) = two_gateways(&redis, |_| {}).await;
+    let token = a.login(PATIENT_FOUND).await;
+    let specialties = a.specialties().await;
+    for (i, s) in specialties.iter().take(5).enumerate() {
+        let (_, slot) = a.free_slot(&s.name).await;
+        let key = format!("race-{i}");
+        let (x, y) = tokio::join!(
+            a.book(&token, &slot.id, Some(&key)),
+            b.book(&token, &slot.id, Some(&key))
+        );
+        let statuses = [x.status().as_u16(), y.status().as_u16()];
+        assert!(statuses.contains(&201), "one of them books: {statuses:?}");
+        assert!(
+            statuses.iter().all(|s| *s == 201 || *s == 409),
+            "the other waits (in use) or replays: {statuses:?}"
+        );
+    }
+    let tickets = a.my_tickets(&token).await;
+    assert_eq!(tickets.len(), 5, "each key booked once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identification_limits_are_counted_across_both_gateways() {
+    let Some(redis) = Redis::start() else { return };
+    let (a, b, _) = two_gateways(&redis, |c| {
+        c.rate_limit = RateLimitConfig {
+            identify_per_minute: 1,
+            identify_burst: 3,
+            ..c.rate_limit.clone()
+        };
+    })
+    .await;
+    let body = serde_json::json!({"document_number": "4599 000000", "policy_number": "7700000000000099", "birth_date": "1970-01-01"});
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        let app = if i % 2 == 0 { &a } else { &b };
+        let r = app
+            .client
+            .post(format!("{}/sessions", app.api))
+            .header("x-forwarded-for", "203.0.113.77")
+            .json(&body)
+            .send()
+            .await
+            .expect("answers");
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(
+        statuses,
+        [404, 404, 404, 429, 429, 429],
+        "one budget for both"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_gateway_s_read_serves_the_other_and_a_booking_refreshes_both() {
+    let Some(redis) = Redis::start() else { return };
+    let (a, b, recording) = two_gateways(&redis, |_| {}).await;
+    let before = a.specialties().await;
+    let calls = |op: &str| {
+        recording
+            .lock()
+            .expect("not poisoned")
+            .iter()
+            .filter(|x| x.soap_action.as_deref().is_some_and(|s| s.contains(op)))
+            .count()
+    };
+    let asked = calls("GetSpesialityList");
+    assert_eq!(b.specialties().await, before, "B serves A's read");
+    assert_eq!(calls("GetSpesialityList"), asked, "without asking the МИС");
+    let token = a.login(PATIENT_FOUND_2).await;
+    let (_, slot) = a.free_slot("Урология").await;
+    assert_eq!(a.book(&token, &slot.id, None).await.status(), 201);
+    // B's own cache keeps a value two seconds at most when the cache is shared.
+    let started = Instant::now();
+    loop {
+        let now = b.specialties().await;
+        let count = |list: &[api_types::Specialty]| {
+            list.iter()
+                .find(|s| s.name == "Урология")
+                .map_or(0, |s| s.free_tickets)
+        };
+        if count(&now) + 1 == count(&before) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "B shows the booking made on A"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mis_found_down_by_one_gateway_is_down_for_the_other() {
+    let Some(redis) = Redis::start() else { return };
+    let (_sandbox, sandbox_url) = start_sandbox();
+    let switch = start_switch(sandbox_url);
+    let mut config = shared_config(&switch.url, &redis);
+    config.cache.directory_ttl_secs = 0;
+    config.clinics[0].mis.breaker_threshold = 1;
+    config.clinics[0].mis.read_retries = 0;
+    config.clinics[0].mis.probe_interval_ms = 300;
+    let a = start_gateway(config.clone()).await;
+    let b = start_gateway(config).await;
+    let client = reqwest::Client::new();
+    let specialties = |base: &str| {
+        client
+            .get(format!("{base}/api/v1/clinics/demo/specialties"))
+            .send()
+    };
+    assert_eq!(specialties(&b).await.expect("answers").status(), 200);
+    switch.set_down(true);
+    assert_eq!(specialties(&a).await.expect("answers").status(), 503);
+    // B learns it from A: its breaker opens without its own failures.
+    let started = Instant::now();
+    loop {
+        let ready: serde_json::Value = client
+            .get(format!("{b}/readyz"))
+            .send()
+            .await
+            .expect("answers")
+            .json()
+            .await
+            .expect("JSON");
+        if ready["clinics"][0]["mis_up"] == false {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{ready}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let hits = switch.hits();
+    expect_problem(
+        specialties(&b).await.expect("answers"),
+        503,
+        "mis_unavailable",
+    )
+    .await;
+    assert!(switch.hits() <= hits + 2, "B answered from its breaker");
+    switch.set_down(false);
+    let started = Instant::now();
+    while specialties(&b).await.expect("answers").status() != 200 {
+        assert!(started.elapsed() < Duration::from_secs(15), "both recover");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_down_reads_go_on_sessions_and_bookings_wait_and_all_recovers() {
+    let Some(mut redis) = Redis::start() else {
+        return;
+    };
+    let (a, b, _) = two_gateways(&redis, |_| {}).await;
+    let token = a.login(PATIENT_FOUND).await;
+    let (_, slot) = a.free_slot("Эндокринология").await;
+    redis.kill();
+    // Reads: from the МИС and each gateway's own cache.
+    assert_eq!(a.get("/specialties").await.status(), 200);
+    assert_eq!(b.get("/specialties").await.status(), 200);
+    // What could book twice or lose an answer waits, and says when to retry.
+    let r = a.post_session(PATIENT_FOUND_2).await;
+    assert!(r.headers().contains_key("retry-after"));
+    expect_problem(r, 503, "state_unavailable").await;
+    let r = b.book(&token, &slot.id, Some("while-down")).await;
+    assert!(r.headers().contains_key("retry-after"));
+    expect_problem(r, 503, "state_unavailable").await;
+    let ready = a
+        .client
+        .get(format!("{}/readyz", a.base))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(ready.status(), 503);
+    let body: serde_json::Value = ready.json().await.expect("JSON");
+    assert_eq!(body["state"], "unavailable");
+    // Nothing was booked meanwhile.
+    let history = a
+        .sandbox
+        .store()
+        .booked_slots()
+        .expect("the sandbox answers");
+    assert!(history.is_empty(), "{history:?}");
+
+    redis.restart();
+    let started = Instant::now();
+    let token = loop {
+        let r = a.post_session(PATIENT_FOUND).await;
+        if r.status() == 201 {
+            break r
+                .json::<api_types::Session>()
+                .await
+                .expect("a session")
+                .token;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "recovers by itself"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // A connection of the pool may meet the restart once; a retry then books.
+    let started = Instant::now();
+    let first = loop {
+        let r = b.book(&token, &slot.id, Some("after")).await;
+        if r.status() != 503 || started.elapsed() > Duration::from_secs(20) {
+            break r;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(first.status(), 201);
+    let again = a.book(&token, &slot.id, Some("after")).await;
+    assert_eq!(again.status(), 201);
+    assert!(again.headers().contains_key("idempotent-replayed"));
+    assert_eq!(a.my_tickets(&token).await.len(), 1, "booked once");
+    let ready = a
+        .client
+        .get(format!("{}/readyz", a.base))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(ready.status(), 200);
+}
