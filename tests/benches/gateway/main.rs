@@ -221,18 +221,26 @@ async fn cached_reads(report: &mut Report, dir: &Path, sandbox_url: &str) {
     );
 }
 
-/// 1 000 patients at once for 100 tickets, 10 for each.
-async fn rush(report: &mut Report, dir: &Path) {
-    let (sandbox, sandbox_url) = registratura_e2e::start_sandbox();
-    let gateway = Gateway::start(dir, &gateway_config(&sandbox_url, 300, 0));
-    let api = format!("{}/api/v1/clinics/demo", gateway.base);
+/// What a rush measured.
+struct Rush {
+    wall: Duration,
+}
+
+/// 1 000 patients at once for 100 tickets, 10 for each, through the gateways at `bases`
+/// (taken in turn).
+async fn rush_through(sandbox: &sandbox_mis::Sandbox, bases: &[String], tag: &str) -> Rush {
+    let apis: Vec<String> = bases
+        .iter()
+        .map(|b| format!("{b}/api/v1/clinics/demo"))
+        .collect();
+    let api = apis[0].clone();
     let birth = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date");
     let patients: Vec<(String, String)> = (0..1000)
         .map(|i| {
-            let (document, policy) = (format!("80{i:08}"), format!("88{i:014}"));
+            let (document, policy) = (format!("{tag}{i:08}"), format!("{tag}{i:014}"));
             sandbox
                 .store()
-                .add_patient(&format!("B-{i}"), &document, &policy, birth)
+                .add_patient(&format!("{tag}-{i}"), &document, &policy, birth)
                 .expect("added");
             (document, policy)
         })
@@ -295,8 +303,8 @@ async fn rush(report: &mut Report, dir: &Path) {
         }
     }
     assert_eq!(slots.len(), 100, "100 free tickets");
-    let logins = patients.iter().map(|(document, policy)| {
-        let (client, api) = (client.clone(), api.clone());
+    let logins = patients.iter().enumerate().map(|(i, (document, policy))| {
+        let (client, api) = (client.clone(), apis[i % apis.len()].clone());
         async move {
             let r: serde_json::Value = client
                 .post(format!("{api}/sessions"))
@@ -313,7 +321,11 @@ async fn rush(report: &mut Report, dir: &Path) {
     let tokens = futures_util::future::join_all(logins).await;
     let started = Instant::now();
     let bookings = tokens.iter().enumerate().map(|(i, token)| {
-        let (client, api, slot) = (client.clone(), api.clone(), slots[i % 100].clone());
+        let (client, api, slot) = (
+            client.clone(),
+            apis[i % apis.len()].clone(),
+            slots[i % 100].clone(),
+        );
         async move {
             let r = client
                 .post(format!("{api}/tickets"))
@@ -342,14 +354,134 @@ async fn rush(report: &mut Report, dir: &Path) {
         (100, 900),
         "exactly one booking per ticket and a clear «taken» for everyone else: {outcomes:?}"
     );
+    Rush { wall }
+}
+
+/// 1 000 patients at once for 100 tickets, 10 for each.
+async fn rush(report: &mut Report, dir: &Path) {
+    let (sandbox, sandbox_url) = registratura_e2e::start_sandbox();
+    let gateway = Gateway::start(dir, &gateway_config(&sandbox_url, 300, 0));
+    let r = rush_through(&sandbox, std::slice::from_ref(&gateway.base), "81").await;
     report.row(
         "rush: 1 000 patients at once for 100 tickets",
         &format!(
             "100 booked, 900 `slot_taken`, nothing else, in {}",
-            ms(wall)
+            ms(r.wall)
         ),
         "—",
-        &format!("{:.0} bookings/s", 1000.0 / wall.as_secs_f64()),
+        &format!("{:.0} bookings/s", 1000.0 / r.wall.as_secs_f64()),
+    );
+}
+
+/// A `redis-server` of the benchmark's own, on a free port.
+struct Redis(std::process::Child, u16);
+
+impl Redis {
+    fn start(dir: &Path) -> Option<Redis> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .arg("--dir")
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let redis = Redis(child, port);
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(redis);
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        None
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One gateway against two sharing one Redis, on the same machine: cached reads and a rush.
+async fn scale(report: &mut Report, dir: &Path) {
+    let Some(redis) = Redis::start(dir) else {
+        report.note("SKIPPED one gateway against two: redis-server is not installed (apt-get install redis-server)");
+        return;
+    };
+    let (sandbox, sandbox_url) = registratura_e2e::start_sandbox();
+    let on_redis = |prefix: &str| {
+        gateway_config(&sandbox_url, 300, 0).replace(
+            "[cache]",
+            &format!(
+                "[state]\nredis_url = \"redis://127.0.0.1:{}/0\"\nprefix = \"{prefix}\"\n\n[cache]",
+                redis.1
+            ),
+        )
+    };
+    let one = Gateway::start(dir, &gateway_config(&sandbox_url, 300, 0));
+    let (a, b) = (
+        Gateway::start(dir, &on_redis("bench")),
+        Gateway::start(dir, &on_redis("bench")),
+    );
+    let path = "/api/v1/clinics/demo/specialties";
+    for g in [&one, &a, &b] {
+        reqwest::get(format!("{}{path}", g.base))
+            .await
+            .expect("warm");
+    }
+    let single = wrk::run(&format!("{}{path}", one.base), 64, 1, 5, None);
+    let (x, y) = std::thread::scope(|s| {
+        let x = s.spawn(|| wrk::run(&format!("{}{path}", a.base), 32, 1, 5, None));
+        let y = s.spawn(|| wrk::run(&format!("{}{path}", b.base), 32, 1, 5, None));
+        (x.join().expect("wrk"), y.join().expect("wrk"))
+    });
+    let pair = x.per_second + y.per_second;
+    report.row(
+        "cached `GET .../specialties`, 64 connections in all",
+        &format!("two gateways on one Redis: {pair:.0} requests/s"),
+        &format!(
+            "one gateway, state in memory: {:.0} requests/s",
+            single.per_second
+        ),
+        &format!(
+            "{:.2}× (the same two cores for both)",
+            pair / single.per_second
+        ),
+    );
+    let solo = rush_through(&sandbox, std::slice::from_ref(&one.base), "82").await;
+    let shared = rush_through(&sandbox, &[a.base.clone(), b.base.clone()], "83").await;
+    report.row(
+        "rush of 1 000 patients for 100 tickets (identification, then booking)",
+        &format!(
+            "two gateways on one Redis: {:.0} bookings/s ({}), 100 booked once each",
+            1000.0 / shared.wall.as_secs_f64(),
+            ms(shared.wall)
+        ),
+        &format!(
+            "one gateway, state in memory: {:.0} bookings/s ({})",
+            1000.0 / solo.wall.as_secs_f64(),
+            ms(solo.wall)
+        ),
+        &format!(
+            "{:.2}×",
+            solo.wall.as_secs_f64() / shared.wall.as_secs_f64()
+        ),
     );
 }
 
@@ -443,6 +575,9 @@ fn main() {
         }
         if wants("rush") {
             rush(&mut report, dir.path()).await;
+        }
+        if wants("scale") && wrk::available() {
+            scale(&mut report, dir.path()).await;
         }
         if wants("widget") {
             widget(&mut report).await;
