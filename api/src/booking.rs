@@ -238,7 +238,7 @@ async fn execute_booking(
         .ok_or_else(|| ApiError::not_found("doctor"))?;
     let booked = clinic
         .mis
-        .book(clinic.lpu, &session.patient, &slot.id, None)
+        .book(clinic.lpu, mis::Booking::new(&session.patient, &slot.id))
         .await;
     clinic
         .mis

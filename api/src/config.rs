@@ -221,6 +221,14 @@ pub struct MisConfig {
     /// How often an open breaker probes the МИС, milliseconds.
     #[serde(default = "default_probe_interval_ms")]
     pub probe_interval_ms: u64,
+    /// The number the hub knows this gateway by as a source of waiting-list requests
+    /// (`PASource`); ask the hub's operator.
+    #[serde(default = "default_waiting_list_source")]
+    pub waiting_list_source: i32,
+}
+
+fn default_waiting_list_source() -> i32 {
+    mis_hub::DEFAULT_WAITING_LIST_SOURCE
 }
 
 /// The longest a session may last: a day.
@@ -368,6 +376,7 @@ impl Config {
                 read_retries: default_read_retries(),
                 breaker_threshold: default_breaker_threshold(),
                 probe_interval_ms: default_probe_interval_ms(),
+                waiting_list_source: default_waiting_list_source(),
             },
         }]
     }

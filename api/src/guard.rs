@@ -18,8 +18,9 @@ use crate::shared::{OutageHint, ReadCache};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use mis::{
-    AppointmentId, ClinicInfo, DateRange, Doctor, DoctorId, History, LpuId, Mis, MisError,
-    MisVersion, PatientId, PatientIdentity, Slot, Specialty, SpecialtyId, WorkingDay,
+    AppointmentId, Booking, ClinicInfo, DateRange, Doctor, DoctorId, History, LpuId, Mis, MisError,
+    MisVersion, PatientId, PatientIdentity, Referral, ReferralKind, ReferralNumber, Slot,
+    Specialty, SpecialtyId, WaitingEntry, WaitingId, WaitingRequest, WorkingDay,
 };
 use std::future::Future;
 use std::hash::Hash;
@@ -466,6 +467,17 @@ impl GuardedMis {
             .unwrap_or_else(|_| Err(MisError::Unavailable("the read deadline passed".into())))
     }
 
+    /// A write that changes no ticket: tried once.
+    async fn write_once<T, Fut>(&self, call: Fut) -> Result<T, MisError>
+    where
+        Fut: Future<Output = Result<T, MisError>>,
+    {
+        self.refuse_if_open()?;
+        let result = call.await;
+        self.record(&result);
+        result
+    }
+
     /// A write: tried once (a booking must not be repeated blindly). The free-ticket counts
     /// are dropped from the cache; the caller knows whose schedule changed
     /// ([`Self::forget_schedule`]).
@@ -473,9 +485,7 @@ impl GuardedMis {
     where
         Fut: Future<Output = Result<T, MisError>>,
     {
-        self.refuse_if_open()?;
-        let result = call.await;
-        self.record(&result);
+        let result = self.write_once(call).await;
         self.specialties.clear();
         self.doctors.clear();
         self.reads.invalidate(&self.config.clinic).await;
@@ -653,14 +663,8 @@ impl Mis for GuardedMis {
             .await
     }
 
-    async fn book(
-        &self,
-        clinic: LpuId,
-        patient: &PatientId,
-        slot: &AppointmentId,
-        previous: Option<&AppointmentId>,
-    ) -> Result<(), MisError> {
-        self.write(self.observe("book", self.inner.book(clinic, patient, slot, previous)))
+    async fn book(&self, clinic: LpuId, booking: Booking<'_>) -> Result<(), MisError> {
+        self.write(self.observe("book", self.inner.book(clinic, booking)))
             .await
     }
 
@@ -677,6 +681,58 @@ impl Mis for GuardedMis {
     async fn history(&self, clinic: LpuId, patient: &PatientId) -> Result<History, MisError> {
         self.read(|| self.observe("history", self.inner.history(clinic, patient)))
             .await
+    }
+
+    async fn referral(&self, clinic: LpuId, number: &ReferralNumber) -> Result<Referral, MisError> {
+        self.read(|| self.observe("referral", self.inner.referral(clinic, number)))
+            .await
+    }
+
+    async fn referral_slots(
+        &self,
+        clinic: LpuId,
+        doctor: &DoctorId,
+        patient: &PatientId,
+        kind: ReferralKind,
+        range: DateRange,
+    ) -> Result<Vec<Slot>, MisError> {
+        self.read(|| {
+            self.observe(
+                "referral_slots",
+                self.inner
+                    .referral_slots(clinic, doctor, patient, kind, range),
+            )
+        })
+        .await
+    }
+
+    async fn join_waiting_list(
+        &self,
+        clinic: LpuId,
+        request: &WaitingRequest,
+    ) -> Result<WaitingId, MisError> {
+        self.write_once(self.observe(
+            "join_waiting_list",
+            self.inner.join_waiting_list(clinic, request),
+        ))
+        .await
+    }
+
+    async fn waiting_list(
+        &self,
+        clinic: LpuId,
+        patient: &PatientId,
+    ) -> Result<Vec<WaitingEntry>, MisError> {
+        self.read(|| self.observe("waiting_list", self.inner.waiting_list(clinic, patient)))
+            .await
+    }
+
+    async fn leave_waiting_list(&self, clinic: LpuId, id: &WaitingId) -> Result<(), MisError> {
+        self.write_once(self.observe(
+            "leave_waiting_list",
+            self.inner.leave_waiting_list(clinic, id),
+        ))
+        .await
     }
 }
 
@@ -742,13 +798,7 @@ mod tests {
         async fn find_patient(&self, _: LpuId, _: &PatientIdentity) -> Result<PatientId, MisError> {
             Err(MisError::PatientNotFound)
         }
-        async fn book(
-            &self,
-            _: LpuId,
-            _: &PatientId,
-            _: &AppointmentId,
-            _: Option<&AppointmentId>,
-        ) -> Result<(), MisError> {
+        async fn book(&self, _: LpuId, _: Booking<'_>) -> Result<(), MisError> {
             self.calls.fetch_add(1, Ordering::SeqCst);
             Err(MisError::Unavailable("down".into()))
         }
@@ -757,6 +807,36 @@ mod tests {
         }
         async fn history(&self, _: LpuId, _: &PatientId) -> Result<History, MisError> {
             Ok(History::default())
+        }
+        async fn referral(&self, _: LpuId, _: &ReferralNumber) -> Result<Referral, MisError> {
+            Err(MisError::ReferralNotFound)
+        }
+        async fn referral_slots(
+            &self,
+            _: LpuId,
+            _: &DoctorId,
+            _: &PatientId,
+            _: ReferralKind,
+            _: DateRange,
+        ) -> Result<Vec<Slot>, MisError> {
+            Ok(Vec::new())
+        }
+        async fn join_waiting_list(
+            &self,
+            _: LpuId,
+            _: &WaitingRequest,
+        ) -> Result<WaitingId, MisError> {
+            Err(MisError::Unavailable("down".into()))
+        }
+        async fn waiting_list(
+            &self,
+            _: LpuId,
+            _: &PatientId,
+        ) -> Result<Vec<WaitingEntry>, MisError> {
+            Ok(Vec::new())
+        }
+        async fn leave_waiting_list(&self, _: LpuId, _: &WaitingId) -> Result<(), MisError> {
+            Err(MisError::NoSuchWaitingRequest)
         }
     }
 
@@ -854,7 +934,7 @@ mod tests {
         let slot = AppointmentId::parse("a").expect("valid");
         assert!(
             guard
-                .book(LpuId::new(1), &patient, &slot, None)
+                .book(LpuId::new(1), Booking::new(&patient, &slot))
                 .await
                 .is_err()
         );

@@ -201,6 +201,7 @@ pub fn clinic_clients(
                 connect_timeout: Duration::from_millis(c.mis.connect_timeout_ms),
                 timeout: Duration::from_millis(c.mis.attempt_timeout_ms),
                 max_response_bytes: c.mis.max_response_bytes,
+                waiting_list_source: c.mis.waiting_list_source,
             })?;
             Ok((c, hub))
         })

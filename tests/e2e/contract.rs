@@ -87,11 +87,17 @@ async fn every_body_sent_and_served_validates_against_the_contract_xsds() {
         .await
         .expect("found");
     client
-        .book(lpu, &patient, &slots[0].id, None)
+        .book(lpu, mis::Booking::new(&patient, &slots[0].id))
         .await
         .expect("booked");
     client
-        .book(lpu, &patient, &slots[1].id, Some(&slots[0].id))
+        .book(
+            lpu,
+            mis::Booking {
+                previous: Some(&slots[0].id),
+                ..mis::Booking::new(&patient, &slots[1].id)
+            },
+        )
         .await
         .expect("rescheduled");
     client.history(lpu, &patient).await.expect("history");
@@ -99,6 +105,52 @@ async fn every_body_sent_and_served_validates_against_the_contract_xsds() {
         .cancel(lpu, &patient, &slots[1].id)
         .await
         .expect("cancelled");
+    let number = mis::ReferralNumber::parse("0000000001").expect("valid");
+    let referral = client.referral(lpu, &number).await.expect("a referral");
+    let by_referral = client
+        .referral_slots(lpu, &referral.doctors[0].id, &patient, referral.kind, range)
+        .await
+        .expect("referral tickets");
+    client
+        .book(
+            lpu,
+            mis::Booking {
+                referral: Some(&number),
+                ..mis::Booking::new(&patient, &by_referral[0].id)
+            },
+        )
+        .await
+        .expect("booked by the referral");
+    client
+        .cancel(lpu, &patient, &by_referral[0].id)
+        .await
+        .expect("cancelled");
+    let closed = spec
+        .iter()
+        .find(|s| s.free_tickets == 0)
+        .expect("a full specialty");
+    let waiting = client
+        .join_waiting_list(
+            lpu,
+            &mis::WaitingRequest {
+                patient: patient.clone(),
+                specialty: closed.id.clone(),
+                specialty_name: closed.name.clone(),
+                specialty_code: closed.federal_code.clone(),
+                doctor: None,
+                phone: mis::PhoneNumber::parse("+7 916 123-45-67").expect("valid"),
+                window: Some(range),
+                reason: mis::WaitingReason::NoFreeTickets,
+            },
+        )
+        .await
+        .expect("on the waiting list");
+    let listed = client.waiting_list(lpu, &patient).await.expect("listed");
+    assert!(listed.iter().any(|e| e.id == waiting));
+    client
+        .leave_waiting_list(lpu, &waiting)
+        .await
+        .expect("withdrawn");
     let stranger = HubClient::new(HubConfig::new(
         endpoint,
         "00000000-0000-0000-0000-000000000000",

@@ -47,6 +47,46 @@ ok(svc.CreateClaimForRefusal(idLpu=1, idPat=id_pat, idAppointment=apps[1].IdAppo
    "CreateClaimForRefusal")
 gone = svc.CreateClaimForRefusal(idLpu=1, idPat=id_pat, idAppointment=apps[1].IdAppointment, guid=guid)
 assert gone.ErrorList.Error[0].IdError == 75, gone
+
+# Booking by referral: the referral's doctor, the tickets that need it, the booking.
+inspected = ok(svc.InspectDoctorsReferal(idLpu=1, doctorsReferal="0000000001", guid=guid), "InspectDoctorsReferal")
+assert inspected.Id_Patient == id_pat, inspected
+referral = ok(svc.CheckReferral(doctorsReferral="0000000001", guid=guid), "CheckReferral").Referral
+assert referral.Target.Doctors.Doctor[0].Person.IdPersonMis == inspected.IdDoc, referral
+assert referral.EventsInfo.Source.PlannedDate > today, referral
+unknown = svc.InspectDoctorsReferal(idLpu=1, doctorsReferal="9999999999", guid=guid)
+assert unknown.ErrorList.Error[0].IdError == 51, unknown
+demand = ok(svc.GetAppointmentsDemandDoctorsReferal(idDoc=inspected.IdDoc, idLpu=1, idPat=id_pat, appType=inspected.Type,
+                                                     startVisit=today, endVisit=end, guid=guid),
+            "GetAppointmentsDemandDoctorsReferal").ListAppointments.Appointment
+plain = svc.SetAppointment(idAppointment=demand[0].IdAppointment, idLpu=1, idPat=id_pat, guid=guid)
+assert plain.ErrorList.Error[0].IdError == 22, plain
+ok(svc.SetAppointment(idAppointment=demand[0].IdAppointment, idLpu=1, idPat=id_pat, doctorsReferral="0000000001",
+                      guid=guid), "SetAppointment (by referral)")
+expired = svc.SetAppointment(idAppointment=demand[1].IdAppointment, idLpu=1, idPat=id_pat,
+                             doctorsReferral="0000000002", guid=guid)
+assert expired.ErrorList.Error[0].IdError == 52, expired
+ok(svc.CreateClaimForRefusal(idLpu=1, idPat=id_pat, idAppointment=demand[0].IdAppointment, guid=guid),
+   "CreateClaimForRefusal (by referral)")
+
+# The waiting list: register, find, withdraw.
+full = next(s for s in specs if s.CountFreeParticipantIE == 0)
+registered = ok(svc.RegisterPARequest(request={
+    "PARequest": {"IdLpu": "1", "IdSpeciality": full.IdSpesiality, "NameSpeciality": full.NameSpesiality},
+    "PARequestInfo": {"Claim": "отсутствуют_свободные_талоны"},
+    "PARequestPatient": {"IdPatient": id_pat, "PARequestPatientContacts": {"Phone": "+79161234567"}},
+    "PASource": 2,
+    "PreferredIntervals": {"PARequestInterval": [{"StartDate": today, "EndDate": end}]},
+}, guid=guid), "RegisterPARequest")
+found = ok(svc.SearchActivePARequests(filter={"IdLpu": "1", "IdPatients": {"string": [id_pat]}}, guid=guid),
+           "SearchActivePARequests")
+assert found.Count == 1 and found.ActivePARequests.ActivePARequestInfo[0].IdPar == registered.IdPar, found
+cancelled = ok(svc.CancelPARequest(request={"IdPar": registered.IdPar, "PASource": 2, "DeactivationReason": 1},
+                                   guid=guid), "CancelPARequest")
+assert cancelled.CancellationResult, cancelled
+again = svc.CancelPARequest(request={"IdPar": registered.IdPar, "PASource": 2, "DeactivationReason": 1}, guid=guid)
+assert again.ErrorList.Error[0].IdError == 61, again
+
 bad = svc.GetSpesialityList(idLpu=1, idPat=None, guid="wrong")
 assert bad.ErrorList.Error[0].IdError == 1, bad
 print("FLOW OK")

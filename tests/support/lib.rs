@@ -235,6 +235,7 @@ pub fn demo_clinic(endpoint: &str) -> ClinicConfig {
             read_retries: 2,
             breaker_threshold: 5,
             probe_interval_ms: 200,
+            waiting_list_source: mis_hub::DEFAULT_WAITING_LIST_SOURCE,
         },
     }
 }

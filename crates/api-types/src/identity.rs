@@ -18,6 +18,17 @@ pub const POLICY_PATTERN: &str =
     "^ *(?:(?:[0-9][ -]*){15}[0-9]|[0-9A-Za-zА-Яа-яЁё]{1,12}[ -]+[0-9]{1,12}) *$";
 /// A calendar date as the API writes it (the schema also says `format: date`).
 pub const DATE_PATTERN: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
+/// The longest phone number, in characters (separators included).
+pub const PHONE_MAX_CHARS: usize = 24;
+/// A Russian phone number: `+7`, `7`, `8` or nothing, then the 10-digit national number
+/// (its zone code starts with 3, 4, 8 or 9), with spaces, dashes and parentheses anywhere
+/// between.
+pub const PHONE_PATTERN: &str =
+    r"^[ ()-]*(?:\+[ ()-]*7[ ()-]*|[78][ ()-]*)?[3489](?:[ ()-]*[0-9]){9}[ ()-]*$";
+/// The longest referral number, in characters.
+pub const REFERRAL_MAX_CHARS: usize = 32;
+/// A referral («направление») number: Latin letters, digits and dashes.
+pub const REFERRAL_PATTERN: &str = "^[0-9A-Za-z-]+$";
 
 /// What is wrong with a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,6 +176,51 @@ pub fn date_shape(input: &str) -> Result<(i32, u32, u32), FieldFault> {
     Ok((num(0..4) as i32, num(5..7), num(8..10)))
 }
 
+/// Checks a Russian phone number and writes it as E.164 (`+79161234567`).
+pub fn phone(input: &str) -> Result<String, FieldFault> {
+    if blank(input) {
+        return Err(FieldFault::Required);
+    }
+    if input.chars().count() > PHONE_MAX_CHARS {
+        return Err(FieldFault::TooLong);
+    }
+    let mut plus = false;
+    let mut digits = String::with_capacity(11);
+    for c in input.chars() {
+        match c {
+            ' ' | '(' | ')' | '-' => {}
+            '+' if digits.is_empty() && !plus => plus = true,
+            '0'..='9' => digits.push(c),
+            _ => return Err(FieldFault::InvalidFormat),
+        }
+    }
+    let national = match (plus, digits.len()) {
+        (true, 11) if digits.starts_with('7') => &digits[1..],
+        (false, 11) if digits.starts_with(['7', '8']) => &digits[1..],
+        (false, 10) => &digits[..],
+        _ => return Err(FieldFault::InvalidFormat),
+    };
+    if !national.starts_with(['3', '4', '8', '9']) {
+        return Err(FieldFault::InvalidFormat);
+    }
+    Ok(format!("+7{national}"))
+}
+
+/// Checks a referral number, as typed (no separators but dashes).
+pub fn referral(input: &str) -> Result<&str, FieldFault> {
+    if input.is_empty() {
+        return Err(FieldFault::Required);
+    }
+    if input.chars().count() > REFERRAL_MAX_CHARS {
+        return Err(FieldFault::TooLong);
+    }
+    if input.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        Ok(input)
+    } else {
+        Err(FieldFault::InvalidFormat)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,6 +286,61 @@ mod tests {
             && s.chars().count() <= max
     }
 
+    fn phone_text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                12 => proptest::char::range('0', '9'),
+                1 => Just(' '),
+                1 => Just('-'),
+                1 => Just('('),
+                1 => Just(')'),
+                1 => Just('+'),
+                1 => Just('x'),
+                1 => Just('٣'),
+            ],
+            0..26,
+        )
+        .prop_map(|v| v.into_iter().collect())
+    }
+
+    #[test]
+    fn phones_in_their_usual_forms() {
+        for s in [
+            "+7 916 123-45-67",
+            "8 (916) 123-45-67",
+            "89161234567",
+            "9161234567",
+            "7 916 1234567",
+            "+7(916)1234567",
+        ] {
+            assert_eq!(phone(s).as_deref(), Ok("+79161234567"), "{s}");
+        }
+        assert_eq!(phone("8 (495) 123-45-67").as_deref(), Ok("+74951234567"));
+        assert_eq!(phone("8123456789").as_deref(), Ok("+78123456789"));
+        for bad in [
+            "+8 916 123 45 67",
+            "916 123 45 6",
+            "+7 716 123 45 67",
+            "1234567",
+            "+7 916 123 45 67 8",
+            "916+1234567",
+            "9161234567 доб. 1",
+        ] {
+            assert_eq!(phone(bad), Err(FieldFault::InvalidFormat), "{bad}");
+        }
+        assert_eq!(phone("   "), Err(FieldFault::Required));
+        assert_eq!(phone(&"9".repeat(25)), Err(FieldFault::TooLong));
+    }
+
+    #[test]
+    fn referral_numbers() {
+        assert_eq!(referral("0000000001"), Ok("0000000001"));
+        assert_eq!(referral("АБ-1"), Err(FieldFault::InvalidFormat));
+        assert_eq!(referral("1 2"), Err(FieldFault::InvalidFormat));
+        assert_eq!(referral(""), Err(FieldFault::Required));
+        assert_eq!(referral(&"1".repeat(33)), Err(FieldFault::TooLong));
+    }
+
     fn field_text() -> impl Strategy<Value = String> {
         proptest::collection::vec(
             prop_oneof![
@@ -278,6 +389,32 @@ mod tests {
             let spaced = spaced.trim_end_matches(['-', ' ']);
             prop_assert!(matches(POLICY_PATTERN, POLICY_MAX_CHARS, spaced));
             prop_assert_eq!(policy(spaced).map(|p| p.number), Ok(d));
+        }
+
+        #[test]
+        fn the_phone_pattern_and_parser_agree(s in phone_text()) {
+            prop_assert_eq!(
+                matches(PHONE_PATTERN, PHONE_MAX_CHARS, &s),
+                phone(&s).is_ok(),
+                "{:?}", s
+            );
+        }
+
+        #[test]
+        fn the_referral_pattern_and_parser_agree(s in field_text()) {
+            prop_assert_eq!(
+                matches(REFERRAL_PATTERN, REFERRAL_MAX_CHARS, &s),
+                referral(&s).is_ok(),
+                "{:?}", s
+            );
+        }
+
+        #[test]
+        fn a_mobile_number_in_any_usual_form_is_one_number(n in "9[0-9]{9}") {
+            let dashed = format!("8 ({}) {}-{}-{}", &n[..3], &n[3..6], &n[6..8], &n[8..]);
+            for s in [format!("+7{n}"), format!("8{n}"), n.clone(), dashed, format!("+7 {n}")] {
+                prop_assert_eq!(phone(&s), Ok(format!("+7{n}")), "{}", s);
+            }
         }
 
         #[test]

@@ -8,4 +8,4 @@ mod client;
 pub mod contract;
 pub mod xml;
 
-pub use client::{HubClient, HubConfig, error_of};
+pub use client::{DEFAULT_WAITING_LIST_SOURCE, HubClient, HubConfig, codes, error_of};

@@ -21,6 +21,16 @@ pub enum MisError {
     NotAllowed,
     #[error("no such ticket, or it was already cancelled")]
     NoSuchTicket,
+    #[error("no such referral")]
+    ReferralNotFound,
+    #[error("the referral has expired")]
+    ReferralExpired,
+    #[error("the referral was already used")]
+    ReferralUsed,
+    #[error("the referral was cancelled")]
+    ReferralCancelled,
+    #[error("no such request on the waiting list")]
+    NoSuchWaitingRequest,
     #[error("the МИС rejected our credentials (guid)")]
     AccessDenied,
     #[error("the МИС is unavailable: {0}")]

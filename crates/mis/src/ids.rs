@@ -98,6 +98,10 @@ opaque_id!(
     /// keeps it server-side (in sessions) and never shows it to clients.
     PatientId
 );
+opaque_id!(
+    /// A waiting-list request's id in the МИС (`IdPar`).
+    WaitingId
+);
 
 /// A clinic's id in the МИС (`idLpu`).
 #[derive(

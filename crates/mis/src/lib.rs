@@ -10,16 +10,20 @@
 mod error;
 mod ids;
 mod patient;
+mod referral;
+mod waiting;
 
 use async_trait::async_trait;
 use chrono::{NaiveDate, NaiveDateTime};
 
 pub use error::MisError;
-pub use ids::{AppointmentId, DoctorId, IdError, LpuId, PatientId, SpecialtyId};
+pub use ids::{AppointmentId, DoctorId, IdError, LpuId, PatientId, SpecialtyId, WaitingId};
 pub use patient::{
-    BirthDate, BirthDateError, DocumentError, DocumentNumber, PatientIdentity, PolicyError,
-    PolicyNumber,
+    BirthDate, BirthDateError, DocumentError, DocumentNumber, PatientIdentity, PhoneError,
+    PhoneNumber, PolicyError, PolicyNumber,
 };
+pub use referral::{Referral, ReferralDoctor, ReferralKind, ReferralNumber, ReferralStatus};
+pub use waiting::{WaitingEntry, WaitingReason, WaitingRequest};
 
 /// The version of the МИС service, as it reports it (also its liveness probe).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +46,9 @@ pub struct ClinicInfo {
 pub struct Specialty {
     pub id: SpecialtyId,
     pub name: String,
+    /// The federal code of the specialty (`FerIdSpesiality`), if the МИС gives it.
+    #[serde(default)]
+    pub federal_code: Option<String>,
     /// Free tickets open to this (internet) booking channel.
     pub free_tickets: u32,
     pub nearest_date: Option<NaiveDate>,
@@ -94,6 +101,28 @@ pub struct Visit {
 pub struct History {
     pub visits: Vec<Visit>,
     pub refusals: Vec<Visit>,
+}
+
+/// A booking to make: a ticket for a patient; with `previous`, that booking is moved to it in
+/// one step (kept if the move fails); with `referral`, the ticket is booked by that referral.
+#[derive(Debug, Clone, Copy)]
+pub struct Booking<'a> {
+    pub patient: &'a PatientId,
+    pub slot: &'a AppointmentId,
+    pub previous: Option<&'a AppointmentId>,
+    pub referral: Option<&'a ReferralNumber>,
+}
+
+impl<'a> Booking<'a> {
+    /// A plain booking of `slot`.
+    pub fn new(patient: &'a PatientId, slot: &'a AppointmentId) -> Self {
+        Self {
+            patient,
+            slot,
+            previous: None,
+            referral: None,
+        }
+    }
 }
 
 /// An inclusive range of dates in the clinic's zone.
@@ -194,14 +223,8 @@ pub trait Mis: Send + Sync + std::fmt::Debug {
         identity: &PatientIdentity,
     ) -> Result<PatientId, MisError>;
 
-    /// Books `slot` for the patient; with `previous`, moves that booking to `slot`.
-    async fn book(
-        &self,
-        clinic: LpuId,
-        patient: &PatientId,
-        slot: &AppointmentId,
-        previous: Option<&AppointmentId>,
-    ) -> Result<(), MisError>;
+    /// Makes the booking (a new one, a move, or one by a referral).
+    async fn book(&self, clinic: LpuId, booking: Booking<'_>) -> Result<(), MisError>;
 
     /// Cancels the patient's booking of `slot`.
     async fn cancel(
@@ -213,4 +236,34 @@ pub trait Mis: Send + Sync + std::fmt::Debug {
 
     /// The patient's booked and cancelled visits.
     async fn history(&self, clinic: LpuId, patient: &PatientId) -> Result<History, MisError>;
+
+    /// What the referral `number` allows, and whose it is.
+    async fn referral(&self, clinic: LpuId, number: &ReferralNumber) -> Result<Referral, MisError>;
+
+    /// The doctor's tickets in `range` that are open to a referral of this kind.
+    async fn referral_slots(
+        &self,
+        clinic: LpuId,
+        doctor: &DoctorId,
+        patient: &PatientId,
+        kind: ReferralKind,
+        range: DateRange,
+    ) -> Result<Vec<Slot>, MisError>;
+
+    /// Puts a request on the waiting list.
+    async fn join_waiting_list(
+        &self,
+        clinic: LpuId,
+        request: &WaitingRequest,
+    ) -> Result<WaitingId, MisError>;
+
+    /// The patient's active requests on the waiting list.
+    async fn waiting_list(
+        &self,
+        clinic: LpuId,
+        patient: &PatientId,
+    ) -> Result<Vec<WaitingEntry>, MisError>;
+
+    /// Withdraws a request from the waiting list. Whose it is, is the caller's to check.
+    async fn leave_waiting_list(&self, clinic: LpuId, id: &WaitingId) -> Result<(), MisError>;
 }

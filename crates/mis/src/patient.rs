@@ -199,6 +199,59 @@ impl fmt::Debug for BirthDate {
     }
 }
 
+/// Why a phone number was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneError {
+    #[error("the phone number is empty")]
+    Empty,
+    #[error("the phone number is too long")]
+    TooLong,
+    #[error("the phone number must be a Russian number: +7 and ten digits")]
+    InvalidFormat,
+}
+
+impl PhoneError {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Empty => "required",
+            Self::TooLong => "too_long",
+            Self::InvalidFormat => "invalid_format",
+        }
+    }
+}
+
+impl From<FieldFault> for PhoneError {
+    fn from(f: FieldFault) -> Self {
+        match f {
+            FieldFault::Required => Self::Empty,
+            FieldFault::TooLong => Self::TooLong,
+            FieldFault::InvalidFormat => Self::InvalidFormat,
+        }
+    }
+}
+
+/// A Russian phone number, by the grammar of [`api_types::identity::phone`], kept as E.164
+/// (`+79161234567`). Personal data: redacted in `Debug`, no `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    pub fn parse(input: &str) -> Result<Self, PhoneError> {
+        Ok(Self(identity::phone(input)?))
+    }
+
+    /// The number as E.164.
+    pub fn e164(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PhoneNumber(<redacted>)")
+    }
+}
+
 /// The three things a patient types to be identified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatientIdentity {
@@ -310,6 +363,9 @@ mod tests {
         for secret in ["4510", "123456", "7700000000000001", "1980"] {
             assert!(!shown.contains(secret), "{shown}");
         }
+        let phone = PhoneNumber::parse("+7 916 123-45-67").expect("valid");
+        assert_eq!(phone.e164(), "+79161234567");
+        assert!(!format!("{phone:?}").contains("916"));
     }
 
     proptest! {

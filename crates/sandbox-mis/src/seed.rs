@@ -280,6 +280,28 @@ pub const DOCTORS: &[DoctorSeed] = &[
     ),
 ];
 
+/// Doctors who see patients only by referral: their tickets are not open to self-booking, only
+/// to `GetAppointmentsDemandDoctorsReferal` and a booking by a referral.
+pub const BY_REFERRAL: &[&str] = &["602"];
+
+/// A referral: number, patient, doctor, kind (`AppointmentType`), issued and last valid day
+/// (in days from today: the sandbox renews them every day, so they always say the same).
+pub type ReferralSeed = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    i64,
+    i64,
+);
+
+pub const REFERRALS: &[ReferralSeed] = &[
+    // Valid for 30 days: to Кардиология (Воробьёв), for Иванов (4510 123456).
+    ("0000000001", "P-1001", "602", "консультация", -2, 30),
+    // The same patient's, expired a month ago.
+    ("0000000002", "P-1001", "602", "консультация", -60, -30),
+];
+
 /// A test patient card: id, surname, name, second name, birth date, document, policy.
 /// Documents and policies are stored normalized (no spaces or dashes, upper case).
 pub type PatientSeed = (

@@ -16,7 +16,9 @@ XS = "http://www.w3.org/2001/XMLSchema"
 OPERATIONS = [
     "GetVersion", "GetLPUList", "GetSpesialityList", "GetDoctorList", "GetAvailableDates",
     "GetAvaibleAppointments", "GetWorkingTime", "CheckPatient", "SetAppointment",
-    "CreateClaimForRefusal", "GetPatientHistory",
+    "CreateClaimForRefusal", "GetPatientHistory", "InspectDoctorsReferal", "CheckReferral",
+    "GetAppointmentsDemandDoctorsReferal", "RegisterPARequest", "SearchActivePARequests",
+    "CancelPARequest",
 ]
 FILES = ["xsd0.xsd", "xsd1.xsd", "xsd2.xsd", "xsd3.xsd", "xsd4.xsd", "xsd5.xsd", "xsd6.xsd"]
 
@@ -100,7 +102,7 @@ def main(contract):
     w.append('<wsdl:definitions name="HubService" targetNamespace="http://tempuri.org/" '
              'xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" '
              'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:tns="http://tempuri.org/">')
-    w.append('  <wsdl:documentation>Registratura sandbox МИС: the operations of the patient flow of the regional appointment hub contract (HubService), SOAP 1.1.</wsdl:documentation>')
+    w.append('  <wsdl:documentation>Registratura sandbox МИС: the operations of the patient flow (booking, referrals, the waiting list) of the regional appointment hub contract (HubService), SOAP 1.1.</wsdl:documentation>')
     w.append("  <wsdl:types>")
     for head, imports, body in parts:
         w.append("    " + head)

@@ -60,7 +60,9 @@ pub fn run(report: &mut Report) {
             Operation::GetAvaibleAppointments,
             &Response {
                 base: MethodResult::ok(),
-                body: ResultBody::Appointments(Some(list)),
+                body: ResultBody::GetAvaibleAppointments(contract::AppointmentsResult {
+                    list_appointments: Some(list),
+                }),
             },
         )
     };

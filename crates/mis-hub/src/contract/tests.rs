@@ -1,4 +1,5 @@
 use super::*;
+use chrono::NaiveDateTime;
 use proptest::prelude::*;
 
 fn dt(s: &str) -> NaiveDateTime {
@@ -14,51 +15,123 @@ fn sample_requests() -> Vec<Request> {
         visit_end: dt("2026-12-14T23:59:59"),
     };
     vec![
-        Request::GetVersion,
-        Request::GetLpuList { id_district: None },
-        Request::GetSpesialityList {
+        Request::GetVersion(NoParams {}),
+        Request::GetLpuList(GetLpuList { id_district: None }),
+        Request::GetSpesialityList(GetSpesialityList {
             id_lpu: 1,
             id_pat: None,
-        },
-        Request::GetDoctorList {
+        }),
+        Request::GetDoctorList(GetDoctorList {
             id_spesiality: "S<&>".into(),
             id_lpu: 1,
             id_pat: Some("P1".into()),
-        },
+        }),
         Request::GetAvailableDates(window.clone()),
         Request::GetAvaibleAppointments(window),
-        Request::GetWorkingTime {
+        Request::GetWorkingTime(GetWorkingTime {
             id_doc: "D-1".into(),
             id_lpu: 1,
             visit_start: dt("2026-12-01T00:00:00"),
             visit_end: dt("2026-12-01T23:59:59"),
-        },
-        Request::CheckPatient {
+        }),
+        Request::CheckPatient(CheckPatient {
             pat: PatientQuery {
                 birthday: Some(dt("1980-05-17T00:00:00")),
                 document_n: Some("123456".into()),
                 document_s: Some("4510".into()),
                 polis_n: Some("7700000000000001".into()),
-                polis_s: None,
+                ..PatientQuery::default()
             },
             id_lpu: 1,
-        },
-        Request::SetAppointment {
+        }),
+        Request::SetAppointment(SetAppointment {
             id_appointment: "A1".into(),
             id_lpu: 1,
             id_pat: "P1".into(),
+            doctors_referral: Some("0000000001".into()),
+            attached_referral: None,
             id_appointment_prev: Some("A0".into()),
-        },
-        Request::CreateClaimForRefusal {
+        }),
+        Request::CreateClaimForRefusal(CreateClaimForRefusal {
             id_lpu: 1,
             id_pat: "P1".into(),
             id_appointment: "A1".into(),
-        },
-        Request::GetPatientHistory {
+        }),
+        Request::GetPatientHistory(GetPatientHistory {
             id_lpu: 1,
             id_pat: "P1".into(),
-        },
+        }),
+        Request::InspectDoctorsReferal(InspectDoctorsReferal {
+            id_lpu: 1,
+            doctors_referal: Some("0000000001".into()),
+        }),
+        Request::CheckReferral(CheckReferral {
+            doctors_referral: Some("0000000001".into()),
+        }),
+        Request::GetAppointmentsDemandDoctorsReferal(GetAppointmentsDemandDoctorsReferal {
+            id_doc: Some("602".into()),
+            id_lpu: 1,
+            id_pat: Some("P1".into()),
+            app_type: AppointmentType::Consultation,
+            start_visit: dt("2026-12-01T00:00:00"),
+            end_visit: dt("2026-12-14T23:59:59"),
+        }),
+        Request::RegisterPARequest(RegisterPARequest {
+            request: Some(RegisterPARequestRequest {
+                pa_request: Some(PaRequest {
+                    id_lpu: Some("1".into()),
+                    id_speciality: Some("10".into()),
+                    name_speciality: Some("Гастроэнтерология".into()),
+                    ..PaRequest::default()
+                }),
+                pa_request_info: Some(PaRequestInfo {
+                    claim: Some(ClaimToWaitingListType::NoFreeTickets.as_str().into()),
+                    info: None,
+                }),
+                pa_request_patient: Some(PaRequestPatient {
+                    id_patient: Some("P1".into()),
+                    contacts: Some(PaRequestPatientContacts {
+                        phone: Some("+79161234567".into()),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                pa_source: 2,
+                preferred_intervals: Some(vec![PaRequestInterval {
+                    end_date: dt("2026-12-20T23:59:59"),
+                    start_date: dt("2026-12-10T00:00:00"),
+                }]),
+            }),
+        }),
+        Request::SearchActivePARequests(SearchActivePARequests {
+            filter: Some(SearchActivePARequestsRequest {
+                id_lpu: Some("1".into()),
+                id_patients: Some(vec!["P1".into()]),
+                ..Default::default()
+            }),
+        }),
+        Request::CancelPARequest(CancelPARequest {
+            request: Some(CancelPARequestRequest {
+                deactivation_comment: Some("Отозван пациентом".into()),
+                deactivation_reason: 1,
+                id_par: Some("W-1".into()),
+                linked_id_par: None,
+                pa_source: 2,
+            }),
+        }),
     ]
+}
+
+#[test]
+fn every_operation_has_a_sample_request_and_result() {
+    let requests: std::collections::HashSet<Operation> =
+        sample_requests().iter().map(Request::operation).collect();
+    let results: std::collections::HashSet<Operation> =
+        sample_responses().iter().map(|(op, _)| *op).collect();
+    for op in Operation::ALL {
+        assert!(requests.contains(op), "a sample request of {}", op.name());
+        assert!(results.contains(op), "a sample result of {}", op.name());
+    }
 }
 
 #[test]
@@ -71,7 +144,7 @@ fn every_request_reads_back_as_written() {
         };
         let xml = encode_request(&call);
         let back = decode_request(xml.as_bytes()).expect("our own request decodes");
-        let expected = if call.request == Request::GetVersion {
+        let expected = if call.request.operation() == Operation::GetVersion {
             Call {
                 guid: None,
                 ..call.clone()
@@ -88,11 +161,11 @@ fn requests_keep_the_contract_names_and_action() {
     let call = Call {
         guid: Some("g".into()),
         id_history: None,
-        request: Request::GetDoctorList {
+        request: Request::GetDoctorList(GetDoctorList {
             id_spesiality: "1".into(),
             id_lpu: 1,
             id_pat: None,
-        },
+        }),
     };
     let xml = encode_request(&call);
     assert!(
@@ -128,77 +201,115 @@ fn sample_responses() -> Vec<(Operation, ResultBody)> {
         name_spesiality: Some("Терапия".into()),
         ..Spesiality::default()
     };
+    let appointments = AppointmentsResult {
+        list_appointments: Some(vec![Appointment {
+            address: Some("ул. Лесная, 7".into()),
+            id_appointment: Some("A1".into()),
+            num: Some(3),
+            room: None,
+            visit_end: dt("2026-12-01T09:20:00"),
+            visit_start: dt("2026-12-01T09:00:00"),
+        }]),
+    };
+    let coding = |code: &str| Coding {
+        code: Some(code.into()),
+        system: Some("urn:oid:1.2.643.5.1.13.13.11.1066".into()),
+        version: None,
+    };
+    let person = Person {
+        human_name: Some(HumanName {
+            family_name: Some("Воробьёв".into()),
+            given_name: Some("Константин".into()),
+            middle_name: None,
+        }),
+        id_person_mis: Some("602".into()),
+        ..Person::default()
+    };
+    let active = ActivePaRequestInfo {
+        created_date: dt("2026-11-27T10:00:00"),
+        id_par: Some("W-1".into()),
+        pa_request: Some(PaRequest {
+            id_speciality: Some("10".into()),
+            name_speciality: Some("Гастроэнтерология".into()),
+            ..PaRequest::default()
+        }),
+        pa_request_info: None,
+        pa_request_patient: None,
+        pa_source_created: 2,
+        preferred_intervals: Some(vec![]),
+    };
     vec![
         (
             Operation::GetVersion,
-            ResultBody::Version {
+            ResultBody::GetVersion(VersionResult {
                 database_version: Some("1".into()),
                 service_version: None,
-            },
+            }),
         ),
         (
             Operation::GetLpuList,
-            ResultBody::LpuList(Some(vec![Clinic {
-                id_lpu: 1,
-                is_active: true,
-                full_name: Some("ГП № 1".into()),
-                ..Clinic::default()
-            }])),
+            ResultBody::GetLpuList(LpuListResult {
+                list_lpu: Some(vec![Clinic {
+                    id_lpu: 1,
+                    is_active: true,
+                    full_name: Some("ГП № 1".into()),
+                    ..Clinic::default()
+                }]),
+            }),
         ),
         (
             Operation::GetSpesialityList,
-            ResultBody::SpesialityList {
-                list: Some(vec![spesiality.clone()]),
+            ResultBody::GetSpesialityList(SpesialityListResult {
+                list_spesiality: Some(vec![spesiality.clone()]),
                 lpu_changes: None,
-            },
+            }),
         ),
         (
             Operation::GetDoctorList,
-            ResultBody::DoctorList(Some(vec![doctor.clone()])),
+            ResultBody::GetDoctorList(DoctorListResult {
+                docs: Some(vec![doctor.clone()]),
+            }),
         ),
         (
             Operation::GetAvailableDates,
-            ResultBody::AvailableDates(Some(vec![dt("2026-12-01T00:00:00")])),
+            ResultBody::GetAvailableDates(AvailableDatesResult {
+                available_date_list: Some(vec![dt("2026-12-01T00:00:00")]),
+            }),
         ),
         (
             Operation::GetAvaibleAppointments,
-            ResultBody::Appointments(Some(vec![Appointment {
-                address: Some("ул. Лесная, 7".into()),
-                id_appointment: Some("A1".into()),
-                num: Some(3),
-                room: None,
-                visit_end: dt("2026-12-01T09:20:00"),
-                visit_start: dt("2026-12-01T09:00:00"),
-            }])),
+            ResultBody::GetAvaibleAppointments(appointments.clone()),
         ),
         (
             Operation::GetWorkingTime,
-            ResultBody::WorkingTime(Some(vec![WorkingTime {
-                deny_cause: None,
-                recordable_day: true,
-                visit_end: dt("2026-12-01T14:00:00"),
-                visit_start: dt("2026-12-01T08:00:00"),
-            }])),
+            ResultBody::GetWorkingTime(WorkingTimeResult {
+                working_time_list: Some(vec![WorkingTime {
+                    deny_cause: None,
+                    recordable_day: true,
+                    visit_end: dt("2026-12-01T14:00:00"),
+                    visit_start: dt("2026-12-01T08:00:00"),
+                }]),
+            }),
         ),
         (
             Operation::CheckPatient,
-            ResultBody::CheckPatient {
+            ResultBody::CheckPatient(CheckPatientResult {
                 id_pat: Some("P1".into()),
-            },
+            }),
         ),
         (
             Operation::SetAppointment,
-            ResultBody::SetAppointment {
+            ResultBody::SetAppointment(SetAppointmentResult {
                 kind: SpecialistType::Narrow,
-            },
+            }),
         ),
         (
             Operation::CreateClaimForRefusal,
-            ResultBody::CreateClaimForRefusal,
+            ResultBody::CreateClaimForRefusal(NoMembers {}),
         ),
         (
             Operation::GetPatientHistory,
-            ResultBody::PatientHistory {
+            ResultBody::GetPatientHistory(PatientHistoryResult {
                 refusals: Some(vec![]),
                 visits: Some(vec![HistoryVisit {
                     date_created_appointment: dt("2026-11-25T10:00:00"),
@@ -210,7 +321,73 @@ fn sample_responses() -> Vec<(Operation, ResultBody)> {
                     user_created_appointment: None,
                     visit_start: dt("2026-12-01T09:00:00"),
                 }]),
-            },
+            }),
+        ),
+        (
+            Operation::InspectDoctorsReferal,
+            ResultBody::InspectDoctorsReferal(InspectDoctorsReferalResult {
+                id_doc: Some("602".into()),
+                id_lpu: 1,
+                id_patient: Some("P1".into()),
+                kind: AppointmentType::Consultation,
+            }),
+        ),
+        (
+            Operation::CheckReferral,
+            ResultBody::CheckReferral(CheckReferralResult {
+                referral: Some(Referral {
+                    events_info: Some(EventsInfo {
+                        cancellation: None,
+                        source: Some(EventSource {
+                            planned_date: Some(dt("2026-12-27T00:00:00")),
+                            referral_create_date: Some(dt("2026-11-25T00:00:00")),
+                        }),
+                        target: None,
+                    }),
+                    patient: Some(ReferralPatient {
+                        person: Some(Person {
+                            id_patient_mis: Some("P1".into()),
+                            ..Person::default()
+                        }),
+                    }),
+                    referral_info: Some(ReferralInfo {
+                        date: Some(dt("2026-11-25T00:00:00")),
+                        profile_med_service: Some(coding("8")),
+                        ..ReferralInfo::default()
+                    }),
+                    target: Some(ReferralTarget {
+                        doctors: Some(vec![ReferralDoctor {
+                            person: Some(person),
+                            speciality: Some(coding("8")),
+                        }]),
+                        lpu: Some(coding("1")),
+                    }),
+                }),
+            }),
+        ),
+        (
+            Operation::GetAppointmentsDemandDoctorsReferal,
+            ResultBody::GetAppointmentsDemandDoctorsReferal(appointments),
+        ),
+        (
+            Operation::RegisterPARequest,
+            ResultBody::RegisterPARequest(RegisterPARequestResult {
+                id_par: Some("W-1".into()),
+            }),
+        ),
+        (
+            Operation::SearchActivePARequests,
+            ResultBody::SearchActivePARequests(SearchActivePARequestsResult {
+                active_pa_requests: Some(vec![active]),
+                count: 1,
+            }),
+        ),
+        (
+            Operation::CancelPARequest,
+            ResultBody::CancelPARequest(CancelPARequestResult {
+                cancellation_result: true,
+                id_par: Some("W-1".into()),
+            }),
         ),
     ]
 }
@@ -261,9 +438,9 @@ fn a_wcf_style_answer_with_other_prefixes_decodes() {
     let r = decode_response(Operation::CheckPatient, xml.as_bytes()).expect("decodes");
     assert_eq!(
         r.body,
-        ResultBody::CheckPatient {
+        ResultBody::CheckPatient(CheckPatientResult {
             id_pat: Some("777".into())
-        }
+        })
     );
     assert_eq!(r.base.id_history, Some(12));
 }
@@ -305,7 +482,7 @@ fn datetimes_accept_fractions_and_offsets() {
 proptest! {
     #[test]
     fn decoding_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..1024)) {
-        for op in Operation::ALL {
+        for &op in Operation::ALL {
             let _ = decode_response(op, &bytes);
         }
         let _ = decode_request(&bytes);

@@ -168,7 +168,7 @@ async fn id_errors_map_onto_the_port_errors_without_their_descriptions() {
         let patient = mis::PatientId::parse("p").expect("valid");
         let slot = mis::AppointmentId::parse("a").expect("valid");
         let err = client(&url)
-            .book(lpu(), &patient, &slot, None)
+            .book(lpu(), mis::Booking::new(&patient, &slot))
             .await
             .expect_err("an error");
         assert_eq!(err, expected, "IdError {id_error}");

@@ -2,12 +2,19 @@
 //!
 //! One connection behind a mutex serializes every operation, and booking is a conditional
 //! update inside a transaction, so a ticket is taken exactly once whatever the concurrency.
+//! Referrals ([`referral`]) and the waiting list ([`waiting`]) have modules of their own.
+
+mod referral;
+mod waiting;
 
 use crate::seed::{self, Schedule};
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 use mis_hub::contract::{
-    self, Appointment, Clinic, Doctor, HistoryVisit, MethodResult, PatientQuery, Request, Response,
-    ResultBody, SpecialistType, Spesiality, User, Window, WorkingTime,
+    self, Appointment, AppointmentsResult, AvailableDatesResult, CheckPatientResult, Clinic,
+    Doctor, DoctorListResult, HistoryVisit, LpuListResult, MethodResult, NoMembers,
+    PatientHistoryResult, PatientQuery, Request, Response, ResultBody, SetAppointmentResult,
+    SpecialistType, Spesiality, SpesialityListResult, User, VersionResult, Window, WorkingTime,
+    WorkingTimeResult,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
@@ -18,11 +25,13 @@ mod code {
     pub const INCOMPLETE: i32 = 4;
     pub const PATIENT_NOT_FOUND: i32 = 20;
     pub const PATIENT_NOT_UNIQUE: i32 = 21;
+    pub const NOT_ALLOWED: i32 = 22;
     pub const ALREADY_BOOKED: i32 = 35;
     pub const INVALID_TICKET: i32 = 38;
     pub const TICKET_TAKEN: i32 = 39;
     pub const NOTHING_TO_CANCEL: i32 = 75;
     pub const TECHNICAL: i32 = 99;
+    pub use mis_hub::codes::*;
 }
 
 /// Why the store could not be opened.
@@ -69,7 +78,26 @@ CREATE TABLE IF NOT EXISTS refusal (
     slot_id TEXT NOT NULL, patient_id TEXT NOT NULL, doctor_id TEXT NOT NULL,
     start TEXT NOT NULL, booked_at TEXT NOT NULL, refused_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS referral (
+    number TEXT PRIMARY KEY, patient_id TEXT NOT NULL, doctor_id TEXT NOT NULL REFERENCES doctor(id),
+    kind TEXT NOT NULL, issued TEXT NOT NULL, valid_until TEXT NOT NULL, slot_id TEXT,
+    cancelled INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS waiting (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, patient_id TEXT NOT NULL, specialty_id TEXT NOT NULL,
+    specialty_name TEXT, fer_id TEXT, doctor_id TEXT, doctor_name TEXT, claim TEXT, info TEXT,
+    phone TEXT, start TEXT, end TEXT, source INTEGER NOT NULL, created TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1, deactivated TEXT, reason INTEGER, comment TEXT
+);
+CREATE INDEX IF NOT EXISTS waiting_by_patient ON waiting (patient_id, active);
 ";
+
+/// Columns added after the first release, for databases created before them.
+const MIGRATIONS: &[(&str, &str, &str)] = &[(
+    "doctor",
+    "by_referral",
+    "ALTER TABLE doctor ADD COLUMN by_referral INTEGER NOT NULL DEFAULT 0",
+)];
 
 fn fmt(dt: NaiveDateTime) -> String {
     contract::format_datetime(dt)
@@ -99,6 +127,16 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL").ok();
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
+        for (table, column, alter) in MIGRATIONS {
+            let present: i64 = conn.query_row(
+                &format!("SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = ?1"),
+                [column],
+                |r| r.get(0),
+            )?;
+            if present == 0 {
+                conn.execute_batch(alter)?;
+            }
+        }
         let store = Self {
             conn: Mutex::new(conn),
             built_until: Mutex::new(None),
@@ -143,6 +181,13 @@ impl Store {
                 )?;
             }
             tracing::info!("sandbox МИС database seeded with the demo clinic");
+        }
+        // Which doctors see patients only by referral follows the seed, in old databases too.
+        for (id, ..) in seed::DOCTORS {
+            tx.execute(
+                "UPDATE doctor SET by_referral = ?2 WHERE id = ?1",
+                params![id, seed::BY_REFERRAL.contains(id)],
+            )?;
         }
         tx.commit()
     }
@@ -252,6 +297,7 @@ impl Store {
                 }
             }
         }
+        referral::refresh_seed(&tx, today)?;
         tx.commit()?;
         *built = Some(today);
         if added > 0 {
@@ -267,62 +313,70 @@ impl Store {
         }
         let op = request.operation();
         let outcome = match request {
-            Request::GetVersion => Ok(ResultBody::Version {
+            Request::GetVersion(_) => Ok(ResultBody::GetVersion(VersionResult {
                 database_version: Some("sandbox-1".into()),
                 service_version: Some(
                     concat!("registratura-sandbox ", env!("CARGO_PKG_VERSION")).into(),
                 ),
-            }),
-            Request::GetLpuList { .. } => Ok(ResultBody::LpuList(Some(vec![Clinic {
-                description: Some(seed::LPU_ADDRESS.into()),
-                district: Some(1),
-                id_lpu: seed::LPU_ID,
-                is_active: true,
-                full_name: Some(seed::LPU_FULL_NAME.into()),
-                short_name: Some(seed::LPU_SHORT_NAME.into()),
-                lpu_type: 1,
-                oid: Some("1.2.643.5.1.13.13.12.2.77.0000".into()),
-                part_of: None,
-            }]))),
-            Request::GetSpesialityList { id_lpu, .. } => {
-                clinic(*id_lpu).and_then(|()| self.specialties(now))
+            })),
+            Request::GetLpuList(_) => Ok(ResultBody::GetLpuList(LpuListResult {
+                list_lpu: Some(vec![Clinic {
+                    description: Some(seed::LPU_ADDRESS.into()),
+                    district: Some(1),
+                    id_lpu: seed::LPU_ID,
+                    is_active: true,
+                    full_name: Some(seed::LPU_FULL_NAME.into()),
+                    short_name: Some(seed::LPU_SHORT_NAME.into()),
+                    lpu_type: 1,
+                    oid: Some("1.2.643.5.1.13.13.12.2.77.0000".into()),
+                    part_of: None,
+                }]),
+            })),
+            Request::GetSpesialityList(r) => clinic(r.id_lpu).and_then(|()| self.specialties(now)),
+            Request::GetDoctorList(r) => {
+                clinic(r.id_lpu).and_then(|()| self.doctors(&r.id_spesiality, now))
             }
-            Request::GetDoctorList {
-                id_spesiality,
-                id_lpu,
-                ..
-            } => clinic(*id_lpu).and_then(|()| self.doctors(id_spesiality, now)),
             Request::GetAvailableDates(w) => {
                 clinic(w.id_lpu).and_then(|()| self.available_dates(w, now))
             }
-            Request::GetAvaibleAppointments(w) => {
-                clinic(w.id_lpu).and_then(|()| self.appointments(w, now))
-            }
-            Request::GetWorkingTime {
-                id_doc,
-                id_lpu,
-                visit_start,
-                visit_end,
-            } => clinic(*id_lpu).and_then(|()| self.working_time(id_doc, *visit_start, *visit_end)),
-            Request::CheckPatient { pat, id_lpu } => {
-                clinic(*id_lpu).and_then(|()| self.check_patient(pat))
-            }
-            Request::SetAppointment {
-                id_appointment,
-                id_lpu,
-                id_pat,
-                id_appointment_prev,
-            } => clinic(*id_lpu).and_then(|()| {
-                self.set_appointment(id_appointment, id_pat, id_appointment_prev.as_deref(), now)
+            Request::GetAvaibleAppointments(w) => clinic(w.id_lpu).and_then(|()| {
+                self.appointments(&w.id_doc, w.visit_start, w.visit_end, false, now)
+                    .map(ResultBody::GetAvaibleAppointments)
             }),
-            Request::CreateClaimForRefusal {
-                id_lpu,
-                id_pat,
-                id_appointment,
-            } => clinic(*id_lpu).and_then(|()| self.refuse(id_appointment, id_pat, now)),
-            Request::GetPatientHistory { id_lpu, id_pat } => {
-                clinic(*id_lpu).and_then(|()| self.history(id_pat))
+            Request::GetWorkingTime(r) => clinic(r.id_lpu)
+                .and_then(|()| self.working_time(&r.id_doc, r.visit_start, r.visit_end)),
+            Request::CheckPatient(r) => clinic(r.id_lpu).and_then(|()| self.check_patient(&r.pat)),
+            Request::SetAppointment(r) => clinic(r.id_lpu).and_then(|()| {
+                self.set_appointment(
+                    &r.id_appointment,
+                    &r.id_pat,
+                    r.id_appointment_prev
+                        .as_deref()
+                        .filter(|p| !p.trim().is_empty()),
+                    r.doctors_referral
+                        .as_deref()
+                        .filter(|p| !p.trim().is_empty()),
+                    now,
+                )
+            }),
+            Request::CreateClaimForRefusal(r) => {
+                clinic(r.id_lpu).and_then(|()| self.refuse(&r.id_appointment, &r.id_pat, now))
             }
+            Request::GetPatientHistory(r) => {
+                clinic(r.id_lpu).and_then(|()| self.history(&r.id_pat))
+            }
+            Request::InspectDoctorsReferal(r) => {
+                clinic(r.id_lpu).and_then(|()| self.inspect_referral(r.doctors_referal.as_deref()))
+            }
+            Request::CheckReferral(r) => self.check_referral(r.doctors_referral.as_deref()),
+            Request::GetAppointmentsDemandDoctorsReferal(r) => clinic(r.id_lpu).and_then(|()| {
+                let doctor = r.id_doc.as_deref().unwrap_or_default();
+                self.appointments(doctor, r.start_visit, r.end_visit, true, now)
+                    .map(ResultBody::GetAppointmentsDemandDoctorsReferal)
+            }),
+            Request::RegisterPARequest(r) => self.register_request(r.request.as_ref(), now),
+            Request::SearchActivePARequests(r) => self.search_requests(r.filter.as_ref()),
+            Request::CancelPARequest(r) => self.cancel_request(r.request.as_ref(), now),
         };
         match outcome {
             Ok(body) => Response {
@@ -338,8 +392,12 @@ impl Store {
 
     fn specialties(&self, now: NaiveDateTime) -> Outcome {
         let conn = self.lock();
+        // Every free ticket counts in CountFreeTicket; those open to self-booking (not of a
+        // doctor who sees patients only by referral) in CountFreeParticipantIE.
         let mut stmt = conn.prepare_cached(
-            "SELECT s.id, s.name, s.fer_id, COUNT(sl.id), MIN(sl.start), MAX(sl.start)
+            "SELECT s.id, s.name, s.fer_id, COUNT(sl.id), SUM(sl.id IS NOT NULL AND d.by_referral = 0),
+                    MIN(CASE WHEN d.by_referral = 0 THEN sl.start END),
+                    MAX(CASE WHEN d.by_referral = 0 THEN sl.start END)
              FROM specialty s
              LEFT JOIN doctor d ON d.specialty_id = s.id
              LEFT JOIN slot sl ON sl.doctor_id = d.id AND sl.patient_id IS NULL AND sl.start > ?1
@@ -347,12 +405,12 @@ impl Store {
         )?;
         let list = stmt
             .query_map([fmt(now)], |r| {
-                let free: i32 = r.get(3)?;
-                let nearest: Option<String> = r.get(4)?;
-                let last: Option<String> = r.get(5)?;
+                let nearest: Option<String> = r.get(5)?;
+                let last: Option<String> = r.get(6)?;
+                let open: Option<i32> = r.get(4)?;
                 Ok(Spesiality {
-                    count_free_participant_ie: free,
-                    count_free_ticket: free,
+                    count_free_participant_ie: open.unwrap_or(0),
+                    count_free_ticket: r.get(3)?,
                     fer_id_spesiality: r.get(2)?,
                     id_spesiality: Some(r.get(0)?),
                     last_date: last.map(|s| contract::midnight(parse(&s).date())),
@@ -361,16 +419,16 @@ impl Store {
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(ResultBody::SpesialityList {
-            list: Some(list),
+        Ok(ResultBody::GetSpesialityList(SpesialityListResult {
+            list_spesiality: Some(list),
             lpu_changes: None,
-        })
+        }))
     }
 
     fn doctors(&self, specialty: &str, now: NaiveDateTime) -> Outcome {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
-            "SELECT d.id, d.name, d.comment, COUNT(sl.id), MIN(sl.start), MAX(sl.start)
+            "SELECT d.id, d.name, d.comment, COUNT(sl.id), MIN(sl.start), MAX(sl.start), d.by_referral
              FROM doctor d
              LEFT JOIN slot sl ON sl.doctor_id = d.id AND sl.patient_id IS NULL AND sl.start > ?2
              WHERE d.specialty_id = ?1
@@ -379,36 +437,49 @@ impl Store {
         let list = stmt
             .query_map(params![specialty, fmt(now)], |r| {
                 let free: i32 = r.get(3)?;
+                let by_referral: bool = r.get(6)?;
                 let nearest: Option<String> = r.get(4)?;
                 let last: Option<String> = r.get(5)?;
+                let open = !by_referral;
                 Ok(Doctor {
                     aria_number: None,
                     comment: r.get(2)?,
-                    count_free_participant_ie: free,
+                    count_free_participant_ie: if open { free } else { 0 },
                     count_free_ticket: free,
                     id_doc: Some(r.get(0)?),
-                    last_date: last.map(|s| contract::midnight(parse(&s).date())),
+                    last_date: last
+                        .filter(|_| open)
+                        .map(|s| contract::midnight(parse(&s).date())),
                     name: Some(r.get(1)?),
-                    nearest_date: nearest.map(|s| contract::midnight(parse(&s).date())),
+                    nearest_date: nearest
+                        .filter(|_| open)
+                        .map(|s| contract::midnight(parse(&s).date())),
                     snils: None,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(ResultBody::DoctorList(Some(list)))
+        Ok(ResultBody::GetDoctorList(DoctorListResult {
+            docs: Some(list),
+        }))
     }
 
-    fn known_doctor(conn: &Connection, id: &str) -> Result<(), Refusal> {
-        let known: Option<i64> = conn
-            .query_row("SELECT 1 FROM doctor WHERE id = ?1", [id], |r| r.get(0))
-            .optional()?;
-        known
-            .map(|_| ())
-            .ok_or(Refusal(code::INCOMPLETE, "Врач не найден"))
+    /// Whether the doctor exists, and whether they see patients only by referral.
+    fn known_doctor(conn: &Connection, id: &str) -> Result<bool, Refusal> {
+        conn.query_row("SELECT by_referral FROM doctor WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .ok_or(Refusal(code::INCOMPLETE, "Врач не найден"))
     }
 
     fn available_dates(&self, w: &Window, now: NaiveDateTime) -> Outcome {
         let conn = self.lock();
-        Self::known_doctor(&conn, &w.id_doc)?;
+        if Self::known_doctor(&conn, &w.id_doc)? {
+            // Only by referral: no date is open to self-booking.
+            return Ok(ResultBody::GetAvailableDates(AvailableDatesResult {
+                available_date_list: Some(Vec::new()),
+            }));
+        }
         let from = fmt(w.visit_start.max(now));
         let mut stmt = conn.prepare_cached(
             "SELECT DISTINCT substr(start, 1, 10) FROM slot
@@ -424,20 +495,34 @@ impl Store {
             .filter_map(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
             .map(contract::midnight)
             .collect();
-        Ok(ResultBody::AvailableDates(Some(dates)))
+        Ok(ResultBody::GetAvailableDates(AvailableDatesResult {
+            available_date_list: Some(dates),
+        }))
     }
 
-    fn appointments(&self, w: &Window, now: NaiveDateTime) -> Outcome {
+    /// The doctor's free tickets in the window: those open to self-booking, or (`by_referral`)
+    /// those that need a referral.
+    fn appointments(
+        &self,
+        doctor: &str,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+        by_referral: bool,
+        now: NaiveDateTime,
+    ) -> Result<AppointmentsResult, Refusal> {
         let conn = self.lock();
-        Self::known_doctor(&conn, &w.id_doc)?;
-        let from = fmt(w.visit_start.max(now));
+        if Self::known_doctor(&conn, doctor)? != by_referral {
+            return Ok(AppointmentsResult {
+                list_appointments: Some(Vec::new()),
+            });
+        }
         let mut stmt = conn.prepare_cached(
             "SELECT id, start, end, num, room, address FROM slot
              WHERE doctor_id = ?1 AND patient_id IS NULL AND start > ?2 AND start <= ?3
              ORDER BY start",
         )?;
         let list = stmt
-            .query_map(params![w.id_doc, from, fmt(w.visit_end)], |r| {
+            .query_map(params![doctor, fmt(from.max(now)), fmt(to)], |r| {
                 Ok(Appointment {
                     address: r.get(5)?,
                     id_appointment: Some(r.get(0)?),
@@ -448,12 +533,14 @@ impl Store {
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(ResultBody::Appointments(Some(list)))
+        Ok(AppointmentsResult {
+            list_appointments: Some(list),
+        })
     }
 
     fn working_time(&self, doctor: &str, from: NaiveDateTime, to: NaiveDateTime) -> Outcome {
         let conn = self.lock();
-        Self::known_doctor(&conn, doctor)?;
+        let by_referral = Self::known_doctor(&conn, doctor)?;
         let schedule: i64 =
             conn.query_row("SELECT schedule FROM doctor WHERE id = ?1", [doctor], |r| {
                 r.get(0)
@@ -484,16 +571,23 @@ impl Store {
             days = stmt
                 .query_map(params![doctor, fmt(from), fmt(to)], |r| {
                     let free: i64 = r.get(2)?;
+                    let deny_cause = if by_referral {
+                        Some("Приём только по направлению".to_owned())
+                    } else {
+                        (free == 0).then(|| "Нет свободных талонов".to_owned())
+                    };
                     Ok(WorkingTime {
-                        deny_cause: (free == 0).then(|| "Нет свободных талонов".to_owned()),
-                        recordable_day: free > 0,
+                        deny_cause,
+                        recordable_day: free > 0 && !by_referral,
                         visit_end: parse(&r.get::<_, String>(1)?),
                         visit_start: parse(&r.get::<_, String>(0)?),
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
         }
-        Ok(ResultBody::WorkingTime(Some(days)))
+        Ok(ResultBody::GetWorkingTime(WorkingTimeResult {
+            working_time_list: Some(days),
+        }))
     }
 
     fn check_patient(&self, pat: &PatientQuery) -> Outcome {
@@ -521,9 +615,9 @@ impl Store {
             .collect::<rusqlite::Result<Vec<_>>>()?;
         match ids.as_slice() {
             [] => Err(Refusal(code::PATIENT_NOT_FOUND, "Пациент не найден")),
-            [id] => Ok(ResultBody::CheckPatient {
+            [id] => Ok(ResultBody::CheckPatient(CheckPatientResult {
                 id_pat: Some(id.clone()),
-            }),
+            })),
             _ => Err(Refusal(
                 code::PATIENT_NOT_UNIQUE,
                 "Найдено более одного пациента",
@@ -531,11 +625,15 @@ impl Store {
         }
     }
 
+    /// Books `slot`; with `previous`, moves that booking to it in one transaction (both or
+    /// neither); with `referral`, books by it. A doctor who sees patients only by referral
+    /// needs one: the one given, or the one the moved booking was made by.
     fn set_appointment(
         &self,
         slot: &str,
         patient: &str,
         previous: Option<&str>,
+        referral: Option<&str>,
         now: NaiveDateTime,
     ) -> Outcome {
         let mut conn = self.lock();
@@ -548,16 +646,17 @@ impl Store {
         if known.is_none() {
             return Err(Refusal(code::PATIENT_NOT_FOUND, "Пациент не найден"));
         }
-        let target: Option<(String, String, Option<String>, bool)> = tx
+        let target: Option<(String, String, String, Option<String>, bool, bool)> = tx
             .query_row(
-                "SELECT sl.start, d.specialty_id, sl.patient_id, s.general FROM slot sl
+                "SELECT sl.start, sl.doctor_id, d.specialty_id, sl.patient_id, s.general, d.by_referral
+                 FROM slot sl
                  JOIN doctor d ON d.id = sl.doctor_id JOIN specialty s ON s.id = d.specialty_id
                  WHERE sl.id = ?1",
                 [slot],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
             )
             .optional()?;
-        let Some((start, specialty, holder, general)) = target else {
+        let Some((start, doctor, specialty, holder, general, by_referral)) = target else {
             return Err(Refusal(code::INVALID_TICKET, "Талон не найден"));
         };
         if parse(&start) <= now {
@@ -566,20 +665,39 @@ impl Store {
         if holder.is_some() {
             return Err(Refusal(code::TICKET_TAKEN, "Талон уже занят"));
         }
+        let mut carried = None;
         if let Some(prev) = previous {
-            let held: Option<i64> = tx
+            let held: Option<Option<String>> = tx
                 .query_row(
-                    "SELECT 1 FROM slot WHERE id = ?1 AND patient_id = ?2 AND start > ?3",
+                    "SELECT (SELECT number FROM referral WHERE slot_id = sl.id) FROM slot sl
+                     WHERE sl.id = ?1 AND sl.patient_id = ?2 AND sl.start > ?3",
                     params![prev, patient, fmt(now)],
                     |r| r.get(0),
                 )
                 .optional()?;
-            if held.is_none() {
+            let Some(held) = held else {
                 return Err(Refusal(
                     code::NOTHING_TO_CANCEL,
                     "Переносимая запись не найдена",
                 ));
-            }
+            };
+            carried = held;
+        }
+        let referral = match referral {
+            Some(number) => Some(referral::usable(
+                &tx, number, patient, &doctor, previous, now,
+            )?),
+            // A moved booking keeps its referral for the same doctor.
+            None if by_referral => carried.filter(|number| {
+                referral::doctor_of(&tx, number).ok().flatten().as_deref() == Some(&doctor)
+            }),
+            None => None,
+        };
+        if by_referral && referral.is_none() {
+            return Err(Refusal(
+                code::NOT_ALLOWED,
+                "Запись к этому врачу только по направлению",
+            ));
         }
         let duplicate: Option<String> = tx
             .query_row(
@@ -606,16 +724,24 @@ impl Store {
         if let Some(prev) = previous {
             Self::release(&tx, prev, patient, now)?;
         }
+        if let Some(number) = &referral {
+            tx.execute(
+                "UPDATE referral SET slot_id = ?2 WHERE number = ?1",
+                params![number, slot],
+            )?;
+        }
         tx.commit()?;
-        Ok(ResultBody::SetAppointment {
+        Ok(ResultBody::SetAppointment(SetAppointmentResult {
             kind: if general {
                 SpecialistType::General
             } else {
                 SpecialistType::Narrow
             },
-        })
+        }))
     }
 
+    /// Frees the patient's upcoming booking of `slot` (into the refusals), and the referral it
+    /// was booked by, if any.
     fn release(
         tx: &rusqlite::Transaction<'_>,
         slot: &str,
@@ -638,6 +764,10 @@ impl Store {
             "UPDATE slot SET patient_id = NULL, booked_at = NULL WHERE id = ?1 AND patient_id = ?2",
             params![slot, patient],
         )?;
+        tx.execute(
+            "UPDATE referral SET slot_id = NULL WHERE slot_id = ?1",
+            [slot],
+        )?;
         Ok(())
     }
 
@@ -646,7 +776,7 @@ impl Store {
         let tx = conn.transaction()?;
         Self::release(&tx, slot, patient, now)?;
         tx.commit()?;
-        Ok(ResultBody::CreateClaimForRefusal)
+        Ok(ResultBody::CreateClaimForRefusal(NoMembers {}))
     }
 
     fn history(&self, patient: &str) -> Outcome {
@@ -691,10 +821,10 @@ impl Store {
             )?
             .query_map([patient], visit)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(ResultBody::PatientHistory {
+        Ok(ResultBody::GetPatientHistory(PatientHistoryResult {
             refusals: Some(refusals),
             visits: Some(visits),
-        })
+        }))
     }
 }
 
@@ -710,262 +840,4 @@ fn clinic(id_lpu: i32) -> Result<(), Refusal> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use mis_hub::contract::Window;
-
-    fn store() -> Store {
-        Store::open(Path::new(":memory:")).expect("opens")
-    }
-
-    fn now() -> NaiveDateTime {
-        // A Wednesday morning, so that the schedule has today and the next days.
-        contract::parse_datetime("2026-12-02T07:00:00").expect("valid")
-    }
-
-    fn first_free(store: &Store, doctor: &str) -> Appointment {
-        let window = Window {
-            id_doc: doctor.into(),
-            id_lpu: seed::LPU_ID,
-            id_pat: None,
-            visit_start: now(),
-            visit_end: now() + Duration::days(14),
-        };
-        match store
-            .handle(&Request::GetAvaibleAppointments(window), now())
-            .body
-        {
-            ResultBody::Appointments(Some(list)) => list.into_iter().next().expect("a free ticket"),
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-
-    fn book(store: &Store, slot: &str, patient: &str) -> Response {
-        let request = Request::SetAppointment {
-            id_appointment: slot.into(),
-            id_lpu: seed::LPU_ID,
-            id_pat: patient.into(),
-            id_appointment_prev: None,
-        };
-        store.handle(&request, now())
-    }
-
-    fn error_id(r: &Response) -> Option<i32> {
-        r.base.errors.as_ref().and_then(|e| e.first()).map(|e| e.id)
-    }
-
-    #[test]
-    fn the_seed_covers_the_cases_of_the_flow() {
-        let store = store();
-        let ResultBody::SpesialityList {
-            list: Some(list), ..
-        } = store
-            .handle(
-                &Request::GetSpesialityList {
-                    id_lpu: 1,
-                    id_pat: None,
-                },
-                now(),
-            )
-            .body
-        else {
-            panic!("a list")
-        };
-        assert!(list.len() >= 8);
-        let none: Vec<_> = list.iter().filter(|s| s.count_free_ticket == 0).collect();
-        assert_eq!(none.len(), 1, "one specialty has no free tickets");
-        let ResultBody::DoctorList(Some(doctors)) = store
-            .handle(
-                &Request::GetDoctorList {
-                    id_spesiality: "1".into(),
-                    id_lpu: 1,
-                    id_pat: None,
-                },
-                now(),
-            )
-            .body
-        else {
-            panic!("a list")
-        };
-        assert!(
-            doctors.iter().any(|d| d.count_free_ticket == 0),
-            "a therapist has no free tickets"
-        );
-        let working = store.handle(
-            &Request::GetWorkingTime {
-                id_doc: "1102".into(),
-                id_lpu: 1,
-                visit_start: now(),
-                visit_end: now() + Duration::days(3),
-            },
-            now(),
-        );
-        let ResultBody::WorkingTime(Some(days)) = working.body else {
-            panic!("a list")
-        };
-        assert!(
-            !days.is_empty() && days.iter().all(|d| !d.recordable_day),
-            "a schedule not built"
-        );
-    }
-
-    #[test]
-    fn a_ticket_is_taken_once_whatever_the_concurrency_and_cancelling_frees_it() {
-        let store = std::sync::Arc::new(store());
-        let birth = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid");
-        for i in 0..16 {
-            store
-                .add_patient(
-                    &format!("T{i}"),
-                    &format!("99{i:08}"),
-                    &format!("11{i:014}"),
-                    birth,
-                )
-                .expect("added");
-        }
-        let slot = first_free(&store, "201").id_appointment.expect("an id");
-        let winners: Vec<bool> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..16)
-                .map(|i| {
-                    let (store, slot) = (store.clone(), slot.clone());
-                    s.spawn(move || book(&store, &slot, &format!("T{i}")).base.success)
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("no panic"))
-                .collect()
-        });
-        assert_eq!(winners.iter().filter(|w| **w).count(), 1);
-        let winner = format!("T{}", winners.iter().position(|w| *w).expect("one winner"));
-        assert_eq!(
-            error_id(&book(&store, &slot, "T0")),
-            Some(39),
-            "a taken ticket answers 39"
-        );
-
-        let cancel = |patient: &str| {
-            store.handle(
-                &Request::CreateClaimForRefusal {
-                    id_lpu: 1,
-                    id_pat: patient.into(),
-                    id_appointment: slot.clone(),
-                },
-                now(),
-            )
-        };
-        let stranger = if winner == "T1" { "T2" } else { "T1" };
-        assert_eq!(
-            error_id(&cancel(stranger)),
-            Some(75),
-            "only the holder can cancel"
-        );
-        assert!(cancel(&winner).base.success);
-        assert_eq!(
-            error_id(&cancel(&winner)),
-            Some(75),
-            "nothing left to cancel"
-        );
-        assert!(
-            book(&store, &slot, stranger).base.success,
-            "the freed ticket can be booked again"
-        );
-    }
-
-    #[test]
-    fn rescheduling_moves_the_booking_in_one_step() {
-        let store = store();
-        let first = first_free(&store, "301").id_appointment.expect("an id");
-        assert!(book(&store, &first, "P-1001").base.success);
-        let second = first_free(&store, "301").id_appointment.expect("an id");
-        let moved = store.handle(
-            &Request::SetAppointment {
-                id_appointment: second.clone(),
-                id_lpu: 1,
-                id_pat: "P-1001".into(),
-                id_appointment_prev: Some(first.clone()),
-            },
-            now(),
-        );
-        assert!(moved.base.success, "{moved:?}");
-        let ResultBody::PatientHistory {
-            visits: Some(visits),
-            refusals: Some(refusals),
-        } = store
-            .handle(
-                &Request::GetPatientHistory {
-                    id_lpu: 1,
-                    id_pat: "P-1001".into(),
-                },
-                now(),
-            )
-            .body
-        else {
-            panic!("a history")
-        };
-        assert_eq!(
-            visits
-                .iter()
-                .map(|v| v.id_appointment.clone())
-                .collect::<Vec<_>>(),
-            [Some(second)]
-        );
-        assert_eq!(
-            refusals
-                .iter()
-                .map(|v| v.id_appointment.clone())
-                .collect::<Vec<_>>(),
-            [Some(first)]
-        );
-    }
-
-    #[test]
-    fn patients_are_found_by_all_three_fields() {
-        let store = store();
-        let query = |doc_s: &str, doc_n: &str, policy: &str, birth: &str| PatientQuery {
-            birthday: contract::parse_datetime(&format!("{birth}T00:00:00")),
-            document_n: Some(doc_n.into()),
-            document_s: Some(doc_s.into()),
-            polis_n: Some(policy.into()),
-            polis_s: None,
-        };
-        let check = |pat| error_id(&store.handle(&Request::CheckPatient { pat, id_lpu: 1 }, now()));
-        assert_eq!(
-            check(query("4510", "123456", "7700000000000001", "1980-05-17")),
-            None
-        );
-        assert_eq!(
-            check(query("4510", "123456", "7700000000000001", "1980-05-18")),
-            Some(20)
-        );
-        assert_eq!(
-            check(query("4512", "111111", "7700000000000003", "1990-03-03")),
-            Some(21)
-        );
-        assert_eq!(check(PatientQuery::default()), Some(4));
-    }
-
-    #[test]
-    fn another_clinic_and_an_unknown_doctor_are_refused() {
-        let store = store();
-        let r = store.handle(
-            &Request::GetSpesialityList {
-                id_lpu: 2,
-                id_pat: None,
-            },
-            now(),
-        );
-        assert_eq!(error_id(&r), Some(4));
-        let w = Window {
-            id_doc: "nobody".into(),
-            id_lpu: 1,
-            id_pat: None,
-            visit_start: now(),
-            visit_end: now(),
-        };
-        assert_eq!(
-            error_id(&store.handle(&Request::GetAvailableDates(w), now())),
-            Some(4)
-        );
-    }
-}
+mod tests;

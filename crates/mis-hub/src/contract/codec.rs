@@ -1,0 +1,712 @@
+//! How a message's members become XML and back, from one declaration per type.
+//!
+//! A type of the contract is declared once with [`record!`](crate::contract::record): its
+//! members in the order of its `xs:sequence`, each with its element name. The macro writes the
+//! struct, its reader and its writer, so a name can never be spelled one way when sent and
+//! another when read. Each member's Rust type says how it is coded ([`Value`]): `Option<_>` is
+//! nillable (`i:nil="true"` when `None`), a bare `i32` or `bool` is a non-nillable member whose
+//! absence means 0 or `false` (as WCF reads it), a bare `String` or date-time must be present,
+//! `Option<Vec<T>>` is a contract array (`ArrayOfT`) whose items are named after `T`'s type.
+//!
+//! Every namespace has one prefix in what this crate writes; an element declares a prefix only
+//! where it is not already in scope.
+
+use super::DecodeError;
+use crate::xml::{self, Element, XSI};
+use chrono::{NaiveDate, NaiveDateTime};
+
+/// The service namespace: operation elements and their parameters.
+pub const TEMPURI: &str = "http://tempuri.org/";
+/// The data-contract namespace of the result types.
+pub const HUB: &str = "http://schemas.datacontract.org/2004/07/HubService2";
+/// The WCF arrays namespace (`ArrayOfdateTime`, `ArrayOfstring`).
+pub const ARRAYS: &str = "http://schemas.microsoft.com/2003/10/Serialization/Arrays";
+/// The referral types (`Referral` and its parts).
+pub const DTO: &str = "http://schemas.datacontract.org/2004/07/HubService2.Dto";
+/// The waiting-list types (the `PARequest` family).
+pub const POST_APPOINTMENT: &str =
+    "http://schemas.datacontract.org/2004/07/HubService2.ContractsClasses.PostAppointment";
+
+/// A namespace and the prefix this crate writes it with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ns {
+    pub(crate) uri: &'static str,
+    prefix: &'static str,
+    /// This namespace's bit in a scope's set of declared prefixes.
+    bit: u8,
+}
+
+/// The service namespace, the default (unprefixed) namespace of requests and result wrappers.
+pub(crate) const SERVICE_NS: Ns = Ns {
+    uri: TEMPURI,
+    prefix: "",
+    bit: 1,
+};
+pub(crate) const HUB_NS: Ns = Ns {
+    uri: HUB,
+    prefix: "a",
+    bit: 2,
+};
+pub(crate) const ARRAYS_NS: Ns = Ns {
+    uri: ARRAYS,
+    prefix: "b",
+    bit: 4,
+};
+pub(crate) const DTO_NS: Ns = Ns {
+    uri: DTO,
+    prefix: "c",
+    bit: 8,
+};
+pub(crate) const POST_APPOINTMENT_NS: Ns = Ns {
+    uri: POST_APPOINTMENT,
+    prefix: "d",
+    bit: 16,
+};
+
+/// A message being written: the text, and which prefixes are declared where it stands.
+#[derive(Debug)]
+pub(crate) struct Out {
+    text: String,
+    declared: u8,
+}
+
+impl Out {
+    pub(crate) fn new() -> Self {
+        Self {
+            text: String::with_capacity(1024),
+            declared: 0,
+        }
+    }
+
+    pub(crate) fn raw(&mut self, s: &str) {
+        self.text.push_str(s);
+    }
+
+    pub(crate) fn finish(self) -> String {
+        self.text
+    }
+
+    fn name(&mut self, ns: Ns, name: &str) {
+        if !ns.prefix.is_empty() {
+            self.text.push_str(ns.prefix);
+            self.text.push(':');
+        }
+        self.text.push_str(name);
+    }
+
+    fn declare(&mut self, ns: Ns) {
+        if self.declared & ns.bit == 0 {
+            self.declared |= ns.bit;
+            self.text.push_str(" xmlns");
+            if !ns.prefix.is_empty() {
+                self.text.push(':');
+                self.text.push_str(ns.prefix);
+            }
+            self.text.push_str("=\"");
+            self.text.push_str(ns.uri);
+            self.text.push('"');
+        }
+    }
+
+    /// Opens `name` in `ns`, declaring `ns`, `inner` (its children's namespaces) and, if
+    /// `with_xsi`, the `i:` prefix where they are not in scope. Returns the scope that
+    /// [`Out::close`] restores.
+    pub(crate) fn open(&mut self, ns: Ns, name: &str, inner: &[Ns], with_xsi: bool) -> u8 {
+        let saved = self.declared;
+        self.text.push('<');
+        self.name(ns, name);
+        self.declare(ns);
+        for &i in inner {
+            self.declare(i);
+        }
+        if with_xsi && self.declared & XSI_BIT == 0 {
+            self.declared |= XSI_BIT;
+            self.text.push_str(" xmlns:i=\"");
+            self.text.push_str(XSI);
+            self.text.push('"');
+        }
+        self.text.push('>');
+        saved
+    }
+
+    pub(crate) fn close(&mut self, ns: Ns, name: &str, saved: u8) {
+        self.text.push_str("</");
+        self.name(ns, name);
+        self.text.push('>');
+        self.declared = saved;
+    }
+
+    pub(crate) fn leaf(&mut self, ns: Ns, name: &str, text: &str) {
+        let saved = self.declared;
+        self.text.push('<');
+        self.name(ns, name);
+        self.declare(ns);
+        self.text.push('>');
+        self.text.push_str(&xml::escape(text));
+        self.text.push_str("</");
+        self.name(ns, name);
+        self.text.push('>');
+        self.declared = saved;
+    }
+
+    pub(crate) fn nil(&mut self, ns: Ns, name: &str) {
+        let saved = self.declared;
+        self.text.push('<');
+        self.name(ns, name);
+        self.declare(ns);
+        self.text.push_str(" i:nil=\"true\"/>");
+        self.declared = saved;
+    }
+}
+
+/// The bit of the `i:` (XSI) prefix in a scope.
+const XSI_BIT: u8 = 128;
+
+// ---------------------------------------------------------------------------------------------
+// Values
+
+/// Formats a local date-time as the hub writes it (no offset): `2026-12-01T09:30:00`.
+pub fn format_datetime(dt: NaiveDateTime) -> String {
+    use chrono::{Datelike, Timelike};
+    // By hand: chrono's format strings are the slowest part of writing a message.
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    )
+}
+
+/// Parses an `xs:dateTime` into the clinic's local wall-clock time. Fractional seconds are
+/// dropped and an offset, if any, is ignored: the hub's times are the clinic's local times.
+pub fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    // A fixed-width parse: chrono's format-driven one is the slowest part of decoding a day
+    // of tickets.
+    let num = |range: std::ops::Range<usize>| -> Option<u32> {
+        b[range].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let date = NaiveDate::from_ymd_opt(i32::try_from(num(0..4)?).ok()?, num(5..7)?, num(8..10)?)?;
+    let dt = date.and_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?;
+    let rest = &s[19..];
+    let rest = rest
+        .strip_prefix('.')
+        .map(|r| r.trim_start_matches(|c: char| c.is_ascii_digit()))
+        .unwrap_or(rest);
+    let offset_ok = rest.is_empty()
+        || rest == "Z"
+        || (rest.len() == 6
+            && (rest.starts_with('+') || rest.starts_with('-'))
+            && rest.as_bytes()[3] == b':');
+    offset_ok.then_some(dt)
+}
+
+/// Midnight of `date`.
+pub fn midnight(date: NaiveDate) -> NaiveDateTime {
+    date.and_time(chrono::NaiveTime::MIN)
+}
+
+/// Reads the members of an element in one namespace.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Members<'d, 'a> {
+    el: Element<'d, 'a>,
+    ns: &'static str,
+}
+
+impl<'d, 'a> Members<'d, 'a> {
+    pub(crate) fn of(el: Element<'d, 'a>, ns: &'static str) -> Self {
+        Self { el, ns }
+    }
+
+    /// A present, non-nil member.
+    pub(crate) fn get(&self, name: &str) -> Option<Element<'d, 'a>> {
+        self.el.child(self.ns, name).filter(|c| !c.nil())
+    }
+}
+
+/// A type of the contract: a data contract, or an operation's parameters or result members.
+pub(crate) trait Record: Sized {
+    /// The namespace of its members.
+    const NS: Ns;
+    /// Its type name: the element name of its items in a contract array.
+    const NAME: &'static str;
+
+    fn read_members(m: &Members<'_, '_>) -> Result<Self, DecodeError>;
+
+    fn write_members(&self, out: &mut Out);
+
+    fn read_from(el: Element<'_, '_>) -> Result<Self, DecodeError> {
+        Self::read_members(&Members::of(el, Self::NS.uri))
+    }
+}
+
+/// How a member of a given Rust type is read and written.
+pub(crate) trait Value: Sized {
+    /// Reads member `name`; `item` names a contract array's items where it is not the type
+    /// name.
+    fn read(
+        m: &Members<'_, '_>,
+        name: &'static str,
+        item: Option<&'static str>,
+    ) -> Result<Self, DecodeError>;
+
+    fn write(&self, out: &mut Out, ns: Ns, name: &'static str, item: Option<&'static str>);
+}
+
+fn text_of<T>(
+    m: &Members<'_, '_>,
+    name: &'static str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<Option<T>, DecodeError> {
+    m.get(name)
+        .map(|c| parse(c.text()).ok_or(DecodeError::Invalid(name)))
+        .transpose()
+}
+
+fn parse_int(s: &str) -> Option<i32> {
+    s.trim().parse().ok()
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim() {
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+fn bool_text(b: bool) -> &'static str {
+    if b { "true" } else { "false" }
+}
+
+impl Value for Option<String> {
+    fn read(
+        m: &Members<'_, '_>,
+        name: &'static str,
+        _: Option<&'static str>,
+    ) -> Result<Self, DecodeError> {
+        Ok(m.get(name).map(|c| c.text().to_owned()))
+    }
+
+    fn write(&self, out: &mut Out, ns: Ns, name: &'static str, _: Option<&'static str>) {
+        match self {
+            Some(v) => out.leaf(ns, name, v),
+            None => out.nil(ns, name),
+        }
+    }
+}
+
+/// A string member that must be present.
+impl Value for String {
+    fn read(
+        m: &Members<'_, '_>,
+        name: &'static str,
+        item: Option<&'static str>,
+    ) -> Result<Self, DecodeError> {
+        Option::<String>::read(m, name, item)?.ok_or(DecodeError::Missing(name))
+    }
+
+    fn write(&self, out: &mut Out, ns: Ns, name: &'static str, _: Option<&'static str>) {
+        out.leaf(ns, name, self);
+    }
+}
+
+impl Value for Option<i32> {
+    fn read(
+        m: &Members<'_, '_>,
+        name: &'static str,
+        _: Option<&'static str>,
+    ) -> Result<Self, DecodeError> {
+        text_of(m, name, parse_int)
+    }
+
+    fn write(&self, out: &mut Out, ns: Ns, name: &'static str, _: Option<&'static str>) {
+        match self {
+            Some(v) => out.leaf(ns, name, &v.to_string()),
+            None => out.nil(ns, name),
+        }
+    }
+}
+
+/// A non-nillable `xs:int`: absent means 0.
+impl Value for i32 {
+    fn read(
+        m: &Members<'_, '_>,
+        name: &'static str,
+        _: Option<&'static str>,
+    ) -> Result<Self, DecodeError> {
+        Ok(text_of(m, name, parse_int)?.unwrap_or(0))
+    }
+
+    fn write(&self, out: &mut Out, ns: Ns, name: &'static str, _: Option<&'static str>) {
+        out.leaf(ns, name, &self.to_string());
+    }
+}
+
+impl Value for Option<bool> {
+    fn read(
+        m: &Members<'_, '_>,
+        name: &'static str,
+        _: Option<&'static str>,
+    ) -> Result<Self, DecodeError> {
+        text_of(m, name, parse_bool)
+    }
+
+    fn write(&self, out: &mut Out, ns: Ns, name: &'static str, _: Option<&'static str>) {
+        match self {
+            Some(v) => out.leaf(ns, name, bool_text(*v)),
+            None => out.nil(ns, name),
+        }
+    }
+}
+
+/// A non-nillable `xs:boolean`: absent means `false`.
+impl Value for bool {
+    fn read(
+        m: &Members<'_, '_>,
+        name: &'static str,
+        _: Option<&'static str>,
+    ) -> Result<Self, DecodeError> {
+        Ok(text_of(m, name, parse_bool)?.unwrap_or(false))
+    }
+
+    fn write(&self, out: &mut Out, ns: Ns, name: &'static str, _: Option<&'static str>) {
+        out.leaf(ns, name, bool_text(*self));
+    }
+}
+
+impl Value for Option<NaiveDateTime> {
+    fn read(
+        m: &Members<'_, '_>,
+        name: &'static str,
+        _: Option<&'static str>,
+    ) -> Result<Self, DecodeError> {
+        text_of(m, name, parse_datetime)
+    }
+
+    fn write(&self, out: &mut Out, ns: Ns, name: &'static str, _: Option<&'static str>) {
+        match self {
+            Some(v) => out.leaf(ns, name, &format_datetime(*v)),
+            None => out.nil(ns, name),
+        }
+    }
+}
+
+/// A date-time member that must be present (a ticket without a start is no ticket).
+impl Value for NaiveDateTime {
+    fn read(
+        m: &Members<'_, '_>,
+        name: &'static str,
+        item: Option<&'static str>,
+    ) -> Result<Self, DecodeError> {
+        Option::<NaiveDateTime>::read(m, name, item)?.ok_or(DecodeError::Missing(name))
+    }
+
+    fn write(&self, out: &mut Out, ns: Ns, name: &'static str, _: Option<&'static str>) {
+        out.leaf(ns, name, &format_datetime(*self));
+    }
+}
+
+/// Reads a nillable contract array: `None` when nil or absent; nil items are skipped.
+pub(crate) fn read_list<'d, 'a, T>(
+    m: &Members<'d, 'a>,
+    name: &'static str,
+    item_ns: Ns,
+    item: &'static str,
+    read: impl Fn(Element<'d, 'a>) -> Result<T, DecodeError>,
+) -> Result<Option<Vec<T>>, DecodeError> {
+    m.get(name)
+        .map(|l| {
+            l.children_named(item_ns.uri, item)
+                .filter(|c| !c.nil())
+                .map(&read)
+                .collect()
+        })
+        .transpose()
+}
+
+/// Writes a nillable contract array.
+pub(crate) fn write_list<T>(
+    out: &mut Out,
+    ns: Ns,
+    name: &str,
+    item_ns: Ns,
+    list: Option<&[T]>,
+    write_item: impl Fn(&mut Out, &T),
+) {
+    match list {
+        None => out.nil(ns, name),
+        Some(items) => {
+            let saved = out.open(ns, name, &[item_ns], false);
+            for it in items {
+                write_item(out, it);
+            }
+            out.close(ns, name, saved);
+        }
+    }
+}
+
+/// A nested data contract, nillable.
+pub(crate) fn read_nested<T: Record>(
+    m: &Members<'_, '_>,
+    name: &'static str,
+) -> Result<Option<T>, DecodeError> {
+    m.get(name).map(T::read_from).transpose()
+}
+
+pub(crate) fn write_nested<T: Record>(out: &mut Out, ns: Ns, name: &str, v: Option<&T>) {
+    match v {
+        None => out.nil(ns, name),
+        Some(v) => {
+            let saved = out.open(ns, name, &[T::NS], false);
+            v.write_members(out);
+            out.close(ns, name, saved);
+        }
+    }
+}
+
+/// `ArrayOfstring`: items `string` in the arrays namespace.
+impl Value for Option<Vec<String>> {
+    fn read(
+        m: &Members<'_, '_>,
+        name: &'static str,
+        _: Option<&'static str>,
+    ) -> Result<Self, DecodeError> {
+        read_list(m, name, ARRAYS_NS, "string", |e| Ok(e.text().to_owned()))
+    }
+
+    fn write(&self, out: &mut Out, ns: Ns, name: &'static str, _: Option<&'static str>) {
+        write_list(out, ns, name, ARRAYS_NS, self.as_deref(), |out, s| {
+            out.leaf(ARRAYS_NS, "string", s);
+        });
+    }
+}
+
+/// `ArrayOfdateTime`: items `dateTime` in the arrays namespace.
+impl Value for Option<Vec<NaiveDateTime>> {
+    fn read(
+        m: &Members<'_, '_>,
+        name: &'static str,
+        _: Option<&'static str>,
+    ) -> Result<Self, DecodeError> {
+        read_list(m, name, ARRAYS_NS, "dateTime", |e| {
+            parse_datetime(e.text()).ok_or(DecodeError::Invalid("dateTime"))
+        })
+    }
+
+    fn write(&self, out: &mut Out, ns: Ns, name: &'static str, _: Option<&'static str>) {
+        write_list(out, ns, name, ARRAYS_NS, self.as_deref(), |out, d| {
+            out.leaf(ARRAYS_NS, "dateTime", &format_datetime(*d));
+        });
+    }
+}
+
+/// Declares a type of the contract once: the struct, and how its members are read and
+/// written. Members are listed in the order of the type's `xs:sequence`:
+///
+/// ```ignore
+/// record! {
+///     #[derive(Debug, Clone, PartialEq, Eq)]
+///     pub struct Appointment in HUB_NS as "Appointment" {
+///         address: Option<String> = "Address",
+///         visit_start: NaiveDateTime = "VisitStart",
+///     }
+/// }
+/// ```
+///
+/// A contract array whose items are not named after their type names them in brackets:
+/// `refusals: Option<Vec<HistoryVisit>> = "ListHistoryRefusal" ["HistoryRefusal"]`.
+macro_rules! record {
+    (@item) => { None };
+    (@item $item:literal) => { Some($item) };
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident in $ns:ident as $xml:literal {
+            $(
+                $(#[$fmeta:meta])*
+                $field:ident : $ty:ty = $el:literal $([$item:literal])?
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        $vis struct $name {
+            $( $(#[$fmeta])* pub $field: $ty, )*
+        }
+
+        impl $crate::contract::codec::Record for $name {
+            const NS: $crate::contract::codec::Ns = $ns;
+            const NAME: &'static str = $xml;
+
+            #[allow(unused_variables)]
+            fn read_members(
+                m: &$crate::contract::codec::Members<'_, '_>,
+            ) -> Result<Self, $crate::contract::DecodeError> {
+                Ok(Self {
+                    $( $field: <$ty as $crate::contract::codec::Value>::read(
+                        m, $el, record!(@item $($item)?),
+                    )?, )*
+                })
+            }
+
+            #[allow(unused_variables)]
+            fn write_members(&self, out: &mut $crate::contract::codec::Out) {
+                $( $crate::contract::codec::Value::write(
+                    &self.$field, out, $ns, $el, record!(@item $($item)?),
+                ); )*
+            }
+        }
+
+        impl $crate::contract::codec::Value for Option<$name> {
+            fn read(
+                m: &$crate::contract::codec::Members<'_, '_>,
+                name: &'static str,
+                _: Option<&'static str>,
+            ) -> Result<Self, $crate::contract::DecodeError> {
+                $crate::contract::codec::read_nested(m, name)
+            }
+
+            fn write(
+                &self,
+                out: &mut $crate::contract::codec::Out,
+                ns: $crate::contract::codec::Ns,
+                name: &'static str,
+                _: Option<&'static str>,
+            ) {
+                $crate::contract::codec::write_nested(out, ns, name, self.as_ref());
+            }
+        }
+
+        /// Present (not nil): a message without it is refused.
+        impl $crate::contract::codec::Value for $name {
+            fn read(
+                m: &$crate::contract::codec::Members<'_, '_>,
+                name: &'static str,
+                _: Option<&'static str>,
+            ) -> Result<Self, $crate::contract::DecodeError> {
+                $crate::contract::codec::read_nested(m, name)?
+                    .ok_or($crate::contract::DecodeError::Missing(name))
+            }
+
+            fn write(
+                &self,
+                out: &mut $crate::contract::codec::Out,
+                ns: $crate::contract::codec::Ns,
+                name: &'static str,
+                _: Option<&'static str>,
+            ) {
+                $crate::contract::codec::write_nested(out, ns, name, Some(self));
+            }
+        }
+
+        impl $crate::contract::codec::Value for Option<Vec<$name>> {
+            fn read(
+                m: &$crate::contract::codec::Members<'_, '_>,
+                name: &'static str,
+                item: Option<&'static str>,
+            ) -> Result<Self, $crate::contract::DecodeError> {
+                use $crate::contract::codec::Record as _;
+                $crate::contract::codec::read_list(
+                    m,
+                    name,
+                    $ns,
+                    item.unwrap_or($name::NAME),
+                    $name::read_from,
+                )
+            }
+
+            fn write(
+                &self,
+                out: &mut $crate::contract::codec::Out,
+                ns: $crate::contract::codec::Ns,
+                name: &'static str,
+                item: Option<&'static str>,
+            ) {
+                use $crate::contract::codec::Record as _;
+                let item = item.unwrap_or($name::NAME);
+                $crate::contract::codec::write_list(out, ns, name, $ns, self.as_deref(), |out, v| {
+                    let saved = out.open($ns, item, &[], false);
+                    v.write_members(out);
+                    out.close($ns, item, saved);
+                });
+            }
+        }
+    };
+}
+
+/// Declares an enumeration of the contract (`xs:simpleType` with `xs:enumeration`s), its first
+/// value the default: a non-nillable member that is absent reads as it.
+macro_rules! enumeration {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $(#[$fmeta:meta])* $first:ident = $ftext:literal
+            $(, $(#[$vmeta:meta])* $variant:ident = $text:literal)* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+        $vis enum $name {
+            $(#[$fmeta])*
+            #[default]
+            $first,
+            $( $(#[$vmeta])* $variant, )*
+        }
+
+        impl $name {
+            pub const ALL: &'static [Self] = &[Self::$first, $(Self::$variant),*];
+
+            /// The value as the contract spells it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    Self::$first => $ftext,
+                    $( Self::$variant => $text, )*
+                }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s.trim())
+            }
+        }
+
+        impl $crate::contract::codec::Value for $name {
+            fn read(
+                m: &$crate::contract::codec::Members<'_, '_>,
+                name: &'static str,
+                _: Option<&'static str>,
+            ) -> Result<Self, $crate::contract::DecodeError> {
+                match m.get(name) {
+                    None => Ok(Self::default()),
+                    Some(e) => Self::parse(e.text())
+                        .ok_or($crate::contract::DecodeError::Invalid(name)),
+                }
+            }
+
+            fn write(
+                &self,
+                out: &mut $crate::contract::codec::Out,
+                ns: $crate::contract::codec::Ns,
+                name: &'static str,
+                _: Option<&'static str>,
+            ) {
+                out.leaf(ns, name, self.as_str());
+            }
+        }
+    };
+}
+
+pub(crate) use {enumeration, record};
