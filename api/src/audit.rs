@@ -22,9 +22,12 @@ pub struct Entry<'a> {
     pub clinic: &'a str,
     /// The ticket's public id (as the API shows it).
     pub ticket: &'a str,
-    /// `book` or `cancel`.
+    /// For a reschedule, the ticket it replaced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<&'a str>,
+    /// `book`, `reschedule` or `cancel`.
     pub operation: &'static str,
-    /// `booked`, `cancelled`, `replayed` or the problem code.
+    /// `booked`, `rescheduled`, `cancelled`, `replayed` or the problem code.
     pub outcome: &'a str,
     pub request_id: Option<String>,
     /// The patient's pseudonym.
@@ -118,6 +121,7 @@ mod tests {
             time: "2026-11-27T10:00:00Z".into(),
             clinic: "demo",
             ticket: "T",
+            previous: None,
             operation: "book",
             outcome,
             request_id: None,

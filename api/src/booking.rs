@@ -1,10 +1,12 @@
-//! Booking, cancelling and the patient's tickets, as a service on typed results: handlers only
-//! turn HTTP into these calls and their results into HTTP.
+//! Booking (a new ticket, one by a referral, or a move of a ticket to another time),
+//! cancelling and the patient's tickets, as a service on typed results: handlers only turn
+//! HTTP into these calls and their results into HTTP.
 //!
 //! A booking or a cancellation, once started, runs to its end in a task of its own, whatever
 //! the client does: a client that goes away mid-booking cannot leave the МИС booked and the
 //! gateway unaware. Its outcome is kept under the request's `Idempotency-Key` (if any), so the
-//! retry the client makes gets that answer.
+//! retry the client makes gets that answer. A move is one `SetAppointment` with the old
+//! ticket named: the МИС moves the visit in one step, and keeps the old ticket if it cannot.
 
 use crate::audit::Audit;
 use crate::error::ApiError;
@@ -16,7 +18,7 @@ use crate::state::{AppState, ClinicEntry, SlotDetails};
 use actix_web::web;
 use api_types::{ErrorCode, NamedRef, Ticket};
 use chrono::Timelike;
-use mis::{AppointmentId, DateRange, Mis, Visit};
+use mis::{AppointmentId, DateRange, Mis, ReferralNumber, Visit};
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
@@ -44,6 +46,33 @@ pub struct Keyed {
     pub fingerprint: [u8; 32],
 }
 
+/// What a booking does besides taking a slot.
+#[derive(Debug, Clone)]
+pub enum Plan {
+    /// A new ticket.
+    New,
+    /// A new ticket by one of the patient's referrals.
+    ByReferral(ReferralNumber),
+    /// The patient's upcoming ticket moved to the slot.
+    Move(AppointmentId),
+}
+
+impl Plan {
+    fn operation(&self) -> &'static str {
+        match self {
+            Self::New | Self::ByReferral(_) => "book",
+            Self::Move(_) => "reschedule",
+        }
+    }
+
+    fn done(&self) -> &'static str {
+        match self {
+            Self::New | Self::ByReferral(_) => "booked",
+            Self::Move(_) => "rescheduled",
+        }
+    }
+}
+
 /// Refusals a retry would meet again: kept under the key. Anything else (input errors, the
 /// МИС down) releases it.
 fn is_final(code: ErrorCode) -> bool {
@@ -53,6 +82,9 @@ fn is_final(code: ErrorCode) -> bool {
             | ErrorCode::AlreadyBooked
             | ErrorCode::NotAttached
             | ErrorCode::BookingNotAllowed
+            | ErrorCode::ReferralExpired
+            | ErrorCode::ReferralUsed
+            | ErrorCode::ReferralCancelled
     )
 }
 
@@ -64,29 +96,52 @@ fn outcome_of(result: &Result<Ticket, ApiError>) -> Option<Outcome> {
     }
 }
 
-/// Books the slot `slot_id` for the session's patient.
+/// Books the slot `slot_id` for the session's patient, as `plan` says.
 pub async fn book(
     state: web::Data<AppState>,
     clinic: ClinicEntry,
     session: Session,
     slot_id: &str,
+    plan: Plan,
     key: Option<Keyed>,
 ) -> Answer<Ticket> {
     let clinic_id = clinic.info.id.clone();
     let audit = state.audit.clone();
     let patient = session.patient.clone();
     let ticket = SlotKey::parse(slot_id).map(|k| ids::ticket(&k.appointment));
-    let answer = book_once(state, clinic, session, slot_id, key).await;
+    let previous = match &plan {
+        Plan::Move(old) => Some(ids::ticket(old)),
+        _ => None,
+    };
+    let (operation, done) = (plan.operation(), plan.done());
+    let answer = book_once(state, clinic, session, slot_id, plan, key).await;
     let outcome = match (&answer.result, answer.replayed) {
         (_, true) => "replayed",
-        (Ok(_), false) => "booked",
+        (Ok(_), false) => done,
         (Err(e), false) => e.code.as_str(),
     };
-    crate::metrics::booking(&clinic_id, outcome);
+    if previous.is_some() {
+        crate::metrics::reschedule(&clinic_id, outcome);
+    } else {
+        crate::metrics::booking(&clinic_id, outcome);
+    }
     if let (Some(audit), Some(ticket)) = (audit, ticket) {
-        record(&audit, &clinic_id, &ticket, "book", outcome, &patient);
+        audit.record(&crate::audit::Entry {
+            time: now_utc(),
+            clinic: &clinic_id,
+            ticket: &ticket,
+            previous: previous.as_deref(),
+            operation,
+            outcome,
+            request_id: crate::request_id::current(),
+            patient: audit.pseudonym(&patient),
+        });
     }
     answer
+}
+
+fn now_utc() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 async fn book_once(
@@ -94,6 +149,7 @@ async fn book_once(
     clinic: ClinicEntry,
     session: Session,
     slot_id: &str,
+    plan: Plan,
     key: Option<Keyed>,
 ) -> Answer<Ticket> {
     let slot = SlotKey::parse(slot_id).filter(|k| clinic.in_window(k.date));
@@ -142,7 +198,7 @@ async fn book_once(
     let writes = state.writes.clone();
     let task = writes.spawn(
         async move {
-            let result = execute_booking(&state, &clinic, &session, &slot).await;
+            let result = execute_booking(&state, &clinic, &session, &slot, &plan).await;
             if let Some(guard) = guard {
                 guard.finish(outcome_of(&result)).await;
             }
@@ -199,27 +255,30 @@ impl Drop for KeyClaim {
     }
 }
 
-/// The booking itself: the slot must still be free; a step that fails books nothing.
-async fn execute_booking(
-    state: &AppState,
+/// What a booking takes: the free slot and the names it reports.
+struct Target {
+    slot: mis::Slot,
+    specialty_name: String,
+    doctor_name: String,
+}
+
+fn slot_taken() -> ApiError {
+    ApiError::new(ErrorCode::SlotTaken).detail("This time is no longer free; choose another.")
+}
+
+/// The free slot `key` names in the directory, with its specialty's and doctor's names.
+async fn open_slot(
     clinic: &ClinicEntry,
-    session: &Session,
     key: &SlotKey,
-) -> Result<Ticket, ApiError> {
-    let now = clinic
-        .now()
-        .with_nanosecond(0)
-        .unwrap_or_else(|| clinic.now());
+    now: chrono::NaiveDateTime,
+) -> Result<Target, ApiError> {
     let slot = clinic
         .mis
         .slots(clinic.lpu, &key.doctor.doctor, DateRange::day(key.date))
         .await?
         .into_iter()
         .find(|s| s.id == key.appointment && s.start > now)
-        .ok_or_else(|| {
-            ApiError::new(ErrorCode::SlotTaken)
-                .detail("This time is no longer free; choose another.")
-        })?;
+        .ok_or_else(slot_taken)?;
     let specialty_name = clinic
         .mis
         .specialties(clinic.lpu)
@@ -236,13 +295,106 @@ async fn execute_booking(
         .find(|d| d.id == key.doctor.doctor)
         .map(|d| d.name)
         .ok_or_else(|| ApiError::not_found("doctor"))?;
-    let booked = clinic
+    Ok(Target {
+        slot,
+        specialty_name,
+        doctor_name,
+    })
+}
+
+/// The slot `key` names among the tickets open to the patient's referral `number`.
+async fn referral_slot(
+    clinic: &ClinicEntry,
+    session: &Session,
+    number: &ReferralNumber,
+    key: &SlotKey,
+    now: chrono::NaiveDateTime,
+) -> Result<Target, ApiError> {
+    let resolved = crate::referrals::resolve(clinic, session, number).await?;
+    let doctor_name = resolved
+        .doctors
+        .iter()
+        .find(|(k, _)| k.doctor == key.doctor.doctor)
+        .map(|(_, name)| name.clone())
+        .ok_or_else(|| {
+            ApiError::new(ErrorCode::BookingNotAllowed)
+                .detail("This referral does not lead to this doctor.")
+        })?;
+    let slot = clinic
         .mis
-        .book(clinic.lpu, mis::Booking::new(&session.patient, &slot.id))
-        .await;
+        .referral_slots(
+            clinic.lpu,
+            &key.doctor.doctor,
+            &session.patient,
+            resolved.referral.kind,
+            DateRange::day(key.date),
+        )
+        .await?
+        .into_iter()
+        .find(|s| s.id == key.appointment && s.start > now)
+        .ok_or_else(slot_taken)?;
+    Ok(Target {
+        slot,
+        specialty_name: resolved.specialty.name,
+        doctor_name,
+    })
+}
+
+/// The booking itself: the slot must still be free (a move's old ticket, still the
+/// patient's); a step that fails books nothing.
+async fn execute_booking(
+    state: &AppState,
+    clinic: &ClinicEntry,
+    session: &Session,
+    key: &SlotKey,
+    plan: &Plan,
+) -> Result<Ticket, ApiError> {
+    let now = clinic
+        .now()
+        .with_nanosecond(0)
+        .unwrap_or_else(|| clinic.now());
+    let moved = match plan {
+        Plan::Move(old) => {
+            if *old == key.appointment {
+                return Err(ApiError::field(
+                    "slot_id",
+                    "same_slot",
+                    "This is the ticket's own time; choose another.",
+                ));
+            }
+            Some(
+                upcoming(clinic, session)
+                    .await?
+                    .into_iter()
+                    .find(|v| v.appointment == *old)
+                    .ok_or_else(|| ApiError::not_found("ticket"))?,
+            )
+        }
+        _ => None,
+    };
+    let target = match plan {
+        Plan::ByReferral(number) => referral_slot(clinic, session, number, key, now).await?,
+        Plan::New | Plan::Move(_) => open_slot(clinic, key, now).await?,
+    };
+    let slot = target.slot;
+    let booking = mis::Booking {
+        patient: &session.patient,
+        slot: &slot.id,
+        previous: moved.as_ref().map(|v| &v.appointment),
+        referral: match plan {
+            Plan::ByReferral(number) => Some(number),
+            _ => None,
+        },
+    };
+    let booked = clinic.mis.book(clinic.lpu, booking).await;
     clinic
         .mis
         .forget_schedule(clinic.lpu, Some(&key.doctor.doctor));
+    if let Some(old) = &moved {
+        clinic
+            .mis
+            .forget_schedule(clinic.lpu, old.doctor_id.as_ref());
+    }
     booked?;
     state
         .shared
@@ -258,7 +410,16 @@ async fn execute_booking(
             },
         )
         .await;
-    tracing::info!(clinic = %clinic.info.id, "ticket booked");
+    if let Some(old) = &moved {
+        state
+            .shared
+            .memo
+            .forget(&clinic.info.id, &old.appointment)
+            .await;
+        tracing::info!(clinic = %clinic.info.id, "ticket rescheduled");
+    } else {
+        tracing::info!(clinic = %clinic.info.id, "ticket booked");
+    }
     Ok(Ticket {
         id: ids::ticket(&slot.id),
         number: slot.number,
@@ -268,11 +429,11 @@ async fn execute_booking(
         },
         specialty: NamedRef {
             id: ids::specialty(&key.doctor.specialty),
-            name: specialty_name,
+            name: target.specialty_name,
         },
         doctor: NamedRef {
             id: key.doctor.encode(),
-            name: doctor_name,
+            name: target.doctor_name,
         },
         room: slot.room,
         address: slot.address.or_else(|| Some(clinic.info.address.clone())),
@@ -292,9 +453,10 @@ fn record(
     patient: &mis::PatientId,
 ) {
     audit.record(&crate::audit::Entry {
-        time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        time: now_utc(),
         clinic,
         ticket,
+        previous: None,
         operation,
         outcome,
         request_id: crate::request_id::current(),

@@ -8,7 +8,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{Datelike, NaiveDate};
-use mis::{AppointmentId, DoctorId, SpecialtyId};
+use mis::{AppointmentId, DoctorId, SpecialtyId, WaitingId};
 
 const SEPARATOR: char = '\u{1f}';
 /// The longest public id accepted, in bytes, before decoding.
@@ -112,6 +112,16 @@ pub fn ticket(id: &AppointmentId) -> String {
 pub fn parse_ticket(public: &str) -> Option<AppointmentId> {
     let [a] = decode::<1>(public)?;
     AppointmentId::parse(a).ok()
+}
+
+/// A waiting-list request's public id.
+pub fn waiting(id: &WaitingId) -> String {
+    encode(&[id.as_str()])
+}
+
+pub fn parse_waiting(public: &str) -> Option<WaitingId> {
+    let [w] = decode::<1>(public)?;
+    WaitingId::parse(w).ok()
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod metrics;
 pub mod openapi;
+pub mod referrals;
 pub mod request_id;
 pub mod routes;
 pub mod security;
@@ -23,6 +24,7 @@ pub mod state;
 pub mod status;
 pub mod telemetry;
 mod tls;
+pub mod waiting;
 pub mod widget;
 
 use actix_web::dev::Server;

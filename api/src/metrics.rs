@@ -14,6 +14,8 @@
 //! | `registratura_identifications_total` | `clinic`, `outcome` |
 //! | `registratura_bookings_total` | `clinic`, `outcome` (`booked` or the problem code) |
 //! | `registratura_cancellations_total` | `clinic`, `outcome` |
+//! | `registratura_reschedules_total` | `clinic`, `outcome` (`rescheduled`, `replayed` or the problem code) |
+//! | `registratura_waiting_list_total` | `clinic`, `operation` (`join`, `leave`), `outcome` |
 //! | `registratura_sessions`, `registratura_idempotency_keys` | |
 //! | `registratura_rate_limit_clients` | `class` (clients remembered) |
 //! | `registratura_build_info` | `version` |
@@ -90,6 +92,16 @@ pub fn identification(clinic: &str, outcome: &'static str) {
 
 pub fn booking(clinic: &str, outcome: &'static str) {
     counter!("registratura_bookings_total", "clinic" => clinic.to_owned(), "outcome" => outcome)
+        .increment(1);
+}
+
+pub fn reschedule(clinic: &str, outcome: &'static str) {
+    counter!("registratura_reschedules_total", "clinic" => clinic.to_owned(), "outcome" => outcome)
+        .increment(1);
+}
+
+pub fn waiting_list(clinic: &str, operation: &'static str, outcome: &'static str) {
+    counter!("registratura_waiting_list_total", "clinic" => clinic.to_owned(), "operation" => operation, "outcome" => outcome)
         .increment(1);
 }
 

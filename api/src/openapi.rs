@@ -9,7 +9,8 @@ use crate::routes::{self, COMMON_ERRORS, ENDPOINTS};
 use api_types::routes::Method;
 use api_types::{
     AvailableDates, Clinic, Doctor, ErrorCode, FieldError, List, NamedRef, NewSession, NewTicket,
-    Problem, Session, Slot, Specialty, Ticket,
+    NewWaitingRequest, Problem, Referral, ReferralKind, Reschedule, Session, Slot, Specialty,
+    Ticket, WaitingReason, WaitingRequest,
 };
 use std::collections::BTreeMap;
 use utoipa::openapi::path::{HttpMethod, Operation, Parameter, ParameterBuilder, ParameterIn};
@@ -36,12 +37,14 @@ this gateway's. Integrators may send an API key (`Authorization: ApiKey <key>`, 
     paths(routes::healthz, routes::readyz, routes::metrics),
     components(schemas(
         Clinic, Specialty, Doctor, AvailableDates, Slot, NewSession, Session, NewTicket, Ticket, NamedRef,
-        Problem, FieldError, ErrorCode, List<Clinic>, List<Specialty>, List<Doctor>, List<Slot>, List<Ticket>
+        Reschedule, NewWaitingRequest, WaitingRequest, WaitingReason, Referral, ReferralKind,
+        Problem, FieldError, ErrorCode, List<Clinic>, List<Specialty>, List<Doctor>, List<Slot>, List<Ticket>,
+        List<WaitingRequest>
     )),
     modifiers(&Security, &Routes, &InputRules),
     tags(
         (name = "directory", description = "Clinics, specialties, doctors, dates and free tickets"),
-        (name = "patient", description = "Identification, booking, the patient's tickets and cancelling"),
+        (name = "patient", description = "Identification, booking (by referral too), the patient's tickets, moving and cancelling them, the waiting list"),
         (name = "operations", description = "Health checks"),
     )
 )]
@@ -72,28 +75,40 @@ pub const PUBLIC_ID_PATTERN: &str = "^[A-Za-z0-9_-]{1,2048}$";
 /// The pattern of a clinic's id.
 pub const CLINIC_ID_PATTERN: &str = "^[a-z0-9-]{1,64}$";
 
-fn string_schema(pattern: &str, description: &str) -> RefOr<Schema> {
+fn string_schema(pattern: &str, max: Option<usize>, description: &str) -> RefOr<Schema> {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .pattern(Some(pattern))
+        .max_length(max)
         .description(Some(description))
         .into()
 }
 
 /// A path parameter of the route table's templates.
 fn path_parameter(name: &str) -> Parameter {
-    let (pattern, description) = match name {
-        "clinic" => (CLINIC_ID_PATTERN, "The clinic's id (`GET /api/v1/clinics`)"),
-        "specialty" => (PUBLIC_ID_PATTERN, "A specialty's id"),
-        "doctor" => (PUBLIC_ID_PATTERN, "A doctor's id"),
-        "ticket" => (PUBLIC_ID_PATTERN, "A ticket's id"),
-        _ => (PUBLIC_ID_PATTERN, "An id"),
+    use api_types::identity::{REFERRAL_MAX_CHARS, REFERRAL_PATTERN};
+    let (pattern, max, description) = match name {
+        "clinic" => (
+            CLINIC_ID_PATTERN,
+            None,
+            "The clinic's id (`GET /api/v1/clinics`)",
+        ),
+        "specialty" => (PUBLIC_ID_PATTERN, None, "A specialty's id"),
+        "doctor" => (PUBLIC_ID_PATTERN, None, "A doctor's id"),
+        "ticket" => (PUBLIC_ID_PATTERN, None, "A ticket's id"),
+        "request" => (PUBLIC_ID_PATTERN, None, "A waiting-list request's id"),
+        "number" => (
+            REFERRAL_PATTERN,
+            Some(REFERRAL_MAX_CHARS),
+            "The referral's number, as printed on it",
+        ),
+        _ => (PUBLIC_ID_PATTERN, None, "An id"),
     };
     ParameterBuilder::new()
         .name(name)
         .parameter_in(ParameterIn::Path)
         .required(Required::True)
-        .schema(Some(string_schema(pattern, description)))
+        .schema(Some(string_schema(pattern, max, description)))
         .build()
 }
 
@@ -201,7 +216,8 @@ struct InputRules;
 impl Modify for InputRules {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use api_types::identity::{
-            DATE_PATTERN, DOCUMENT_MAX_CHARS, DOCUMENT_PATTERN, POLICY_MAX_CHARS, POLICY_PATTERN,
+            DATE_PATTERN, DOCUMENT_MAX_CHARS, DOCUMENT_PATTERN, PHONE_MAX_CHARS, PHONE_PATTERN,
+            POLICY_MAX_CHARS, POLICY_PATTERN, REFERRAL_MAX_CHARS, REFERRAL_PATTERN,
         };
         let Some(components) = openapi.components.as_mut() else {
             return;
@@ -233,9 +249,25 @@ impl Modify for InputRules {
             o.format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
                 .pattern(Some(DATE_PATTERN))
         });
-        set("NewTicket", "slot_id", &|o| {
-            o.pattern(Some(PUBLIC_ID_PATTERN))
+        let date = |o: ObjectBuilder| {
+            o.format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+                .pattern(Some(DATE_PATTERN))
+        };
+        let public_id = |o: ObjectBuilder| o.pattern(Some(PUBLIC_ID_PATTERN));
+        set("NewTicket", "slot_id", &public_id);
+        set("NewTicket", "referral", &|o| {
+            o.pattern(Some(REFERRAL_PATTERN))
+                .max_length(Some(REFERRAL_MAX_CHARS))
         });
+        set("Reschedule", "slot_id", &public_id);
+        set("NewWaitingRequest", "specialty_id", &public_id);
+        set("NewWaitingRequest", "doctor_id", &public_id);
+        set("NewWaitingRequest", "phone", &|o| {
+            o.pattern(Some(PHONE_PATTERN))
+                .max_length(Some(PHONE_MAX_CHARS))
+        });
+        set("NewWaitingRequest", "from", &date);
+        set("NewWaitingRequest", "to", &date);
     }
 }
 

@@ -3,7 +3,7 @@
 //! declares for that route, with that problem code.
 
 use registratura::routes::ENDPOINTS;
-use registratura_e2e::{PATIENT_FOUND, spawn_app};
+use registratura_e2e::{FULL_SPECIALTY, PATIENT_FOUND, REFERRAL_VALID, spawn_app};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -53,12 +53,33 @@ async fn every_answer_of_every_route_is_declared_in_the_openapi_document() {
         .json()
         .await
         .expect("a ticket");
+    let full = app
+        .all_specialties()
+        .await
+        .into_iter()
+        .find(|s| s.name == FULL_SPECIALTY)
+        .expect("a specialty without tickets");
+    let waiting_body = serde_json::json!({"specialty_id": full.id, "phone": "+7 916 123-45-67"});
+    let waiting: api_types::WaitingRequest = app
+        .join_waiting_list(&token, &waiting_body)
+        .await
+        .json()
+        .await
+        .expect("a request");
+    let other_slot = app
+        .slots(&doctor.id, slot.start.date_naive())
+        .await
+        .into_iter()
+        .find(|s| s.id != slot.id)
+        .expect("another free time");
     let good = |name: &str| -> String {
         match name {
             "clinic" => "demo".into(),
             "specialty" => specialty.clone(),
             "doctor" => doctor.id.clone(),
             "ticket" => ticket.id.clone(),
+            "request" => waiting.id.clone(),
+            "number" => REFERRAL_VALID.into(),
             _ => "x".into(),
         }
     };
@@ -89,6 +110,10 @@ async fn every_answer_of_every_route_is_declared_in_the_openapi_document() {
         let good_body = if route.path.ends_with("/sessions") {
             serde_json::json!({"document_number": PATIENT_FOUND.0, "policy_number": PATIENT_FOUND.1, "birth_date": PATIENT_FOUND.2})
                 .to_string()
+        } else if route.path.ends_with("/waiting-list") {
+            waiting_body.to_string()
+        } else if route.path.ends_with("/reschedule") {
+            serde_json::json!({ "slot_id": other_slot.id }).to_string()
         } else {
             serde_json::json!({ "slot_id": slot.id }).to_string()
         };
@@ -184,6 +209,16 @@ async fn every_answer_of_every_route_is_declared_in_the_openapi_document() {
                     json,
                     r#"{"document_number":"","policy_number":"1","birth_date":"x","slot_id":"!"}"#
                         .to_owned(),
+                ),
+                (
+                    "invalid waiting-list values",
+                    json,
+                    r#"{"specialty_id":"!","phone":"1","from":"x","to":"2020-01-01"}"#.to_owned(),
+                ),
+                (
+                    "an invalid referral",
+                    json,
+                    r#"{"slot_id":"x","referral":"№ 1"}"#.to_owned(),
                 ),
             ] {
                 cases.push((
@@ -302,4 +337,48 @@ fn a_schema_valid_request_is_never_invalid_input_and_a_schema_invalid_one_always
             Ok(())
         })
         .expect("schema-valid slot ids are never invalid_input");
+
+    // The phone of the waiting list: what the schema accepts, the gateway accepts.
+    let (phone_re, phone_max) = field_rule(&spec, "NewWaitingRequest", "phone");
+    let full = runtime
+        .block_on(app.all_specialties())
+        .into_iter()
+        .find(|s| s.name == registratura_e2e::FULL_SPECIALTY)
+        .expect("a specialty without tickets");
+    let join = |phone: &str| {
+        let body = serde_json::json!({"specialty_id": full.id, "phone": phone});
+        runtime
+            .block_on(app.join_waiting_list(&token, &body))
+            .status()
+            .as_u16()
+    };
+    let phone_valid = proptest::string::string_regex(&unanchored(&phone_re)).expect("a strategy");
+    runner
+        .run(&phone_valid, |s| {
+            prop_assume!(fits(&phone_re, phone_max, &s));
+            let status = join(&s);
+            prop_assert!(matches!(status, 201 | 409), "{status} for {s:?}");
+            Ok(())
+        })
+        .expect("schema-valid phones are never invalid_input");
+    let phone_like = proptest::collection::vec(
+        prop_oneof![
+            8 => proptest::char::range('0', '9'),
+            1 => Just(' '),
+            1 => Just('+'),
+            1 => Just('('),
+            1 => Just('-'),
+            1 => any::<char>(),
+        ],
+        0..26,
+    )
+    .prop_map(|v| v.into_iter().collect::<String>());
+    runner
+        .run(&phone_like, |s| {
+            if !fits(&phone_re, phone_max, &s) {
+                prop_assert_eq!(join(&s), 422, "{:?}", s);
+            }
+            Ok(())
+        })
+        .expect("schema-invalid phones are always invalid_input");
 }

@@ -43,6 +43,76 @@ async fn no_document_policy_or_birth_date_reaches_a_log_line_at_trace_level() {
         .expect("a ticket");
     app.my_tickets(&token).await;
     assert_eq!(app.cancel(&token, &ticket.id).await.status(), 204);
+
+    // The waiting list: the phone goes to the МИС and nowhere else.
+    let full = app
+        .all_specialties()
+        .await
+        .into_iter()
+        .find(|s| s.name == registratura_e2e::FULL_SPECIALTY)
+        .expect("a specialty without tickets");
+    let joined = app
+        .join_waiting_list(
+            &token,
+            &serde_json::json!({"specialty_id": full.id, "phone": "+7 (926) 555-01-23"}),
+        )
+        .await;
+    assert_eq!(joined.status(), 201);
+    let joined: api_types::WaitingRequest = joined.json().await.expect("a request");
+    expect_problem(
+        app.join_waiting_list(
+            &token,
+            &serde_json::json!({"specialty_id": full.id, "phone": "8 937 444-12"}),
+        )
+        .await,
+        422,
+        "invalid_input",
+    )
+    .await;
+    app.waiting_list(&token).await;
+    assert_eq!(
+        app.leave_waiting_list(&token, &joined.id).await.status(),
+        204
+    );
+    // Moving a ticket and booking by referral, for their log lines.
+    let (doctor, slot) = app.free_slot("Хирургия").await;
+    let first: api_types::Ticket = app
+        .book(&token, &slot.id, None)
+        .await
+        .json()
+        .await
+        .expect("a ticket");
+    let next = app
+        .slots(&doctor.id, slot.start.date_naive())
+        .await
+        .into_iter()
+        .find(|s| s.id != slot.id)
+        .expect("another time");
+    assert_eq!(
+        app.reschedule(&token, &first.id, &next.id, Some("k-2"))
+            .await
+            .status(),
+        201
+    );
+    let by_referral: api_types::List<api_types::Slot> = app
+        .get_private(
+            &token,
+            &format!("/referrals/{}/slots", registratura_e2e::REFERRAL_VALID),
+        )
+        .await
+        .json()
+        .await
+        .expect("slots");
+    assert_eq!(
+        app.book_by_referral(
+            &token,
+            &by_referral.items[0].id,
+            registratura_e2e::REFERRAL_VALID
+        )
+        .await
+        .status(),
+        201
+    );
     expect_problem(
         app.post_session(PATIENT_DUPLICATE).await,
         409,
@@ -148,6 +218,12 @@ async fn no_document_policy_or_birth_date_reaches_a_log_line_at_trace_level() {
         "1961-07-21",
         "888888",
         "1962-13-40",
+        "79265550123",
+        "9265550123",
+        "555-01-23",
+        "926",
+        "937 444-12",
+        "93744412",
     ];
     for secret in secrets {
         let hit = text.lines().find(|l| contains_number(l, secret));

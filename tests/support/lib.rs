@@ -430,7 +430,111 @@ impl TestApp {
             .await
             .expect("the gateway answers")
     }
+
+    /// A `GET` of the API with the patient's session.
+    pub async fn get_private(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.api))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the gateway answers")
+    }
+
+    /// A `POST` of a JSON body to the API with the patient's session (and a key).
+    pub async fn post_private(
+        &self,
+        token: &str,
+        path: &str,
+        body: &serde_json::Value,
+        key: Option<&str>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.api))
+            .bearer_auth(token)
+            .json(body);
+        if let Some(key) = key {
+            req = req.header("Idempotency-Key", key);
+        }
+        req.send().await.expect("the gateway answers")
+    }
+
+    /// Moves the patient's `ticket` to `slot_id`.
+    pub async fn reschedule(
+        &self,
+        token: &str,
+        ticket: &str,
+        slot_id: &str,
+        key: Option<&str>,
+    ) -> reqwest::Response {
+        self.post_private(
+            token,
+            &format!("/tickets/{ticket}/reschedule"),
+            &serde_json::json!({ "slot_id": slot_id }),
+            key,
+        )
+        .await
+    }
+
+    /// Books `slot_id` by the referral `number`.
+    pub async fn book_by_referral(
+        &self,
+        token: &str,
+        slot_id: &str,
+        number: &str,
+    ) -> reqwest::Response {
+        self.post_private(
+            token,
+            "/tickets",
+            &serde_json::json!({ "slot_id": slot_id, "referral": number }),
+            None,
+        )
+        .await
+    }
+
+    /// Every specialty, those without free tickets too.
+    pub async fn all_specialties(&self) -> Vec<Specialty> {
+        self.get_json::<List<Specialty>>("/specialties?include_unavailable=true")
+            .await
+            .items
+    }
+
+    /// Puts the patient on the waiting list.
+    pub async fn join_waiting_list(
+        &self,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.post_private(token, "/waiting-list", body, None).await
+    }
+
+    /// The patient's requests on the waiting list.
+    pub async fn waiting_list(&self, token: &str) -> Vec<api_types::WaitingRequest> {
+        let r = self.get_private(token, "/waiting-list").await;
+        assert_eq!(r.status(), 200);
+        r.json::<List<api_types::WaitingRequest>>()
+            .await
+            .expect("a list")
+            .items
+    }
+
+    pub async fn leave_waiting_list(&self, token: &str, id: &str) -> reqwest::Response {
+        self.client
+            .delete(format!("{}/waiting-list/{id}", self.api))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the gateway answers")
+    }
 }
+
+/// The sandbox's valid referral (to Кардиология) of [`PATIENT_FOUND`], and its expired one.
+pub const REFERRAL_VALID: &str = "0000000001";
+pub const REFERRAL_EXPIRED: &str = "0000000002";
+
+/// The sandbox's specialty without free tickets.
+pub const FULL_SPECIALTY: &str = "Гастроэнтерология";
 
 /// Reads a problem document and checks its status and code.
 pub async fn expect_problem(r: reqwest::Response, status: u16, code: &str) -> api_types::Problem {

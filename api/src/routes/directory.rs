@@ -73,11 +73,23 @@ pub async fn clinics(state: web::Data<AppState>, req: HttpRequest) -> HttpRespon
     tagged(&req, &list)
 }
 
-/// The clinic's specialties that have free tickets, by name.
+/// Whether a directory read lists entries without free tickets too.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DirectoryQuery {
+    /// Also list those without free tickets (`free_tickets: 0`), for the waiting list.
+    /// Default `false`: only those a patient can book now.
+    #[serde(default)]
+    include_unavailable: bool,
+}
+
+/// The clinic's specialties that have free tickets (with `include_unavailable=true`, all of
+/// them), by name.
 #[utoipa::path(
     get,
     path = r::SPECIALTIES.path,
     tag = "directory",
+    params(DirectoryQuery),
     responses(
         (status = 200, body = List<Specialty>, headers(("ETag" = String, description = "A digest of the answer; send it back in `If-None-Match`"))),
         (status = 304, description = "Not modified: the `If-None-Match` tag is current")
@@ -87,15 +99,17 @@ pub async fn clinics(state: web::Data<AppState>, req: HttpRequest) -> HttpRespon
 pub async fn specialties(
     state: web::Data<AppState>,
     path: web::Path<String>,
+    query: web::Query<DirectoryQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let clinic = clinic_of(&state, &path)?;
+    let all = query.include_unavailable;
     let mut list: Vec<Specialty> = clinic
         .mis
         .specialties(clinic.lpu)
         .await?
         .into_iter()
-        .filter(|s| s.free_tickets > 0)
+        .filter(|s| all || s.free_tickets > 0)
         .map(|s| Specialty {
             id: ids::specialty(&s.id),
             name: s.name,
@@ -107,11 +121,13 @@ pub async fn specialties(
     Ok(tagged(&req, &List::from(list)))
 }
 
-/// The doctors of a specialty that have free tickets, by name.
+/// The doctors of a specialty that have free tickets (with `include_unavailable=true`, all of
+/// them), by name.
 #[utoipa::path(
     get,
     path = r::DOCTORS.path,
     tag = "directory",
+    params(DirectoryQuery),
     responses(
         (status = 200, body = List<Doctor>, headers(("ETag" = String, description = "A digest of the answer; send it back in `If-None-Match`"))),
         (status = 304, description = "Not modified: the `If-None-Match` tag is current")
@@ -121,8 +137,10 @@ pub async fn specialties(
 pub async fn doctors(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    query: web::Query<DirectoryQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    let all = query.include_unavailable;
     let (clinic, specialty) = path.into_inner();
     let clinic = clinic_of(&state, &clinic)?;
     let specialty =
@@ -132,7 +150,7 @@ pub async fn doctors(
         .doctors(clinic.lpu, &specialty)
         .await?
         .into_iter()
-        .filter(|d| d.free_tickets > 0)
+        .filter(|d| all || d.free_tickets > 0)
         .map(|d| Doctor {
             id: DoctorKey {
                 specialty: specialty.clone(),
@@ -156,11 +174,11 @@ pub struct DatesQuery {
     /// First date (`YYYY-MM-DD`, clinic zone); default today. Within a year before today and
     /// two years after.
     #[param(format = Date)]
-    from: Option<String>,
+    pub(super) from: Option<String>,
     /// Last date, included; default 13 days after `from`. At most 92 days in all, and within
     /// two years after today.
     #[param(format = Date)]
-    to: Option<String>,
+    pub(super) to: Option<String>,
 }
 
 /// Parses a date of the query (`YYYY-MM-DD`) and checks it is in the window around `today`.
@@ -192,6 +210,32 @@ fn date_param(
     Ok(Some(date))
 }
 
+/// The range a query names with `from` (default today) and `to` (default 13 days after
+/// `from`): at most [`MAX_DATE_RANGE_DAYS`] days, within the window the API serves.
+pub(super) fn query_range(
+    from: Option<&str>,
+    to: Option<&str>,
+    today: NaiveDate,
+) -> Result<DateRange, ApiError> {
+    let from = date_param("from", from, today)?.unwrap_or(today);
+    let to = match date_param("to", to, today)? {
+        Some(to) => to,
+        None => from
+            .checked_add_days(Days::new(DEFAULT_DATE_RANGE_DAYS - 1))
+            .ok_or_else(|| ApiError::field("from", "out_of_range", "The date is too late."))?,
+    };
+    let range = DateRange::new(from, to)
+        .ok_or_else(|| ApiError::field("to", "before_from", "`to` must not be before `from`."))?;
+    if range.days() > MAX_DATE_RANGE_DAYS as i64 {
+        return Err(ApiError::field(
+            "to",
+            "range_too_long",
+            format!("Ask for at most {MAX_DATE_RANGE_DAYS} days."),
+        ));
+    }
+    Ok(range)
+}
+
 /// The dates on which the doctor has free tickets.
 #[utoipa::path(
     get,
@@ -214,22 +258,8 @@ pub async fn dates(
     let clinic = clinic_of(&state, &clinic)?;
     let doctor = doctor_of(&doctor)?;
     let today = clinic.today();
-    let from = date_param("from", query.from.as_deref(), today)?.unwrap_or(today);
-    let to = match date_param("to", query.to.as_deref(), today)? {
-        Some(to) => to,
-        None => from
-            .checked_add_days(Days::new(DEFAULT_DATE_RANGE_DAYS - 1))
-            .ok_or_else(|| ApiError::field("from", "out_of_range", "The date is too late."))?,
-    };
-    let range = DateRange::new(from, to)
-        .ok_or_else(|| ApiError::field("to", "before_from", "`to` must not be before `from`."))?;
-    if range.days() > MAX_DATE_RANGE_DAYS as i64 {
-        return Err(ApiError::field(
-            "to",
-            "range_too_long",
-            format!("Ask for at most {MAX_DATE_RANGE_DAYS} days."),
-        ));
-    }
+    let range = query_range(query.from.as_deref(), query.to.as_deref(), today)?;
+    let (from, to) = (range.from(), range.to());
     let dates = if to < today {
         Vec::new()
     } else {

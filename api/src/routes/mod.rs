@@ -7,6 +7,8 @@ mod body;
 mod directory;
 mod health;
 mod patient;
+mod referral;
+mod waiting;
 
 pub use body::JsonBody;
 pub use directory::{
@@ -15,8 +17,10 @@ pub use directory::{
 pub use health::{__path_healthz, __path_metrics, __path_readyz};
 pub use patient::{
     __path_cancel_ticket, __path_create_session, __path_create_ticket, __path_end_session,
-    __path_get_ticket, __path_list_tickets,
+    __path_get_ticket, __path_list_tickets, __path_reschedule_ticket,
 };
+pub use referral::{__path_get_referral, __path_referral_slots};
+pub use waiting::{__path_join_waiting_list, __path_leave_waiting_list, __path_waiting_list};
 
 use crate::error::ApiError;
 use crate::security::limiter::Class;
@@ -130,6 +134,10 @@ pub static ENDPOINTS: &[Endpoint] = &[
             AlreadyBooked,
             NotAttached,
             BookingNotAllowed,
+            ReferralNotFound,
+            ReferralExpired,
+            ReferralUsed,
+            ReferralCancelled,
             IdempotencyKeyInUse,
             IdempotencyKeyReused,
             PayloadTooLarge,
@@ -185,6 +193,117 @@ pub static ENDPOINTS: &[Endpoint] = &[
         ],
         operation: op::<__path_cancel_ticket>,
         handler: |route| route.to(patient::cancel_ticket),
+    },
+    Endpoint {
+        route: r::RESCHEDULE,
+        class: Class::Write,
+        private: true,
+        errors: &[
+            NotFound,
+            SessionRequired,
+            SlotTaken,
+            AlreadyBooked,
+            NotAttached,
+            BookingNotAllowed,
+            IdempotencyKeyInUse,
+            IdempotencyKeyReused,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            InvalidInput,
+            Internal,
+            MisBadResponse,
+            MisUnavailable,
+            StateUnavailable,
+        ],
+        operation: op::<__path_reschedule_ticket>,
+        handler: |route| route.to(patient::reschedule_ticket),
+    },
+    Endpoint {
+        route: r::JOIN_WAITING_LIST,
+        class: Class::Write,
+        private: true,
+        errors: &[
+            NotFound,
+            SessionRequired,
+            AlreadyOnWaitingList,
+            WaitingListFull,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            InvalidInput,
+            Internal,
+            MisBadResponse,
+            MisUnavailable,
+            StateUnavailable,
+        ],
+        operation: op::<__path_join_waiting_list>,
+        handler: |route| route.to(waiting::join_waiting_list),
+    },
+    Endpoint {
+        route: r::WAITING_LIST,
+        class: Class::Read,
+        private: true,
+        errors: &[
+            NotFound,
+            SessionRequired,
+            MisBadResponse,
+            MisUnavailable,
+            StateUnavailable,
+        ],
+        operation: op::<__path_waiting_list>,
+        handler: |route| route.to(waiting::waiting_list),
+    },
+    Endpoint {
+        route: r::LEAVE_WAITING_LIST,
+        class: Class::Write,
+        private: true,
+        errors: &[
+            NotFound,
+            SessionRequired,
+            Internal,
+            MisBadResponse,
+            MisUnavailable,
+            StateUnavailable,
+        ],
+        operation: op::<__path_leave_waiting_list>,
+        handler: |route| route.to(waiting::leave_waiting_list),
+    },
+    Endpoint {
+        route: r::REFERRAL,
+        class: Class::Read,
+        private: true,
+        errors: &[
+            NotFound,
+            SessionRequired,
+            InvalidInput,
+            ReferralNotFound,
+            ReferralExpired,
+            ReferralUsed,
+            ReferralCancelled,
+            MisBadResponse,
+            MisUnavailable,
+            StateUnavailable,
+        ],
+        operation: op::<__path_get_referral>,
+        handler: |route| route.to(referral::get_referral),
+    },
+    Endpoint {
+        route: r::REFERRAL_SLOTS,
+        class: Class::Read,
+        private: true,
+        errors: &[
+            NotFound,
+            SessionRequired,
+            InvalidInput,
+            ReferralNotFound,
+            ReferralExpired,
+            ReferralUsed,
+            ReferralCancelled,
+            MisBadResponse,
+            MisUnavailable,
+            StateUnavailable,
+        ],
+        operation: op::<__path_referral_slots>,
+        handler: |route| route.to(referral::referral_slots),
     },
 ];
 

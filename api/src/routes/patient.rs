@@ -2,14 +2,14 @@
 //! HTTP into [`crate::booking`]'s calls and back.
 
 use super::JsonBody;
-use crate::booking::{self, Answer, Keyed};
+use crate::booking::{self, Answer, Keyed, Plan};
 use crate::error::{ApiError, field_error};
 use crate::idempotency;
 use crate::ids;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use api_types::routes as r;
-use api_types::{ErrorCode, List, NewSession, NewTicket, Session, Ticket};
+use api_types::{ErrorCode, List, NewSession, NewTicket, Reschedule, Session, Ticket};
 use mis::{BirthDate, BirthDateError, DocumentNumber, Mis, PatientIdentity, PolicyNumber};
 
 /// Parses the three identity fields, reporting every field that cannot be accepted.
@@ -115,15 +115,25 @@ pub async fn end_session(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The request's `Idempotency-Key`, checked.
-fn idempotency_key(req: &HttpRequest, body: &[u8]) -> Result<Option<Keyed>, ApiError> {
+/// The request's `Idempotency-Key`, checked. The fingerprint covers the operation's own
+/// parts (`scope`: the ticket a reschedule moves) and the body, so a key cannot replay one
+/// operation's answer for another.
+fn idempotency_key(
+    req: &HttpRequest,
+    scope: &[u8],
+    body: &[u8],
+) -> Result<Option<Keyed>, ApiError> {
     let Some(value) = req.headers().get("Idempotency-Key") else {
         return Ok(None);
     };
     match value.to_str() {
         Ok(k) if idempotency::valid_key(k) => Ok(Some(Keyed {
             key: k.to_owned(),
-            fingerprint: idempotency::fingerprint(body),
+            fingerprint: if scope.is_empty() {
+                idempotency::fingerprint(body)
+            } else {
+                idempotency::fingerprint(&[scope, b"\n", body].concat())
+            },
         })),
         _ => Err(ApiError::field(
             "Idempotency-Key",
@@ -159,7 +169,21 @@ fn booked(public_url: Option<&str>, clinic: &str, answer: Answer<Ticket>) -> Htt
     response
 }
 
-/// Books a ticket.
+/// A slot id of a body, checked for form.
+fn slot_id_of(slot_id: &str) -> Result<(), ApiError> {
+    if ids::well_formed(slot_id) {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            "slot_id",
+            "invalid_format",
+            "A slot id is 1 to 2048 letters, digits, dashes and underscores.",
+        ))
+    }
+}
+
+/// Books a ticket; with `referral`, by one of the patient's referrals (one of the slots of
+/// `GET …/referrals/{number}/slots`).
 ///
 /// With `Idempotency-Key`, a retry with the same key and body returns the first answer (with
 /// `Idempotent-Replayed: true`); the same key with another body answers
@@ -185,17 +209,59 @@ pub async fn create_ticket(
 ) -> Result<HttpResponse, ApiError> {
     let clinic = state.clinic(&path)?.clone();
     let session = state.session(&req, &clinic).await?;
-    if !ids::well_formed(&body.value.slot_id) {
-        return Err(ApiError::field(
-            "slot_id",
-            "invalid_format",
-            "A slot id is 1 to 2048 letters, digits, dashes and underscores.",
-        ));
-    }
-    let key = idempotency_key(&req, &body.raw)?;
+    slot_id_of(&body.value.slot_id)?;
+    let plan = match &body.value.referral {
+        None => Plan::New,
+        Some(number) => Plan::ByReferral(crate::referrals::parse_number("referral", number)?),
+    };
+    let key = idempotency_key(&req, b"", &body.raw)?;
     let clinic_id = clinic.info.id.clone();
     let public_url = state.public_url.clone();
-    let answer = booking::book(state, clinic, session, &body.value.slot_id, key).await;
+    let answer = booking::book(state, clinic, session, &body.value.slot_id, plan, key).await;
+    Ok(booked(public_url.as_deref(), &clinic_id, answer))
+}
+
+/// Moves one of the patient's upcoming tickets to another free time, in one step: if the new
+/// time cannot be booked (`slot_taken`, or the clinic refuses), the old ticket is kept. The
+/// answer is the new ticket; the old one is gone.
+///
+/// `Idempotency-Key` works as for a booking.
+#[utoipa::path(
+    post,
+    path = r::RESCHEDULE.path,
+    tag = "patient",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$",
+            description = "Up to 255 visible ASCII characters, unique per attempt"),
+    ),
+    request_body = Reschedule,
+    security(("bearer" = [])),
+    responses((status = 201, body = Ticket, headers(("Location" = String, description = "The new ticket's URL"))))
+)]
+#[tracing::instrument(skip_all, fields(clinic = %path.0))]
+pub async fn reschedule_ticket(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+    body: JsonBody<Reschedule>,
+) -> Result<HttpResponse, ApiError> {
+    let (clinic, ticket) = path.into_inner();
+    let clinic = state.clinic(&clinic)?.clone();
+    let session = state.session(&req, &clinic).await?;
+    let old = ids::parse_ticket(&ticket).ok_or_else(|| ApiError::not_found("ticket"))?;
+    slot_id_of(&body.value.slot_id)?;
+    let key = idempotency_key(&req, ticket.as_bytes(), &body.raw)?;
+    let clinic_id = clinic.info.id.clone();
+    let public_url = state.public_url.clone();
+    let answer = booking::book(
+        state,
+        clinic,
+        session,
+        &body.value.slot_id,
+        Plan::Move(old),
+        key,
+    )
+    .await;
     Ok(booked(public_url.as_deref(), &clinic_id, answer))
 }
 

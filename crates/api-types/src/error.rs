@@ -29,6 +29,18 @@ pub enum ErrorCode {
     BookingNotAllowed,
     /// No such clinic, specialty, doctor, ticket or path.
     NotFound,
+    /// No referral with this number for this patient.
+    ReferralNotFound,
+    /// The referral's last valid day has passed.
+    ReferralExpired,
+    /// A visit is already booked by this referral.
+    ReferralUsed,
+    /// The clinic has cancelled the referral.
+    ReferralCancelled,
+    /// The patient is already on the waiting list for this specialty (and doctor).
+    AlreadyOnWaitingList,
+    /// The patient has as many requests on the waiting list as one may have.
+    WaitingListFull,
     /// The method is not allowed on this path.
     MethodNotAllowed,
     /// The `Idempotency-Key` was used before with another request body.
@@ -61,7 +73,12 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         match self {
             Self::InvalidInput | Self::IdempotencyKeyReused => 422,
-            Self::PatientNotFound | Self::NotFound => 404,
+            Self::PatientNotFound | Self::NotFound | Self::ReferralNotFound => 404,
+            Self::ReferralExpired
+            | Self::ReferralUsed
+            | Self::ReferralCancelled
+            | Self::AlreadyOnWaitingList
+            | Self::WaitingListFull => 409,
             Self::PatientNotUnique
             | Self::SlotTaken
             | Self::AlreadyBooked
@@ -92,6 +109,12 @@ impl ErrorCode {
             Self::NotAttached => "not_attached",
             Self::BookingNotAllowed => "booking_not_allowed",
             Self::NotFound => "not_found",
+            Self::ReferralNotFound => "referral_not_found",
+            Self::ReferralExpired => "referral_expired",
+            Self::ReferralUsed => "referral_used",
+            Self::ReferralCancelled => "referral_cancelled",
+            Self::AlreadyOnWaitingList => "already_on_waiting_list",
+            Self::WaitingListFull => "waiting_list_full",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::IdempotencyKeyInUse => "idempotency_key_in_use",
@@ -119,6 +142,12 @@ impl ErrorCode {
             Self::NotAttached => "The patient is not attached to this doctor's district",
             Self::BookingNotAllowed => "The clinic does not allow this booking for this patient",
             Self::NotFound => "Not found",
+            Self::ReferralNotFound => "The patient has no referral with this number",
+            Self::ReferralExpired => "The referral has expired",
+            Self::ReferralUsed => "A visit is already booked by this referral",
+            Self::ReferralCancelled => "The referral was cancelled",
+            Self::AlreadyOnWaitingList => "The patient is already on this waiting list",
+            Self::WaitingListFull => "The patient has too many waiting-list requests",
             Self::MethodNotAllowed => "Method not allowed",
             Self::IdempotencyKeyReused => "The idempotency key was used with another request",
             Self::IdempotencyKeyInUse => "A request with this idempotency key is in progress",
@@ -135,7 +164,7 @@ impl ErrorCode {
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 27] = [
         Self::InvalidInput,
         Self::PatientNotFound,
         Self::PatientNotUnique,
@@ -145,6 +174,12 @@ impl ErrorCode {
         Self::NotAttached,
         Self::BookingNotAllowed,
         Self::NotFound,
+        Self::ReferralNotFound,
+        Self::ReferralExpired,
+        Self::ReferralUsed,
+        Self::ReferralCancelled,
+        Self::AlreadyOnWaitingList,
+        Self::WaitingListFull,
         Self::MethodNotAllowed,
         Self::IdempotencyKeyReused,
         Self::IdempotencyKeyInUse,

@@ -115,8 +115,106 @@ pub struct Session {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewTicket {
-    /// The `id` of a free slot.
+    /// The `id` of a free slot (for a booking by referral, one of the referral's slots).
     pub slot_id: String,
+    /// The number of the patient's referral that books this slot
+    /// (`GET …/referrals/{number}/slots`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[0-9A-Za-z-]{1,32}$", example = "0000000001")
+    )]
+    pub referral: Option<String>,
+}
+
+/// Moving a ticket to another time: the old one is kept if the new one cannot be booked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Reschedule {
+    /// The `id` of the free slot to move to.
+    pub slot_id: String,
+}
+
+/// A request to be put on the waiting list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewWaitingRequest {
+    /// The specialty's `id` (`GET …/specialties?include_unavailable=true` lists those
+    /// without free tickets).
+    pub specialty_id: String,
+    /// A doctor of that specialty, if the patient wants one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doctor_id: Option<String>,
+    /// How the clinic reaches the patient: a Russian phone number (`+7 916 123-45-67`,
+    /// `8 (495) 123-45-67`, ...). Personal data: never echoed.
+    #[cfg_attr(feature = "openapi", schema(example = "+7 916 123-45-67"))]
+    pub phone: String,
+    /// The first day that suits (`YYYY-MM-DD`); default today when `to` is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = Date, example = "2026-12-10"))]
+    pub from: Option<String>,
+    /// The last day that suits; default 91 days after `from` when `from` is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(format = Date, example = "2026-12-24"))]
+    pub to: Option<String>,
+}
+
+/// Why a patient is on the waiting list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum WaitingReason {
+    /// The specialty or doctor has no free ticket.
+    NoFreeTickets,
+    /// There are tickets, none at a time that suits.
+    NoConvenientTime,
+    /// The clinic has no doctor of the specialty.
+    NoSpecialist,
+}
+
+/// A request on the waiting list: the clinic calls the patient when a ticket is found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WaitingRequest {
+    /// Opaque, URL-safe id.
+    pub id: String,
+    pub specialty: NamedRef,
+    pub doctor: Option<NamedRef>,
+    /// The days that suit, if the patient said.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub created_at: DateTime<FixedOffset>,
+    pub reason: Option<WaitingReason>,
+}
+
+/// What a referral books.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ReferralKind {
+    Consultation,
+    /// A follow-up visit.
+    Repeat,
+    /// The clinic's system does not say.
+    Unspecified,
+}
+
+/// What one of the patient's referrals («направление») allows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Referral {
+    #[cfg_attr(feature = "openapi", schema(example = "0000000001"))]
+    pub number: String,
+    pub kind: ReferralKind,
+    /// The specialty it sends to.
+    pub specialty: NamedRef,
+    /// The doctors it may be booked with (their ids are the directory's).
+    pub doctors: Vec<NamedRef>,
+    pub issued_on: Option<NaiveDate>,
+    /// Its last valid day; booking ends then.
+    pub valid_until: Option<NaiveDate>,
 }
 
 /// An id with a name to show.

@@ -106,6 +106,28 @@ pub const TICKETS: Route = Route::new(Method::Get, "/api/v1/clinics/{clinic}/tic
 pub const TICKET: Route = Route::new(Method::Get, "/api/v1/clinics/{clinic}/tickets/{ticket}");
 /// Cancels one of the patient's tickets.
 pub const CANCEL: Route = Route::new(Method::Delete, "/api/v1/clinics/{clinic}/tickets/{ticket}");
+/// Moves one of the patient's tickets to another time.
+pub const RESCHEDULE: Route = Route::new(
+    Method::Post,
+    "/api/v1/clinics/{clinic}/tickets/{ticket}/reschedule",
+);
+/// Puts the patient on the waiting list.
+pub const JOIN_WAITING_LIST: Route =
+    Route::new(Method::Post, "/api/v1/clinics/{clinic}/waiting-list");
+/// The patient's requests on the waiting list.
+pub const WAITING_LIST: Route = Route::new(Method::Get, "/api/v1/clinics/{clinic}/waiting-list");
+/// Withdraws one of the patient's requests from the waiting list.
+pub const LEAVE_WAITING_LIST: Route = Route::new(
+    Method::Delete,
+    "/api/v1/clinics/{clinic}/waiting-list/{request}",
+);
+/// What one of the patient's referrals allows.
+pub const REFERRAL: Route = Route::new(Method::Get, "/api/v1/clinics/{clinic}/referrals/{number}");
+/// The free tickets open to one of the patient's referrals.
+pub const REFERRAL_SLOTS: Route = Route::new(
+    Method::Get,
+    "/api/v1/clinics/{clinic}/referrals/{number}/slots",
+);
 
 /// Every route of the API.
 pub const ALL: &[Route] = &[
@@ -120,6 +142,12 @@ pub const ALL: &[Route] = &[
     TICKETS,
     TICKET,
     CANCEL,
+    RESCHEDULE,
+    JOIN_WAITING_LIST,
+    WAITING_LIST,
+    LEAVE_WAITING_LIST,
+    REFERRAL,
+    REFERRAL_SLOTS,
 ];
 
 #[cfg(test)]

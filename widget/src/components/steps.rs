@@ -306,7 +306,10 @@ pub fn confirm_step(p: &StepProps) -> Html {
                     .post::<Ticket>(
                         &api.route(routes::BOOK, &[]),
                         token.as_deref(),
-                        &NewTicket { slot_id },
+                        &NewTicket {
+                            slot_id,
+                            referral: None,
+                        },
                         Some(key.as_str()),
                     )
                     .await;

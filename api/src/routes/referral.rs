@@ -1,0 +1,62 @@
+//! Booking by referral: what a referral allows and the tickets open to it. Booking itself is
+//! `POST …/tickets` with `referral`.
+
+use super::directory::{DatesQuery, query_range};
+use crate::error::ApiError;
+use crate::referrals;
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, web};
+use api_types::routes as r;
+use api_types::{List, Referral, Slot};
+
+/// What one of the patient's referrals allows: the specialty, the doctors, the last valid
+/// day. Another patient's referral, or one to another clinic, is `referral_not_found`; one
+/// that can no longer book is `referral_expired`, `referral_used` or `referral_cancelled`.
+#[utoipa::path(
+    get,
+    path = r::REFERRAL.path,
+    tag = "patient",
+    security(("bearer" = [])),
+    responses((status = 200, body = Referral))
+)]
+#[tracing::instrument(skip_all, fields(clinic = %path.0))]
+pub async fn get_referral(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (clinic, number) = path.into_inner();
+    let clinic = state.clinic(&clinic)?;
+    let session = state.session(&req, clinic).await?;
+    let number = referrals::parse_number("number", &number)?;
+    let resolved = referrals::resolve(clinic, &session, &number).await?;
+    Ok(HttpResponse::Ok().json(resolved.to_api()))
+}
+
+/// The free tickets open to one of the patient's referrals, by time, from `from` to `to`
+/// (default the next two weeks; never past the referral's last valid day). Book one with
+/// `POST …/tickets` and `{"slot_id", "referral"}`.
+#[utoipa::path(
+    get,
+    path = r::REFERRAL_SLOTS.path,
+    tag = "patient",
+    params(DatesQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = List<Slot>))
+)]
+#[tracing::instrument(skip_all, fields(clinic = %path.0))]
+pub async fn referral_slots(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    query: web::Query<DatesQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (clinic, number) = path.into_inner();
+    let clinic = state.clinic(&clinic)?;
+    let session = state.session(&req, clinic).await?;
+    let number = referrals::parse_number("number", &number)?;
+    let range = query_range(query.from.as_deref(), query.to.as_deref(), clinic.today())?;
+    let resolved = referrals::resolve(clinic, &session, &number).await?;
+    let slots = referrals::slots(clinic, &session, &resolved, range).await?;
+    Ok(HttpResponse::Ok().json(List::from(slots)))
+}

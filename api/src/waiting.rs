@@ -1,0 +1,468 @@
+//! The waiting list («лист ожидания»): the patient asks to be called when a ticket of a
+//! specialty (or of one doctor) is found, within the days that suit; the МИС keeps the
+//! request (the hub's `PARequest` family) until it is served or withdrawn.
+//!
+//! The phone number is personal data, under the same rules as the identity fields: parsed
+//! here, passed to the МИС, never logged, echoed or kept by the gateway.
+
+use crate::error::{ApiError, field_error};
+use crate::ids::{self, DoctorKey};
+use crate::sessions::Session;
+use crate::state::{AppState, ClinicEntry};
+use actix_web::web;
+use api_types::{ErrorCode, NamedRef, NewWaitingRequest, WaitingRequest};
+use chrono::{Days, NaiveDate};
+use mis::{DateRange, Mis, PhoneNumber, SpecialtyId, WaitingId, WaitingReason};
+use tracing::Instrument;
+
+/// The most requests one patient may have on a clinic's waiting list at once.
+pub const MAX_REQUESTS_PER_PATIENT: usize = 5;
+
+/// The longest span of days a request may name.
+pub const MAX_WINDOW_DAYS: u64 = 92;
+
+/// A request, parsed.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub specialty: SpecialtyId,
+    pub doctor: Option<DoctorKey>,
+    pub phone: PhoneNumber,
+    pub window: Option<DateRange>,
+}
+
+fn date_field(
+    field: &str,
+    value: &str,
+    today: NaiveDate,
+) -> Result<NaiveDate, api_types::FieldError> {
+    let date = api_types::identity::date_shape(value)
+        .ok()
+        .and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d))
+        .ok_or_else(|| {
+            field_error(
+                field,
+                "invalid_format",
+                "A date must be written YYYY-MM-DD.",
+            )
+        })?;
+    if date < today {
+        return Err(field_error(field, "in_past", "Name a day from today on."));
+    }
+    if !crate::state::in_window(date, today) {
+        return Err(field_error(
+            field,
+            "out_of_range",
+            "Name a day within two years after today.",
+        ));
+    }
+    Ok(date)
+}
+
+/// Parses a request, reporting every field that cannot be accepted.
+pub fn parse(new: &NewWaitingRequest, today: NaiveDate) -> Result<NewRequest, ApiError> {
+    let mut fields = Vec::new();
+    let specialty = if ids::well_formed(&new.specialty_id) {
+        ids::parse_specialty(&new.specialty_id)
+    } else {
+        fields.push(field_error(
+            "specialty_id",
+            "invalid_format",
+            "A specialty id is 1 to 2048 letters, digits, dashes and underscores.",
+        ));
+        None
+    };
+    let doctor = match &new.doctor_id {
+        None => None,
+        Some(d) if ids::well_formed(d) => Some(DoctorKey::parse(d)),
+        Some(_) => {
+            fields.push(field_error(
+                "doctor_id",
+                "invalid_format",
+                "A doctor id is 1 to 2048 letters, digits, dashes and underscores.",
+            ));
+            None
+        }
+    };
+    let phone = PhoneNumber::parse(&new.phone)
+        .map_err(|e| {
+            fields.push(field_error(
+                "phone",
+                e.reason(),
+                "A Russian phone number: +7 (or 8) and ten digits.",
+            ));
+        })
+        .ok();
+    let from = new
+        .from
+        .as_deref()
+        .map(|v| date_field("from", v, today))
+        .transpose()
+        .map_err(|e| fields.push(e))
+        .ok()
+        .flatten();
+    let to = new
+        .to
+        .as_deref()
+        .map(|v| date_field("to", v, today))
+        .transpose()
+        .map_err(|e| fields.push(e))
+        .ok()
+        .flatten();
+    let window = match (from, to, new.from.is_some() || new.to.is_some()) {
+        (_, _, false) => None,
+        (from, to, true) => {
+            let from = from.unwrap_or(today);
+            let to = to.or_else(|| from.checked_add_days(Days::new(MAX_WINDOW_DAYS - 1)));
+            match to.and_then(|to| DateRange::new(from, to)) {
+                Some(w) if w.days() <= MAX_WINDOW_DAYS as i64 => Some(w),
+                Some(_) => {
+                    fields.push(field_error(
+                        "to",
+                        "range_too_long",
+                        format!("Name at most {MAX_WINDOW_DAYS} days."),
+                    ));
+                    None
+                }
+                None => {
+                    if fields.iter().all(|f| f.field != "to" && f.field != "from") {
+                        fields.push(field_error(
+                            "to",
+                            "before_from",
+                            "`to` must not be before `from`.",
+                        ));
+                    }
+                    None
+                }
+            }
+        }
+    };
+    if !fields.is_empty() {
+        return Err(ApiError::invalid(fields));
+    }
+    let specialty = specialty.ok_or_else(|| ApiError::not_found("specialty"))?;
+    let doctor = match doctor {
+        None => None,
+        Some(Some(key)) if key.specialty == specialty => Some(key),
+        Some(_) => return Err(ApiError::not_found("doctor of this specialty")),
+    };
+    let phone = phone.ok_or_else(|| ApiError::internal("a phone error was not reported"))?;
+    Ok(NewRequest {
+        specialty,
+        doctor,
+        phone,
+        window,
+    })
+}
+
+fn reason_of(r: WaitingReason) -> api_types::WaitingReason {
+    match r {
+        WaitingReason::NoFreeTickets => api_types::WaitingReason::NoFreeTickets,
+        WaitingReason::NoConvenientTime => api_types::WaitingReason::NoConvenientTime,
+        WaitingReason::NoSpecialist => api_types::WaitingReason::NoSpecialist,
+    }
+}
+
+/// Puts the session's patient on the waiting list. The reason follows from the directory: no
+/// doctor of the specialty, no free ticket (of the doctor, or of the specialty), or tickets at
+/// times that do not suit.
+pub async fn join(
+    state: web::Data<AppState>,
+    clinic: ClinicEntry,
+    session: Session,
+    new: NewRequest,
+) -> Result<WaitingRequest, ApiError> {
+    let result = join_once(state, &clinic, session, new).await;
+    let outcome = match &result {
+        Ok(_) => "joined",
+        Err(e) => e.code.as_str(),
+    };
+    crate::metrics::waiting_list(&clinic.info.id, "join", outcome);
+    result
+}
+
+async fn join_once(
+    state: web::Data<AppState>,
+    clinic: &ClinicEntry,
+    session: Session,
+    new: NewRequest,
+) -> Result<WaitingRequest, ApiError> {
+    let specialty = clinic
+        .mis
+        .specialties(clinic.lpu)
+        .await?
+        .into_iter()
+        .find(|s| s.id == new.specialty)
+        .ok_or_else(|| ApiError::not_found("specialty"))?;
+    let doctors = clinic.mis.doctors(clinic.lpu, &specialty.id).await?;
+    let doctor = match &new.doctor {
+        None => None,
+        Some(key) => Some(
+            doctors
+                .iter()
+                .find(|d| d.id == key.doctor)
+                .cloned()
+                .ok_or_else(|| ApiError::not_found("doctor"))?,
+        ),
+    };
+    let free = doctor
+        .as_ref()
+        .map_or(specialty.free_tickets, |d| d.free_tickets);
+    let reason = if doctors.is_empty() {
+        WaitingReason::NoSpecialist
+    } else if free == 0 {
+        WaitingReason::NoFreeTickets
+    } else {
+        WaitingReason::NoConvenientTime
+    };
+    let active = clinic
+        .mis
+        .waiting_list(clinic.lpu, &session.patient)
+        .await?;
+    let wanted_doctor = doctor.as_ref().map(|d| &d.id);
+    if active.iter().any(|e| {
+        e.specialty_id.as_ref() == Some(&specialty.id) && e.doctor_id.as_ref() == wanted_doctor
+    }) {
+        return Err(ApiError::new(ErrorCode::AlreadyOnWaitingList).detail(
+            "The patient is already waiting for this specialty (and doctor); see «My visits».",
+        ));
+    }
+    if active.len() >= MAX_REQUESTS_PER_PATIENT {
+        return Err(ApiError::new(ErrorCode::WaitingListFull).detail(format!(
+            "A patient may wait for at most {MAX_REQUESTS_PER_PATIENT} things at once; withdraw one first."
+        )));
+    }
+    let request = mis::WaitingRequest {
+        patient: session.patient.clone(),
+        specialty: specialty.id.clone(),
+        specialty_name: specialty.name.clone(),
+        specialty_code: specialty.federal_code.clone(),
+        doctor: doctor.as_ref().map(|d| (d.id.clone(), d.name.clone())),
+        phone: new.phone,
+        window: new.window,
+        reason,
+    };
+    // Once asked, the МИС call runs to its end whatever the client does.
+    let task_clinic = clinic.clone();
+    let id = state
+        .writes
+        .spawn(
+            async move {
+                task_clinic
+                    .mis
+                    .join_waiting_list(task_clinic.lpu, &request)
+                    .await
+            }
+            .instrument(tracing::Span::current()),
+        )
+        .await
+        .map_err(ApiError::internal)??;
+    tracing::info!(clinic = %clinic.info.id, "patient put on the waiting list");
+    Ok(WaitingRequest {
+        id: ids::waiting(&id),
+        specialty: NamedRef {
+            id: ids::specialty(&specialty.id),
+            name: specialty.name,
+        },
+        doctor: doctor.map(|d| NamedRef {
+            id: DoctorKey {
+                specialty: specialty.id.clone(),
+                doctor: d.id,
+            }
+            .encode(),
+            name: d.name,
+        }),
+        from: new.window.map(DateRange::from),
+        to: new.window.map(DateRange::to),
+        created_at: clinic.localize(clinic.now()),
+        reason: Some(reason_of(reason)),
+    })
+}
+
+/// The session's patient's requests on the waiting list, oldest first.
+pub async fn list(
+    clinic: &ClinicEntry,
+    session: &Session,
+) -> Result<Vec<WaitingRequest>, ApiError> {
+    let entries = clinic
+        .mis
+        .waiting_list(clinic.lpu, &session.patient)
+        .await?;
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let specialties = clinic.mis.specialties(clinic.lpu).await?;
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        let Some(specialty_id) = e.specialty_id.clone() else {
+            continue;
+        };
+        let specialty_name = e.specialty_name.clone().or_else(|| {
+            specialties
+                .iter()
+                .find(|s| s.id == specialty_id)
+                .map(|s| s.name.clone())
+        });
+        let doctor = match &e.doctor_id {
+            None => None,
+            Some(id) => {
+                let name = match &e.doctor_name {
+                    Some(n) => Some(n.clone()),
+                    None => clinic
+                        .mis
+                        .doctors(clinic.lpu, &specialty_id)
+                        .await?
+                        .into_iter()
+                        .find(|d| d.id == *id)
+                        .map(|d| d.name),
+                };
+                Some(NamedRef {
+                    id: DoctorKey {
+                        specialty: specialty_id.clone(),
+                        doctor: id.clone(),
+                    }
+                    .encode(),
+                    name: name.unwrap_or_default(),
+                })
+            }
+        };
+        out.push(WaitingRequest {
+            id: ids::waiting(&e.id),
+            specialty: NamedRef {
+                id: ids::specialty(&specialty_id),
+                name: specialty_name.unwrap_or_default(),
+            },
+            doctor,
+            from: e.window.map(DateRange::from),
+            to: e.window.map(DateRange::to),
+            created_at: clinic.localize(e.created),
+            reason: e.reason.map(reason_of),
+        });
+    }
+    Ok(out)
+}
+
+/// Withdraws one of the session's patient's requests: it must be the patient's own.
+pub async fn leave(
+    state: web::Data<AppState>,
+    clinic: ClinicEntry,
+    session: Session,
+    id: WaitingId,
+) -> Result<(), ApiError> {
+    let result = async {
+        let own = clinic
+            .mis
+            .waiting_list(clinic.lpu, &session.patient)
+            .await?
+            .into_iter()
+            .any(|e| e.id == id);
+        if !own {
+            return Err(ApiError::not_found("waiting-list request"));
+        }
+        let task_clinic = clinic.clone();
+        state
+            .writes
+            .spawn(
+                async move {
+                    task_clinic
+                        .mis
+                        .leave_waiting_list(task_clinic.lpu, &id)
+                        .await
+                }
+                .instrument(tracing::Span::current()),
+            )
+            .await
+            .map_err(ApiError::internal)??;
+        tracing::info!(clinic = %clinic.info.id, "waiting-list request withdrawn");
+        Ok(())
+    }
+    .await;
+    let outcome = match &result {
+        Ok(()) => "left",
+        Err(e) => e.code.as_str(),
+    };
+    crate::metrics::waiting_list(&clinic.info.id, "leave", outcome);
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 27).expect("a real date")
+    }
+
+    fn request(phone: &str, from: Option<&str>, to: Option<&str>) -> NewWaitingRequest {
+        NewWaitingRequest {
+            specialty_id: ids::specialty(&SpecialtyId::parse("10").expect("an id")),
+            doctor_id: None,
+            phone: phone.into(),
+            from: from.map(str::to_owned),
+            to: to.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn every_field_error_is_reported_at_once_without_the_values() {
+        let mut bad = request("12345", Some("2026-11-20"), Some("2026-02-30"));
+        bad.specialty_id = "not an id!".into();
+        let err = parse(&bad, today()).expect_err("four faults");
+        let fields: Vec<_> = err
+            .fields
+            .iter()
+            .map(|f| (f.field.as_str(), f.reason.as_str()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("specialty_id", "invalid_format"),
+                ("phone", "invalid_format"),
+                ("from", "in_past"),
+                ("to", "invalid_format")
+            ]
+        );
+        let shown = serde_json::to_string(&err.problem()).expect("serializes");
+        assert!(!shown.contains("12345"), "{shown}");
+    }
+
+    #[test]
+    fn a_window_is_completed_from_either_end_and_bounded() {
+        let w = parse(&request("+79161234567", Some("2026-12-01"), None), today())
+            .expect("valid")
+            .window
+            .expect("a window");
+        assert_eq!(
+            (w.from(), w.days()),
+            (NaiveDate::from_ymd_opt(2026, 12, 1).expect("a date"), 92)
+        );
+        let w = parse(&request("+79161234567", None, Some("2026-12-01")), today())
+            .expect("valid")
+            .window
+            .expect("a window");
+        assert_eq!(w.from(), today());
+        assert!(
+            parse(&request("+79161234567", None, None), today())
+                .expect("valid")
+                .window
+                .is_none()
+        );
+        let err = parse(
+            &request("+79161234567", Some("2026-12-10"), Some("2026-12-01")),
+            today(),
+        )
+        .expect_err("reversed");
+        assert_eq!(err.fields[0].reason, "before_from");
+        let err = parse(
+            &request("+79161234567", Some("2026-12-01"), Some("2027-06-01")),
+            today(),
+        )
+        .expect_err("too long");
+        assert_eq!(err.fields[0].reason, "range_too_long");
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_phone() {
+        let parsed = parse(&request("+7 916 123-45-67", None, None), today()).expect("valid");
+        assert!(!format!("{parsed:?}").contains("916"));
+    }
+}
