@@ -2,10 +2,10 @@
 
 use api_types::routes::Route;
 use api_types::{ErrorCode, FieldError, Problem};
+use gloo_net::http::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Request, RequestInit, Response};
 
 /// Why a call failed.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +40,14 @@ fn js_err(_: JsValue) -> Failure {
     Failure::Network
 }
 
+/// A value as JSON text (`JSON.stringify` of its JavaScript form).
+pub fn to_json(value: &impl serde::Serialize) -> Result<JsValue, Failure> {
+    let value = serde_wasm_bindgen::to_value(value).map_err(|_| Failure::Network)?;
+    js_sys::JSON::stringify(&value)
+        .map(JsValue::from)
+        .map_err(js_err)
+}
+
 impl Api {
     /// The path of a route of this clinic (the route table's template, from the wire types),
     /// with the parameters after `{clinic}`.
@@ -52,53 +60,49 @@ impl Api {
         format!("{}{}", self.base, route.url(&all))
     }
 
+    /// Sends a request; answers its status and its body as the browser parsed it
+    /// (`JSON.parse`: the wasm never parses JSON text), `null` when it has none.
     async fn call(
         &self,
-        method: &str,
+        method: Method,
         url: &str,
         token: Option<&str>,
-        body: Option<String>,
+        body: Option<JsValue>,
         idempotency_key: Option<&str>,
-    ) -> Result<(u16, String), Failure> {
-        let init = RequestInit::new();
-        init.set_method(method);
-        if let Some(body) = &body {
-            init.set_body(&JsValue::from_str(body));
-        }
-        let request = Request::new_with_str_and_init(url, &init).map_err(js_err)?;
-        let headers = request.headers();
-        headers.set("Accept", "application/json").map_err(js_err)?;
-        if body.is_some() {
-            headers
-                .set("Content-Type", "application/json")
-                .map_err(js_err)?;
-        }
+    ) -> Result<(u16, JsValue), Failure> {
+        let mut request = RequestBuilder::new(url)
+            .method(method)
+            .header("Accept", "application/json");
         if let Some(token) = token {
-            headers
-                .set("Authorization", &format!("Bearer {token}"))
-                .map_err(js_err)?;
+            request = request.header("Authorization", &format!("Bearer {token}"));
         }
         if let Some(key) = idempotency_key {
-            headers.set("Idempotency-Key", key).map_err(js_err)?;
+            request = request.header("Idempotency-Key", key);
         }
-        let window = web_sys::window().ok_or(Failure::Network)?;
-        let response: Response = JsFuture::from(window.fetch_with_request(&request))
-            .await
-            .map_err(js_err)?
-            .dyn_into()
-            .map_err(js_err)?;
+        let request = match body {
+            Some(body) => request
+                .header("Content-Type", "application/json")
+                .body(body)
+                .map_err(|_| Failure::Network)?,
+            None => request.build().map_err(|_| Failure::Network)?,
+        };
+        let response = request.send().await.map_err(|_| Failure::Network)?;
         let status = response.status();
-        let text = JsFuture::from(response.text().map_err(js_err)?)
+        if status == 204 {
+            return Ok((status, JsValue::NULL));
+        }
+        let raw: web_sys::Response = response.into();
+        let value = JsFuture::from(raw.json().map_err(js_err)?)
             .await
             .map_err(js_err)?;
-        Ok((status, text.as_string().unwrap_or_default()))
+        Ok((status, value))
     }
 
-    fn decode<T: DeserializeOwned>(status: u16, text: &str) -> Result<T, Failure> {
+    fn decode<T: DeserializeOwned>(status: u16, value: JsValue) -> Result<T, Failure> {
         if (200..300).contains(&status) {
-            serde_json::from_str(text).map_err(|_| Failure::Network)
+            crate::js_value::from_value(value).map_err(|_| Failure::Network)
         } else {
-            match serde_json::from_str::<Problem>(text) {
+            match crate::js_value::from_value::<Problem>(value) {
                 Ok(p) => Err(Failure::Problem {
                     code: p.code,
                     fields: p.errors,
@@ -114,8 +118,8 @@ impl Api {
         path: &str,
         token: Option<&str>,
     ) -> Result<T, Failure> {
-        let (status, text) = self.call("GET", path, token, None, None).await?;
-        Self::decode(status, &text)
+        let (status, value) = self.call(Method::GET, path, token, None, None).await?;
+        Self::decode(status, value)
     }
 
     pub async fn post<T: DeserializeOwned>(
@@ -125,19 +129,19 @@ impl Api {
         body: &impl serde::Serialize,
         idempotency_key: Option<&str>,
     ) -> Result<T, Failure> {
-        let body = serde_json::to_string(body).map_err(|_| Failure::Network)?;
-        let (status, text) = self
-            .call("POST", path, token, Some(body), idempotency_key)
+        let body = to_json(body)?;
+        let (status, value) = self
+            .call(Method::POST, path, token, Some(body), idempotency_key)
             .await?;
-        Self::decode(status, &text)
+        Self::decode(status, value)
     }
 
     pub async fn delete(&self, path: &str, token: Option<&str>) -> Result<(), Failure> {
-        let (status, text) = self.call("DELETE", path, token, None, None).await?;
+        let (status, value) = self.call(Method::DELETE, path, token, None, None).await?;
         if (200..300).contains(&status) {
             Ok(())
         } else {
-            Self::decode::<()>(status, &text)
+            Self::decode::<()>(status, value)
         }
     }
 }

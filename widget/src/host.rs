@@ -156,7 +156,7 @@ impl<'a> TicketEvent<'a> {
     pub fn of(ticket: &'a api_types::Ticket) -> Self {
         Self {
             ticket_id: &ticket.id,
-            start: ticket.start.to_rfc3339(),
+            start: api_types::wire::format_datetime(&ticket.start),
             specialty: &ticket.specialty.name,
             doctor: &ticket.doctor.name,
         }
@@ -194,10 +194,7 @@ pub fn post<T: serde::Serialize>(settings: &Settings, kind: &str, detail: T) {
         widget: &settings.widget_id,
         detail,
     };
-    let Ok(text) = serde_json::to_string(&message) else {
-        return;
-    };
-    if let Ok(value) = js_sys::JSON::parse(&text) {
+    if let Ok(value) = serde_wasm_bindgen::to_value(&message) {
         let _ = parent.post_message(&value, origin);
     }
 }

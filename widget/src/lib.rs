@@ -12,6 +12,7 @@ pub mod format;
 pub mod host;
 pub mod i18n;
 pub mod ics;
+mod js_value;
 pub mod validate;
 
 pub use components::App;

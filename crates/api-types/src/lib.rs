@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 mod error;
 pub mod identity;
 pub mod routes;
+pub mod wire;
 
 pub use error::{ErrorCode, FieldError, Problem};
 
@@ -40,6 +41,7 @@ pub struct Specialty {
     /// Free tickets open to online booking.
     pub free_tickets: u32,
     /// The nearest date with a free ticket, in the clinic's zone.
+    #[serde(with = "wire::opt_date", default)]
     pub nearest_date: Option<NaiveDate>,
 }
 
@@ -54,6 +56,7 @@ pub struct Doctor {
     /// A note from the clinic (qualification, district, ...), shown to the patient.
     pub comment: Option<String>,
     pub free_tickets: u32,
+    #[serde(with = "wire::opt_date", default)]
     pub nearest_date: Option<NaiveDate>,
 }
 
@@ -61,9 +64,12 @@ pub struct Doctor {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AvailableDates {
+    #[serde(with = "wire::date")]
     pub from: NaiveDate,
+    #[serde(with = "wire::date")]
     pub to: NaiveDate,
     /// Dates (clinic zone) in `[from, to]` that have at least one free ticket, ascending.
+    #[serde(with = "wire::dates")]
     pub dates: Vec<NaiveDate>,
 }
 
@@ -74,7 +80,9 @@ pub struct Slot {
     /// Opaque, URL-safe id; pass it as `slot_id` to book this ticket.
     pub id: String,
     /// Start, in the clinic's local time with its offset.
+    #[serde(with = "wire::datetime")]
     pub start: DateTime<FixedOffset>,
+    #[serde(with = "wire::datetime")]
     pub end: DateTime<FixedOffset>,
     pub room: Option<String>,
     pub address: Option<String>,
@@ -107,6 +115,7 @@ pub struct NewSession {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Session {
     pub token: String,
+    #[serde(with = "wire::datetime")]
     pub expires_at: DateTime<FixedOffset>,
 }
 
@@ -183,8 +192,11 @@ pub struct WaitingRequest {
     pub specialty: NamedRef,
     pub doctor: Option<NamedRef>,
     /// The days that suit, if the patient said.
+    #[serde(with = "wire::opt_date", default)]
     pub from: Option<NaiveDate>,
+    #[serde(with = "wire::opt_date", default)]
     pub to: Option<NaiveDate>,
+    #[serde(with = "wire::datetime")]
     pub created_at: DateTime<FixedOffset>,
     pub reason: Option<WaitingReason>,
 }
@@ -212,8 +224,10 @@ pub struct Referral {
     pub specialty: NamedRef,
     /// The doctors it may be booked with (their ids are the directory's).
     pub doctors: Vec<NamedRef>,
+    #[serde(with = "wire::opt_date", default)]
     pub issued_on: Option<NaiveDate>,
     /// Its last valid day; booking ends then.
+    #[serde(with = "wire::opt_date", default)]
     pub valid_until: Option<NaiveDate>,
 }
 
@@ -240,8 +254,11 @@ pub struct Ticket {
     pub doctor: NamedRef,
     pub room: Option<String>,
     pub address: Option<String>,
+    #[serde(with = "wire::datetime")]
     pub start: DateTime<FixedOffset>,
+    #[serde(with = "wire::opt_datetime", default)]
     pub end: Option<DateTime<FixedOffset>>,
+    #[serde(with = "wire::opt_datetime", default)]
     pub created_at: Option<DateTime<FixedOffset>>,
 }
 
