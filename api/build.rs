@@ -35,6 +35,10 @@ fn main() {
         "widget/Cargo.toml",
         "crates/api-types/src",
         "crates/api-types/Cargo.toml",
+        "crates/widget-text/src",
+        "crates/widget-text/Cargo.toml",
+        // The wasm-release profile lives here.
+        "Cargo.toml",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
@@ -58,8 +62,15 @@ fn main() {
     let glue_name = hashed("widget", "js", &glue);
     let wasm_name = hashed("widget_bg", "wasm", &wasm);
     // The boot module is the page's only script: it loads the glue and starts the wasm.
+    // Until the widget runs, the page shows its first step (written by the gateway): a
+    // specialty chosen there meanwhile is kept for the widget (`__rgChoice`), not lost to a
+    // page load that would start the download again.
     let boot = format!(
-        "import init from \"./{glue_name}\";\ninit({{ module_or_path: new URL(\"./{wasm_name}\", import.meta.url) }});\n"
+        "import init from \"./{glue_name}\";\n\
+         const app = document.getElementById(\"app\");\n\
+         const early = (e) => {{ const a = e.target.closest(\"[data-rg-specialty]\"); if (a) {{ e.preventDefault(); window.__rgChoice = a.dataset.rgSpecialty; a.setAttribute(\"aria-busy\", \"true\"); }} }};\n\
+         if (app) app.addEventListener(\"click\", early);\n\
+         init({{ module_or_path: new URL(\"./{wasm_name}\", import.meta.url) }}).finally(() => {{ if (app) app.removeEventListener(\"click\", early); }});\n"
     )
     .into_bytes();
     let boot_name = hashed("boot", "js", &boot);

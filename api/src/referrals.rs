@@ -160,7 +160,7 @@ pub async fn slots(
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
-    for (key, _) in &resolved.doctors {
+    for (key, name) in &resolved.doctors {
         let slots = clinic
             .mis
             .referral_slots(
@@ -187,6 +187,10 @@ pub async fn slots(
                     room: s.room,
                     address: s.address,
                     number: s.number,
+                    doctor: Some(NamedRef {
+                        id: key.encode(),
+                        name: name.clone(),
+                    }),
                 }),
         );
     }

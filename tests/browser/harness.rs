@@ -226,7 +226,7 @@ impl Browser {
             .await;
     }
 
-    async fn fill(&self, css: &str, value: &str) {
+    pub async fn fill(&self, css: &str, value: &str) {
         let input = self.wait_css(css).await;
         input.send_keys(Key::Control + "a").await.expect("types");
         input.send_keys(Key::Backspace).await.expect("types");
@@ -272,6 +272,75 @@ impl Browser {
             .text()
             .await
             .expect("text")
+    }
+
+    /// Loads `url` under a phone's network as Lighthouse's mobile preset has it (150 ms round
+    /// trip, 1.6 Mbit/s down, 750 kbit/s up; Chrome's network emulation), `cold` with the
+    /// browser's cache emptied first. Answers the time from the navigation to the first step's
+    /// choices (written into the page by the gateway) and to the widget running (its
+    /// WebAssembly started and rendered). The emulation is lifted afterwards.
+    pub async fn load_on_a_phone_network(&self, url: &str, cold: bool) -> (Duration, Duration) {
+        use thirtyfour::extensions::cdp::ChromeDevTools;
+        let dev = ChromeDevTools::new(self.driver.handle.clone());
+        dev.execute_cdp("Network.enable").await.expect("CDP");
+        if cold {
+            dev.execute_cdp("Network.clearBrowserCache")
+                .await
+                .expect("CDP");
+        }
+        dev.execute_cdp_with_params(
+            "Network.emulateNetworkConditions",
+            serde_json::json!({
+                "offline": false,
+                "latency": 150,
+                "downloadThroughput": 1_638_400 / 8,
+                "uploadThroughput": 768_000 / 8,
+            }),
+        )
+        .await
+        .expect("CDP");
+        self.driver.goto(url).await.expect("navigates");
+        let host_origin = self
+            .driver
+            .execute("return performance.timeOrigin;", Vec::new())
+            .await
+            .expect("runs")
+            .json()
+            .as_f64()
+            .expect("a number");
+        self.enter_widget().await;
+        self.wait_css(".rg[data-ready] .rg-choice").await;
+        // The page's own clocks: the frame's first paint (the first step the gateway wrote)
+        // and the widget's mark, from the host page's navigation.
+        let frame = self
+            .driver
+            .execute(
+                "var fcp = performance.getEntriesByName('first-contentful-paint')[0];\
+                 var ready = performance.getEntriesByName('registratura:ready')[0];\
+                 return [performance.timeOrigin, fcp ? fcp.startTime : -1, ready ? ready.startTime : -1];",
+                Vec::new(),
+            )
+            .await
+            .expect("runs");
+        let times: Vec<f64> = serde_json::from_value(frame.json().clone()).expect("three numbers");
+        let offset = times[0] - host_origin;
+        assert!(
+            times[1] >= 0.0 && times[2] >= 0.0,
+            "the frame painted and the widget marked: {times:?}"
+        );
+        let ms = |t: f64| Duration::from_micros(((offset + t) * 1000.0) as u64);
+        let (shown, live) = (ms(times[1]), ms(times[2]));
+        self.driver
+            .enter_default_frame()
+            .await
+            .expect("back to the page");
+        dev.execute_cdp_with_params(
+            "Network.emulateNetworkConditions",
+            serde_json::json!({"offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
+        )
+        .await
+        .expect("CDP");
+        (shown, live)
     }
 
     pub async fn shot(&self, name: &str) {
@@ -339,7 +408,15 @@ impl Browser {
             .await
             .expect("runs");
         let text = r.json().as_str().unwrap_or_default().to_owned();
-        for secret in ["4510", "123456", "7700000000000001", "1980"] {
+        for secret in [
+            "4510",
+            "123456",
+            "7700000000000001",
+            "1980",
+            "916",
+            "123-45-67",
+            "1234567",
+        ] {
             assert!(
                 !text.contains(secret),
                 "{secret} is in the widget's storage, cookies or URL: {text}"

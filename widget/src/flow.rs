@@ -1,7 +1,7 @@
 //! The state of the patient's flow and its one reducer. Pure: no browser calls, so that it is
 //! tested natively.
 
-use api_types::{Doctor, Slot, Specialty, Ticket};
+use api_types::{Doctor, Referral, Slot, Specialty, Ticket, WaitingRequest};
 use chrono::NaiveDate;
 use std::rc::Rc;
 use yew::Reducible;
@@ -17,6 +17,30 @@ pub enum Step {
     Confirm,
     Ticket,
     MyTickets,
+    /// «Встать в лист ожидания»: the phone and the days that suit.
+    Waiting,
+    /// On the waiting list.
+    WaitingDone,
+    /// «Запись по направлению»: the referral's number (then identification).
+    Referral,
+}
+
+/// What the choosing of a doctor, a day and a time leads to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    /// A new ticket.
+    Book,
+    /// A ticket by the patient's referral.
+    Referral(Rc<Referral>),
+    /// Moving this ticket of the patient to another time.
+    Move(Rc<Ticket>),
+}
+
+/// What the patient asks to wait for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitFor {
+    pub specialty: Specialty,
+    pub doctor: Option<Doctor>,
 }
 
 /// What the patient typed to be identified. Held in memory only, and dropped once the
@@ -40,6 +64,8 @@ pub enum Notice {
     SlotTaken,
     SessionExpired,
     Cancelled,
+    Moved,
+    Withdrawn,
 }
 
 /// The whole state of the flow.
@@ -62,6 +88,11 @@ pub struct Flow {
     pub preselect_doctor: Option<String>,
     /// A fresh key per booking attempt, so that a retried confirmation books once.
     pub attempt: u32,
+    pub mode: Mode,
+    /// The referral number typed, until the referral is found.
+    pub referral_number: Option<String>,
+    pub wait_for: Option<WaitFor>,
+    pub waiting: Option<WaitingRequest>,
 }
 
 impl Flow {
@@ -80,7 +111,39 @@ impl Flow {
             preselect_specialty,
             preselect_doctor,
             attempt: 0,
+            mode: Mode::Book,
+            referral_number: None,
+            wait_for: None,
+            waiting: None,
         }
+    }
+
+    fn choose_over(&mut self, step: Step) {
+        self.specialty = None;
+        self.doctor = None;
+        self.date = None;
+        self.slot = None;
+        self.step = step;
+    }
+}
+
+/// A doctor of a ticket or a referral, as the choosing steps hold one.
+fn doctor_of(id: &str, name: &str) -> Doctor {
+    Doctor {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        comment: None,
+        free_tickets: 0,
+        nearest_date: None,
+    }
+}
+
+fn specialty_of(id: &str, name: &str) -> Specialty {
+    Specialty {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        free_tickets: 0,
+        nearest_date: None,
     }
 }
 
@@ -102,6 +165,17 @@ pub enum Action {
     Restart,
     BookMore,
     ClearPreselection,
+    /// «Перенести» on one of the patient's tickets.
+    StartMove(Ticket),
+    Moved(Ticket),
+    /// «Запись по направлению».
+    StartReferral,
+    ReferralNumber(Option<String>),
+    ReferralFound(Referral),
+    /// «Встать в лист ожидания».
+    Wait(WaitFor),
+    Waited(WaitingRequest),
+    Withdrawn,
 }
 
 impl Reducible for Flow {
@@ -151,7 +225,7 @@ impl Reducible for Flow {
                 s.session = Some(token);
                 s.identity = IdentityDraft::default();
                 s.step = match s.step {
-                    Step::MyTickets => Step::MyTickets,
+                    step @ (Step::MyTickets | Step::Waiting | Step::Referral) => step,
                     _ if s.slot.is_some() => Step::Confirm,
                     _ => Step::Specialty,
                 };
@@ -180,27 +254,87 @@ impl Reducible for Flow {
                 }
             }
             Action::Back => {
-                s.step = match s.step {
-                    Step::Specialty | Step::Doctor => Step::Specialty,
-                    Step::Date => Step::Doctor,
-                    Step::Time => Step::Date,
-                    Step::Identify | Step::Confirm => Step::Time,
-                    Step::Ticket => Step::Specialty,
-                    Step::MyTickets => s.before_my_tickets.take().unwrap_or(Step::Specialty),
+                s.step = match (s.step, &s.mode) {
+                    (Step::Date, Mode::Move(_)) => Step::MyTickets,
+                    (Step::Date, Mode::Referral(r)) if r.doctors.len() < 2 => Step::Referral,
+                    (Step::Doctor, Mode::Referral(_)) => Step::Referral,
+                    (Step::Specialty | Step::Doctor | Step::Referral, _) => Step::Specialty,
+                    (Step::Date, _) => Step::Doctor,
+                    (Step::Time, _) => Step::Date,
+                    (Step::Identify | Step::Confirm, _) => Step::Time,
+                    (Step::Ticket | Step::WaitingDone, _) => Step::Specialty,
+                    (Step::Waiting, _) => match &s.wait_for {
+                        Some(w) if w.doctor.is_some() => Step::Doctor,
+                        _ => Step::Specialty,
+                    },
+                    (Step::MyTickets, _) => s.before_my_tickets.take().unwrap_or(Step::Specialty),
                 };
+                if s.step == Step::Specialty {
+                    s.mode = Mode::Book;
+                }
             }
             Action::Restart => {
                 s.step = Step::Specialty;
                 s.before_my_tickets = None;
+                if s.mode != Mode::Book {
+                    s.mode = Mode::Book;
+                    s.choose_over(Step::Specialty);
+                }
             }
             Action::BookMore => {
-                s.specialty = None;
-                s.doctor = None;
+                s.ticket = None;
+                s.mode = Mode::Book;
+                s.choose_over(Step::Specialty);
+            }
+            Action::StartMove(ticket) => {
+                s.specialty = Some(specialty_of(&ticket.specialty.id, &ticket.specialty.name));
+                s.doctor = Some(doctor_of(&ticket.doctor.id, &ticket.doctor.name));
                 s.date = None;
                 s.slot = None;
-                s.ticket = None;
-                s.step = Step::Specialty;
+                s.mode = Mode::Move(Rc::new(ticket));
+                s.step = Step::Date;
             }
+            Action::Moved(ticket) => {
+                s.ticket = Some(ticket);
+                s.mode = Mode::Book;
+                s.step = Step::Ticket;
+                s.notice = Some(Notice::Moved);
+            }
+            Action::StartReferral => {
+                s.mode = Mode::Book;
+                s.referral_number = None;
+                s.choose_over(Step::Referral);
+            }
+            Action::ReferralNumber(number) => s.referral_number = number,
+            Action::ReferralFound(referral) => {
+                s.specialty = Some(specialty_of(
+                    &referral.specialty.id,
+                    &referral.specialty.name,
+                ));
+                s.doctor = match referral.doctors.as_slice() {
+                    [one] => Some(doctor_of(&one.id, &one.name)),
+                    _ => None,
+                };
+                s.step = if s.doctor.is_some() {
+                    Step::Date
+                } else {
+                    Step::Doctor
+                };
+                s.date = None;
+                s.slot = None;
+                s.referral_number = None;
+                s.mode = Mode::Referral(Rc::new(referral));
+            }
+            Action::Wait(what) => {
+                s.wait_for = Some(what);
+                s.waiting = None;
+                s.step = Step::Waiting;
+            }
+            Action::Waited(request) => {
+                s.waiting = Some(request);
+                s.step = Step::WaitingDone;
+            }
+            Action::Withdrawn => s.notice = Some(Notice::Withdrawn),
             Action::ClearPreselection => {
                 s.preselect_specialty = None;
                 s.preselect_doctor = None;
@@ -247,6 +381,7 @@ mod tests {
             room: None,
             address: None,
             number: None,
+            doctor: None,
         }
     }
 

@@ -22,13 +22,38 @@ pub struct Settings {
     /// The path the gateway is served under (`/registratura` behind a proxy's prefix; empty
     /// at the root), from the widget page's own address.
     pub base: String,
+    /// What the widget page brought along, so that the first step needs no call.
+    pub preload: Option<std::rc::Rc<Preload>>,
+}
+
+/// The clinic and its specialties (all, those without tickets too), as the widget page
+/// carries them in `<script type="application/json" id="rg-data">`.
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+pub struct Preload {
+    pub clinic: Option<api_types::Clinic>,
+    pub specialties: Option<api_types::List<api_types::Specialty>>,
+}
+
+/// The page's preloaded data, for `clinic`.
+pub fn preload(clinic: &str) -> Option<Preload> {
+    let text = web_sys::window()?
+        .document()?
+        .get_element_by_id("rg-data")?
+        .text_content()?;
+    let value = js_sys::JSON::parse(&text).ok()?;
+    let data: Preload = crate::js_value::from_value(value).ok()?;
+    data.clinic
+        .as_ref()
+        .is_some_and(|c| c.id == clinic)
+        .then_some(data)
 }
 
 /// The gateway's path prefix, from the widget page's path (`/registratura/widget/`).
 pub fn base_of(page_path: &str) -> String {
     page_path
         .rfind("/widget/")
-        .map(|at| page_path[..at].to_owned())
+        .and_then(|at| page_path.get(..at))
+        .map(str::to_owned)
         .unwrap_or_default()
 }
 
@@ -92,6 +117,7 @@ impl Settings {
             parent_origin: param(query, "origin").filter(|o| is_origin(o)),
             widget_id: param(query, "wid").map(clean_id).unwrap_or_default(),
             base: String::new(),
+            preload: None,
         }
     }
 }

@@ -146,10 +146,82 @@ impl<'de> de::Deserializer<'de> for Value {
         visitor.visit_enum(name.into_deserializer())
     }
 
+    // What the type asks for is what is checked: one branch each, so that the code serde
+    // generates per type stays small (`deserialize_any` is for what names no shape).
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        visitor.visit_string(self.0.as_string().ok_or(Mismatch)?)
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        visitor.visit_bool(self.0.as_bool().ok_or(Mismatch)?)
+    }
+
+    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        visitor.visit_u64(unsigned(&self.0)?)
+    }
+
+    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        visitor.visit_u64(unsigned(&self.0)?)
+    }
+
+    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        visitor.visit_u64(unsigned(&self.0)?)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        if !Array::is_array(&self.0) {
+            return Err(Mismatch);
+        }
+        visitor.visit_seq(Seq {
+            items: self.0.unchecked_into::<Array>().into_iter(),
+        })
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        if !self.0.is_object() || Array::is_array(&self.0) {
+            return Err(Mismatch);
+        }
+        visitor.visit_map(Map {
+            entries: Object::entries(self.0.unchecked_ref::<Object>()).into_iter(),
+            value: None,
+        })
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Mismatch> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+        visitor.visit_unit()
+    }
+
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct newtype_struct seq tuple tuple_struct map struct identifier
-        ignored_any
+        i8 i16 i32 i64 i128 u8 u128 f32 f64 char bytes byte_buf
+        unit unit_struct newtype_struct tuple tuple_struct
+    }
+}
+
+/// A whole number that fits the API's counts and numbers.
+fn unsigned(v: &JsValue) -> Result<u64, Mismatch> {
+    let n = v.as_f64().ok_or(Mismatch)?;
+    if n.fract() == 0.0 && (0.0..9.0e15).contains(&n) {
+        Ok(n as u64)
+    } else {
+        Err(Mismatch)
     }
 }
 

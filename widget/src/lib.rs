@@ -8,12 +8,12 @@
 pub mod api;
 mod components;
 pub mod flow;
-pub mod format;
 pub mod host;
-pub mod i18n;
 pub mod ics;
 mod js_value;
 pub mod validate;
+
+pub use widget_text::{format, i18n};
 
 pub use components::App;
 
@@ -26,11 +26,21 @@ pub fn start() {
     let query = window.location().search().unwrap_or_default();
     let mut settings = host::Settings::from_query(&query);
     settings.base = host::base_of(&window.location().pathname().unwrap_or_default());
+    settings.preload = host::preload(&settings.clinic).map(std::rc::Rc::new);
     host::apply(&settings);
     host::follow_height(settings.clone());
+    // A specialty chosen on the page's first step before the widget ran.
+    if let Some(early) = js_sys::Reflect::get(&window, &"__rgChoice".into())
+        .ok()
+        .and_then(|v| v.as_string())
+    {
+        settings.specialty = Some(early);
+    }
     let Some(root) = window.document().and_then(|d| d.get_element_by_id("app")) else {
         return;
     };
+    // The first step the gateway wrote into the page gives way to the widget's own.
+    root.set_inner_html("");
     yew::Renderer::<App>::with_root_and_props(root, components::app::AppProps { settings })
         .render();
 }

@@ -12,6 +12,15 @@
   // everything it serves is relative to where this file came from.
   var base = gateway.href.replace(/\/widget\.js(?:[?#].*)?$/, "");
   var w = window.__registratura = window.__registratura || { n: 0, frames: {} };
+  // The widget's page and files come from the gateway: have the connection ready for them
+  // (this script may have come from the browser's cache).
+  if (!w.preconnected && document.head) {
+    w.preconnected = true;
+    var hint = document.createElement("link");
+    hint.rel = "preconnect";
+    hint.href = origin;
+    document.head.appendChild(hint);
+  }
   var id = "rg" + (++w.n);
   var data = script.dataset;
   var container = null;

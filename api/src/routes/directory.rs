@@ -103,7 +103,13 @@ pub async fn specialties(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let clinic = clinic_of(&state, &path)?;
-    let all = query.include_unavailable;
+    let list = specialty_list(clinic, query.include_unavailable).await?;
+    Ok(tagged(&req, &List::from(list)))
+}
+
+/// The clinic's specialties as the API lists them: by name, those with free tickets (with
+/// `all`, every one).
+pub async fn specialty_list(clinic: &ClinicEntry, all: bool) -> Result<Vec<Specialty>, ApiError> {
     let mut list: Vec<Specialty> = clinic
         .mis
         .specialties(clinic.lpu)
@@ -118,7 +124,7 @@ pub async fn specialties(
         })
         .collect();
     list.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(tagged(&req, &List::from(list)))
+    Ok(list)
 }
 
 /// The doctors of a specialty that have free tickets (with `include_unavailable=true`, all of
@@ -327,6 +333,7 @@ pub async fn slots(
                 room: s.room,
                 address: s.address,
                 number: s.number,
+                doctor: None,
             })
             .collect()
     };

@@ -12,7 +12,7 @@ mod waiting;
 
 pub use body::JsonBody;
 pub use directory::{
-    __path_clinics, __path_dates, __path_doctors, __path_slots, __path_specialties,
+    __path_clinics, __path_dates, __path_doctors, __path_slots, __path_specialties, specialty_list,
 };
 pub use health::{__path_healthz, __path_metrics, __path_readyz};
 pub use patient::{

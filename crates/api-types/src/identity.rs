@@ -88,8 +88,8 @@ pub fn document(input: &str) -> Result<DocumentParts, FieldFault> {
     let compact: String = input.chars().filter(|c| *c != ' ' && *c != '-').collect();
     if compact.len() == 10 && compact.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(DocumentParts {
-            series: Some(compact[..4].to_owned()),
-            number: compact[4..].to_owned(),
+            series: compact.get(..4).map(str::to_owned),
+            number: compact.get(4..).unwrap_or_default().to_owned(),
         });
     }
     let parts: Vec<&str> = input.split(' ').filter(|p| !p.is_empty()).collect();
@@ -140,7 +140,7 @@ pub fn policy(input: &str) -> Result<PolicyParts, FieldFault> {
     }
     // The old form: series, separators, number.
     let series_end = s.find(|c: char| !letter_or_digit(c)).unwrap_or(s.len());
-    let (series, rest) = s.split_at(series_end);
+    let (series, rest) = s.split_at_checked(series_end).unwrap_or((s, ""));
     let number = rest.trim_start_matches([' ', '-']);
     let separated = number.len() < rest.len();
     let series_ok = (1..=12).contains(&series.chars().count());
@@ -195,9 +195,9 @@ pub fn phone(input: &str) -> Result<String, FieldFault> {
         }
     }
     let national = match (plus, digits.len()) {
-        (true, 11) if digits.starts_with('7') => &digits[1..],
-        (false, 11) if digits.starts_with(['7', '8']) => &digits[1..],
-        (false, 10) => &digits[..],
+        (true, 11) if digits.starts_with('7') => digits.get(1..).unwrap_or_default(),
+        (false, 11) if digits.starts_with(['7', '8']) => digits.get(1..).unwrap_or_default(),
+        (false, 10) => digits.as_str(),
         _ => return Err(FieldFault::InvalidFormat),
     };
     if !national.starts_with(['3', '4', '8', '9']) {

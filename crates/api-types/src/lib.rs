@@ -88,6 +88,10 @@ pub struct Slot {
     pub address: Option<String>,
     /// The ticket's number in the doctor's day, when the clinic numbers them.
     pub number: Option<u32>,
+    /// Whose ticket it is, in lists of several doctors' tickets (a referral's); absent in a
+    /// doctor's own list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doctor: Option<NamedRef>,
 }
 
 /// The patient's identity, as typed. The gateway parses every field and answers

@@ -95,7 +95,7 @@ pub fn parse_datetime(s: &str) -> Option<DateTime<FixedOffset>> {
     if b.len() < 20 || !matches!(b[10], b'T' | b't') || b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let date = parse_date(&s[..10])?;
+    let date = parse_date(s.get(..10)?)?;
     let (hour, minute, second) = (
         digits(&b[11..13])?,
         digits(&b[14..16])?,

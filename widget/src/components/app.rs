@@ -1,7 +1,7 @@
 //! The widget's frame: header, summary, the current step, navigation.
 
-use super::common::{StepProps, Summary};
-use super::{identify::IdentifyStep, steps, tickets};
+use super::common::{StepProps, Summary, on_click};
+use super::{identify::IdentifyStep, referral, steps, tickets, waiting};
 use crate::api::Api;
 use crate::flow::{Action, Flow, Step};
 use crate::host::{self, Settings};
@@ -30,11 +30,20 @@ pub fn app(props: &AppProps) -> Html {
         clinic: settings.clinic.clone(),
         base: settings.base.clone(),
     };
-    let clinic = use_state(|| None::<Clinic>);
+    let preloaded = settings.preload.as_ref().and_then(|d| d.clinic.clone());
+    let known = preloaded.is_some();
+    let clinic = use_state(move || preloaded);
     let low_vision = use_state(host::low_vision);
     {
         let (clinic, api) = (clinic.clone(), api.clone());
         use_effect_with((), move |()| {
+            // The widget is on screen and running: a mark for whoever measures it.
+            if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+                let _ = performance.mark("registratura:ready");
+            }
+            if known {
+                return;
+            }
             wasm_bindgen_futures::spawn_local(async move {
                 if let Ok(list) = api
                     .get::<List<Clinic>>(&api.route(routes::CLINICS, &[]), None)
@@ -49,7 +58,12 @@ pub fn app(props: &AppProps) -> Html {
     // so that the host page's focus is not stolen).
     {
         let first = use_mut_ref(|| true);
-        use_effect_with((flow.step, flow.session.is_some()), move |_| {
+        let screen = (
+            flow.step,
+            flow.session.is_some(),
+            flow.referral_number.is_some(),
+        );
+        use_effect_with(screen, move |_| {
             if std::mem::replace(&mut *first.borrow_mut(), false) {
                 return;
             }
@@ -77,19 +91,13 @@ pub fn app(props: &AppProps) -> Html {
         Step::Confirm => html! { <steps::ConfirmStep ..step_props.clone() /> },
         Step::Ticket => html! { <tickets::TicketStep ..step_props.clone() /> },
         Step::MyTickets => html! { <tickets::MyTicketsStep ..step_props.clone() /> },
+        Step::Waiting => html! { <waiting::WaitingStep ..step_props.clone() /> },
+        Step::WaitingDone => html! { <waiting::WaitingDoneStep ..step_props.clone() /> },
+        Step::Referral => html! { <referral::ReferralStep ..step_props.clone() /> },
     };
-    let on_back = {
-        let flow = flow.clone();
-        Callback::from(move |_: MouseEvent| flow.dispatch(Action::Back))
-    };
-    let on_restart = {
-        let flow = flow.clone();
-        Callback::from(move |_: MouseEvent| flow.dispatch(Action::Restart))
-    };
-    let on_my_tickets = {
-        let flow = flow.clone();
-        Callback::from(move |_: MouseEvent| flow.dispatch(Action::OpenMyTickets))
-    };
+    let on_back = on_click(&flow, Action::Back);
+    let on_restart = on_click(&flow, Action::Restart);
+    let on_my_tickets = on_click(&flow, Action::OpenMyTickets);
     let on_low_vision = {
         let low_vision = low_vision.clone();
         Callback::from(move |_: MouseEvent| {
@@ -99,7 +107,7 @@ pub fn app(props: &AppProps) -> Html {
         })
     };
     html! {
-        <div class="rg">
+        <div class="rg" data-ready="true">
             <header class="rg-header">
                 <div class="rg-titles">
                     <h1 class="rg-title">{ t.title }</h1>
@@ -117,14 +125,14 @@ pub fn app(props: &AppProps) -> Html {
                 </div>
             </header>
             <main class="rg-main">
-                if !matches!(step, Step::Ticket | Step::MyTickets) {
+                if !matches!(step, Step::Ticket | Step::MyTickets | Step::Waiting | Step::WaitingDone | Step::Referral) {
                     <Summary flow={flow.clone()} t={t} />
                 }
                 { body }
             </main>
             if step != Step::Specialty {
                 <nav class="rg-nav" aria-label={ t.title }>
-                    if step != Step::Ticket {
+                    if !matches!(step, Step::Ticket | Step::WaitingDone) {
                         <button type="button" class="rg-button rg-secondary" onclick={on_back}>{ "← " }{ t.back }</button>
                     }
                     <button type="button" class="rg-button rg-secondary" onclick={on_restart}>{ t.restart }</button>

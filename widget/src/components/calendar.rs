@@ -18,6 +18,10 @@ pub struct CalendarProps {
     pub doctor: Doctor,
     pub selected: Option<NaiveDate>,
     pub on_choose: Callback<NaiveDate>,
+    /// The days that can be chosen, when the caller knows them (a referral's); otherwise the
+    /// doctor's dates are asked for month by month.
+    #[prop_or_default]
+    pub dates: Option<std::rc::Rc<Vec<NaiveDate>>>,
 }
 
 fn month_of(d: NaiveDate) -> NaiveDate {
@@ -50,17 +54,20 @@ pub fn calendar(p: &CalendarProps) -> Html {
     let month = use_state(|| month_of(start));
     let focused = use_state(|| start);
     let by_keyboard = use_state(|| false);
-    let path = Some(format!(
-        "{}?from={}&to={}",
-        p.api.route(routes::DATES, &[&p.doctor.id]),
-        *month,
-        month_end(*month)
-    ));
+    let path = p.dates.is_none().then(|| {
+        format!(
+            "{}?from={}&to={}",
+            p.api.route(routes::DATES, &[&p.doctor.id]),
+            *month,
+            month_end(*month)
+        )
+    });
     let (data, reload) = use_fetch::<AvailableDates>(&p.api, path, None);
+    let pending = p.dates.is_none() && matches!(*data, Load::Loading);
     {
         let by_keyboard = *by_keyboard;
         use_effect_with(
-            (*focused, by_keyboard, matches!(*data, Load::Ready(_))),
+            (*focused, by_keyboard, !pending),
             move |(day, kb, ready)| {
                 if *kb && *ready {
                     host::focus(&day_id(*day));
@@ -68,8 +75,9 @@ pub fn calendar(p: &CalendarProps) -> Html {
             },
         );
     }
-    let available: Vec<NaiveDate> = match &*data {
-        Load::Ready(d) => d.dates.clone(),
+    let available: Vec<NaiveDate> = match (&p.dates, &*data) {
+        (Some(dates), _) => dates.to_vec(),
+        (None, Load::Ready(d)) => d.dates.clone(),
         _ => Vec::new(),
     };
     let go = {
@@ -194,10 +202,10 @@ pub fn calendar(p: &CalendarProps) -> Html {
                 <button type="button" class="rg-button rg-secondary rg-month-nav" aria-label={t.next_month} disabled={first >= last_month} onclick={next}>{ "›" }</button>
             </div>
             <p class="rg-hint" id="rg-calendar-help">{ t.calendar_help }</p>
-            if let Load::Failed(f) = &*data {
+            if let (None, Load::Failed(f)) = (&p.dates, &*data) {
                 <FailureView t={t} text={failure_text(t, f)} retry={Some(reload.clone())} />
             }
-            <table class={classes!("rg-days", matches!(*data, Load::Loading).then_some("rg-pending"))} aria-describedby="rg-calendar-help" aria-busy={ matches!(*data, Load::Loading).to_string() }>
+            <table class={classes!("rg-days", pending.then_some("rg-pending"))} aria-describedby="rg-calendar-help" aria-busy={ pending.to_string() }>
                 <thead><tr>{ for t.weekdays_short.iter().enumerate().map(|(i, d)| html! { <th scope="col" abbr={t.weekdays[i]}>{ *d }</th> }) }</tr></thead>
                 <tbody>{ for weeks }</tbody>
             </table>

@@ -1,7 +1,7 @@
 //! Pieces every step uses: loading data, showing a failure with a retry, the summary line.
 
 use crate::api::{Api, Failure};
-use crate::flow::Flow;
+use crate::flow::{Action, Flow};
 use crate::format;
 use crate::host::Settings;
 use crate::i18n::Texts;
@@ -18,6 +18,12 @@ pub struct StepProps {
     pub settings: Settings,
     /// The clinic's IANA zone (for the calendar file).
     pub timezone: String,
+}
+
+/// A click that moves the flow: one closure type for every button that dispatches an action.
+pub fn on_click(flow: &UseReducerHandle<Flow>, action: Action) -> Callback<MouseEvent> {
+    let dispatcher = flow.dispatcher();
+    Callback::from(move |_: MouseEvent| dispatcher.dispatch(action.clone()))
 }
 
 /// A value being loaded.
@@ -39,23 +45,45 @@ pub fn use_fetch<T>(
 where
     T: DeserializeOwned + Clone + PartialEq + 'static,
 {
-    let data = use_state(|| Load::Loading);
+    use_fetch_or(api, path, token, None)
+}
+
+/// [`use_fetch`], starting from `initial` when the page brought the answer along (then the
+/// first load is skipped; a reload fetches).
+#[hook]
+pub fn use_fetch_or<T>(
+    api: &Api,
+    path: Option<String>,
+    token: Option<String>,
+    initial: Option<T>,
+) -> (UseStateHandle<Load<T>>, Callback<()>)
+where
+    T: DeserializeOwned + Clone + PartialEq + 'static,
+{
+    let preloaded = initial.is_some();
+    let data = use_state(move || initial.map_or(Load::Loading, Load::Ready));
     let generation = use_state(|| 0u32);
     {
         let (data, api) = (data.clone(), api.clone());
-        use_effect_with((path, token, *generation), move |(path, token, _)| {
-            if let Some(path) = path.clone() {
-                data.set(Load::Loading);
-                let token = token.clone();
-                wasm_bindgen_futures::spawn_local(async move {
-                    let result = api.get::<T>(&path, token.as_deref()).await;
-                    data.set(match result {
-                        Ok(v) => Load::Ready(v),
-                        Err(e) => Load::Failed(e),
+        use_effect_with(
+            (path, token, *generation),
+            move |(path, token, generation)| {
+                if preloaded && *generation == 0 {
+                    return;
+                }
+                if let Some(path) = path.clone() {
+                    data.set(Load::Loading);
+                    let token = token.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let result = api.get::<T>(&path, token.as_deref()).await;
+                        data.set(match result {
+                            Ok(v) => Load::Ready(v),
+                            Err(e) => Load::Failed(e),
+                        });
                     });
-                });
-            }
-        });
+                }
+            },
+        );
     }
     let reload = {
         let generation = generation.clone();
@@ -78,6 +106,12 @@ pub fn failure_text(t: &'static Texts, failure: &Failure) -> &'static str {
         Some(ErrorCode::AlreadyBooked) => t.err_already_booked,
         Some(ErrorCode::NotAttached | ErrorCode::BookingNotAllowed) => t.err_not_allowed,
         Some(ErrorCode::SessionRequired) => t.err_session,
+        Some(ErrorCode::ReferralNotFound) => t.err_referral_not_found,
+        Some(ErrorCode::ReferralExpired) => t.err_referral_expired,
+        Some(ErrorCode::ReferralUsed) => t.err_referral_used,
+        Some(ErrorCode::ReferralCancelled) => t.err_referral_cancelled,
+        Some(ErrorCode::AlreadyOnWaitingList) => t.err_already_waiting,
+        Some(ErrorCode::WaitingListFull) => t.err_waiting_full,
         Some(_) => t.err_generic,
     }
 }

@@ -27,7 +27,7 @@ enum Status {
     Failed(&'static str),
 }
 
-fn input_value(e: &InputEvent) -> String {
+pub(super) fn input_value(e: &InputEvent) -> String {
     e.target()
         .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
         .map(|i| i.value())
@@ -35,18 +35,28 @@ fn input_value(e: &InputEvent) -> String {
 }
 
 #[derive(Properties, PartialEq)]
-struct FieldProps {
-    id: &'static str,
-    label: &'static str,
-    hint: &'static str,
-    value: String,
-    problem: Option<&'static str>,
-    inputmode: &'static str,
-    oninput: Callback<InputEvent>,
+pub(super) struct FieldProps {
+    pub id: &'static str,
+    pub label: &'static str,
+    #[prop_or_default]
+    pub hint: Option<&'static str>,
+    pub value: String,
+    #[prop_or_default]
+    pub problem: Option<&'static str>,
+    #[prop_or("text")]
+    pub inputmode: &'static str,
+    /// The input's `type`.
+    #[prop_or("text")]
+    pub kind: &'static str,
+    /// The earliest value (`min`, for dates).
+    #[prop_or_default]
+    pub min: Option<String>,
+    pub oninput: Callback<InputEvent>,
 }
 
+/// A labelled text field with its hint and, when it cannot be accepted, why.
 #[function_component(Field)]
-fn field(p: &FieldProps) -> Html {
+pub(super) fn field(p: &FieldProps) -> Html {
     let hint_id = format!("{}-hint", p.id);
     let error_id = format!("{}-error", p.id);
     let described = if p.problem.is_some() {
@@ -57,10 +67,12 @@ fn field(p: &FieldProps) -> Html {
     html! {
         <div class={classes!("rg-field", p.problem.is_some().then_some("rg-invalid"))}>
             <label for={p.id}>{ p.label }</label>
-            <input id={p.id} name={p.id} type="text" inputmode={p.inputmode} autocomplete="off" spellcheck="false"
-                value={p.value.clone()} aria-describedby={described} aria-invalid={ p.problem.is_some().to_string() }
+            <input id={p.id} name={p.id} type={p.kind} inputmode={p.inputmode} autocomplete="off" spellcheck="false"
+                value={p.value.clone()} min={p.min.clone()} aria-describedby={described} aria-invalid={ p.problem.is_some().to_string() }
                 oninput={p.oninput.clone()} />
-            <p class="rg-hint" id={hint_id}>{ p.hint }</p>
+            if let Some(hint) = p.hint {
+                <p class="rg-hint" id={hint_id}>{ hint }</p>
+            }
             if let Some(problem) = p.problem {
                 <p class="rg-field-error" id={error_id}>{ problem }</p>
             }
@@ -194,11 +206,11 @@ pub fn identify_step(p: &StepProps) -> Html {
             { expired }
             <p class="rg-sub">{ t.identify_intro }</p>
             <form class="rg-form" novalidate=true {onsubmit}>
-                <Field id="rg-document" label={t.document_label} hint={t.document_hint} value={draft.document.clone()}
+                <Field id="rg-document" label={t.document_label} hint={Some(t.document_hint)} value={draft.document.clone()}
                     problem={text_of(problems.document, t.field_document)} inputmode="text" oninput={edit(0)} />
-                <Field id="rg-policy" label={t.policy_label} hint={t.policy_hint} value={draft.policy.clone()}
+                <Field id="rg-policy" label={t.policy_label} hint={Some(t.policy_hint)} value={draft.policy.clone()}
                     problem={text_of(problems.policy, t.field_policy)} inputmode="numeric" oninput={edit(1)} />
-                <Field id="rg-birth" label={t.birth_label} hint={t.birth_hint} value={draft.birth_date.clone()}
+                <Field id="rg-birth" label={t.birth_label} hint={Some(t.birth_hint)} value={draft.birth_date.clone()}
                     problem={text_of(problems.birth, t.field_birth)} inputmode="numeric" oninput={edit(2)} />
                 <div class="rg-actions">
                     <button type="submit" class="rg-button rg-primary" disabled={checking} aria-busy={checking.to_string()}>{ t.login }</button>

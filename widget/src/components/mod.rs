@@ -4,7 +4,9 @@ pub(crate) mod app;
 mod calendar;
 mod common;
 mod identify;
+mod referral;
 mod steps;
 mod tickets;
+mod waiting;
 
 pub use app::App;

@@ -2,12 +2,15 @@
 
 use super::app::HEADING_ID;
 use super::calendar::Calendar;
-use super::common::{FailureView, Load, Loading, StepProps, failure_text, use_fetch};
-use crate::flow::{Action, Notice};
+use super::common::{
+    FailureView, Load, Loading, StepProps, failure_text, on_click, use_fetch, use_fetch_or,
+};
+use crate::flow::{Action, Mode, Notice, WaitFor};
 use crate::format;
 use crate::host;
 use api_types::routes;
-use api_types::{Doctor, ErrorCode, List, NewTicket, Slot, Specialty, Ticket};
+use api_types::{Doctor, ErrorCode, List, NewTicket, Reschedule, Slot, Specialty, Ticket};
+use std::rc::Rc;
 use yew::prelude::*;
 
 /// A step's heading: the focus lands here when the step opens.
@@ -16,15 +19,7 @@ pub fn heading(text: &str) -> Html {
 }
 
 fn counts(p: &StepProps, free: u32, nearest: Option<chrono::NaiveDate>) -> String {
-    let mut s = format!("{} {free}", p.t.free);
-    if let Some(d) = nearest {
-        s.push_str(&format!(
-            " · {} {}",
-            p.t.nearest,
-            format::short_date(p.t, d)
-        ));
-    }
-    s
+    format::availability(p.t, free, nearest)
 }
 
 /// A specialty or a doctor, as a list of choices shows it.
@@ -92,49 +87,103 @@ fn use_preselect<T: Choice>(
     });
 }
 
-/// The list of specialties or doctors with free tickets, or why there is none.
+/// What joining the waiting list from a choice asks for.
+type Waiter<T> = Rc<dyn Fn(T) -> WaitFor>;
+
+/// One list of choices; with `wait`, each without tickets offers the waiting list instead.
+fn choice_list<T: Choice>(
+    p: &StepProps,
+    items: &[&T],
+    chosen: Option<&str>,
+    choose: fn(T) -> Action,
+    wait: Option<&Waiter<T>>,
+) -> Html {
+    html! {
+        <ul class="rg-choices">
+            { for items.iter().map(|c| {
+                let (flow, item) = (p.flow.clone(), (*c).clone());
+                let current = chosen == Some(c.id());
+                let body = html! {
+                    <>
+                        <span class="rg-choice-name">{ c.name().to_owned() }</span>
+                        if let Some(comment) = c.comment() {
+                            <span class="rg-choice-comment">{ comment.to_owned() }</span>
+                        }
+                    </>
+                };
+                match wait.cloned() {
+                    None => {
+                        let onclick = on_click(&flow, choose(item));
+                        html! {
+                            <li key={c.id().to_owned()}>
+                                <button type="button" class={classes!("rg-choice", current.then_some("rg-current"))} aria-current={ current.then_some("true") } {onclick}>
+                                    { body }
+                                    <span class="rg-choice-meta">{ counts(p, c.free(), c.nearest()) }</span>
+                                </button>
+                            </li>
+                        }
+                    }
+                    Some(wait) => {
+                        let onclick = on_click(&flow, Action::Wait(wait(item)));
+                        html! {
+                            <li key={c.id().to_owned()} class="rg-choice rg-unavailable">
+                                { body }
+                                <button type="button" class="rg-button rg-secondary" {onclick}>{ p.t.join_waiting }</button>
+                            </li>
+                        }
+                    }
+                }
+            }) }
+        </ul>
+    }
+}
+
+/// The specialties or doctors with free tickets, and (`wait`) those without in a group of
+/// their own that offers the waiting list; or why there is none.
 fn choices<T: Choice>(
     p: &StepProps,
     load: &Load<List<T>>,
     reload: &Callback<()>,
     chosen: Option<&str>,
     choose: fn(T) -> Action,
+    wait: Option<Waiter<T>>,
 ) -> Html {
     match load {
         Load::Loading => html! { <Loading t={p.t} /> },
         Load::Failed(f) => {
             html! { <FailureView t={p.t} text={failure_text(p.t, f)} retry={Some(reload.clone())} /> }
         }
-        Load::Ready(list) if list.items.is_empty() => {
-            html! { <p class="rg-empty" role="status">{ p.t.no_free_tickets }</p> }
-        }
-        Load::Ready(list) => html! {
-            <ul class="rg-choices">
-                { for list.items.iter().map(|c| {
-                    let (flow, item) = (p.flow.clone(), c.clone());
-                    let onclick = Callback::from(move |_: MouseEvent| flow.dispatch(choose(item.clone())));
-                    let current = chosen == Some(c.id());
-                    html! {
-                        <li key={c.id().to_owned()}>
-                            <button type="button" class={classes!("rg-choice", current.then_some("rg-current"))} aria-current={ current.then_some("true") } {onclick}>
-                                <span class="rg-choice-name">{ c.name().to_owned() }</span>
-                                if let Some(comment) = c.comment() {
-                                    <span class="rg-choice-comment">{ comment.to_owned() }</span>
-                                }
-                                <span class="rg-choice-meta">{ counts(p, c.free(), c.nearest()) }</span>
-                            </button>
-                        </li>
+        Load::Ready(list) => {
+            let (open, full): (Vec<&T>, Vec<&T>) = list.items.iter().partition(|c| c.free() > 0);
+            html! {
+                <>
+                    if open.is_empty() {
+                        <p class="rg-empty" role="status">{ p.t.no_free_tickets }</p>
+                    } else {
+                        { choice_list(p, &open, chosen, choose, None) }
                     }
-                }) }
-            </ul>
-        },
+                    if let (Some(wait), false) = (wait, full.is_empty()) {
+                        <h3 class="rg-group">{ p.t.unavailable_group }</h3>
+                        { choice_list(p, &full, chosen, choose, Some(&wait)) }
+                    }
+                </>
+            }
+        }
     }
 }
 
 #[function_component(SpecialtyStep)]
 pub fn specialty_step(p: &StepProps) -> Html {
-    let (data, reload) =
-        use_fetch::<List<Specialty>>(&p.api, Some(p.api.route(routes::SPECIALTIES, &[])), None);
+    let path = format!(
+        "{}?include_unavailable=true",
+        p.api.route(routes::SPECIALTIES, &[])
+    );
+    let initial = p
+        .settings
+        .preload
+        .as_ref()
+        .and_then(|d| d.specialties.clone());
+    let (data, reload) = use_fetch_or::<List<Specialty>>(&p.api, Some(path), None, initial);
     use_preselect(
         p,
         &data,
@@ -142,16 +191,31 @@ pub fn specialty_step(p: &StepProps) -> Html {
         Action::ChooseSpecialty,
     );
     let chosen = p.flow.specialty.as_ref().map(|s| s.id.as_str());
-    html! { <section>{ heading(p.t.step_specialty) }{ choices(p, &data, &reload, chosen, Action::ChooseSpecialty) }</section> }
+    let by_referral = on_click(&p.flow, Action::StartReferral);
+    html! {
+        <section>
+            { heading(p.t.step_specialty) }
+            <div class="rg-actions rg-top">
+                <button type="button" class="rg-button rg-secondary" onclick={by_referral}>{ p.t.by_referral }</button>
+            </div>
+            { choices(p, &data, &reload, chosen, Action::ChooseSpecialty, Some(Rc::new(|specialty| WaitFor { specialty, doctor: None }))) }
+        </section>
+    }
 }
 
 #[function_component(DoctorStep)]
 pub fn doctor_step(p: &StepProps) -> Html {
-    let path = p
-        .flow
-        .specialty
-        .as_ref()
-        .map(|s| p.api.route(routes::DOCTORS, &[&s.id]));
+    let referral = match &p.flow.mode {
+        Mode::Referral(r) => Some(r.clone()),
+        _ => None,
+    };
+    let path = match (&referral, &p.flow.specialty) {
+        (None, Some(s)) => Some(format!(
+            "{}?include_unavailable=true",
+            p.api.route(routes::DOCTORS, &[&s.id])
+        )),
+        _ => None,
+    };
     let (data, reload) = use_fetch::<List<Doctor>>(&p.api, path, None);
     use_preselect(
         p,
@@ -160,11 +224,81 @@ pub fn doctor_step(p: &StepProps) -> Html {
         Action::ChooseDoctor,
     );
     let chosen = p.flow.doctor.as_ref().map(|d| d.id.as_str());
-    html! { <section>{ heading(p.t.step_doctor) }{ choices(p, &data, &reload, chosen, Action::ChooseDoctor) }</section> }
+    let list = match &referral {
+        // A referral's doctors: their times are the referral's, not the directory's counts.
+        Some(r) => {
+            let doctors: Vec<Doctor> = r
+                .doctors
+                .iter()
+                .map(|d| Doctor {
+                    id: d.id.clone(),
+                    name: d.name.clone(),
+                    comment: None,
+                    free_tickets: 1,
+                    nearest_date: None,
+                })
+                .collect();
+            let refs: Vec<&Doctor> = doctors.iter().collect();
+            choice_list(p, &refs, chosen, Action::ChooseDoctor, None)
+        }
+        None => {
+            let wait = p.flow.specialty.clone().map(|specialty| {
+                Rc::new(move |d| WaitFor {
+                    specialty: specialty.clone(),
+                    doctor: Some(d),
+                }) as Waiter<Doctor>
+            });
+            choices(p, &data, &reload, chosen, Action::ChooseDoctor, wait)
+        }
+    };
+    html! { <section>{ heading(p.t.step_doctor) }{ list }</section> }
+}
+
+/// The referral of the flow, if it books by one.
+fn referral_of(mode: &Mode) -> Option<Rc<api_types::Referral>> {
+    match mode {
+        Mode::Referral(r) => Some(r.clone()),
+        _ => None,
+    }
+}
+
+/// The free tickets open to the referral, from today to its last day (at most 92 days).
+fn referral_slots_path(p: &StepProps, r: &api_types::Referral) -> String {
+    let today = host::today_at(3 * 3600);
+    let last = today + chrono::Duration::days(91);
+    let to = r.valid_until.map_or(last, |d| d.min(last)).max(today);
+    format!(
+        "{}?from={}&to={}",
+        p.api.route(routes::REFERRAL_SLOTS, &[&r.number]),
+        api_types::wire::format_date(today),
+        api_types::wire::format_date(to)
+    )
+}
+
+/// The referral's tickets of the flow's doctor (all of them when the flow books otherwise).
+#[hook]
+fn use_referral_slots(p: &StepProps) -> (Option<Load<Vec<Slot>>>, Callback<()>) {
+    let referral = referral_of(&p.flow.mode);
+    let path = referral.as_ref().map(|r| referral_slots_path(p, r));
+    let (data, reload) = use_fetch::<List<Slot>>(&p.api, path, p.flow.session.clone());
+    let doctor = p.flow.doctor.as_ref().map(|d| d.id.clone());
+    let mine = referral.map(|_| match &*data {
+        Load::Loading => Load::Loading,
+        Load::Failed(f) => Load::Failed(f.clone()),
+        Load::Ready(list) => Load::Ready(
+            list.items
+                .iter()
+                .filter(|s| s.doctor.as_ref().map(|d| &d.id) == doctor.as_ref())
+                .cloned()
+                .collect(),
+        ),
+    });
+    (mine, reload)
 }
 
 #[function_component(DateStep)]
 pub fn date_step(p: &StepProps) -> Html {
+    let (referral_slots, reload) = use_referral_slots(p);
     let Some(doctor) = p.flow.doctor.clone() else {
         return html! {};
     };
@@ -172,24 +306,66 @@ pub fn date_step(p: &StepProps) -> Html {
         let flow = p.flow.clone();
         Callback::from(move |d| flow.dispatch(Action::ChooseDate(d)))
     };
+    let calendar = match referral_slots {
+        None => html! {
+            <Calendar api={p.api.clone()} t={p.t} doctor={doctor} selected={p.flow.date} {on_choose} />
+        },
+        Some(Load::Loading) => html! { <Loading t={p.t} /> },
+        Some(Load::Failed(f)) => {
+            html! { <FailureView t={p.t} text={failure_text(p.t, &f)} retry={Some(reload)} /> }
+        }
+        Some(Load::Ready(slots)) if slots.is_empty() => {
+            html! { <p class="rg-empty" role="status">{ p.t.no_free_tickets }</p> }
+        }
+        Some(Load::Ready(slots)) => {
+            let mut days: Vec<chrono::NaiveDate> =
+                slots.iter().map(|s| s.start.date_naive()).collect();
+            days.dedup();
+            let doctor = Doctor {
+                nearest_date: days.first().copied(),
+                ..doctor
+            };
+            html! {
+                <Calendar api={p.api.clone()} t={p.t} doctor={doctor} selected={p.flow.date} dates={Some(Rc::new(days))} {on_choose} />
+            }
+        }
+    };
     html! {
         <section>
             { heading(p.t.step_date) }
-            <Calendar api={p.api.clone()} t={p.t} doctor={doctor} selected={p.flow.date} {on_choose} />
+            { calendar }
         </section>
     }
 }
 
 #[function_component(TimeStep)]
 pub fn time_step(p: &StepProps) -> Html {
-    let path = match (&p.flow.doctor, p.flow.date) {
-        (Some(d), Some(date)) => Some(format!(
+    let (referral_slots, referral_reload) = use_referral_slots(p);
+    let path = match (&p.flow.doctor, p.flow.date, &referral_slots) {
+        (Some(d), Some(date), None) => Some(format!(
             "{}?date={date}",
             p.api.route(routes::SLOTS, &[&d.id])
         )),
         _ => None,
     };
     let (data, reload) = use_fetch::<List<Slot>>(&p.api, path, None);
+    let (load, reload) = match referral_slots {
+        Some(load) => {
+            let date = p.flow.date;
+            let of_day = match load {
+                Load::Ready(slots) => Load::Ready(List::from(
+                    slots
+                        .into_iter()
+                        .filter(|s| Some(s.start.date_naive()) == date)
+                        .collect::<Vec<_>>(),
+                )),
+                Load::Loading => Load::Loading,
+                Load::Failed(f) => Load::Failed(f),
+            };
+            (of_day, referral_reload)
+        }
+        None => ((*data).clone(), reload),
+    };
     let notice = (p.flow.notice == Some(Notice::SlotTaken)).then(|| {
         html! {
             <p class="rg-notice" role="alert">{ p.t.err_slot_taken }</p>
@@ -200,7 +376,7 @@ pub fn time_step(p: &StepProps) -> Html {
             <p class="rg-sub">{ format::long_date(p.t, d) }{ ", " }{ p.t.clinic_time }</p>
         }
     });
-    let content = match &*data {
+    let content = match &load {
         Load::Loading => html! { <Loading t={p.t} /> },
         Load::Failed(f) => {
             html! { <FailureView t={p.t} text={failure_text(p.t, f)} retry={Some(reload.clone())} /> }
@@ -215,7 +391,7 @@ pub fn time_step(p: &StepProps) -> Html {
                     { for list.items.iter().map(|s| {
                         let flow = p.flow.clone();
                         let item = s.clone();
-                        let onclick = Callback::from(move |_: MouseEvent| flow.dispatch(Action::ChooseSlot(item.clone())));
+                        let onclick = on_click(&flow, Action::ChooseSlot(item));
                         let current = chosen.as_deref() == Some(s.id.as_str());
                         let room = s.room.as_ref().map(|r| format!("{} {r}", p.t.label_room));
                         html! {
@@ -246,6 +422,25 @@ pub fn details(p: &StepProps, rows: Vec<(&'static str, String)>) -> Html {
     }
 }
 
+/// The old time and the new one, side by side.
+fn comparison(p: &StepProps, old: &Ticket, new: &Slot) -> Html {
+    let t = p.t;
+    let row = |label: &'static str, was: String, will: String| {
+        html! { <tr><th scope="row">{ label }</th><td>{ was }</td><td>{ will }</td></tr> }
+    };
+    html! {
+        <table class="rg-compare">
+            <caption class="rg-sub">{ &old.specialty.name }{ " — " }{ &old.doctor.name }</caption>
+            <thead><tr><td></td><th scope="col">{ t.label_was }</th><th scope="col">{ t.label_will_be }</th></tr></thead>
+            <tbody>
+                { row(t.label_date, format::long_date(t, old.start.date_naive()), format::long_date(t, new.start.date_naive())) }
+                { row(t.label_time, format::time(&old.start), format::time(&new.start)) }
+                { row(t.label_room, old.room.clone().unwrap_or_default(), new.room.clone().unwrap_or_default()) }
+            </tbody>
+        </table>
+    }
+}
+
 #[function_component(ConfirmStep)]
 pub fn confirm_step(p: &StepProps) -> Html {
     let busy = use_state(|| false);
@@ -256,32 +451,42 @@ pub fn confirm_step(p: &StepProps) -> Html {
     else {
         return html! {};
     };
-    let mut rows = vec![
-        (p.t.label_specialty, spec.name.clone()),
-        (p.t.label_doctor, doctor.name.clone()),
-    ];
-    rows.push((
-        p.t.label_date,
-        format::long_date(p.t, slot.start.date_naive()),
-    ));
-    rows.push((
-        p.t.label_time,
-        format!("{} ({})", format::time(&slot.start), p.t.clinic_time),
-    ));
-    if let Some(room) = &slot.room {
-        rows.push((p.t.label_room, room.clone()));
-    }
-    if let Some(address) = &slot.address {
-        rows.push((p.t.label_address, address.clone()));
-    }
+    let t = p.t;
+    let moving = match &p.flow.mode {
+        Mode::Move(old) => Some(old.clone()),
+        _ => None,
+    };
+    let body = match &moving {
+        Some(old) => comparison(p, old, slot),
+        None => {
+            let mut rows = vec![
+                (t.label_specialty, spec.name.clone()),
+                (t.label_doctor, doctor.name.clone()),
+            ];
+            if let Mode::Referral(r) = &p.flow.mode {
+                rows.push((t.label_referral, r.number.clone()));
+            }
+            rows.push((t.label_date, format::long_date(t, slot.start.date_naive())));
+            rows.push((
+                t.label_time,
+                format!("{} ({})", format::time(&slot.start), t.clinic_time),
+            ));
+            if let Some(room) = &slot.room {
+                rows.push((t.label_room, room.clone()));
+            }
+            if let Some(address) = &slot.address {
+                rows.push((t.label_address, address.clone()));
+            }
+            details(p, rows)
+        }
+    };
     let onclick = {
-        let (flow, api, busy, failure, key, t, settings) = (
+        let (flow, api, busy, failure, key, settings) = (
             p.flow.clone(),
             p.api.clone(),
             busy.clone(),
             failure.clone(),
             key.clone(),
-            p.t,
             p.settings.clone(),
         );
         let slot_id = slot.id.clone();
@@ -302,22 +507,42 @@ pub fn confirm_step(p: &StepProps) -> Html {
             );
             wasm_bindgen_futures::spawn_local(async move {
                 let token = flow.session.clone();
-                let result = api
-                    .post::<Ticket>(
-                        &api.route(routes::BOOK, &[]),
-                        token.as_deref(),
-                        &NewTicket {
-                            slot_id,
-                            referral: None,
-                        },
-                        Some(key.as_str()),
-                    )
-                    .await;
+                let mode = flow.mode.clone();
+                let result = match &mode {
+                    Mode::Move(old) => {
+                        api.post::<Ticket>(
+                            &api.route(routes::RESCHEDULE, &[&old.id]),
+                            token.as_deref(),
+                            &Reschedule { slot_id },
+                            Some(key.as_str()),
+                        )
+                        .await
+                    }
+                    _ => {
+                        let referral = match &mode {
+                            Mode::Referral(r) => Some(r.number.clone()),
+                            _ => None,
+                        };
+                        api.post::<Ticket>(
+                            &api.route(routes::BOOK, &[]),
+                            token.as_deref(),
+                            &NewTicket { slot_id, referral },
+                            Some(key.as_str()),
+                        )
+                        .await
+                    }
+                };
                 busy.set(false);
                 match result {
                     Ok(ticket) => {
-                        host::post(&settings, "booked", host::TicketEvent::of(&ticket));
-                        flow.dispatch(Action::Booked(ticket));
+                        if let Mode::Move(old) = &mode {
+                            host::post(&settings, "cancelled", host::TicketEvent::of(old));
+                            host::post(&settings, "booked", host::TicketEvent::of(&ticket));
+                            flow.dispatch(Action::Moved(ticket));
+                        } else {
+                            host::post(&settings, "booked", host::TicketEvent::of(&ticket));
+                            flow.dispatch(Action::Booked(ticket));
+                        }
                     }
                     Err(e) => match e.code() {
                         Some(ErrorCode::SlotTaken) => flow.dispatch(Action::SlotTaken),
@@ -328,16 +553,24 @@ pub fn confirm_step(p: &StepProps) -> Html {
             });
         })
     };
+    let (title, button, working) = if moving.is_some() {
+        (t.step_move_confirm, t.confirm_move, t.moving)
+    } else {
+        (t.step_confirm, t.confirm, t.booking)
+    };
     html! {
         <section>
-            { heading(p.t.step_confirm) }
-            { details(p, rows) }
+            { heading(title) }
+            { body }
+            if moving.is_some() {
+                <p class="rg-sub">{ t.move_note }</p>
+            }
             if let Some(text) = *failure {
-                <FailureView t={p.t} text={text} />
+                <FailureView t={t} text={text} />
             }
             <div class="rg-actions">
                 <button type="button" class="rg-button rg-primary" disabled={*busy} aria-busy={ busy.to_string() } {onclick}>
-                    { if *busy { p.t.booking } else { p.t.confirm } }
+                    { if *busy { working } else { button } }
                 </button>
             </div>
         </section>

@@ -1,8 +1,9 @@
 //! The booked ticket (printable, as a calendar file) and «Мои записи».
 
-use super::common::{FailureView, Load, Loading, StepProps, failure_text, use_fetch};
+use super::common::{FailureView, Load, Loading, StepProps, failure_text, on_click, use_fetch};
 use super::identify::IdentifyStep;
 use super::steps::{details, heading};
+use super::waiting::MyWaitingList;
 use crate::flow::{Action, Notice};
 use crate::format;
 use crate::host;
@@ -53,17 +54,12 @@ pub fn ticket_step(p: &StepProps) -> Html {
             host::download("talon.ics", "text/calendar;charset=utf-8", &text);
         })
     };
-    let on_more = {
-        let flow = p.flow.clone();
-        Callback::from(move |_: MouseEvent| flow.dispatch(Action::BookMore))
-    };
-    let on_mine = {
-        let flow = p.flow.clone();
-        Callback::from(move |_: MouseEvent| flow.dispatch(Action::OpenMyTickets))
-    };
+    let on_more = on_click(&p.flow, Action::BookMore);
+    let on_mine = on_click(&p.flow, Action::OpenMyTickets);
+    let moved = p.flow.notice == Some(Notice::Moved);
     html! {
         <section>
-            { heading(t.step_ticket) }
+            { heading(if moved { t.step_moved } else { t.step_ticket }) }
             <article class="rg-ticket" aria-label={t.step_ticket}>
                 <p class="rg-ticket-title">{ t.title }</p>
                 { details(p, ticket_rows(p, &ticket)) }
@@ -148,6 +144,7 @@ fn my_tickets_list(p: &StepProps) -> Html {
                         })
                     };
                     let asked = asking.as_deref() == Some(id.as_str());
+                    let move_it = on_click(&p.flow, Action::StartMove(ticket.clone()));
                     html! {
                         <li key={id.clone()} class="rg-ticket-item">
                             <p class="rg-ticket-when">{ format::long_date(t, ticket.start.date_naive()) }{ ", " }{ format::time(&ticket.start) }</p>
@@ -162,7 +159,10 @@ fn my_tickets_list(p: &StepProps) -> Html {
                                     <button type="button" class="rg-button rg-secondary" onclick={keep}>{ t.cancel_no }</button>
                                 </div>
                             } else {
-                                <button type="button" class="rg-button rg-secondary" onclick={ask}>{ t.cancel_ticket }</button>
+                                <div class="rg-actions">
+                                    <button type="button" class="rg-button rg-secondary" onclick={move_it}>{ t.reschedule }</button>
+                                    <button type="button" class="rg-button rg-secondary" onclick={ask}>{ t.cancel_ticket }</button>
+                                </div>
                             }
                         </li>
                     }
@@ -178,6 +178,7 @@ fn my_tickets_list(p: &StepProps) -> Html {
                 <FailureView t={t} text={text} />
             }
             { content }
+            <MyWaitingList ..p.clone() />
         </section>
     }
 }

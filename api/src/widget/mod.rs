@@ -2,6 +2,8 @@
 //! (`/widget/`, with its own strict CSP) and the content-hashed assets (`/widget/assets/…`,
 //! brotli-compressed, cached for a year).
 
+mod first_step;
+
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -74,14 +76,93 @@ pub async fn hashed(req: HttpRequest, name: web::Path<String>) -> HttpResponse {
     }
 }
 
-/// `GET /widget/`: the widget page, framed by clinic sites.
-pub async fn page(ancestors: web::Data<FrameAncestors>) -> HttpResponse {
+/// The widget page's query: which clinic it books for, in which language.
+#[derive(Debug, serde::Deserialize)]
+pub struct PageQuery {
+    clinic: Option<String>,
+    lang: Option<String>,
+}
+
+/// The longest the page waits for the clinic's specialties before it goes without them (the
+/// widget then asks for them itself).
+const PRELOAD_WAIT: std::time::Duration = std::time::Duration::from_millis(400);
+
+/// What the page carries for its clinic: the data (the clinic and its specialties, all of
+/// them, as `…/specialties?include_unavailable=true` lists them), and the first step written
+/// from them.
+async fn preload(
+    state: &crate::state::AppState,
+    query: Option<&PageQuery>,
+    raw_query: &str,
+) -> Option<(String, String)> {
+    let clinic = query.and_then(|q| q.clinic.as_deref()).unwrap_or("demo");
+    let entry = state.clinic(clinic).ok()?;
+    let specialties =
+        tokio::time::timeout(PRELOAD_WAIT, crate::routes::specialty_list(entry, true))
+            .await
+            .ok()
+            .and_then(Result::ok)?;
+    let lang = query.and_then(|q| q.lang.as_deref()).unwrap_or("ru");
+    let step = first_step::render(
+        widget_text::i18n::texts(lang),
+        &entry.info.name,
+        &specialties,
+        raw_query,
+    );
+    let data = serde_json::json!({
+        "clinic": entry.info,
+        "specialties": api_types::List::from(specialties),
+    });
+    // In a <script> element: nothing in it may close the element or open a comment.
+    let json = data
+        .to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026");
+    Some((json, step))
+}
+
+/// The widget's stylesheet, written into its page (so the first step paints without another
+/// round trip), and its CSP hash.
+fn inline_styles() -> &'static (String, String) {
+    static STYLES_INLINE: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    STYLES_INLINE.get_or_init(|| {
+        use base64::Engine;
+        use sha2::Digest;
+        let css = asset(STYLES)
+            .map(|a| String::from_utf8_lossy(a.raw).into_owned())
+            .unwrap_or_default();
+        let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&css));
+        (css, format!("'sha256-{hash}'"))
+    })
+}
+
+/// `GET /widget/`: the widget page, framed by clinic sites. It names every file the widget
+/// needs at once (the boot module, the glue, the WebAssembly, the styles), so the browser
+/// fetches them side by side, and carries the clinic's specialties.
+pub async fn page(
+    ancestors: web::Data<FrameAncestors>,
+    state: web::Data<crate::state::AppState>,
+    req: HttpRequest,
+) -> HttpResponse {
+    let (css, css_hash) = inline_styles();
     let csp = format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' {css_hash}; img-src 'self' data:; \
          connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; \
          frame-ancestors {}",
         ancestors.0
     );
+    let query = web::Query::<PageQuery>::from_query(req.query_string()).ok();
+    let (data, step) = match preload(&state, query.as_deref(), req.query_string()).await {
+        Some((json, step)) => (
+            format!("<script type=\"application/json\" id=\"rg-data\">{json}</script>\n"),
+            step,
+        ),
+        None => (
+            String::new(),
+            "<p class=\"rg-loading\">Загрузка…</p>".to_owned(),
+        ),
+    };
     let html = format!(
         r#"<!doctype html>
 <html lang="ru">
@@ -90,12 +171,13 @@ pub async fn page(ancestors: web::Data<FrameAncestors>) -> HttpResponse {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Запись на приём к врачу</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="assets/{STYLES}">
+<style>{css}</style>
+<link rel="preload" href="assets/{WASM}" as="fetch" type="application/wasm" crossorigin>
 <link rel="modulepreload" href="assets/{GLUE}">
 <script type="module" src="assets/{BOOT}"></script>
-</head>
+{data}</head>
 <body>
-<div id="app"><p class="rg-loading">Загрузка…</p></div>
+<div id="app">{step}</div>
 <noscript><p>Для записи на приём включите JavaScript или позвоните в регистратуру.</p></noscript>
 </body>
 </html>

@@ -25,6 +25,18 @@ pub fn time(t: &DateTime<FixedOffset>) -> String {
     format!("{:02}:{:02}", t.hour(), t.minute())
 }
 
+/// `свободно 12 · ближайшая дата 2 декабря`: what a specialty or a doctor has.
+pub fn availability(t: &Texts, free: u32, nearest: Option<NaiveDate>) -> String {
+    let mut s = format!("{} {free}", t.free);
+    if let Some(d) = nearest {
+        s.push_str(" · ");
+        s.push_str(t.nearest);
+        s.push(' ');
+        s.push_str(&short_date(t, d));
+    }
+    s
+}
+
 /// `Декабрь 2026`.
 pub fn month(t: &Texts, d: NaiveDate) -> String {
     format!("{} {}", t.months[d.month0() as usize], d.year())

@@ -1,0 +1,117 @@
+//! «Запись по направлению»: the referral's number, then identification, then the referral's
+//! doctor and times (the usual steps, booking by the referral).
+
+use super::common::{StepProps, failure_text};
+use super::identify::{Field, IdentifyStep, input_value};
+use super::steps::heading;
+use crate::flow::Action;
+use api_types::routes;
+use api_types::{ErrorCode, Referral};
+use yew::prelude::*;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Status {
+    Idle,
+    Looking,
+    Failed(&'static str),
+}
+
+#[function_component(ReferralStep)]
+pub fn referral_step(p: &StepProps) -> Html {
+    let t = p.t;
+    let typed = use_state(|| p.flow.referral_number.clone().unwrap_or_default());
+    let problem = use_state(|| None::<&'static str>);
+    let status = use_state(|| Status::Idle);
+    // Once there are a number and a session, the referral is looked up.
+    {
+        let (flow, api, status) = (p.flow.clone(), p.api.clone(), status.clone());
+        use_effect_with(
+            (p.flow.referral_number.clone(), p.flow.session.clone()),
+            move |(number, session)| {
+                if let (Some(number), Some(session)) = (number.clone(), session.clone()) {
+                    status.set(Status::Looking);
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let found = api
+                            .get::<Referral>(
+                                &api.route(routes::REFERRAL, &[&number]),
+                                Some(&session),
+                            )
+                            .await;
+                        match found {
+                            Ok(referral) => {
+                                status.set(Status::Idle);
+                                flow.dispatch(Action::ReferralFound(referral));
+                            }
+                            Err(e) if e.code() == Some(ErrorCode::SessionRequired) => {
+                                status.set(Status::Idle);
+                                flow.dispatch(Action::SessionExpired);
+                            }
+                            Err(e) => {
+                                status.set(Status::Failed(failure_text(t, &e)));
+                                flow.dispatch(Action::ReferralNumber(None));
+                            }
+                        }
+                    });
+                }
+            },
+        );
+    }
+    if p.flow.referral_number.is_some() && p.flow.session.is_none() {
+        return html! { <IdentifyStep ..p.clone() /> };
+    }
+    let oninput = {
+        let typed = typed.clone();
+        Callback::from(move |e: InputEvent| typed.set(input_value(&e)))
+    };
+    let onsubmit = {
+        let (flow, typed, problem, status) = (
+            p.flow.clone(),
+            typed.clone(),
+            problem.clone(),
+            status.clone(),
+        );
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if *status == Status::Looking {
+                return;
+            }
+            // Spaces are how people copy a number, not part of it.
+            let number: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
+            match api_types::identity::referral(&number) {
+                Ok(_) => {
+                    problem.set(None);
+                    status.set(Status::Idle);
+                    flow.dispatch(Action::ReferralNumber(Some(number)));
+                }
+                Err(f) => {
+                    problem.set(Some(match f {
+                        api_types::identity::FieldFault::Required => t.field_required,
+                        _ => t.field_referral,
+                    }));
+                    crate::host::focus("rg-referral");
+                }
+            }
+        })
+    };
+    let looking = *status == Status::Looking;
+    html! {
+        <section>
+            { heading(t.step_referral) }
+            <p class="rg-sub">{ t.referral_intro }</p>
+            <form class="rg-form" novalidate=true {onsubmit}>
+                <Field id="rg-referral" label={t.referral_label} hint={Some(t.referral_hint)} value={(*typed).clone()}
+                    problem={*problem} inputmode="numeric" {oninput} />
+                <div class="rg-actions">
+                    <button type="submit" class="rg-button rg-primary" disabled={looking} aria-busy={looking.to_string()}>
+                        { if looking { t.finding_referral } else { t.find_referral } }
+                    </button>
+                </div>
+                <div class="rg-status" role="status" aria-live="polite">
+                    if let Status::Failed(text) = &*status {
+                        <p class="rg-status-error">{ *text }</p>
+                    }
+                </div>
+            </form>
+        </section>
+    }
+}
