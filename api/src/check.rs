@@ -324,11 +324,11 @@ async fn check_clinic<W: Write>(
                 Level::Warn,
                 id,
                 &format!(
-                    "{}: нет свободных талонов — пациенты не видят эту специальность",
+                    "{}: нет свободных талонов для записи через интернет — пациентам остаётся лист ожидания",
                     s.name
                 ),
                 &format!(
-                    "{}: no free tickets — patients do not see this specialty",
+                    "{}: no free tickets open to online booking — patients can only join the waiting list",
                     s.name
                 ),
             );
@@ -375,11 +375,11 @@ async fn check_clinic<W: Write>(
                     Level::Warn,
                     id,
                     &format!(
-                        "{} / {}: нет свободных талонов — пациенты не видят врача",
+                        "{} / {}: нет свободных талонов для записи через интернет — пациентам остаётся лист ожидания (или направление)",
                         s.name, d.name
                     ),
                     &format!(
-                        "{} / {}: no free tickets — patients do not see the doctor",
+                        "{} / {}: no free tickets open to online booking — patients can only join the waiting list (or come by referral)",
                         s.name, d.name
                     ),
                 );
