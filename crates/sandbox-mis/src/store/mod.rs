@@ -90,6 +90,7 @@ CREATE TABLE IF NOT EXISTS waiting (
     active INTEGER NOT NULL DEFAULT 1, deactivated TEXT, reason INTEGER, comment TEXT
 );
 CREATE INDEX IF NOT EXISTS waiting_by_patient ON waiting (patient_id, active);
+CREATE INDEX IF NOT EXISTS waiting_by_state ON waiting (active, id);
 ";
 
 /// Columns added after the first release, for databases created before them.

@@ -529,3 +529,31 @@ fn waiting_list_requests_are_registered_listed_and_withdrawn() {
         "a patient's active requests are capped"
     );
 }
+
+#[test]
+fn withdrawn_requests_are_kept_up_to_a_bound_the_oldest_going_first() {
+    let store = store();
+    let withdraw = |id: String| {
+        store.handle(
+            &Request::CancelPARequest(CancelPARequest {
+                request: Some(CancelPARequestRequest {
+                    id_par: Some(id),
+                    deactivation_reason: 1,
+                    ..CancelPARequestRequest::default()
+                }),
+            }),
+            now(),
+        )
+    };
+    for _ in 0..waiting::KEEP_WITHDRAWN + 50 {
+        let ResultBody::RegisterPARequest(r) = register(&store, "10", None).body else {
+            panic!("registered")
+        };
+        assert!(withdraw(r.id_par.expect("an id")).base.success);
+    }
+    let kept: i64 = store
+        .lock()
+        .query_row("SELECT COUNT(*) FROM waiting", [], |r| r.get(0))
+        .expect("counts");
+    assert_eq!(kept, waiting::KEEP_WITHDRAWN);
+}

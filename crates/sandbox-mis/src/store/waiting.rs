@@ -15,7 +15,7 @@ use rusqlite::{OptionalExtension, params};
 pub const MAX_ACTIVE_PER_PATIENT: i64 = 20;
 
 /// How many withdrawn requests are kept (the oldest go first).
-const KEEP_WITHDRAWN: i64 = 10_000;
+pub(super) const KEEP_WITHDRAWN: i64 = 10_000;
 
 fn id_text(id: i64) -> String {
     format!("W-{id:06}")
@@ -271,8 +271,8 @@ impl Store {
             return Err(not_found());
         }
         conn.execute(
-            "DELETE FROM waiting WHERE active = 0 AND id NOT IN
-                 (SELECT id FROM waiting WHERE active = 0 ORDER BY id DESC LIMIT ?1)",
+            "DELETE FROM waiting WHERE active = 0 AND id <=
+                 (SELECT id FROM waiting WHERE active = 0 ORDER BY id DESC LIMIT 1 OFFSET ?1)",
             [KEEP_WITHDRAWN],
         )?;
         Ok(ResultBody::CancelPARequest(CancelPARequestResult {
