@@ -399,3 +399,31 @@ async fn a_referral_shows_its_doctor_and_times_books_once_and_only_for_its_patie
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_integrator_s_example_script_runs_every_flow() {
+    if !registratura_e2e::require_tool("curl", &["--version"], "the example script calls the API")
+        || !registratura_e2e::require_tool("python3", &["--version"], "the example reads JSON")
+    {
+        return;
+    }
+    let app = spawn_app().await;
+    let script =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/integrator.sh");
+    let output = tokio::process::Command::new("bash")
+        .arg(script)
+        .arg(&app.base)
+        .output()
+        .await
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("ALL FLOWS OK"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        !stdout.contains("916"),
+        "the phone is never echoed: {stdout}"
+    );
+}
