@@ -14,6 +14,7 @@
 use super::DecodeError;
 use crate::xml::{self, Element, XSI};
 use chrono::{NaiveDate, NaiveDateTime};
+use std::borrow::Cow;
 
 /// The service namespace: operation elements and their parameters.
 pub const TEMPURI: &str = "http://tempuri.org/";
@@ -290,137 +291,76 @@ fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-fn bool_text(b: bool) -> &'static str {
-    if b { "true" } else { "false" }
-}
+/// The scalar members: `Option<T>` is nillable; the bare `T` is either required (text,
+/// date-times: absent is refused) or defaulted (`xs:int`, `xs:boolean`: absent is 0 or
+/// `false`, as WCF reads it). `parse` reads the element's text, `text` writes it.
+macro_rules! scalar {
+    ($kind:ident $ty:ty, $parse:expr, $text:expr) => {
+        impl Value for Option<$ty> {
+            fn read(
+                m: &Members<'_, '_>,
+                name: &'static str,
+                _: Option<&'static str>,
+            ) -> Result<Self, DecodeError> {
+                text_of(m, name, $parse)
+            }
 
-impl Value for Option<String> {
-    fn read(
-        m: &Members<'_, '_>,
-        name: &'static str,
-        _: Option<&'static str>,
-    ) -> Result<Self, DecodeError> {
-        Ok(m.get(name).map(|c| c.text().to_owned()))
-    }
-
-    fn write(&self, out: &mut Out, ns: Ns, name: &'static str, _: Option<&'static str>) {
-        match self {
-            Some(v) => out.leaf(ns, name, v),
-            None => out.nil(ns, name),
+            fn write(&self, out: &mut Out, ns: Ns, name: &'static str, _: Option<&'static str>) {
+                match self {
+                    Some(v) => out.leaf(ns, name, &$text(v)),
+                    None => out.nil(ns, name),
+                }
+            }
         }
-    }
-}
 
-/// A string member that must be present.
-impl Value for String {
-    fn read(
-        m: &Members<'_, '_>,
-        name: &'static str,
-        item: Option<&'static str>,
-    ) -> Result<Self, DecodeError> {
-        Option::<String>::read(m, name, item)?.ok_or(DecodeError::Missing(name))
-    }
+        impl Value for $ty {
+            fn read(
+                m: &Members<'_, '_>,
+                name: &'static str,
+                item: Option<&'static str>,
+            ) -> Result<Self, DecodeError> {
+                scalar!(@absent $kind, Option::<$ty>::read(m, name, item)?, name)
+            }
 
-    fn write(&self, out: &mut Out, ns: Ns, name: &'static str, _: Option<&'static str>) {
-        out.leaf(ns, name, self);
-    }
-}
-
-impl Value for Option<i32> {
-    fn read(
-        m: &Members<'_, '_>,
-        name: &'static str,
-        _: Option<&'static str>,
-    ) -> Result<Self, DecodeError> {
-        text_of(m, name, parse_int)
-    }
-
-    fn write(&self, out: &mut Out, ns: Ns, name: &'static str, _: Option<&'static str>) {
-        match self {
-            Some(v) => out.leaf(ns, name, &v.to_string()),
-            None => out.nil(ns, name),
+            fn write(&self, out: &mut Out, ns: Ns, name: &'static str, _: Option<&'static str>) {
+                out.leaf(ns, name, &$text(self));
+            }
         }
-    }
+    };
+    (@absent required, $v:expr, $name:expr) => {
+        $v.ok_or(DecodeError::Missing($name))
+    };
+    (@absent defaulted, $v:expr, $name:expr) => {
+        Ok($v.unwrap_or_default())
+    };
 }
 
-/// A non-nillable `xs:int`: absent means 0.
-impl Value for i32 {
-    fn read(
-        m: &Members<'_, '_>,
-        name: &'static str,
-        _: Option<&'static str>,
-    ) -> Result<Self, DecodeError> {
-        Ok(text_of(m, name, parse_int)?.unwrap_or(0))
-    }
-
-    fn write(&self, out: &mut Out, ns: Ns, name: &'static str, _: Option<&'static str>) {
-        out.leaf(ns, name, &self.to_string());
-    }
+fn parse_string(s: &str) -> Option<String> {
+    Some(s.to_owned())
 }
 
-impl Value for Option<bool> {
-    fn read(
-        m: &Members<'_, '_>,
-        name: &'static str,
-        _: Option<&'static str>,
-    ) -> Result<Self, DecodeError> {
-        text_of(m, name, parse_bool)
-    }
-
-    fn write(&self, out: &mut Out, ns: Ns, name: &'static str, _: Option<&'static str>) {
-        match self {
-            Some(v) => out.leaf(ns, name, bool_text(*v)),
-            None => out.nil(ns, name),
-        }
-    }
+// `scalar!` hands every `text` function a `&T`.
+#[allow(clippy::ptr_arg)]
+fn string_text(v: &String) -> Cow<'_, str> {
+    Cow::Borrowed(v)
 }
 
-/// A non-nillable `xs:boolean`: absent means `false`.
-impl Value for bool {
-    fn read(
-        m: &Members<'_, '_>,
-        name: &'static str,
-        _: Option<&'static str>,
-    ) -> Result<Self, DecodeError> {
-        Ok(text_of(m, name, parse_bool)?.unwrap_or(false))
-    }
-
-    fn write(&self, out: &mut Out, ns: Ns, name: &'static str, _: Option<&'static str>) {
-        out.leaf(ns, name, bool_text(*self));
-    }
+fn int_text(v: &i32) -> Cow<'static, str> {
+    Cow::Owned(v.to_string())
 }
 
-impl Value for Option<NaiveDateTime> {
-    fn read(
-        m: &Members<'_, '_>,
-        name: &'static str,
-        _: Option<&'static str>,
-    ) -> Result<Self, DecodeError> {
-        text_of(m, name, parse_datetime)
-    }
-
-    fn write(&self, out: &mut Out, ns: Ns, name: &'static str, _: Option<&'static str>) {
-        match self {
-            Some(v) => out.leaf(ns, name, &format_datetime(*v)),
-            None => out.nil(ns, name),
-        }
-    }
+fn bool_text(v: &bool) -> Cow<'static, str> {
+    Cow::Borrowed(if *v { "true" } else { "false" })
 }
 
-/// A date-time member that must be present (a ticket without a start is no ticket).
-impl Value for NaiveDateTime {
-    fn read(
-        m: &Members<'_, '_>,
-        name: &'static str,
-        item: Option<&'static str>,
-    ) -> Result<Self, DecodeError> {
-        Option::<NaiveDateTime>::read(m, name, item)?.ok_or(DecodeError::Missing(name))
-    }
-
-    fn write(&self, out: &mut Out, ns: Ns, name: &'static str, _: Option<&'static str>) {
-        out.leaf(ns, name, &format_datetime(*self));
-    }
+fn datetime_text(v: &NaiveDateTime) -> Cow<'static, str> {
+    Cow::Owned(format_datetime(*v))
 }
+
+scalar!(required String, parse_string, string_text);
+scalar!(defaulted i32, parse_int, int_text);
+scalar!(defaulted bool, parse_bool, bool_text);
+scalar!(required NaiveDateTime, parse_datetime, datetime_text);
 
 /// Reads a nillable contract array: `None` when nil or absent; nil items are skipped.
 pub(crate) fn read_list<'d, 'a, T>(
