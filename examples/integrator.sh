@@ -45,13 +45,19 @@ curl -sf "$API/waiting-list" -H "$AUTH" | field "len(d['items'])" >/dev/null
 curl -sf -X DELETE "$API/waiting-list/${request%% *}" -H "$AUTH"
 say "withdrawn"
 
-# A referral: what it allows, its times, a booking by it, cancelled (which frees the referral).
+# A referral: what it allows, its times, a booking by it, moved to another of its times
+# (the visit keeps its referral), cancelled (which frees the referral).
 curl -sf "$API/referrals/0000000001" -H "$AUTH" |
   field "'referral to ' + d['specialty']['name'] + ', valid until ' + d['valid_until']"
-by_referral=$(curl -sf "$API/referrals/0000000001/slots" -H "$AUTH" | field "d['items'][0]['id']")
+referral_slots=$(curl -sf "$API/referrals/0000000001/slots" -H "$AUTH")
+by_referral=$(printf '%s' "$referral_slots" | field "d['items'][0]['id']")
+later=$(printf '%s' "$referral_slots" | field "d['items'][1]['id']")
 ticket=$(curl -sf -X POST "$API/tickets" -H "$AUTH" -H "$JSON" \
   -d "{\"slot_id\":\"$by_referral\",\"referral\":\"0000000001\"}" | field "d['id']")
 say "booked by referral $ticket"
+ticket=$(curl -sf -X POST "$API/tickets/$ticket/reschedule" -H "$AUTH" -H "$JSON" \
+  -d "{\"slot_id\":\"$later\"}" | field "d['id'] if d['referral'] == '0000000001' else ''")
+say "moved, by the same referral: $ticket"
 curl -sf -X DELETE "$API/tickets/$ticket" -H "$AUTH"
 curl -sf -X DELETE "$API/sessions/current" -H "$AUTH"
 say "ALL FLOWS OK"

@@ -12,6 +12,7 @@ use crate::audit::Audit;
 use crate::error::ApiError;
 use crate::idempotency::{Outcome, Scope};
 use crate::ids::{self, SlotKey};
+use crate::referrals::Purpose;
 use crate::sessions::Session;
 use crate::shared::{Claimed, Idempotency};
 use crate::state::{AppState, ClinicEntry, SlotDetails};
@@ -53,22 +54,23 @@ pub enum Plan {
     New,
     /// A new ticket by one of the patient's referrals.
     ByReferral(ReferralNumber),
-    /// The patient's upcoming ticket moved to the slot.
-    Move(AppointmentId),
+    /// The patient's upcoming ticket moved to the slot; with a referral (given, or the one the
+    /// gateway remembers the visit was booked by), to one of the referral's slots.
+    Move(AppointmentId, Option<ReferralNumber>),
 }
 
 impl Plan {
     fn operation(&self) -> &'static str {
         match self {
             Self::New | Self::ByReferral(_) => "book",
-            Self::Move(_) => "reschedule",
+            Self::Move(..) => "reschedule",
         }
     }
 
     fn done(&self) -> &'static str {
         match self {
             Self::New | Self::ByReferral(_) => "booked",
-            Self::Move(_) => "rescheduled",
+            Self::Move(..) => "rescheduled",
         }
     }
 }
@@ -110,7 +112,7 @@ pub async fn book(
     let patient = session.patient.clone();
     let ticket = SlotKey::parse(slot_id).map(|k| ids::ticket(&k.appointment));
     let previous = match &plan {
-        Plan::Move(old) => Some(ids::ticket(old)),
+        Plan::Move(old, _) => Some(ids::ticket(old)),
         _ => None,
     };
     let (operation, done) = (plan.operation(), plan.done());
@@ -307,10 +309,11 @@ async fn referral_slot(
     clinic: &ClinicEntry,
     session: &Session,
     number: &ReferralNumber,
+    purpose: Purpose,
     key: &SlotKey,
     now: chrono::NaiveDateTime,
 ) -> Result<Target, ApiError> {
-    let resolved = crate::referrals::resolve(clinic, session, number).await?;
+    let resolved = crate::referrals::resolve(clinic, session, number, purpose).await?;
     let doctor_name = resolved
         .doctors
         .iter()
@@ -354,7 +357,7 @@ async fn execute_booking(
         .with_nanosecond(0)
         .unwrap_or_else(|| clinic.now());
     let moved = match plan {
-        Plan::Move(old) => {
+        Plan::Move(old, _) => {
             if *old == key.appointment {
                 return Err(ApiError::field(
                     "slot_id",
@@ -372,20 +375,37 @@ async fn execute_booking(
         }
         _ => None,
     };
-    let target = match plan {
-        Plan::ByReferral(number) => referral_slot(clinic, session, number, key, now).await?,
-        Plan::New | Plan::Move(_) => open_slot(clinic, key, now).await?,
+    // The referral the new visit is booked by: the one given, or for a move, the one the
+    // moved visit was booked by (it keeps it).
+    let referral = match plan {
+        Plan::ByReferral(number) => Some((number.clone(), Purpose::Book)),
+        Plan::Move(_, Some(number)) => Some((number.clone(), Purpose::Move)),
+        Plan::Move(old, None) => state
+            .shared
+            .memo
+            .recall(&clinic.info.id, old)
+            .await
+            .and_then(|d| d.referral)
+            .and_then(|n| ReferralNumber::parse(&n).ok())
+            .map(|n| (n, Purpose::Move)),
+        Plan::New => None,
+    };
+    let target = match &referral {
+        Some((number, purpose)) => {
+            referral_slot(clinic, session, number, *purpose, key, now).await?
+        }
+        None => open_slot(clinic, key, now).await?,
     };
     let slot = target.slot;
     let booking = mis::Booking {
         patient: &session.patient,
         slot: &slot.id,
         previous: moved.as_ref().map(|v| &v.appointment),
-        referral: match plan {
-            Plan::ByReferral(number) => Some(number),
-            _ => None,
-        },
+        referral: referral.as_ref().map(|(number, _)| number),
     };
+    let referral_number = referral
+        .as_ref()
+        .map(|(number, _)| number.as_str().to_owned());
     let booked = clinic.mis.book(clinic.lpu, booking).await;
     clinic
         .mis
@@ -407,6 +427,7 @@ async fn execute_booking(
                 room: slot.room.clone(),
                 address: slot.address.clone(),
                 end: slot.end,
+                referral: referral_number.clone(),
             },
         )
         .await;
@@ -440,6 +461,7 @@ async fn execute_booking(
         start: clinic.localize(slot.start),
         end: Some(clinic.localize(slot.end)),
         created_at: Some(clinic.localize(now)),
+        referral: referral_number,
     })
 }
 
@@ -612,5 +634,6 @@ async fn ticket_of(state: &AppState, clinic: &ClinicEntry, v: Visit) -> Ticket {
         start: clinic.localize(v.start),
         end: details.as_ref().map(|d| clinic.localize(d.end)),
         created_at: v.created.map(|c| clinic.localize(c)),
+        referral: details.and_then(|d| d.referral),
     }
 }

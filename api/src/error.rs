@@ -147,6 +147,18 @@ impl From<MisError> for ApiError {
             ErrorCode::PatientNotUnique => {
                 Some("The data match several patient records; the registry desk must resolve it.")
             }
+            ErrorCode::ReferralNotFound => Some(
+                "The patient has no referral with this number in this clinic; check the number on the referral.",
+            ),
+            ErrorCode::ReferralUsed => Some(
+                "A visit is already booked by this referral; see «My visits» to move or cancel it.",
+            ),
+            ErrorCode::ReferralCancelled => {
+                Some("The clinic has cancelled this referral; ask the doctor who issued it.")
+            }
+            ErrorCode::ReferralExpired => {
+                Some("The referral's last valid day has passed; ask the doctor for a new one.")
+            }
             _ => None,
         };
         Self {

@@ -260,6 +260,10 @@ impl Modify for InputRules {
                 .max_length(Some(REFERRAL_MAX_CHARS))
         });
         set("Reschedule", "slot_id", &public_id);
+        set("Reschedule", "referral", &|o| {
+            o.pattern(Some(REFERRAL_PATTERN))
+                .max_length(Some(REFERRAL_MAX_CHARS))
+        });
         set("NewWaitingRequest", "specialty_id", &public_id);
         set("NewWaitingRequest", "doctor_id", &public_id);
         set("NewWaitingRequest", "phone", &|o| {

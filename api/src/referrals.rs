@@ -10,8 +10,8 @@ use crate::error::ApiError;
 use crate::ids::{DoctorKey, SlotKey};
 use crate::sessions::Session;
 use crate::state::ClinicEntry;
-use api_types::{ErrorCode, NamedRef};
-use mis::{DateRange, Mis, ReferralKind, ReferralNumber, ReferralStatus, Specialty};
+use api_types::NamedRef;
+use mis::{DateRange, Mis, MisError, ReferralKind, ReferralNumber, ReferralStatus, Specialty};
 
 /// A usable referral with its specialty and doctors placed in the clinic's directory.
 #[derive(Debug, Clone)]
@@ -61,37 +61,36 @@ pub fn parse_number(field: &str, input: &str) -> Result<ReferralNumber, ApiError
     })
 }
 
-fn not_found() -> ApiError {
-    ApiError::new(ErrorCode::ReferralNotFound).detail(
-        "The patient has no referral with this number in this clinic; check the number on the referral.",
-    )
+/// What a referral is resolved for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Booking a new visit by it (or showing what it allows): a used referral is refused.
+    Book,
+    /// Listing its times or moving the visit booked by it: a used referral is accepted (the
+    /// МИС refuses a move of any visit but the one the referral booked).
+    Move,
 }
 
-/// The session's patient's referral `number`, if it can still book.
+/// The session's patient's referral `number`, if it can still book (or, for
+/// [`Purpose::Move`], move the visit it booked).
 pub async fn resolve(
     clinic: &ClinicEntry,
     session: &Session,
     number: &ReferralNumber,
+    purpose: Purpose,
 ) -> Result<Resolved, ApiError> {
     let referral = clinic.mis.referral(clinic.lpu, number).await?;
     if referral.patient != session.patient || referral.clinic.is_some_and(|c| c != clinic.lpu) {
-        return Err(not_found());
+        return Err(MisError::ReferralNotFound.into());
     }
     match referral.status {
         ReferralStatus::Active => {}
-        ReferralStatus::Used => {
-            return Err(ApiError::new(ErrorCode::ReferralUsed).detail(
-                "A visit is already booked by this referral; see «My visits» to move or cancel it.",
-            ));
-        }
-        ReferralStatus::Cancelled => {
-            return Err(ApiError::new(ErrorCode::ReferralCancelled)
-                .detail("The clinic has cancelled this referral; ask the doctor who issued it."));
-        }
+        ReferralStatus::Used if purpose == Purpose::Move => {}
+        ReferralStatus::Used => return Err(MisError::ReferralUsed.into()),
+        ReferralStatus::Cancelled => return Err(MisError::ReferralCancelled.into()),
     }
     if referral.valid_until.is_some_and(|d| d < clinic.today()) {
-        return Err(ApiError::new(ErrorCode::ReferralExpired)
-            .detail("The referral's last valid day has passed; ask the doctor for a new one."));
+        return Err(MisError::ReferralExpired.into());
     }
     let specialties = clinic.mis.specialties(clinic.lpu).await?;
     let first_doctor = referral.doctors.first().map(|d| d.id.clone());

@@ -62,13 +62,16 @@ impl ClinicEntry {
 }
 
 /// What the gateway learned of a ticket when it booked it, which the hub's patient history
-/// does not report (number, room, address, end).
+/// does not report (number, room, address, end, the referral it was booked by).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SlotDetails {
     pub number: Option<u32>,
     pub room: Option<String>,
     pub address: Option<String>,
     pub end: NaiveDateTime,
+    /// The referral's number, for a visit booked (or moved) by one.
+    #[serde(default)]
+    pub referral: Option<String>,
 }
 
 type MemoKey = (String, AppointmentId);

@@ -182,7 +182,43 @@ async fn a_patient_books_by_referral_after_an_expired_one_is_refused() {
         .text()
         .await
         .expect("text");
-    assert!(ticket.contains("Кардиология"), "{ticket}");
+    assert!(
+        ticket.contains("Кардиология") && ticket.contains("0000000001"),
+        "{ticket}"
+    );
     browser.shot("13-referral-ticket").await;
+    // Moved in «Мои записи»: the calendar is the referral's (its doctor takes no one without
+    // it), and the visit keeps its referral.
+    browser.click_text("button", "Мои записи").await;
+    browser.wait_heading("Мои записи").await;
+    browser.click_text("button", "Перенести").await;
+    browser.wait_heading("Выберите дату приёма").await;
+    browser
+        .wait_css(".rg-day.rg-free")
+        .await
+        .click()
+        .await
+        .expect("clicks");
+    browser.wait_heading("Выберите время приёма").await;
+    browser
+        .wait_css(".rg-time")
+        .await
+        .click()
+        .await
+        .expect("clicks");
+    browser.wait_heading("Перенести запись?").await;
+    browser.click_text("button", "Перенести").await;
+    browser.wait_heading("Запись перенесена").await;
+    let moved = browser
+        .wait_css(".rg-ticket")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        moved.contains("Воробьёв") && moved.contains("0000000001"),
+        "{moved}"
+    );
+    assert_ne!(moved, ticket);
     browser.quit().await;
 }

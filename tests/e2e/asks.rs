@@ -310,7 +310,7 @@ async fn a_referral_shows_its_doctor_and_times_books_once_and_only_for_its_patie
         .json()
         .await
         .expect("slots");
-    assert!(slots.items.len() > 2, "{}", slots.items.len());
+    assert!(slots.items.len() > 3, "{}", slots.items.len());
     assert!(slots.items.windows(2).all(|w| w[0].start <= w[1].start));
     let slot = &slots.items[0];
     // Not bookable without the referral, nor by another patient's.
@@ -381,6 +381,77 @@ async fn a_referral_shows_its_doctor_and_times_books_once_and_only_for_its_patie
         "referral_used",
     )
     .await;
+    assert_eq!(ticket.referral.as_deref(), Some(REFERRAL_VALID));
+
+    // The visit moves to another of the referral's times, and keeps its referral: the
+    // referral's times are still listed while it is used, and the gateway remembers which
+    // referral booked the visit.
+    let listed: List<Slot> = app
+        .get_private(&token, &format!("/referrals/{REFERRAL_VALID}/slots"))
+        .await
+        .json()
+        .await
+        .expect("the times of a used referral");
+    assert!(listed.items.iter().any(|s| s.id == slots.items[1].id));
+    let r = app
+        .reschedule(&token, &ticket.id, &slots.items[1].id, None)
+        .await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let moved: Ticket = r.json().await.expect("the moved ticket");
+    assert_eq!(moved.start, slots.items[1].start);
+    assert_eq!(moved.referral.as_deref(), Some(REFERRAL_VALID));
+    // Named in the body (as an integrator whose gateway forgot it would), to a third time.
+    let r = app
+        .post_private(
+            &token,
+            &format!("/tickets/{}/reschedule", moved.id),
+            &serde_json::json!({ "slot_id": slots.items[2].id, "referral": REFERRAL_VALID }),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let ticket: Ticket = r.json().await.expect("the moved ticket");
+    assert_eq!(ticket.start, slots.items[2].start);
+    let mine = app.my_tickets(&token).await;
+    assert_eq!(
+        mine.iter()
+            .filter(|t| t.specialty.name == "Кардиология")
+            .map(|t| (t.id.as_str(), t.referral.as_deref()))
+            .collect::<Vec<_>>(),
+        vec![(ticket.id.as_str(), Some(REFERRAL_VALID))],
+        "one visit, by the referral"
+    );
+    // A referral's visit does not move to a time the referral does not open; it stays.
+    let (_, elsewhere) = app.free_slot("Терапия").await;
+    expect_problem(
+        app.reschedule(&token, &ticket.id, &elsewhere.id, None)
+            .await,
+        409,
+        "booking_not_allowed",
+    )
+    .await;
+    assert!(
+        app.my_tickets(&token)
+            .await
+            .iter()
+            .any(|t| t.id == ticket.id)
+    );
+    // A used referral cannot move another visit onto its times.
+    let (_, own) = app.free_slot("Офтальмология").await;
+    let r = app.book(&token, &own.id, None).await;
+    assert_eq!(r.status(), 201);
+    let eye: Ticket = r.json().await.expect("a ticket");
+    let r = app
+        .post_private(
+            &token,
+            &format!("/tickets/{}/reschedule", eye.id),
+            &serde_json::json!({ "slot_id": slots.items[3].id, "referral": REFERRAL_VALID }),
+            None,
+        )
+        .await;
+    expect_problem(r, 409, "referral_used").await;
+    assert_eq!(app.cancel(&token, &eye.id).await.status(), 204);
+
     // Cancelling the visit frees the referral.
     assert_eq!(app.cancel(&token, &ticket.id).await.status(), 204);
     assert_eq!(

@@ -115,6 +115,7 @@ mod tests {
             start,
             end: Some(start + chrono::Duration::minutes(15)),
             created_at: None,
+            referral: None,
         };
         let now = Utc
             .with_ymd_and_hms(2026, 11, 25, 10, 0, 0)

@@ -223,7 +223,8 @@ pub async fn create_ticket(
 
 /// Moves one of the patient's upcoming tickets to another free time, in one step: if the new
 /// time cannot be booked (`slot_taken`, or the clinic refuses), the old ticket is kept. The
-/// answer is the new ticket; the old one is gone.
+/// answer is the new ticket; the old one is gone. A visit booked by referral moves to another
+/// of the referral's times (`GET …/referrals/{number}/slots`) and keeps its referral.
 ///
 /// `Idempotency-Key` works as for a booking.
 #[utoipa::path(
@@ -250,6 +251,12 @@ pub async fn reschedule_ticket(
     let session = state.session(&req, &clinic).await?;
     let old = ids::parse_ticket(&ticket).ok_or_else(|| ApiError::not_found("ticket"))?;
     slot_id_of(&body.value.slot_id)?;
+    let referral = body
+        .value
+        .referral
+        .as_deref()
+        .map(|number| crate::referrals::parse_number("referral", number))
+        .transpose()?;
     let key = idempotency_key(&req, ticket.as_bytes(), &body.raw)?;
     let clinic_id = clinic.info.id.clone();
     let public_url = state.public_url.clone();
@@ -258,7 +265,7 @@ pub async fn reschedule_ticket(
         clinic,
         session,
         &body.value.slot_id,
-        Plan::Move(old),
+        Plan::Move(old, referral),
         key,
     )
     .await;

@@ -3,7 +3,7 @@
 
 use super::directory::{DatesQuery, query_range};
 use crate::error::ApiError;
-use crate::referrals;
+use crate::referrals::{self, Purpose};
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use api_types::routes as r;
@@ -29,13 +29,15 @@ pub async fn get_referral(
     let clinic = state.clinic(&clinic)?;
     let session = state.session(&req, clinic).await?;
     let number = referrals::parse_number("number", &number)?;
-    let resolved = referrals::resolve(clinic, &session, &number).await?;
+    let resolved = referrals::resolve(clinic, &session, &number, Purpose::Book).await?;
     Ok(HttpResponse::Ok().json(resolved.to_api()))
 }
 
 /// The free tickets open to one of the patient's referrals, by time, from `from` to `to`
 /// (default the next two weeks; never past the referral's last valid day). Book one with
-/// `POST …/tickets` and `{"slot_id", "referral"}`.
+/// `POST …/tickets` and `{"slot_id", "referral"}`. A referral that has booked a visit still
+/// lists its times, so that the visit can be moved to one of them
+/// (`POST …/tickets/{ticket}/reschedule`); booking another visit by it is `referral_used`.
 #[utoipa::path(
     get,
     path = r::REFERRAL_SLOTS.path,
@@ -56,7 +58,7 @@ pub async fn referral_slots(
     let session = state.session(&req, clinic).await?;
     let number = referrals::parse_number("number", &number)?;
     let range = query_range(query.from.as_deref(), query.to.as_deref(), clinic.today())?;
-    let resolved = referrals::resolve(clinic, &session, &number).await?;
+    let resolved = referrals::resolve(clinic, &session, &number, Purpose::Move).await?;
     let slots = referrals::slots(clinic, &session, &resolved, range).await?;
     Ok(HttpResponse::Ok().json(List::from(slots)))
 }

@@ -145,8 +145,18 @@ pub struct NewTicket {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Reschedule {
-    /// The `id` of the free slot to move to.
+    /// The `id` of the free slot to move to (for a visit booked by referral, one of the
+    /// referral's slots).
     pub slot_id: String,
+    /// The referral the visit was booked by, when the ticket does not say it (`Ticket.referral`
+    /// is known for visits booked through this gateway): the new time is then one of the
+    /// referral's (`GET …/referrals/{number}/slots`) and the visit keeps its referral.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[0-9A-Za-z-]{1,32}$", example = "0000000001")
+    )]
+    pub referral: Option<String>,
 }
 
 /// A request to be put on the waiting list.
@@ -264,6 +274,10 @@ pub struct Ticket {
     pub end: Option<DateTime<FixedOffset>>,
     #[serde(with = "wire::opt_datetime", default)]
     pub created_at: Option<DateTime<FixedOffset>>,
+    /// The number of the referral the visit was booked by, when this gateway booked it so:
+    /// moving the visit keeps it, and the new time is one of the referral's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral: Option<String>,
 }
 
 /// A list of items, wrapped so that members can be added later without breaking clients.

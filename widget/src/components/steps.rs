@@ -254,22 +254,29 @@ pub fn doctor_step(p: &StepProps) -> Html {
     html! { <section>{ heading(p.t.step_doctor) }{ list }</section> }
 }
 
-/// The referral of the flow, if it books by one.
-fn referral_of(mode: &Mode) -> Option<Rc<api_types::Referral>> {
+/// The referral of the flow (its number and last day, if known), if it books by one or moves
+/// a visit booked by one.
+fn referral_of(mode: &Mode) -> Option<(String, Option<chrono::NaiveDate>)> {
     match mode {
-        Mode::Referral(r) => Some(r.clone()),
-        _ => None,
+        Mode::Referral(r) => Some((r.number.clone(), r.valid_until)),
+        Mode::Move(t) => t.referral.clone().map(|number| (number, None)),
+        Mode::Book => None,
     }
 }
 
-/// The free tickets open to the referral, from today to its last day (at most 92 days).
-fn referral_slots_path(p: &StepProps, r: &api_types::Referral) -> String {
+/// The free tickets open to the referral, from today to its last day (at most 92 days; the
+/// gateway cuts them to the last day it knows).
+fn referral_slots_path(
+    p: &StepProps,
+    number: &str,
+    valid_until: Option<chrono::NaiveDate>,
+) -> String {
     let today = host::today_at(3 * 3600);
     let last = today + chrono::Duration::days(91);
-    let to = r.valid_until.map_or(last, |d| d.min(last)).max(today);
+    let to = valid_until.map_or(last, |d| d.min(last)).max(today);
     format!(
         "{}?from={}&to={}",
-        p.api.route(routes::REFERRAL_SLOTS, &[&r.number]),
+        p.api.route(routes::REFERRAL_SLOTS, &[number]),
         api_types::wire::format_date(today),
         api_types::wire::format_date(to)
     )
@@ -279,7 +286,9 @@ fn referral_slots_path(p: &StepProps, r: &api_types::Referral) -> String {
 #[hook]
 fn use_referral_slots(p: &StepProps) -> (Option<Load<Vec<Slot>>>, Callback<()>) {
     let referral = referral_of(&p.flow.mode);
-    let path = referral.as_ref().map(|r| referral_slots_path(p, r));
+    let path = referral
+        .as_ref()
+        .map(|(number, until)| referral_slots_path(p, number, *until));
     let (data, reload) = use_fetch::<List<Slot>>(&p.api, path, p.flow.session.clone());
     let doctor = p.flow.doctor.as_ref().map(|d| d.id.clone());
     let mine = referral.map(|_| match &*data {
@@ -513,7 +522,10 @@ pub fn confirm_step(p: &StepProps) -> Html {
                         api.post::<Ticket>(
                             &api.route(routes::RESCHEDULE, &[&old.id]),
                             token.as_deref(),
-                            &Reschedule { slot_id },
+                            &Reschedule {
+                                slot_id,
+                                referral: old.referral.clone(),
+                            },
                             Some(key.as_str()),
                         )
                         .await

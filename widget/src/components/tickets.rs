@@ -27,6 +27,9 @@ fn ticket_rows(p: &StepProps, ticket: &Ticket) -> Vec<(&'static str, String)> {
     if let Some(r) = &ticket.room {
         rows.push((t.label_room, r.clone()));
     }
+    if let Some(r) = &ticket.referral {
+        rows.push((t.label_referral, r.clone()));
+    }
     rows.push((
         t.label_date,
         format::long_date(t, ticket.start.date_naive()),
@@ -151,6 +154,9 @@ fn my_tickets_list(p: &StepProps) -> Html {
                             <p>{ &ticket.specialty.name }{ " — " }{ &ticket.doctor.name }</p>
                             if let Some(room) = &ticket.room {
                                 <p class="rg-sub">{ t.label_room }{ " " }{ room }</p>
+                            }
+                            if let Some(referral) = &ticket.referral {
+                                <p class="rg-sub">{ t.label_referral }{ " " }{ referral }</p>
                             }
                             if asked {
                                 <div class="rg-confirm" role="group" aria-label={t.cancel_question}>
