@@ -273,7 +273,10 @@ async fn join_once(
         }),
         from: new.window.map(DateRange::from),
         to: new.window.map(DateRange::to),
-        created_at: clinic.localize(clinic.now()),
+        // To the second, as the МИС lists it.
+        created_at: clinic.localize(
+            chrono::Timelike::with_nanosecond(&clinic.now(), 0).unwrap_or_else(|| clinic.now()),
+        ),
         reason: Some(reason_of(reason)),
     })
 }

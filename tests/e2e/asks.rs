@@ -127,6 +127,13 @@ async fn a_patient_queues_for_a_specialty_without_tickets_sees_the_request_and_w
         .await;
     let doctor = &doctors.items[0];
     assert_eq!(doctor.free_tickets, 0);
+    for path in [
+        "/specialties?include_unavailable=1".to_owned(),
+        format!("/specialties/{}/doctors?include_unavailable=yes", full.id),
+    ] {
+        let problem = expect_problem(app.get(&path).await, 422, "invalid_input").await;
+        assert_eq!(problem.errors[0].field, "include_unavailable", "{path}");
+    }
 
     let token = app.login(PATIENT_FOUND).await;
     let today = chrono::Utc::now().date_naive();
@@ -170,6 +177,15 @@ async fn a_patient_queues_for_a_specialty_without_tickets_sees_the_request_and_w
     assert_eq!(listed[0].id, created.id);
     assert_eq!(listed[0].doctor, created.doctor);
     assert_eq!((listed[0].from, listed[0].to), (Some(from), Some(to)));
+    // The answer's time is to the second, as the listing's (the МИС's own clock, a moment
+    // earlier).
+    assert_eq!(chrono::Timelike::nanosecond(&created.created_at), 0);
+    assert!(
+        (created.created_at - listed[0].created_at)
+            .num_seconds()
+            .abs()
+            <= 2
+    );
 
     // Another patient neither sees nor withdraws it.
     let other = app.login(PATIENT_FOUND_2).await;

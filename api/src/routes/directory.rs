@@ -79,8 +79,23 @@ pub async fn clinics(state: web::Data<AppState>, req: HttpRequest) -> HttpRespon
 pub struct DirectoryQuery {
     /// Also list those without free tickets (`free_tickets: 0`), for the waiting list.
     /// Default `false`: only those a patient can book now.
-    #[serde(default)]
-    include_unavailable: bool,
+    #[param(value_type = Option<bool>)]
+    include_unavailable: Option<String>,
+}
+
+impl DirectoryQuery {
+    /// `include_unavailable`: `true` or `false` (absent: `false`).
+    fn include_unavailable(&self) -> Result<bool, ApiError> {
+        match self.include_unavailable.as_deref() {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(_) => Err(ApiError::field(
+                "include_unavailable",
+                "invalid_format",
+                "`include_unavailable` is `true` or `false`.",
+            )),
+        }
+    }
 }
 
 /// The clinic's specialties that have free tickets (with `include_unavailable=true`, all of
@@ -103,7 +118,7 @@ pub async fn specialties(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let clinic = clinic_of(&state, &path)?;
-    let list = specialty_list(clinic, query.include_unavailable).await?;
+    let list = specialty_list(clinic, query.include_unavailable()?).await?;
     Ok(tagged(&req, &List::from(list)))
 }
 
@@ -146,7 +161,7 @@ pub async fn doctors(
     query: web::Query<DirectoryQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let all = query.include_unavailable;
+    let all = query.include_unavailable()?;
     let (clinic, specialty) = path.into_inner();
     let clinic = clinic_of(&state, &clinic)?;
     let specialty =
