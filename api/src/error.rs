@@ -202,8 +202,10 @@ impl ResponseError for ApiError {
 }
 
 /// Reduces a JSON body error to what is safe to show: its kind and, for missing or unknown
-/// fields, the field's name (serde's messages can quote the submitted value).
-pub fn json_error(e: &serde_json::Error) -> ApiError {
+/// fields and fields of the wrong type, the field's name (serde's messages can quote the
+/// submitted value, so they are never shown). `path` is where in the body it failed (`.` for
+/// the body itself); only a declared field's name is used from it.
+pub fn json_error(e: &serde_json::Error, path: &str) -> ApiError {
     let text = e.to_string();
     let quoted_field = |prefix: &str| {
         text.strip_prefix(prefix)
@@ -214,17 +216,31 @@ pub fn json_error(e: &serde_json::Error) -> ApiError {
         return ApiError::field(&field, "required", "This field is required.");
     }
     if let Some(field) = quoted_field("unknown field `") {
+        // The client's own key: named only if it looks like a field name.
+        let field = if is_field_name(&field) {
+            field
+        } else {
+            "body".to_owned()
+        };
         return ApiError::field(
             &field,
             "unknown_field",
             "This field is not part of the request.",
         );
     }
-    let message = match e.classify() {
+    match e.classify() {
         serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-            "The body is not valid JSON."
+            ApiError::field("body", "invalid_json", "The body is not valid JSON.")
         }
-        _ => "A field has the wrong type.",
-    };
-    ApiError::field("body", "invalid_json", message)
+        _ if is_field_name(path) => {
+            ApiError::field(path, "invalid_type", "This field has the wrong type.")
+        }
+        _ => ApiError::field("body", "invalid_json", "The body has the wrong shape."),
+    }
+}
+
+/// A request body's field names are lower-case words joined by `_` (never text the client
+/// chose: bodies have no maps).
+fn is_field_name(path: &str) -> bool {
+    (1..=64).contains(&path.len()) && path.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
 }

@@ -28,6 +28,26 @@ async fn identity_fields_that_cannot_be_accepted_are_named_without_their_values(
             .contains("4510123456"),
         "serde's message is not echoed"
     );
+    // The field of the wrong type is named, not its value.
+    assert_eq!(
+        (p.errors[0].field.as_str(), p.errors[0].reason.as_str()),
+        ("document_number", "invalid_type")
+    );
+
+    // A key that is not a field name (here a document number) is not echoed either.
+    let r = app
+        .client
+        .post(format!("{}/sessions", app.api))
+        .json(&serde_json::json!({"document_number": "1", "policy_number": "1", "birth_date": "1980-05-17", "4510 123456": 1}))
+        .send()
+        .await
+        .expect("answers");
+    let p = expect_problem(r, 422, "invalid_input").await;
+    assert_eq!(
+        (p.errors[0].field.as_str(), p.errors[0].reason.as_str()),
+        ("body", "unknown_field")
+    );
+    assert!(!serde_json::to_string(&p).expect("json").contains("123456"));
 
     let r = app
         .client

@@ -55,7 +55,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                     ApiError::field("body", "unreadable", "The body could not be read.")
                 }
             })?;
-            let value = serde_json::from_slice(&raw).map_err(|e| json_error(&e))?;
+            let value =
+                serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(&raw))
+                    .map_err(|e| json_error(e.inner(), &e.path().to_string()))?;
             Ok(Self { value, raw })
         })
     }
