@@ -4,7 +4,7 @@
 //!
 //! | metric | labels |
 //! | --- | --- |
-//! | `registratura_http_requests_total` | `route` (the pattern matched), `method`, `status` |
+//! | `registratura_http_requests_total` | `route` (the pattern matched), `method` (HTTP's own, else `OTHER`), `status` |
 //! | `registratura_http_request_duration_seconds` | `route`, `method` |
 //! | `registratura_mis_calls_total` | `clinic`, `operation`, `outcome` (`ok`, `refused`, `unavailable`, `bad_response`) |
 //! | `registratura_mis_call_duration_seconds` | `clinic`, `operation` |
@@ -56,9 +56,21 @@ pub fn render() -> String {
     }
 }
 
+/// A request's method as a label: one of HTTP's own, or `OTHER`, so that a client inventing
+/// methods cannot grow the metrics without bound (routes are patterns, statuses are ours).
+fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|known| *known == method)
+        .unwrap_or("OTHER")
+}
+
 pub fn request(route: &str, method: &str, status: u16, took: Duration) {
-    let (route, method) = (route.to_owned(), method.to_owned());
-    counter!("registratura_http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status.to_string())
+    let (route, method) = (route.to_owned(), method_label(method));
+    counter!("registratura_http_requests_total", "route" => route.clone(), "method" => method, "status" => status.to_string())
         .increment(1);
     histogram!("registratura_http_request_duration_seconds", "route" => route, "method" => method)
         .record(took.as_secs_f64());

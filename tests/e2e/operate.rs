@@ -81,6 +81,51 @@ async fn metrics_count_requests_mis_calls_cache_bookings_and_identifications() {
 }
 
 #[tokio::test]
+async fn metrics_stay_bounded_whatever_methods_and_paths_clients_invent() {
+    let app = spawn_app().await;
+    for i in 0..300 {
+        let method =
+            reqwest::Method::from_bytes(format!("INVENTED{i}").as_bytes()).expect("a token");
+        app.client
+            .request(method, format!("{}/healthz", app.base))
+            .send()
+            .await
+            .expect("answers");
+        app.client
+            .get(format!("{}/invented/{i}?q={i}", app.base))
+            .send()
+            .await
+            .expect("answers");
+    }
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .expect("answers")
+        .text()
+        .await
+        .expect("text");
+    assert!(!text.contains("INVENTED") && !text.contains("/invented/"));
+    assert!(
+        value_of(
+            &text,
+            &[
+                "registratura_http_requests_total",
+                "route=\"/healthz\"",
+                "method=\"OTHER\"",
+                "status=\"405\""
+            ]
+        ) >= 300.0
+    );
+    let series = text
+        .lines()
+        .filter(|l| l.starts_with("registratura_http_requests_total{"))
+        .count();
+    assert!(series < 200, "{series} series");
+}
+
+#[tokio::test]
 async fn metrics_count_rate_limit_refusals_by_class_and_are_for_operators_only() {
     let (_sandbox, sandbox_url) = start_sandbox();
     let mut config = gateway_config(vec![demo_clinic(&sandbox_url)]);
