@@ -20,12 +20,7 @@ async fn a_patient_moves_a_ticket_seeing_the_old_and_new_time_side_by_side() {
     browser.click_text("button", "Перенести").await;
     browser.wait_heading("Выберите дату приёма").await;
     browser.axe("move: calendar").await;
-    browser
-        .wait_css(".rg-day.rg-free")
-        .await
-        .click()
-        .await
-        .expect("clicks");
+    browser.click_css(".rg-day.rg-free").await;
     browser.wait_heading("Выберите время приёма").await;
     // Another time than the ticket's own (the first free one: the booked one is not free).
     let slot = browser.wait_css(".rg-time").await;
@@ -149,19 +144,9 @@ async fn a_patient_books_by_referral_after_an_expired_one_is_refused() {
     browser.click_text("button", "Найти направление").await;
     browser.wait_heading("Выберите дату приёма").await;
     browser.axe("referral: calendar").await;
-    browser
-        .wait_css(".rg-day.rg-free")
-        .await
-        .click()
-        .await
-        .expect("clicks");
+    browser.click_css(".rg-day.rg-free").await;
     browser.wait_heading("Выберите время приёма").await;
-    browser
-        .wait_css(".rg-time")
-        .await
-        .click()
-        .await
-        .expect("clicks");
+    browser.click_css(".rg-time").await;
     browser.wait_heading("Проверьте и подтвердите запись").await;
     let rows = browser
         .wait_css(".rg-details")
@@ -193,19 +178,9 @@ async fn a_patient_books_by_referral_after_an_expired_one_is_refused() {
     browser.wait_heading("Мои записи").await;
     browser.click_text("button", "Перенести").await;
     browser.wait_heading("Выберите дату приёма").await;
-    browser
-        .wait_css(".rg-day.rg-free")
-        .await
-        .click()
-        .await
-        .expect("clicks");
+    browser.click_css(".rg-day.rg-free").await;
     browser.wait_heading("Выберите время приёма").await;
-    browser
-        .wait_css(".rg-time")
-        .await
-        .click()
-        .await
-        .expect("clicks");
+    browser.click_css(".rg-time").await;
     browser.wait_heading("Перенести запись?").await;
     browser.click_text("button", "Перенести").await;
     browser.wait_heading("Запись перенесена").await;

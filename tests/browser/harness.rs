@@ -185,6 +185,11 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no {css}: {e}"))
     }
 
+    /// Waits for the first element matching `css` and clicks it.
+    pub async fn click_css(&self, css: &str) {
+        self.wait_css(css).await.click().await.expect("clicks");
+    }
+
     async fn wait_xpath(&self, xpath: &str) -> WebElement {
         self.driver
             .query(By::XPath(xpath))
@@ -245,23 +250,11 @@ impl Browser {
     pub async fn book_a_ticket(&self, specialty: &str, patient: (&str, &str, &str)) -> String {
         self.click_text("button", specialty).await;
         self.wait_heading("Выберите врача").await;
-        self.wait_css(".rg-choice")
-            .await
-            .click()
-            .await
-            .expect("clicks");
+        self.click_css(".rg-choice").await;
         self.wait_heading("Выберите дату приёма").await;
-        self.wait_css(".rg-day.rg-free")
-            .await
-            .click()
-            .await
-            .expect("clicks");
+        self.click_css(".rg-day.rg-free").await;
         self.wait_heading("Выберите время приёма").await;
-        self.wait_css(".rg-time")
-            .await
-            .click()
-            .await
-            .expect("clicks");
+        self.click_css(".rg-time").await;
         self.wait_heading("Войдите, чтобы записаться").await;
         self.identify(patient).await;
         self.wait_heading("Проверьте и подтвердите запись").await;

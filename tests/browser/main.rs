@@ -58,31 +58,16 @@ async fn a_patient_books_on_the_demo_site_sees_the_event_lists_and_cancels_the_t
     browser.wait_heading("Выберите врача").await;
     browser.shot("02-doctors").await;
     browser.axe("doctors").await;
-    browser
-        .wait_css(".rg-choice")
-        .await
-        .click()
-        .await
-        .expect("clicks");
+    browser.click_css(".rg-choice").await;
     browser.wait_heading("Выберите дату приёма").await;
     browser.shot("03-calendar").await;
     browser.axe("calendar").await;
-    browser
-        .wait_css(".rg-day.rg-free")
-        .await
-        .click()
-        .await
-        .expect("clicks");
+    browser.click_css(".rg-day.rg-free").await;
     browser.wait_heading("Выберите время приёма").await;
     // One «Назад»: back to the calendar, where the chosen day is still marked, and on again.
     browser.click_text("button", "Назад").await;
     browser.wait_heading("Выберите дату приёма").await;
-    browser
-        .wait_css(".rg-day.rg-current")
-        .await
-        .click()
-        .await
-        .expect("clicks");
+    browser.click_css(".rg-day.rg-current").await;
     browser.wait_heading("Выберите время приёма").await;
     browser.shot("04-times").await;
     browser.axe("times").await;
@@ -285,12 +270,7 @@ async fn two_widgets_on_one_page_with_their_own_language_preselection_and_keyboa
     browser.shot("13-english-low-vision").await;
     browser.axe("english low-vision doctors").await;
     browser.click_text("button", "Standard version").await;
-    browser
-        .wait_css(".rg-choice")
-        .await
-        .click()
-        .await
-        .expect("clicks");
+    browser.click_css(".rg-choice").await;
     browser.wait_heading("Choose a date").await;
     // The calendar works with the keyboard: arrows move the focus between days.
     let first = browser.wait_css(".rg-day.rg-free").await;
@@ -337,18 +317,8 @@ async fn a_time_taken_meanwhile_is_announced_and_the_times_are_refreshed() {
         .text()
         .await
         .expect("text");
-    browser
-        .wait_css(".rg-choice")
-        .await
-        .click()
-        .await
-        .expect("clicks");
-    browser
-        .wait_css(".rg-day.rg-free")
-        .await
-        .click()
-        .await
-        .expect("clicks");
+    browser.click_css(".rg-choice").await;
+    browser.click_css(".rg-day.rg-free").await;
     browser.wait_heading("Выберите время приёма").await;
     let first = browser
         .wait_css(".rg-time .rg-time-value")
@@ -356,12 +326,7 @@ async fn a_time_taken_meanwhile_is_announced_and_the_times_are_refreshed() {
         .text()
         .await
         .expect("text");
-    browser
-        .wait_css(".rg-time")
-        .await
-        .click()
-        .await
-        .expect("clicks");
+    browser.click_css(".rg-time").await;
     browser.identify(PATIENT).await;
     browser.wait_heading("Проверьте и подтвердите запись").await;
 
