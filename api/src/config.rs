@@ -74,6 +74,10 @@ pub struct ServerConfig {
     pub hsts: Option<bool>,
     /// How long requests in flight may take to finish after `SIGTERM` or `SIGINT`, seconds.
     pub shutdown_grace_secs: u64,
+    /// How long a request's body may take to arrive once its headers have, seconds (a client
+    /// that sends it slower gets `408 request_timeout`). The headers themselves must arrive
+    /// within 5 seconds.
+    pub body_timeout_secs: u64,
     /// The address patients and integrators reach the gateway at, when it differs from
     /// `listen` (behind a proxy, possibly under a path: `https://clinic.example.ru/registratura`).
     /// Used where an absolute link is needed: the snippet on the status page, `Location`,
@@ -97,6 +101,7 @@ impl Default for ServerConfig {
             tls_key: None,
             hsts: None,
             shutdown_grace_secs: 30,
+            body_timeout_secs: 10,
             public_url: None,
         }
     }
@@ -482,6 +487,11 @@ impl Config {
                 )));
             }
         }
+        if !(1..=300).contains(&self.server.body_timeout_secs) {
+            return Err(StartError::Config(
+                "server.body_timeout_secs must be from 1 to 300".into(),
+            ));
+        }
         if self.server.identify_min_ms > 10_000 {
             return Err(StartError::Config(
                 "server.identify_min_ms must be at most 10000".into(),
@@ -501,6 +511,67 @@ mod tests {
         let config = Config::parse(text).expect("the example is valid");
         config.validate().expect("and consistent");
         assert!(!config.clinics.is_empty());
+    }
+
+    /// The keys a section accepts, as its refusal of an unknown key lists them.
+    fn keys_of(section: &str, prefix: &str, suffix: &str) -> Vec<String> {
+        let text = format!("{prefix}\n[{section}]\nnot_a_key_of_any_section = 1\n{suffix}");
+        let err = Config::parse(&text).expect_err("an unknown key is refused");
+        let message = err.to_string();
+        let listed = message
+            .split_once(", expected ")
+            .map(|(_, rest)| rest)
+            .unwrap_or_else(|| panic!("the refusal lists the keys: {message}"));
+        listed
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn the_annotated_example_shows_every_key() {
+        let text = include_str!("../../examples/registratura.toml");
+        let clinic = "[[clinics]]\nid = \"a\"\nname = \"A\"\naddress = \"B\"\ntimezone = \"UTC\"";
+        let mis_tail = "guid = \"g\"\nid_lpu = 1";
+        let sections = [
+            ("server", String::new(), String::new()),
+            ("rate_limit", String::new(), String::new()),
+            ("state", String::new(), String::new()),
+            ("sandbox", String::new(), String::new()),
+            ("cache", String::new(), String::new()),
+            ("audit", String::new(), String::new()),
+            ("demo", String::new(), String::new()),
+            ("[api_keys]", String::new(), String::new()),
+            ("[clinics]", String::new(), String::new()),
+            ("clinics.mis", clinic.to_owned(), mis_tail.to_owned()),
+        ];
+        let mut missing = Vec::new();
+        for (section, prefix, suffix) in &sections {
+            let keys = keys_of(section, prefix, suffix);
+            assert!(keys.len() > 1, "{section}: {keys:?}");
+            for key in keys {
+                let shown = text.lines().any(|line| {
+                    let line = line.trim_start_matches(['#', ' ']);
+                    line.strip_prefix(key.as_str()).is_some_and(|rest| {
+                        rest.trim_start().starts_with('=') || rest.starts_with(']')
+                    }) || (line.starts_with('[')
+                        && line
+                            .split(']')
+                            .next()
+                            .and_then(|table| table.trim_start_matches('[').rsplit('.').next())
+                            == Some(key.as_str()))
+                });
+                if !shown {
+                    missing.push(format!("{section}.{key}"));
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "not in examples/registratura.toml: {missing:?}"
+        );
     }
 
     #[test]

@@ -283,6 +283,7 @@ impl Application {
         }
         let mut app_state = AppState::new(clinics, shared.clone());
         app_state.identify_min = Duration::from_millis(config.server.identify_min_ms);
+        app_state.body_timeout = Duration::from_secs(config.server.body_timeout_secs);
         app_state.public_url = config
             .server
             .public_url

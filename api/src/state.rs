@@ -170,6 +170,8 @@ pub struct AppState {
     pub started: std::time::Instant,
     /// The address patients reach the gateway at (`server.public_url`), without a final `/`.
     pub public_url: Option<String>,
+    /// How long a request's body may take to arrive (`server.body_timeout_secs`).
+    pub body_timeout: std::time::Duration,
 }
 
 impl AppState {
@@ -182,6 +184,7 @@ impl AppState {
             writes: Writes::current(),
             started: std::time::Instant::now(),
             public_url: None,
+            body_timeout: std::time::Duration::from_secs(10),
         }
     }
 

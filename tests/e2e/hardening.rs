@@ -879,3 +879,58 @@ async fn a_read_whose_first_attempt_times_out_is_tried_again_within_the_deadline
         .expect("answers");
     assert_eq!(r.status(), 200, "the second attempt answered");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_sent_drop_by_drop_is_cut_off_with_408_request_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_sandbox, sandbox_url) = start_sandbox();
+    let mut config = gateway_config(vec![demo_clinic(&sandbox_url)]);
+    config.server.body_timeout_secs = 1;
+    let base = start_gateway(config).await;
+    let addr = base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connects");
+    stream
+        .write_all(
+            b"POST /api/v1/clinics/demo/sessions HTTP/1.1\r\nHost: x\r\n\
+              Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+        )
+        .await
+        .expect("writes");
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    // One byte every 200 ms, for as long as the gateway keeps listening (at most 30 s).
+    while started.elapsed() < Duration::from_secs(30) {
+        let mut buf = [0u8; 4096];
+        match tokio::time::timeout(Duration::from_millis(200), stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => answer.extend_from_slice(&buf[..n]),
+            Err(_) => {
+                if stream.write_all(b" ").await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        answer.contains("application/problem+json")
+            && answer.contains("\"code\":\"request_timeout\""),
+        "{answer}"
+    );
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the connection was closed after the answer"
+    );
+    // A body sent at once is read as ever.
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/v1/clinics/demo/sessions"))
+        .json(&serde_json::json!({"document_number": "1"}))
+        .send()
+        .await
+        .expect("answers");
+    expect_problem(r, 422, "invalid_input").await;
+}

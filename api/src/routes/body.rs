@@ -1,12 +1,17 @@
-//! Request bodies: JSON only, at most [`MAX_BODY_BYTES`](super::MAX_BODY_BYTES), unknown
-//! fields refused; every failure an API problem (`415`, `413`, `422`), never a plain-text one.
+//! Request bodies: JSON only, at most [`MAX_BODY_BYTES`](super::MAX_BODY_BYTES), arrived
+//! within `server.body_timeout_secs`, unknown fields refused; every failure an API problem
+//! (`415`, `413`, `408`, `422`), never a plain-text one.
 
 use crate::error::{ApiError, json_error};
+use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use api_types::ErrorCode;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
+
+/// How long a body may take to arrive where no gateway state says otherwise.
+const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A JSON body, parsed, with its raw bytes (for idempotency fingerprints).
 #[derive(Debug)]
@@ -38,12 +43,22 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let json = is_json(req);
         let bytes = web::Bytes::from_request(req, payload);
+        let deadline = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(DEFAULT_BODY_TIMEOUT, |state| state.body_timeout);
         Box::pin(async move {
             if !json {
                 return Err(ApiError::new(ErrorCode::UnsupportedMediaType)
                     .detail("Send the body as application/json."));
             }
-            let raw = bytes.await.map_err(|e| {
+            // A client that sends its body slower than this holds nothing longer.
+            let read = tokio::time::timeout(deadline, bytes).await.map_err(|_| {
+                ApiError::new(ErrorCode::RequestTimeout).detail(format!(
+                    "The body must arrive within {} seconds; nothing was done.",
+                    deadline.as_secs()
+                ))
+            })?;
+            let raw = read.map_err(|e| {
                 if e.as_response_error().status_code()
                     == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
                 {

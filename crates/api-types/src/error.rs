@@ -49,6 +49,8 @@ pub enum ErrorCode {
     IdempotencyKeyInUse,
     /// The request body is larger than the gateway accepts.
     PayloadTooLarge,
+    /// The request body came too slowly (`server.body_timeout_secs`); nothing was done.
+    RequestTimeout,
     /// The request body is not `application/json`.
     UnsupportedMediaType,
     /// Too many requests from this client; retry after `Retry-After` seconds.
@@ -89,6 +91,7 @@ impl ErrorCode {
             Self::Forbidden => 403,
             Self::MethodNotAllowed => 405,
             Self::PayloadTooLarge => 413,
+            Self::RequestTimeout => 408,
             Self::UnsupportedMediaType => 415,
             Self::TooManyRequests => 429,
             Self::MisUnavailable | Self::StateUnavailable => 503,
@@ -119,6 +122,7 @@ impl ErrorCode {
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::IdempotencyKeyInUse => "idempotency_key_in_use",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::RequestTimeout => "request_timeout",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TooManyRequests => "too_many_requests",
             Self::Forbidden => "forbidden",
@@ -152,6 +156,7 @@ impl ErrorCode {
             Self::IdempotencyKeyReused => "The idempotency key was used with another request",
             Self::IdempotencyKeyInUse => "A request with this idempotency key is in progress",
             Self::PayloadTooLarge => "The request body is too large",
+            Self::RequestTimeout => "The request body came too slowly",
             Self::UnsupportedMediaType => "The request body must be application/json",
             Self::TooManyRequests => "Too many requests",
             Self::Forbidden => "This address may not call the API",
@@ -164,7 +169,7 @@ impl ErrorCode {
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 27] = [
+    pub const ALL: [ErrorCode; 28] = [
         Self::InvalidInput,
         Self::PatientNotFound,
         Self::PatientNotUnique,
@@ -184,6 +189,7 @@ impl ErrorCode {
         Self::IdempotencyKeyReused,
         Self::IdempotencyKeyInUse,
         Self::PayloadTooLarge,
+        Self::RequestTimeout,
         Self::UnsupportedMediaType,
         Self::TooManyRequests,
         Self::Forbidden,
