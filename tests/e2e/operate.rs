@@ -303,3 +303,49 @@ async fn directory_answers_carry_an_etag_and_a_current_one_is_not_sent_again() {
     assert_eq!(after.status(), 200);
     assert_ne!(after.headers()["etag"], etag.as_str());
 }
+
+#[tokio::test]
+async fn the_widget_page_serves_the_one_clinic_unnamed_and_explains_a_clinic_it_does_not_serve() {
+    let (_sandbox, sandbox_url) = start_sandbox();
+    let mut clinic = demo_clinic(&sandbox_url);
+    clinic.id = "gp1".into();
+    let base = start_gateway(gateway_config(vec![clinic.clone()])).await;
+    let client = reqwest::Client::new();
+    let page = |base: String, query: &'static str| {
+        let client = client.clone();
+        async move {
+            let r = client
+                .get(format!("{base}/widget/?wid=rg1{query}"))
+                .send()
+                .await
+                .expect("answers");
+            (r.status().as_u16(), r.text().await.expect("text"))
+        }
+    };
+    // No data-clinic: the gateway's one clinic, with its first step.
+    let (status, html) = page(base.clone(), "").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(r#"id="rg-data">{"clinic":{"#) && html.contains(r#""id":"gp1""#));
+    assert!(html.contains("rg-choice"), "the first step is written");
+    // A clinic it does not serve: said to the patient and the webmaster, escaped, no widget.
+    let (status, html) = page(base.clone(), "&lang=en&clinic=%3Cb%3Enope").await;
+    assert_eq!(status, 404);
+    assert!(
+        html.contains("registry desk") && html.contains("it serves gp1"),
+        "{html}"
+    );
+    assert!(html.contains("&lt;b&gt;nope") && !html.contains("<b>"));
+    assert!(!html.contains("<script"));
+    // Several clinics and none named: which to name.
+    let mut second = clinic.clone();
+    second.id = "gp2".into();
+    let base = start_gateway(gateway_config(vec![clinic, second])).await;
+    let (status, html) = page(base.clone(), "").await;
+    assert_eq!(status, 404);
+    assert!(
+        html.contains("data-clinic") && html.contains("gp1, gp2"),
+        "{html}"
+    );
+    let (status, _) = page(base, "&clinic=gp2").await;
+    assert_eq!(status, 200);
+}

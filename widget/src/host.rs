@@ -10,6 +10,8 @@ use wasm_bindgen::prelude::Closure;
 /// What the host page asked for (the loader passes it in the frame's URL).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Settings {
+    /// The clinic's id: the one the query names (empty when it names none, until the page's
+    /// own clinic is known).
     pub clinic: String,
     pub lang: String,
     pub specialty: Option<String>,
@@ -34,8 +36,9 @@ pub struct Preload {
     pub specialties: Option<api_types::List<api_types::Specialty>>,
 }
 
-/// The page's preloaded data, for `clinic`.
-pub fn preload(clinic: &str) -> Option<Preload> {
+/// The page's preloaded data: for the clinic the query named, or (`None`: it named none) for
+/// the clinic the gateway chose, the one it serves.
+pub fn preload(clinic: Option<&str>) -> Option<Preload> {
     let text = web_sys::window()?
         .document()?
         .get_element_by_id("rg-data")?
@@ -44,7 +47,7 @@ pub fn preload(clinic: &str) -> Option<Preload> {
     let data: Preload = crate::js_value::from_value(value).ok()?;
     data.clinic
         .as_ref()
-        .is_some_and(|c| c.id == clinic)
+        .is_some_and(|c| clinic.is_none_or(|named| c.id == named))
         .then_some(data)
 }
 
@@ -105,7 +108,7 @@ impl Settings {
             clinic: param(query, "clinic")
                 .map(clean_id)
                 .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| "demo".into()),
+                .unwrap_or_default(),
             lang: if param(query, "lang").as_deref() == Some("en") {
                 "en".into()
             } else {

@@ -26,7 +26,16 @@ pub fn start() {
     let query = window.location().search().unwrap_or_default();
     let mut settings = host::Settings::from_query(&query);
     settings.base = host::base_of(&window.location().pathname().unwrap_or_default());
-    settings.preload = host::preload(&settings.clinic).map(std::rc::Rc::new);
+    let named = (!settings.clinic.is_empty()).then(|| settings.clinic.clone());
+    settings.preload = host::preload(named.as_deref()).map(std::rc::Rc::new);
+    if named.is_none() {
+        // Named by none: the clinic the page is for (the gateway's one), else the sandbox's.
+        settings.clinic = settings
+            .preload
+            .as_ref()
+            .and_then(|p| p.clinic.as_ref())
+            .map_or_else(|| "demo".to_owned(), |c| c.id.clone());
+    }
     host::apply(&settings);
     host::follow_height(settings.clone());
     // A specialty chosen on the page's first step before the widget ran.

@@ -10,7 +10,7 @@ use api_types::Specialty;
 use widget_text::{format, i18n::Texts};
 
 /// Escapes text for HTML content and attribute values.
-fn escape(s: &str) -> String {
+pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

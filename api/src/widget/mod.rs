@@ -87,39 +87,124 @@ pub struct PageQuery {
 /// widget then asks for them itself).
 const PRELOAD_WAIT: std::time::Duration = std::time::Duration::from_millis(400);
 
-/// What the page carries for its clinic: the data (the clinic and its specialties, all of
-/// them, as `…/specialties?include_unavailable=true` lists them), and the first step written
-/// from them.
-async fn preload(
-    state: &crate::state::AppState,
+/// The clinic a widget page is for: the one its query names, or, when it names none, the one
+/// clinic this gateway serves.
+fn page_clinic<'a>(
+    state: &'a crate::state::AppState,
     query: Option<&PageQuery>,
+) -> Result<&'a crate::state::ClinicEntry, String> {
+    match query.and_then(|q| q.clinic.as_deref()) {
+        Some(id) => state.clinic(id).map_err(|_| id.to_owned()),
+        None => match state.clinics() {
+            [only] => Ok(only),
+            _ => Err(String::new()),
+        },
+    }
+}
+
+/// What the page carries for its clinic: the data (the clinic, and its specialties, all of
+/// them, as `…/specialties?include_unavailable=true` lists them, if they came in time), and
+/// the first step written from them.
+async fn preload(
+    entry: &crate::state::ClinicEntry,
+    lang: &str,
     raw_query: &str,
-) -> Option<(String, String)> {
-    let clinic = query.and_then(|q| q.clinic.as_deref()).unwrap_or("demo");
-    let entry = state.clinic(clinic).ok()?;
+) -> (String, Option<String>) {
     let specialties =
         tokio::time::timeout(PRELOAD_WAIT, crate::routes::specialty_list(entry, true))
             .await
             .ok()
-            .and_then(Result::ok)?;
-    let lang = query.and_then(|q| q.lang.as_deref()).unwrap_or("ru");
-    let step = first_step::render(
-        widget_text::i18n::texts(lang),
-        &entry.info.name,
-        &specialties,
-        raw_query,
-    );
-    let data = serde_json::json!({
-        "clinic": entry.info,
-        "specialties": api_types::List::from(specialties),
+            .and_then(Result::ok);
+    let step = specialties.as_deref().map(|specialties| {
+        first_step::render(
+            widget_text::i18n::texts(lang),
+            &entry.info.name,
+            specialties,
+            raw_query,
+        )
     });
+    let data = match specialties {
+        Some(specialties) => serde_json::json!({
+            "clinic": entry.info,
+            "specialties": api_types::List::from(specialties),
+        }),
+        None => serde_json::json!({ "clinic": entry.info }),
+    };
     // In a <script> element: nothing in it may close the element or open a comment.
     let json = data
         .to_string()
         .replace('<', "\\u003c")
         .replace('>', "\\u003e")
         .replace('&', "\\u0026");
-    Some((json, step))
+    (json, step)
+}
+
+/// The page for a clinic this gateway does not serve (`named` empty: none named, and the
+/// gateway serves several): what is wrong, in the patient's words and the webmaster's.
+fn unknown_clinic(
+    state: &crate::state::AppState,
+    named: &str,
+    lang: &str,
+    css: &str,
+    csp: String,
+) -> HttpResponse {
+    let served = state
+        .clinics()
+        .iter()
+        .map(|c| first_step::escape(&c.info.id))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let named = first_step::escape(&named.chars().take(64).collect::<String>());
+    let (title, patient, webmaster) = if lang == "en" {
+        (
+            "Online booking is not available here",
+            "This page cannot book a visit: please call the clinic's registry desk.".to_owned(),
+            if named.is_empty() {
+                format!(
+                    "For the site's webmaster: name the clinic with data-clinic (this gateway serves {served})."
+                )
+            } else {
+                format!(
+                    "For the site's webmaster: data-clinic=\"{named}\" is not a clinic of this gateway (it serves {served})."
+                )
+            },
+        )
+    } else {
+        (
+            "Запись через интернет здесь недоступна",
+            "На этой странице записаться нельзя: позвоните, пожалуйста, в регистратуру.".to_owned(),
+            if named.is_empty() {
+                format!(
+                    "Для администратора сайта: укажите клинику в атрибуте data-clinic (этот сервер записи обслуживает: {served})."
+                )
+            } else {
+                format!(
+                    "Для администратора сайта: клиники data-clinic=\"{named}\" на этом сервере записи нет (он обслуживает: {served})."
+                )
+            },
+        )
+    };
+    let html = format!(
+        r#"<!doctype html>
+<html lang="{lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="icon" href="data:,">
+<style>{css}</style>
+</head>
+<body>
+<div id="app"><div class="rg"><main class="rg-main"><div role="alert" class="rg-error"><h1 class="rg-heading">{title}</h1><p>{patient}</p><p class="rg-sub">{webmaster}</p></div></main></div></div>
+</body>
+</html>
+"#
+    );
+    HttpResponse::NotFound()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Content-Security-Policy", csp))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(html)
 }
 
 /// The widget's stylesheet, written into its page (so the first step paints without another
@@ -153,16 +238,22 @@ pub async fn page(
         ancestors.0
     );
     let query = web::Query::<PageQuery>::from_query(req.query_string()).ok();
-    let (data, step) = match preload(&state, query.as_deref(), req.query_string()).await {
-        Some((json, step)) => (
-            format!("<script type=\"application/json\" id=\"rg-data\">{json}</script>\n"),
-            step,
-        ),
-        None => (
-            String::new(),
-            "<p class=\"rg-loading\">Загрузка…</p>".to_owned(),
-        ),
+    let lang = match query.as_ref().and_then(|q| q.lang.as_deref()) {
+        Some("en") => "en",
+        _ => "ru",
     };
+    let entry = match page_clinic(&state, query.as_deref()) {
+        Ok(entry) => entry,
+        Err(named) => return unknown_clinic(&state, &named, lang, css, csp),
+    };
+    let (json, step) = preload(entry, lang, req.query_string()).await;
+    let data = format!("<script type=\"application/json\" id=\"rg-data\">{json}</script>\n");
+    let step = step.unwrap_or_else(|| {
+        format!(
+            "<p class=\"rg-loading\">{}</p>",
+            widget_text::i18n::texts(lang).loading
+        )
+    });
     let html = format!(
         r#"<!doctype html>
 <html lang="ru">
