@@ -10,6 +10,7 @@ pub mod check;
 pub mod config;
 pub mod error;
 pub mod guard;
+pub mod headers;
 pub mod idempotency;
 pub mod ids;
 pub mod metrics;

@@ -333,3 +333,38 @@ async fn a_mis_answering_garbage_gives_502_mis_bad_response() {
         .expect("answers");
     expect_problem(r, 502, "mis_bad_response").await;
 }
+
+#[tokio::test]
+async fn a_key_or_a_credential_sent_twice_counts_as_neither() {
+    let app = spawn_app().await;
+    let (_, slot) = app.free_slot("Терапия").await;
+    let token = app.login(PATIENT_FOUND).await;
+    let r = app
+        .client
+        .post(format!("{}/tickets", app.api))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", "first")
+        .header("Idempotency-Key", "second")
+        .json(&serde_json::json!({ "slot_id": slot.id }))
+        .send()
+        .await
+        .expect("answers");
+    let p = expect_problem(r, 422, "invalid_input").await;
+    assert_eq!(
+        (p.errors[0].field.as_str(), p.errors[0].reason.as_str()),
+        ("Idempotency-Key", "repeated")
+    );
+    assert!(
+        app.my_tickets(&token).await.is_empty(),
+        "nothing was booked"
+    );
+    let r = app
+        .client
+        .get(format!("{}/tickets", app.api))
+        .header("Authorization", format!("Bearer {token}"))
+        .header("Authorization", "Bearer another")
+        .send()
+        .await
+        .expect("answers");
+    expect_problem(r, 401, "session_required").await;
+}

@@ -123,8 +123,16 @@ fn idempotency_key(
     scope: &[u8],
     body: &[u8],
 ) -> Result<Option<Keyed>, ApiError> {
-    let Some(value) = req.headers().get("Idempotency-Key") else {
-        return Ok(None);
+    let value = match crate::headers::single(req, "Idempotency-Key") {
+        Ok(Some(value)) => value,
+        Ok(None) => return Ok(None),
+        Err(crate::headers::Repeated) => {
+            return Err(ApiError::field(
+                "Idempotency-Key",
+                "repeated",
+                "Send one Idempotency-Key.",
+            ));
+        }
     };
     match value.to_str() {
         Ok(k) if idempotency::valid_key(k) => Ok(Some(Keyed {

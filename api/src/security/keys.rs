@@ -108,15 +108,15 @@ impl ApiKeys {
     }
 
     /// The key a request presents, if any: `X-Api-Key`, or `Authorization: ApiKey <key>`.
+    /// An `X-Api-Key` that cannot be one (not text, or sent twice) is presented as a key that
+    /// matches none; an `Authorization` sent twice presents none.
     pub fn presented(req: &HttpRequest) -> Option<&str> {
-        if let Some(v) = req.headers().get("x-api-key") {
-            return Some(v.to_str().unwrap_or("\u{0}"));
+        match crate::headers::single(req, "x-api-key") {
+            Ok(Some(v)) => return Some(v.to_str().unwrap_or("\u{0}")),
+            Err(crate::headers::Repeated) => return Some("\u{0}"),
+            Ok(None) => {}
         }
-        let auth = req
-            .headers()
-            .get(actix_web::http::header::AUTHORIZATION)?
-            .to_str()
-            .ok()?;
+        let auth = crate::headers::credential(req, actix_web::http::header::AUTHORIZATION)?;
         let (scheme, key) = auth.trim().split_once(' ')?;
         scheme.eq_ignore_ascii_case("apikey").then(|| key.trim())
     }
