@@ -48,6 +48,32 @@ impl ClinicEntry {
         in_window(date, self.today())
     }
 
+    /// A free ticket of `doctor` as the API shows it (naming the doctor when `name` is given).
+    pub fn slot(
+        &self,
+        doctor: &crate::ids::DoctorKey,
+        slot: mis::Slot,
+        name: Option<&str>,
+    ) -> api_types::Slot {
+        api_types::Slot {
+            id: crate::ids::SlotKey {
+                doctor: doctor.clone(),
+                appointment: slot.id,
+                date: slot.start.date(),
+            }
+            .encode(),
+            start: self.localize(slot.start),
+            end: self.localize(slot.end),
+            room: slot.room,
+            address: slot.address,
+            number: slot.number,
+            doctor: name.map(|name| api_types::NamedRef {
+                id: doctor.encode(),
+                name: name.to_owned(),
+            }),
+        }
+    }
+
     /// A clinic-local time with the clinic's offset.
     pub fn localize(&self, t: NaiveDateTime) -> DateTime<FixedOffset> {
         match self.tz.from_local_datetime(&t).earliest() {
@@ -88,13 +114,18 @@ pub const MEMO_CAPACITY: u64 = 100_000;
 
 impl Default for TicketMemo {
     fn default() -> Self {
-        Self {
-            details: moka::sync::Cache::new(MEMO_CAPACITY),
-        }
+        Self::with_capacity(MEMO_CAPACITY)
     }
 }
 
 impl TicketMemo {
+    /// A memory of at most `capacity` tickets.
+    pub fn with_capacity(capacity: u64) -> Self {
+        Self {
+            details: moka::sync::Cache::new(capacity),
+        }
+    }
+
     pub fn remember(&self, clinic: &str, id: &AppointmentId, details: SlotDetails) {
         self.details
             .insert((clinic.to_owned(), id.clone()), details);
@@ -227,4 +258,37 @@ pub fn bearer(req: &HttpRequest) -> Option<&str> {
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flood_of_tickets_stays_within_the_memo_s_cap() {
+        let memo = TicketMemo::with_capacity(100);
+        let end = chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+            .and_then(|d| d.and_hms_opt(9, 0, 0))
+            .expect("a time");
+        let details = SlotDetails {
+            number: Some(1),
+            room: None,
+            address: None,
+            end,
+            referral: Some("0000000001".into()),
+        };
+        for i in 0..5_000 {
+            let id = AppointmentId::parse(format!("a{i}")).expect("an id");
+            memo.remember("demo", &id, details.clone());
+        }
+        memo.details.run_pending_tasks();
+        assert!(
+            memo.details.entry_count() <= 100,
+            "{}",
+            memo.details.entry_count()
+        );
+        let last = AppointmentId::parse("a4999").expect("an id");
+        memo.forget("demo", &last);
+        assert_eq!(memo.recall("demo", &last), None);
+    }
 }
