@@ -7,7 +7,7 @@
 //! with its own code wherever it is used.
 
 use crate::error::ApiError;
-use crate::ids::{DoctorKey, SlotKey};
+use crate::ids::DoctorKey;
 use crate::sessions::Session;
 use crate::state::ClinicEntry;
 use api_types::NamedRef;
@@ -174,23 +174,7 @@ pub async fn slots(
             slots
                 .into_iter()
                 .filter(|s| s.start > now && (range.from()..=range.to()).contains(&s.start.date()))
-                .map(|s| api_types::Slot {
-                    id: SlotKey {
-                        doctor: key.clone(),
-                        appointment: s.id,
-                        date: s.start.date(),
-                    }
-                    .encode(),
-                    start: clinic.localize(s.start),
-                    end: clinic.localize(s.end),
-                    room: s.room,
-                    address: s.address,
-                    number: s.number,
-                    doctor: Some(NamedRef {
-                        id: key.encode(),
-                        name: name.clone(),
-                    }),
-                }),
+                .map(|s| clinic.slot(key, s, Some(name))),
         );
     }
     out.sort_by_key(|s| s.start);

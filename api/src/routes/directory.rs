@@ -1,7 +1,7 @@
 //! The directory of the flow: clinics, specialties, doctors, dates and free slots.
 
 use crate::error::ApiError;
-use crate::ids::{self, DoctorKey, SlotKey};
+use crate::ids::{self, DoctorKey};
 use crate::state::{AppState, ClinicEntry};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -336,20 +336,7 @@ pub async fn slots(
             .await?
             .into_iter()
             .filter(|s| s.start > now && s.start.date() == date)
-            .map(|s| Slot {
-                id: SlotKey {
-                    doctor: doctor.clone(),
-                    appointment: s.id,
-                    date,
-                }
-                .encode(),
-                start: clinic.localize(s.start),
-                end: clinic.localize(s.end),
-                room: s.room,
-                address: s.address,
-                number: s.number,
-                doctor: None,
-            })
+            .map(|s| clinic.slot(&doctor, s, None))
             .collect()
     };
     Ok(tagged(&req, &List::from(list)))
