@@ -5,7 +5,7 @@
 //! the parsers' own rules (`api_types::identity`, [`crate::ids`]).
 //! `openapi/openapi.json` is its committed copy; a test fails when that copy is stale.
 
-use crate::routes::{self, COMMON_ERRORS, ENDPOINTS};
+use crate::routes::{self, ENDPOINTS};
 use api_types::routes::Method;
 use api_types::{
     AvailableDates, Clinic, Doctor, ErrorCode, FieldError, List, NamedRef, NewSession, NewTicket,
@@ -185,10 +185,7 @@ impl Modify for Routes {
                 endpoint.route.params().map(path_parameter).collect();
             parameters.extend(operation.parameters.take().unwrap_or_default());
             operation.parameters = Some(parameters);
-            add_failures(
-                &mut operation,
-                endpoint.errors.iter().chain(COMMON_ERRORS).copied(),
-            );
+            add_failures(&mut operation, endpoint.failures());
             let item = openapi
                 .paths
                 .paths
@@ -255,15 +252,13 @@ impl Modify for InputRules {
         };
         let public_id = |o: ObjectBuilder| o.pattern(Some(PUBLIC_ID_PATTERN));
         set("NewTicket", "slot_id", &public_id);
-        set("NewTicket", "referral", &|o| {
+        let referral = |o: ObjectBuilder| {
             o.pattern(Some(REFERRAL_PATTERN))
                 .max_length(Some(REFERRAL_MAX_CHARS))
-        });
+        };
+        set("NewTicket", "referral", &referral);
         set("Reschedule", "slot_id", &public_id);
-        set("Reschedule", "referral", &|o| {
-            o.pattern(Some(REFERRAL_PATTERN))
-                .max_length(Some(REFERRAL_MAX_CHARS))
-        });
+        set("Reschedule", "referral", &referral);
         set("NewWaitingRequest", "specialty_id", &public_id);
         set("NewWaitingRequest", "doctor_id", &public_id);
         set("NewWaitingRequest", "phone", &|o| {

@@ -38,7 +38,8 @@ pub struct Endpoint {
     pub class: Class,
     /// Its answers carry a patient's data: `Cache-Control: no-store`.
     pub private: bool,
-    /// The failures it may answer, besides [`COMMON_ERRORS`].
+    /// The failures it may answer, besides [`COMMON_ERRORS`] and (for a route with a body)
+    /// [`BODY_ERRORS`]: see [`Endpoint::failures`].
     pub errors: &'static [ErrorCode],
     /// Its OpenAPI operation (parameters, body, success answers), from its `utoipa::path`.
     pub operation: fn() -> Operation,
@@ -49,6 +50,31 @@ pub struct Endpoint {
 /// Failures every API route may answer: too many requests, an address the API does not
 /// serve (`server.api_allow`) and an API key that is not this gateway's.
 pub const COMMON_ERRORS: &[ErrorCode] = &[TooManyRequests, Forbidden, InvalidApiKey];
+
+/// Failures every route with a request body may answer besides: too large, too slow, not JSON,
+/// not acceptable.
+pub const BODY_ERRORS: &[ErrorCode] = &[
+    PayloadTooLarge,
+    RequestTimeout,
+    UnsupportedMediaType,
+    InvalidInput,
+];
+
+impl Endpoint {
+    /// Every failure the route may answer: its own, those of its body (if it takes one), and
+    /// the common ones, each once.
+    pub fn failures(&self) -> Vec<ErrorCode> {
+        let body = (self.operation)().request_body.is_some();
+        let mut all: Vec<ErrorCode> = Vec::new();
+        let extra: &[ErrorCode] = if body { BODY_ERRORS } else { &[] };
+        for code in self.errors.iter().chain(extra).chain(COMMON_ERRORS) {
+            if !all.contains(code) {
+                all.push(*code);
+            }
+        }
+        all
+    }
+}
 
 fn op<P: utoipa::Path>() -> Operation {
     P::operation()
@@ -104,9 +130,6 @@ pub static ENDPOINTS: &[Endpoint] = &[
             NotFound,
             PatientNotFound,
             PatientNotUnique,
-            PayloadTooLarge,
-            RequestTimeout,
-            UnsupportedMediaType,
             InvalidInput,
             Internal,
             MisBadResponse,
@@ -141,9 +164,6 @@ pub static ENDPOINTS: &[Endpoint] = &[
             ReferralCancelled,
             IdempotencyKeyInUse,
             IdempotencyKeyReused,
-            PayloadTooLarge,
-            RequestTimeout,
-            UnsupportedMediaType,
             InvalidInput,
             Internal,
             MisBadResponse,
@@ -213,9 +233,6 @@ pub static ENDPOINTS: &[Endpoint] = &[
             ReferralCancelled,
             IdempotencyKeyInUse,
             IdempotencyKeyReused,
-            PayloadTooLarge,
-            RequestTimeout,
-            UnsupportedMediaType,
             InvalidInput,
             Internal,
             MisBadResponse,
@@ -234,9 +251,6 @@ pub static ENDPOINTS: &[Endpoint] = &[
             SessionRequired,
             AlreadyOnWaitingList,
             WaitingListFull,
-            PayloadTooLarge,
-            RequestTimeout,
-            UnsupportedMediaType,
             InvalidInput,
             Internal,
             MisBadResponse,

@@ -133,10 +133,7 @@ pub struct NewTicket {
     /// The number of the patient's referral that books this slot
     /// (`GET …/referrals/{number}/slots`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(
-        feature = "openapi",
-        schema(pattern = "^[0-9A-Za-z-]{1,32}$", example = "0000000001")
-    )]
+    #[cfg_attr(feature = "openapi", schema(example = "0000000001"))]
     pub referral: Option<String>,
 }
 
@@ -152,10 +149,7 @@ pub struct Reschedule {
     /// is known for visits booked through this gateway): the new time is then one of the
     /// referral's (`GET …/referrals/{number}/slots`) and the visit keeps its referral.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(
-        feature = "openapi",
-        schema(pattern = "^[0-9A-Za-z-]{1,32}$", example = "0000000001")
-    )]
+    #[cfg_attr(feature = "openapi", schema(example = "0000000001"))]
     pub referral: Option<String>,
 }
 
