@@ -128,16 +128,8 @@ pub async fn book(
         crate::metrics::booking(&clinic_id, outcome);
     }
     if let (Some(audit), Some(ticket)) = (audit, ticket) {
-        audit.record(&crate::audit::Entry {
-            time: now_utc(),
-            clinic: &clinic_id,
-            ticket: &ticket,
-            previous: previous.as_deref(),
-            operation,
-            outcome,
-            request_id: crate::request_id::current(),
-            patient: audit.pseudonym(&patient),
-        });
+        let entry = (ticket.as_str(), previous.as_deref());
+        record(&audit, &clinic_id, entry, operation, outcome, &patient);
     }
     answer
 }
@@ -466,10 +458,11 @@ async fn execute_booking(
 }
 
 /// Appends a booking or a cancellation to the audit trail.
+/// `(ticket, previous)`: the ticket, and for a move the ticket it replaced.
 fn record(
     audit: &Audit,
     clinic: &str,
-    ticket: &str,
+    (ticket, previous): (&str, Option<&str>),
     operation: &'static str,
     outcome: &str,
     patient: &mis::PatientId,
@@ -478,7 +471,7 @@ fn record(
         time: now_utc(),
         clinic,
         ticket,
-        previous: None,
+        previous,
         operation,
         outcome,
         request_id: crate::request_id::current(),
@@ -551,7 +544,14 @@ pub async fn cancel(
     };
     crate::metrics::cancellation(&clinic_id, outcome);
     if let Some(audit) = audit {
-        record(&audit, &clinic_id, &ticket, "cancel", outcome, &patient);
+        record(
+            &audit,
+            &clinic_id,
+            (&ticket, None),
+            "cancel",
+            outcome,
+            &patient,
+        );
     }
     result
 }
