@@ -125,6 +125,34 @@ pub struct FailureProps {
 }
 
 /// A failure: a plain message (announced) and a way to retry.
+/// Where a form stands: untouched, sent and waiting for its answer, or refused with a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormStatus {
+    Idle,
+    Busy,
+    Failed(&'static str),
+}
+
+/// A form's submit button (`busy_label` while the form is sent) and the live region that
+/// tells its failure.
+pub fn submit(status: FormStatus, label: &'static str, busy_label: &'static str) -> Html {
+    let busy = status == FormStatus::Busy;
+    html! {
+        <>
+            <div class="rg-actions">
+                <button type="submit" class="rg-button rg-primary" disabled={busy} aria-busy={busy.to_string()}>
+                    { if busy { busy_label } else { label } }
+                </button>
+            </div>
+            <div class="rg-status" role="status" aria-live="polite">
+                if let FormStatus::Failed(text) = status {
+                    <p class="rg-status-error">{ text }</p>
+                }
+            </div>
+        </>
+    }
+}
+
 #[function_component(FailureView)]
 pub fn failure_view(p: &FailureProps) -> Html {
     let retry = p

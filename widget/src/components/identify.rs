@@ -2,7 +2,7 @@
 //! line that says what happened. Fields are checked before sending, with messages at the
 //! field; nothing typed is lost on an error; nothing is stored anywhere but in memory.
 
-use super::common::{StepProps, failure_text};
+use super::common::{FormStatus, StepProps, failure_text};
 use super::steps::heading;
 use crate::flow::{Action, IdentityDraft, Notice};
 use crate::host;
@@ -18,13 +18,6 @@ struct Problems {
     document: Option<FieldProblem>,
     policy: Option<FieldProblem>,
     birth: Option<FieldProblem>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Status {
-    Idle,
-    Checking,
-    Failed(&'static str),
 }
 
 pub(super) fn input_value(e: &InputEvent) -> String {
@@ -84,7 +77,7 @@ pub(super) fn field(p: &FieldProps) -> Html {
 pub fn identify_step(p: &StepProps) -> Html {
     let t = p.t;
     let problems = use_state(Problems::default);
-    let status = use_state(|| Status::Idle);
+    let status = use_state(|| FormStatus::Idle);
     let draft = p.flow.identity.clone();
     let edit = |which: u8| {
         let flow = p.flow.clone();
@@ -115,7 +108,7 @@ pub fn identify_step(p: &StepProps) -> Html {
         );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            if *status == Status::Checking {
+            if *status == FormStatus::Busy {
                 return;
             }
             let d: IdentityDraft = flow.identity.clone();
@@ -139,7 +132,7 @@ pub fn identify_step(p: &StepProps) -> Html {
                 return;
             }
             let Ok(birth) = birth else { return };
-            status.set(Status::Checking);
+            status.set(FormStatus::Busy);
             let body = NewSession {
                 document_number: d.document.trim().to_owned(),
                 policy_number: d.policy.trim().to_owned(),
@@ -158,7 +151,7 @@ pub fn identify_step(p: &StepProps) -> Html {
                     .await
                 {
                     Ok(session) => {
-                        status.set(Status::Idle);
+                        status.set(FormStatus::Idle);
                         flow.dispatch(Action::Identified(session.token));
                     }
                     Err(e) => {
@@ -188,7 +181,7 @@ pub fn identify_step(p: &StepProps) -> Html {
                             }
                             _ => failure_text(t, &e),
                         };
-                        status.set(Status::Failed(text));
+                        status.set(FormStatus::Failed(text));
                     }
                 }
             });
@@ -199,7 +192,7 @@ pub fn identify_step(p: &StepProps) -> Html {
             <p class="rg-notice" role="alert">{ t.err_session }</p>
         }
     });
-    let checking = *status == Status::Checking;
+    let checking = *status == FormStatus::Busy;
     html! {
         <section>
             { heading(t.step_identify) }
@@ -217,9 +210,9 @@ pub fn identify_step(p: &StepProps) -> Html {
                 </div>
                 <div class="rg-status" id="rg-login-status" role="status" aria-live="polite">
                     { match &*status {
-                        Status::Idle => html! {},
-                        Status::Checking => html! { <p>{ t.checking }</p> },
-                        Status::Failed(text) => html! { <p class="rg-status-error">{ *text }</p> },
+                        FormStatus::Idle => html! {},
+                        FormStatus::Busy => html! { <p>{ t.checking }</p> },
+                        FormStatus::Failed(text) => html! { <p class="rg-status-error">{ *text }</p> },
                     } }
                 </div>
             </form>

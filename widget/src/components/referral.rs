@@ -1,7 +1,7 @@
 //! «Запись по направлению»: the referral's number, then identification, then the referral's
 //! doctor and times (the usual steps, booking by the referral).
 
-use super::common::{StepProps, failure_text};
+use super::common::{FormStatus, StepProps, failure_text, submit};
 use super::identify::{Field, IdentifyStep, input_value};
 use super::steps::heading;
 use crate::flow::Action;
@@ -9,19 +9,12 @@ use api_types::routes;
 use api_types::{ErrorCode, Referral};
 use yew::prelude::*;
 
-#[derive(Debug, Clone, PartialEq)]
-enum Status {
-    Idle,
-    Looking,
-    Failed(&'static str),
-}
-
 #[function_component(ReferralStep)]
 pub fn referral_step(p: &StepProps) -> Html {
     let t = p.t;
     let typed = use_state(|| p.flow.referral_number.clone().unwrap_or_default());
     let problem = use_state(|| None::<&'static str>);
-    let status = use_state(|| Status::Idle);
+    let status = use_state(|| FormStatus::Idle);
     // Once there are a number and a session, the referral is looked up.
     {
         let (flow, api, status) = (p.flow.clone(), p.api.clone(), status.clone());
@@ -29,7 +22,7 @@ pub fn referral_step(p: &StepProps) -> Html {
             (p.flow.referral_number.clone(), p.flow.session.clone()),
             move |(number, session)| {
                 if let (Some(number), Some(session)) = (number.clone(), session.clone()) {
-                    status.set(Status::Looking);
+                    status.set(FormStatus::Busy);
                     wasm_bindgen_futures::spawn_local(async move {
                         let found = api
                             .get::<Referral>(
@@ -39,15 +32,15 @@ pub fn referral_step(p: &StepProps) -> Html {
                             .await;
                         match found {
                             Ok(referral) => {
-                                status.set(Status::Idle);
+                                status.set(FormStatus::Idle);
                                 flow.dispatch(Action::ReferralFound(referral));
                             }
                             Err(e) if e.code() == Some(ErrorCode::SessionRequired) => {
-                                status.set(Status::Idle);
+                                status.set(FormStatus::Idle);
                                 flow.dispatch(Action::SessionExpired);
                             }
                             Err(e) => {
-                                status.set(Status::Failed(failure_text(t, &e)));
+                                status.set(FormStatus::Failed(failure_text(t, &e)));
                                 flow.dispatch(Action::ReferralNumber(None));
                             }
                         }
@@ -72,7 +65,7 @@ pub fn referral_step(p: &StepProps) -> Html {
         );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            if *status == Status::Looking {
+            if *status == FormStatus::Busy {
                 return;
             }
             // Spaces are how people copy a number, not part of it.
@@ -80,7 +73,7 @@ pub fn referral_step(p: &StepProps) -> Html {
             match api_types::identity::referral(&number) {
                 Ok(_) => {
                     problem.set(None);
-                    status.set(Status::Idle);
+                    status.set(FormStatus::Idle);
                     flow.dispatch(Action::ReferralNumber(Some(number)));
                 }
                 Err(f) => {
@@ -93,7 +86,6 @@ pub fn referral_step(p: &StepProps) -> Html {
             }
         })
     };
-    let looking = *status == Status::Looking;
     html! {
         <section>
             { heading(t.step_referral) }
@@ -101,16 +93,7 @@ pub fn referral_step(p: &StepProps) -> Html {
             <form class="rg-form" novalidate=true {onsubmit}>
                 <Field id="rg-referral" label={t.referral_label} hint={Some(t.referral_hint)} value={(*typed).clone()}
                     problem={*problem} inputmode="numeric" {oninput} />
-                <div class="rg-actions">
-                    <button type="submit" class="rg-button rg-primary" disabled={looking} aria-busy={looking.to_string()}>
-                        { if looking { t.finding_referral } else { t.find_referral } }
-                    </button>
-                </div>
-                <div class="rg-status" role="status" aria-live="polite">
-                    if let Status::Failed(text) = &*status {
-                        <p class="rg-status-error">{ *text }</p>
-                    }
-                </div>
+                { submit(*status, t.find_referral, t.finding_referral) }
             </form>
         </section>
     }

@@ -2,7 +2,9 @@
 //! confirmation, and the patient's requests in «Мои записи». The phone is held by the form
 //! only, in memory, and forgotten once sent.
 
-use super::common::{FailureView, Load, Loading, StepProps, failure_text, on_click, use_fetch};
+use super::common::{
+    FailureView, FormStatus, Load, Loading, StepProps, failure_text, on_click, submit, use_fetch,
+};
 use super::identify::{Field, IdentifyStep, input_value};
 use super::steps::{details, heading};
 use crate::api::Failure;
@@ -40,13 +42,6 @@ pub fn waiting_step(p: &StepProps) -> Html {
     html! { <WaitingForm ..p.clone() /> }
 }
 
-#[derive(Debug, Clone, PartialEq)]
-enum Status {
-    Idle,
-    Sending,
-    Failed(&'static str),
-}
-
 #[function_component(WaitingForm)]
 fn waiting_form(p: &StepProps) -> Html {
     let t = p.t;
@@ -54,7 +49,7 @@ fn waiting_form(p: &StepProps) -> Html {
     let from = use_state(String::new);
     let to = use_state(String::new);
     let phone_problem = use_state(|| None::<&'static str>);
-    let status = use_state(|| Status::Idle);
+    let status = use_state(|| FormStatus::Idle);
     let Some(wait) = p.flow.wait_for.clone() else {
         return html! {};
     };
@@ -78,7 +73,7 @@ fn waiting_form(p: &StepProps) -> Html {
         );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            if *status == Status::Sending {
+            if *status == FormStatus::Busy {
                 return;
             }
             if let Err(f) = api_types::identity::phone(&phone) {
@@ -90,7 +85,7 @@ fn waiting_form(p: &StepProps) -> Html {
                 return;
             }
             phone_problem.set(None);
-            status.set(Status::Sending);
+            status.set(FormStatus::Busy);
             let optional = |s: &str| (!s.is_empty()).then(|| s.to_owned());
             let body = NewWaitingRequest {
                 specialty_id: wait.specialty.id.clone(),
@@ -118,11 +113,11 @@ fn waiting_form(p: &StepProps) -> Html {
                 match result {
                     Ok(request) => {
                         phone.set(String::new());
-                        status.set(Status::Idle);
+                        status.set(FormStatus::Idle);
                         flow.dispatch(Action::Waited(request));
                     }
                     Err(e) if e.code() == Some(ErrorCode::SessionRequired) => {
-                        status.set(Status::Idle);
+                        status.set(FormStatus::Idle);
                         flow.dispatch(Action::SessionExpired);
                     }
                     Err(Failure::Problem { code, fields })
@@ -130,14 +125,13 @@ fn waiting_form(p: &StepProps) -> Html {
                             && fields.iter().any(|f| f.field == "phone") =>
                     {
                         phone_problem.set(Some(t.field_phone));
-                        status.set(Status::Idle);
+                        status.set(FormStatus::Idle);
                     }
-                    Err(e) => status.set(Status::Failed(failure_text(t, &e))),
+                    Err(e) => status.set(FormStatus::Failed(failure_text(t, &e))),
                 }
             });
         })
     };
-    let sending = *status == Status::Sending;
     let today = api_types::wire::format_date(crate::host::today_at(3 * 3600));
     html! {
         <section>
@@ -149,16 +143,7 @@ fn waiting_form(p: &StepProps) -> Html {
                     problem={*phone_problem} inputmode="tel" kind="tel" oninput={set(&phone)} />
                 <Field id="rg-from" label={t.waiting_from} value={(*from).clone()} kind="date" min={Some(today.clone())} oninput={set(&from)} />
                 <Field id="rg-to" label={t.waiting_to} value={(*to).clone()} kind="date" min={Some(today)} oninput={set(&to)} />
-                <div class="rg-actions">
-                    <button type="submit" class="rg-button rg-primary" disabled={sending} aria-busy={sending.to_string()}>
-                        { if sending { t.joining } else { t.join } }
-                    </button>
-                </div>
-                <div class="rg-status" role="status" aria-live="polite">
-                    if let Status::Failed(text) = &*status {
-                        <p class="rg-status-error">{ *text }</p>
-                    }
-                </div>
+                { submit(*status, t.join, t.joining) }
             </form>
         </section>
     }
