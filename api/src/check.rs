@@ -312,7 +312,11 @@ async fn check_clinic<W: Write>(
             "the МИС lists no specialty",
         );
     }
-    let today = chrono::Utc::now().date_naive();
+    // The clinic's own today: its schedule is in its zone (the config has checked the zone).
+    let today = clinic.timezone.parse::<chrono_tz::Tz>().map_or_else(
+        |_| chrono::Utc::now().date_naive(),
+        |tz| chrono::Utc::now().with_timezone(&tz).date_naive(),
+    );
     let fortnight = today
         .checked_add_days(Days::new(13))
         .and_then(|end| DateRange::new(today, end))

@@ -136,7 +136,7 @@ async fn a_patient_queues_for_a_specialty_without_tickets_sees_the_request_and_w
     }
 
     let token = app.login(PATIENT_FOUND).await;
-    let today = chrono::Utc::now().date_naive();
+    let today = registratura_e2e::clinic_today();
     let from = today + chrono::Duration::days(3);
     let to = today + chrono::Duration::days(20);
     let body = serde_json::json!({
@@ -299,7 +299,7 @@ async fn a_referral_shows_its_doctor_and_times_books_once_and_only_for_its_patie
     assert_eq!(referral.kind, api_types::ReferralKind::Consultation);
     assert_eq!(referral.doctors.len(), 1);
     assert!(referral.doctors[0].name.starts_with("Воробьёв"));
-    let today = chrono::Utc::now().date_naive();
+    let today = registratura_e2e::clinic_today();
     assert_eq!(
         referral.valid_until,
         Some(today + chrono::Duration::days(30)),

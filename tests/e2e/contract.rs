@@ -17,7 +17,7 @@ fn body_element(envelope: &str) -> Option<&str> {
 }
 
 fn identity(p: (&str, &str, &str)) -> PatientIdentity {
-    let today = chrono::Utc::now().date_naive();
+    let today = registratura_e2e::clinic_today();
     PatientIdentity {
         document: mis::DocumentNumber::parse(p.0).expect("valid"),
         policy: mis::PolicyNumber::parse(p.1).expect("valid"),
@@ -66,7 +66,7 @@ async fn every_body_sent_and_served_validates_against_the_contract_xsds() {
     let client = HubClient::new(HubConfig::new(endpoint.clone(), sandbox_mis::DEFAULT_GUID))
         .expect("a client");
     let lpu = LpuId::new(1);
-    let today = chrono::Utc::now().date_naive();
+    let today = registratura_e2e::clinic_today();
     let range = DateRange::new(today, today + Duration::days(13)).expect("ordered");
     let spec = client.specialties(lpu).await.expect("specialties");
     let open = spec.iter().find(|s| s.name == "Хирургия").expect("surgery");

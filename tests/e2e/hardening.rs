@@ -562,7 +562,7 @@ fn public_id(parts: &[&str]) -> String {
 async fn dates_outside_the_window_are_refused_and_never_reach_the_mis() {
     let app = spawn_app().await;
     let (doctor, _) = app.free_slot("Терапия").await;
-    let today = chrono::Utc::now().date_naive();
+    let today = registratura_e2e::clinic_today();
     let far = today + chrono::Duration::days(800);
     let cases = [
         (

@@ -30,6 +30,14 @@ fn init_tracing() {
     });
 }
 
+/// Today in the demo clinic's zone (Europe/Moscow), as the gateway and the sandbox count days:
+/// near midnight it is not the UTC date.
+pub fn clinic_today() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&sandbox_mis::seed::LPU_TIMEZONE)
+        .date_naive()
+}
+
 /// Whether the tests run in CI, where every optional tool must be present.
 pub fn in_ci() -> bool {
     std::env::var("REGISTRATURA_CI").is_ok_and(|v| v == "1")
