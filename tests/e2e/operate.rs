@@ -339,6 +339,7 @@ async fn the_widget_page_serves_the_one_clinic_unnamed_and_explains_a_clinic_it_
     // Several clinics and none named: which to name.
     let mut second = clinic.clone();
     second.id = "gp2".into();
+    second.timezone = "Asia/Vladivostok".into();
     let base = start_gateway(gateway_config(vec![clinic, second])).await;
     let (status, html) = page(base.clone(), "").await;
     assert_eq!(status, 404);
@@ -346,6 +347,10 @@ async fn the_widget_page_serves_the_one_clinic_unnamed_and_explains_a_clinic_it_
         html.contains("data-clinic") && html.contains("gp1, gp2"),
         "{html}"
     );
-    let (status, _) = page(base, "&clinic=gp2").await;
+    // The widget counts the clinic's days in the clinic's zone, from its offset on the page.
+    let (status, html) = page(base.clone(), "&clinic=gp2").await;
     assert_eq!(status, 200);
+    assert!(html.contains(r#""utc_offset_secs":36000"#), "{html}");
+    let (_, html) = page(base, "&clinic=gp1").await;
+    assert!(html.contains(r#""utc_offset_secs":10800"#));
 }

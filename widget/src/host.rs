@@ -33,6 +33,8 @@ pub struct Settings {
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
 pub struct Preload {
     pub clinic: Option<api_types::Clinic>,
+    /// The clinic's offset from UTC when the page was written, seconds.
+    pub utc_offset_secs: Option<i32>,
     pub specialties: Option<api_types::List<api_types::Specialty>>,
 }
 
@@ -298,7 +300,20 @@ pub fn random_key() -> String {
     format!("w-{a:x}-{b:x}")
 }
 
-/// Today in the clinic's zone, from the browser's clock and the clinic's offset.
+/// The clinic's offset from UTC, seconds: from the page, Moscow's until it is known.
+static CLINIC_OFFSET: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(3 * 3600);
+
+/// Counts days in the clinic's zone from now on: `offset_secs` from UTC.
+pub fn set_clinic_offset(offset_secs: i32) {
+    CLINIC_OFFSET.store(offset_secs, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Today in the clinic's zone, from the browser's clock.
+pub fn clinic_today() -> chrono::NaiveDate {
+    today_at(CLINIC_OFFSET.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+/// Today at `offset_secs` from UTC, from the browser's clock.
 pub fn today_at(offset_secs: i32) -> chrono::NaiveDate {
     let now_ms = js_sys::Date::now();
     let secs = (now_ms / 1000.0) as i64 + i64::from(offset_secs);

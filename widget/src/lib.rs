@@ -28,6 +28,9 @@ pub fn start() {
     settings.base = host::base_of(&window.location().pathname().unwrap_or_default());
     let named = (!settings.clinic.is_empty()).then(|| settings.clinic.clone());
     settings.preload = host::preload(named.as_deref()).map(std::rc::Rc::new);
+    if let Some(offset) = settings.preload.as_ref().and_then(|p| p.utc_offset_secs) {
+        host::set_clinic_offset(offset);
+    }
     if named.is_none() {
         // Named by none: the clinic the page is for (the gateway's one), else the sandbox's.
         settings.clinic = settings

@@ -102,9 +102,9 @@ fn page_clinic<'a>(
     }
 }
 
-/// What the page carries for its clinic: the data (the clinic, and its specialties, all of
-/// them, as `…/specialties?include_unavailable=true` lists them, if they came in time), and
-/// the first step written from them.
+/// What the page carries for its clinic: the data (the clinic, its offset from UTC now, and
+/// its specialties, all of them, as `…/specialties?include_unavailable=true` lists them, if
+/// they came in time), and the first step written from them.
 async fn preload(
     entry: &crate::state::ClinicEntry,
     lang: &str,
@@ -123,13 +123,12 @@ async fn preload(
             raw_query,
         )
     });
-    let data = match specialties {
-        Some(specialties) => serde_json::json!({
-            "clinic": entry.info,
-            "specialties": api_types::List::from(specialties),
-        }),
-        None => serde_json::json!({ "clinic": entry.info }),
-    };
+    // The clinic's offset from UTC now: the widget counts the clinic's days with it.
+    let utc_offset_secs = entry.localize(entry.now()).offset().local_minus_utc();
+    let mut data = serde_json::json!({ "clinic": entry.info, "utc_offset_secs": utc_offset_secs });
+    if let Some(specialties) = specialties {
+        data["specialties"] = serde_json::json!(api_types::List::from(specialties));
+    }
     // In a <script> element: nothing in it may close the element or open a comment.
     let json = data
         .to_string()

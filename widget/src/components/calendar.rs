@@ -46,7 +46,7 @@ pub fn calendar(p: &CalendarProps) -> Html {
     let start = p
         .selected
         .or(p.doctor.nearest_date)
-        .unwrap_or_else(|| host::today_at(3 * 3600));
+        .unwrap_or_else(host::clinic_today);
     let first_month = month_of(p.doctor.nearest_date.unwrap_or(start).min(start));
     let last_month = first_month
         .checked_add_months(Months::new(MONTHS_AHEAD))

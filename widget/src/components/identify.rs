@@ -112,7 +112,7 @@ pub fn identify_step(p: &StepProps) -> Html {
                 return;
             }
             let d: IdentityDraft = flow.identity.clone();
-            let today = host::today_at(3 * 3600);
+            let today = host::clinic_today();
             let birth = validate::birth_date(&d.birth_date, today);
             let found = Problems {
                 document: validate::document(&d.document).err(),

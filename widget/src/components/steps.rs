@@ -271,7 +271,7 @@ fn referral_slots_path(
     number: &str,
     valid_until: Option<chrono::NaiveDate>,
 ) -> String {
-    let today = host::today_at(3 * 3600);
+    let today = host::clinic_today();
     let last = today + chrono::Duration::days(91);
     let to = valid_until.map_or(last, |d| d.min(last)).max(today);
     format!(

@@ -132,7 +132,7 @@ fn waiting_form(p: &StepProps) -> Html {
             });
         })
     };
-    let today = api_types::wire::format_date(crate::host::today_at(3 * 3600));
+    let today = api_types::wire::format_date(crate::host::clinic_today());
     html! {
         <section>
             { heading(t.step_waiting) }
