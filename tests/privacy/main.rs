@@ -235,13 +235,20 @@ async fn no_document_policy_or_birth_date_reaches_a_log_line_at_trace_level() {
     }
 }
 
-/// Whether `line` holds `secret` as a number of its own: not inside a longer run of digits
-/// (a token, a port, a time), where it could turn up by chance.
+/// Whether `line` holds `secret` as a number of its own: not inside a longer number or word (a
+/// port, a time, a decimal such as `4964.926` ms, a random hex id such as `e4512f`), where it
+/// could turn up by chance.
 fn contains_number(line: &str, secret: &str) -> bool {
     line.match_indices(secret).any(|(at, _)| {
-        let before = line[..at].chars().next_back();
-        let after = line[at + secret.len()..].chars().next();
-        !before.is_some_and(|c| c.is_ascii_digit()) && !after.is_some_and(|c| c.is_ascii_digit())
+        let mut before = line[..at].chars().rev();
+        let mut after = line[at + secret.len()..].chars();
+        // A neighbour continues the number if it is a letter or a digit, or a decimal point
+        // with a digit beyond it.
+        let continues = |next: Option<char>, beyond: Option<char>| {
+            next.is_some_and(|c| c.is_ascii_alphanumeric())
+                || (next == Some('.') && beyond.is_some_and(|c| c.is_ascii_digit()))
+        };
+        !continues(before.next(), before.next()) && !continues(after.next(), after.next())
     })
 }
 
@@ -251,4 +258,12 @@ fn a_secret_is_found_alone_but_not_inside_a_longer_number() {
     assert!(contains_number("x\"4599\"", "4599"));
     assert!(!contains_number("token=Token(140254237459968)", "4599"));
     assert!(!contains_number("port 45990", "4599"));
+    assert!(!contains_number(
+        "due to expire in 4964.926 milliseconds",
+        "926"
+    ));
+    assert!(!contains_number("took 926.5 ms", "926"));
+    assert!(!contains_number("request_id=7160e4512f6c-3", "4512"));
+    assert!(contains_number("phone (926) 555", "926"));
+    assert!(contains_number("the end: 926.", "926"));
 }
