@@ -204,8 +204,10 @@ async fn a_patient_queues_for_a_specialty_without_tickets_sees_the_request_and_w
             &serde_json::json!({"specialty_id": full.id, "phone": "+1 555 0100"}),
         )
         .await;
-    let problem = expect_problem(r, 422, "invalid_input").await;
+    let mut problem = expect_problem(r, 422, "invalid_input").await;
     assert_eq!(problem.errors[0].field, "phone");
+    // (The request id is random hex, where "555" may turn up by chance.)
+    problem.request_id = None;
     assert!(
         !serde_json::to_string(&problem)
             .expect("json")
@@ -509,8 +511,11 @@ async fn the_integrator_s_example_script_runs_every_flow() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    // The whole number, in any spelling (ticket ids may hold "916" by chance).
     assert!(
-        !stdout.contains("916"),
+        ["916 123", "9161234567", "123-45-67"]
+            .iter()
+            .all(|phone| !stdout.contains(phone)),
         "the phone is never echoed: {stdout}"
     );
 }

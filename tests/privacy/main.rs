@@ -1,7 +1,9 @@
 //! Personal data never reach a log line: the whole flow, its failures included, runs with
 //! tracing at `trace` level into a buffer, which is then searched for the patients' values.
 
-use registratura_e2e::{PATIENT_DUPLICATE, PATIENT_FOUND, expect_problem, spawn_app};
+use registratura_e2e::{
+    PATIENT_DUPLICATE, PATIENT_FOUND, contains_number, expect_problem, spawn_app,
+};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -233,23 +235,6 @@ async fn no_document_policy_or_birth_date_reaches_a_log_line_at_trace_level() {
             hit.unwrap_or_default()
         );
     }
-}
-
-/// Whether `line` holds `secret` as a number of its own: not inside a longer number or word (a
-/// port, a time, a decimal such as `4964.926` ms, a random hex id such as `e4512f`), where it
-/// could turn up by chance.
-fn contains_number(line: &str, secret: &str) -> bool {
-    line.match_indices(secret).any(|(at, _)| {
-        let mut before = line[..at].chars().rev();
-        let mut after = line[at + secret.len()..].chars();
-        // A neighbour continues the number if it is a letter or a digit, or a decimal point
-        // with a digit beyond it.
-        let continues = |next: Option<char>, beyond: Option<char>| {
-            next.is_some_and(|c| c.is_ascii_alphanumeric())
-                || (next == Some('.') && beyond.is_some_and(|c| c.is_ascii_digit()))
-        };
-        !continues(before.next(), before.next()) && !continues(after.next(), after.next())
-    })
 }
 
 #[test]

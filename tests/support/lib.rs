@@ -38,6 +38,23 @@ pub fn clinic_today() -> chrono::NaiveDate {
         .date_naive()
 }
 
+/// Whether `line` holds `secret` as a number of its own: not inside a longer number or word (a
+/// port, a time, a decimal such as `4964.926` ms, a random hex id such as `e4512f`), where it
+/// could turn up by chance.
+pub fn contains_number(line: &str, secret: &str) -> bool {
+    line.match_indices(secret).any(|(at, _)| {
+        let mut before = line[..at].chars().rev();
+        let mut after = line[at + secret.len()..].chars();
+        // A neighbour continues the number if it is a letter or a digit, or a decimal point
+        // with a digit beyond it.
+        let continues = |next: Option<char>, beyond: Option<char>| {
+            next.is_some_and(|c| c.is_ascii_alphanumeric())
+                || (next == Some('.') && beyond.is_some_and(|c| c.is_ascii_digit()))
+        };
+        !continues(before.next(), before.next()) && !continues(after.next(), after.next())
+    })
+}
+
 /// Whether the tests run in CI, where every optional tool must be present.
 pub fn in_ci() -> bool {
     std::env::var("REGISTRATURA_CI").is_ok_and(|v| v == "1")
