@@ -86,6 +86,17 @@ impl ApiError {
     }
 }
 
+/// A domain error's message (a lower-case fragment, as Rust's errors are) as the sentence an
+/// integrator reads in a problem body.
+pub fn sentence(fault: impl fmt::Display) -> String {
+    let text = fault.to_string();
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).chain(['.']).collect(),
+        None => text,
+    }
+}
+
 pub fn field_error(field: &str, reason: &str, message: impl Into<String>) -> FieldError {
     FieldError {
         field: field.to_owned(),

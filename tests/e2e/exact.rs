@@ -31,6 +31,17 @@ async fn declared(spec: &Value, path: &str, method: &str, what: &str, response: 
             .to_owned();
         assert!(ct.starts_with("application/problem+json"), "{what}: {ct}");
         let problem: api_types::Problem = response.json().await.expect("a problem");
+        // What a user or an integrator reads is a sentence, whichever layer wrote it.
+        let texts = problem
+            .detail
+            .iter()
+            .chain(problem.errors.iter().map(|e| &e.message));
+        for text in texts {
+            assert!(
+                is_sentence(text),
+                "{method} {path} ({what}): {text:?} is not a sentence"
+            );
+        }
         let codes = declared["description"].as_str().unwrap_or("");
         assert!(
             codes.contains(&format!("`{}`", problem.code.as_str())),
@@ -38,6 +49,22 @@ async fn declared(spec: &Value, path: &str, method: &str, what: &str, response: 
             problem.code.as_str()
         );
     }
+}
+
+/// `body` with every string value replaced by one too long for any field (but the body
+/// within the size limit).
+fn too_long_body(body: &str) -> String {
+    let mut value: Value = serde_json::from_str(body).expect("JSON");
+    for (_, v) in value.as_object_mut().expect("an object").iter_mut() {
+        *v = Value::String("9".repeat(2100));
+    }
+    value.to_string()
+}
+
+/// Starts with a capital letter (or a quoted name) and ends with a full stop.
+fn is_sentence(text: &str) -> bool {
+    let first = text.chars().next();
+    first.is_some_and(|c| c.is_uppercase() || c == '`') && text.ends_with(['.', '?', '!'])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -116,6 +143,16 @@ async fn every_answer_of_every_route_is_declared_in_the_openapi_document() {
             serde_json::json!({ "slot_id": other_slot.id }).to_string()
         } else {
             serde_json::json!({ "slot_id": slot.id }).to_string()
+        };
+        // Well-formed JSON of the route's own fields, each refused by its rules.
+        let invalid_body = if route.path.ends_with("/sessions") {
+            r#"{"document_number":"","policy_number":"1","birth_date":"x"}"#
+        } else if route.path.ends_with("/waiting-list") {
+            r#"{"specialty_id":"!","doctor_id":"!","phone":"1","from":"x","to":"2020-01-01"}"#
+        } else if route.path.ends_with("/reschedule") {
+            r#"{"slot_id":"!","referral":""}"#
+        } else {
+            r#"{"slot_id":"!","referral":"№ 1"}"#
         };
         let send = |url: String, token: Option<&str>, content_type: &str, body: String| {
             let mut req = app.client.request(
@@ -204,17 +241,8 @@ async fn every_answer_of_every_route_is_declared_in_the_openapi_document() {
                     json,
                     format!("{{\"slot_id\":\"{}\"}}", "a".repeat(20_000)),
                 ),
-                (
-                    "invalid values",
-                    json,
-                    r#"{"document_number":"","policy_number":"1","birth_date":"x","slot_id":"!"}"#
-                        .to_owned(),
-                ),
-                (
-                    "invalid waiting-list values",
-                    json,
-                    r#"{"specialty_id":"!","phone":"1","from":"x","to":"2020-01-01"}"#.to_owned(),
-                ),
+                ("invalid values", json, invalid_body.to_owned()),
+                ("values too long", json, too_long_body(invalid_body)),
                 (
                     "an invalid referral",
                     json,

@@ -3,7 +3,7 @@
 
 use super::JsonBody;
 use crate::booking::{self, Answer, Keyed, Plan};
-use crate::error::{ApiError, field_error};
+use crate::error::{ApiError, field_error, sentence};
 use crate::idempotency;
 use crate::ids;
 use crate::state::AppState;
@@ -33,10 +33,10 @@ fn identity_of(new: &NewSession, today: chrono::NaiveDate) -> Result<PatientIden
         (d, p, b) => {
             let mut fields = Vec::new();
             if let Err(e) = d {
-                fields.push(field_error("document_number", e.reason(), e.to_string()));
+                fields.push(field_error("document_number", e.reason(), sentence(e)));
             }
             if let Err(e) = p {
-                fields.push(field_error("policy_number", e.reason(), e.to_string()));
+                fields.push(field_error("policy_number", e.reason(), sentence(e)));
             }
             if let Err(e @ (BirthDateError::Empty | BirthDateError::InvalidFormat)) = b {
                 fields.push(field_error(
