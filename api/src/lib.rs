@@ -93,6 +93,26 @@ async fn deny_framing(
     Ok(res)
 }
 
+/// A browser's preflight from an origin CORS refuses is answered as every other refusal: a
+/// `403 forbidden` problem naming the setting (actix-cors answers `400` in plain text).
+async fn cors_refusal(
+    req: actix_web::dev::ServiceRequest,
+    next: middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse, actix_web::Error> {
+    let res = next.call(req).await?;
+    let refused = res
+        .response()
+        .error()
+        .is_some_and(|e| e.as_error::<actix_cors::CorsError>().is_some());
+    if !refused {
+        return Ok(res.map_into_boxed_body());
+    }
+    let problem = error::ApiError::new(api_types::ErrorCode::Forbidden).detail(
+        "This site may not call the API from a browser: its origin is not in server.cors_origins.",
+    );
+    Ok(res.into_response(actix_web::ResponseError::error_response(&problem)))
+}
+
 /// CORS: browsers may call the API from the configured origins and from the gateway's own
 /// pages; requests without an `Origin` (integrators' servers) pass untouched.
 fn cors(origins: Arc<Vec<String>>) -> actix_cors::Cors {
@@ -334,6 +354,7 @@ impl Application {
                 .wrap(middleware::from_fn(routes::head_as_get))
                 .wrap(middleware::Compress::default())
                 .wrap(cors(cors_origins.clone()))
+                .wrap(middleware::from_fn(cors_refusal))
                 .wrap(middleware::from_fn(security::guard))
                 .wrap(security_headers(hsts))
                 .wrap(middleware::from_fn(deny_framing))

@@ -300,6 +300,30 @@ async fn browsers_may_call_only_from_configured_origins_and_integrators_are_unaf
         .expect("answers");
     assert!(preflight.status().is_success(), "{}", preflight.status());
 
+    let refused = client
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(refused.status(), 403);
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    assert!(refused.headers().contains_key("x-request-id"));
+    let problem: api_types::Problem = refused.json().await.expect("a problem");
+    assert_eq!(problem.code, api_types::ErrorCode::Forbidden);
+    assert!(
+        problem
+            .detail
+            .is_some_and(|d| d.contains("server.cors_origins")),
+        "the refusal names the setting"
+    );
+
     let foreign = client
         .get(&url)
         .header("origin", "https://evil.example")
