@@ -421,6 +421,22 @@ impl Config {
                 )));
             }
         }
+        for (key, addr) in [
+            ("server.listen", &self.server.listen),
+            ("sandbox.listen", &self.sandbox.listen),
+            ("demo.listen", &self.demo.listen),
+        ] {
+            let ok = addr.rsplit_once(':').is_some_and(|(host, port)| {
+                !host.is_empty()
+                    && !host.contains(char::is_whitespace)
+                    && port.parse::<u16>().is_ok()
+            });
+            if !ok {
+                return Err(StartError::Config(format!(
+                    "{key}: {addr:?} must be an address and a port from 0 to 65535, like 127.0.0.1:8080"
+                )));
+            }
+        }
         for list in [&self.server.trusted_proxies, &self.server.operator_allow] {
             crate::security::parse_networks(list).map_err(StartError::Config)?;
         }
@@ -586,6 +602,32 @@ mod tests {
             mis = { guid = "g", id_lpu = 1 }
         "#;
         assert!(Config::parse(bad_zone).expect("parses").validate().is_err());
+        for listen in [
+            "127.0.0.1:99999",
+            "127.0.0.1",
+            ":8080",
+            "127.0.0.1:http",
+            "a b:80",
+        ] {
+            for section in ["server", "sandbox", "demo"] {
+                let text = format!("[{section}]\nlisten = {listen:?}");
+                let err = Config::parse(&text)
+                    .expect("parses")
+                    .validate()
+                    .expect_err(listen);
+                assert!(
+                    err.to_string().contains(&format!("{section}.listen")),
+                    "{err}"
+                );
+            }
+        }
+        for listen in ["0.0.0.0:0", "[::1]:8080", "localhost:65535"] {
+            let text = format!("[server]\nlisten = {listen:?}");
+            Config::parse(&text)
+                .expect("parses")
+                .validate()
+                .expect(listen);
+        }
     }
 
     #[test]
