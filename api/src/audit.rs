@@ -46,6 +46,35 @@ fn open(path: &Path) -> std::io::Result<File> {
     OpenOptions::new().create(true).append(true).open(path)
 }
 
+/// Why the trail at `path` cannot be opened, as a start-up error.
+pub fn open_error(path: &Path, e: &std::io::Error) -> crate::StartError {
+    crate::StartError::Config(format!(
+        "cannot open the audit trail {}: {e}",
+        path.display()
+    ))
+}
+
+/// Whether the gateway will be able to open the trail at `path`, found without creating it
+/// (`check` may run as another user than the gateway): an existing file must open for
+/// appending, a new one needs its directory.
+pub fn probe(path: &Path) -> std::io::Result<()> {
+    if path.exists() {
+        return OpenOptions::new().append(true).open(path).map(drop);
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if std::fs::metadata(dir)?.is_dir() {
+        Ok(())
+    } else {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::NotADirectory,
+            format!("{} is not a directory", dir.display()),
+        ))
+    }
+}
+
 impl Audit {
     /// Opens (or creates) the trail at `path` for appending.
     pub fn open(path: &Path, secret: &str) -> std::io::Result<Self> {

@@ -6,8 +6,12 @@
 //! tickets, doctors without a schedule for the next 14 days. With `--patient` it tries one
 //! identification (three lines on standard input) without ever printing what was typed.
 //!
-//! Exit status: 1 when the gateway cannot work (bad configuration, a МИС that cannot be
-//! reached, a refused `guid`, a missing clinic); data findings are warnings (0), unless
+//! Before the МИС, what the gateway needs beside it: the TLS certificate and key, a writable
+//! audit trail, a Redis that answers.
+//!
+//! Exit status: 1 when the gateway cannot work (bad configuration, an unreadable certificate,
+//! an audit trail that cannot be written, Redis not answering, a МИС that cannot be reached, a
+//! refused `guid`, a missing clinic); data findings are warnings (0), unless
 //! `--strict` (then 2).
 
 use crate::config::{ClinicConfig, Config};
@@ -104,6 +108,7 @@ pub async fn run(
             return 1;
         }
     };
+    check_host(&mut report, &config).await;
     // The check reads the sandbox's data through a server of its own, beside a gateway that
     // may be running with the configured port.
     let mut config = config;
@@ -148,6 +153,60 @@ pub async fn run(
         "Итог: ошибок {failures}, предупреждений {warnings} / Summary: {failures} failures, {warnings} warnings"
     );
     exit_code(failures, warnings, options.strict)
+}
+
+/// What the gateway needs beside its МИС: the TLS certificate, the audit trail, Redis.
+async fn check_host<W: Write>(report: &mut Report<'_, W>, config: &Config) {
+    if let (Some(cert), Some(key)) = (&config.server.tls_cert, &config.server.tls_key) {
+        match crate::tls::server_config(cert, key) {
+            Ok(_) => report.line(
+                Level::Ok,
+                "tls",
+                "сертификат и ключ TLS читаются",
+                "the TLS certificate and key are readable",
+            ),
+            Err(e) => report.line(
+                Level::Fail,
+                "tls",
+                &format!("гейт не запустится: {e}"),
+                &format!("the gateway will not start: {e}"),
+            ),
+        }
+    }
+    if let Some(path) = &config.audit.path {
+        match crate::audit::probe(path) {
+            Ok(()) => report.line(
+                Level::Ok,
+                "audit",
+                &format!("журнал аудита {} доступен для записи", path.display()),
+                &format!("the audit trail {} can be written", path.display()),
+            ),
+            Err(e) => {
+                let e = crate::audit::open_error(path, &e);
+                report.line(
+                    Level::Fail,
+                    "audit",
+                    &format!("гейт не запустится: {e}"),
+                    &format!("the gateway will not start: {e}"),
+                );
+            }
+        }
+    }
+    if config.state.redis_url.is_some() {
+        let answer = match crate::shared_state(config).await {
+            Ok(shared) => shared.health.check().await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match answer {
+            Ok(()) => report.line(Level::Ok, "redis", "Redis отвечает", "Redis answers"),
+            Err(e) => report.line(
+                Level::Fail,
+                "redis",
+                &format!("Redis не отвечает ({e}): вход пациентов и запись будут отклоняться"),
+                &format!("Redis does not answer ({e}): identification and booking will be refused"),
+            ),
+        }
+    }
 }
 
 /// Reads the three identity lines (document, policy, birth date) from `input`.

@@ -231,6 +231,22 @@ pub fn clinic_clients(
         .collect()
 }
 
+/// The shared state of `config` (in memory, or in Redis), with each API key's limits.
+pub async fn shared_state(config: &Config) -> Result<shared::Shared, StartError> {
+    let key_limits: Vec<security::limiter::RateLimitConfig> =
+        config.api_keys.iter().map(|k| (&k.limits).into()).collect();
+    let key_names: Vec<String> = config.api_keys.iter().map(|k| k.name.clone()).collect();
+    shared::Shared::build(
+        &config.state,
+        Duration::from_secs(config.server.session_ttl_secs),
+        &config.rate_limit,
+        &key_limits,
+        &key_names,
+    )
+    .await
+    .map_err(|e| StartError::Config(e.to_string()))
+}
+
 /// The running gateway (and its sandbox МИС, when it runs one).
 pub struct Application {
     addr: SocketAddr,
@@ -256,18 +272,7 @@ impl Application {
         metrics::install();
         let workers = workers(config.server.workers);
         let sandbox = start_sandbox(&config, workers.min(2))?;
-        let key_limits: Vec<security::limiter::RateLimitConfig> =
-            config.api_keys.iter().map(|k| (&k.limits).into()).collect();
-        let key_names: Vec<String> = config.api_keys.iter().map(|k| k.name.clone()).collect();
-        let shared = shared::Shared::build(
-            &config.state,
-            Duration::from_secs(config.server.session_ttl_secs),
-            &config.rate_limit,
-            &key_limits,
-            &key_names,
-        )
-        .await
-        .map_err(|e| StartError::Config(e.to_string()))?;
+        let shared = shared_state(&config).await?;
         tracing::info!(state = shared.kind, "shared state");
         let mut clinics = Vec::new();
         for (c, hub) in clinic_clients(&config, sandbox.as_ref().map(|(_, a, _)| *a))? {
@@ -312,12 +317,8 @@ impl Application {
             .map(|u| u.trim_end_matches('/').to_owned());
         if let Some(path) = &config.audit.path {
             let secret = config.audit.secret.as_deref().unwrap_or_default();
-            let audit = audit::Audit::open(path, secret).map_err(|e| {
-                StartError::Config(format!(
-                    "cannot open the audit trail {}: {e}",
-                    path.display()
-                ))
-            })?;
+            let audit =
+                audit::Audit::open(path, secret).map_err(|e| audit::open_error(path, &e))?;
             tracing::info!(path = %path.display(), "audit trail of bookings and cancellations");
             app_state.audit = Some(Arc::new(audit));
         }

@@ -67,6 +67,24 @@ attempt_timeout_ms = 2000
             "[server]\nlisten_on = 1".to_owned(),
             "ошибка в конфигурации",
         ),
+        (
+            format!(
+                "[server]\ntls_cert = \"{0}/none.pem\"\ntls_key = \"{0}/none.key\"",
+                dir.path().display()
+            ),
+            "FAIL tls: гейт не запустится: configuration: cannot read the TLS",
+        ),
+        (
+            format!(
+                "[audit]\npath = \"{}/no-such-dir/audit.log\"\nsecret = \"0123456789abcdef\"",
+                dir.path().display()
+            ),
+            "FAIL audit: гейт не запустится: configuration: cannot open the audit trail",
+        ),
+        (
+            format!("[state]\nredis_url = \"redis://{closed}/0\"\ntimeout_ms = 300"),
+            "FAIL redis: Redis не отвечает",
+        ),
     ];
     for (i, (toml, expected)) in cases.iter().enumerate() {
         let path = dir.path().join(format!("c{i}.toml"));
@@ -104,4 +122,26 @@ fn one_identification_is_tried_without_echoing_what_was_typed() {
             assert!(!text.contains(secret), "{secret} echoed:\n{text}");
         }
     }
+}
+
+#[test]
+fn the_audit_trail_is_checked_without_being_created() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let trail = dir.path().join("audit.log");
+    let path = dir.path().join("c.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[audit]\npath = \"{}\"\nsecret = \"0123456789abcdef\"",
+            trail.display()
+        ),
+    )
+    .expect("writable");
+    let (code, out) = check(Some(&path), &[], "");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("OK   audit: журнал аудита"), "{out}");
+    assert!(
+        !trail.exists(),
+        "check may run as another user: it must not create the gateway's file"
+    );
 }
