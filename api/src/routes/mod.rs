@@ -30,6 +30,28 @@ use api_types::ErrorCode::{self, *};
 use api_types::routes::{self as r, Method, Route};
 use utoipa::openapi::path::Operation;
 
+/// What a booking can meet, whether it books a new time or moves a visit to it: the same
+/// `SetAppointment`, the same referral and idempotency rules.
+const BOOKING_ERRORS: &[ErrorCode] = &[
+    NotFound,
+    SessionRequired,
+    SlotTaken,
+    AlreadyBooked,
+    NotAttached,
+    BookingNotAllowed,
+    ReferralNotFound,
+    ReferralExpired,
+    ReferralUsed,
+    ReferralCancelled,
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
+    InvalidInput,
+    Internal,
+    MisBadResponse,
+    MisUnavailable,
+    StateUnavailable,
+];
+
 /// One route of the API.
 #[derive(Debug)]
 pub struct Endpoint {
@@ -151,25 +173,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         route: r::BOOK,
         class: Class::Write,
         private: true,
-        errors: &[
-            NotFound,
-            SessionRequired,
-            SlotTaken,
-            AlreadyBooked,
-            NotAttached,
-            BookingNotAllowed,
-            ReferralNotFound,
-            ReferralExpired,
-            ReferralUsed,
-            ReferralCancelled,
-            IdempotencyKeyInUse,
-            IdempotencyKeyReused,
-            InvalidInput,
-            Internal,
-            MisBadResponse,
-            MisUnavailable,
-            StateUnavailable,
-        ],
+        errors: BOOKING_ERRORS,
         operation: op::<__path_create_ticket>,
         handler: |route| route.to(patient::create_ticket),
     },
@@ -220,25 +224,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         route: r::RESCHEDULE,
         class: Class::Write,
         private: true,
-        errors: &[
-            NotFound,
-            SessionRequired,
-            SlotTaken,
-            AlreadyBooked,
-            NotAttached,
-            BookingNotAllowed,
-            ReferralNotFound,
-            ReferralExpired,
-            ReferralUsed,
-            ReferralCancelled,
-            IdempotencyKeyInUse,
-            IdempotencyKeyReused,
-            InvalidInput,
-            Internal,
-            MisBadResponse,
-            MisUnavailable,
-            StateUnavailable,
-        ],
+        errors: BOOKING_ERRORS,
         operation: op::<__path_reschedule_ticket>,
         handler: |route| route.to(patient::reschedule_ticket),
     },
