@@ -63,6 +63,16 @@ impl<W: Write> Report<'_, W> {
         };
         let _ = writeln!(self.out, "{tag} {clinic}: {russian} / {english}");
     }
+
+    /// A finding the gateway would refuse to start on: `error` is the start-up error it gives.
+    fn wont_start(&mut self, what: &str, error: &StartError) {
+        self.line(
+            Level::Fail,
+            what,
+            &format!("гейт не запустится: {error}"),
+            &format!("the gateway will not start: {error}"),
+        );
+    }
 }
 
 /// The exit status of a check.
@@ -165,12 +175,7 @@ async fn check_host<W: Write>(report: &mut Report<'_, W>, config: &Config) {
                 "сертификат и ключ TLS читаются",
                 "the TLS certificate and key are readable",
             ),
-            Err(e) => report.line(
-                Level::Fail,
-                "tls",
-                &format!("гейт не запустится: {e}"),
-                &format!("the gateway will not start: {e}"),
-            ),
+            Err(e) => report.wont_start("tls", &e),
         }
     }
     if let Some(path) = &config.audit.path {
@@ -181,15 +186,7 @@ async fn check_host<W: Write>(report: &mut Report<'_, W>, config: &Config) {
                 &format!("журнал аудита {} доступен для записи", path.display()),
                 &format!("the audit trail {} can be written", path.display()),
             ),
-            Err(e) => {
-                let e = crate::audit::open_error(path, &e);
-                report.line(
-                    Level::Fail,
-                    "audit",
-                    &format!("гейт не запустится: {e}"),
-                    &format!("the gateway will not start: {e}"),
-                );
-            }
+            Err(e) => report.wont_start("audit", &crate::audit::open_error(path, &e)),
         }
     }
     if config.state.redis_url.is_some() {
