@@ -4,7 +4,10 @@
 //! the booking flow in headless Chromium; and the systemd unit verified by systemd itself.
 
 use crate::harness::{Browser, serve_page};
-use registratura_e2e::{demo_clinic, gateway_config, require_tool, start_gateway, start_sandbox};
+use registratura_e2e::{
+    demo_clinic, gateway_config, loopback, port_of_listener, require_tool, start_gateway,
+    start_sandbox,
+};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -16,14 +19,6 @@ fn example(name: &str) -> String {
         .join("../examples/deploy")
         .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("loopback")
-        .local_addr()
-        .expect("bound")
-        .port()
 }
 
 /// nginx running one of the examples, on loopback ports, from a folder of its own.
@@ -41,7 +36,14 @@ impl Drop for Nginx {
 
 impl Nginx {
     /// Runs `site` (an example) on `port` with its upstream, certificate and root made local.
-    async fn start(site: &str, port: u16, gateway_port: u16, www: &[(&str, String)]) -> Nginx {
+    async fn start(
+        site: &str,
+        reserved: std::net::TcpListener,
+        gateway_port: u16,
+        www: &[(&str, String)],
+    ) -> Nginx {
+        let reserved_80 = loopback();
+        let (port, port80) = (port_of_listener(&reserved), port_of_listener(&reserved_80));
         let dir = tempfile::tempdir().expect("a temp dir");
         let d = dir.path();
         // nginx's workers may run as another user: everything they read must be readable.
@@ -66,7 +68,6 @@ impl Nginx {
             set_mode(&d.join("tmp").join(t), 0o777);
         }
         set_mode(&d.join("tmp"), 0o755);
-        let port80 = free_port();
         let site = site
             .replace("listen [::]:443 ssl http2;", "")
             .replace("listen [::]:80;", "")
@@ -98,7 +99,8 @@ impl Nginx {
             site = d.join("site.conf").display(),
         );
         std::fs::write(d.join("nginx.conf"), main).expect("writable");
-        let child = Command::new("nginx")
+        drop((reserved, reserved_80));
+        let mut child = Command::new("nginx")
             .arg("-p")
             .arg(d)
             .arg("-c")
@@ -108,13 +110,21 @@ impl Nginx {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("nginx starts");
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
+        // nginx writes its pid file once its ports are open; an nginx that could not open
+        // them exits, and says why in its log.
+        for _ in 0..400 {
+            if let Ok(Some(status)) = child.try_wait() {
+                let log = std::fs::read_to_string(d.join("error.log")).unwrap_or_default();
+                panic!("nginx stopped ({status}): {log}");
+            }
+            if d.join("nginx.pid").exists()
+                && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            {
+                return Nginx { child, _dir: dir };
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        Nginx { child, _dir: dir }
+        panic!("nginx did not open port {port} in 10 s");
     }
 }
 
@@ -165,21 +175,19 @@ async fn behind_a_forwarding_host_under_a_path_prefix_a_patient_books_through_ng
         return;
     };
     let (_sandbox, sandbox_url) = start_sandbox();
-    let gateway_port = free_port();
-    let nginx_port = free_port();
+    let nginx = loopback();
+    let nginx_port = port_of_listener(&nginx);
     // The gateway as the example's comment configures it.
     let mut config = gateway_config(vec![demo_clinic(&sandbox_url)]);
-    config.server.listen = format!("127.0.0.1:{gateway_port}");
     config.server.trusted_proxies = vec!["127.0.0.1".into()];
     config.server.api_allow = Some(vec!["127.0.0.1".into()]);
     config.server.hsts = Some(true);
     let public = format!("https://127.0.0.1:{nginx_port}/registratura");
     config.server.public_url = Some(public.clone());
-    let gateway = start_gateway(config).await;
-    assert_eq!(port_of(&gateway), gateway_port);
+    let gateway_port = port_of(&start_gateway(config).await);
     let _nginx = Nginx::start(
         &example("nginx-prefix.conf"),
-        nginx_port,
+        nginx,
         gateway_port,
         &[("index.html", host_page("/registratura/widget.js"))],
     )
@@ -235,21 +243,20 @@ async fn behind_nginx_as_its_tls_front_end_a_patient_books_from_the_clinic_s_sit
         return;
     };
     let (_sandbox, sandbox_url) = start_sandbox();
-    let gateway_port = free_port();
-    let nginx_port = free_port();
+    let nginx = loopback();
+    let nginx_port = port_of_listener(&nginx);
     let host = serve_page(host_page(&format!(
         "https://127.0.0.1:{nginx_port}/widget.js"
     )))
     .await;
     let host_origin = host.trim_end_matches('/').to_owned();
     let mut config = gateway_config(vec![demo_clinic(&sandbox_url)]);
-    config.server.listen = format!("127.0.0.1:{gateway_port}");
     config.server.trusted_proxies = vec!["127.0.0.1".into()];
     config.server.hsts = Some(true);
     config.server.public_url = Some(format!("https://127.0.0.1:{nginx_port}"));
     config.server.cors_origins = vec![host_origin];
-    start_gateway(config).await;
-    let _nginx = Nginx::start(&example("nginx-root.conf"), nginx_port, gateway_port, &[]).await;
+    let gateway_port = port_of(&start_gateway(config).await);
+    let _nginx = Nginx::start(&example("nginx-root.conf"), nginx, gateway_port, &[]).await;
 
     let r = insecure_client()
         .get(format!("https://127.0.0.1:{nginx_port}/healthz"))

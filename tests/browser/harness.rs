@@ -109,11 +109,10 @@ impl Browser {
         {
             return None;
         }
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("loopback");
-            l.local_addr().expect("bound").port()
-        };
-        let chromedriver = Command::new("chromedriver")
+        let reserved = registratura_e2e::loopback();
+        let port = registratura_e2e::port_of_listener(&reserved);
+        drop(reserved);
+        let mut chromedriver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -121,6 +120,9 @@ impl Browser {
             .expect("chromedriver starts");
         let url = format!("http://127.0.0.1:{port}");
         for _ in 0..100 {
+            if let Ok(Some(status)) = chromedriver.try_wait() {
+                panic!("chromedriver stopped ({status}) before it answered on port {port}");
+            }
             if reqwest::get(format!("{url}/status"))
                 .await
                 .is_ok_and(|r| r.status().is_success())

@@ -23,18 +23,16 @@ impl Redis {
         if !require_tool("redis-server", &["--version"], "shares the gateways' state") {
             return None;
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
-            .port();
+        let reserved = registratura_e2e::loopback();
+        let port = registratura_e2e::port_of_listener(&reserved);
         let dir = tempfile::tempdir().ok()?;
+        drop(reserved);
         let child = Self::spawn(port, dir.path());
         Some(Redis { child, port, dir })
     }
 
     fn spawn(port: u16, dir: &std::path::Path) -> Child {
-        let child = Command::new("redis-server")
+        let mut child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"])
             .arg("--dir")
@@ -44,6 +42,9 @@ impl Redis {
             .spawn()
             .expect("redis-server starts");
         for _ in 0..200 {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("redis-server stopped ({status}) before it opened port {port}");
+            }
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 break;
             }

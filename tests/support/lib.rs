@@ -108,9 +108,16 @@ pub struct Exchange {
 /// The exchanges recorded so far.
 pub type Recording = Arc<Mutex<Vec<Exchange>>>;
 
-/// Binds loopback on port 0.
+/// Binds loopback on port 0. For a server run as a child process, hold it until the child is
+/// about to bind the port ([`port_of_listener`]): a port merely looked up and let go can be
+/// given to a server another test starts meanwhile, and the test then talks to that one.
 pub fn loopback() -> TcpListener {
     TcpListener::bind("127.0.0.1:0").expect("loopback is available")
+}
+
+/// The port `listener` holds.
+pub fn port_of_listener(listener: &TcpListener) -> u16 {
+    listener.local_addr().expect("bound").port()
 }
 
 /// Starts the sandbox МИС on loopback; returns it and its base URL.
