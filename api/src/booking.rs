@@ -192,7 +192,12 @@ async fn book_once(
     let writes = state.writes.clone();
     let task = writes.spawn(
         async move {
-            let result = execute_booking(&state, &clinic, &session, &slot, &plan).await;
+            // The patient's other writes wait: the checks below (the ticket moved is the
+            // patient's, the referral is usable) hold until the МИС has acted on them.
+            let result = match state.patient_lock(&clinic, &session).await {
+                Ok(_held) => execute_booking(&state, &clinic, &session, &slot, &plan).await,
+                Err(e) => Err(e),
+            };
             if let Some(guard) = guard {
                 guard.finish(outcome_of(&result)).await;
             }
@@ -254,6 +259,56 @@ struct Target {
     slot: mis::Slot,
     specialty_name: String,
     doctor_name: String,
+    /// For a booking by referral, the doctors the referral leads to.
+    referral_doctors: Vec<mis::DoctorId>,
+}
+
+/// A move keeps the visit what it was: a time of the same specialty (where the МИС does not
+/// say the visit's specialty, of the same doctor). Anything else is `422` on `slot_id`.
+fn keeps_its_specialty(visit: &Visit, key: &SlotKey) -> Result<(), ApiError> {
+    let same = match (&visit.specialty_id, &visit.doctor_id) {
+        (Some(specialty), _) => *specialty == key.doctor.specialty,
+        (None, Some(doctor)) => *doctor == key.doctor.doctor,
+        (None, None) => false,
+    };
+    if same {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            "slot_id",
+            "other_specialty",
+            "A visit moves to another time of its own specialty; book the other specialty instead.",
+        ))
+    }
+}
+
+/// The referral a visit is moved by: the one it was booked by, as the gateway remembers it
+/// (`known`), or as the request names it (`given`) where the gateway does not know. A
+/// referral named for a visit known to be booked without one, or another than the visit's
+/// own, is refused: a move keeps the visit what it was.
+fn moved_by(
+    known: Option<&SlotDetails>,
+    given: Option<&ReferralNumber>,
+) -> Result<Option<ReferralNumber>, ApiError> {
+    let remembered = known.map(|d| {
+        d.referral
+            .as_deref()
+            .and_then(|n| ReferralNumber::parse(n).ok())
+    });
+    match (remembered, given) {
+        (Some(Some(own)), Some(given)) if own != *given => Err(ApiError::field(
+            "referral",
+            "other_referral",
+            "This visit was booked by another referral; move it with its own.",
+        )),
+        (Some(None), Some(_)) => Err(ApiError::field(
+            "referral",
+            "not_by_referral",
+            "This visit was not booked by a referral; move it without one.",
+        )),
+        (Some(own), None) => Ok(own),
+        (_, given) => Ok(given.cloned()),
+    }
 }
 
 fn slot_taken() -> ApiError {
@@ -293,6 +348,7 @@ async fn open_slot(
         slot,
         specialty_name,
         doctor_name,
+        referral_doctors: Vec::new(),
     })
 }
 
@@ -332,6 +388,11 @@ async fn referral_slot(
         slot,
         specialty_name: resolved.specialty.name,
         doctor_name,
+        referral_doctors: resolved
+            .doctors
+            .into_iter()
+            .map(|(k, _)| k.doctor)
+            .collect(),
     })
 }
 
@@ -357,13 +418,13 @@ async fn execute_booking(
                     "This is the ticket's own time; choose another.",
                 ));
             }
-            Some(
-                upcoming(clinic, session)
-                    .await?
-                    .into_iter()
-                    .find(|v| v.appointment == *old)
-                    .ok_or_else(|| ApiError::not_found("ticket"))?,
-            )
+            let visit = upcoming(clinic, session)
+                .await?
+                .into_iter()
+                .find(|v| v.appointment == *old)
+                .ok_or_else(|| ApiError::not_found("ticket"))?;
+            keeps_its_specialty(&visit, key)?;
+            Some(visit)
         }
         _ => None,
     };
@@ -371,20 +432,31 @@ async fn execute_booking(
     // moved visit was booked by (it keeps it).
     let referral = match plan {
         Plan::ByReferral(number) => Some((number.clone(), Purpose::Book)),
-        Plan::Move(_, Some(number)) => Some((number.clone(), Purpose::Move)),
-        Plan::Move(old, None) => state
-            .shared
-            .memo
-            .recall(&clinic.info.id, old)
-            .await
-            .and_then(|d| d.referral)
-            .and_then(|n| ReferralNumber::parse(&n).ok())
-            .map(|n| (n, Purpose::Move)),
+        Plan::Move(old, given) => {
+            let known = state.shared.memo.recall(&clinic.info.id, old).await;
+            moved_by(known.as_ref(), given.as_ref())?.map(|n| (n, Purpose::Move))
+        }
         Plan::New => None,
     };
     let target = match &referral {
         Some((number, purpose)) => {
-            referral_slot(clinic, session, number, *purpose, key, now).await?
+            let target = referral_slot(clinic, session, number, *purpose, key, now).await?;
+            if let Some(visit) = &moved {
+                // The visit moved by a referral is the one it booked: its doctor is one of
+                // the referral's.
+                if !target
+                    .referral_doctors
+                    .iter()
+                    .any(|d| Some(d) == visit.doctor_id.as_ref())
+                {
+                    return Err(ApiError::field(
+                        "referral",
+                        "other_visit",
+                        "This referral did not book this visit; move the visit without it.",
+                    ));
+                }
+            }
+            target
         }
         None => open_slot(clinic, key, now).await?,
     };
@@ -562,6 +634,7 @@ async fn cancel_once(
     session: Session,
     id: AppointmentId,
 ) -> Result<(), ApiError> {
+    let held = state.patient_lock(&clinic, &session).await?;
     let visit = upcoming(&clinic, &session)
         .await?
         .into_iter()
@@ -570,6 +643,7 @@ async fn cancel_once(
     let writes = state.writes.clone();
     let task = writes.spawn(
         async move {
+            let _held = held;
             let result = clinic
                 .mis
                 .cancel(clinic.lpu, &session.patient, &visit.appointment)
@@ -635,5 +709,76 @@ async fn ticket_of(state: &AppState, clinic: &ClinicEntry, v: Visit) -> Ticket {
         end: details.as_ref().map(|d| clinic.localize(d.end)),
         created_at: v.created.map(|c| clinic.localize(c)),
         referral: details.and_then(|d| d.referral),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mis::{DoctorId, SpecialtyId};
+
+    fn key(specialty: &str, doctor: &str) -> SlotKey {
+        SlotKey {
+            doctor: ids::DoctorKey {
+                specialty: SpecialtyId::parse(specialty).expect("an id"),
+                doctor: DoctorId::parse(doctor).expect("an id"),
+            },
+            appointment: AppointmentId::parse("a").expect("an id"),
+            date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).expect("a date"),
+        }
+    }
+
+    fn visit(specialty: Option<&str>, doctor: Option<&str>) -> Visit {
+        Visit {
+            appointment: AppointmentId::parse("old").expect("an id"),
+            start: chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+                .and_then(|d| d.and_hms_opt(9, 0, 0))
+                .expect("a time"),
+            created: None,
+            doctor_id: doctor.map(|d| DoctorId::parse(d).expect("an id")),
+            doctor_name: None,
+            specialty_id: specialty.map(|s| SpecialtyId::parse(s).expect("an id")),
+            specialty_name: None,
+        }
+    }
+
+    #[test]
+    fn a_move_stays_in_its_specialty_or_with_its_doctor_where_the_specialty_is_unknown() {
+        assert!(keeps_its_specialty(&visit(Some("1"), Some("d")), &key("1", "e")).is_ok());
+        let other = keeps_its_specialty(&visit(Some("1"), Some("d")), &key("2", "d"))
+            .expect_err("another specialty");
+        assert_eq!(other.fields[0].field, "slot_id");
+        assert!(keeps_its_specialty(&visit(None, Some("d")), &key("2", "d")).is_ok());
+        assert!(keeps_its_specialty(&visit(None, Some("d")), &key("2", "e")).is_err());
+        assert!(keeps_its_specialty(&visit(None, None), &key("1", "d")).is_err());
+    }
+
+    #[test]
+    fn a_move_keeps_the_referral_the_visit_was_booked_by() {
+        let number = |n: &str| ReferralNumber::parse(n).expect("a number");
+        let details = |referral: Option<&str>| SlotDetails {
+            number: None,
+            room: None,
+            address: None,
+            end: chrono::NaiveDateTime::MIN,
+            referral: referral.map(str::to_owned),
+        };
+        let by_one = details(Some("0000000001"));
+        assert_eq!(
+            moved_by(Some(&by_one), None).expect("its own"),
+            Some(number("0000000001"))
+        );
+        assert!(moved_by(Some(&by_one), Some(&number("0000000001"))).is_ok());
+        let other = moved_by(Some(&by_one), Some(&number("0000000002"))).expect_err("another");
+        assert_eq!(other.fields[0].reason, "other_referral");
+        let without = details(None);
+        assert_eq!(moved_by(Some(&without), None).expect("none"), None);
+        let named = moved_by(Some(&without), Some(&number("0000000001"))).expect_err("named");
+        assert_eq!(named.fields[0].reason, "not_by_referral");
+        // Unknown to the gateway: the request's word counts (the МИС checks the rest).
+        assert_eq!(
+            moved_by(None, Some(&number("0000000001"))).expect("given"),
+            Some(number("0000000001"))
+        );
     }
 }

@@ -75,9 +75,12 @@ pub struct ServerConfig {
     /// How long requests in flight may take to finish after `SIGTERM` or `SIGINT`, seconds.
     pub shutdown_grace_secs: u64,
     /// How long a request's body may take to arrive once its headers have, seconds (a client
-    /// that sends it slower gets `408 request_timeout`). The headers themselves must arrive
-    /// within 5 seconds.
+    /// that sends it slower gets `408 request_timeout`).
     pub body_timeout_secs: u64,
+    /// How long a client may take to send a connection's first request head, seconds (a
+    /// client that sends it slower gets `408 request_timeout`). Only the client's slowness
+    /// counts: a head that waited for a busy server is read, not refused.
+    pub head_timeout_secs: u64,
     /// The address patients and integrators reach the gateway at, when it differs from
     /// `listen` (behind a proxy, possibly under a path: `https://clinic.example.ru/registratura`).
     /// Used where an absolute link is needed: the snippet on the status page, `Location`,
@@ -102,6 +105,7 @@ impl Default for ServerConfig {
             hsts: None,
             shutdown_grace_secs: 30,
             body_timeout_secs: 10,
+            head_timeout_secs: 5,
             public_url: None,
         }
     }
@@ -506,6 +510,11 @@ impl Config {
         if !(1..=300).contains(&self.server.body_timeout_secs) {
             return Err(StartError::Config(
                 "server.body_timeout_secs must be from 1 to 300".into(),
+            ));
+        }
+        if !(1..=60).contains(&self.server.head_timeout_secs) {
+            return Err(StartError::Config(
+                "server.head_timeout_secs must be from 1 to 60".into(),
             ));
         }
         if self.server.identify_min_ms > 10_000 {

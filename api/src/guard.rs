@@ -375,6 +375,11 @@ impl GuardedMis {
         }
     }
 
+    /// The longest a read may take, all its attempts included.
+    pub fn deadline(&self) -> Duration {
+        self.config.deadline
+    }
+
     pub fn breaker_state(&self) -> BreakerState {
         if self.breaker.open.load(Ordering::Acquire) {
             BreakerState::Open

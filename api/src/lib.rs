@@ -8,6 +8,8 @@ pub mod audit;
 pub mod booking;
 pub mod check;
 pub mod config;
+mod conn;
+pub mod edge;
 pub mod error;
 pub mod guard;
 pub mod headers;
@@ -19,6 +21,7 @@ pub mod referrals;
 pub mod request_id;
 pub mod routes;
 pub mod security;
+mod server;
 pub mod sessions;
 pub mod shared;
 pub mod state;
@@ -39,6 +42,9 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 use tracing_actix_web::TracingLogger;
+
+/// How long an idle connection is kept open.
+const KEEP_ALIVE: Duration = Duration::from_secs(5);
 
 /// Why the gateway could not start or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -349,7 +355,16 @@ impl Application {
         let ancestors = web::Data::new(widget::FrameAncestors(config.frame_ancestors()));
         let listener = bind(&config.server.listen)?;
         let addr = listener.local_addr()?;
-        let server = HttpServer::new(move || {
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let settings = server::Settings {
+            workers,
+            grace: Duration::from_secs(config.server.shutdown_grace_secs),
+            head_timeout: Duration::from_secs(config.server.head_timeout_secs),
+            keep_alive: KEEP_ALIVE,
+            hsts,
+            tls: tls.map(Arc::new),
+        };
+        let server = server::serve(listener, &settings, move || {
             // Middleware, innermost first: the last wrapped sees a request first.
             App::new()
                 .wrap(middleware::from_fn(routes::head_as_get))
@@ -357,6 +372,8 @@ impl Application {
                 .wrap(cors(cors_origins.clone()))
                 .wrap(middleware::from_fn(cors_refusal))
                 .wrap(middleware::from_fn(security::guard))
+                .wrap(middleware::from_fn(edge::bound))
+                .wrap(middleware::from_fn(edge::problems))
                 .wrap(security_headers(hsts))
                 .wrap(middleware::from_fn(deny_framing))
                 .wrap(TracingLogger::<telemetry::RequestSpan>::new())
@@ -371,16 +388,7 @@ impl Application {
                         .config(utoipa_swagger_ui::Config::from("../openapi.json")),
                 )
                 .default_service(web::to(routes::not_found))
-        })
-        .workers(workers)
-        .disable_signals()
-        .shutdown_timeout(config.server.shutdown_grace_secs);
-        let scheme = if tls.is_some() { "https" } else { "http" };
-        let server = match tls {
-            Some(tls) => server.listen_rustls_0_23(listener, tls)?,
-            None => server.listen(listener)?,
-        }
-        .run();
+        })?;
         tracing::info!(
             "gateway listening on {scheme}://{addr} (API docs at {scheme}://{addr}/docs/)"
         );
@@ -390,14 +398,16 @@ impl Application {
             let page = DEMO_PAGE.replace("{{GATEWAY}}", &format!("{scheme}://{addr}"));
             let server = HttpServer::new(move || {
                 let page = page.clone();
-                App::new().default_service(web::to(move || {
-                    let page = page.clone();
-                    async move {
-                        HttpResponse::Ok()
-                            .content_type("text/html; charset=utf-8")
-                            .body(page)
-                    }
-                }))
+                App::new()
+                    .wrap(middleware::from_fn(edge::bound))
+                    .default_service(web::to(move || {
+                        let page = page.clone();
+                        async move {
+                            HttpResponse::Ok()
+                                .content_type("text/html; charset=utf-8")
+                                .body(page)
+                        }
+                    }))
             })
             .workers(1)
             .disable_signals()

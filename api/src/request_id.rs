@@ -7,7 +7,6 @@
 //! cheap.
 
 use crate::security::Guards;
-use crate::security::client;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -59,8 +58,7 @@ pub async fn middleware(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let trusted_peer = req
         .app_data::<web::Data<Guards>>()
-        .zip(req.peer_addr())
-        .is_some_and(|(g, peer)| client::contains(&g.trusted_proxies, peer.ip()));
+        .is_some_and(|g| g.from_trusted_proxy(req.request()));
     let forwarded = req
         .headers()
         .get(HEADER)

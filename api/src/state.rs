@@ -230,6 +230,32 @@ impl AppState {
             .ok_or_else(|| ApiError::not_found("clinic"))
     }
 
+    /// Takes the session's patient's lock, for a step that checks the МИС and then acts on what
+    /// it found: another request of the patient waits its turn (as long as one МИС read may
+    /// take, and a little more), then is refused with `request_in_progress`.
+    pub async fn patient_lock(
+        &self,
+        clinic: &ClinicEntry,
+        session: &Session,
+    ) -> Result<crate::shared::Held, ApiError> {
+        let wait = clinic.mis.deadline() + std::time::Duration::from_secs(1);
+        match self
+            .shared
+            .locks
+            .lock(&clinic.info.id, &session.patient, wait)
+            .await?
+        {
+            Some(held) => Ok(held),
+            None => {
+                let mut error = ApiError::new(ErrorCode::RequestInProgress).detail(
+                    "Another request of this patient is still being processed; try again in a moment.",
+                );
+                error.retry_after = Some(2);
+                Err(error)
+            }
+        }
+    }
+
     /// The live session named by the request's `Authorization: Bearer` token, for `clinic`.
     pub async fn session(
         &self,

@@ -16,15 +16,12 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The address patients reach this gateway at: `server.public_url`, or what this request came
-/// to (its scheme and host).
-pub fn public_base(state: &AppState, req: &HttpRequest) -> String {
+/// The address patients reach this gateway at: `server.public_url`, or where this request
+/// reached it ([`Guards::reached_at`]: forwarded headers count from trusted proxies only).
+pub fn public_base(state: &AppState, guards: &Guards, req: &HttpRequest) -> String {
     match &state.public_url {
         Some(url) => url.clone(),
-        None => {
-            let info = req.connection_info();
-            format!("{}://{}", info.scheme(), info.host())
-        }
+        None => guards.reached_at(req),
     }
 }
 
@@ -44,35 +41,42 @@ pub async fn page(
     req: HttpRequest,
 ) -> HttpResponse {
     let operator = guards.is_operator(&req);
-    let base = public_base(&state, &req);
+    let base = public_base(&state, &guards, &req);
     let mut clinics = String::new();
     let mut all_up = true;
     for c in state.clinics() {
         let up = c.mis.breaker_state() == BreakerState::Closed;
         all_up &= up;
-        let state_text = if up {
-            "<span class=\"up\">работает / up</span>"
-        } else {
-            "<span class=\"down\">недоступна / down</span>"
-        };
-        let why = match (operator, up, c.mis.last_outage()) {
-            (true, false, Some((at, reason))) => {
-                let at: chrono::DateTime<chrono::Utc> = at.into();
-                format!(
-                    "<br><small>{} — {}</small>",
-                    escape(&reason),
-                    at.format("%Y-%m-%d %H:%M:%S UTC")
-                )
-            }
-            _ => String::new(),
-        };
         let _ = write!(
             clinics,
-            "<tr><td><code>{}</code></td><td>{}</td><td>{state_text}{why}</td></tr>",
+            "<tr><td><code>{}</code></td><td>{}</td>",
             escape(&c.info.id),
             escape(&c.info.name)
         );
+        // Which clinic's МИС is down, and why, is for the operator only (as `/readyz`'s
+        // details are).
+        if operator {
+            let state_text = if up {
+                "<span class=\"up\">работает / up</span>"
+            } else {
+                "<span class=\"down\">недоступна / down</span>"
+            };
+            let why = match (up, c.mis.last_outage()) {
+                (false, Some((at, reason))) => {
+                    let at: chrono::DateTime<chrono::Utc> = at.into();
+                    format!(
+                        "<br><small>{} — {}</small>",
+                        escape(&reason),
+                        at.format("%Y-%m-%d %H:%M:%S UTC")
+                    )
+                }
+                _ => String::new(),
+            };
+            let _ = write!(clinics, "<td>{state_text}{why}</td>");
+        }
+        clinics.push_str("</tr>");
     }
+    let mis_column = if operator { "<th>МИС</th>" } else { "" };
     let first = state
         .clinics()
         .first()
@@ -89,7 +93,7 @@ pub async fn page(
     } else {
         ""
     };
-    let headline = if all_up {
+    let headline = if all_up || !operator {
         "Работает / It works"
     } else {
         "Работает, но МИС недоступна / Up, but a МИС cannot be reached"
@@ -105,7 +109,7 @@ pub async fn page(
 <h1>{headline}</h1>
 <p>Онлайн-регистратура: шлюз между сайтом поликлиники и её МИС. Registratura {version}, работает / uptime {uptime}.</p>
 <h2>Поликлиники / Clinics</h2>
-<table><thead><tr><th>id</th><th>название / name</th><th>МИС</th></tr></thead><tbody>{clinics}</tbody></table>
+<table><thead><tr><th>id</th><th>название / name</th>{mis_column}</tr></thead><tbody>{clinics}</tbody></table>
 <h2>Код для сайта / The snippet for the clinic's site</h2>
 <p>Вставьте этот тег туда, где должна быть форма записи / Paste this tag where the booking form goes:</p>
 <pre><code>{snippet_shown}</code></pre>

@@ -214,6 +214,9 @@ async fn join_once(
     } else {
         WaitingReason::NoConvenientTime
     };
+    // From the list to the registration, the patient's other requests wait: the caps below
+    // hold however many arrive at once.
+    let held = state.patient_lock(clinic, &session).await?;
     let active = clinic
         .mis
         .waiting_list(clinic.lpu, &session.patient)
@@ -247,6 +250,7 @@ async fn join_once(
         .writes
         .spawn(
             async move {
+                let _held = held;
                 task_clinic
                     .mis
                     .join_waiting_list(task_clinic.lpu, &request)
@@ -352,6 +356,7 @@ pub async fn leave(
     id: WaitingId,
 ) -> Result<(), ApiError> {
     let result = async {
+        let held = state.patient_lock(&clinic, &session).await?;
         let own = clinic
             .mis
             .waiting_list(clinic.lpu, &session.patient)
@@ -366,6 +371,7 @@ pub async fn leave(
             .writes
             .spawn(
                 async move {
+                    let _held = held;
                     task_clinic
                         .mis
                         .leave_waiting_list(task_clinic.lpu, &id)

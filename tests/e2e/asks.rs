@@ -439,22 +439,24 @@ async fn a_referral_shows_its_doctor_and_times_books_once_and_only_for_its_patie
         vec![(ticket.id.as_str(), Some(REFERRAL_VALID))],
         "one visit, by the referral"
     );
-    // A referral's visit does not move to a time the referral does not open; it stays.
+    // A referral's visit does not move into another specialty; it stays.
     let (_, elsewhere) = app.free_slot("Терапия").await;
-    expect_problem(
+    let problem = expect_problem(
         app.reschedule(&token, &ticket.id, &elsewhere.id, None)
             .await,
-        409,
-        "booking_not_allowed",
+        422,
+        "invalid_input",
     )
     .await;
+    assert_eq!(problem.errors[0].reason, "other_specialty");
     assert!(
         app.my_tickets(&token)
             .await
             .iter()
             .any(|t| t.id == ticket.id)
     );
-    // A used referral cannot move another visit onto its times.
+    // A used referral cannot move another visit onto its times (here, of another specialty:
+    // a move keeps the visit's).
     let (_, own) = app.free_slot("Офтальмология").await;
     let r = app.book(&token, &own.id, None).await;
     assert_eq!(r.status(), 201);
@@ -467,7 +469,8 @@ async fn a_referral_shows_its_doctor_and_times_books_once_and_only_for_its_patie
             None,
         )
         .await;
-    expect_problem(r, 409, "referral_used").await;
+    let problem = expect_problem(r, 422, "invalid_input").await;
+    assert_eq!(problem.errors[0].field, "slot_id");
     assert_eq!(app.cancel(&token, &eye.id).await.status(), 204);
 
     // Cancelling the visit frees the referral.

@@ -3,7 +3,9 @@
 //! declares for that route, with that problem code.
 
 use registratura::routes::ENDPOINTS;
-use registratura_e2e::{FULL_SPECIALTY, PATIENT_FOUND, REFERRAL_VALID, spawn_app};
+use registratura_e2e::{
+    FULL_SPECIALTY, PATIENT_FOUND, REFERRAL_VALID, RawAnswer, raw_exchange, spawn_app,
+};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -16,6 +18,35 @@ fn spec() -> Value {
 /// its status's codes.
 async fn declared(spec: &Value, path: &str, method: &str, what: &str, response: reqwest::Response) {
     let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body = response.bytes().await.expect("a body");
+    declared_parts(spec, (path, method, what), status, &content_type, &body);
+}
+
+/// [`declared`], for an answer read off a raw connection.
+fn declared_raw(spec: &Value, path: &str, method: &str, what: &str, answer: &RawAnswer) {
+    let content_type = answer.header("content-type").unwrap_or("");
+    declared_parts(
+        spec,
+        (path, method, what),
+        answer.status,
+        content_type,
+        &answer.body,
+    );
+}
+
+fn declared_parts(
+    spec: &Value,
+    (path, method, what): (&str, &str, &str),
+    status: u16,
+    content_type: &str,
+    body: &[u8],
+) {
     let operation = &spec["paths"][path][method.to_ascii_lowercase()];
     let declared = &operation["responses"][status.to_string()];
     assert!(
@@ -23,14 +54,11 @@ async fn declared(spec: &Value, path: &str, method: &str, what: &str, response: 
         "{method} {path} ({what}) answered {status}, which it does not declare"
     );
     if status >= 400 {
-        let ct = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        assert!(ct.starts_with("application/problem+json"), "{what}: {ct}");
-        let problem: api_types::Problem = response.json().await.expect("a problem");
+        assert!(
+            content_type.starts_with("application/problem+json"),
+            "{what}: {content_type}"
+        );
+        let problem: api_types::Problem = serde_json::from_slice(body).expect("a problem");
         // What a user or an integrator reads is a sentence, whichever layer wrote it.
         let texts = problem
             .detail
@@ -112,6 +140,7 @@ async fn every_answer_of_every_route_is_declared_in_the_openapi_document() {
     };
     let today = registratura_e2e::clinic_today();
     let mut answers = 0;
+    let mut slow_heads = Vec::new();
     for endpoint in ENDPOINTS {
         let route = endpoint.route;
         let method = route.method.as_str();
@@ -257,6 +286,36 @@ async fn every_answer_of_every_route_is_declared_in_the_openapi_document() {
                 ));
             }
         }
+        // What the edge refuses before any route runs: a compressed body, a URI too long.
+        let compressed = app
+            .client
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).expect("a method"),
+                url.clone(),
+            )
+            .bearer_auth(&token)
+            .header("content-type", json)
+            .header("content-encoding", "gzip")
+            .body(vec![0x1f, 0x8b, 8, 0])
+            .send()
+            .await
+            .expect("answers");
+        cases.push(("a compressed body".into(), compressed));
+        let long = format!(
+            "{url}{}pad={}",
+            if has_query && !good_query.is_empty() {
+                "&"
+            } else {
+                "?"
+            },
+            "a".repeat(9 * 1024)
+        );
+        cases.push((
+            "a URI too long".into(),
+            send(long, Some(&token), json, good_body.clone())
+                .await
+                .expect("answers"),
+        ));
         cases.push((
             "good input".into(),
             send(url.clone(), Some(&token), json, good_body.clone())
@@ -267,6 +326,43 @@ async fn every_answer_of_every_route_is_declared_in_the_openapi_document() {
             declared(&spec, route.path, method, what.as_str(), response).await;
             answers += 1;
         }
+        // What actix's HTTP layer refuses before any service runs, on this route's path.
+        let target = route.url(
+            &params
+                .iter()
+                .map(|p| good(p))
+                .collect::<Vec<_>>()
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        );
+        let line = format!("{method} {target} HTTP/1.1\r\nHost: x\r\n");
+        for (what, bytes) in [
+            (
+                "a malformed header",
+                format!("{line}no colon\r\n\r\n").into_bytes(),
+            ),
+            (
+                "a head of 140 KB",
+                format!("{line}X-Big: {}\r\n\r\n", "a".repeat(140 * 1024)).into_bytes(),
+            ),
+        ] {
+            let answer = raw_exchange(&app.base, &bytes).await;
+            declared_raw(&spec, route.path, method, what, &answer);
+            answers += 1;
+        }
+        slow_heads.push((route.path, method, line));
+    }
+    // Heads that never end, all at once: each waits out the head timeout.
+    let slow = futures_util::future::join_all(slow_heads.iter().map(|(path, method, line)| {
+        let base = app.base.clone();
+        async move { (*path, *method, raw_exchange(&base, line.as_bytes()).await) }
+    }))
+    .await;
+    for (path, method, answer) in slow {
+        assert_eq!(answer.status, 408, "{method} {path}");
+        declared_raw(&spec, path, method, "a head that never ends", &answer);
+        answers += 1;
     }
     eprintln!(
         "{answers} answers of {} routes checked against the spec",

@@ -1,7 +1,9 @@
 //! End-to-end tests: the gateway, the hub adapter and the sandbox МИС, over HTTP on loopback.
 
 mod asks;
+mod bursts;
 mod contract;
+mod edge;
 mod errors;
 mod exact;
 mod flow;

@@ -233,7 +233,10 @@ async fn which_mis_is_down_and_why_is_shown_to_operators_only() {
         .text()
         .await
         .expect("html");
-    assert!(html.contains("недоступна / down"));
+    assert!(
+        !html.contains("недоступна / down"),
+        "which МИС is down is for operators: {html}"
+    );
     assert!(!html.contains("connection failed"), "others do not: {html}");
     assert!(!html.contains("href=\"metrics\""));
 }

@@ -393,3 +393,13 @@ async fn with_redis_down_reads_go_on_sessions_and_bookings_wait_and_all_recovers
         .expect("answers");
     assert_eq!(ready.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_one_patient_s_requests_across_two_gateways_beats_no_cap() {
+    let Some(redis) = Redis::start() else { return };
+    let (a, b, _) = two_gateways(&redis, |_| {}).await;
+    let token = a.login(PATIENT_FOUND).await;
+    crate::bursts::waiting_list_caps_hold([&a, &b], &token).await;
+    crate::bursts::a_ticket_moves_once([&a, &b], &token).await;
+    crate::bursts::a_referral_books_once([&a, &b], &token).await;
+}

@@ -757,3 +757,94 @@ pub fn start_switch(upstream: String) -> Switch {
     tokio::spawn(server);
     Switch { url, ..switch }
 }
+
+/// An answer read off a raw connection: its status, its head's lines (header names in lower
+/// case) and its body.
+#[derive(Debug, Clone)]
+pub struct RawAnswer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RawAnswer {
+    /// A header's value, if the answer has it.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as a problem document, with its status and code checked.
+    pub fn problem(&self, status: u16, code: &str) -> api_types::Problem {
+        assert_eq!(self.status, status, "{self:?}");
+        assert!(
+            self.header("content-type")
+                .is_some_and(|t| t.starts_with("application/problem+json")),
+            "{self:?}"
+        );
+        let p: api_types::Problem = serde_json::from_slice(&self.body).expect("a problem");
+        assert_eq!(p.code.as_str(), code);
+        assert_eq!(p.status, status);
+        p
+    }
+}
+
+/// Sends `bytes` on a new connection to `base` (`http://host:port`), then reads one answer
+/// (or until the server closes, within 30 s). Nothing more is sent, so a request left
+/// incomplete stays so.
+pub async fn raw_exchange(base: &str, bytes: &[u8]) -> RawAnswer {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut socket = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("the gateway accepts");
+    // A server that answers before reading everything may reset the rest: that is fine.
+    let _ = socket.write_all(bytes).await;
+    let mut got = Vec::new();
+    let read = async {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match socket.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+            if let Some(answer) = parse_answer(&got)
+                && answer.header("connection") != Some("close")
+            {
+                return;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(30), read).await;
+    parse_answer(&got).unwrap_or_else(|| {
+        panic!(
+            "no whole answer in {:?}",
+            String::from_utf8_lossy(&got[..got.len().min(400)])
+        )
+    })
+}
+
+/// One whole answer at the start of `bytes`, if they hold one.
+fn parse_answer(bytes: &[u8]) -> Option<RawAnswer> {
+    let end = bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&bytes[..end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let body = bytes.get(end + 4..end + 4 + length)?.to_vec();
+    Some(RawAnswer {
+        status,
+        headers,
+        body,
+    })
+}

@@ -45,6 +45,7 @@ const BOOKING_ERRORS: &[ErrorCode] = &[
     ReferralCancelled,
     IdempotencyKeyInUse,
     IdempotencyKeyReused,
+    RequestInProgress,
     InvalidInput,
     Internal,
     MisBadResponse,
@@ -70,8 +71,19 @@ pub struct Endpoint {
 }
 
 /// Failures every API route may answer: too many requests, an address the API does not
-/// serve (`server.api_allow`) and an API key that is not this gateway's.
-pub const COMMON_ERRORS: &[ErrorCode] = &[TooManyRequests, Forbidden, InvalidApiKey];
+/// serve (`server.api_allow`), an API key that is not this gateway's, and what the edge
+/// refuses before routing (`crate::edge`, `crate::conn`): a compressed body, a URI too long,
+/// a head that is not HTTP, too large or too slow.
+pub const COMMON_ERRORS: &[ErrorCode] = &[
+    TooManyRequests,
+    Forbidden,
+    InvalidApiKey,
+    UnsupportedMediaType,
+    UriTooLong,
+    BadRequest,
+    HeadersTooLarge,
+    RequestTimeout,
+];
 
 /// Failures every route with a request body may answer besides: too large, too slow, not JSON,
 /// not acceptable.
@@ -215,6 +227,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
             Internal,
             MisBadResponse,
             MisUnavailable,
+            RequestInProgress,
             StateUnavailable,
         ],
         operation: op::<__path_cancel_ticket>,
@@ -241,6 +254,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
             Internal,
             MisBadResponse,
             MisUnavailable,
+            RequestInProgress,
             StateUnavailable,
         ],
         operation: op::<__path_join_waiting_list>,
@@ -270,6 +284,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
             Internal,
             MisBadResponse,
             MisUnavailable,
+            RequestInProgress,
             StateUnavailable,
         ],
         operation: op::<__path_leave_waiting_list>,

@@ -110,6 +110,25 @@ impl Guards {
         caller
     }
 
+    /// Whether the request's peer is one of the trusted proxies.
+    pub fn from_trusted_proxy(&self, req: &HttpRequest) -> bool {
+        req.peer_addr()
+            .is_some_and(|peer| client::contains(&self.trusted_proxies, peer.ip()))
+    }
+
+    /// The scheme and host this request reached the gateway at (`https://clinic.example`):
+    /// what a trusted proxy says it forwarded (`Forwarded`, `X-Forwarded-Host`,
+    /// `X-Forwarded-Proto`), else the request's own `Host` and the listener's scheme. A
+    /// forwarded header from any other peer counts for nothing, here as for the client's
+    /// address and the request id.
+    pub fn reached_at(&self, req: &HttpRequest) -> String {
+        if self.from_trusted_proxy(req) {
+            let info = req.connection_info();
+            return format!("{}://{}", info.scheme(), info.host());
+        }
+        own_base(req)
+    }
+
     /// Whether the request comes from an address allowed to see operator surfaces.
     pub fn is_operator(&self, req: &HttpRequest) -> bool {
         client::contains(&self.operator_allow, self.caller(req).ip())
@@ -150,6 +169,25 @@ impl Guards {
         }
         Ok(())
     }
+}
+
+/// The scheme and host a request was sent to, from the request itself: its `Host` (when it
+/// is a plausible host name) and whether the listener speaks TLS.
+pub fn own_base(req: &HttpRequest) -> String {
+    let config = req.app_config();
+    let scheme = if config.secure() { "https" } else { "http" };
+    let host = req
+        .headers()
+        .get(actix_web::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            (1..=255).contains(&h.len())
+                && h.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+                })
+        })
+        .unwrap_or(config.host());
+    format!("{scheme}://{host}")
 }
 
 /// Admits or refuses every request: API access, API keys, rate limits.

@@ -111,6 +111,39 @@ pub trait OutageHint: Send + Sync + std::fmt::Debug {
     fn enabled(&self) -> bool;
 }
 
+/// A per-patient lock, held while a request of the patient checks the МИС and then acts on
+/// what it found (the waiting list's caps, a move, a booking by referral), so that two
+/// requests of one patient, on one gateway or on several, never interleave their steps.
+/// Dropping the [`Held`] releases it, on every path.
+#[async_trait]
+pub trait Locks: Send + Sync + std::fmt::Debug {
+    /// Takes the lock of `patient` of `clinic`, waiting at most `wait` for another holder to
+    /// release it; `None` if it was not released in time.
+    async fn lock(
+        &self,
+        clinic: &str,
+        patient: &PatientId,
+        wait: Duration,
+    ) -> Result<Option<Held>, StateError>;
+    /// How many patients' locks are held or awaited, where that is cheap to know.
+    fn count(&self) -> Option<usize>;
+}
+
+/// A lock held; released when dropped.
+pub struct Held(#[expect(dead_code, reason = "held for its Drop")] Box<dyn Send + Sync>);
+
+impl Held {
+    pub fn new(release_on_drop: impl Send + Sync + 'static) -> Self {
+        Self(Box::new(release_on_drop))
+    }
+}
+
+impl std::fmt::Debug for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Held")
+    }
+}
+
 /// Whether the shared state can be used now.
 #[async_trait]
 pub trait Health: Send + Sync + std::fmt::Debug {
@@ -153,6 +186,7 @@ pub struct Shared {
     pub reads: Arc<dyn ReadCache>,
     pub outages: Arc<dyn OutageHint>,
     pub health: Arc<dyn Health>,
+    pub locks: Arc<dyn Locks>,
     /// `memory` or `redis`, for the logs and the status page.
     pub kind: &'static str,
 }

@@ -3,5 +3,6 @@
 //! in a process of its own, on loopback ports chosen by the system.
 
 mod check;
+mod edge;
 mod process;
 mod serve;

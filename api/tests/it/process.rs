@@ -106,6 +106,14 @@ impl Served {
         panic!("no log line with {text:?}; seen:\n{}", self.seen.join("\n"));
     }
 
+    /// A log line containing `text`, seen already or waited for.
+    pub fn line_with(&mut self, text: &str) -> String {
+        match self.seen.iter().find(|l| l.contains(text)) {
+            Some(line) => line.clone(),
+            None => self.wait_for(text),
+        }
+    }
+
     /// Every log line so far.
     pub fn drain(&mut self) -> &[String] {
         while let Ok(line) = self.lines.try_recv() {

@@ -41,17 +41,29 @@ pub enum ErrorCode {
     AlreadyOnWaitingList,
     /// The patient has as many requests on the waiting list as one may have.
     WaitingListFull,
+    /// Another request of the same patient that must not overlap with this one (a booking, a
+    /// move, a cancellation, a waiting-list change) is still running; retry after
+    /// `Retry-After` seconds.
+    RequestInProgress,
     /// The method is not allowed on this path.
     MethodNotAllowed,
+    /// The request is not well-formed HTTP.
+    BadRequest,
+    /// The request's URI is longer than the gateway accepts.
+    UriTooLong,
+    /// The request's head (its headers) is larger than the gateway accepts.
+    HeadersTooLarge,
     /// The `Idempotency-Key` was used before with another request body.
     IdempotencyKeyReused,
     /// A request with this `Idempotency-Key` is still being processed.
     IdempotencyKeyInUse,
     /// The request body is larger than the gateway accepts.
     PayloadTooLarge,
-    /// The request body came too slowly (`server.body_timeout_secs`); nothing was done.
+    /// The request's head or body came too slowly (headers within 5 seconds, the body within
+    /// `server.body_timeout_secs`); nothing was done.
     RequestTimeout,
-    /// The request body is not `application/json`.
+    /// The request body is not `application/json`, or is compressed (`Content-Encoding` other
+    /// than `identity`).
     UnsupportedMediaType,
     /// Too many requests from this client; retry after `Retry-After` seconds.
     TooManyRequests,
@@ -86,7 +98,11 @@ impl ErrorCode {
             | Self::AlreadyBooked
             | Self::NotAttached
             | Self::BookingNotAllowed
-            | Self::IdempotencyKeyInUse => 409,
+            | Self::IdempotencyKeyInUse
+            | Self::RequestInProgress => 409,
+            Self::BadRequest => 400,
+            Self::UriTooLong => 414,
+            Self::HeadersTooLarge => 431,
             Self::SessionRequired | Self::InvalidApiKey => 401,
             Self::Forbidden => 403,
             Self::MethodNotAllowed => 405,
@@ -118,7 +134,11 @@ impl ErrorCode {
             Self::ReferralCancelled => "referral_cancelled",
             Self::AlreadyOnWaitingList => "already_on_waiting_list",
             Self::WaitingListFull => "waiting_list_full",
+            Self::RequestInProgress => "request_in_progress",
             Self::MethodNotAllowed => "method_not_allowed",
+            Self::BadRequest => "bad_request",
+            Self::UriTooLong => "uri_too_long",
+            Self::HeadersTooLarge => "headers_too_large",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::IdempotencyKeyInUse => "idempotency_key_in_use",
             Self::PayloadTooLarge => "payload_too_large",
@@ -152,12 +172,16 @@ impl ErrorCode {
             Self::ReferralCancelled => "The referral was cancelled",
             Self::AlreadyOnWaitingList => "The patient is already on this waiting list",
             Self::WaitingListFull => "The patient has too many waiting-list requests",
+            Self::RequestInProgress => "Another request of this patient is still running",
             Self::MethodNotAllowed => "Method not allowed",
+            Self::BadRequest => "The request is not well-formed HTTP",
+            Self::UriTooLong => "The request URI is too long",
+            Self::HeadersTooLarge => "The request headers are too large",
             Self::IdempotencyKeyReused => "The idempotency key was used with another request",
             Self::IdempotencyKeyInUse => "A request with this idempotency key is in progress",
             Self::PayloadTooLarge => "The request body is too large",
-            Self::RequestTimeout => "The request body came too slowly",
-            Self::UnsupportedMediaType => "The request body must be application/json",
+            Self::RequestTimeout => "The request came too slowly",
+            Self::UnsupportedMediaType => "The request body must be uncompressed application/json",
             Self::TooManyRequests => "Too many requests",
             Self::Forbidden => "This address may not call the API",
             Self::InvalidApiKey => "The API key is not valid",
@@ -169,7 +193,7 @@ impl ErrorCode {
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 28] = [
+    pub const ALL: [ErrorCode; 32] = [
         Self::InvalidInput,
         Self::PatientNotFound,
         Self::PatientNotUnique,
@@ -185,7 +209,11 @@ impl ErrorCode {
         Self::ReferralCancelled,
         Self::AlreadyOnWaitingList,
         Self::WaitingListFull,
+        Self::RequestInProgress,
         Self::MethodNotAllowed,
+        Self::BadRequest,
+        Self::UriTooLong,
+        Self::HeadersTooLarge,
         Self::IdempotencyKeyReused,
         Self::IdempotencyKeyInUse,
         Self::PayloadTooLarge,

@@ -67,7 +67,8 @@ impl Sandbox {
             .service(
                 web::resource(PATH)
                     .route(web::post().to(soap))
-                    .route(web::get().to(wsdl)),
+                    .route(web::get().to(wsdl))
+                    .wrap(actix_web::middleware::from_fn(refuse_encoded_bodies)),
             );
     }
 }
@@ -91,6 +92,37 @@ fn fault(code: &str, message: impl Into<String>) -> HttpResponse {
         message: message.into(),
     });
     xml(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR, body)
+}
+
+/// Whether a request's content is encoded (`Content-Encoding` other than `identity`).
+fn content_encoded(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all(actix_web::http::header::CONTENT_ENCODING)
+        .any(|v| {
+            v.to_str().map_or(true, |codings| {
+                codings.split(',').any(|c| {
+                    let c = c.trim();
+                    !c.is_empty() && !c.eq_ignore_ascii_case("identity")
+                })
+            })
+        })
+}
+
+/// Refuses compressed request bodies before anything reads them: actix would expand each
+/// chunk whole before the body limit counts it.
+async fn refuse_encoded_bodies(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse, actix_web::Error> {
+    if content_encoded(req.request()) {
+        let mut refusal = fault(
+            "s:Client",
+            "Сжатое тело запроса не принимается (Content-Encoding)",
+        );
+        *refusal.status_mut() = actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE;
+        return Ok(req.into_response(refusal));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
 }
 
 async fn soap(sandbox: web::Data<Sandbox>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
@@ -145,8 +177,19 @@ async fn wsdl(req: HttpRequest) -> HttpResponse {
         .query_string()
         .split('&')
         .any(|p| p.eq_ignore_ascii_case("wsdl") || p.eq_ignore_ascii_case("singleWsdl"));
-    let info = req.connection_info();
-    let location = format!("{}://{}{PATH}", info.scheme(), info.host());
+    // The request's own host: forwarded headers are nobody's to believe here.
+    let config = req.app_config();
+    let scheme = if config.secure() { "https" } else { "http" };
+    let host = req
+        .headers()
+        .get(actix_web::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+        })
+        .unwrap_or(config.host());
+    let location = format!("{scheme}://{host}{PATH}");
     if wants_wsdl {
         let body = WSDL_TEMPLATE.replace("{{LOCATION}}", &mis_hub::xml::escape(&location));
         xml(actix_web::http::StatusCode::OK, body)
