@@ -15,7 +15,7 @@
 //! `--strict` (then 2).
 
 use crate::config::{ClinicConfig, Config};
-use crate::{StartError, clinic_clients, start_sandbox};
+use crate::startup::{clinic_clients, start_sandbox};
 use chrono::Days;
 use mis::{
     BirthDate, DateRange, DocumentNumber, LpuId, Mis, MisError, PatientIdentity, PolicyNumber,
@@ -65,7 +65,7 @@ impl<W: Write> Report<'_, W> {
     }
 
     /// A finding the gateway would refuse to start on: `error` is the start-up error it gives.
-    fn wont_start(&mut self, what: &str, error: &StartError) {
+    fn wont_start(&mut self, what: &str, error: &dyn std::fmt::Display) {
         self.line(
             Level::Fail,
             what,
@@ -88,7 +88,7 @@ pub fn exit_code(failures: usize, warnings: usize, strict: bool) -> u8 {
 
 /// Runs the check and returns the exit status.
 pub async fn run(
-    config: Result<Config, StartError>,
+    config: Result<Config, crate::config::ConfigError>,
     options: Options,
     out: &mut impl Write,
     input: &mut impl BufRead,
@@ -179,18 +179,18 @@ async fn check_host<W: Write>(report: &mut Report<'_, W>, config: &Config) {
         }
     }
     if let Some(path) = &config.audit.path {
-        match crate::audit::probe(path) {
+        match gateway_domain::audit::probe(path) {
             Ok(()) => report.line(
                 Level::Ok,
                 "audit",
                 &format!("журнал аудита {} доступен для записи", path.display()),
                 &format!("the audit trail {} can be written", path.display()),
             ),
-            Err(e) => report.wont_start("audit", &crate::audit::open_error(path, &e)),
+            Err(e) => report.wont_start("audit", &crate::startup::audit_error(path, &e)),
         }
     }
     if config.state.redis_url.is_some() {
-        let answer = match crate::shared_state(config).await {
+        let answer = match crate::startup::shared_state(config).await {
             Ok(shared) => shared.health.check().await.map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };

@@ -5,9 +5,13 @@
 //! `REGISTRATURA_SANDBOX_LISTEN`, `REGISTRATURA_SANDBOX_DATABASE`, `REGISTRATURA_SANDBOX_GUID`,
 //! `REGISTRATURA_SESSION_TTL_SECS`.
 
-use crate::StartError;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
+
+/// Why a configuration cannot be used.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
 
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -20,7 +24,7 @@ pub struct Config {
     #[serde(default)]
     pub cache: CacheConfig,
     #[serde(default)]
-    pub rate_limit: crate::security::limiter::RateLimitConfig,
+    pub rate_limit: gateway_domain::limits::RateLimitConfig,
     /// Integrators' API keys, each with its own limits.
     #[serde(default)]
     pub api_keys: Vec<crate::security::keys::ApiKeyConfig>,
@@ -30,7 +34,7 @@ pub struct Config {
     pub audit: AuditConfig,
     /// Where the state gateways may share lives: memory (one gateway) or Redis.
     #[serde(default)]
-    pub state: crate::shared::StateConfig,
+    pub state: gateway_domain::shared::StateConfig,
     /// The clinics this gateway serves. With none, the gateway serves the sandbox's demo
     /// clinic (and starts the sandbox).
     #[serde(default)]
@@ -278,22 +282,21 @@ impl Config {
             server: ServerConfig::default(),
             sandbox: SandboxSettings::default(),
             cache: CacheConfig::default(),
-            rate_limit: crate::security::limiter::RateLimitConfig::default(),
+            rate_limit: gateway_domain::limits::RateLimitConfig::default(),
             api_keys: Vec::new(),
             demo: DemoConfig::default(),
             audit: AuditConfig::default(),
-            state: crate::shared::StateConfig::default(),
+            state: gateway_domain::shared::StateConfig::default(),
             clinics: Vec::new(),
         }
     }
 
     /// Reads the file (if any), applies environment overrides and checks the result.
-    pub fn load(path: Option<&Path>) -> Result<Self, StartError> {
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
         let mut config = match path {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    StartError::Config(format!("cannot read {}: {e}", path.display()))
-                })?;
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
                 Self::parse(&text)?
             }
             None => Self::sandbox_default(),
@@ -304,11 +307,11 @@ impl Config {
     }
 
     /// Parses TOML text.
-    pub fn parse(text: &str) -> Result<Self, StartError> {
-        toml::from_str(text).map_err(|e| StartError::Config(e.to_string()))
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError(e.to_string()))
     }
 
-    fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), StartError> {
+    fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         if let Some(v) = var("REGISTRATURA_LISTEN") {
             self.server.listen = v;
         }
@@ -332,7 +335,7 @@ impl Config {
         }
         if let Some(v) = var("REGISTRATURA_SESSION_TTL_SECS") {
             self.server.session_ttl_secs = v.parse().map_err(|_| {
-                StartError::Config("REGISTRATURA_SESSION_TTL_SECS must be a number".into())
+                ConfigError("REGISTRATURA_SESSION_TTL_SECS must be a number".into())
             })?;
         }
         Ok(())
@@ -390,7 +393,15 @@ impl Config {
         }]
     }
 
-    fn validate(&self) -> Result<(), StartError> {
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_clinics()?;
+        self.validate_addresses()?;
+        self.validate_server()?;
+        self.validate_audit_and_state()
+    }
+
+    /// Each clinic: its id, its zone, its МИС's endpoint and timeouts.
+    fn validate_clinics(&self) -> Result<(), ConfigError> {
         let mut seen = std::collections::HashSet::new();
         for c in &self.clinics {
             let id_ok = !c.id.is_empty()
@@ -399,19 +410,16 @@ impl Config {
                     .chars()
                     .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
             if !id_ok {
-                return Err(StartError::Config(format!(
+                return Err(ConfigError(format!(
                     "clinic id {:?} must be 1 to 64 lower-case letters, digits or dashes",
                     c.id
                 )));
             }
             if !seen.insert(c.id.as_str()) {
-                return Err(StartError::Config(format!(
-                    "clinic id {:?} appears twice",
-                    c.id
-                )));
+                return Err(ConfigError(format!("clinic id {:?} appears twice", c.id)));
             }
             if c.timezone.parse::<chrono_tz::Tz>().is_err() {
-                return Err(StartError::Config(format!(
+                return Err(ConfigError(format!(
                     "clinic {:?}: unknown time zone {:?}",
                     c.id, c.timezone
                 )));
@@ -419,12 +427,25 @@ impl Config {
             if let Some(e) = &c.mis.endpoint
                 && !(e.starts_with("http://") || e.starts_with("https://"))
             {
-                return Err(StartError::Config(format!(
+                return Err(ConfigError(format!(
                     "clinic {:?}: the МИС endpoint must be an http(s) URL",
                     c.id
                 )));
             }
         }
+        for c in &self.clinics {
+            if c.mis.attempt_timeout_ms == 0 || c.mis.deadline_ms < c.mis.attempt_timeout_ms {
+                return Err(ConfigError(format!(
+                    "clinic {:?}: mis.deadline_ms must be at least mis.attempt_timeout_ms, and both positive",
+                    c.id
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The listening addresses.
+    fn validate_addresses(&self) -> Result<(), ConfigError> {
         for (key, addr) in [
             ("server.listen", &self.server.listen),
             ("sandbox.listen", &self.sandbox.listen),
@@ -436,45 +457,47 @@ impl Config {
                     && port.parse::<u16>().is_ok()
             });
             if !ok {
-                return Err(StartError::Config(format!(
+                return Err(ConfigError(format!(
                     "{key}: {addr:?} must be an address and a port from 0 to 65535, like 127.0.0.1:8080"
                 )));
             }
         }
+        Ok(())
+    }
+
+    /// Who is trusted and allowed, TLS, sessions, public address, timeouts.
+    fn validate_server(&self) -> Result<(), ConfigError> {
         for list in [&self.server.trusted_proxies, &self.server.operator_allow] {
-            crate::security::parse_networks(list).map_err(StartError::Config)?;
+            crate::security::parse_networks(list).map_err(ConfigError)?;
         }
         if let Some(list) = &self.server.api_allow {
-            crate::security::parse_networks(list).map_err(StartError::Config)?;
+            crate::security::parse_networks(list).map_err(ConfigError)?;
         }
-        crate::security::keys::ApiKeys::from_config(&self.api_keys).map_err(StartError::Config)?;
-        for c in &self.clinics {
-            if c.mis.attempt_timeout_ms == 0 || c.mis.deadline_ms < c.mis.attempt_timeout_ms {
-                return Err(StartError::Config(format!(
-                    "clinic {:?}: mis.deadline_ms must be at least mis.attempt_timeout_ms, and both positive",
-                    c.id
-                )));
-            }
-        }
+        crate::security::keys::ApiKeys::from_config(&self.api_keys).map_err(ConfigError)?;
         for origin in &self.server.cors_origins {
             let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
                 && origin.matches('/').count() == 2;
             if !ok {
-                return Err(StartError::Config(format!(
+                return Err(ConfigError(format!(
                     "cors_origins: {origin:?} must be a scheme and host, like https://clinic.example"
                 )));
             }
         }
         if self.server.tls_cert.is_some() != self.server.tls_key.is_some() {
-            return Err(StartError::Config(
+            return Err(ConfigError(
                 "server.tls_cert and server.tls_key go together".into(),
             ));
         }
         if !(1..=MAX_SESSION_TTL_SECS).contains(&self.server.session_ttl_secs) {
-            return Err(StartError::Config(format!(
+            return Err(ConfigError(format!(
                 "server.session_ttl_secs must be from 1 to {MAX_SESSION_TTL_SECS}"
             )));
         }
+        Ok(())
+    }
+
+    /// The audit trail and the shared state.
+    fn validate_audit_and_state(&self) -> Result<(), ConfigError> {
         if self.audit.path.is_some()
             && self
                 .audit
@@ -482,19 +505,19 @@ impl Config {
                 .as_deref()
                 .is_none_or(|s| s.chars().count() < 16)
         {
-            return Err(StartError::Config(
+            return Err(ConfigError(
                 "audit.path needs audit.secret (or REGISTRATURA_AUDIT_SECRET) of at least 16 characters".into(),
             ));
         }
         if let Some(url) = &self.state.redis_url
             && !(url.starts_with("redis://") || url.starts_with("rediss://"))
         {
-            return Err(StartError::Config(
+            return Err(ConfigError(
                 "state.redis_url must be a redis:// or rediss:// URL".into(),
             ));
         }
         if self.state.prefix.is_empty() || self.state.prefix.contains([' ', ':']) {
-            return Err(StartError::Config(
+            return Err(ConfigError(
                 "state.prefix must be a word without spaces or colons".into(),
             ));
         }
@@ -502,23 +525,23 @@ impl Config {
             let ok = (url.starts_with("https://") || url.starts_with("http://"))
                 && !url.contains(['?', '#', ' ']);
             if !ok {
-                return Err(StartError::Config(format!(
+                return Err(ConfigError(format!(
                     "server.public_url: {url:?} must be an http(s) URL without query"
                 )));
             }
         }
         if !(1..=300).contains(&self.server.body_timeout_secs) {
-            return Err(StartError::Config(
+            return Err(ConfigError(
                 "server.body_timeout_secs must be from 1 to 300".into(),
             ));
         }
         if !(1..=60).contains(&self.server.head_timeout_secs) {
-            return Err(StartError::Config(
+            return Err(ConfigError(
                 "server.head_timeout_secs must be from 1 to 60".into(),
             ));
         }
         if self.server.identify_min_ms > 10_000 {
-            return Err(StartError::Config(
+            return Err(ConfigError(
                 "server.identify_min_ms must be at most 10000".into(),
             ));
         }

@@ -168,7 +168,7 @@ pub fn problem_answer(status: u16, hsts: bool, peer: Option<SocketAddr>) -> Vec<
         code = code.as_str(),
         "request refused by the HTTP layer"
     );
-    crate::metrics::request("(no route)", "OTHER", code.status(), Duration::ZERO);
+    crate::telemetry::record_request("(no route)", "OTHER", code.status(), Duration::ZERO);
     let reason = actix_web::http::StatusCode::from_u16(code.status())
         .ok()
         .and_then(|s| s.canonical_reason())

@@ -127,6 +127,51 @@ pub async fn problems(
     Ok(res.into_response(problem))
 }
 
+/// The answer to any path the gateway does not serve.
+pub async fn not_found() -> actix_web::HttpResponse {
+    actix_web::ResponseError::error_response(&ApiError::not_found("path"))
+}
+
+/// Serves `HEAD` wherever `GET` is served: the request is routed as a `GET`, and the HTTP
+/// layer, which saw the `HEAD`, sends the answer's head without its body.
+pub async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    next.call(req).await
+}
+
+/// Response headers every answer carries.
+pub fn security_headers(hsts: bool) -> actix_web::middleware::DefaultHeaders {
+    let headers = actix_web::middleware::DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "no-referrer"));
+    if hsts {
+        headers.add(("Strict-Transport-Security", "max-age=31536000"))
+    } else {
+        headers
+    }
+}
+
+/// Forbids framing every page but the widget's (whose CSP names who may frame it).
+pub async fn deny_framing(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let widget_page = req.path() == "/widget/";
+    let mut res = next.call(req).await?;
+    if !widget_page {
+        res.headers_mut().insert(
+            header::X_FRAME_OPTIONS,
+            header::HeaderValue::from_static("DENY"),
+        );
+    }
+    Ok(res)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,214 +1,85 @@
-//! How failures become HTTP answers.
+//! How failures become HTTP answers, once.
 //!
-//! Policy: every failure a client can meet is an [`ApiError`] with one stable
-//! [`ErrorCode`], answered as RFC 9457 `application/problem+json`. МИС errors map onto codes in
-//! [`ApiError::from`]; 5xx bodies say what kind of failure it was and nothing internal, and
-//! their cause is logged once, here, at `warn` (or `error` for gateway faults). No body or log
-//! line carries a value the patient typed: field errors name the field and the rule, never
-//! the value, and JSON parse errors are reduced to their kind.
+//! Policy: every failure a client can meet is a domain [`Failure`] (or one the shell finds
+//! itself: a body it cannot read, a header sent twice), with one stable [`ErrorCode`], answered
+//! as RFC 9457 `application/problem+json` by [`ApiError`]'s one `ResponseError` impl. 5xx
+//! bodies say what kind of failure it was and nothing internal, and their cause is logged once,
+//! here, at `warn` (or `error` for the gateway's own faults). No body or log line carries a value
+//! the patient typed: field errors name the field and the rule, never the value, and JSON parse
+//! errors are reduced to their kind ([`json_error`]).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use api_types::{ErrorCode, FieldError, Problem};
-use mis::MisError;
+use api_types::ErrorCode;
+use gateway_domain::Failure;
 use std::fmt;
 
-/// A failed API request.
+/// A failed request: a [`Failure`], as HTTP answers it.
 #[derive(Debug)]
-pub struct ApiError {
-    pub code: ErrorCode,
-    pub detail: Option<String>,
-    pub fields: Vec<FieldError>,
-    /// The internal cause, logged once and never sent.
-    cause: Option<String>,
-    /// Seconds after which a retry may succeed (`Retry-After`).
-    pub retry_after: Option<u64>,
-}
+pub struct ApiError(pub Failure);
 
 impl ApiError {
     pub fn new(code: ErrorCode) -> Self {
-        Self {
-            code,
-            detail: None,
-            fields: Vec::new(),
-            cause: None,
-            retry_after: None,
-        }
+        Self(Failure::new(code))
     }
 
     #[must_use]
-    pub fn detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = Some(detail.into());
-        self
-    }
-
-    /// `invalid_input` naming the offending fields.
-    pub fn invalid(fields: Vec<FieldError>) -> Self {
-        Self {
-            fields,
-            ..Self::new(ErrorCode::InvalidInput)
-        }
+    pub fn detail(self, detail: impl Into<String>) -> Self {
+        Self(self.0.detail(detail))
     }
 
     /// `invalid_input` for one field.
     pub fn field(field: &str, reason: &str, message: impl Into<String>) -> Self {
-        Self::invalid(vec![field_error(field, reason, message)])
+        Self(Failure::field(field, reason, message))
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(ErrorCode::NotFound).detail(format!("No such {what}."))
+        Self(Failure::not_found(what))
     }
 
-    /// The error a problem document describes (a kept answer, replayed).
-    pub fn from_problem(problem: Problem) -> Self {
-        Self {
-            detail: problem.detail,
-            fields: problem.errors,
-            ..Self::new(problem.code)
-        }
-    }
-
-    pub fn internal(cause: impl fmt::Display) -> Self {
-        Self {
-            cause: Some(cause.to_string()),
-            ..Self::new(ErrorCode::Internal)
-        }
-    }
-
-    /// The problem document, quoting the current request's id.
-    pub fn problem(&self) -> Problem {
-        let mut p = Problem::new(self.code).with_errors(self.fields.clone());
-        if let Some(d) = &self.detail {
-            p = p.with_detail(d.clone());
-        }
-        p.request_id = crate::request_id::current();
-        p
+    /// The code answered.
+    pub fn code(&self) -> ErrorCode {
+        self.0.code
     }
 }
 
-/// A domain error's message (a lower-case fragment, as Rust's errors are) as the sentence an
-/// integrator reads in a problem body.
-pub fn sentence(fault: impl fmt::Display) -> String {
-    let text = fault.to_string();
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).chain(['.']).collect(),
-        None => text,
-    }
-}
-
-pub fn field_error(field: &str, reason: &str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field: field.to_owned(),
-        reason: reason.to_owned(),
-        message: message.into(),
+impl From<Failure> for ApiError {
+    fn from(failure: Failure) -> Self {
+        Self(failure)
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code.as_str())?;
-        if let Some(c) = &self.cause {
-            write!(f, ": {c}")?;
-        }
-        Ok(())
-    }
-}
-
-impl From<crate::shared::StateError> for ApiError {
-    fn from(e: crate::shared::StateError) -> Self {
-        Self {
-            cause: Some(e.to_string()),
-            retry_after: Some(5),
-            ..Self::new(ErrorCode::StateUnavailable).detail(
-                "The gateway cannot reach its shared state now; nothing was done. Try again shortly.",
-            )
-        }
-    }
-}
-
-impl From<MisError> for ApiError {
-    fn from(e: MisError) -> Self {
-        let code = match &e {
-            MisError::PatientNotFound => ErrorCode::PatientNotFound,
-            MisError::PatientNotUnique => ErrorCode::PatientNotUnique,
-            MisError::SlotTaken => ErrorCode::SlotTaken,
-            MisError::AlreadyBooked => ErrorCode::AlreadyBooked,
-            MisError::NotAttached => ErrorCode::NotAttached,
-            MisError::NotAllowed => ErrorCode::BookingNotAllowed,
-            MisError::NoSuchTicket | MisError::NoSuchWaitingRequest => ErrorCode::NotFound,
-            MisError::ReferralNotFound => ErrorCode::ReferralNotFound,
-            MisError::ReferralExpired => ErrorCode::ReferralExpired,
-            MisError::ReferralUsed => ErrorCode::ReferralUsed,
-            MisError::ReferralCancelled => ErrorCode::ReferralCancelled,
-            MisError::AccessDenied | MisError::Unavailable(_) => ErrorCode::MisUnavailable,
-            MisError::BadResponse(_) | MisError::Rejected { .. } => ErrorCode::MisBadResponse,
-            _ => ErrorCode::MisBadResponse,
-        };
-        let detail = match code {
-            ErrorCode::MisUnavailable => {
-                Some("The clinic's information system cannot be reached now; try again later.")
-            }
-            ErrorCode::MisBadResponse => {
-                Some("The clinic's information system gave an answer the gateway cannot use.")
-            }
-            ErrorCode::PatientNotFound => {
-                Some("Check the document, policy and birth date, or contact the registry desk.")
-            }
-            ErrorCode::PatientNotUnique => {
-                Some("The data match several patient records; the registry desk must resolve it.")
-            }
-            ErrorCode::ReferralNotFound => Some(
-                "The patient has no referral with this number in this clinic; check the number on the referral.",
-            ),
-            ErrorCode::ReferralUsed => Some(
-                "A visit is already booked by this referral; see «My visits» to move or cancel it.",
-            ),
-            ErrorCode::ReferralCancelled => {
-                Some("The clinic has cancelled this referral; ask the doctor who issued it.")
-            }
-            ErrorCode::ReferralExpired => {
-                Some("The referral's last valid day has passed; ask the doctor for a new one.")
-            }
-            _ => None,
-        };
-        Self {
-            code,
-            detail: detail.map(str::to_owned),
-            fields: Vec::new(),
-            cause: Some(e.to_string()),
-            retry_after: (code == ErrorCode::MisUnavailable).then_some(5),
-        }
+        self.0.fmt(f)
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        StatusCode::from_u16(self.0.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
+        let failure = &self.0;
         let status = self.status_code();
+        let cause = failure.cause.as_deref();
         if status.is_server_error() {
-            let cause = self.cause.as_deref().unwrap_or("");
-            if self.code == ErrorCode::Internal {
-                tracing::error!(code = self.code.as_str(), cause, "request failed");
+            let cause = cause.unwrap_or("");
+            if failure.code == ErrorCode::Internal {
+                tracing::error!(code = failure.code.as_str(), cause, "request failed");
             } else {
-                tracing::warn!(code = self.code.as_str(), cause, "request failed");
+                tracing::warn!(code = failure.code.as_str(), cause, "request failed");
             }
-        } else if let Some(cause) = &self.cause {
-            tracing::debug!(
-                code = self.code.as_str(),
-                cause = cause.as_str(),
-                "request refused"
-            );
+        } else if let Some(cause) = cause {
+            tracing::debug!(code = failure.code.as_str(), cause, "request refused");
         }
         let mut response = HttpResponse::build(status);
         response.content_type("application/problem+json");
-        if let Some(secs) = self.retry_after {
+        if let Some(secs) = failure.retry_after {
             response.insert_header(("Retry-After", secs.to_string()));
         }
-        response.json(self.problem())
+        response.json(failure.problem())
     }
 }
 

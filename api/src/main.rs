@@ -86,7 +86,7 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Check { .. } => Ok(()),
         Command::Openapi => {
-            println!("{}", registratura::openapi::spec_json());
+            println!("{}", registratura::pages::openapi::spec_json());
             Ok(())
         }
         Command::Sandbox {
@@ -99,12 +99,16 @@ fn main() -> ExitCode {
                 guid,
                 ..sandbox_mis::SandboxConfig::default()
             };
-            actix_web::rt::System::new().block_on(registratura::run_sandbox_alone(config, listen))
-        }
-        Command::Serve => Config::load(cli.config.as_deref()).and_then(|config| {
             actix_web::rt::System::new()
-                .block_on(async move { Application::build(config).await?.run_with_signals().await })
-        }),
+                .block_on(registratura::startup::run_sandbox_alone(config, listen))
+        }
+        Command::Serve => Config::load(cli.config.as_deref())
+            .map_err(registratura::StartError::from)
+            .and_then(|config| {
+                actix_web::rt::System::new().block_on(async move {
+                    Application::build(config).await?.run_with_signals().await
+                })
+            }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -22,15 +22,6 @@ pub const HEADER: &str = "x-request-id";
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-tokio::task_local! {
-    static CURRENT: String;
-}
-
-/// The id of the request being handled, where there is one (error bodies quote it).
-pub fn current() -> Option<String> {
-    CURRENT.try_with(Clone::clone).ok()
-}
-
 fn valid(id: &str) -> bool {
     (1..=128).contains(&id.len())
         && id
@@ -51,7 +42,8 @@ pub fn generate() -> String {
     format!("{prefix}-{}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
-/// Gives every request its id, answers with it, and makes it [`current`] while it runs.
+/// Gives every request its id, answers with it, and tells the domain it
+/// (`gateway_domain::context`) while the request runs.
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -67,7 +59,7 @@ pub async fn middleware(
         .map(str::to_owned);
     let id = forwarded.unwrap_or_else(generate);
     req.extensions_mut().insert(RequestId(id.clone()));
-    let mut response = CURRENT.scope(id.clone(), next.call(req)).await?;
+    let mut response = gateway_domain::context::scope(id.clone(), next.call(req)).await?;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response
             .headers_mut()

@@ -4,6 +4,8 @@
 //! here records request bodies or headers; handlers and МИС calls skip personal data in their
 //! spans (see `ARCHITECTURE.md`, "Personal data").
 
+use metrics::{counter, histogram};
+use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -91,7 +93,7 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
                     .peer_addr()
                     .map(|a| a.ip().to_string())
                     .unwrap_or_default(),
-                crate::security::matched_pattern(request.request()),
+                None,
                 String::new(),
             ),
         };
@@ -145,8 +147,29 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
         };
         span.record("http.status_code", status);
         let took = started.map_or(std::time::Duration::ZERO, |s| s.0.elapsed());
-        crate::metrics::request(&route, &method, status, took);
+        record_request(&route, &method, status, took);
         let elapsed_ms = took.as_millis();
         tracing::info!(parent: &span, status, elapsed_ms, "request done");
     }
+}
+
+/// A request's method as a label: one of HTTP's own, or `OTHER`, so that a client inventing
+/// methods cannot grow the metrics without bound (routes are patterns, statuses are ours).
+fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|known| *known == method)
+        .unwrap_or("OTHER")
+}
+
+/// Counts an answered request (`registratura_http_requests_total`, and its duration).
+pub fn record_request(route: &str, method: &str, status: u16, took: Duration) {
+    let (route, method) = (route.to_owned(), method_label(method));
+    counter!("registratura_http_requests_total", "route" => route.clone(), "method" => method, "status" => status.to_string())
+        .increment(1);
+    histogram!("registratura_http_request_duration_seconds", "route" => route, "method" => method)
+        .record(took.as_secs_f64());
 }

@@ -275,7 +275,7 @@ async fn a_patient_s_requests_on_the_waiting_list_are_capped() {
                 &serde_json::json!({"specialty_id": s.id, "phone": "+79161234567"}),
             )
             .await;
-        if joined < registratura::waiting::MAX_REQUESTS_PER_PATIENT {
+        if joined < gateway_domain::waiting::MAX_REQUESTS_PER_PATIENT {
             assert_eq!(r.status(), 201);
             joined += 1;
         } else {
@@ -284,7 +284,7 @@ async fn a_patient_s_requests_on_the_waiting_list_are_capped() {
     }
     assert_eq!(
         app.waiting_list(&token).await.len(),
-        registratura::waiting::MAX_REQUESTS_PER_PATIENT
+        gateway_domain::waiting::MAX_REQUESTS_PER_PATIENT
     );
 }
 

@@ -250,7 +250,7 @@ async fn unknown_things_are_404_not_found_and_wrong_requests_say_why() {
         .await
         .expect("answers");
     assert_eq!(r.status(), 413, "an oversized body is refused");
-    let deep = "[".repeat(4000) + &"]".repeat(4000);
+    let deep = "[".repeat(4000) + "]".repeat(4000).as_str();
     let r = app
         .client
         .post(format!("{}/sessions", app.api))

@@ -200,11 +200,11 @@ async fn every_answer_of_every_route_is_declared_in_the_openapi_document() {
         };
         let mut cases: Vec<(String, reqwest::Response)> = Vec::new();
         let json = "application/json";
-        let url = url_with(None) + &good_query;
+        let url = url_with(None) + good_query.as_str();
         cases.push((
             "unknown clinic".into(),
             send(
-                url_with(Some(("clinic", "nope"))) + &good_query,
+                url_with(Some(("clinic", "nope"))) + good_query.as_str(),
                 Some(&token),
                 json,
                 good_body.clone(),
@@ -229,7 +229,7 @@ async fn every_answer_of_every_route_is_declared_in_the_openapi_document() {
                 cases.push((
                     format!("{p} = {bad:.10}"),
                     send(
-                        url_with(Some((p, bad))) + &good_query,
+                        url_with(Some((p, bad))) + good_query.as_str(),
                         Some(&token),
                         json,
                         good_body.clone(),

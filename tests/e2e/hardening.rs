@@ -661,7 +661,7 @@ async fn input_errors_keep_no_idempotency_key_and_one_patient_s_keys_are_capped(
     }
     assert_eq!(
         state.shared.idempotency.count(),
-        Some(registratura::idempotency::MAX_KEYS_PER_PATIENT),
+        Some(gateway_domain::idempotency::MAX_KEYS_PER_PATIENT),
         "a patient's keys are capped, the oldest out"
     );
     let replay = app.book(&token, &slot.id, Some("t-49")).await;

@@ -2,10 +2,10 @@
 //! any address family; the API can be closed to all but some networks, and integrators with
 //! a key get their own limits.
 
+use gateway_domain::limits::RateLimitConfig;
 use registratura::config::Config;
 use registratura::routes::ENDPOINTS;
 use registratura::security::keys::{ApiKeyConfig, KeyLimits};
-use registratura::security::limiter::RateLimitConfig;
 use registratura_e2e::{
     PATIENT_FOUND, demo_clinic, expect_problem, gateway_config, start_gateway,
     start_recording_proxy, start_sandbox,

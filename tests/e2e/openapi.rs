@@ -5,7 +5,7 @@ use std::path::PathBuf;
 #[test]
 fn the_committed_openapi_spec_is_up_to_date() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../openapi/openapi.json");
-    let generated = registratura::openapi::spec_json() + "\n";
+    let generated = registratura::pages::openapi::spec_json() + "\n";
     if std::env::var_os("UPDATE_OPENAPI").is_some() {
         std::fs::write(&path, &generated).expect("the spec is writable");
         return;
@@ -19,7 +19,7 @@ fn the_committed_openapi_spec_is_up_to_date() {
 
 #[test]
 fn every_error_code_is_in_the_spec() {
-    let spec = registratura::openapi::spec_json();
+    let spec = registratura::pages::openapi::spec_json();
     for code in api_types::ErrorCode::ALL {
         assert!(
             spec.contains(&format!("\"{}\"", code.as_str())),

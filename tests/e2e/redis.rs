@@ -2,8 +2,8 @@
 //! Each test starts its own `redis-server` on a free loopback port (skipped, saying so, where
 //! there is none; CI installs it).
 
+use gateway_domain::limits::RateLimitConfig;
 use registratura::config::Config;
-use registratura::security::limiter::RateLimitConfig;
 use registratura_e2e::{
     PATIENT_FOUND, PATIENT_FOUND_2, TestApp, demo_clinic, expect_problem, gateway_config,
     require_tool, start_gateway, start_recording_proxy, start_sandbox, start_switch,

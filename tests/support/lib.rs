@@ -6,10 +6,10 @@
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use api_types::{Doctor, List, Session, Slot, Specialty, Ticket};
+use gateway_domain::limits::RateLimitConfig;
 use registratura::config::{
     CacheConfig, ClinicConfig, Config, MisConfig, SandboxSettings, ServerConfig,
 };
-use registratura::security::limiter::RateLimitConfig;
 use sandbox_mis::{Sandbox, SandboxConfig};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -285,7 +285,7 @@ pub fn gateway_config(clinics: Vec<ClinicConfig>) -> Config {
         sandbox: SandboxSettings::default(),
         demo: registratura::config::DemoConfig::default(),
         audit: registratura::config::AuditConfig::default(),
-        state: registratura::shared::StateConfig::default(),
+        state: gateway_domain::shared::StateConfig::default(),
         cache: CacheConfig::default(),
         rate_limit: RateLimitConfig {
             identify_per_minute: 60_000,
@@ -309,13 +309,13 @@ pub async fn start_gateway(config: Config) -> String {
 /// Starts a gateway with `config`; returns its base URL and its state.
 pub async fn start_gateway_with_state(
     config: Config,
-) -> (String, web::Data<registratura::state::AppState>) {
+) -> (String, web::Data<gateway_domain::Gateway>) {
     init_tracing();
     let app = registratura::Application::build(config)
         .await
         .expect("the gateway starts");
     let base = format!("http://{}", app.addr());
-    let state = app.state();
+    let state = app.gateway();
     tokio::spawn(app.run_until_stopped());
     (base, state)
 }

@@ -3,7 +3,7 @@
 //! (`415`, `413`, `408`, `422`), never a plain-text one.
 
 use crate::error::{ApiError, json_error};
-use crate::state::AppState;
+use crate::site::Site;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use api_types::ErrorCode;
@@ -44,8 +44,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         let json = is_json(req);
         let bytes = web::Bytes::from_request(req, payload);
         let deadline = req
-            .app_data::<web::Data<AppState>>()
-            .map_or(DEFAULT_BODY_TIMEOUT, |state| state.body_timeout);
+            .app_data::<web::Data<Site>>()
+            .map_or(DEFAULT_BODY_TIMEOUT, |site| site.body_timeout);
         Box::pin(async move {
             if !json {
                 return Err(ApiError::new(ErrorCode::UnsupportedMediaType)

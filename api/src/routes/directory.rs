@@ -1,28 +1,13 @@
 //! The directory of the flow: clinics, specialties, doctors, dates and free slots.
 
 use crate::error::ApiError;
-use crate::ids::{self, DoctorKey};
-use crate::state::{AppState, ClinicEntry};
+use crate::extract::Clinic as ExtractClinic;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use api_types::routes as r;
 use api_types::{AvailableDates, Clinic, Doctor, List, Slot, Specialty};
-use chrono::{Days, NaiveDate};
-use mis::{DateRange, Mis};
+use gateway_domain::{Gateway, directory};
 use serde::Deserialize;
-
-/// The longest range of dates one request may ask for.
-pub const MAX_DATE_RANGE_DAYS: u64 = 92;
-/// The default range of dates: the next two weeks.
-pub const DEFAULT_DATE_RANGE_DAYS: u64 = 14;
-
-fn clinic_of<'a>(state: &'a AppState, path: &str) -> Result<&'a ClinicEntry, ApiError> {
-    state.clinic(path)
-}
-
-fn doctor_of(path: &str) -> Result<DoctorKey, ApiError> {
-    DoctorKey::parse(path).ok_or_else(|| ApiError::not_found("doctor"))
-}
 
 /// A directory answer with its `ETag` (a digest of its bytes), or `304 Not Modified` when the
 /// client already holds it (`If-None-Match`): integrators and browsers revalidate for free.
@@ -63,8 +48,8 @@ fn tagged(req: &HttpRequest, value: &impl serde::Serialize) -> HttpResponse {
         (status = 200, body = List<Clinic>, headers(("ETag" = String, description = "A digest of the answer; send it back in `If-None-Match`"))),
         (status = 304, description = "Not modified: the `If-None-Match` tag is current")
     ))]
-pub async fn clinics(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let list: List<Clinic> = state
+pub async fn clinics(gateway: web::Data<Gateway>, req: HttpRequest) -> HttpResponse {
+    let list: List<Clinic> = gateway
         .clinics()
         .iter()
         .map(|c| c.info.clone())
@@ -110,36 +95,14 @@ impl DirectoryQuery {
         (status = 304, description = "Not modified: the `If-None-Match` tag is current")
     )
 )]
-#[tracing::instrument(skip(state, req))]
+#[tracing::instrument(skip(clinic, req), fields(clinic = %clinic.0.info.id))]
 pub async fn specialties(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
     query: web::Query<DirectoryQuery>,
+    clinic: ExtractClinic,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let clinic = clinic_of(&state, &path)?;
-    let list = specialty_list(clinic, query.include_unavailable()?).await?;
+    let list = directory::specialties(&clinic.0, query.include_unavailable()?).await?;
     Ok(tagged(&req, &List::from(list)))
-}
-
-/// The clinic's specialties as the API lists them: by name, those with free tickets (with
-/// `all`, every one).
-pub async fn specialty_list(clinic: &ClinicEntry, all: bool) -> Result<Vec<Specialty>, ApiError> {
-    let mut list: Vec<Specialty> = clinic
-        .mis
-        .specialties(clinic.lpu)
-        .await?
-        .into_iter()
-        .filter(|s| all || s.free_tickets > 0)
-        .map(|s| Specialty {
-            id: ids::specialty(&s.id),
-            name: s.name,
-            free_tickets: s.free_tickets,
-            nearest_date: s.nearest_date,
-        })
-        .collect();
-    list.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(list)
 }
 
 /// The doctors of a specialty that have free tickets (with `include_unavailable=true`, all of
@@ -154,37 +117,15 @@ pub async fn specialty_list(clinic: &ClinicEntry, all: bool) -> Result<Vec<Speci
         (status = 304, description = "Not modified: the `If-None-Match` tag is current")
     )
 )]
-#[tracing::instrument(skip(state, req))]
+#[tracing::instrument(skip(req))]
 pub async fn doctors(
-    state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     query: web::Query<DirectoryQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let all = query.include_unavailable()?;
-    let (clinic, specialty) = path.into_inner();
-    let clinic = clinic_of(&state, &clinic)?;
-    let specialty =
-        ids::parse_specialty(&specialty).ok_or_else(|| ApiError::not_found("specialty"))?;
-    let mut list: Vec<Doctor> = clinic
-        .mis
-        .doctors(clinic.lpu, &specialty)
-        .await?
-        .into_iter()
-        .filter(|d| all || d.free_tickets > 0)
-        .map(|d| Doctor {
-            id: DoctorKey {
-                specialty: specialty.clone(),
-                doctor: d.id,
-            }
-            .encode(),
-            name: d.name,
-            comment: d.comment,
-            free_tickets: d.free_tickets,
-            nearest_date: d.nearest_date,
-        })
-        .collect();
-    list.sort_by(|a, b| a.name.cmp(&b.name));
+    let clinic = ExtractClinic::extract(&req).await?;
+    let list = directory::doctors(&clinic.0, &path.1, all).await?;
     Ok(tagged(&req, &List::from(list)))
 }
 
@@ -202,61 +143,6 @@ pub struct DatesQuery {
     pub(super) to: Option<String>,
 }
 
-/// Parses a date of the query (`YYYY-MM-DD`) and checks it is in the window around `today`.
-fn date_param(
-    field: &str,
-    value: Option<&str>,
-    today: NaiveDate,
-) -> Result<Option<NaiveDate>, ApiError> {
-    let Some(value) = value else {
-        return Ok(None);
-    };
-    let date = api_types::identity::date_shape(value)
-        .ok()
-        .and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d))
-        .ok_or_else(|| {
-            ApiError::field(
-                field,
-                "invalid_format",
-                "A date must be written YYYY-MM-DD.",
-            )
-        })?;
-    if !crate::state::in_window(date, today) {
-        return Err(ApiError::field(
-            field,
-            "out_of_range",
-            "Ask for a date within a year before today and two years after.",
-        ));
-    }
-    Ok(Some(date))
-}
-
-/// The range a query names with `from` (default today) and `to` (default 13 days after
-/// `from`): at most [`MAX_DATE_RANGE_DAYS`] days, within the window the API serves.
-pub(super) fn query_range(
-    from: Option<&str>,
-    to: Option<&str>,
-    today: NaiveDate,
-) -> Result<DateRange, ApiError> {
-    let from = date_param("from", from, today)?.unwrap_or(today);
-    let to = match date_param("to", to, today)? {
-        Some(to) => to,
-        None => from
-            .checked_add_days(Days::new(DEFAULT_DATE_RANGE_DAYS - 1))
-            .ok_or_else(|| ApiError::field("from", "out_of_range", "The date is too late."))?,
-    };
-    let range = DateRange::new(from, to)
-        .ok_or_else(|| ApiError::field("to", "before_from", "`to` must not be before `from`."))?;
-    if range.days() > MAX_DATE_RANGE_DAYS as i64 {
-        return Err(ApiError::field(
-            "to",
-            "range_too_long",
-            format!("Ask for at most {MAX_DATE_RANGE_DAYS} days."),
-        ));
-    }
-    Ok(range)
-}
-
 /// The dates on which the doctor has free tickets.
 #[utoipa::path(
     get,
@@ -268,29 +154,21 @@ pub(super) fn query_range(
         (status = 304, description = "Not modified: the `If-None-Match` tag is current")
     )
 )]
-#[tracing::instrument(skip(state, req))]
+#[tracing::instrument(skip(clinic, req))]
 pub async fn dates(
-    state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     query: web::Query<DatesQuery>,
+    clinic: ExtractClinic,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (clinic, doctor) = path.into_inner();
-    let clinic = clinic_of(&state, &clinic)?;
-    let doctor = doctor_of(&doctor)?;
-    let today = clinic.today();
-    let range = query_range(query.from.as_deref(), query.to.as_deref(), today)?;
-    let (from, to) = (range.from(), range.to());
-    let dates = if to < today {
-        Vec::new()
-    } else {
-        let asked = DateRange::new(from.max(today), to).unwrap_or(range);
-        clinic
-            .mis
-            .available_dates(clinic.lpu, &doctor.doctor, asked)
-            .await?
-    };
-    Ok(tagged(&req, &AvailableDates { from, to, dates }))
+    let dates = directory::dates(
+        &clinic.0,
+        &path.1,
+        query.from.as_deref(),
+        query.to.as_deref(),
+    )
+    .await?;
+    Ok(tagged(&req, &dates))
 }
 
 /// The day of `/slots`.
@@ -313,31 +191,13 @@ pub struct SlotsQuery {
         (status = 304, description = "Not modified: the `If-None-Match` tag is current")
     )
 )]
-#[tracing::instrument(skip(state, req))]
+#[tracing::instrument(skip(clinic, req))]
 pub async fn slots(
-    state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     query: web::Query<SlotsQuery>,
+    clinic: ExtractClinic,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (clinic, doctor) = path.into_inner();
-    let clinic = clinic_of(&state, &clinic)?;
-    let doctor = doctor_of(&doctor)?;
-    let date = date_param("date", query.date.as_deref(), clinic.today())?
-        .ok_or_else(|| ApiError::field("date", "required", "Name the day: `?date=YYYY-MM-DD`."))?;
-    let now = clinic.now();
-    let list: Vec<Slot> = if date < now.date() {
-        Vec::new()
-    } else {
-        let day = DateRange::day(date);
-        clinic
-            .mis
-            .slots(clinic.lpu, &doctor.doctor, day)
-            .await?
-            .into_iter()
-            .filter(|s| s.start > now && s.start.date() == date)
-            .map(|s| clinic.slot(&doctor, s, None))
-            .collect()
-    };
+    let list = directory::slots(&clinic.0, &path.1, query.date.as_deref()).await?;
     Ok(tagged(&req, &List::from(list)))
 }

@@ -1,54 +1,16 @@
 //! The patient's part of the flow: identification (sessions) and tickets. Handlers translate
-//! HTTP into [`crate::booking`]'s calls and back.
+//! HTTP into the domain's calls (`identify`, `booking`) and back.
 
 use super::JsonBody;
-use crate::booking::{self, Answer, Keyed, Plan};
-use crate::error::{ApiError, field_error, sentence};
-use crate::idempotency;
-use crate::ids;
-use crate::state::AppState;
+use crate::error::ApiError;
+use crate::extract::{Clinic, Patient, Then, bearer};
+use crate::site::Site;
 use actix_web::{HttpRequest, HttpResponse, web};
 use api_types::routes as r;
-use api_types::{ErrorCode, List, NewSession, NewTicket, Reschedule, Session, Ticket};
-use mis::{BirthDate, BirthDateError, DocumentNumber, Mis, PatientIdentity, PolicyNumber};
-
-/// Parses the three identity fields, reporting every field that cannot be accepted.
-///
-/// A birth date of the right form but in the future, or more than 130 years ago, is no
-/// input error (the schema accepts it): no patient can have it, so it is `patient_not_found`,
-/// answered without asking the МИС.
-fn identity_of(new: &NewSession, today: chrono::NaiveDate) -> Result<PatientIdentity, ApiError> {
-    let document = DocumentNumber::parse(&new.document_number);
-    let policy = PolicyNumber::parse(&new.policy_number);
-    let birth_date = BirthDate::parse(&new.birth_date, today);
-    match (document, policy, birth_date) {
-        (Ok(document), Ok(policy), Ok(birth_date)) => Ok(PatientIdentity {
-            document,
-            policy,
-            birth_date,
-        }),
-        (Ok(_), Ok(_), Err(BirthDateError::InFuture | BirthDateError::TooOld)) => {
-            Err(mis::MisError::PatientNotFound.into())
-        }
-        (d, p, b) => {
-            let mut fields = Vec::new();
-            if let Err(e) = d {
-                fields.push(field_error("document_number", e.reason(), sentence(e)));
-            }
-            if let Err(e) = p {
-                fields.push(field_error("policy_number", e.reason(), sentence(e)));
-            }
-            if let Err(e @ (BirthDateError::Empty | BirthDateError::InvalidFormat)) = b {
-                fields.push(field_error(
-                    "birth_date",
-                    e.reason(),
-                    "The birth date must be a real date written YYYY-MM-DD.",
-                ));
-            }
-            Err(ApiError::invalid(fields))
-        }
-    }
-}
+use api_types::{List, NewSession, NewTicket, Reschedule, Session, Ticket};
+use gateway_domain::booking::{self, Plan};
+use gateway_domain::claims::{Answer, Keyed};
+use gateway_domain::{Gateway, idempotency, identify, ids, referrals};
 
 /// Identifies the patient and opens a session.
 ///
@@ -60,36 +22,13 @@ fn identity_of(new: &NewSession, today: chrono::NaiveDate) -> Result<PatientIden
     request_body = NewSession,
     responses((status = 201, body = Session))
 )]
-#[tracing::instrument(skip_all, fields(clinic = %path))]
+#[tracing::instrument(skip_all, fields(clinic = %input.1.0.info.id))]
 pub async fn create_session(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    body: JsonBody<NewSession>,
+    gateway: web::Data<Gateway>,
+    input: Then<JsonBody<NewSession>, Clinic>,
 ) -> Result<HttpResponse, ApiError> {
-    let clinic = state.clinic(&path)?;
-    let started = std::time::Instant::now();
-    // Whether the patient exists must not show in how long the answer takes.
-    let found = match identity_of(&body.value, clinic.today()) {
-        Ok(identity) => clinic.mis.find_patient(clinic.lpu, &identity).await,
-        Err(e) if e.code == ErrorCode::PatientNotFound => Err(mis::MisError::PatientNotFound),
-        Err(e) => {
-            crate::metrics::identification(&clinic.info.id, e.code.as_str());
-            return Err(e);
-        }
-    };
-    tokio::time::sleep(state.identify_min.saturating_sub(started.elapsed())).await;
-    let patient = found.map_err(|e| {
-        let e = ApiError::from(e);
-        crate::metrics::identification(&clinic.info.id, e.code.as_str());
-        e
-    })?;
-    crate::metrics::identification(&clinic.info.id, "found");
-    let (token, session) = state
-        .shared
-        .sessions
-        .create(&clinic.info.id, patient)
-        .await?;
-    tracing::info!("patient identified, session opened");
+    let Then(body, Clinic(clinic)) = input;
+    let (token, session) = identify::identify(&gateway, &clinic, &body.value).await?;
     let expires_at = session.expires_at.with_timezone(&clinic.tz).fixed_offset();
     Ok(HttpResponse::Created().json(Session { token, expires_at }))
 }
@@ -103,14 +42,12 @@ pub async fn create_session(
     responses((status = 204, description = "The session is ended"))
 )]
 pub async fn end_session(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
+    gateway: web::Data<Gateway>,
+    _patient: Patient,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let clinic = state.clinic(&path)?;
-    state.session(&req, clinic).await?;
-    if let Some(token) = crate::state::bearer(&req) {
-        state.shared.sessions.end(token).await?;
+    if let Some(token) = bearer(&req) {
+        gateway.end_session(token).await?;
     }
     Ok(HttpResponse::NoContent().finish())
 }
@@ -166,7 +103,7 @@ fn booked(public_url: Option<&str>, clinic: &str, answer: Answer<Ticket>) -> Htt
                 ),
             ))
             .json(ticket),
-        Err(e) => actix_web::ResponseError::error_response(&e),
+        Err(e) => actix_web::ResponseError::error_response(&ApiError(e)),
     };
     if answer.replayed {
         response.headers_mut().insert(
@@ -208,25 +145,31 @@ fn slot_id_of(slot_id: &str) -> Result<(), ApiError> {
     security(("bearer" = [])),
     responses((status = 201, body = Ticket, headers(("Location" = String, description = "The ticket's URL"))))
 )]
-#[tracing::instrument(skip_all, fields(clinic = %path))]
+#[tracing::instrument(skip_all, fields(clinic = %input.1.clinic.info.id))]
 pub async fn create_ticket(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
+    gateway: web::Data<Gateway>,
+    site: web::Data<Site>,
     req: HttpRequest,
-    body: JsonBody<NewTicket>,
+    input: Then<JsonBody<NewTicket>, Patient>,
 ) -> Result<HttpResponse, ApiError> {
-    let clinic = state.clinic(&path)?.clone();
-    let session = state.session(&req, &clinic).await?;
+    let Then(body, Patient { clinic, session }) = input;
     slot_id_of(&body.value.slot_id)?;
     let plan = match &body.value.referral {
         None => Plan::New,
-        Some(number) => Plan::ByReferral(crate::referrals::parse_number("referral", number)?),
+        Some(number) => Plan::ByReferral(referrals::parse_number("referral", number)?),
     };
     let key = idempotency_key(&req, b"", &body.raw)?;
     let clinic_id = clinic.info.id.clone();
-    let public_url = state.public_url.clone();
-    let answer = booking::book(state, clinic, session, &body.value.slot_id, plan, key).await;
-    Ok(booked(public_url.as_deref(), &clinic_id, answer))
+    let answer = booking::book(
+        gateway.into_inner(),
+        clinic,
+        session,
+        &body.value.slot_id,
+        plan,
+        key,
+    )
+    .await;
+    Ok(booked(site.public_url.as_deref(), &clinic_id, answer))
 }
 
 /// Moves one of the patient's upcoming tickets to another free time, in one step: if the new
@@ -247,29 +190,28 @@ pub async fn create_ticket(
     security(("bearer" = [])),
     responses((status = 201, body = Ticket, headers(("Location" = String, description = "The new ticket's URL"))))
 )]
-#[tracing::instrument(skip_all, fields(clinic = %path.0))]
+#[tracing::instrument(skip_all, fields(clinic = %input.1.clinic.info.id))]
 pub async fn reschedule_ticket(
-    state: web::Data<AppState>,
+    gateway: web::Data<Gateway>,
+    site: web::Data<Site>,
     path: web::Path<(String, String)>,
     req: HttpRequest,
-    body: JsonBody<Reschedule>,
+    input: Then<JsonBody<Reschedule>, Patient>,
 ) -> Result<HttpResponse, ApiError> {
-    let (clinic, ticket) = path.into_inner();
-    let clinic = state.clinic(&clinic)?.clone();
-    let session = state.session(&req, &clinic).await?;
-    let old = ids::parse_ticket(&ticket).ok_or_else(|| ApiError::not_found("ticket"))?;
+    let Then(body, Patient { clinic, session }) = input;
+    let ticket = &path.1;
+    let old = ids::parse_ticket(ticket).ok_or_else(|| ApiError::not_found("ticket"))?;
     slot_id_of(&body.value.slot_id)?;
     let referral = body
         .value
         .referral
         .as_deref()
-        .map(|number| crate::referrals::parse_number("referral", number))
+        .map(|number| referrals::parse_number("referral", number))
         .transpose()?;
     let key = idempotency_key(&req, ticket.as_bytes(), &body.raw)?;
     let clinic_id = clinic.info.id.clone();
-    let public_url = state.public_url.clone();
     let answer = booking::book(
-        state,
+        gateway.into_inner(),
         clinic,
         session,
         &body.value.slot_id,
@@ -277,7 +219,7 @@ pub async fn reschedule_ticket(
         key,
     )
     .await;
-    Ok(booked(public_url.as_deref(), &clinic_id, answer))
+    Ok(booked(site.public_url.as_deref(), &clinic_id, answer))
 }
 
 /// The patient's upcoming tickets, soonest first.
@@ -288,15 +230,12 @@ pub async fn reschedule_ticket(
     security(("bearer" = [])),
     responses((status = 200, body = List<Ticket>))
 )]
-#[tracing::instrument(skip_all, fields(clinic = %path))]
+#[tracing::instrument(skip_all, fields(clinic = %patient.clinic.info.id))]
 pub async fn list_tickets(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    req: HttpRequest,
+    gateway: web::Data<Gateway>,
+    patient: Patient,
 ) -> Result<HttpResponse, ApiError> {
-    let clinic = state.clinic(&path)?;
-    let session = state.session(&req, clinic).await?;
-    let list = booking::tickets(&state, clinic, &session).await?;
+    let list = booking::tickets(&gateway, &patient.clinic, &patient.session).await?;
     Ok(HttpResponse::Ok().json(List::from(list)))
 }
 
@@ -308,17 +247,14 @@ pub async fn list_tickets(
     security(("bearer" = [])),
     responses((status = 200, body = Ticket))
 )]
-#[tracing::instrument(skip_all, fields(clinic = %path.0))]
+#[tracing::instrument(skip_all, fields(clinic = %patient.clinic.info.id))]
 pub async fn get_ticket(
-    state: web::Data<AppState>,
+    gateway: web::Data<Gateway>,
     path: web::Path<(String, String)>,
-    req: HttpRequest,
+    patient: Patient,
 ) -> Result<HttpResponse, ApiError> {
-    let (clinic, ticket) = path.into_inner();
-    let clinic = state.clinic(&clinic)?;
-    let session = state.session(&req, clinic).await?;
-    let id = ids::parse_ticket(&ticket).ok_or_else(|| ApiError::not_found("ticket"))?;
-    let ticket = booking::ticket(&state, clinic, &session, &id).await?;
+    let id = ids::parse_ticket(&path.1).ok_or_else(|| ApiError::not_found("ticket"))?;
+    let ticket = booking::ticket(&gateway, &patient.clinic, &patient.session, &id).await?;
     Ok(HttpResponse::Ok().json(ticket))
 }
 
@@ -330,50 +266,14 @@ pub async fn get_ticket(
     security(("bearer" = [])),
     responses((status = 204, description = "The ticket is cancelled"))
 )]
-#[tracing::instrument(skip_all, fields(clinic = %path.0))]
+#[tracing::instrument(skip_all, fields(clinic = %patient.clinic.info.id))]
 pub async fn cancel_ticket(
-    state: web::Data<AppState>,
+    gateway: web::Data<Gateway>,
     path: web::Path<(String, String)>,
-    req: HttpRequest,
+    patient: Patient,
 ) -> Result<HttpResponse, ApiError> {
-    let (clinic, ticket) = path.into_inner();
-    let clinic = state.clinic(&clinic)?.clone();
-    let session = state.session(&req, &clinic).await?;
-    let id = ids::parse_ticket(&ticket).ok_or_else(|| ApiError::not_found("ticket"))?;
-    booking::cancel(state, clinic, session, id).await?;
+    let id = ids::parse_ticket(&path.1).ok_or_else(|| ApiError::not_found("ticket"))?;
+    let Patient { clinic, session } = patient;
+    booking::cancel(gateway.into_inner(), clinic, session, id).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn today() -> chrono::NaiveDate {
-        chrono::NaiveDate::from_ymd_opt(2026, 11, 25).expect("a real date")
-    }
-
-    #[test]
-    fn every_identity_field_error_is_reported_at_once() {
-        let new = NewSession {
-            document_number: "".into(),
-            policy_number: "12".into(),
-            birth_date: "2999-02-30".into(),
-        };
-        let err = identity_of(&new, today()).expect_err("all three are wrong");
-        let fields: Vec<_> = err.fields.iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(fields, ["document_number", "policy_number", "birth_date"]);
-        let shown = serde_json::to_string(&err.problem()).expect("serializes");
-        assert!(!shown.contains("2999"), "{shown}");
-    }
-
-    #[test]
-    fn a_birth_date_no_patient_can_have_is_not_found_not_invalid() {
-        let new = NewSession {
-            document_number: "4510 123456".into(),
-            policy_number: "7700000000000001".into(),
-            birth_date: "2999-01-01".into(),
-        };
-        let err = identity_of(&new, today()).expect_err("nobody is born in 2999");
-        assert_eq!(err.code, ErrorCode::PatientNotFound);
-    }
 }

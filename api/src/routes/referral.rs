@@ -1,13 +1,14 @@
 //! Booking by referral: what a referral allows and the tickets open to it. Booking itself is
 //! `POST …/tickets` with `referral`.
 
-use super::directory::{DatesQuery, query_range};
+use super::directory::DatesQuery;
 use crate::error::ApiError;
-use crate::referrals::{self, Purpose};
-use crate::state::AppState;
-use actix_web::{HttpRequest, HttpResponse, web};
+use crate::extract::Patient;
+use actix_web::{HttpResponse, web};
 use api_types::routes as r;
 use api_types::{List, Referral, Slot};
+use gateway_domain::directory::query_range;
+use gateway_domain::referrals::{self, Purpose};
 
 /// What one of the patient's referrals allows: the specialty, the doctors, the last valid
 /// day. Another patient's referral, or one to another clinic, is `referral_not_found`; one
@@ -19,17 +20,14 @@ use api_types::{List, Referral, Slot};
     security(("bearer" = [])),
     responses((status = 200, body = Referral))
 )]
-#[tracing::instrument(skip_all, fields(clinic = %path.0))]
+#[tracing::instrument(skip_all, fields(clinic = %patient.clinic.info.id))]
 pub async fn get_referral(
-    state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    req: HttpRequest,
+    patient: Patient,
 ) -> Result<HttpResponse, ApiError> {
-    let (clinic, number) = path.into_inner();
-    let clinic = state.clinic(&clinic)?;
-    let session = state.session(&req, clinic).await?;
-    let number = referrals::parse_number("number", &number)?;
-    let resolved = referrals::resolve(clinic, &session, &number, Purpose::Book).await?;
+    let number = referrals::parse_number("number", &path.1)?;
+    let resolved =
+        referrals::resolve(&patient.clinic, &patient.session, &number, Purpose::Book).await?;
     Ok(HttpResponse::Ok().json(resolved.to_api()))
 }
 
@@ -46,19 +44,16 @@ pub async fn get_referral(
     security(("bearer" = [])),
     responses((status = 200, body = List<Slot>))
 )]
-#[tracing::instrument(skip_all, fields(clinic = %path.0))]
+#[tracing::instrument(skip_all, fields(clinic = %patient.clinic.info.id))]
 pub async fn referral_slots(
-    state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     query: web::Query<DatesQuery>,
-    req: HttpRequest,
+    patient: Patient,
 ) -> Result<HttpResponse, ApiError> {
-    let (clinic, number) = path.into_inner();
-    let clinic = state.clinic(&clinic)?;
-    let session = state.session(&req, clinic).await?;
-    let number = referrals::parse_number("number", &number)?;
+    let Patient { clinic, session } = &patient;
+    let number = referrals::parse_number("number", &path.1)?;
     let range = query_range(query.from.as_deref(), query.to.as_deref(), clinic.today())?;
-    let resolved = referrals::resolve(clinic, &session, &number, Purpose::Move).await?;
-    let slots = referrals::slots(clinic, &session, &resolved, range).await?;
+    let resolved = referrals::resolve(clinic, session, &number, Purpose::Move).await?;
+    let slots = referrals::slots(clinic, session, &resolved, range).await?;
     Ok(HttpResponse::Ok().json(List::from(slots)))
 }

@@ -2,12 +2,11 @@
 
 use super::JsonBody;
 use crate::error::ApiError;
-use crate::ids;
-use crate::state::AppState;
-use crate::waiting;
-use actix_web::{HttpRequest, HttpResponse, web};
+use crate::extract::{Patient, Then};
+use actix_web::{HttpResponse, web};
 use api_types::routes as r;
 use api_types::{List, NewWaitingRequest, WaitingRequest};
+use gateway_domain::{Gateway, ids, waiting};
 
 /// Puts the patient on the waiting list for a specialty (and a doctor of it), within the days
 /// that suit: the clinic calls the phone given when a ticket is found. The reason is worked
@@ -21,17 +20,14 @@ use api_types::{List, NewWaitingRequest, WaitingRequest};
     security(("bearer" = [])),
     responses((status = 201, body = WaitingRequest))
 )]
-#[tracing::instrument(skip_all, fields(clinic = %path))]
+#[tracing::instrument(skip_all, fields(clinic = %input.1.clinic.info.id))]
 pub async fn join_waiting_list(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    req: HttpRequest,
-    body: JsonBody<NewWaitingRequest>,
+    gateway: web::Data<Gateway>,
+    input: Then<JsonBody<NewWaitingRequest>, Patient>,
 ) -> Result<HttpResponse, ApiError> {
-    let clinic = state.clinic(&path)?.clone();
-    let session = state.session(&req, &clinic).await?;
+    let Then(body, Patient { clinic, session }) = input;
     let new = waiting::parse(&body.value, clinic.today())?;
-    let created = waiting::join(state, clinic, session, new).await?;
+    let created = waiting::join(gateway.into_inner(), clinic, session, new).await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -43,15 +39,9 @@ pub async fn join_waiting_list(
     security(("bearer" = [])),
     responses((status = 200, body = List<WaitingRequest>))
 )]
-#[tracing::instrument(skip_all, fields(clinic = %path))]
-pub async fn waiting_list(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let clinic = state.clinic(&path)?;
-    let session = state.session(&req, clinic).await?;
-    let list = waiting::list(clinic, &session).await?;
+#[tracing::instrument(skip_all, fields(clinic = %patient.clinic.info.id))]
+pub async fn waiting_list(patient: Patient) -> Result<HttpResponse, ApiError> {
+    let list = waiting::list(&patient.clinic, &patient.session).await?;
     Ok(HttpResponse::Ok().json(List::from(list)))
 }
 
@@ -63,17 +53,15 @@ pub async fn waiting_list(
     security(("bearer" = [])),
     responses((status = 204, description = "The request is withdrawn"))
 )]
-#[tracing::instrument(skip_all, fields(clinic = %path.0))]
+#[tracing::instrument(skip_all, fields(clinic = %patient.clinic.info.id))]
 pub async fn leave_waiting_list(
-    state: web::Data<AppState>,
+    gateway: web::Data<Gateway>,
     path: web::Path<(String, String)>,
-    req: HttpRequest,
+    patient: Patient,
 ) -> Result<HttpResponse, ApiError> {
-    let (clinic, request) = path.into_inner();
-    let clinic = state.clinic(&clinic)?.clone();
-    let session = state.session(&req, &clinic).await?;
     let id =
-        ids::parse_waiting(&request).ok_or_else(|| ApiError::not_found("waiting-list request"))?;
-    waiting::leave(state, clinic, session, id).await?;
+        ids::parse_waiting(&path.1).ok_or_else(|| ApiError::not_found("waiting-list request"))?;
+    let Patient { clinic, session } = patient;
+    waiting::leave(gateway.into_inner(), clinic, session, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -5,7 +5,7 @@
 //! is the right-most hop of `X-Forwarded-For` that is not itself a trusted proxy (hops to its
 //! left are whatever the client claims). Every `X-Forwarded-For` line counts, in order, as
 //! RFC 9110 joins repeated fields; hops may carry a port (`203.0.113.7:4711`,
-//! `[2001:db8::7]:443`). An IPv6 client is counted by its /64, the block one subscriber holds.
+//! `[2001:db8::7]:443`). (An IPv6 client is limited by its /64: `gateway_domain::limits`.)
 
 use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -117,22 +117,6 @@ pub fn resolve<'a>(
     Origin { client, proxies }
 }
 
-/// The key a client's limits are counted under: its IPv4 address, or its IPv6 /64.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ClientKey {
-    V4(u32),
-    V6Net64(u64),
-}
-
-impl From<IpAddr> for ClientKey {
-    fn from(ip: IpAddr) -> Self {
-        match canonical(ip) {
-            IpAddr::V4(v4) => Self::V4(u32::from(v4)),
-            IpAddr::V6(v6) => Self::V6Net64((u128::from(v6) >> 64) as u64),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,19 +207,6 @@ mod tests {
         assert_eq!(origin.proxies, [ip("10.0.0.1"), ip("10.0.0.2")]);
         let direct = resolve(ip("203.0.113.5"), ["1.1.1.1"], &trusted);
         assert_eq!(direct.path().collect::<Vec<_>>(), [ip("203.0.113.5")]);
-    }
-
-    #[test]
-    fn ipv6_clients_are_keyed_by_their_64() {
-        let a = ClientKey::from(ip("2001:db8:1:2::1"));
-        let b = ClientKey::from(ip("2001:db8:1:2:ffff:ffff:ffff:ffff"));
-        let c = ClientKey::from(ip("2001:db8:1:3::1"));
-        assert_eq!(a, b);
-        assert_ne!(a, c);
-        assert_eq!(
-            ClientKey::from(ip("::ffff:192.0.2.1")),
-            ClientKey::from(ip("192.0.2.1"))
-        );
     }
 
     #[test]

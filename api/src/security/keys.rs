@@ -5,8 +5,8 @@
 //! The configuration holds only each key's SHA-256 digest; a presented key is hashed and
 //! looked up by digest. Logs name the key (`api_key = "regional-portal"`), never the key.
 
-use super::limiter::RateLimitConfig;
 use actix_web::HttpRequest;
+use gateway_domain::limits::RateLimitConfig;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 

@@ -8,18 +8,18 @@
 
 pub mod client;
 pub mod keys;
-pub mod limiter;
 
 use crate::error::ApiError;
+use crate::routing::RouteIndex;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, web};
 use api_types::ErrorCode;
-use client::{ClientKey, Origin};
+use client::Origin;
+use gateway_domain::limits::{Class, ClientKey, Subject};
 use ipnet::IpNet;
 use keys::ApiKeys;
-use limiter::{Class, Subject};
 use std::net::{IpAddr, Ipv4Addr};
 
 pub use client::parse_networks;
@@ -28,7 +28,9 @@ pub use client::parse_networks;
 #[derive(Debug)]
 pub struct Guards {
     /// The rate-limit counters (this process's, or shared).
-    pub limits: std::sync::Arc<dyn crate::shared::RateStore>,
+    pub limits: std::sync::Arc<dyn gateway_domain::shared::RateStore>,
+    /// Which route a path reaches, and its limit class.
+    pub routes: RouteIndex,
     pub trusted_proxies: Vec<IpNet>,
     pub operator_allow: Vec<IpNet>,
     /// Networks allowed to call the API; `None` allows everyone.
@@ -64,12 +66,6 @@ impl Caller {
     }
 }
 
-/// The pattern of the route the router will match for this request, if any. The router
-/// matches the decoded (re-quoted) path, which `match_info` holds before routing.
-pub fn matched_pattern(req: &HttpRequest) -> Option<String> {
-    crate::routes::route_of(req.match_info().as_str()).map(str::to_owned)
-}
-
 impl Guards {
     /// The request's origin: its peer, seen through the trusted proxies.
     pub fn origin_of(&self, req: &HttpRequest) -> Origin {
@@ -83,10 +79,18 @@ impl Guards {
         client::resolve(peer, lines, &self.trusted_proxies)
     }
 
+    /// The pattern of the route the router will match for this request, if any. The router
+    /// matches the decoded (re-quoted) path, which `match_info` holds before routing.
+    pub fn matched_pattern(&self, req: &HttpRequest) -> Option<String> {
+        self.routes
+            .route_of(req.match_info().as_str())
+            .map(str::to_owned)
+    }
+
     fn caller_of(&self, req: &HttpRequest) -> Caller {
-        let route = matched_pattern(req);
+        let route = self.matched_pattern(req);
         let api = req.match_info().as_str().starts_with("/api/");
-        let class = crate::routes::limit_class(req.method(), route.as_deref());
+        let class = self.routes.limit_class(req.method(), route.as_deref());
         let key = match ApiKeys::presented(req) {
             None => Key::None,
             Some(k) => self.keys.find(k).map_or(Key::Invalid, Key::Valid),
@@ -156,12 +160,14 @@ impl Guards {
         };
         if let Err(retry_after) = self.limits.check(subject, caller.class).await {
             tracing::info!(class = caller.class.as_str(), "request refused: rate limit");
-            crate::metrics::rate_limited(caller.class.as_str());
-            let mut error = ApiError::new(ErrorCode::TooManyRequests).detail(format!(
-                "Too many requests from this client; retry in {retry_after} s."
+            gateway_domain::metrics::rate_limited(caller.class.as_str());
+            return Err(ApiError(
+                gateway_domain::Failure::new(ErrorCode::TooManyRequests)
+                    .detail(format!(
+                        "Too many requests from this client; retry in {retry_after} s."
+                    ))
+                    .retry_after(retry_after),
             ));
-            error.retry_after = Some(retry_after);
-            return Err(error);
         }
         if caller.key == Key::Invalid {
             return Err(ApiError::new(ErrorCode::InvalidApiKey)

@@ -92,7 +92,7 @@ async fn a_doctor_and_day(base: &str) -> (String, String) {
 async fn overhead(report: &mut Report, dir: &Path, sandbox_url: &str) {
     let gateway = Gateway::start(dir, &gateway_config(sandbox_url, 0, 0));
     let (doctor, day) = a_doctor_and_day(&gateway.base).await;
-    let key = registratura::ids::DoctorKey::parse(&doctor).expect("a doctor id");
+    let key = gateway_domain::ids::DoctorKey::parse(&doctor).expect("a doctor id");
     let date = chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d").expect("a day");
     let body = mis_hub::contract::encode_request(&mis_hub::contract::Call {
         guid: Some(sandbox_mis::DEFAULT_GUID.into()),
@@ -489,7 +489,7 @@ async fn scale(report: &mut Report, dir: &Path) {
 async fn widget(report: &mut Report) {
     use std::io::Write as _;
     let asset = |name: &str| {
-        registratura::widget::ASSETS
+        registratura::pages::widget::ASSETS
             .iter()
             .find(|a| a.name == name)
             .expect("embedded")
@@ -499,8 +499,8 @@ async fn widget(report: &mut Report) {
     gz.write_all(loader.raw).expect("compresses");
     let loader_gz = gz.finish().expect("compresses").len();
     let (wasm, glue) = (
-        asset(registratura::widget::WASM),
-        asset(registratura::widget::GLUE),
+        asset(registratura::pages::widget::WASM),
+        asset(registratura::pages::widget::GLUE),
     );
     let brotli = wasm.brotli.len() + glue.brotli.len();
     report.row(

@@ -2,9 +2,10 @@
 //! ([`crate::routes::ENDPOINTS`]): each route's path and method from the table, its
 //! parameters, body and success answers from its handler's `utoipa::path`, and every failure
 //! it can answer, with its problem codes, from the table's error list. Request schemas carry
-//! the parsers' own rules (`api_types::identity`, [`crate::ids`]).
+//! the parsers' own rules (`api_types::identity`, `gateway_domain::ids`).
 //! `openapi/openapi.json` is its committed copy; a test fails when that copy is stale.
 
+use super::health;
 use crate::routes::{self, ENDPOINTS};
 use api_types::routes::Method;
 use api_types::{
@@ -34,7 +35,7 @@ this gateway's. Integrators may send an API key (`Authorization: ApiKey <key>`, 
 `X-Api-Key: <key>` with a patient's session) to be limited by their key's own limits.",
         license(name = "MIT OR Apache-2.0")
     ),
-    paths(routes::healthz, routes::readyz, routes::metrics),
+    paths(health::healthz, health::readyz, health::metrics),
     components(schemas(
         Clinic, Specialty, Doctor, AvailableDates, Slot, NewSession, Session, NewTicket, Ticket, NamedRef,
         Reschedule, NewWaitingRequest, WaitingRequest, WaitingReason, Referral, ReferralKind,
@@ -70,7 +71,7 @@ impl Modify for Security {
 }
 
 /// The pattern of the URL-safe public ids (specialties, doctors, slots, tickets): what
-/// [`crate::ids::well_formed`] accepts.
+/// `gateway_domain::ids::well_formed` accepts.
 pub const PUBLIC_ID_PATTERN: &str = "^[A-Za-z0-9_-]{1,2048}$";
 /// The pattern of a clinic's id.
 pub const CLINIC_ID_PATTERN: &str = "^[a-z0-9-]{1,64}$";
@@ -180,7 +181,7 @@ struct Routes;
 impl Modify for Routes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for endpoint in ENDPOINTS {
-            let mut operation = (endpoint.operation)();
+            let mut operation = (endpoint.openapi)().operation;
             let mut parameters: Vec<Parameter> =
                 endpoint.route.params().map(path_parameter).collect();
             parameters.extend(operation.parameters.take().unwrap_or_default());
@@ -193,7 +194,8 @@ impl Modify for Routes {
                 .or_default();
             item.merge_operations(PathItem::new(http_method(endpoint.route.method), operation));
         }
-        // The health checks are limited as reads.
+        // The health checks are limited as reads, refuse a key that is not this gateway's, and
+        // meet the edge as every route does.
         for path in ["/healthz", "/readyz", "/metrics"] {
             if let Some(op) = openapi
                 .paths
@@ -201,7 +203,8 @@ impl Modify for Routes {
                 .get_mut(path)
                 .and_then(|item| item.get.as_mut())
             {
-                add_failures(op, [ErrorCode::TooManyRequests]);
+                let common = routes::COMMON_ERRORS.iter().copied();
+                add_failures(op, common.filter(|c| *c != ErrorCode::Forbidden));
             }
         }
     }
@@ -279,9 +282,9 @@ pub fn spec_json() -> String {
 
 /// `GET /openapi.json`: the spec, naming this gateway's public address (`server.public_url`)
 /// as its server when there is one.
-pub async fn serve(state: actix_web::web::Data<crate::state::AppState>) -> actix_web::HttpResponse {
+pub async fn serve(site: actix_web::web::Data<crate::site::Site>) -> actix_web::HttpResponse {
     let mut doc = ApiDoc::openapi();
-    if let Some(url) = &state.public_url {
+    if let Some(url) = &site.public_url {
         doc.servers = Some(vec![utoipa::openapi::Server::new(url.clone())]);
     }
     actix_web::HttpResponse::Ok().json(doc)

@@ -1,120 +1,28 @@
-//! Rate limits: a GCRA limiter (governor's) per class of request, keyed by client, with its
-//! memory bounded.
-//!
-//! Classes, strictest first: `identify` (`POST .../sessions`, guessing patients' data),
-//! `unmatched` (paths that match no route: they get identification's limits), `write`
-//! (booking, cancelling, ending a session) and `read` (everything else). Anonymous clients are
-//! keyed by address ([`ClientKey`]); integrators with an API key share their key's own limits.
+//! Rate limits counted in this process: a GCRA limiter (governor's) per class of request,
+//! keyed by client, with its memory bounded.
 //!
 //! The per-client state lives in a bounded cache ([`moka`]): at most `max_clients` entries per
 //! class, least recently used out first, and an entry idle for longer than its bucket takes to
 //! refill is dropped (it is then indistinguishable from a new client). No insert scans the
 //! map, and no global lock is taken.
 
-use super::client::ClientKey;
+use crate::limits::{Class, ClientKey, Rate, RateLimitConfig, Subject};
 use governor::clock::{Clock, DefaultClock};
 use governor::nanos::Nanos;
 use governor::state::keyed::ShrinkableKeyedStateStore;
 use governor::state::{InMemoryState, NotKeyed, StateStore};
 use governor::{Quota, RateLimiter};
-use serde::Deserialize;
 use std::hash::Hash;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A class of request, each with its own limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Class {
-    Identify,
-    Unmatched,
-    Write,
-    Read,
-}
-
-impl Class {
-    pub const ALL: [Class; 4] = [Self::Identify, Self::Unmatched, Self::Write, Self::Read];
-
-    /// The class's name in logs and metrics.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Identify => "identify",
-            Self::Unmatched => "unmatched",
-            Self::Write => "write",
-            Self::Read => "read",
-        }
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
-
-/// A sustained rate and a burst. A rate of 0 means no limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rate {
-    pub per_minute: u32,
-    pub burst: u32,
-}
-
-impl Rate {
-    fn quota(self) -> Option<Quota> {
-        let per_minute = NonZeroU32::new(self.per_minute)?;
-        let burst = NonZeroU32::new(self.burst.max(1))?;
-        // A cell every 60 s / rate; `with_period` refuses only a zero period.
-        Quota::with_period(Duration::from_secs(60) / per_minute.get()).map(|q| q.allow_burst(burst))
-    }
-
-    /// How long an empty bucket takes to refill.
-    fn refill(self) -> Duration {
-        match self.per_minute {
-            0 => Duration::ZERO,
-            rate => Duration::from_secs(60) * self.burst.max(1) / rate,
-        }
-    }
-}
-
-/// The limits of anonymous clients, per address (`[rate_limit]`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RateLimitConfig {
-    /// `POST .../sessions`, per client per minute (paths matching no route share these).
-    pub identify_per_minute: u32,
-    pub identify_burst: u32,
-    /// Other writes (booking, cancelling, ending a session).
-    pub write_per_minute: u32,
-    pub write_burst: u32,
-    /// Reads, pages and files.
-    pub read_per_minute: u32,
-    pub read_burst: u32,
-    /// The most clients remembered per class; the least recently seen are forgotten first.
-    pub max_clients: u64,
-}
-
-impl Default for RateLimitConfig {
-    fn default() -> Self {
-        Self {
-            identify_per_minute: 10,
-            identify_burst: 5,
-            write_per_minute: 60,
-            write_burst: 20,
-            read_per_minute: 1200,
-            read_burst: 300,
-            max_clients: 50_000,
-        }
-    }
-}
-
-impl RateLimitConfig {
-    /// The limits of a class.
-    pub fn rate(&self, class: Class) -> Rate {
-        let (per_minute, burst) = match class {
-            Class::Identify | Class::Unmatched => (self.identify_per_minute, self.identify_burst),
-            Class::Write => (self.write_per_minute, self.write_burst),
-            Class::Read => (self.read_per_minute, self.read_burst),
-        };
-        Rate { per_minute, burst }
-    }
+/// A rate as governor's quota; `None` for no limit.
+fn quota(rate: Rate) -> Option<Quota> {
+    let per_minute = NonZeroU32::new(rate.per_minute)?;
+    let burst = NonZeroU32::new(rate.burst.max(1))?;
+    // A cell every 60 s / rate; `with_period` refuses only a zero period.
+    Quota::with_period(Duration::from_secs(60) / per_minute.get()).map(|q| q.allow_burst(burst))
 }
 
 /// A keyed state store whose size is bounded (see the module's documentation).
@@ -179,15 +87,6 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> StateStore for BoundedStore<K
 type Keyed = RateLimiter<ClientKey, BoundedStore<ClientKey>, DefaultClock>;
 type Direct = RateLimiter<NotKeyed, InMemoryState, DefaultClock>;
 
-/// Who a limit is counted for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Subject {
-    /// An anonymous client, by address.
-    Client(ClientKey),
-    /// An integrator's API key, by its index in the configuration.
-    ApiKey(usize),
-}
-
 /// The limiters of every class, for anonymous clients and for each API key.
 #[derive(Debug)]
 pub struct Limiter {
@@ -206,13 +105,10 @@ impl Limiter {
                 anonymous.max_clients.max(1),
                 rate.refill() + Duration::from_secs(1),
             );
-            rate.quota()
-                .map(|q| RateLimiter::new(q, store, clock.clone()))
+            quota(rate).map(|q| RateLimiter::new(q, store, clock.clone()))
         };
         let direct = |config: &RateLimitConfig, class: Class| {
-            config
-                .rate(class)
-                .quota()
+            quota(config.rate(class))
                 .map(|q| RateLimiter::new(q, InMemoryState::default(), clock.clone()))
         };
         Self {
@@ -254,6 +150,7 @@ impl Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::{Class, ClientKey, RateLimitConfig, Subject};
     use std::net::IpAddr;
 
     fn client(s: &str) -> Subject {

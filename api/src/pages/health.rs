@@ -1,8 +1,8 @@
 //! Liveness and readiness.
 
 use crate::security::Guards;
-use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
+use gateway_domain::Gateway;
 use serde::Serialize;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -45,11 +45,11 @@ pub async fn healthz() -> HttpResponse {
     responses((status = 200, body = Health), (status = 503, body = Health))
 )]
 pub async fn readyz(
-    state: web::Data<AppState>,
+    gateway: web::Data<Gateway>,
     guards: web::Data<Guards>,
     req: HttpRequest,
 ) -> HttpResponse {
-    let probes = state.clinics().iter().map(|c| async move {
+    let probes = gateway.clinics().iter().map(|c| async move {
         ClinicHealth {
             id: c.info.id.clone(),
             mis_up: c.mis.ready().await,
@@ -57,7 +57,7 @@ pub async fn readyz(
     });
     let (clinics, state_ok) = futures_util::future::join(
         futures_util::future::join_all(probes),
-        state.shared.health.check(),
+        gateway.shared.health.check(),
     )
     .await;
     let state_ok = state_ok.is_ok();
@@ -91,7 +91,7 @@ pub async fn readyz(
     )
 )]
 pub async fn metrics(
-    state: web::Data<AppState>,
+    gateway: web::Data<Gateway>,
     guards: web::Data<Guards>,
     req: HttpRequest,
 ) -> Result<HttpResponse, crate::error::ApiError> {
@@ -100,13 +100,13 @@ pub async fn metrics(
             .detail("Metrics are for the operator's addresses (server.operator_allow)."));
     }
     let clients =
-        crate::security::limiter::Class::ALL.map(|c| (c.as_str(), state.shared.limits.clients(c)));
-    crate::metrics::holdings(
-        state.shared.sessions.count(),
-        state.shared.idempotency.count(),
+        gateway_domain::limits::Class::ALL.map(|c| (c.as_str(), gateway.shared.limits.clients(c)));
+    gateway_domain::metrics::holdings(
+        gateway.shared.sessions.count(),
+        gateway.shared.idempotency.count(),
         &clients,
     );
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(crate::metrics::render()))
+        .body(gateway_domain::metrics::render()))
 }

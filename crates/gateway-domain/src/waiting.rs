@@ -5,15 +5,15 @@
 //! The phone number is personal data, under the same rules as the identity fields: parsed
 //! here, passed to the МИС, never logged, echoed or kept by the gateway.
 
-use crate::error::{ApiError, field_error};
+use crate::clinic::ClinicEntry;
+use crate::failure::{Failure, field_error};
+use crate::gateway::Gateway;
 use crate::ids::{self, DoctorKey};
 use crate::sessions::Session;
-use crate::state::{AppState, ClinicEntry};
-use actix_web::web;
 use api_types::{ErrorCode, NamedRef, NewWaitingRequest, WaitingRequest};
 use chrono::{Days, NaiveDate};
-use mis::{DateRange, Mis, PhoneNumber, SpecialtyId, WaitingId, WaitingReason};
-use tracing::Instrument;
+use mis::{DateRange, Doctor, Mis, PhoneNumber, Specialty, SpecialtyId, WaitingId, WaitingReason};
+use std::sync::Arc;
 
 /// The most requests one patient may have on a clinic's waiting list at once.
 pub const MAX_REQUESTS_PER_PATIENT: usize = 5;
@@ -48,7 +48,7 @@ fn date_field(
     if date < today {
         return Err(field_error(field, "in_past", "Name a day from today on."));
     }
-    if !crate::state::in_window(date, today) {
+    if !crate::clinic::in_window(date, today) {
         return Err(field_error(
             field,
             "out_of_range",
@@ -59,7 +59,7 @@ fn date_field(
 }
 
 /// Parses a request, reporting every field that cannot be accepted.
-pub fn parse(new: &NewWaitingRequest, today: NaiveDate) -> Result<NewRequest, ApiError> {
+pub fn parse(new: &NewWaitingRequest, today: NaiveDate) -> Result<NewRequest, Failure> {
     let mut fields = Vec::new();
     let specialty = if ids::well_formed(&new.specialty_id) {
         ids::parse_specialty(&new.specialty_id)
@@ -137,15 +137,15 @@ pub fn parse(new: &NewWaitingRequest, today: NaiveDate) -> Result<NewRequest, Ap
         }
     };
     if !fields.is_empty() {
-        return Err(ApiError::invalid(fields));
+        return Err(Failure::invalid(fields));
     }
-    let specialty = specialty.ok_or_else(|| ApiError::not_found("specialty"))?;
+    let specialty = specialty.ok_or_else(|| Failure::not_found("specialty"))?;
     let doctor = match doctor {
         None => None,
         Some(Some(key)) if key.specialty == specialty => Some(key),
-        Some(_) => return Err(ApiError::not_found("doctor of this specialty")),
+        Some(_) => return Err(Failure::not_found("doctor of this specialty")),
     };
-    let phone = phone.ok_or_else(|| ApiError::internal("a phone error was not reported"))?;
+    let phone = phone.ok_or_else(|| Failure::internal("a phone error was not reported"))?;
     Ok(NewRequest {
         specialty,
         doctor,
@@ -166,12 +166,12 @@ fn reason_of(r: WaitingReason) -> api_types::WaitingReason {
 /// doctor of the specialty, no free ticket (of the doctor, or of the specialty), or tickets at
 /// times that do not suit.
 pub async fn join(
-    state: web::Data<AppState>,
+    gateway: Arc<Gateway>,
     clinic: ClinicEntry,
     session: Session,
     new: NewRequest,
-) -> Result<WaitingRequest, ApiError> {
-    let result = join_once(state, &clinic, session, new).await;
+) -> Result<WaitingRequest, Failure> {
+    let result = join_once(&gateway, &clinic, session, new).await;
     let outcome = match &result {
         Ok(_) => "joined",
         Err(e) => e.code.as_str(),
@@ -180,19 +180,22 @@ pub async fn join(
     result
 }
 
-async fn join_once(
-    state: web::Data<AppState>,
-    clinic: &ClinicEntry,
-    session: Session,
-    new: NewRequest,
-) -> Result<WaitingRequest, ApiError> {
+/// What a request waits for: the specialty, the doctor (if one is named) and why.
+struct Wanted {
+    specialty: Specialty,
+    doctor: Option<Doctor>,
+    reason: WaitingReason,
+}
+
+/// The specialty and doctor `new` names, from the directory, and why the patient waits.
+async fn wanted(clinic: &ClinicEntry, new: &NewRequest) -> Result<Wanted, Failure> {
     let specialty = clinic
         .mis
         .specialties(clinic.lpu)
         .await?
         .into_iter()
         .find(|s| s.id == new.specialty)
-        .ok_or_else(|| ApiError::not_found("specialty"))?;
+        .ok_or_else(|| Failure::not_found("specialty"))?;
     let doctors = clinic.mis.doctors(clinic.lpu, &specialty.id).await?;
     let doctor = match &new.doctor {
         None => None,
@@ -201,7 +204,7 @@ async fn join_once(
                 .iter()
                 .find(|d| d.id == key.doctor)
                 .cloned()
-                .ok_or_else(|| ApiError::not_found("doctor"))?,
+                .ok_or_else(|| Failure::not_found("doctor"))?,
         ),
     };
     let free = doctor
@@ -214,26 +217,52 @@ async fn join_once(
     } else {
         WaitingReason::NoConvenientTime
     };
-    // From the list to the registration, the patient's other requests wait: the caps below
-    // hold however many arrive at once.
-    let held = state.patient_lock(clinic, &session).await?;
-    let active = clinic
-        .mis
-        .waiting_list(clinic.lpu, &session.patient)
-        .await?;
-    let wanted_doctor = doctor.as_ref().map(|d| &d.id);
+    Ok(Wanted {
+        specialty,
+        doctor,
+        reason,
+    })
+}
+
+/// The waiting list's rules for the patient's `active` requests: one per specialty and
+/// doctor, at most [`MAX_REQUESTS_PER_PATIENT`].
+fn admits(active: &[mis::WaitingEntry], wanted: &Wanted) -> Result<(), Failure> {
+    let doctor = wanted.doctor.as_ref().map(|d| &d.id);
     if active.iter().any(|e| {
-        e.specialty_id.as_ref() == Some(&specialty.id) && e.doctor_id.as_ref() == wanted_doctor
+        e.specialty_id.as_ref() == Some(&wanted.specialty.id) && e.doctor_id.as_ref() == doctor
     }) {
-        return Err(ApiError::new(ErrorCode::AlreadyOnWaitingList).detail(
+        return Err(Failure::new(ErrorCode::AlreadyOnWaitingList).detail(
             "The patient is already waiting for this specialty (and doctor); see «My visits».",
         ));
     }
     if active.len() >= MAX_REQUESTS_PER_PATIENT {
-        return Err(ApiError::new(ErrorCode::WaitingListFull).detail(format!(
+        return Err(Failure::new(ErrorCode::WaitingListFull).detail(format!(
             "A patient may wait for at most {MAX_REQUESTS_PER_PATIENT} things at once; withdraw one first."
         )));
     }
+    Ok(())
+}
+
+async fn join_once(
+    gateway: &Gateway,
+    clinic: &ClinicEntry,
+    session: Session,
+    new: NewRequest,
+) -> Result<WaitingRequest, Failure> {
+    let wanted = wanted(clinic, &new).await?;
+    // From the list to the registration, the patient's other requests wait: the caps hold
+    // however many arrive at once.
+    let held = gateway.patient_lock(clinic, &session).await?;
+    let active = clinic
+        .mis
+        .waiting_list(clinic.lpu, &session.patient)
+        .await?;
+    admits(&active, &wanted)?;
+    let Wanted {
+        specialty,
+        doctor,
+        reason,
+    } = wanted;
     let request = mis::WaitingRequest {
         patient: session.patient.clone(),
         specialty: specialty.id.clone(),
@@ -246,20 +275,16 @@ async fn join_once(
     };
     // Once asked, the МИС call runs to its end whatever the client does.
     let task_clinic = clinic.clone();
-    let id = state
+    let id = gateway
         .writes
-        .spawn(
-            async move {
-                let _held = held;
-                task_clinic
-                    .mis
-                    .join_waiting_list(task_clinic.lpu, &request)
-                    .await
-            }
-            .instrument(tracing::Span::current()),
-        )
-        .await
-        .map_err(ApiError::internal)??;
+        .run(async move {
+            let _held = held;
+            Ok(task_clinic
+                .mis
+                .join_waiting_list(task_clinic.lpu, &request)
+                .await?)
+        })
+        .await?;
     tracing::info!(clinic = %clinic.info.id, "patient put on the waiting list");
     Ok(WaitingRequest {
         id: ids::waiting(&id),
@@ -286,10 +311,7 @@ async fn join_once(
 }
 
 /// The session's patient's requests on the waiting list, oldest first.
-pub async fn list(
-    clinic: &ClinicEntry,
-    session: &Session,
-) -> Result<Vec<WaitingRequest>, ApiError> {
+pub async fn list(clinic: &ClinicEntry, session: &Session) -> Result<Vec<WaitingRequest>, Failure> {
     let entries = clinic
         .mis
         .waiting_list(clinic.lpu, &session.patient)
@@ -350,47 +372,49 @@ pub async fn list(
 
 /// Withdraws one of the session's patient's requests: it must be the patient's own.
 pub async fn leave(
-    state: web::Data<AppState>,
+    gateway: Arc<Gateway>,
     clinic: ClinicEntry,
     session: Session,
     id: WaitingId,
-) -> Result<(), ApiError> {
-    let result = async {
-        let held = state.patient_lock(&clinic, &session).await?;
-        let own = clinic
-            .mis
-            .waiting_list(clinic.lpu, &session.patient)
-            .await?
-            .into_iter()
-            .any(|e| e.id == id);
-        if !own {
-            return Err(ApiError::not_found("waiting-list request"));
-        }
-        let task_clinic = clinic.clone();
-        state
-            .writes
-            .spawn(
-                async move {
-                    let _held = held;
-                    task_clinic
-                        .mis
-                        .leave_waiting_list(task_clinic.lpu, &id)
-                        .await
-                }
-                .instrument(tracing::Span::current()),
-            )
-            .await
-            .map_err(ApiError::internal)??;
-        tracing::info!(clinic = %clinic.info.id, "waiting-list request withdrawn");
-        Ok(())
-    }
-    .await;
+) -> Result<(), Failure> {
+    let result = leave_once(&gateway, &clinic, &session, id).await;
     let outcome = match &result {
         Ok(()) => "left",
         Err(e) => e.code.as_str(),
     };
     crate::metrics::waiting_list(&clinic.info.id, "leave", outcome);
     result
+}
+
+async fn leave_once(
+    gateway: &Gateway,
+    clinic: &ClinicEntry,
+    session: &Session,
+    id: WaitingId,
+) -> Result<(), Failure> {
+    let held = gateway.patient_lock(clinic, session).await?;
+    let own = clinic
+        .mis
+        .waiting_list(clinic.lpu, &session.patient)
+        .await?
+        .into_iter()
+        .any(|e| e.id == id);
+    if !own {
+        return Err(Failure::not_found("waiting-list request"));
+    }
+    let task_clinic = clinic.clone();
+    gateway
+        .writes
+        .run(async move {
+            let _held = held;
+            Ok(task_clinic
+                .mis
+                .leave_waiting_list(task_clinic.lpu, &id)
+                .await?)
+        })
+        .await?;
+    tracing::info!(clinic = %clinic.info.id, "waiting-list request withdrawn");
+    Ok(())
 }
 
 #[cfg(test)]

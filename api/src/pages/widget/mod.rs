@@ -6,6 +6,7 @@ mod first_step;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use gateway_domain::{ClinicEntry, Gateway};
 
 /// One embedded file.
 #[derive(Debug)]
@@ -72,7 +73,7 @@ pub async fn loader(req: HttpRequest) -> HttpResponse {
 pub async fn hashed(req: HttpRequest, name: web::Path<String>) -> HttpResponse {
     match asset(&name).filter(|a| a.name != "widget.js") {
         Some(a) => serve(&req, a, "public, max-age=31536000, immutable"),
-        None => crate::routes::not_found().await,
+        None => crate::edge::not_found().await,
     }
 }
 
@@ -90,9 +91,9 @@ const PRELOAD_WAIT: std::time::Duration = std::time::Duration::from_millis(400);
 /// The clinic a widget page is for: the one its query names, or, when it names none, the one
 /// clinic this gateway serves.
 fn page_clinic<'a>(
-    state: &'a crate::state::AppState,
+    state: &'a Gateway,
     query: Option<&PageQuery>,
-) -> Result<&'a crate::state::ClinicEntry, String> {
+) -> Result<&'a ClinicEntry, String> {
     match query.and_then(|q| q.clinic.as_deref()) {
         Some(id) => state.clinic(id).map_err(|_| id.to_owned()),
         None => match state.clinics() {
@@ -105,16 +106,14 @@ fn page_clinic<'a>(
 /// What the page carries for its clinic: the data (the clinic, its offset from UTC now, and
 /// its specialties, all of them, as `…/specialties?include_unavailable=true` lists them, if
 /// they came in time), and the first step written from them.
-async fn preload(
-    entry: &crate::state::ClinicEntry,
-    lang: &str,
-    raw_query: &str,
-) -> (String, Option<String>) {
-    let specialties =
-        tokio::time::timeout(PRELOAD_WAIT, crate::routes::specialty_list(entry, true))
-            .await
-            .ok()
-            .and_then(Result::ok);
+async fn preload(entry: &ClinicEntry, lang: &str, raw_query: &str) -> (String, Option<String>) {
+    let specialties = tokio::time::timeout(
+        PRELOAD_WAIT,
+        gateway_domain::directory::specialties(entry, true),
+    )
+    .await
+    .ok()
+    .and_then(Result::ok);
     let step = specialties.as_deref().map(|specialties| {
         first_step::render(
             widget_text::i18n::texts(lang),
@@ -141,7 +140,7 @@ async fn preload(
 /// The page for a clinic this gateway does not serve (`named` empty: none named, and the
 /// gateway serves several): what is wrong, in the patient's words and the webmaster's.
 fn unknown_clinic(
-    state: &crate::state::AppState,
+    state: &Gateway,
     named: &str,
     lang: &str,
     css: &str,
@@ -226,7 +225,7 @@ fn inline_styles() -> &'static (String, String) {
 /// fetches them side by side, and carries the clinic's specialties.
 pub async fn page(
     ancestors: web::Data<FrameAncestors>,
-    state: web::Data<crate::state::AppState>,
+    state: web::Data<Gateway>,
     req: HttpRequest,
 ) -> HttpResponse {
     let (css, css_hash) = inline_styles();

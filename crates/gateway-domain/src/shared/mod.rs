@@ -15,10 +15,10 @@
 pub mod memory;
 pub mod redis;
 
-use crate::idempotency::{Outcome, Scope};
-use crate::security::limiter::{Class, RateLimitConfig, Subject};
+use crate::idempotency::{Claimed, Outcome, Scope};
+use crate::limits::{Class, RateLimitConfig, Subject};
+use crate::memo::SlotDetails;
 use crate::sessions::Session;
-use crate::state::SlotDetails;
 use async_trait::async_trait;
 use mis::{AppointmentId, PatientId};
 use serde::Deserialize;
@@ -45,19 +45,6 @@ pub trait Sessions: Send + Sync + std::fmt::Debug {
     async fn end(&self, token: &str) -> Result<bool, StateError>;
     /// How many sessions are kept, where that is cheap to know.
     fn count(&self) -> Option<u64>;
-}
-
-/// What a claim of an idempotency key found.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Claimed {
-    /// The key is this request's now: run it, then settle it.
-    Proceed,
-    /// The first request's outcome.
-    Replay(Box<Outcome>),
-    /// The key was used with another body.
-    Reused,
-    /// The first request with this key is still running.
-    InUse,
 }
 
 /// Idempotency keys and the outcomes kept under them.
@@ -192,6 +179,16 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// The state of one gateway alone, in its memory, with default limits (for tools and
+    /// tests).
+    pub fn alone() -> Self {
+        memory::shared(
+            Duration::from_secs(15 * 60),
+            &RateLimitConfig::default(),
+            &[],
+        )
+    }
+
     /// The state of `config`: in memory, or in Redis.
     pub async fn build(
         config: &StateConfig,

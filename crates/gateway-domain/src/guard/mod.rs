@@ -14,7 +14,18 @@
 //! - readiness: the breaker's state and a probe of the МИС cached for a few seconds, so that
 //!   no burst of `/readyz` reaches the МИС.
 
+mod breaker;
+mod cache;
+mod retry;
+
+pub use breaker::BreakerState;
+pub use cache::CACHE_CAPACITY;
+
 use crate::shared::{OutageHint, ReadCache};
+use breaker::{Breaker, is_outage};
+use cache::Cache;
+use retry::jitter;
+
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use mis::{
@@ -24,7 +35,7 @@ use mis::{
 };
 use std::future::Future;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -65,106 +76,10 @@ impl Default for GuardConfig {
     }
 }
 
-/// The breaker's state, for `/readyz` and metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BreakerState {
-    Closed,
-    Open,
-}
-
-#[derive(Debug, Default)]
-struct Breaker {
-    failures: AtomicU32,
-    open: AtomicBool,
-}
-
-/// Failures that say the МИС cannot be reached (as opposed to a refusal or a bad answer).
-fn is_outage(e: &MisError) -> bool {
-    matches!(e, MisError::Unavailable(_))
-}
-
-/// The most keys each cache holds.
-pub const CACHE_CAPACITY: u64 = 10_000;
-
 /// How long a readiness probe's answer is reused.
 const READY_TTL: Duration = Duration::from_secs(5);
 /// The longest a readiness probe waits for the МИС.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// A bounded cache with a time to live whose concurrent misses on one key share one fetch.
-#[derive(Debug)]
-struct Cache<K: Hash + Eq + Send + Sync + 'static, V: Clone + Send + Sync + 'static> {
-    name: &'static str,
-    entries: Option<moka::future::Cache<K, V>>,
-}
-
-impl<K, V> Cache<K, V>
-where
-    K: Hash + Eq + Clone + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
-{
-    /// A cache named `name` (in metrics) keeping values for `ttl` (zero: no caching).
-    fn new(name: &'static str, ttl: Duration) -> Self {
-        Self {
-            name,
-            entries: (!ttl.is_zero()).then(|| {
-                moka::future::Cache::builder()
-                    .max_capacity(CACHE_CAPACITY)
-                    .time_to_live(ttl)
-                    .support_invalidation_closures()
-                    .build()
-            }),
-        }
-    }
-
-    async fn get_or_fetch<F, Fut>(&self, key: K, fetch: F) -> Result<V, MisError>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<V, MisError>>,
-    {
-        match &self.entries {
-            None => fetch().await,
-            Some(entries) => {
-                let missed = AtomicBool::new(false);
-                let result = entries
-                    .try_get_with(key, async {
-                        missed.store(true, Ordering::Relaxed);
-                        fetch().await
-                    })
-                    .await
-                    .map_err(|e: Arc<MisError>| (*e).clone());
-                crate::metrics::cache(self.name, !missed.load(Ordering::Relaxed));
-                result
-            }
-        }
-    }
-
-    fn clear(&self) {
-        if let Some(entries) = &self.entries {
-            entries.invalidate_all();
-        }
-    }
-
-    /// Drops the entries `which` selects.
-    fn forget(&self, which: impl Fn(&K) -> bool + Send + Sync + 'static) {
-        if let Some(entries) = &self.entries
-            && entries.invalidate_entries_if(move |k, _| which(k)).is_err()
-        {
-            entries.invalidate_all();
-        }
-    }
-
-    #[cfg(test)]
-    async fn len(&self) -> u64 {
-        match &self.entries {
-            None => 0,
-            Some(e) => {
-                e.run_pending_tasks().await;
-                e.entry_count()
-            }
-        }
-    }
-}
 
 type ScheduleKey = (LpuId, DoctorId, NaiveDate, NaiveDate);
 
@@ -195,18 +110,9 @@ pub struct GuardedMis {
 const LOCAL_TTL_WHEN_SHARED: Duration = Duration::from_secs(2);
 
 impl GuardedMis {
-    /// A guard with no other gateway to share with.
-    pub fn new(inner: Arc<dyn Mis>, config: GuardConfig) -> Self {
-        Self::with_shared(
-            inner,
-            config,
-            Arc::new(crate::shared::memory::NoSharedCache),
-            Arc::new(crate::shared::memory::NoHint),
-        )
-    }
-
-    /// A guard sharing its reads and outages with other gateways.
-    pub fn with_shared(
+    /// A guard of `inner`, sharing its reads and outages with other gateways where `reads`
+    /// and `outages` reach them.
+    pub fn new(
         inner: Arc<dyn Mis>,
         config: GuardConfig,
         reads: Arc<dyn ReadCache>,
@@ -236,43 +142,15 @@ impl GuardedMis {
             outages,
         };
         if guard.outages.enabled() {
-            guard.watch_outages();
+            breaker::watch_outages(
+                &guard.breaker,
+                guard.inner.clone(),
+                guard.outages.clone(),
+                guard.config.probe_interval,
+                guard.config.clinic.clone(),
+            );
         }
         guard
-    }
-
-    /// Opens this gateway's breaker when another gateway reports the МИС down (checked every
-    /// second, while the guard lives).
-    fn watch_outages(&self) {
-        let breaker = Arc::downgrade(&self.breaker);
-        let (inner, outages, interval, clinic) = (
-            self.inner.clone(),
-            self.outages.clone(),
-            self.config.probe_interval,
-            self.config.clinic.clone(),
-        );
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                let Some(breaker) = breaker.upgrade() else {
-                    return;
-                };
-                if !breaker.open.load(Ordering::Acquire) && outages.is_down(&clinic).await {
-                    if breaker.open.swap(true, Ordering::AcqRel) {
-                        continue;
-                    }
-                    tracing::warn!(%clinic, "another gateway found the МИС down; circuit breaker opened");
-                    crate::metrics::breaker(&clinic, true);
-                    spawn_probe(
-                        inner.clone(),
-                        breaker,
-                        interval,
-                        clinic.clone(),
-                        outages.clone(),
-                    );
-                }
-            }
-        });
     }
 
     /// A cached read: this gateway's cache, then the shared one, then the МИС.
@@ -424,7 +302,7 @@ impl GuardedMis {
     }
 
     fn spawn_probe(&self) {
-        spawn_probe(
+        breaker::spawn_probe(
             self.inner.clone(),
             self.breaker.clone(),
             self.config.probe_interval,
@@ -459,7 +337,7 @@ impl GuardedMis {
                             && attempt < self.config.read_retries
                             && !self.breaker.open.load(Ordering::Acquire) =>
                     {
-                        let backoff = self.config.backoff * 2u32.pow(attempt);
+                        let backoff = retry::backoff(self.config.backoff, attempt);
                         tokio::time::sleep(backoff + jitter(backoff / 2)).await;
                         attempt += 1;
                     }
@@ -498,49 +376,10 @@ impl GuardedMis {
     }
 }
 
-/// Probes the МИС every `interval` until it answers, then closes the breaker (and tells the
-/// other gateways).
-fn spawn_probe(
-    inner: Arc<dyn Mis>,
-    breaker: Arc<Breaker>,
-    interval: Duration,
-    clinic: String,
-    outages: Arc<dyn OutageHint>,
-) {
-    tokio::spawn(async move {
-        loop {
-            if outages.enabled() {
-                outages.report_down(&clinic, interval * 5).await;
-            }
-            tokio::time::sleep(interval).await;
-            if inner.version().await.is_ok() {
-                breaker.failures.store(0, Ordering::Release);
-                breaker.open.store(false, Ordering::Release);
-                tracing::info!(%clinic, "МИС answers again; circuit breaker closed");
-                crate::metrics::breaker(&clinic, false);
-                if outages.enabled() {
-                    outages.report_up(&clinic).await;
-                }
-                return;
-            }
-        }
-    });
-}
-
 /// An id in a shared cache's key: hex, so that whatever the МИС puts in its ids stays one
 /// part of the key.
 fn hex_of(id: &str) -> String {
     id.bytes().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A random duration in `[0, max)`.
-fn jitter(max: Duration) -> Duration {
-    let mut b = [0u8; 4];
-    if getrandom::fill(&mut b).is_err() || max.is_zero() {
-        return Duration::ZERO;
-    }
-    let fraction = f64::from(u32::from_le_bytes(b)) / f64::from(u32::MAX);
-    max.mul_f64(fraction)
 }
 
 #[async_trait]
@@ -744,7 +583,7 @@ impl Mis for GuardedMis {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::{AtomicBool, AtomicUsize};
 
     /// A МИС that counts calls and fails while `down` is set.
     #[derive(Debug, Default)]
@@ -845,6 +684,12 @@ mod tests {
         }
     }
 
+    /// A guard of one gateway alone.
+    fn guard_of(inner: Arc<dyn Mis>, config: GuardConfig) -> GuardedMis {
+        let alone = crate::shared::Shared::alone();
+        GuardedMis::new(inner, config, alone.reads, alone.outages)
+    }
+
     fn config() -> GuardConfig {
         GuardConfig {
             read_retries: 2,
@@ -864,7 +709,7 @@ mod tests {
             delay_ms: 50,
             ..Flaky::default()
         });
-        let guard = GuardedMis::new(flaky.clone(), config());
+        let guard = guard_of(flaky.clone(), config());
         let calls = (0..20).map(|_| guard.specialties(LpuId::new(1)));
         let results = futures_util::future::join_all(calls).await;
         assert!(results.iter().all(Result::is_ok));
@@ -874,23 +719,9 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_flood_of_keys_evicts_key_by_key_and_keeps_the_cache_bounded() {
-        let cache: Cache<u32, u32> = Cache::new("test", Duration::from_secs(60));
-        for k in 0..(CACHE_CAPACITY as u32 * 3) {
-            cache
-                .get_or_fetch(k, || async move { Ok(k) })
-                .await
-                .expect("fetched");
-        }
-        let len = cache.len().await;
-        assert!(len <= CACHE_CAPACITY, "{len} entries");
-        assert!(len > CACHE_CAPACITY / 2, "not flushed whole: {len} entries");
-    }
-
-    #[tokio::test]
     async fn a_booking_forgets_only_its_doctor_s_schedule() {
         let flaky = Arc::new(Flaky::default());
-        let guard = GuardedMis::new(flaky.clone(), config());
+        let guard = guard_of(flaky.clone(), config());
         let (a, b) = (
             DoctorId::parse("a").expect("valid"),
             DoctorId::parse("b").expect("valid"),
@@ -907,7 +738,7 @@ mod tests {
     #[tokio::test]
     async fn readiness_is_probed_at_most_once_in_a_while() {
         let flaky = Arc::new(Flaky::default());
-        let guard = GuardedMis::new(flaky.clone(), config());
+        let guard = guard_of(flaky.clone(), config());
         for _ in 0..50 {
             assert!(guard.ready().await);
         }
@@ -922,7 +753,7 @@ mod tests {
     async fn reads_are_retried_and_writes_are_not() {
         let flaky = Arc::new(Flaky::default());
         flaky.down.store(true, Ordering::SeqCst);
-        let guard = GuardedMis::new(
+        let guard = guard_of(
             flaky.clone(),
             GuardConfig {
                 breaker_threshold: 100,
@@ -954,7 +785,7 @@ mod tests {
     async fn the_breaker_opens_answers_at_once_and_closes_by_itself() {
         let flaky = Arc::new(Flaky::default());
         flaky.down.store(true, Ordering::SeqCst);
-        let guard = GuardedMis::new(
+        let guard = guard_of(
             flaky.clone(),
             GuardConfig {
                 directory_ttl: Duration::ZERO,

@@ -19,15 +19,15 @@
 //! Every operation that could book twice is one Lua script (atomic in Redis); limits are
 //! counted by a Lua GCRA on Redis's own clock, so all gateways count together.
 
+use super::memory::Limiter;
 use super::{
-    Claimed, Health, Held, Idempotency, Locks, Memo, OutageHint, RateStore, ReadCache, Sessions,
-    Shared, StateConfig, StateError,
+    Health, Held, Idempotency, Locks, Memo, OutageHint, RateStore, ReadCache, Sessions, Shared,
+    StateConfig, StateError,
 };
-use crate::idempotency::{MAX_KEYS, MAX_KEYS_PER_PATIENT, Outcome, Scope, TTL};
-use crate::security::client::ClientKey;
-use crate::security::limiter::{Class, Limiter, RateLimitConfig, Subject};
+use crate::idempotency::{Claimed, MAX_KEYS, MAX_KEYS_PER_PATIENT, Outcome, Scope, TTL};
+use crate::limits::{Class, ClientKey, RateLimitConfig, Subject};
+use crate::memo::SlotDetails;
 use crate::sessions::{Session, digest, new_token};
-use crate::state::SlotDetails;
 use async_trait::async_trait;
 use mis::{AppointmentId, PatientId};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -370,7 +370,7 @@ return 0
 ";
 
 impl RedisState {
-    fn rate_of(&self, subject: Subject, class: Class) -> (String, crate::security::limiter::Rate) {
+    fn rate_of(&self, subject: Subject, class: Class) -> (String, crate::limits::Rate) {
         let (anonymous, keys, names) = &*self.limits;
         match subject {
             Subject::Client(ClientKey::V4(ip)) => (format!("ip4-{ip:08x}"), anonymous.rate(class)),

@@ -3,10 +3,11 @@
 //! site with a live preview of the widget, and links to the docs. Which МИС is down and why is
 //! shown only to `server.operator_allow`.
 
-use crate::guard::BreakerState;
 use crate::security::Guards;
-use crate::state::AppState;
+use crate::site::Site;
 use actix_web::{HttpRequest, HttpResponse, web};
+use gateway_domain::Gateway;
+use gateway_domain::guard::BreakerState;
 use std::fmt::Write as _;
 
 fn escape(s: &str) -> String {
@@ -18,8 +19,8 @@ fn escape(s: &str) -> String {
 
 /// The address patients reach this gateway at: `server.public_url`, or where this request
 /// reached it ([`Guards::reached_at`]: forwarded headers count from trusted proxies only).
-pub fn public_base(state: &AppState, guards: &Guards, req: &HttpRequest) -> String {
-    match &state.public_url {
+pub fn public_base(site: &Site, guards: &Guards, req: &HttpRequest) -> String {
+    match &site.public_url {
         Some(url) => url.clone(),
         None => guards.reached_at(req),
     }
@@ -36,15 +37,16 @@ fn uptime(secs: u64) -> String {
 
 /// `GET /`: the status page.
 pub async fn page(
-    state: web::Data<AppState>,
+    gateway: web::Data<Gateway>,
+    site: web::Data<Site>,
     guards: web::Data<Guards>,
     req: HttpRequest,
 ) -> HttpResponse {
     let operator = guards.is_operator(&req);
-    let base = public_base(&state, &guards, &req);
+    let base = public_base(&site, &guards, &req);
     let mut clinics = String::new();
     let mut all_up = true;
-    for c in state.clinics() {
+    for c in gateway.clinics() {
         let up = c.mis.breaker_state() == BreakerState::Closed;
         all_up &= up;
         let _ = write!(
@@ -77,7 +79,7 @@ pub async fn page(
         clinics.push_str("</tr>");
     }
     let mis_column = if operator { "<th>МИС</th>" } else { "" };
-    let first = state
+    let first = gateway
         .clinics()
         .first()
         .map(|c| c.info.id.clone())
@@ -125,7 +127,7 @@ pub async fn page(
 </main></body></html>
 "##,
         version = env!("CARGO_PKG_VERSION"),
-        uptime = uptime(state.started.elapsed().as_secs()),
+        uptime = uptime(site.started.elapsed().as_secs()),
         snippet_shown = escape(&snippet),
         first = escape(&first),
     );

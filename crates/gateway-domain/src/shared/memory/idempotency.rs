@@ -1,58 +1,16 @@
-//! `Idempotency-Key` for booking, with Stripe's semantics, in bounded memory.
-//!
-//! The first request with a key claims it and runs; its outcome is kept (24 hours); a retry
-//! with the same key and the same body gets that outcome again; the same key with another
-//! body is refused (`idempotency_key_reused`); a retry while the first is still running is
-//! refused (`idempotency_key_in_use`). Keys are scoped to the clinic and the patient.
-//!
-//! Only final outcomes are kept: a booked ticket, or a refusal that a retry would meet again
-//! (the time is taken, the patient already booked, the clinic's rules). Input errors and
-//! failures worth retrying (the МИС down) release the key, so they cost no memory and a
-//! retry books for real. A claim is released on every other exit too (the booking service's
-//! claim guard).
-//!
-//! Bounds: at most [`MAX_KEYS_PER_PATIENT`] keys per patient and [`MAX_KEYS`] in all; past
-//! either, the least recently used finished key goes (a key still running is never dropped,
-//! so no concurrent retry can slip past it). [`MemoryIdempotency`] keeps them in this
-//! process; the Redis adapter (`crate::shared::redis`) keeps the same rules.
+//! Idempotency keys in this process's memory, by the rules of [`crate::idempotency`]: at most
+//! [`MAX_KEYS_PER_PATIENT`] per patient and [`MAX_KEYS`] in all, the least recently used finished
+//! key out first, a running key never.
 
-use crate::shared::Claimed;
-use api_types::{Problem, Ticket};
-use sha2::{Digest, Sha256};
+use crate::idempotency::{Claimed, MAX_KEYS, MAX_KEYS_PER_PATIENT, Outcome, Scope, TTL};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
-/// How long an outcome is kept.
-pub const TTL: Duration = Duration::from_secs(24 * 60 * 60);
-/// The longest key accepted.
-pub const MAX_KEY_LEN: usize = 255;
-/// The most keys kept in all.
-pub const MAX_KEYS: usize = 10_000;
-/// The most keys kept per patient of a clinic.
-pub const MAX_KEYS_PER_PATIENT: usize = 20;
-
-/// What a replay answers: the first request's final outcome.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub enum Outcome {
-    Booked(Ticket),
-    Refused(Problem),
-}
-
-/// Whose key it is, and the key.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Scope {
-    pub clinic: String,
-    pub patient: String,
-    pub key: String,
-}
+use std::time::Instant;
 
 type Owner = (String, String);
 
-impl Scope {
-    fn owner(&self) -> Owner {
-        (self.clinic.clone(), self.patient.clone())
-    }
+fn owner(scope: &Scope) -> Owner {
+    (scope.clinic.clone(), scope.patient.clone())
 }
 
 #[derive(Debug)]
@@ -83,7 +41,7 @@ struct Inner {
 impl Inner {
     fn unlink(&mut self, scope: &Scope, seq: u64) {
         self.order.remove(&seq);
-        let owner = scope.owner();
+        let owner = owner(scope);
         if let Some(keys) = self.owners.get_mut(&owner) {
             keys.remove(&seq);
             if keys.is_empty() {
@@ -103,7 +61,7 @@ impl Inner {
         let seq = self.next;
         self.order.insert(seq, scope.clone());
         self.owners
-            .entry(scope.owner())
+            .entry(owner(scope))
             .or_default()
             .insert(seq, scope.key.clone());
         seq
@@ -159,16 +117,6 @@ pub struct MemoryIdempotency {
     inner: Mutex<Inner>,
 }
 
-/// Whether a key is acceptable: 1 to 255 visible ASCII characters.
-pub fn valid_key(key: &str) -> bool {
-    !key.is_empty() && key.len() <= MAX_KEY_LEN && key.bytes().all(|b| b.is_ascii_graphic())
-}
-
-/// The digest a body is compared by.
-pub fn fingerprint(body: &[u8]) -> [u8; 32] {
-    Sha256::digest(body).into()
-}
-
 impl MemoryIdempotency {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // Each operation leaves the maps consistent before it can panic (none does).
@@ -203,7 +151,7 @@ impl MemoryIdempotency {
             }
             inner.remove(&oldest);
         }
-        let owner = scope.owner();
+        let owner = owner(scope);
         if inner
             .owners
             .get(&owner)
@@ -267,6 +215,7 @@ impl MemoryIdempotency {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::idempotency::{fingerprint, valid_key};
     use api_types::{ErrorCode, Problem};
 
     fn scope(patient: &str, key: &str) -> Scope {

@@ -46,14 +46,6 @@ fn open(path: &Path) -> std::io::Result<File> {
     OpenOptions::new().create(true).append(true).open(path)
 }
 
-/// Why the trail at `path` cannot be opened, as a start-up error.
-pub fn open_error(path: &Path, e: &std::io::Error) -> crate::StartError {
-    crate::StartError::Config(format!(
-        "cannot open the audit trail {}: {e}",
-        path.display()
-    ))
-}
-
 /// Whether the gateway will be able to open the trail at `path`, found without creating it
 /// (`check` may run as another user than the gateway): an existing file must open for
 /// appending, a new one needs its directory.
@@ -169,11 +161,6 @@ mod tests {
     }
 
     fn tempfile_dir() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "registratura-audit-{}",
-            crate::request_id::generate()
-        ));
-        std::fs::create_dir_all(&dir).expect("a temp dir");
-        dir
+        tempfile::tempdir().expect("a temp dir").keep()
     }
 }

@@ -1,6 +1,7 @@
-//! Metrics in the Prometheus text format (`GET /metrics`, for `server.operator_allow`), with
-//! the ecosystem's `metrics` facade and its Prometheus exporter. Every name starts with
-//! `registratura_`; counters end in `_total`, durations in `_seconds` (histograms).
+//! Metrics in the Prometheus text format (the shell serves them at `GET /metrics`), with the
+//! ecosystem's `metrics` facade and its Prometheus exporter: the recorder, and what the domain
+//! records. Every name starts with `registratura_`; counters end in `_total`, durations in
+//! `_seconds` (histograms). The shell records its requests' own through the same recorder.
 //!
 //! | metric | labels |
 //! | --- | --- |
@@ -54,26 +55,6 @@ pub fn render() -> String {
         }
         None => String::new(),
     }
-}
-
-/// A request's method as a label: one of HTTP's own, or `OTHER`, so that a client inventing
-/// methods cannot grow the metrics without bound (routes are patterns, statuses are ours).
-fn method_label(method: &str) -> &'static str {
-    const KNOWN: [&str; 9] = [
-        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
-    ];
-    KNOWN
-        .into_iter()
-        .find(|known| *known == method)
-        .unwrap_or("OTHER")
-}
-
-pub fn request(route: &str, method: &str, status: u16, took: Duration) {
-    let (route, method) = (route.to_owned(), method_label(method));
-    counter!("registratura_http_requests_total", "route" => route.clone(), "method" => method, "status" => status.to_string())
-        .increment(1);
-    histogram!("registratura_http_request_duration_seconds", "route" => route, "method" => method)
-        .record(took.as_secs_f64());
 }
 
 pub fn mis_call(clinic: &str, operation: &'static str, outcome: &'static str, took: Duration) {

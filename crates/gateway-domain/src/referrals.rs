@@ -6,10 +6,10 @@
 //! probed. A referral that can no longer book (used, cancelled, past its last day) is refused
 //! with its own code wherever it is used.
 
-use crate::error::ApiError;
+use crate::clinic::ClinicEntry;
+use crate::failure::Failure;
 use crate::ids::DoctorKey;
 use crate::sessions::Session;
-use crate::state::ClinicEntry;
 use api_types::NamedRef;
 use mis::{DateRange, Mis, MisError, ReferralKind, ReferralNumber, ReferralStatus, Specialty};
 
@@ -51,9 +51,9 @@ impl Resolved {
 }
 
 /// Parses a referral number of a request (`field` names it in an error).
-pub fn parse_number(field: &str, input: &str) -> Result<ReferralNumber, ApiError> {
+pub fn parse_number(field: &str, input: &str) -> Result<ReferralNumber, Failure> {
     ReferralNumber::parse(input).map_err(|f| {
-        ApiError::field(
+        Failure::field(
             field,
             f.reason(),
             "A referral number is 1 to 32 Latin letters, digits and dashes.",
@@ -78,7 +78,7 @@ pub async fn resolve(
     session: &Session,
     number: &ReferralNumber,
     purpose: Purpose,
-) -> Result<Resolved, ApiError> {
+) -> Result<Resolved, Failure> {
     let referral = clinic.mis.referral(clinic.lpu, number).await?;
     if referral.patient != session.patient || referral.clinic.is_some_and(|c| c != clinic.lpu) {
         return Err(MisError::ReferralNotFound.into());
@@ -111,7 +111,7 @@ pub async fn resolve(
         }
     }
     let specialty = specialty.ok_or_else(|| {
-        ApiError::from(mis::MisError::BadResponse(
+        Failure::from(mis::MisError::BadResponse(
             "the referral's specialty is not one of the clinic's".into(),
         ))
     })?;
@@ -149,7 +149,7 @@ pub async fn slots(
     session: &Session,
     resolved: &Resolved,
     range: DateRange,
-) -> Result<Vec<api_types::Slot>, ApiError> {
+) -> Result<Vec<api_types::Slot>, Failure> {
     let now = clinic.now();
     let last = resolved
         .referral

@@ -1,0 +1,638 @@
+//! The composition root: [`Application::build`] wires the gateway from a [`Config`] — the
+//! sandbox МИС when it runs one, the clients of each clinic's МИС and their guards, the shared
+//! state's adapter, the domain, the HTTP shell's middleware and routes, the servers — and runs
+//! it until it is told to stop. Only this module (and `check`, the other command) names
+//! concrete adapters.
+
+use crate::config::{self, Config};
+use crate::routing::RouteIndex;
+use crate::site::Site;
+use crate::{cors, edge, pages, request_id, routes, security, server, telemetry, tls};
+use actix_web::dev::Server;
+use actix_web::{App, HttpResponse, HttpServer, middleware, web};
+use gateway_domain::audit::Audit;
+use gateway_domain::guard::{GuardConfig, GuardedMis};
+use gateway_domain::shared::Shared;
+use gateway_domain::writes::Writes;
+use gateway_domain::{ClinicEntry, Gateway};
+use mis::{LpuId, Mis};
+use mis_hub::{HubClient, HubConfig};
+use sandbox_mis::{Sandbox, SandboxConfig};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+use tracing_actix_web::TracingLogger;
+
+/// How long an idle connection is kept open.
+const KEEP_ALIVE: Duration = Duration::from_secs(5);
+
+/// Why the gateway could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("server: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Sandbox(#[from] sandbox_mis::StoreError),
+    #[error("МИС client: {0}")]
+    Mis(#[from] mis::MisError),
+}
+
+impl From<config::ConfigError> for StartError {
+    fn from(e: config::ConfigError) -> Self {
+        Self::Config(e.0)
+    }
+}
+
+fn bind(addr: &str) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr).map_err(|source| StartError::Listen {
+        addr: addr.to_owned(),
+        source,
+    })
+}
+
+/// Starts the sandbox МИС's HTTP server on `listener`. Signals are the application's to
+/// handle ([`Application::run_with_signals`]).
+fn sandbox_server(
+    sandbox: Sandbox,
+    listener: TcpListener,
+    workers: usize,
+) -> Result<Server, StartError> {
+    let server = HttpServer::new(move || {
+        let sandbox = sandbox.clone();
+        App::new()
+            .wrap(TracingLogger::default())
+            .configure(move |cfg| sandbox.configure(cfg))
+    })
+    .workers(workers)
+    .disable_signals()
+    .shutdown_timeout(5)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+fn workers(configured: usize) -> usize {
+    if configured == 0 {
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+    } else {
+        configured
+    }
+}
+
+/// The sandbox МИС's running server: the sandbox, its address and its server.
+pub type RunningSandbox = (Sandbox, SocketAddr, Server);
+
+/// Starts the built-in sandbox МИС when the configuration needs it.
+pub fn start_sandbox(
+    config: &Config,
+    workers: usize,
+) -> Result<Option<RunningSandbox>, StartError> {
+    if !config.runs_sandbox() {
+        return Ok(None);
+    }
+    let sandbox = Sandbox::open(&SandboxConfig {
+        database: config.sandbox.database.clone(),
+        guid: config.sandbox.guid.clone(),
+        latency: Duration::from_millis(config.sandbox.latency_ms),
+    })?;
+    let listener = bind(&config.sandbox.listen)?;
+    let addr = listener.local_addr()?;
+    let server = sandbox_server(sandbox.clone(), listener, workers)?;
+    tracing::warn!(
+        "using the built-in SANDBOX МИС at http://{addr}/HubService.svc (demo clinic, test patients; not a real clinic)"
+    );
+    Ok(Some((sandbox, addr, server)))
+}
+
+/// Each clinic served, with a client of its МИС (the sandbox at `sandbox` for those without
+/// an endpoint).
+pub fn clinic_clients(
+    config: &Config,
+    sandbox: Option<SocketAddr>,
+) -> Result<Vec<(config::ClinicConfig, HubClient)>, StartError> {
+    config
+        .effective_clinics()
+        .into_iter()
+        .map(|c| {
+            let endpoint = match (&c.mis.endpoint, sandbox) {
+                (Some(e), _) => e.clone(),
+                (None, Some(addr)) => format!("http://{addr}/HubService.svc"),
+                (None, None) => {
+                    return Err(StartError::Config(format!(
+                        "clinic {:?} has no МИС endpoint",
+                        c.id
+                    )));
+                }
+            };
+            tracing::info!(clinic = %c.id, %endpoint, "clinic served");
+            let hub = HubClient::new(HubConfig {
+                endpoint,
+                guid: c.mis.guid.clone(),
+                connect_timeout: Duration::from_millis(c.mis.connect_timeout_ms),
+                timeout: Duration::from_millis(c.mis.attempt_timeout_ms),
+                max_response_bytes: c.mis.max_response_bytes,
+                waiting_list_source: c.mis.waiting_list_source,
+            })?;
+            Ok((c, hub))
+        })
+        .collect()
+}
+
+/// The shared state of `config` (in memory, or in Redis), with each API key's limits.
+pub async fn shared_state(config: &Config) -> Result<Shared, StartError> {
+    let key_limits: Vec<gateway_domain::limits::RateLimitConfig> =
+        config.api_keys.iter().map(|k| (&k.limits).into()).collect();
+    let key_names: Vec<String> = config.api_keys.iter().map(|k| k.name.clone()).collect();
+    Shared::build(
+        &config.state,
+        Duration::from_secs(config.server.session_ttl_secs),
+        &config.rate_limit,
+        &key_limits,
+        &key_names,
+    )
+    .await
+    .map_err(|e| StartError::Config(e.to_string()))
+}
+
+/// The running gateway (and its sandbox МИС, when it runs one).
+pub struct Application {
+    addr: SocketAddr,
+    server: Server,
+    /// How long requests and writes in flight may take to finish on shutdown.
+    grace: Duration,
+    gateway: web::Data<Gateway>,
+    sandbox: Option<(Sandbox, SocketAddr, Server)>,
+    demo: Option<(SocketAddr, Server)>,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Each clinic of `config`, its МИС behind a guard that shares what `shared` shares.
+fn clinic_entries(
+    config: &Config,
+    shared: &Shared,
+    sandbox: Option<SocketAddr>,
+) -> Result<Vec<ClinicEntry>, StartError> {
+    let mut clinics = Vec::new();
+    for (c, hub) in clinic_clients(config, sandbox)? {
+        let tz = c
+            .timezone
+            .parse()
+            .map_err(|_| StartError::Config(format!("bad zone of {:?}", c.id)))?;
+        let guard = GuardConfig {
+            read_retries: c.mis.read_retries,
+            deadline: Duration::from_millis(c.mis.deadline_ms),
+            breaker_threshold: c.mis.breaker_threshold.max(1),
+            probe_interval: Duration::from_millis(c.mis.probe_interval_ms.max(10)),
+            directory_ttl: Duration::from_secs(config.cache.directory_ttl_secs),
+            schedule_ttl: Duration::from_secs(config.cache.schedule_ttl_secs),
+            clinic: c.id.clone(),
+            ..GuardConfig::default()
+        };
+        clinics.push(ClinicEntry {
+            info: api_types::Clinic {
+                id: c.id,
+                name: c.name,
+                address: c.address,
+                timezone: c.timezone,
+            },
+            lpu: LpuId::new(c.mis.id_lpu),
+            tz,
+            mis: Arc::new(GuardedMis::new(
+                Arc::new(hub) as Arc<dyn Mis>,
+                guard,
+                shared.reads.clone(),
+                shared.outages.clone(),
+            )),
+        });
+    }
+    Ok(clinics)
+}
+
+/// The domain of `config`: its clinics, its shared state, its audit trail.
+fn gateway_of(
+    config: &Config,
+    clinics: Vec<ClinicEntry>,
+    shared: Shared,
+) -> Result<Gateway, StartError> {
+    let mut gateway = Gateway::new(clinics, shared);
+    gateway.identify_min = Duration::from_millis(config.server.identify_min_ms);
+    if let Some(path) = &config.audit.path {
+        let secret = config.audit.secret.as_deref().unwrap_or_default();
+        let audit = Audit::open(path, secret).map_err(|e| audit_error(path, &e))?;
+        tracing::info!(path = %path.display(), "audit trail of bookings and cancellations");
+        gateway.audit = Some(Arc::new(audit));
+    }
+    Ok(gateway)
+}
+
+/// Why the audit trail at `path` cannot be opened, as a start-up error.
+pub fn audit_error(path: &std::path::Path, e: &std::io::Error) -> StartError {
+    StartError::Config(format!(
+        "cannot open the audit trail {}: {e}",
+        path.display()
+    ))
+}
+
+/// Who may call, who is trusted, and how often: the security middleware's setting, with the
+/// route index it judges requests by.
+fn guards_of(config: &Config, shared: &Shared) -> Result<security::Guards, StartError> {
+    let networks = |list: &[String]| security::parse_networks(list).map_err(StartError::Config);
+    Ok(security::Guards {
+        limits: shared.limits.clone(),
+        routes: RouteIndex::new(routes::indexed().chain(pages::indexed()).collect()),
+        trusted_proxies: networks(&config.server.trusted_proxies)?,
+        operator_allow: networks(&config.server.operator_allow)?,
+        api_allow: config
+            .server
+            .api_allow
+            .as_deref()
+            .map(networks)
+            .transpose()?,
+        keys: security::keys::ApiKeys::from_config(&config.api_keys).map_err(StartError::Config)?,
+    })
+}
+
+/// The HTTP shell's own state.
+fn site_of(config: &Config) -> Site {
+    Site {
+        public_url: config
+            .server
+            .public_url
+            .as_ref()
+            .map(|u| u.trim_end_matches('/').to_owned()),
+        body_timeout: Duration::from_secs(config.server.body_timeout_secs),
+        started: std::time::Instant::now(),
+    }
+}
+
+/// Everything the application's handlers and middleware share.
+#[derive(Clone)]
+struct Shell {
+    gateway: web::Data<Gateway>,
+    site: web::Data<Site>,
+    guards: web::Data<security::Guards>,
+    ancestors: web::Data<pages::widget::FrameAncestors>,
+    cors_origins: Arc<Vec<String>>,
+    hsts: bool,
+}
+
+impl Shell {
+    /// The application: middleware around the API, the pages and the docs.
+    fn app(
+        self,
+    ) -> App<
+        impl actix_web::dev::ServiceFactory<
+            actix_web::dev::ServiceRequest,
+            Config = (),
+            Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+    > {
+        // Middleware, innermost first: the last wrapped sees a request first.
+        App::new()
+            .wrap(middleware::from_fn(edge::head_as_get))
+            .wrap(middleware::Compress::default())
+            .wrap(cors::cors(self.cors_origins))
+            .wrap(middleware::from_fn(cors::refusal))
+            .wrap(middleware::from_fn(security::guard))
+            .wrap(middleware::from_fn(edge::bound))
+            .wrap(middleware::from_fn(edge::problems))
+            .wrap(edge::security_headers(self.hsts))
+            .wrap(middleware::from_fn(edge::deny_framing))
+            .wrap(TracingLogger::<telemetry::RequestSpan>::new())
+            .wrap(middleware::from_fn(request_id::middleware))
+            .app_data(self.gateway)
+            .app_data(self.site)
+            .app_data(self.guards)
+            .app_data(self.ancestors)
+            .configure(routes::configure)
+            .configure(pages::configure)
+            .default_service(web::to(edge::not_found))
+    }
+}
+
+/// The demo clinic site embedding the widget of the gateway at `gateway`.
+fn serve_demo(config: &Config, gateway: &str) -> Result<(SocketAddr, Server), StartError> {
+    let listener = bind(&config.demo.listen)?;
+    let demo_addr = listener.local_addr()?;
+    let page = DEMO_PAGE.replace("{{GATEWAY}}", gateway);
+    let server = HttpServer::new(move || {
+        let page = page.clone();
+        App::new()
+            .wrap(middleware::from_fn(edge::bound))
+            .default_service(web::to(move || {
+                let page = page.clone();
+                async move {
+                    HttpResponse::Ok()
+                        .content_type("text/html; charset=utf-8")
+                        .body(page)
+                }
+            }))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .listen(listener)?
+    .run();
+    tracing::info!("demo clinic site with the widget at http://{demo_addr}/");
+    Ok((demo_addr, server))
+}
+
+impl Application {
+    /// Binds every listener and builds the servers; they run in [`Self::run_until_stopped`].
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        gateway_domain::metrics::install();
+        let workers = workers(config.server.workers);
+        let sandbox = start_sandbox(&config, workers.min(2))?;
+        let shared = shared_state(&config).await?;
+        tracing::info!(state = shared.kind, "shared state");
+        let clinics = clinic_entries(&config, &shared, sandbox.as_ref().map(|(_, a, _)| *a))?;
+        let tls = match (&config.server.tls_cert, &config.server.tls_key) {
+            (Some(cert), Some(key)) => Some(tls::server_config(cert, key)?),
+            _ => None,
+        };
+        let hsts = config.server.hsts.unwrap_or(tls.is_some());
+        let shell = Shell {
+            guards: web::Data::new(guards_of(&config, &shared)?),
+            gateway: web::Data::new(gateway_of(&config, clinics, shared)?),
+            site: web::Data::new(site_of(&config)),
+            ancestors: web::Data::new(pages::widget::FrameAncestors(config.frame_ancestors())),
+            cors_origins: Arc::new(config.server.cors_origins.clone()),
+            hsts,
+        };
+        let gateway = shell.gateway.clone();
+        let listener = bind(&config.server.listen)?;
+        let addr = listener.local_addr()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let settings = server::Settings {
+            workers,
+            grace: Duration::from_secs(config.server.shutdown_grace_secs),
+            head_timeout: Duration::from_secs(config.server.head_timeout_secs),
+            keep_alive: KEEP_ALIVE,
+            hsts,
+            tls: tls.map(Arc::new),
+        };
+        let server = server::serve(listener, &settings, move || shell.clone().app())?;
+        tracing::info!(
+            "gateway listening on {scheme}://{addr} (API docs at {scheme}://{addr}/docs/)"
+        );
+        let demo = (config.demo.enabled && config.clinics.is_empty())
+            .then(|| serve_demo(&config, &format!("{scheme}://{addr}")))
+            .transpose()?;
+        Ok(Self {
+            addr,
+            server,
+            grace: Duration::from_secs(config.server.shutdown_grace_secs),
+            gateway,
+            sandbox,
+            demo,
+        })
+    }
+
+    /// The gateway's address (useful with port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The gateway's domain (its clinics, and the state it shares: sessions, idempotency
+    /// keys, what it remembers).
+    pub fn gateway(&self) -> web::Data<Gateway> {
+        self.gateway.clone()
+    }
+
+    /// The sandbox МИС, when this gateway runs it.
+    pub fn sandbox(&self) -> Option<&Sandbox> {
+        self.sandbox.as_ref().map(|(s, _, _)| s)
+    }
+
+    /// The sandbox МИС's address, when this gateway runs it.
+    pub fn sandbox_addr(&self) -> Option<SocketAddr> {
+        self.sandbox.as_ref().map(|(_, a, _)| *a)
+    }
+
+    /// The demo clinic site's address, when this gateway serves it.
+    pub fn demo_addr(&self) -> Option<SocketAddr> {
+        self.demo.as_ref().map(|(a, _)| *a)
+    }
+
+    /// A handle that stops the gateway gracefully (as `SIGTERM` does).
+    pub fn stopper(&self) -> Stopper {
+        let mut behind = Vec::new();
+        behind.extend(self.sandbox.as_ref().map(|(_, _, s)| s.handle()));
+        behind.extend(self.demo.as_ref().map(|(_, s)| s.handle()));
+        Stopper {
+            gateway: Some(self.server.handle()),
+            behind,
+            writes: Some(self.gateway.writes.clone()),
+            grace: self.grace,
+        }
+    }
+
+    /// Runs until the servers are stopped (see [`Self::stopper`]), then waits up to the grace
+    /// period for the bookings and cancellations still under way.
+    pub async fn run_until_stopped(self) -> Result<(), StartError> {
+        let (gateway, grace) = (self.gateway.clone(), self.grace);
+        let mut servers = vec![self.server];
+        servers.extend(self.sandbox.map(|(_, _, s)| s));
+        servers.extend(self.demo.map(|(_, s)| s));
+        futures_util::future::try_join_all(servers).await?;
+        if !gateway.writes.drain(grace).await {
+            tracing::warn!(
+                left = gateway.writes.len(),
+                "stopping with bookings still under way after the grace period"
+            );
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+
+    /// Runs until `SIGTERM` or `SIGINT` (Ctrl+C, or a Windows service's stop), then stops
+    /// gracefully: no new connections, requests in flight finish within
+    /// `server.shutdown_grace_secs`, and so does every booking already started. `SIGHUP`
+    /// reopens the audit trail (for `logrotate`).
+    pub async fn run_with_signals(self) -> Result<(), StartError> {
+        let stopper = self.stopper();
+        let audit = self.gateway.audit.clone();
+        let signals = tokio::spawn(async move {
+            signals::wait_for_stop(audit).await;
+            tracing::info!("stop requested: finishing the requests in flight");
+            stopper.stop().await;
+        });
+        let result = self.run_until_stopped().await;
+        signals.abort();
+        result
+    }
+}
+
+/// Stops the gateway gracefully: first the gateway's server (no new connections; requests
+/// in flight finish), then the bookings still under way, then what stands behind it (the
+/// sandbox МИС the last requests may still need, the demo site).
+#[derive(Debug, Clone)]
+pub struct Stopper {
+    gateway: Option<actix_web::dev::ServerHandle>,
+    behind: Vec<actix_web::dev::ServerHandle>,
+    writes: Option<Writes>,
+    grace: Duration,
+}
+
+impl Stopper {
+    /// Stops, in order, within the grace period.
+    pub async fn stop(&self) {
+        if let Some(gateway) = &self.gateway {
+            gateway.stop(true).await;
+        }
+        if let Some(writes) = &self.writes {
+            writes.drain(self.grace).await;
+        }
+        futures_util::future::join_all(self.behind.iter().map(|h| h.stop(true))).await;
+    }
+}
+
+mod signals {
+    //! The signals the gateway answers.
+
+    use std::sync::Arc;
+
+    /// Waits for a request to stop; reopens the audit trail on each `SIGHUP` meanwhile.
+    #[cfg(unix)]
+    pub async fn wait_for_stop(audit: Option<Arc<gateway_domain::audit::Audit>>) {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::hangup()),
+        ) else {
+            tracing::error!("cannot listen for signals; stop the gateway by killing it");
+            return std::future::pending().await;
+        };
+        loop {
+            tokio::select! {
+                _ = term.recv() => return,
+                _ = int.recv() => return,
+                _ = hup.recv() => {
+                    if let Some(audit) = &audit {
+                        match audit.reopen() {
+                            Ok(()) => tracing::info!("audit trail reopened"),
+                            Err(e) => tracing::error!(error = %e, "cannot reopen the audit trail"),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits for Ctrl+C, or a console's close or shutdown (a Windows service's stop).
+    #[cfg(windows)]
+    pub async fn wait_for_stop(_audit: Option<Arc<gateway_domain::audit::Audit>>) {
+        use tokio::signal::windows;
+        let (Ok(mut c), Ok(mut close), Ok(mut shutdown)) = (
+            windows::ctrl_c(),
+            windows::ctrl_close(),
+            windows::ctrl_shutdown(),
+        ) else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = c.recv() => {}
+            _ = close.recv() => {}
+            _ = shutdown.recv() => {}
+        }
+    }
+}
+
+/// The demo clinic site (`examples/demo-site/index.html`), with `{{GATEWAY}}` to fill in.
+const DEMO_PAGE: &str = include_str!("../../examples/demo-site/index.html");
+
+/// Runs the sandbox МИС alone (`registratura sandbox`).
+pub async fn run_sandbox_alone(config: SandboxConfig, listen: String) -> Result<(), StartError> {
+    let sandbox = Sandbox::open(&config)?;
+    let listener = bind(&listen)?;
+    let addr = listener.local_addr()?;
+    let server = sandbox_server(sandbox, listener, 2)?;
+    tracing::info!(
+        "sandbox МИС listening on http://{addr}/HubService.svc (WSDL at http://{addr}/HubService.svc?wsdl)"
+    );
+    let stopper = Stopper {
+        gateway: None,
+        behind: vec![server.handle()],
+        writes: None,
+        grace: Duration::ZERO,
+    };
+    let signals = tokio::spawn(async move {
+        signals::wait_for_stop(None).await;
+        stopper.stop().await;
+    });
+    server.await?;
+    signals.abort();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[actix_web::test]
+    async fn the_route_index_names_the_route_the_router_matches() {
+        use actix_web::dev::Service;
+        let index = RouteIndex::new(routes::indexed().chain(pages::indexed()).collect());
+        let app = actix_web::test::init_service(
+            App::new()
+                .wrap_fn(move |req, srv| {
+                    let router = req.resource_map().match_pattern(req.match_info().as_str());
+                    let ours = index.route_of(req.match_info().as_str());
+                    assert_eq!(router.as_deref(), ours, "{}", req.path());
+                    srv.call(req)
+                })
+                .configure(routes::configure)
+                .configure(pages::configure)
+                .default_service(web::to(edge::not_found)),
+        )
+        .await;
+        let mut paths: Vec<String> = vec![
+            "/".into(),
+            "/docs".into(),
+            "/docs/".into(),
+            "/docs/swagger-ui.css".into(),
+            "/widget".into(),
+            "/widget/".into(),
+            "/widget/assets/boot-1.js".into(),
+            "/widget/assets/".into(),
+            "/nowhere".into(),
+            "//api/v1/clinics".into(),
+            "/api/v1/clinics/".into(),
+            "/api/v1/clinics/demo/tickets/a/b".into(),
+            "/%61pi/v1/clinics/demo/sessions".into(),
+            "/api/v1/clinics/d%65mo/doctors/x/slots".into(),
+            "/api/v1/clinics/demo%2Fx/specialties".into(),
+        ];
+        for e in routes::ENDPOINTS {
+            let args: Vec<&str> = e.route.params().map(|_| "MQ").collect();
+            let url = e.route.url(&args);
+            paths.push(url.clone());
+            paths.push(format!("{url}/"));
+            paths.push(url.replace("/MQ", "/"));
+        }
+        for p in pages::PAGES {
+            paths.push(p.path.replace("{name}", "x"));
+        }
+        for path in paths {
+            let req = actix_web::test::TestRequest::get().uri(&path).to_request();
+            let _ = app.call(req).await;
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! Booking (a new ticket, one by a referral, or a move of a ticket to another time),
+//! cancelling and the patient's tickets, on typed results: the shell only turns its requests
+//! into these calls and their results into answers.
+//!
+//! A booking or a cancellation, once started, runs to its end in a task of its own, whatever
+//! the client does: a client that goes away mid-booking cannot leave the МИС booked and the
+//! gateway unaware. Its outcome is kept under the request's `Idempotency-Key` (if any), so the
+//! retry the client makes gets that answer. A move is one `SetAppointment` with the old
+//! ticket named: the МИС moves the visit in one step, and keeps the old ticket if it cannot.
+//!
+//! [`target`] finds what a booking takes (the free time, a move's visit, the referral) and
+//! books it; [`tickets`] lists and cancels.
+
+mod target;
+mod tickets;
+
+pub use tickets::{cancel, ticket, tickets};
+
+use crate::audit::Audit;
+use crate::claims::{self, Answer, Keyed};
+use crate::clinic::ClinicEntry;
+use crate::failure::Failure;
+use crate::gateway::Gateway;
+use crate::idempotency::Outcome;
+use crate::ids::{self, SlotKey};
+use crate::sessions::Session;
+use api_types::{ErrorCode, Ticket};
+use mis::{AppointmentId, ReferralNumber};
+use std::sync::Arc;
+
+/// What a booking does besides taking a slot.
+#[derive(Debug, Clone)]
+pub enum Plan {
+    /// A new ticket.
+    New,
+    /// A new ticket by one of the patient's referrals.
+    ByReferral(ReferralNumber),
+    /// The patient's upcoming ticket moved to the slot; with a referral (given, or the one the
+    /// gateway remembers the visit was booked by), to one of the referral's slots.
+    Move(AppointmentId, Option<ReferralNumber>),
+}
+
+impl Plan {
+    fn operation(&self) -> &'static str {
+        match self {
+            Self::New | Self::ByReferral(_) => "book",
+            Self::Move(..) => "reschedule",
+        }
+    }
+
+    fn done(&self) -> &'static str {
+        match self {
+            Self::New | Self::ByReferral(_) => "booked",
+            Self::Move(..) => "rescheduled",
+        }
+    }
+}
+
+/// Refusals a retry would meet again: kept under the key. Anything else (input errors, the
+/// МИС down) releases it.
+fn is_final(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::SlotTaken
+            | ErrorCode::AlreadyBooked
+            | ErrorCode::NotAttached
+            | ErrorCode::BookingNotAllowed
+            | ErrorCode::ReferralExpired
+            | ErrorCode::ReferralUsed
+            | ErrorCode::ReferralCancelled
+    )
+}
+
+fn outcome_of(result: &Result<Ticket, Failure>) -> Option<Outcome> {
+    match result {
+        Ok(ticket) => Some(Outcome::Booked(ticket.clone())),
+        Err(e) if is_final(e.code) => Some(Outcome::Refused(e.problem())),
+        Err(_) => None,
+    }
+}
+
+/// Books the slot `slot_id` for the session's patient, as `plan` says.
+pub async fn book(
+    gateway: Arc<Gateway>,
+    clinic: ClinicEntry,
+    session: Session,
+    slot_id: &str,
+    plan: Plan,
+    key: Option<Keyed>,
+) -> Answer<Ticket> {
+    let clinic_id = clinic.info.id.clone();
+    let audit = gateway.audit.clone();
+    let patient = session.patient.clone();
+    let ticket = SlotKey::parse(slot_id).map(|k| ids::ticket(&k.appointment));
+    let previous = match &plan {
+        Plan::Move(old, _) => Some(ids::ticket(old)),
+        _ => None,
+    };
+    let (operation, done) = (plan.operation(), plan.done());
+    let answer = book_once(gateway, clinic, session, slot_id, plan, key).await;
+    let outcome = match (&answer.result, answer.replayed) {
+        (_, true) => "replayed",
+        (Ok(_), false) => done,
+        (Err(e), false) => e.code.as_str(),
+    };
+    if previous.is_some() {
+        crate::metrics::reschedule(&clinic_id, outcome);
+    } else {
+        crate::metrics::booking(&clinic_id, outcome);
+    }
+    if let (Some(audit), Some(ticket)) = (audit, ticket) {
+        let entry = (ticket.as_str(), previous.as_deref());
+        record(&audit, &clinic_id, entry, operation, outcome, &patient);
+    }
+    answer
+}
+
+async fn book_once(
+    gateway: Arc<Gateway>,
+    clinic: ClinicEntry,
+    session: Session,
+    slot_id: &str,
+    plan: Plan,
+    key: Option<Keyed>,
+) -> Answer<Ticket> {
+    let slot = SlotKey::parse(slot_id).filter(|k| clinic.in_window(k.date));
+    let store = gateway.shared.idempotency.clone();
+    let claim = match claims::claim(&store, &clinic.info.id, &session.patient, key).await {
+        Ok(claim) => claim,
+        Err(answer) => return answer,
+    };
+    // The key is claimed first, so that the same key with another body is refused whatever
+    // that body names; an unknown slot then releases it.
+    let Some(slot) = slot else {
+        if let Some(claim) = claim {
+            claim.finish(None).await;
+        }
+        return Answer::fresh(Err(Failure::not_found("slot")));
+    };
+    let writes = gateway.writes.clone();
+    Answer::fresh(
+        writes
+            .run(async move {
+                // The patient's other writes wait: the checks below (the ticket moved is the
+                // patient's, the referral is usable) hold until the МИС has acted on them.
+                let result = match gateway.patient_lock(&clinic, &session).await {
+                    Ok(_held) => target::book(&gateway, &clinic, &session, &slot, &plan).await,
+                    Err(e) => Err(e),
+                };
+                if let Some(claim) = claim {
+                    claim.finish(outcome_of(&result)).await;
+                }
+                result
+            })
+            .await,
+    )
+}
+
+fn now_utc() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Appends a booking or a cancellation to the audit trail.
+/// `(ticket, previous)`: the ticket, and for a move the ticket it replaced.
+fn record(
+    audit: &Audit,
+    clinic: &str,
+    (ticket, previous): (&str, Option<&str>),
+    operation: &'static str,
+    outcome: &str,
+    patient: &mis::PatientId,
+) {
+    audit.record(&crate::audit::Entry {
+        time: now_utc(),
+        clinic,
+        ticket,
+        previous,
+        operation,
+        outcome,
+        request_id: crate::context::request_id(),
+        patient: audit.pseudonym(patient),
+    });
+}

@@ -1,0 +1,144 @@
+//! Rate limits: the classes of requests, the limits of each, and who they are counted for.
+//! The counters are the [`crate::shared::RateStore`] port's (governor's GCRA in this process, or
+//! a GCRA in Redis).
+//!
+//! Classes, strictest first: `identify` (`POST .../sessions`, guessing patients' data),
+//! `unmatched` (paths that match no route: they get identification's limits), `write`
+//! (booking, cancelling, ending a session) and `read` (everything else). Anonymous clients are
+//! keyed by address ([`ClientKey`]); integrators with an API key share their key's own limits.
+
+use serde::Deserialize;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// A class of request, each with its own limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Class {
+    Identify,
+    Unmatched,
+    Write,
+    Read,
+}
+
+impl Class {
+    pub const ALL: [Class; 4] = [Self::Identify, Self::Unmatched, Self::Write, Self::Read];
+
+    /// The class's name in logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Identify => "identify",
+            Self::Unmatched => "unmatched",
+            Self::Write => "write",
+            Self::Read => "read",
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A sustained rate and a burst. A rate of 0 means no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub per_minute: u32,
+    pub burst: u32,
+}
+
+impl Rate {
+    /// How long an empty bucket takes to refill.
+    pub fn refill(self) -> Duration {
+        match self.per_minute {
+            0 => Duration::ZERO,
+            rate => Duration::from_secs(60) * self.burst.max(1) / rate,
+        }
+    }
+}
+
+/// The limits of anonymous clients, per address (`[rate_limit]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    /// `POST .../sessions`, per client per minute (paths matching no route share these).
+    pub identify_per_minute: u32,
+    pub identify_burst: u32,
+    /// Other writes (booking, cancelling, ending a session).
+    pub write_per_minute: u32,
+    pub write_burst: u32,
+    /// Reads, pages and files.
+    pub read_per_minute: u32,
+    pub read_burst: u32,
+    /// The most clients remembered per class; the least recently seen are forgotten first.
+    pub max_clients: u64,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            identify_per_minute: 10,
+            identify_burst: 5,
+            write_per_minute: 60,
+            write_burst: 20,
+            read_per_minute: 1200,
+            read_burst: 300,
+            max_clients: 50_000,
+        }
+    }
+}
+
+impl RateLimitConfig {
+    /// The limits of a class.
+    pub fn rate(&self, class: Class) -> Rate {
+        let (per_minute, burst) = match class {
+            Class::Identify | Class::Unmatched => (self.identify_per_minute, self.identify_burst),
+            Class::Write => (self.write_per_minute, self.write_burst),
+            Class::Read => (self.read_per_minute, self.read_burst),
+        };
+        Rate { per_minute, burst }
+    }
+}
+
+/// Who a limit is counted for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// An anonymous client, by address.
+    Client(ClientKey),
+    /// An integrator's API key, by its index in the configuration.
+    ApiKey(usize),
+}
+
+/// The key a client's limits are counted under: its IPv4 address, or its IPv6 /64.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClientKey {
+    V4(u32),
+    V6Net64(u64),
+}
+
+impl From<IpAddr> for ClientKey {
+    fn from(ip: IpAddr) -> Self {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match ip {
+            IpAddr::V4(v4) => Self::V4(u32::from(v4)),
+            IpAddr::V6(v6) => Self::V6Net64((u128::from(v6) >> 64) as u64),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64() {
+        let key = |s: &str| ClientKey::from(s.parse::<IpAddr>().expect("an address"));
+        assert_eq!(
+            key("2001:db8:1:2::1"),
+            key("2001:db8:1:2:ffff:ffff:ffff:ffff")
+        );
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:192.0.2.1"), key("192.0.2.1"));
+    }
+}
