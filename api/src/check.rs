@@ -263,14 +263,8 @@ fn read_identity<W: Write>(
     }
 }
 
-async fn check_clinic<W: Write>(
-    report: &mut Report<'_, W>,
-    clinic: &ClinicConfig,
-    hub: &HubClient,
-    identity: Option<&PatientIdentity>,
-) {
-    let id = clinic.id.as_str();
-    let lpu = LpuId::new(clinic.mis.id_lpu);
+/// Whether the МИС answers (and how fast); a failure ends the clinic's check.
+async fn check_reachable<W: Write>(report: &mut Report<'_, W>, id: &str, hub: &HubClient) -> bool {
     let started = Instant::now();
     match hub.version().await {
         Ok(v) => {
@@ -282,6 +276,7 @@ async fn check_clinic<W: Write>(
                 &format!("МИС отвечает за {ms} мс (версия {version})"),
                 &format!("the МИС answers in {ms} ms (version {version})"),
             );
+            true
         }
         Err(e) => {
             report.line(
@@ -290,17 +285,27 @@ async fn check_clinic<W: Write>(
                 &format!("МИС недоступна: {e}. Проверьте адрес (clinics.mis.endpoint), сеть и службу МИС"),
                 &format!("the МИС cannot be reached: {e}. Check the address (clinics.mis.endpoint), the network and the МИС's service"),
             );
-            return;
+            false
         }
     }
-    let guid_refused = |report: &mut Report<'_, W>| {
-        report.line(
-            Level::Fail,
-            id,
-            "МИС отклоняет guid (ошибка 1): проверьте clinics.mis.guid",
-            "the МИС refuses the guid (error 1): check clinics.mis.guid",
-        );
-    };
+}
+
+fn guid_refused<W: Write>(report: &mut Report<'_, W>, id: &str) {
+    report.line(
+        Level::Fail,
+        id,
+        "МИС отклоняет guid (ошибка 1): проверьте clinics.mis.guid",
+        "the МИС refuses the guid (error 1): check clinics.mis.guid",
+    );
+}
+
+/// Whether the МИС accepts the `guid` and knows the clinic (where it lists its clinics).
+async fn check_known<W: Write>(
+    report: &mut Report<'_, W>,
+    id: &str,
+    hub: &HubClient,
+    lpu: LpuId,
+) -> bool {
     match hub.clinics().await {
         Ok(list) if list.iter().any(|c| c.id == lpu) => {
             report.line(
@@ -315,6 +320,7 @@ async fn check_clinic<W: Write>(
                 &format!("учреждение idLpu {} есть в МИС", lpu.get()),
                 &format!("the clinic idLpu {} exists in the МИС", lpu.get()),
             );
+            true
         }
         Ok(_) => {
             report.line(
@@ -329,21 +335,41 @@ async fn check_clinic<W: Write>(
                     lpu.get()
                 ),
             );
-            return;
+            false
         }
-        Err(MisError::AccessDenied) => return guid_refused(report),
-        Err(e) => report.line(
-            Level::Warn,
-            id,
-            &format!("МИС не выдаёт список учреждений ({e}); idLpu проверяется по специальностям"),
-            &format!(
-                "the МИС does not list its clinics ({e}); idLpu is checked by its specialties"
-            ),
-        ),
+        Err(MisError::AccessDenied) => {
+            guid_refused(report, id);
+            false
+        }
+        Err(e) => {
+            report.line(
+                Level::Warn,
+                id,
+                &format!(
+                    "МИС не выдаёт список учреждений ({e}); idLpu проверяется по специальностям"
+                ),
+                &format!(
+                    "the МИС does not list its clinics ({e}); idLpu is checked by its specialties"
+                ),
+            );
+            true
+        }
     }
+}
+
+/// The clinic's specialties, if the МИС lists them.
+async fn check_specialties<W: Write>(
+    report: &mut Report<'_, W>,
+    id: &str,
+    hub: &HubClient,
+    lpu: LpuId,
+) -> Option<Vec<mis::Specialty>> {
     let specialties = match hub.specialties(lpu).await {
         Ok(list) => list,
-        Err(MisError::AccessDenied) => return guid_refused(report),
+        Err(MisError::AccessDenied) => {
+            guid_refused(report, id);
+            return None;
+        }
         Err(e) => {
             report.line(
                 Level::Fail,
@@ -357,7 +383,7 @@ async fn check_clinic<W: Write>(
                     lpu.get()
                 ),
             );
-            return;
+            return None;
         }
     };
     if specialties.is_empty() {
@@ -368,83 +394,116 @@ async fn check_clinic<W: Write>(
             "the МИС lists no specialty",
         );
     }
-    // The clinic's own today: its schedule is in its zone (the config has checked the zone).
+    Some(specialties)
+}
+
+/// The next fourteen days of the clinic, from its own today (its schedule is in its zone; the
+/// config has checked the zone).
+fn fortnight_of(clinic: &ClinicConfig) -> DateRange {
     let today = clinic.timezone.parse::<chrono_tz::Tz>().map_or_else(
         |_| chrono::Utc::now().date_naive(),
         |tz| chrono::Utc::now().with_timezone(&tz).date_naive(),
     );
-    let fortnight = today
+    today
         .checked_add_days(Days::new(13))
         .and_then(|end| DateRange::new(today, end))
-        .unwrap_or_else(|| DateRange::day(today));
-    let mut doctors_seen = 0;
-    for s in &specialties {
-        if s.free_tickets == 0 {
+        .unwrap_or_else(|| DateRange::day(today))
+}
+
+/// The seed's table 1 for one specialty: no free tickets, and each doctor without a schedule
+/// or without free tickets. How many doctors it has.
+async fn check_doctors<W: Write>(
+    report: &mut Report<'_, W>,
+    (id, hub, lpu): (&str, &HubClient, LpuId),
+    s: &mis::Specialty,
+    fortnight: DateRange,
+) -> usize {
+    if s.free_tickets == 0 {
+        report.line(
+            Level::Warn,
+            id,
+            &format!(
+                "{}: нет свободных талонов для записи через интернет — пациентам остаётся лист ожидания",
+                s.name
+            ),
+            &format!(
+                "{}: no free tickets open to online booking — patients can only join the waiting list",
+                s.name
+            ),
+        );
+    }
+    let doctors = match hub.doctors(lpu, &s.id).await {
+        Ok(d) => d,
+        Err(e) => {
+            report.line(
+                Level::Warn,
+                id,
+                &format!("{}: МИС не выдаёт врачей ({e})", s.name),
+                &format!("{}: the МИС does not list the doctors ({e})", s.name),
+            );
+            return 0;
+        }
+    };
+    for d in &doctors {
+        let days = hub.working_time(lpu, &d.id, fortnight).await;
+        let scheduled = match &days {
+            Ok(days) => days.iter().any(|day| day.end > day.start),
+            Err(_) => true,
+        };
+        if !scheduled {
+            let cause = days
+                .ok()
+                .and_then(|days| days.into_iter().find_map(|d| d.deny_cause))
+                .map(|c| format!(" (МИС: «{c}»)"))
+                .unwrap_or_default();
             report.line(
                 Level::Warn,
                 id,
                 &format!(
-                    "{}: нет свободных талонов для записи через интернет — пациентам остаётся лист ожидания",
-                    s.name
+                    "{} / {}: расписание на 14 дней не составлено{cause} — пациенты не видят врача",
+                    s.name, d.name
                 ),
                 &format!(
-                    "{}: no free tickets open to online booking — patients can only join the waiting list",
-                    s.name
+                    "{} / {}: no schedule built for the next 14 days — patients do not see the doctor",
+                    s.name, d.name
+                ),
+            );
+        } else if d.free_tickets == 0 {
+            report.line(
+                Level::Warn,
+                id,
+                &format!(
+                    "{} / {}: нет свободных талонов для записи через интернет — пациентам остаётся лист ожидания (или направление)",
+                    s.name, d.name
+                ),
+                &format!(
+                    "{} / {}: no free tickets open to online booking — patients can only join the waiting list (or come by referral)",
+                    s.name, d.name
                 ),
             );
         }
-        let doctors = match hub.doctors(lpu, &s.id).await {
-            Ok(d) => d,
-            Err(e) => {
-                report.line(
-                    Level::Warn,
-                    id,
-                    &format!("{}: МИС не выдаёт врачей ({e})", s.name),
-                    &format!("{}: the МИС does not list the doctors ({e})", s.name),
-                );
-                continue;
-            }
-        };
-        for d in doctors {
-            doctors_seen += 1;
-            let days = hub.working_time(lpu, &d.id, fortnight).await;
-            let scheduled = match &days {
-                Ok(days) => days.iter().any(|day| day.end > day.start),
-                Err(_) => true,
-            };
-            if !scheduled {
-                let cause = days
-                    .ok()
-                    .and_then(|days| days.into_iter().find_map(|d| d.deny_cause))
-                    .map(|c| format!(" (МИС: «{c}»)"))
-                    .unwrap_or_default();
-                report.line(
-                    Level::Warn,
-                    id,
-                    &format!(
-                        "{} / {}: расписание на 14 дней не составлено{cause} — пациенты не видят врача",
-                        s.name, d.name
-                    ),
-                    &format!(
-                        "{} / {}: no schedule built for the next 14 days — patients do not see the doctor",
-                        s.name, d.name
-                    ),
-                );
-            } else if d.free_tickets == 0 {
-                report.line(
-                    Level::Warn,
-                    id,
-                    &format!(
-                        "{} / {}: нет свободных талонов для записи через интернет — пациентам остаётся лист ожидания (или направление)",
-                        s.name, d.name
-                    ),
-                    &format!(
-                        "{} / {}: no free tickets open to online booking — patients can only join the waiting list (or come by referral)",
-                        s.name, d.name
-                    ),
-                );
-            }
-        }
+    }
+    doctors.len()
+}
+
+async fn check_clinic<W: Write>(
+    report: &mut Report<'_, W>,
+    clinic: &ClinicConfig,
+    hub: &HubClient,
+    identity: Option<&PatientIdentity>,
+) {
+    let id = clinic.id.as_str();
+    let lpu = LpuId::new(clinic.mis.id_lpu);
+    if !check_reachable(report, id, hub).await || !check_known(report, id, hub, lpu).await {
+        return;
+    }
+    let Some(specialties) = check_specialties(report, id, hub, lpu).await else {
+        return;
+    };
+    let fortnight = fortnight_of(clinic);
+    let mut doctors_seen = 0;
+    for s in &specialties {
+        doctors_seen += check_doctors(report, (id, hub, lpu), s, fortnight).await;
     }
     report.line(
         Level::Ok,

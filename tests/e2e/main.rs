@@ -1,5 +1,6 @@
 //! End-to-end tests: the gateway, the hub adapter and the sandbox МИС, over HTTP on loopback.
 
+mod architecture;
 mod asks;
 mod bursts;
 mod contract;

@@ -1,7 +1,9 @@
 //! The gateway's JSON API, from the browser (same origin: the widget page is the gateway's).
 
-use api_types::routes::Route;
-use api_types::{ErrorCode, FieldError, Problem};
+use api_types::routes::{self, Route};
+use api_types::{
+    ErrorCode, FieldError, NewSession, NewTicket, Problem, Reschedule, Session, Ticket,
+};
 use gloo_net::http::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
@@ -142,6 +144,41 @@ impl Api {
             Ok(())
         } else {
             Self::decode::<()>(status, value)
+        }
+    }
+
+    /// Identifies the patient (`POST …/sessions`).
+    pub async fn identify(&self, identity: &NewSession) -> Result<Session, Failure> {
+        self.post(
+            &self.route(routes::CREATE_SESSION, &[]),
+            None,
+            identity,
+            None,
+        )
+        .await
+    }
+
+    /// Books `slot_id` (by `referral`, if given), or with `moving`, moves that ticket to it
+    /// (keeping `referral`): one request under `key`, so that a retry cannot book twice.
+    pub async fn book(
+        &self,
+        token: Option<&str>,
+        slot_id: String,
+        referral: Option<String>,
+        moving: Option<&str>,
+        key: &str,
+    ) -> Result<Ticket, Failure> {
+        match moving {
+            Some(old) => {
+                let body = Reschedule { slot_id, referral };
+                let path = self.route(routes::RESCHEDULE, &[old]);
+                self.post(&path, token, &body, Some(key)).await
+            }
+            None => {
+                let body = NewTicket { slot_id, referral };
+                let path = self.route(routes::BOOK, &[]);
+                self.post(&path, token, &body, Some(key)).await
+            }
         }
     }
 }

@@ -96,6 +96,19 @@ pub struct Flow {
 }
 
 impl Flow {
+    /// Whether the identification step stands where the step would be: the step is it, or
+    /// the step needs the patient (their tickets, a waiting-list request, a referral whose
+    /// number is given) and no session is open.
+    pub fn needs_identification(&self) -> bool {
+        self.step == Step::Identify
+            || self.session.is_none()
+                && match self.step {
+                    Step::MyTickets | Step::Waiting => true,
+                    Step::Referral => self.referral_number.is_some(),
+                    _ => false,
+                }
+    }
+
     pub fn new(preselect_specialty: Option<String>, preselect_doctor: Option<String>) -> Self {
         Self {
             step: Step::Specialty,

@@ -16,6 +16,8 @@ pub mod clinic;
 pub mod context;
 pub mod directory;
 pub mod failure;
+#[cfg(test)]
+mod fake;
 pub mod gateway;
 pub mod guard;
 pub mod idempotency;

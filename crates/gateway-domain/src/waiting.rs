@@ -493,6 +493,93 @@ mod tests {
         assert_eq!(err.fields[0].reason, "range_too_long");
     }
 
+    #[tokio::test]
+    async fn the_waiting_list_holds_five_requests_one_per_specialty_and_lets_go_of_them() {
+        use crate::fake::{self, FakeMis, PATIENT};
+        let mis = std::sync::Arc::new(FakeMis::new());
+        let gateway = fake::gateway(mis.clone());
+        let clinic = gateway.clinics()[0].clone();
+        let session = || {
+            Session::new(
+                "demo",
+                mis::PatientId::parse(PATIENT).expect("an id"),
+                std::time::Duration::from_secs(60),
+            )
+        };
+        let join = |specialty: &str, doctor: Option<&str>| {
+            let mut new = request("+79161234567", None, None);
+            new.specialty_id = ids::specialty(&SpecialtyId::parse(specialty).expect("an id"));
+            new.doctor_id = doctor.map(|d| {
+                DoctorKey {
+                    specialty: SpecialtyId::parse(specialty).expect("an id"),
+                    doctor: mis::DoctorId::parse(d).expect("an id"),
+                }
+                .encode()
+            });
+            parse(&new, fake::tomorrow()).expect("valid")
+        };
+        let first = super::join(gateway.clone(), clinic.clone(), session(), join("1", None))
+            .await
+            .expect("joined");
+        assert_eq!(
+            first.reason,
+            Some(api_types::WaitingReason::NoConvenientTime)
+        );
+        let again = super::join(gateway.clone(), clinic.clone(), session(), join("1", None)).await;
+        assert_eq!(
+            again.expect_err("one per specialty").code,
+            ErrorCode::AlreadyOnWaitingList
+        );
+        for doctor in ["d1", "d2"] {
+            super::join(
+                gateway.clone(),
+                clinic.clone(),
+                session(),
+                join("1", Some(doctor)),
+            )
+            .await
+            .expect("one per doctor too");
+        }
+        super::join(gateway.clone(), clinic.clone(), session(), join("2", None))
+            .await
+            .expect("another specialty");
+        super::join(
+            gateway.clone(),
+            clinic.clone(),
+            session(),
+            join("2", Some("d3")),
+        )
+        .await
+        .expect("the fifth");
+        assert_eq!(mis.waiting_count(PATIENT), 5);
+        // A sixth, of whatever: full.
+        let active = mis::Mis::waiting_list(&*clinic.mis, clinic.lpu, &session().patient)
+            .await
+            .expect("listed");
+        let wanted = Wanted {
+            specialty: mis::Specialty {
+                id: SpecialtyId::parse("9").expect("an id"),
+                name: "Другая".into(),
+                federal_code: None,
+                free_tickets: 0,
+                nearest_date: None,
+            },
+            doctor: None,
+            reason: WaitingReason::NoFreeTickets,
+        };
+        let full = admits(&active, &wanted).expect_err("full");
+        assert_eq!(full.code, ErrorCode::WaitingListFull);
+        let id = ids::parse_waiting(&first.id).expect("an id");
+        leave(gateway.clone(), clinic.clone(), session(), id.clone())
+            .await
+            .expect("withdrawn");
+        assert_eq!(mis.waiting_count(PATIENT), 4);
+        let twice = leave(gateway.clone(), clinic.clone(), session(), id).await;
+        assert_eq!(twice.expect_err("gone").code, ErrorCode::NotFound);
+        let listed = list(&clinic, &session()).await.expect("listed");
+        assert_eq!(listed.len(), 4);
+    }
+
     #[test]
     fn debug_output_never_shows_the_phone() {
         let parsed = parse(&request("+7 916 123-45-67", None, None), today()).expect("valid");

@@ -298,6 +298,88 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Reads an element's attributes: binds the namespaces it declares (they apply to its own
+    /// name and attributes), and finds its `…:nil` attribute, if any.
+    #[inline]
+    fn declare(
+        &mut self,
+        e: &BytesStart<'a>,
+        raw: &'a str,
+    ) -> Result<Option<(&'a str, &'a str)>, XmlError> {
+        let mut nil_attr: Option<(&'a str, &'a str)> = None;
+        if e.attributes_raw().trim().is_empty() {
+            return Ok(None);
+        }
+        for (count, attr) in e.attributes().enumerate() {
+            if count >= self.limits.attributes_per_element {
+                return Err(XmlError::TooMany("attributes on one element"));
+            }
+            let attr = attr.map_err(malformed)?;
+            let key = sub_of(raw, attr.key.as_ref())?;
+            let value = match attr.value {
+                Cow::Borrowed(v) => sub_of(raw, v)?,
+                // quick-xml hands out raw attribute values from the input.
+                Cow::Owned(_) => return Err(XmlError::Malformed("attribute value".into())),
+            };
+            let prefix = if key == "xmlns" {
+                Some("")
+            } else {
+                key.strip_prefix("xmlns:")
+            };
+            if let Some(prefix) = prefix {
+                self.declarations += 1;
+                if self.declarations > self.limits.namespace_declarations {
+                    return Err(XmlError::TooMany("namespace declarations"));
+                }
+                if value.contains('&') {
+                    return Err(XmlError::Malformed(
+                        "a reference in a namespace name".into(),
+                    ));
+                }
+                let ns = if value.is_empty() {
+                    NO_NS
+                } else {
+                    self.intern(value)?
+                };
+                self.bindings.push(Binding { prefix, ns });
+            } else if key.ends_with(":nil") {
+                nil_attr = Some((key, value));
+            }
+        }
+        Ok(nil_attr)
+    }
+
+    /// Whether a `…:nil` attribute is `xsi:nil="true"`.
+    #[inline]
+    fn is_nil(&self, nil_attr: Option<(&str, &str)>) -> Result<bool, XmlError> {
+        let Some((key, value)) = nil_attr else {
+            return Ok(false);
+        };
+        let (p, _) = split_name(key);
+        let xsi = self.resolve(p)?;
+        Ok(xsi != NO_NS
+            && self.namespaces[usize::from(xsi)] == XSI
+            && matches!(value.trim(), "true" | "1"))
+    }
+
+    /// Makes node `id` the last child of the element open (or the root, if it is the first).
+    #[inline]
+    fn link(&mut self, id: u32) -> Result<(), XmlError> {
+        match self.open.last_mut() {
+            Some(parent) => {
+                if parent.last_child == NONE {
+                    self.nodes[parent.id as usize].first_child = id;
+                } else {
+                    self.nodes[parent.last_child as usize].next_sibling = id;
+                }
+                parent.last_child = id;
+                Ok(())
+            }
+            None if id != 0 => Err(XmlError::Malformed("content after the root element".into())),
+            None => Ok(()),
+        }
+    }
+
     /// Opens an element: declares its namespaces, resolves its name and `xsi:nil`.
     fn start(&mut self, e: &BytesStart<'a>, raw: &'a str, empty: bool) -> Result<(), XmlError> {
         if self.root_done {
@@ -310,48 +392,7 @@ impl<'a> Builder<'a> {
             return Err(XmlError::TooMany("elements"));
         }
         let declared_before = self.bindings.len();
-        // Attributes, in two passes: namespace declarations first (they apply to the element's
-        // own name and attributes), then `xsi:nil`.
-        let mut nil_attr: Option<(&'a str, &'a str)> = None;
-        let has_attributes = !e.attributes_raw().trim().is_empty();
-        if has_attributes {
-            for (count, attr) in e.attributes().enumerate() {
-                if count >= self.limits.attributes_per_element {
-                    return Err(XmlError::TooMany("attributes on one element"));
-                }
-                let attr = attr.map_err(malformed)?;
-                let key = sub_of(raw, attr.key.as_ref())?;
-                let value = match attr.value {
-                    Cow::Borrowed(v) => sub_of(raw, v)?,
-                    // quick-xml hands out raw attribute values from the input.
-                    Cow::Owned(_) => return Err(XmlError::Malformed("attribute value".into())),
-                };
-                let prefix = if key == "xmlns" {
-                    Some("")
-                } else {
-                    key.strip_prefix("xmlns:")
-                };
-                if let Some(prefix) = prefix {
-                    self.declarations += 1;
-                    if self.declarations > self.limits.namespace_declarations {
-                        return Err(XmlError::TooMany("namespace declarations"));
-                    }
-                    if value.contains('&') {
-                        return Err(XmlError::Malformed(
-                            "a reference in a namespace name".into(),
-                        ));
-                    }
-                    let ns = if value.is_empty() {
-                        NO_NS
-                    } else {
-                        self.intern(value)?
-                    };
-                    self.bindings.push(Binding { prefix, ns });
-                } else if key.ends_with(":nil") {
-                    nil_attr = Some((key, value));
-                }
-            }
-        }
+        let nil_attr = self.declare(e, raw)?;
         let (prefix, local) = split_name(sub_of(raw, e.name().as_ref())?);
         let (name_start, name_len) = self.span_of(local)?;
         let name_len =
@@ -361,16 +402,7 @@ impl<'a> Builder<'a> {
         } else {
             self.resolve(prefix)?
         };
-        let nil = match nil_attr {
-            Some((key, value)) => {
-                let (p, _) = split_name(key);
-                let xsi = self.resolve(p)?;
-                xsi != NO_NS
-                    && self.namespaces[usize::from(xsi)] == XSI
-                    && matches!(value.trim(), "true" | "1")
-            }
-            None => false,
-        };
+        let nil = self.is_nil(nil_attr)?;
         let id = self.nodes.len() as u32;
         self.nodes.push(Node {
             name_start,
@@ -383,20 +415,7 @@ impl<'a> Builder<'a> {
             nil,
             owned_text: false,
         });
-        match self.open.last_mut() {
-            Some(parent) => {
-                if parent.last_child == NONE {
-                    self.nodes[parent.id as usize].first_child = id;
-                } else {
-                    self.nodes[parent.last_child as usize].next_sibling = id;
-                }
-                parent.last_child = id;
-            }
-            None if id != 0 => {
-                return Err(XmlError::Malformed("content after the root element".into()));
-            }
-            None => {}
-        }
+        self.link(id)?;
         let bindings = self.bindings.len() - declared_before;
         if empty {
             self.bindings.truncate(declared_before);

@@ -1,6 +1,6 @@
 //! The widget's frame: header, summary, the current step, navigation.
 
-use super::common::{StepProps, Summary, on_click};
+use super::common::{HEADING_ID, StepProps, Summary, on_click};
 use super::{identify::IdentifyStep, referral, steps, tickets, waiting};
 use crate::api::Api;
 use crate::flow::{Action, Flow, Step};
@@ -15,25 +15,12 @@ pub struct AppProps {
     pub settings: Settings,
 }
 
-/// The id of every step's heading, which takes the focus when the step changes.
-pub const HEADING_ID: &str = "rg-step-heading";
-
-#[function_component(App)]
-pub fn app(props: &AppProps) -> Html {
-    let settings = props.settings.clone();
-    let t = texts(&settings.lang);
-    let flow = {
-        let (s, d) = (settings.specialty.clone(), settings.doctor.clone());
-        use_reducer(move || Flow::new(s, d))
-    };
-    let api = Api {
-        clinic: settings.clinic.clone(),
-        base: settings.base.clone(),
-    };
+/// The clinic (preloaded by the page, or asked for), for its name and zone.
+#[hook]
+fn use_clinic(settings: &Settings, api: &Api) -> UseStateHandle<Option<Clinic>> {
     let preloaded = settings.preload.as_ref().and_then(|d| d.clinic.clone());
     let known = preloaded.is_some();
     let clinic = use_state(move || preloaded);
-    let low_vision = use_state(host::low_vision);
     {
         let (clinic, api) = (clinic.clone(), api.clone());
         use_effect_with((), move |()| {
@@ -54,23 +41,63 @@ pub fn app(props: &AppProps) -> Html {
             });
         });
     }
-    // Each new step announces itself: focus goes to its heading (skipped on the first render,
-    // so that the host page's focus is not stolen).
-    {
-        let first = use_mut_ref(|| true);
-        let screen = (
-            flow.step,
-            flow.session.is_some(),
-            flow.referral_number.is_some(),
-        );
-        use_effect_with(screen, move |_| {
-            if std::mem::replace(&mut *first.borrow_mut(), false) {
-                return;
-            }
-            host::focus(HEADING_ID);
-        });
-    }
+    clinic
+}
 
+/// Each new step announces itself: focus goes to its heading (skipped on the first render,
+/// so that the host page's focus is not stolen).
+#[hook]
+fn use_heading_focus(flow: &UseReducerHandle<Flow>) {
+    let first = use_mut_ref(|| true);
+    let screen = (
+        flow.step,
+        flow.session.is_some(),
+        flow.referral_number.is_some(),
+    );
+    use_effect_with(screen, move |_| {
+        if std::mem::replace(&mut *first.borrow_mut(), false) {
+            return;
+        }
+        host::focus(HEADING_ID);
+    });
+}
+
+/// The component of the step shown: the identification step where the patient must identify
+/// first (`Flow::needs_identification`).
+fn body_of(flow: &Flow, props: &StepProps) -> Html {
+    if flow.needs_identification() {
+        return html! { <IdentifyStep ..props.clone() /> };
+    }
+    match flow.step {
+        Step::Specialty => html! { <steps::SpecialtyStep ..props.clone() /> },
+        Step::Doctor => html! { <steps::DoctorStep ..props.clone() /> },
+        Step::Date => html! { <steps::DateStep ..props.clone() /> },
+        Step::Time => html! { <steps::TimeStep ..props.clone() /> },
+        Step::Identify => html! { <IdentifyStep ..props.clone() /> },
+        Step::Confirm => html! { <steps::ConfirmStep ..props.clone() /> },
+        Step::Ticket => html! { <tickets::TicketStep ..props.clone() /> },
+        Step::MyTickets => html! { <tickets::MyTicketsStep ..props.clone() /> },
+        Step::Waiting => html! { <waiting::WaitingForm ..props.clone() /> },
+        Step::WaitingDone => html! { <waiting::WaitingDoneStep ..props.clone() /> },
+        Step::Referral => html! { <referral::ReferralStep ..props.clone() /> },
+    }
+}
+
+#[function_component(App)]
+pub fn app(props: &AppProps) -> Html {
+    let settings = props.settings.clone();
+    let t = texts(&settings.lang);
+    let flow = {
+        let (s, d) = (settings.specialty.clone(), settings.doctor.clone());
+        use_reducer(move || Flow::new(s, d))
+    };
+    let api = Api {
+        clinic: settings.clinic.clone(),
+        base: settings.base.clone(),
+    };
+    let clinic = use_clinic(&settings, &api);
+    let low_vision = use_state(host::low_vision);
+    use_heading_focus(&flow);
     let step_props = StepProps {
         flow: flow.clone(),
         api: api.clone(),
@@ -82,19 +109,7 @@ pub fn app(props: &AppProps) -> Html {
             .unwrap_or_else(|| "Europe/Moscow".into()),
     };
     let step = flow.step;
-    let body = match step {
-        Step::Specialty => html! { <steps::SpecialtyStep ..step_props.clone() /> },
-        Step::Doctor => html! { <steps::DoctorStep ..step_props.clone() /> },
-        Step::Date => html! { <steps::DateStep ..step_props.clone() /> },
-        Step::Time => html! { <steps::TimeStep ..step_props.clone() /> },
-        Step::Identify => html! { <IdentifyStep ..step_props.clone() /> },
-        Step::Confirm => html! { <steps::ConfirmStep ..step_props.clone() /> },
-        Step::Ticket => html! { <tickets::TicketStep ..step_props.clone() /> },
-        Step::MyTickets => html! { <tickets::MyTicketsStep ..step_props.clone() /> },
-        Step::Waiting => html! { <waiting::WaitingStep ..step_props.clone() /> },
-        Step::WaitingDone => html! { <waiting::WaitingDoneStep ..step_props.clone() /> },
-        Step::Referral => html! { <referral::ReferralStep ..step_props.clone() /> },
-    };
+    let body = body_of(&flow, &step_props);
     let on_back = on_click(&flow, Action::Back);
     let on_restart = on_click(&flow, Action::Restart);
     let on_my_tickets = on_click(&flow, Action::OpenMyTickets);

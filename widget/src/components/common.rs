@@ -7,6 +7,7 @@ use crate::host::Settings;
 use crate::i18n::Texts;
 use api_types::ErrorCode;
 use serde::de::DeserializeOwned;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 /// What every step component gets.
@@ -212,5 +213,76 @@ pub fn summary(p: &SummaryProps) -> Html {
     }
     html! {
         <p class="rg-summary"><span class="rg-summary-label">{ p.t.your_choice }{ ": " }</span>{ parts.join(" · ") }</p>
+    }
+}
+
+/// The id of every step's heading, which takes the focus when the step changes.
+pub const HEADING_ID: &str = "rg-step-heading";
+
+/// A step's heading: the focus lands here when the step opens.
+pub fn heading(text: &str) -> Html {
+    html! { <h2 id={HEADING_ID} class="rg-heading" tabindex="-1">{ text.to_owned() }</h2> }
+}
+
+/// The label-value pairs of a ticket or a choice.
+pub fn details(rows: Vec<(&'static str, String)>) -> Html {
+    html! {
+        <dl class="rg-details">
+            { for rows.into_iter().map(|(k, v)| html! { <><dt>{ k }</dt><dd>{ v }</dd></> }) }
+        </dl>
+    }
+}
+
+/// The text of the input an event came from.
+pub fn input_value(e: &InputEvent) -> String {
+    e.target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .map(|i| i.value())
+        .unwrap_or_default()
+}
+
+#[derive(Properties, PartialEq)]
+pub struct FieldProps {
+    pub id: &'static str,
+    pub label: &'static str,
+    #[prop_or_default]
+    pub hint: Option<&'static str>,
+    pub value: String,
+    #[prop_or_default]
+    pub problem: Option<&'static str>,
+    #[prop_or("text")]
+    pub inputmode: &'static str,
+    /// The input's `type`.
+    #[prop_or("text")]
+    pub kind: &'static str,
+    /// The earliest value (`min`, for dates).
+    #[prop_or_default]
+    pub min: Option<String>,
+    pub oninput: Callback<InputEvent>,
+}
+
+/// A labelled text field with its hint and, when it cannot be accepted, why.
+#[function_component(Field)]
+pub fn field(p: &FieldProps) -> Html {
+    let hint_id = format!("{}-hint", p.id);
+    let error_id = format!("{}-error", p.id);
+    let described = if p.problem.is_some() {
+        format!("{hint_id} {error_id}")
+    } else {
+        hint_id.clone()
+    };
+    html! {
+        <div class={classes!("rg-field", p.problem.is_some().then_some("rg-invalid"))}>
+            <label for={p.id}>{ p.label }</label>
+            <input id={p.id} name={p.id} type={p.kind} inputmode={p.inputmode} autocomplete="off" spellcheck="false"
+                value={p.value.clone()} min={p.min.clone()} aria-describedby={described} aria-invalid={ p.problem.is_some().to_string() }
+                oninput={p.oninput.clone()} />
+            if let Some(hint) = p.hint {
+                <p class="rg-hint" id={hint_id}>{ hint }</p>
+            }
+            if let Some(problem) = p.problem {
+                <p class="rg-field-error" id={error_id}>{ problem }</p>
+            }
+        </div>
     }
 }

@@ -2,15 +2,14 @@
 //! line that says what happened. Fields are checked before sending, with messages at the
 //! field; nothing typed is lost on an error; nothing is stored anywhere but in memory.
 
-use super::common::{FormStatus, StepProps, failure_text};
-use super::steps::heading;
+use super::common::{Field, FormStatus, StepProps, failure_text, heading, input_value};
+use crate::api::Failure;
 use crate::flow::{Action, IdentityDraft, Notice};
 use crate::host;
+use crate::i18n::Texts;
 use crate::validate::{self, FieldProblem};
-use api_types::routes;
-use api_types::{ErrorCode, NewSession, Session};
+use api_types::{ErrorCode, NewSession};
 use chrono::Datelike;
-use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -20,57 +19,107 @@ struct Problems {
     birth: Option<FieldProblem>,
 }
 
-pub(super) fn input_value(e: &InputEvent) -> String {
-    e.target()
-        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        .map(|i| i.value())
-        .unwrap_or_default()
-}
-
-#[derive(Properties, PartialEq)]
-pub(super) struct FieldProps {
-    pub id: &'static str,
-    pub label: &'static str,
-    #[prop_or_default]
-    pub hint: Option<&'static str>,
-    pub value: String,
-    #[prop_or_default]
-    pub problem: Option<&'static str>,
-    #[prop_or("text")]
-    pub inputmode: &'static str,
-    /// The input's `type`.
-    #[prop_or("text")]
-    pub kind: &'static str,
-    /// The earliest value (`min`, for dates).
-    #[prop_or_default]
-    pub min: Option<String>,
-    pub oninput: Callback<InputEvent>,
-}
-
-/// A labelled text field with its hint and, when it cannot be accepted, why.
-#[function_component(Field)]
-pub(super) fn field(p: &FieldProps) -> Html {
-    let hint_id = format!("{}-hint", p.id);
-    let error_id = format!("{}-error", p.id);
-    let described = if p.problem.is_some() {
-        format!("{hint_id} {error_id}")
-    } else {
-        hint_id.clone()
+/// What the form's fields hold that cannot be sent, and the birth date when it can.
+fn check(d: &IdentityDraft) -> (Problems, Option<chrono::NaiveDate>) {
+    let birth = validate::birth_date(&d.birth_date, host::clinic_today());
+    let found = Problems {
+        document: validate::document(&d.document).err(),
+        policy: validate::policy(&d.policy).err(),
+        birth: birth.err(),
     };
-    html! {
-        <div class={classes!("rg-field", p.problem.is_some().then_some("rg-invalid"))}>
-            <label for={p.id}>{ p.label }</label>
-            <input id={p.id} name={p.id} type={p.kind} inputmode={p.inputmode} autocomplete="off" spellcheck="false"
-                value={p.value.clone()} min={p.min.clone()} aria-describedby={described} aria-invalid={ p.problem.is_some().to_string() }
-                oninput={p.oninput.clone()} />
-            if let Some(hint) = p.hint {
-                <p class="rg-hint" id={hint_id}>{ hint }</p>
-            }
-            if let Some(problem) = p.problem {
-                <p class="rg-field-error" id={error_id}>{ problem }</p>
-            }
-        </div>
+    (found, birth.ok())
+}
+
+/// The identification the draft asks for, with the birth date as the wire writes it.
+fn identity_of(d: &IdentityDraft, birth: chrono::NaiveDate) -> NewSession {
+    NewSession {
+        document_number: d.document.trim().to_owned(),
+        policy_number: d.policy.trim().to_owned(),
+        birth_date: format!(
+            "{:04}-{:02}-{:02}",
+            birth.year(),
+            birth.month(),
+            birth.day()
+        ),
     }
+}
+
+/// The status line for a failed identification (and the fields the gateway refused).
+fn refused(t: &'static Texts, e: &Failure, problems: &UseStateHandle<Problems>) -> &'static str {
+    match e.code() {
+        // The seed's message: the clinic's server cannot be reached.
+        None
+        | Some(ErrorCode::MisUnavailable | ErrorCode::MisBadResponse | ErrorCode::Internal) => {
+            t.err_unavailable
+        }
+        Some(ErrorCode::InvalidInput) => {
+            if let Failure::Problem { fields, .. } = e {
+                let has = |f: &str| {
+                    fields
+                        .iter()
+                        .any(|x| x.field == f)
+                        .then_some(FieldProblem::Invalid)
+                };
+                problems.set(Problems {
+                    document: has("document_number"),
+                    policy: has("policy_number"),
+                    birth: has("birth_date"),
+                });
+            }
+            t.err_generic
+        }
+        _ => failure_text(t, e),
+    }
+}
+
+/// Sends the identification once the fields can be sent; otherwise shows why at the fields
+/// and puts the focus on the first.
+fn login(
+    p: &StepProps,
+    problems: &UseStateHandle<Problems>,
+    status: &UseStateHandle<FormStatus>,
+) -> Callback<SubmitEvent> {
+    let (flow, api, problems, status) = (
+        p.flow.clone(),
+        p.api.clone(),
+        problems.clone(),
+        status.clone(),
+    );
+    let t = p.t;
+    Callback::from(move |e: SubmitEvent| {
+        e.prevent_default();
+        if *status == FormStatus::Busy {
+            return;
+        }
+        let d: IdentityDraft = flow.identity.clone();
+        let (found, birth) = check(&d);
+        problems.set(found);
+        let first_bad = [
+            ("rg-document", found.document),
+            ("rg-policy", found.policy),
+            ("rg-birth", found.birth),
+        ]
+        .into_iter()
+        .find(|(_, p)| p.is_some());
+        if let Some((id, _)) = first_bad {
+            host::focus(id);
+            return;
+        }
+        let Some(birth) = birth else { return };
+        status.set(FormStatus::Busy);
+        let body = identity_of(&d, birth);
+        let (flow, api, status, problems) =
+            (flow.clone(), api.clone(), status.clone(), problems.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            match api.identify(&body).await {
+                Ok(session) => {
+                    status.set(FormStatus::Idle);
+                    flow.dispatch(Action::Identified(session.token));
+                }
+                Err(e) => status.set(FormStatus::Failed(refused(t, &e, &problems))),
+            }
+        });
+    })
 }
 
 #[function_component(IdentifyStep)]
@@ -99,94 +148,7 @@ pub fn identify_step(p: &StepProps) -> Html {
             FieldProblem::Future => t.field_birth_future,
         })
     };
-    let onsubmit = {
-        let (flow, api, problems, status) = (
-            p.flow.clone(),
-            p.api.clone(),
-            problems.clone(),
-            status.clone(),
-        );
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            if *status == FormStatus::Busy {
-                return;
-            }
-            let d: IdentityDraft = flow.identity.clone();
-            let today = host::clinic_today();
-            let birth = validate::birth_date(&d.birth_date, today);
-            let found = Problems {
-                document: validate::document(&d.document).err(),
-                policy: validate::policy(&d.policy).err(),
-                birth: birth.err(),
-            };
-            problems.set(found);
-            let first_bad = [
-                ("rg-document", found.document),
-                ("rg-policy", found.policy),
-                ("rg-birth", found.birth),
-            ]
-            .into_iter()
-            .find(|(_, p)| p.is_some());
-            if let Some((id, _)) = first_bad {
-                host::focus(id);
-                return;
-            }
-            let Ok(birth) = birth else { return };
-            status.set(FormStatus::Busy);
-            let body = NewSession {
-                document_number: d.document.trim().to_owned(),
-                policy_number: d.policy.trim().to_owned(),
-                birth_date: format!(
-                    "{:04}-{:02}-{:02}",
-                    birth.year(),
-                    birth.month(),
-                    birth.day()
-                ),
-            };
-            let (flow, api, status, problems) =
-                (flow.clone(), api.clone(), status.clone(), problems.clone());
-            wasm_bindgen_futures::spawn_local(async move {
-                match api
-                    .post::<Session>(&api.route(routes::CREATE_SESSION, &[]), None, &body, None)
-                    .await
-                {
-                    Ok(session) => {
-                        status.set(FormStatus::Idle);
-                        flow.dispatch(Action::Identified(session.token));
-                    }
-                    Err(e) => {
-                        let text = match e.code() {
-                            // The seed's message: the clinic's server cannot be reached.
-                            None
-                            | Some(
-                                ErrorCode::MisUnavailable
-                                | ErrorCode::MisBadResponse
-                                | ErrorCode::Internal,
-                            ) => t.err_unavailable,
-                            Some(ErrorCode::InvalidInput) => {
-                                if let crate::api::Failure::Problem { fields, .. } = &e {
-                                    let has = |f: &str| {
-                                        fields
-                                            .iter()
-                                            .any(|x| x.field == f)
-                                            .then_some(FieldProblem::Invalid)
-                                    };
-                                    problems.set(Problems {
-                                        document: has("document_number"),
-                                        policy: has("policy_number"),
-                                        birth: has("birth_date"),
-                                    });
-                                }
-                                t.err_generic
-                            }
-                            _ => failure_text(t, &e),
-                        };
-                        status.set(FormStatus::Failed(text));
-                    }
-                }
-            });
-        })
-    };
+    let onsubmit = login(p, &problems, &status);
     let expired = (p.flow.notice == Some(Notice::SessionExpired)).then(|| {
         html! {
             <p class="rg-notice" role="alert">{ t.err_session }</p>

@@ -5,6 +5,7 @@ mod calendar;
 mod common;
 mod identify;
 mod referral;
+mod requests;
 mod steps;
 mod tickets;
 mod waiting;

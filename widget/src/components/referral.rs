@@ -1,9 +1,7 @@
 //! «Запись по направлению»: the referral's number, then identification, then the referral's
 //! doctor and times (the usual steps, booking by the referral).
 
-use super::common::{FormStatus, StepProps, failure_text, submit};
-use super::identify::{Field, IdentifyStep, input_value};
-use super::steps::heading;
+use super::common::{Field, FormStatus, StepProps, failure_text, heading, input_value, submit};
 use crate::flow::Action;
 use api_types::routes;
 use api_types::{ErrorCode, Referral};
@@ -48,9 +46,6 @@ pub fn referral_step(p: &StepProps) -> Html {
                 }
             },
         );
-    }
-    if p.flow.referral_number.is_some() && p.flow.session.is_none() {
-        return html! { <IdentifyStep ..p.clone() /> };
     }
     let oninput = {
         let typed = typed.clone();

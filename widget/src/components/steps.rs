@@ -1,22 +1,18 @@
 //! The steps of choosing: specialty, doctor, date, time, and the confirmation.
 
-use super::app::HEADING_ID;
 use super::calendar::Calendar;
 use super::common::{
-    FailureView, Load, Loading, StepProps, failure_text, on_click, use_fetch, use_fetch_or,
+    FailureView, Load, Loading, StepProps, details, failure_text, heading, on_click, use_fetch,
+    use_fetch_or,
 };
+use crate::api::Failure;
 use crate::flow::{Action, Mode, Notice, WaitFor};
 use crate::format;
 use crate::host;
 use api_types::routes;
-use api_types::{Doctor, ErrorCode, List, NewTicket, Reschedule, Slot, Specialty, Ticket};
+use api_types::{Doctor, ErrorCode, List, Slot, Specialty, Ticket};
 use std::rc::Rc;
 use yew::prelude::*;
-
-/// A step's heading: the focus lands here when the step opens.
-pub fn heading(text: &str) -> Html {
-    html! { <h2 id={HEADING_ID} class="rg-heading" tabindex="-1">{ text.to_owned() }</h2> }
-}
 
 fn counts(p: &StepProps, free: u32, nearest: Option<chrono::NaiveDate>) -> String {
     format::availability(p.t, free, nearest)
@@ -421,16 +417,6 @@ pub fn time_step(p: &StepProps) -> Html {
     html! { <section>{ heading(p.t.step_time) }{ notice }{ date_line }{ content }</section> }
 }
 
-/// The label-value pairs of a ticket or a choice.
-pub fn details(p: &StepProps, rows: Vec<(&'static str, String)>) -> Html {
-    let _ = p;
-    html! {
-        <dl class="rg-details">
-            { for rows.into_iter().map(|(k, v)| html! { <><dt>{ k }</dt><dd>{ v }</dd></> }) }
-        </dl>
-    }
-}
-
 /// The old time and the new one, side by side.
 fn comparison(p: &StepProps, old: &Ticket, new: &Slot) -> Html {
     let t = p.t;
@@ -450,6 +436,64 @@ fn comparison(p: &StepProps, old: &Ticket, new: &Slot) -> Html {
     }
 }
 
+/// What the confirmation shows: the new time beside the old for a move, else the booking's
+/// details.
+fn confirmation(p: &StepProps, (specialty, doctor, slot): (&Specialty, &Doctor, &Slot)) -> Html {
+    let t = p.t;
+    if let Mode::Move(old) = &p.flow.mode {
+        return comparison(p, old, slot);
+    }
+    let mut rows = vec![
+        (t.label_specialty, specialty.name.clone()),
+        (t.label_doctor, doctor.name.clone()),
+    ];
+    if let Mode::Referral(r) = &p.flow.mode {
+        rows.push((t.label_referral, r.number.clone()));
+    }
+    rows.push((t.label_date, format::long_date(t, slot.start.date_naive())));
+    rows.push((
+        t.label_time,
+        format!("{} ({})", format::time(&slot.start), t.clinic_time),
+    ));
+    if let Some(room) = &slot.room {
+        rows.push((t.label_room, room.clone()));
+    }
+    if let Some(address) = &slot.address {
+        rows.push((t.label_address, address.clone()));
+    }
+    details(rows)
+}
+
+/// What the answer to a booking does: the ticket (told to the host page), a fresh list of
+/// times when it was taken, identification again when the session ended, or a message.
+fn on_booked(p: &StepProps, result: Result<Ticket, Failure>) -> Option<&'static str> {
+    let (flow, settings) = (&p.flow, &p.settings);
+    match result {
+        Ok(ticket) => {
+            if let Mode::Move(old) = &flow.mode {
+                host::post(settings, "cancelled", host::TicketEvent::of(old));
+                host::post(settings, "booked", host::TicketEvent::of(&ticket));
+                flow.dispatch(Action::Moved(ticket));
+            } else {
+                host::post(settings, "booked", host::TicketEvent::of(&ticket));
+                flow.dispatch(Action::Booked(ticket));
+            }
+            None
+        }
+        Err(e) => match e.code() {
+            Some(ErrorCode::SlotTaken) => {
+                flow.dispatch(Action::SlotTaken);
+                None
+            }
+            Some(ErrorCode::SessionRequired) => {
+                flow.dispatch(Action::SessionExpired);
+                None
+            }
+            _ => Some(failure_text(p.t, &e)),
+        },
+    }
+}
+
 #[function_component(ConfirmStep)]
 pub fn confirm_step(p: &StepProps) -> Html {
     let busy = use_state(|| false);
@@ -461,43 +505,9 @@ pub fn confirm_step(p: &StepProps) -> Html {
         return html! {};
     };
     let t = p.t;
-    let moving = match &p.flow.mode {
-        Mode::Move(old) => Some(old.clone()),
-        _ => None,
-    };
-    let body = match &moving {
-        Some(old) => comparison(p, old, slot),
-        None => {
-            let mut rows = vec![
-                (t.label_specialty, spec.name.clone()),
-                (t.label_doctor, doctor.name.clone()),
-            ];
-            if let Mode::Referral(r) = &p.flow.mode {
-                rows.push((t.label_referral, r.number.clone()));
-            }
-            rows.push((t.label_date, format::long_date(t, slot.start.date_naive())));
-            rows.push((
-                t.label_time,
-                format!("{} ({})", format::time(&slot.start), t.clinic_time),
-            ));
-            if let Some(room) = &slot.room {
-                rows.push((t.label_room, room.clone()));
-            }
-            if let Some(address) = &slot.address {
-                rows.push((t.label_address, address.clone()));
-            }
-            details(p, rows)
-        }
-    };
+    let moving = matches!(p.flow.mode, Mode::Move(_));
     let onclick = {
-        let (flow, api, busy, failure, key, settings) = (
-            p.flow.clone(),
-            p.api.clone(),
-            busy.clone(),
-            failure.clone(),
-            key.clone(),
-            p.settings.clone(),
-        );
+        let (p, busy, failure, key) = (p.clone(), busy.clone(), failure.clone(), key.clone());
         let slot_id = slot.id.clone();
         Callback::from(move |_: MouseEvent| {
             if *busy {
@@ -505,67 +515,30 @@ pub fn confirm_step(p: &StepProps) -> Html {
             }
             busy.set(true);
             failure.set(None);
-            let (flow, api, busy, failure, key, slot_id, settings) = (
-                flow.clone(),
-                api.clone(),
+            let (p, busy, failure, key, slot_id) = (
+                p.clone(),
                 busy.clone(),
                 failure.clone(),
                 key.clone(),
                 slot_id.clone(),
-                settings.clone(),
             );
             wasm_bindgen_futures::spawn_local(async move {
-                let token = flow.session.clone();
-                let mode = flow.mode.clone();
-                let result = match &mode {
-                    Mode::Move(old) => {
-                        api.post::<Ticket>(
-                            &api.route(routes::RESCHEDULE, &[&old.id]),
-                            token.as_deref(),
-                            &Reschedule {
-                                slot_id,
-                                referral: old.referral.clone(),
-                            },
-                            Some(key.as_str()),
-                        )
-                        .await
-                    }
-                    _ => {
-                        let referral = match &mode {
-                            Mode::Referral(r) => Some(r.number.clone()),
-                            _ => None,
-                        };
-                        api.post::<Ticket>(
-                            &api.route(routes::BOOK, &[]),
-                            token.as_deref(),
-                            &NewTicket { slot_id, referral },
-                            Some(key.as_str()),
-                        )
-                        .await
-                    }
+                let (referral, moving) = match &p.flow.mode {
+                    Mode::Move(old) => (old.referral.clone(), Some(old.id.as_str())),
+                    Mode::Referral(r) => (Some(r.number.clone()), None),
+                    _ => (None, None),
                 };
+                let token = p.flow.session.clone();
+                let result = p
+                    .api
+                    .book(token.as_deref(), slot_id, referral, moving, key.as_str())
+                    .await;
                 busy.set(false);
-                match result {
-                    Ok(ticket) => {
-                        if let Mode::Move(old) = &mode {
-                            host::post(&settings, "cancelled", host::TicketEvent::of(old));
-                            host::post(&settings, "booked", host::TicketEvent::of(&ticket));
-                            flow.dispatch(Action::Moved(ticket));
-                        } else {
-                            host::post(&settings, "booked", host::TicketEvent::of(&ticket));
-                            flow.dispatch(Action::Booked(ticket));
-                        }
-                    }
-                    Err(e) => match e.code() {
-                        Some(ErrorCode::SlotTaken) => flow.dispatch(Action::SlotTaken),
-                        Some(ErrorCode::SessionRequired) => flow.dispatch(Action::SessionExpired),
-                        _ => failure.set(Some(failure_text(t, &e))),
-                    },
-                }
+                failure.set(on_booked(&p, result));
             });
         })
     };
-    let (title, button, working) = if moving.is_some() {
+    let (title, button, working) = if moving {
         (t.step_move_confirm, t.confirm_move, t.moving)
     } else {
         (t.step_confirm, t.confirm, t.booking)
@@ -573,8 +546,8 @@ pub fn confirm_step(p: &StepProps) -> Html {
     html! {
         <section>
             { heading(title) }
-            { body }
-            if moving.is_some() {
+            { confirmation(p, (spec, doctor, slot)) }
+            if moving {
                 <p class="rg-sub">{ t.move_note }</p>
             }
             if let Some(text) = *failure {

@@ -1,9 +1,9 @@
 //! The booked ticket (printable, as a calendar file) and «Мои записи».
 
-use super::common::{FailureView, Load, Loading, StepProps, failure_text, on_click, use_fetch};
-use super::identify::IdentifyStep;
-use super::steps::{details, heading};
-use super::waiting::MyWaitingList;
+use super::common::{
+    FailureView, Load, Loading, StepProps, details, failure_text, heading, on_click, use_fetch,
+};
+use super::requests::MyWaitingList;
 use crate::flow::{Action, Notice};
 use crate::format;
 use crate::host;
@@ -65,7 +65,7 @@ pub fn ticket_step(p: &StepProps) -> Html {
             { heading(if moved { t.step_moved } else { t.step_ticket }) }
             <article class="rg-ticket" aria-label={t.step_ticket}>
                 <p class="rg-ticket-title">{ t.title }</p>
-                { details(p, ticket_rows(p, &ticket)) }
+                { details(ticket_rows(p, &ticket)) }
                 <p class="rg-ticket-note">{ t.ticket_note }</p>
             </article>
             <div class="rg-actions rg-no-print">
@@ -78,24 +78,94 @@ pub fn ticket_step(p: &StepProps) -> Html {
     }
 }
 
-#[function_component(MyTicketsStep)]
-pub fn my_tickets_step(p: &StepProps) -> Html {
-    if p.flow.session.is_none() {
-        return html! { <IdentifyStep ..p.clone() /> };
-    }
-    html! { <MyTicketsList ..p.clone() /> }
+/// What «Мои записи» shares between its tickets: which one asks «Отменить?», and what went
+/// wrong last.
+#[derive(Clone)]
+struct Listing {
+    asking: UseStateHandle<Option<String>>,
+    failure: UseStateHandle<Option<&'static str>>,
+    reload: Callback<()>,
 }
 
-#[function_component(MyTicketsList)]
-fn my_tickets_list(p: &StepProps) -> Html {
+/// Cancels `ticket` (told to the host page), then lists again.
+fn cancel_of(p: &StepProps, ticket: &Ticket, listing: &Listing) -> Callback<MouseEvent> {
+    let (p, ticket, listing) = (p.clone(), ticket.clone(), listing.clone());
+    Callback::from(move |_: MouseEvent| {
+        let (p, ticket, listing) = (p.clone(), ticket.clone(), listing.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let path = p.api.route(routes::CANCEL, &[&ticket.id]);
+            match p.api.delete(&path, p.flow.session.as_deref()).await {
+                Ok(()) => {
+                    host::post(&p.settings, "cancelled", host::TicketEvent::of(&ticket));
+                    listing.asking.set(None);
+                    listing.failure.set(None);
+                    p.flow.dispatch(Action::Cancelled);
+                    listing.reload.emit(());
+                }
+                Err(e) if e.code() == Some(ErrorCode::SessionRequired) => {
+                    p.flow.dispatch(Action::SessionExpired)
+                }
+                Err(e) => listing.failure.set(Some(failure_text(p.t, &e))),
+            }
+        });
+    })
+}
+
+/// One upcoming ticket, with «Перенести» and «Отменить» (which asks before it cancels).
+fn ticket_item(p: &StepProps, ticket: &Ticket, listing: &Listing) -> Html {
+    let t = p.t;
+    let id = ticket.id.clone();
+    let ask = {
+        let (asking, id) = (listing.asking.clone(), id.clone());
+        Callback::from(move |_: MouseEvent| asking.set(Some(id.clone())))
+    };
+    let keep = {
+        let asking = listing.asking.clone();
+        Callback::from(move |_: MouseEvent| asking.set(None))
+    };
+    let asked = listing.asking.as_deref() == Some(id.as_str());
+    let move_it = on_click(&p.flow, Action::StartMove(ticket.clone()));
+    html! {
+        <li key={id.clone()} class="rg-ticket-item">
+            <p class="rg-ticket-when">{ format::long_date(t, ticket.start.date_naive()) }{ ", " }{ format::time(&ticket.start) }</p>
+            <p>{ &ticket.specialty.name }{ " — " }{ &ticket.doctor.name }</p>
+            if let Some(room) = &ticket.room {
+                <p class="rg-sub">{ t.label_room }{ " " }{ room }</p>
+            }
+            if let Some(referral) = &ticket.referral {
+                <p class="rg-sub">{ t.label_referral }{ " " }{ referral }</p>
+            }
+            if asked {
+                <div class="rg-confirm" role="group" aria-label={t.cancel_question}>
+                    <p>{ t.cancel_question }</p>
+                    <button type="button" class="rg-button rg-danger" onclick={cancel_of(p, ticket, listing)}>{ t.cancel_yes }</button>
+                    <button type="button" class="rg-button rg-secondary" onclick={keep}>{ t.cancel_no }</button>
+                </div>
+            } else {
+                <div class="rg-actions">
+                    <button type="button" class="rg-button rg-secondary" onclick={move_it}>{ t.reschedule }</button>
+                    <button type="button" class="rg-button rg-secondary" onclick={ask}>{ t.cancel_ticket }</button>
+                </div>
+            }
+        </li>
+    }
+}
+
+/// «Мои записи»: the patient's upcoming tickets (each to move or cancel), then the requests on
+/// the waiting list.
+#[function_component(MyTicketsStep)]
+pub fn my_tickets_step(p: &StepProps) -> Html {
     let t = p.t;
     let (data, reload) = use_fetch::<List<Ticket>>(
         &p.api,
         Some(p.api.route(routes::TICKETS, &[])),
         p.flow.session.clone(),
     );
-    let asking = use_state(|| None::<String>);
-    let failure = use_state(|| None::<&'static str>);
+    let listing = Listing {
+        asking: use_state(|| None::<String>),
+        failure: use_state(|| None::<&'static str>),
+        reload: reload.clone(),
+    };
     {
         let flow = p.flow.clone();
         use_effect_with((*data).clone(), move |load| {
@@ -121,58 +191,7 @@ fn my_tickets_list(p: &StepProps) -> Html {
         }
         Load::Ready(list) => html! {
             <ul class="rg-tickets">
-                { for list.items.iter().map(|ticket| {
-                    let id = ticket.id.clone();
-                    let ask = { let (asking, id) = (asking.clone(), id.clone()); Callback::from(move |_: MouseEvent| asking.set(Some(id.clone()))) };
-                    let keep = { let asking = asking.clone(); Callback::from(move |_: MouseEvent| asking.set(None)) };
-                    let cancel = {
-                        let (api, flow, reload, asking, failure, settings, ticket) =
-                            (p.api.clone(), p.flow.clone(), reload.clone(), asking.clone(), failure.clone(), p.settings.clone(), ticket.clone());
-                        Callback::from(move |_: MouseEvent| {
-                            let (api, flow, reload, asking, failure, settings, ticket) =
-                                (api.clone(), flow.clone(), reload.clone(), asking.clone(), failure.clone(), settings.clone(), ticket.clone());
-                            wasm_bindgen_futures::spawn_local(async move {
-                                match api.delete(&api.route(routes::CANCEL, &[&ticket.id]), flow.session.as_deref()).await {
-                                    Ok(()) => {
-                                        host::post(&settings, "cancelled", host::TicketEvent::of(&ticket));
-                                        asking.set(None);
-                                        failure.set(None);
-                                        flow.dispatch(Action::Cancelled);
-                                        reload.emit(());
-                                    }
-                                    Err(e) if e.code() == Some(ErrorCode::SessionRequired) => flow.dispatch(Action::SessionExpired),
-                                    Err(e) => failure.set(Some(failure_text(t, &e))),
-                                }
-                            });
-                        })
-                    };
-                    let asked = asking.as_deref() == Some(id.as_str());
-                    let move_it = on_click(&p.flow, Action::StartMove(ticket.clone()));
-                    html! {
-                        <li key={id.clone()} class="rg-ticket-item">
-                            <p class="rg-ticket-when">{ format::long_date(t, ticket.start.date_naive()) }{ ", " }{ format::time(&ticket.start) }</p>
-                            <p>{ &ticket.specialty.name }{ " — " }{ &ticket.doctor.name }</p>
-                            if let Some(room) = &ticket.room {
-                                <p class="rg-sub">{ t.label_room }{ " " }{ room }</p>
-                            }
-                            if let Some(referral) = &ticket.referral {
-                                <p class="rg-sub">{ t.label_referral }{ " " }{ referral }</p>
-                            }
-                            if asked {
-                                <div class="rg-confirm" role="group" aria-label={t.cancel_question}>
-                                    <p>{ t.cancel_question }</p>
-                                    <button type="button" class="rg-button rg-danger" onclick={cancel}>{ t.cancel_yes }</button>
-                                    <button type="button" class="rg-button rg-secondary" onclick={keep}>{ t.cancel_no }</button>
-                                </div>
-                            } else {
-                                <div class="rg-actions">
-                                    <button type="button" class="rg-button rg-secondary" onclick={move_it}>{ t.reschedule }</button>
-                                    <button type="button" class="rg-button rg-secondary" onclick={ask}>{ t.cancel_ticket }</button>
-                                </div>
-                            }
-                        </li>
-                    }
-                }) }
+                { for list.items.iter().map(|ticket| ticket_item(p, ticket, &listing)) }
             </ul>
         },
     };
@@ -180,7 +199,7 @@ fn my_tickets_list(p: &StepProps) -> Html {
         <section>
             { heading(t.step_my_tickets) }
             { notice }
-            if let Some(text) = *failure {
+            if let Some(text) = *listing.failure {
                 <FailureView t={t} text={text} />
             }
             { content }

@@ -12,6 +12,8 @@
 //! books it; [`tickets`] lists and cancels.
 
 mod target;
+#[cfg(test)]
+mod tests;
 mod tickets;
 
 pub use tickets::{cancel, ticket, tickets};

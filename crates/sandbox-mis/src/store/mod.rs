@@ -51,6 +51,17 @@ impl From<rusqlite::Error> for Refusal {
 
 type Outcome = Result<ResultBody, Refusal>;
 
+/// A free ticket about to be booked: its doctor and what the booking rules need of it.
+#[derive(Debug)]
+struct Ticket {
+    doctor: String,
+    specialty: String,
+    /// The doctor is a general practitioner (`SpecialistType::General`).
+    general: bool,
+    /// The doctor sees patients only by referral.
+    by_referral: bool,
+}
+
 const SCHEMA: &str = r"
 CREATE TABLE IF NOT EXISTS specialty (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, fer_id TEXT, general INTEGER NOT NULL
@@ -626,6 +637,90 @@ impl Store {
         }
     }
 
+    /// The free, future ticket `slot`: when it starts is checked; its doctor, the doctor's
+    /// specialty, whether that is a general practitioner's, and whether the doctor sees
+    /// patients only by referral.
+    fn open_ticket(
+        tx: &rusqlite::Transaction<'_>,
+        slot: &str,
+        now: NaiveDateTime,
+    ) -> Result<Ticket, Refusal> {
+        let target: Option<(String, String, String, Option<String>, bool, bool)> = tx
+            .query_row(
+                "SELECT sl.start, sl.doctor_id, d.specialty_id, sl.patient_id, s.general, d.by_referral
+                 FROM slot sl
+                 JOIN doctor d ON d.id = sl.doctor_id JOIN specialty s ON s.id = d.specialty_id
+                 WHERE sl.id = ?1",
+                [slot],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )
+            .optional()?;
+        let Some((start, doctor, specialty, holder, general, by_referral)) = target else {
+            return Err(Refusal(code::INVALID_TICKET, "Талон не найден"));
+        };
+        if parse(&start) <= now {
+            return Err(Refusal(code::INVALID_TICKET, "Время талона прошло"));
+        }
+        if holder.is_some() {
+            return Err(Refusal(code::TICKET_TAKEN, "Талон уже занят"));
+        }
+        Ok(Ticket {
+            doctor,
+            specialty,
+            general,
+            by_referral,
+        })
+    }
+
+    /// The patient's upcoming booking `previous` (to be moved): the referral it was booked by,
+    /// if any.
+    fn moved_booking(
+        tx: &rusqlite::Transaction<'_>,
+        previous: &str,
+        patient: &str,
+        now: NaiveDateTime,
+    ) -> Result<Option<String>, Refusal> {
+        let held: Option<Option<String>> = tx
+            .query_row(
+                "SELECT (SELECT number FROM referral WHERE slot_id = sl.id) FROM slot sl
+                 WHERE sl.id = ?1 AND sl.patient_id = ?2 AND sl.start > ?3",
+                params![previous, patient, fmt(now)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        held.ok_or(Refusal(
+            code::NOTHING_TO_CANCEL,
+            "Переносимая запись не найдена",
+        ))
+    }
+
+    /// One upcoming booking per specialty: refused if the patient holds another (than the one
+    /// moved).
+    fn one_per_specialty(
+        tx: &rusqlite::Transaction<'_>,
+        patient: &str,
+        specialty: &str,
+        previous: Option<&str>,
+        now: NaiveDateTime,
+    ) -> Result<(), Refusal> {
+        let duplicate: Option<String> = tx
+            .query_row(
+                "SELECT sl.id FROM slot sl JOIN doctor d ON d.id = sl.doctor_id
+                 WHERE sl.patient_id = ?1 AND d.specialty_id = ?2 AND sl.start > ?3 AND sl.id IS NOT ?4
+                 LIMIT 1",
+                params![patient, specialty, fmt(now), previous],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match duplicate {
+            Some(_) => Err(Refusal(
+                code::ALREADY_BOOKED,
+                "Пациент уже записан к врачу этой специальности",
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// Books `slot`; with `previous`, moves that booking to it in one transaction (both or
     /// neither); with `referral`, books by it. A doctor who sees patients only by referral
     /// needs one: the one given, or the one the moved booking was made by.
@@ -647,74 +742,29 @@ impl Store {
         if known.is_none() {
             return Err(Refusal(code::PATIENT_NOT_FOUND, "Пациент не найден"));
         }
-        let target: Option<(String, String, String, Option<String>, bool, bool)> = tx
-            .query_row(
-                "SELECT sl.start, sl.doctor_id, d.specialty_id, sl.patient_id, s.general, d.by_referral
-                 FROM slot sl
-                 JOIN doctor d ON d.id = sl.doctor_id JOIN specialty s ON s.id = d.specialty_id
-                 WHERE sl.id = ?1",
-                [slot],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
-            )
-            .optional()?;
-        let Some((start, doctor, specialty, holder, general, by_referral)) = target else {
-            return Err(Refusal(code::INVALID_TICKET, "Талон не найден"));
+        let ticket = Self::open_ticket(&tx, slot, now)?;
+        let carried = match previous {
+            Some(prev) => Self::moved_booking(&tx, prev, patient, now)?,
+            None => None,
         };
-        if parse(&start) <= now {
-            return Err(Refusal(code::INVALID_TICKET, "Время талона прошло"));
-        }
-        if holder.is_some() {
-            return Err(Refusal(code::TICKET_TAKEN, "Талон уже занят"));
-        }
-        let mut carried = None;
-        if let Some(prev) = previous {
-            let held: Option<Option<String>> = tx
-                .query_row(
-                    "SELECT (SELECT number FROM referral WHERE slot_id = sl.id) FROM slot sl
-                     WHERE sl.id = ?1 AND sl.patient_id = ?2 AND sl.start > ?3",
-                    params![prev, patient, fmt(now)],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let Some(held) = held else {
-                return Err(Refusal(
-                    code::NOTHING_TO_CANCEL,
-                    "Переносимая запись не найдена",
-                ));
-            };
-            carried = held;
-        }
+        let doctor = ticket.doctor.as_str();
         let referral = match referral {
             Some(number) => Some(referral::usable(
-                &tx, number, patient, &doctor, previous, now,
+                &tx, number, patient, doctor, previous, now,
             )?),
             // A moved booking keeps its referral for the same doctor.
-            None if by_referral => carried.filter(|number| {
-                referral::doctor_of(&tx, number).ok().flatten().as_deref() == Some(&doctor)
+            None if ticket.by_referral => carried.filter(|number| {
+                referral::doctor_of(&tx, number).ok().flatten().as_deref() == Some(doctor)
             }),
             None => None,
         };
-        if by_referral && referral.is_none() {
+        if ticket.by_referral && referral.is_none() {
             return Err(Refusal(
                 code::NOT_ALLOWED,
                 "Запись к этому врачу только по направлению",
             ));
         }
-        let duplicate: Option<String> = tx
-            .query_row(
-                "SELECT sl.id FROM slot sl JOIN doctor d ON d.id = sl.doctor_id
-                 WHERE sl.patient_id = ?1 AND d.specialty_id = ?2 AND sl.start > ?3 AND sl.id IS NOT ?4
-                 LIMIT 1",
-                params![patient, specialty, fmt(now), previous],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if duplicate.is_some() {
-            return Err(Refusal(
-                code::ALREADY_BOOKED,
-                "Пациент уже записан к врачу этой специальности",
-            ));
-        }
+        Self::one_per_specialty(&tx, patient, &ticket.specialty, previous, now)?;
         let taken = tx.execute(
             "UPDATE slot SET patient_id = ?2, booked_at = ?3 WHERE id = ?1 AND patient_id IS NULL",
             params![slot, patient, fmt(now)],
@@ -733,7 +783,7 @@ impl Store {
         }
         tx.commit()?;
         Ok(ResultBody::SetAppointment(SetAppointmentResult {
-            kind: if general {
+            kind: if ticket.general {
                 SpecialistType::General
             } else {
                 SpecialistType::Narrow

@@ -29,6 +29,79 @@ fn present(s: Option<&String>) -> Option<&str> {
     s.map(|v| v.trim()).filter(|v| !v.is_empty())
 }
 
+/// One request, from a row of the `waiting` table (as `search_requests` selects it).
+fn request_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<ActivePaRequestInfo> {
+    let start: Option<String> = r.get(10)?;
+    let end: Option<String> = r.get(11)?;
+    let patient: String = r.get(1)?;
+    Ok(ActivePaRequestInfo {
+        created_date: parse(&r.get::<_, String>(13)?),
+        id_par: Some(id_text(r.get(0)?)),
+        pa_request: Some(PaRequest {
+            fer_id_speciality: r.get(4)?,
+            id_doc: r.get(5)?,
+            id_lpu: Some(seed::LPU_ID.to_string()),
+            id_nsi_lpu: None,
+            id_speciality: r.get(2)?,
+            name_doc: r.get(6)?,
+            name_speciality: r.get(3)?,
+        }),
+        pa_request_info: Some(PaRequestInfo {
+            claim: r.get(7)?,
+            info: r.get(8)?,
+        }),
+        pa_request_patient: Some(PaRequestPatient {
+            id_patient: Some(patient),
+            contacts: Some(PaRequestPatientContacts {
+                phone: r.get(9)?,
+                ..PaRequestPatientContacts::default()
+            }),
+            ..PaRequestPatient::default()
+        }),
+        pa_source_created: r.get(12)?,
+        preferred_intervals: Some(
+            start
+                .zip(end)
+                .map(|(s, e)| PaRequestInterval {
+                    end_date: parse(&e),
+                    start_date: parse(&s),
+                })
+                .into_iter()
+                .collect(),
+        ),
+    })
+}
+
+/// The names of the specialty and the doctor (of that specialty) a request names.
+fn names_of(
+    conn: &rusqlite::Connection,
+    specialty: &str,
+    doctor: Option<&str>,
+) -> Result<(String, Option<String>), Refusal> {
+    let incomplete = |what| Refusal(code::INCOMPLETE, what);
+    let specialty_name: String = conn
+        .query_row(
+            "SELECT name FROM specialty WHERE id = ?1",
+            [specialty],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or(incomplete("Специальность не найдена"))?;
+    let doctor_name: Option<String> = match doctor {
+        None => None,
+        Some(d) => Some(
+            conn.query_row(
+                "SELECT name FROM doctor WHERE id = ?1 AND specialty_id = ?2",
+                params![d, specialty],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or(incomplete("Врач этой специальности не найден"))?,
+        ),
+    };
+    Ok((specialty_name, doctor_name))
+}
+
 impl Store {
     /// `RegisterPARequest`: a new request, for a specialty of the clinic (and a doctor of it).
     pub(super) fn register_request(
@@ -75,27 +148,8 @@ impl Store {
         if known.is_none() {
             return Err(Refusal(code::PATIENT_NOT_FOUND, "Пациент не найден"));
         }
-        let specialty_name: String = conn
-            .query_row(
-                "SELECT name FROM specialty WHERE id = ?1",
-                [specialty],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or(incomplete("Специальность не найдена"))?;
         let doctor = present(wanted.id_doc.as_ref());
-        let doctor_name: Option<String> = match doctor {
-            None => None,
-            Some(d) => Some(
-                conn.query_row(
-                    "SELECT name FROM doctor WHERE id = ?1 AND specialty_id = ?2",
-                    params![d, specialty],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .ok_or(incomplete("Врач этой специальности не найден"))?,
-            ),
-        };
+        let (specialty_name, doctor_name) = names_of(&conn, specialty, doctor)?;
         let active: i64 = conn.query_row(
             "SELECT COUNT(*) FROM waiting WHERE patient_id = ?1 AND active = 1",
             [patient_id],
@@ -180,47 +234,7 @@ impl Store {
                     present(filter.id_doc.as_ref()),
                     present(filter.claim.as_ref()),
                 ],
-                |r| {
-                    let start: Option<String> = r.get(10)?;
-                    let end: Option<String> = r.get(11)?;
-                    let patient: String = r.get(1)?;
-                    Ok(ActivePaRequestInfo {
-                        created_date: parse(&r.get::<_, String>(13)?),
-                        id_par: Some(id_text(r.get(0)?)),
-                        pa_request: Some(PaRequest {
-                            fer_id_speciality: r.get(4)?,
-                            id_doc: r.get(5)?,
-                            id_lpu: Some(seed::LPU_ID.to_string()),
-                            id_nsi_lpu: None,
-                            id_speciality: r.get(2)?,
-                            name_doc: r.get(6)?,
-                            name_speciality: r.get(3)?,
-                        }),
-                        pa_request_info: Some(PaRequestInfo {
-                            claim: r.get(7)?,
-                            info: r.get(8)?,
-                        }),
-                        pa_request_patient: Some(PaRequestPatient {
-                            id_patient: Some(patient),
-                            contacts: Some(PaRequestPatientContacts {
-                                phone: r.get(9)?,
-                                ..PaRequestPatientContacts::default()
-                            }),
-                            ..PaRequestPatient::default()
-                        }),
-                        pa_source_created: r.get(12)?,
-                        preferred_intervals: Some(
-                            start
-                                .zip(end)
-                                .map(|(s, e)| PaRequestInterval {
-                                    end_date: parse(&e),
-                                    start_date: parse(&s),
-                                })
-                                .into_iter()
-                                .collect(),
-                        ),
-                    })
-                },
+                request_of,
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let list: Vec<ActivePaRequestInfo> = rows

@@ -1,0 +1,344 @@
+//! The architecture's invariants that a reader of `ARCHITECTURE.md` relies on, checked on the
+//! sources: only `api` knows HTTP; nothing outside the state port's `shared/` names one of its
+//! adapters (the composition root aside); and no crate's modules import each other in a
+//! circle.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Every `.rs` file under `dir`, with its text up to its tests (`#[cfg(test)]` to the end).
+fn sources(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("a readable folder").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("a readable file");
+                let code = match text.find("#[cfg(test)]") {
+                    Some(at) => text[..at].to_owned(),
+                    None => text,
+                };
+                out.push((path, code));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The text without its comments (`//` to the end of a line).
+fn code_of(text: &str) -> String {
+    text.lines()
+        .map(|l| match l.find("//") {
+            Some(at) if !l[..at].contains('"') => &l[..at],
+            _ => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn only_api_knows_http() {
+    let domain = root().join("crates/gateway-domain");
+    let manifest = std::fs::read_to_string(domain.join("Cargo.toml")).expect("the manifest");
+    for http in ["actix", "reqwest", "hyper", "utoipa"] {
+        assert!(
+            !manifest.contains(http),
+            "gateway-domain's Cargo.toml names {http}"
+        );
+    }
+    for (path, text) in sources(&domain.join("src")) {
+        let code = code_of(&text);
+        for http in ["actix", "HttpRequest", "HttpResponse", "StatusCode"] {
+            assert!(
+                !code.contains(http),
+                "{} names {http}: only api knows HTTP",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn nothing_outside_shared_names_an_adapter() {
+    let adapters = [
+        "MemorySessions",
+        "MemoryIdempotency",
+        "MemoryLocks",
+        "TicketMemo",
+        "Limiter",
+        "NoSharedCache",
+        "NoHint",
+        "AlwaysHealthy",
+        "RedisState",
+        "shared::memory",
+        "shared::redis",
+    ];
+    let roots = [
+        root().join("crates/gateway-domain/src"),
+        root().join("api/src"),
+    ];
+    for dir in roots {
+        for (path, text) in sources(&dir) {
+            let relative = path.strip_prefix(&dir).expect("under its root");
+            let in_shared = relative.starts_with("shared");
+            if in_shared {
+                continue;
+            }
+            let code = code_of(&text);
+            for adapter in adapters {
+                let named = code.match_indices(adapter).any(|(at, _)| {
+                    let before = code[..at].chars().next_back();
+                    let after = code[at + adapter.len()..].chars().next();
+                    !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                        && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                });
+                assert!(
+                    !named,
+                    "{} names the adapter {adapter}: only shared/ knows which is in use",
+                    path.display()
+                );
+            }
+        }
+    }
+}
+
+/// The module of a source file (`routes::patient` for `src/routes/patient.rs`).
+fn module_of(src: &Path, file: &Path) -> String {
+    let relative = file.strip_prefix(src).expect("under src");
+    let mut parts: Vec<String> = relative
+        .iter()
+        .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_owned())
+        .collect();
+    if parts.last().is_some_and(|p| p == "mod" || p == "lib") {
+        parts.pop();
+    }
+    parts.join("::")
+}
+
+/// Every `crate::…` path a text names, with `use crate::{a, b::{c, d}}` groups expanded and
+/// `super::` made absolute.
+fn paths_named(code: &str, module: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let flat: String = code.split_whitespace().collect::<Vec<_>>().join(" ");
+    // `super` is the module's parent (a `mod.rs` is its folder's module already).
+    let parent: Vec<&str> = {
+        let mut p: Vec<&str> = module.split("::").filter(|s| !s.is_empty()).collect();
+        p.pop();
+        p
+    };
+    let mut rest = flat.as_str();
+    while let Some(at) = rest.find(['c', 's']) {
+        let tail = &rest[at..];
+        let boundary = rest[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        let (prefix, body) = if boundary && tail.starts_with("crate::") {
+            (Vec::new(), &tail["crate::".len()..])
+        } else if boundary && tail.starts_with("super::") {
+            (parent.clone(), &tail["super::".len()..])
+        } else {
+            rest = &tail[1..];
+            continue;
+        };
+        let (expanded, used) = expand(body);
+        for path in expanded {
+            let mut full: Vec<String> = prefix.iter().map(|s| (*s).to_owned()).collect();
+            full.extend(path.split("::").map(str::to_owned));
+            out.push(full.join("::"));
+        }
+        rest = &body[used..];
+    }
+    out
+}
+
+/// Expands `a::b::{c, d::{e}}`-shaped text at the start of `body` into its paths; also how
+/// much of `body` it took.
+fn expand(body: &str) -> (Vec<String>, usize) {
+    let mut head = String::new();
+    let bytes: Vec<char> = body.chars().collect();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            head.push(c);
+            i += 1;
+        } else if c == '{' && (head.is_empty() || head.ends_with("::")) {
+            // A group: split its top-level items.
+            let mut depth = 0;
+            let start = i + 1;
+            let mut j = start;
+            let mut items = Vec::new();
+            let mut item_start = start;
+            while j < bytes.len() {
+                match bytes[j] {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        items.push(bytes[item_start..j].iter().collect::<String>());
+                        item_start = j + 1;
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            items.push(
+                bytes[item_start..j.min(bytes.len())]
+                    .iter()
+                    .collect::<String>(),
+            );
+            let mut out = Vec::new();
+            for item in items {
+                let item = item.trim();
+                if item.is_empty() || item == "self" {
+                    out.push(head.trim_end_matches("::").to_owned());
+                    continue;
+                }
+                let (inner, _) = expand(item);
+                out.extend(inner.into_iter().map(|p| format!("{head}{p}")));
+            }
+            let used: usize = bytes[..(j + 1).min(bytes.len())]
+                .iter()
+                .map(|c| c.len_utf8())
+                .sum();
+            return (out, used);
+        } else {
+            break;
+        }
+    }
+    let used: usize = bytes[..i].iter().map(|c| c.len_utf8()).sum();
+    (vec![head.trim_end_matches("::").to_owned()], used)
+}
+
+/// The import graph of a crate's modules: module -> the modules it names. A name resolves to
+/// the deepest module it starts with.
+fn import_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let files = sources(src);
+    let modules: BTreeSet<String> = files.iter().map(|(p, _)| module_of(src, p)).collect();
+    let mut graph = BTreeMap::new();
+    for (path, text) in &files {
+        let module = module_of(src, path);
+        let mut edges = BTreeSet::new();
+        for named in paths_named(&code_of(text), &module) {
+            let parts: Vec<&str> = named.split("::").collect();
+            let target = (1..=parts.len())
+                .rev()
+                .map(|n| parts[..n].join("::"))
+                .find(|m| modules.contains(m));
+            if let Some(target) = target
+                && target != module
+            {
+                edges.insert(target);
+            }
+        }
+        graph.insert(module, edges);
+    }
+    graph
+}
+
+/// Whether `a` is `b`'s parent module (the `mod.rs` and its own children may name each other).
+fn parent_and_child(a: &str, b: &str) -> bool {
+    let parent = |m: &str| m.rsplit_once("::").map_or("", |(p, _)| p).to_owned();
+    parent(b) == a || parent(a) == b
+}
+
+/// A circle among the modules, if there is one.
+fn circle(graph: &BTreeMap<String, BTreeSet<String>>, roots: &[&str]) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        roots: &[&str],
+        state: &mut BTreeMap<String, u8>,
+        stack: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        state.insert(node.to_owned(), 1);
+        stack.push(node.to_owned());
+        for next in graph.get(node).into_iter().flatten() {
+            if parent_and_child(node, next) || roots.contains(&next.as_str()) {
+                continue;
+            }
+            match state.get(next.as_str()) {
+                Some(1) => {
+                    let from = stack.iter().position(|m| m == next).unwrap_or(0);
+                    let mut found = stack[from..].to_vec();
+                    found.push(next.clone());
+                    return Some(found);
+                }
+                Some(_) => {}
+                None => {
+                    if let Some(found) = visit(next, graph, roots, state, stack) {
+                        return Some(found);
+                    }
+                }
+            }
+        }
+        stack.pop();
+        state.insert(node.to_owned(), 2);
+        None
+    }
+    let mut state = BTreeMap::new();
+    for node in graph.keys() {
+        if roots.contains(&node.as_str()) || state.contains_key(node) {
+            continue;
+        }
+        if let Some(found) = visit(node, graph, roots, &mut state, &mut Vec::new()) {
+            return Some(found);
+        }
+    }
+    None
+}
+
+#[test]
+fn no_crate_s_modules_import_each_other_in_a_circle() {
+    // The composition roots wire everything and are named by nothing but `main.rs`.
+    let crates: [(&str, &[&str]); 3] = [
+        ("api/src", &["", "main", "startup", "check"]),
+        ("crates/gateway-domain/src", &[""]),
+        ("widget/src", &[""]),
+    ];
+    for (dir, roots) in crates {
+        let src = root().join(dir);
+        let graph = import_graph(&src);
+        if let Some(found) = circle(&graph, roots) {
+            panic!(
+                "{dir}: modules import each other in a circle: {}",
+                found.join(" -> ")
+            );
+        }
+        for (module, edges) in &graph {
+            for root in roots.iter().filter(|r| !r.is_empty()) {
+                assert!(
+                    !edges.contains(*root) || roots.contains(&module.as_str()),
+                    "{dir}: {module} imports the composition root {root}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_import_reader_sees_groups_and_super() {
+    let named = paths_named(
+        "use crate::{a, b::{c, d}}; use super::e; crate::f::g(); let x = supercrate::h;",
+        "m::n",
+    );
+    assert_eq!(named, ["a", "b::c", "b::d", "m::e", "f::g"]);
+    let graph: BTreeMap<String, BTreeSet<String>> =
+        [("a", vec!["b"]), ("b", vec!["c"]), ("c", vec!["a"])]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.into_iter().map(str::to_owned).collect()))
+            .collect();
+    assert!(circle(&graph, &[""]).is_some(), "a circle is found");
+    let mut acyclic = graph.clone();
+    acyclic.insert("c".into(), BTreeSet::new());
+    assert!(circle(&acyclic, &[""]).is_none());
+}
