@@ -2,7 +2,8 @@
 
 use registratura::config::Config;
 use registratura_e2e::{
-    Switch, demo_clinic, gateway_config, require_tool, start_gateway, start_sandbox, start_switch,
+    FaultProxy, Switch, demo_clinic, gateway_config, require_tool, start_fault_proxy,
+    start_gateway, start_sandbox, start_switch,
 };
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -15,6 +16,8 @@ pub struct Stack {
     pub demo_url: String,
     /// With `Stack::start(Some(()))`: the switch that takes the МИС down.
     pub switch: Option<Switch>,
+    /// With `Stack::behind_faults()`: the proxy that loses the МИС's answers.
+    pub faults: Option<FaultProxy>,
 }
 
 impl Stack {
@@ -39,6 +42,7 @@ impl Stack {
                     gateway,
                     demo_url,
                     switch: None,
+                    faults: None,
                 }
             }
             Some(()) => {
@@ -51,8 +55,26 @@ impl Stack {
                     demo_url: format!("{gateway}/widget/?clinic=demo"),
                     gateway,
                     switch: Some(switch),
+                    faults: None,
                 }
             }
+        }
+    }
+
+    /// A gateway whose МИС sits behind a proxy that can lose its answers.
+    pub async fn behind_faults() -> Self {
+        let (_sandbox, sandbox_url) = start_sandbox();
+        let proxy = start_fault_proxy(sandbox_url).await;
+        let mut clinic = demo_clinic(&proxy.url);
+        clinic.mis.attempt_timeout_ms = 800;
+        clinic.mis.deadline_ms = 1_600;
+        clinic.mis.breaker_threshold = 100;
+        let gateway = start_gateway(gateway_config(vec![clinic])).await;
+        Self {
+            demo_url: format!("{gateway}/widget/?clinic=demo"),
+            gateway,
+            switch: None,
+            faults: Some(proxy),
         }
     }
 }

@@ -7,6 +7,7 @@ mod deploy;
 mod harness;
 
 use harness::{Browser, Stack};
+use registratura_e2e::MisFault;
 use std::time::{Duration, Instant};
 use thirtyfour::prelude::*;
 
@@ -418,5 +419,49 @@ async fn a_time_taken_meanwhile_is_announced_and_the_times_are_refreshed() {
         "the taken time {first} is gone from {times:?}"
     );
     browser.shot("14-slot-taken").await;
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_booking_the_clinic_does_not_confirm_sends_the_patient_to_their_tickets_not_to_book_again()
+ {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let stack = Stack::behind_faults().await;
+    let faults = stack.faults.clone().expect("the fault proxy");
+    let d = &browser.driver;
+    d.goto(stack.demo_url.clone()).await.expect("navigates");
+    browser.click_text("button", "Эндокринология").await;
+    browser.wait_heading("Выберите врача").await;
+    browser.click_css(".rg-choice").await;
+    browser.click_css(".rg-day.rg-free").await;
+    browser.wait_heading("Выберите время приёма").await;
+    browser.click_css(".rg-time").await;
+    browser.identify(PATIENT).await;
+    browser.wait_heading("Проверьте и подтвердите запись").await;
+    // The clinic books it; its answer is lost, and its history cannot be read either.
+    faults.fail("SetAppointment", MisFault::AnswerDropped, 1);
+    faults.fail("GetPatientHistory", MisFault::Down, 1_000);
+    browser.click_text("button", "Подтвердить").await;
+    browser
+        .wait_text("Поликлиника не подтвердила, выполнена ли запись")
+        .await;
+    let page = d.source().await.expect("the page");
+    assert!(!page.contains("Это время только что занял другой пациент"));
+    assert!(
+        d.find_all(By::XPath("//button[normalize-space()='Подтвердить']"))
+            .await
+            .expect("buttons")
+            .is_empty(),
+        "no second booking in the dark"
+    );
+    browser.shot("15-outcome-unknown").await;
+    browser.axe("the outcome unknown").await;
+    // The clinic answers again: «Мои записи» shows the ticket it holds.
+    faults.clear();
+    browser.click_css(".rg-unknown button").await;
+    browser.wait_heading("Мои записи").await;
+    browser.wait_css(".rg-ticket-item").await;
     browser.quit().await;
 }

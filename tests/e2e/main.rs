@@ -10,6 +10,7 @@ mod exact;
 mod flow;
 mod hardening;
 mod limits;
+mod lost;
 mod openapi;
 mod operate;
 mod redis;

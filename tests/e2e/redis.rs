@@ -403,3 +403,173 @@ async fn a_burst_of_one_patient_s_requests_across_two_gateways_beats_no_cap() {
     crate::bursts::a_ticket_moves_once([&a, &b], &token).await;
     crate::bursts::a_referral_books_once([&a, &b], &token).await;
 }
+
+/// The configuration of a gateway process sharing `redis` and facing the МИС at `mis`.
+fn process_config(redis: &Redis, mis: &str) -> String {
+    format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+workers = 2
+identify_min_ms = 0
+
+[sandbox]
+enabled = false
+
+[demo]
+enabled = false
+
+[rate_limit]
+identify_per_minute = 60000
+identify_burst = 1000
+write_per_minute = 60000
+write_burst = 1000
+read_per_minute = 600000
+read_burst = 10000
+
+[state]
+redis_url = "{redis}"
+timeout_ms = 300
+
+[[clinics]]
+id = "demo"
+name = "{name}"
+address = "{address}"
+timezone = "Europe/Moscow"
+
+[clinics.mis]
+endpoint = "{mis}/HubService.svc"
+guid = "{guid}"
+id_lpu = {lpu}
+attempt_timeout_ms = {attempt}
+deadline_ms = {deadline}
+breaker_threshold = 100
+"#,
+        redis = redis.url(),
+        name = sandbox_mis::seed::LPU_SHORT_NAME,
+        address = sandbox_mis::seed::LPU_ADDRESS,
+        guid = sandbox_mis::DEFAULT_GUID,
+        lpu = sandbox_mis::seed::LPU_ID,
+        attempt = KILLED_ATTEMPT_MS,
+        deadline = KILLED_ATTEMPT_MS * 2,
+    )
+}
+
+const KILLED_ATTEMPT_MS: u64 = 800;
+
+/// Retries `book` (with its key) on `b` until it is not `409 idempotency_key_in_use`, waiting
+/// as `Retry-After` says each time; the answer, and how long it took.
+async fn retry_until_answered(
+    b: &TestApp,
+    token: &str,
+    slot: &str,
+    key: &str,
+) -> (reqwest::Response, Duration) {
+    let started = Instant::now();
+    loop {
+        let r = b.book(token, slot, Some(key)).await;
+        if r.status() != 409 {
+            return (r, started.elapsed());
+        }
+        let wait: u64 = r
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .expect("idempotency_key_in_use says when to retry");
+        let problem: api_types::Problem = r.json().await.expect("a problem");
+        assert_eq!(
+            problem.code.as_str(),
+            "idempotency_key_in_use",
+            "never slot_taken"
+        );
+        assert!(wait <= 5, "the lease follows the deadline: {wait} s");
+        tokio::time::sleep(Duration::from_secs(wait)).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "answered in time"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_killed_mid_booking_leaves_a_key_the_other_gateway_resolves_by_reading() {
+    let Some(redis) = Redis::start() else { return };
+    let (sandbox, sandbox_url) = start_sandbox();
+    let proxy = registratura_e2e::start_fault_proxy(sandbox_url.clone()).await;
+    let mut config = shared_config(&proxy.url, &redis);
+    config.clinics[0].mis.attempt_timeout_ms = KILLED_ATTEMPT_MS;
+    config.clinics[0].mis.deadline_ms = KILLED_ATTEMPT_MS * 2;
+    let b = TestApp::at(
+        &start_gateway(config).await,
+        sandbox.clone(),
+        sandbox_url.clone(),
+    );
+    let token = b.login(PATIENT_FOUND).await;
+    let cases = [
+        (
+            "the МИС booked",
+            registratura_e2e::MisFault::AnswerHeld(Duration::from_secs(60)),
+            "Терапия",
+        ),
+        (
+            "the МИС never saw it",
+            registratura_e2e::MisFault::Held(Duration::from_secs(60)),
+            "Офтальмология",
+        ),
+    ];
+    for (i, (what, fault, specialty)) in cases.into_iter().enumerate() {
+        let mut a = registratura_e2e::GatewayProcess::start(&process_config(&redis, &proxy.url));
+        let (_, slot) = b.free_slot(specialty).await;
+        let key = format!("killed-{i}");
+        let writes = proxy.count("SetAppointment");
+        proxy.fail("SetAppointment", fault, 1);
+        let on_a = {
+            let (url, token, slot, key) = (
+                format!("{}/api/v1/clinics/demo/tickets", a.base),
+                token.clone(),
+                slot.id.clone(),
+                key.clone(),
+            );
+            tokio::spawn(async move {
+                reqwest::Client::new()
+                    .post(url)
+                    .bearer_auth(token)
+                    .header("Idempotency-Key", key)
+                    .json(&serde_json::json!({ "slot_id": slot }))
+                    .send()
+                    .await
+            })
+        };
+        let started = Instant::now();
+        while proxy.count("SetAppointment") == writes {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{what}: A wrote"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Let the МИС act on it (or not), then kill A mid-booking.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        a.kill();
+        assert!(
+            on_a.await.expect("joined").is_err(),
+            "{what}: A's client got no answer"
+        );
+        let (r, took) = retry_until_answered(&b, &token, &slot.id, &key).await;
+        assert_eq!(r.status(), 201, "{what}: {:?}", r.text().await);
+        assert!(
+            took < Duration::from_millis(KILLED_ATTEMPT_MS * 2 + 2_000 + 3_000),
+            "{what}: answered within the lease and Retry-After ({took:?})"
+        );
+        let ticket: api_types::Ticket = r.json().await.expect("a ticket");
+        assert_eq!(ticket.start, slot.start, "{what}");
+        let expected_writes = if i == 0 { writes + 1 } else { writes + 2 };
+        assert_eq!(
+            proxy.count("SetAppointment"),
+            expected_writes,
+            "{what}: B read before it wrote"
+        );
+        assert!(b.my_tickets(&token).await.iter().any(|t| t.id == ticket.id));
+    }
+}

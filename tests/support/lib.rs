@@ -848,3 +848,272 @@ fn parse_answer(bytes: &[u8]) -> Option<RawAnswer> {
         body,
     })
 }
+
+/// What a [`FaultProxy`] does to a request of the operation it is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MisFault {
+    /// The МИС acts; its answer is held this long, then the connection is dropped without it.
+    AnswerHeld(std::time::Duration),
+    /// The МИС acts; the connection is closed at once, without its answer.
+    AnswerDropped,
+    /// The request reaches the proxy only: the connection is closed without an answer, and the
+    /// МИС never sees it.
+    Swallowed,
+    /// The request reaches the proxy only, which holds it this long, then closes the
+    /// connection: the МИС never sees it.
+    Held(std::time::Duration),
+    /// The МИС is down: `500` with an HTML page, the request not forwarded.
+    Down,
+}
+
+/// A proxy in front of a МИС that misbehaves for the operations it is told to (each fault for
+/// a number of requests), and counts every operation it saw.
+#[derive(Debug, Clone)]
+pub struct FaultProxy {
+    pub url: String,
+    plan: Arc<Mutex<Vec<(String, MisFault, usize)>>>,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl FaultProxy {
+    /// The next `times` requests of `operation` (a `SOAPAction`'s last part) meet `fault`.
+    pub fn fail(&self, operation: &str, fault: MisFault, times: usize) {
+        self.plan
+            .lock()
+            .expect("not poisoned")
+            .push((operation.to_owned(), fault, times));
+    }
+
+    /// No more faults.
+    pub fn clear(&self) {
+        self.plan.lock().expect("not poisoned").clear();
+    }
+
+    /// How many requests of `operation` it saw (forwarded or not).
+    pub fn count(&self, operation: &str) -> usize {
+        self.seen
+            .lock()
+            .expect("not poisoned")
+            .iter()
+            .filter(|op| op.as_str() == operation)
+            .count()
+    }
+
+    fn fault_for(&self, operation: &str) -> Option<MisFault> {
+        let mut plan = self.plan.lock().expect("not poisoned");
+        let at = plan
+            .iter()
+            .position(|(op, _, times)| op == operation && *times > 0)?;
+        plan[at].2 -= 1;
+        Some(plan[at].1)
+    }
+}
+
+/// Reads one HTTP/1.1 request (its head and a `Content-Length` body) off a socket.
+async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<(String, Vec<u8>)> {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let head_end = loop {
+        let n = socket.read(&mut buf).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        got.extend_from_slice(&buf[..n]);
+        if let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end;
+        }
+    };
+    let head = String::from_utf8_lossy(&got[..head_end]).into_owned();
+    let length: usize = head
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(n, _)| n.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse().ok())
+        .unwrap_or(0);
+    while got.len() < head_end + 4 + length {
+        let n = socket.read(&mut buf).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    Some((head, got[head_end + 4..head_end + 4 + length].to_vec()))
+}
+
+/// Starts a [`FaultProxy`] in front of `upstream` (`http://host:port`).
+pub async fn start_fault_proxy(upstream: String) -> FaultProxy {
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("loopback");
+    let proxy = FaultProxy {
+        url: format!("http://{}", listener.local_addr().expect("bound")),
+        plan: Arc::default(),
+        seen: Arc::default(),
+    };
+    let handle = proxy.clone();
+    let client = reqwest::Client::new();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let (proxy, client, upstream) = (handle.clone(), client.clone(), upstream.clone());
+            tokio::spawn(async move {
+                let Some((head, body)) = read_request(&mut socket).await else {
+                    return;
+                };
+                let target = head.split(' ').nth(1).unwrap_or("/").to_owned();
+                let action = head
+                    .lines()
+                    .filter_map(|l| l.split_once(':'))
+                    .find(|(n, _)| n.trim().eq_ignore_ascii_case("soapaction"))
+                    .map(|(_, v)| v.trim().trim_matches('"').to_owned())
+                    .unwrap_or_default();
+                let operation = action.rsplit('/').next().unwrap_or("").to_owned();
+                proxy
+                    .seen
+                    .lock()
+                    .expect("not poisoned")
+                    .push(operation.clone());
+                let fault = proxy.fault_for(&operation);
+                match fault {
+                    Some(MisFault::Swallowed) => return,
+                    Some(MisFault::Held(hold)) => {
+                        tokio::time::sleep(hold).await;
+                        return;
+                    }
+                    Some(MisFault::Down) => {
+                        let page = "<html>Service Unavailable</html>";
+                        let answer = format!(
+                            "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                            page.len()
+                        );
+                        let _ = socket.write_all(answer.as_bytes()).await;
+                        return;
+                    }
+                    _ => {}
+                }
+                let forwarded = client
+                    .post(format!("{upstream}{target}"))
+                    .header("content-type", "text/xml; charset=utf-8")
+                    .header("soapaction", format!("\"{action}\""))
+                    .body(body)
+                    .send()
+                    .await;
+                let Ok(answer) = forwarded else { return };
+                let status = answer.status().as_u16();
+                let bytes = answer.bytes().await.unwrap_or_default();
+                match fault {
+                    Some(MisFault::AnswerDropped) => return,
+                    Some(MisFault::AnswerHeld(hold)) => {
+                        tokio::time::sleep(hold).await;
+                        return;
+                    }
+                    _ => {}
+                }
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    bytes.len()
+                );
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = socket.write_all(&bytes).await;
+            });
+        }
+    });
+    proxy
+}
+
+/// The `registratura` binary of this build (built first if it is not there yet).
+pub fn gateway_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test's own path");
+    // target/<profile>/deps/<test> -> target/<profile>/registratura
+    let profile = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("a target folder");
+    let binary = profile.join(format!("registratura{}", std::env::consts::EXE_SUFFIX));
+    if !binary.is_file() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let built = std::process::Command::new(cargo)
+            .args(["build", "-p", "registratura", "--bin", "registratura"])
+            .status()
+            .expect("cargo runs");
+        assert!(built.success(), "the gateway's binary builds");
+    }
+    binary
+}
+
+/// A gateway running as a process of its own (to be killed as an operator's machine would
+/// kill it), with its log lines as they come.
+#[derive(Debug)]
+pub struct GatewayProcess {
+    pub child: std::process::Child,
+    pub base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl GatewayProcess {
+    /// Starts the binary with `toml` as its configuration and waits until it listens.
+    pub fn start(toml: &str) -> Self {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let path = dir.path().join("registratura.toml");
+        std::fs::write(&path, toml).expect("writable");
+        let child = std::process::Command::new(gateway_binary())
+            .arg("--config")
+            .arg(&path)
+            .arg("serve")
+            .env("REGISTRATURA_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the gateway's binary runs");
+        // Owned at once, so that it is killed and waited for on every path (a panic too).
+        let mut process = Self {
+            child,
+            base: String::new(),
+            _dir: dir,
+        };
+        let stderr = process.child.stderr.take().expect("piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut seen = Vec::new();
+        while std::time::Instant::now() < deadline {
+            let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(100)) else {
+                if let Ok(Some(status)) = process.child.try_wait() {
+                    panic!("the gateway stopped ({status}):\n{}", seen.join("\n"));
+                }
+                continue;
+            };
+            if let Some(at) = line.find("gateway listening on http://") {
+                process.base = line[at + "gateway listening on ".len()..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace())
+                    .collect();
+                return process;
+            }
+            seen.push(line);
+        }
+        panic!("the gateway did not listen:\n{}", seen.join("\n"));
+    }
+
+    /// Kills it at once (`SIGKILL`): nothing of its own runs after.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -50,6 +50,7 @@ const BOOKING_ERRORS: &[ErrorCode] = &[
     Internal,
     MisBadResponse,
     MisUnavailable,
+    OutcomeUnknown,
     StateUnavailable,
 ];
 
@@ -247,6 +248,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
             Internal,
             MisBadResponse,
             MisUnavailable,
+            OutcomeUnknown,
             RequestInProgress,
             StateUnavailable,
         ],
@@ -274,6 +276,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
             Internal,
             MisBadResponse,
             MisUnavailable,
+            OutcomeUnknown,
             RequestInProgress,
             StateUnavailable,
         ],
@@ -304,6 +307,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
             Internal,
             MisBadResponse,
             MisUnavailable,
+            OutcomeUnknown,
             RequestInProgress,
             StateUnavailable,
         ],

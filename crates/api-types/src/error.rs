@@ -75,6 +75,11 @@ pub enum ErrorCode {
     MisUnavailable,
     /// The clinic's information system answered something the gateway cannot use.
     MisBadResponse,
+    /// A booking, a move, a cancellation or a waiting-list change reached the clinic's
+    /// information system, its answer was lost, and reading what the system holds failed too:
+    /// whether it was done is not known. Check the patient's tickets (or requests) before trying
+    /// again; a retry with the same `Idempotency-Key` finds out first, and never books twice.
+    OutcomeUnknown,
     /// The state the gateways share (Redis) cannot be reached now; nothing was done. Retry
     /// after `Retry-After` seconds.
     StateUnavailable,
@@ -110,7 +115,7 @@ impl ErrorCode {
             Self::RequestTimeout => 408,
             Self::UnsupportedMediaType => 415,
             Self::TooManyRequests => 429,
-            Self::MisUnavailable | Self::StateUnavailable => 503,
+            Self::MisUnavailable | Self::StateUnavailable | Self::OutcomeUnknown => 503,
             Self::MisBadResponse => 502,
             Self::Internal => 500,
         }
@@ -149,6 +154,7 @@ impl ErrorCode {
             Self::InvalidApiKey => "invalid_api_key",
             Self::MisUnavailable => "mis_unavailable",
             Self::MisBadResponse => "mis_bad_response",
+            Self::OutcomeUnknown => "outcome_unknown",
             Self::StateUnavailable => "state_unavailable",
             Self::Internal => "internal",
         }
@@ -187,13 +193,14 @@ impl ErrorCode {
             Self::InvalidApiKey => "The API key is not valid",
             Self::MisUnavailable => "The clinic's information system is unavailable",
             Self::MisBadResponse => "The clinic's information system gave an unusable answer",
+            Self::OutcomeUnknown => "The clinic did not confirm whether it was done",
             Self::StateUnavailable => "The gateway's shared state is unavailable",
             Self::Internal => "Internal error",
         }
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 32] = [
+    pub const ALL: [ErrorCode; 33] = [
         Self::InvalidInput,
         Self::PatientNotFound,
         Self::PatientNotUnique,
@@ -224,6 +231,7 @@ impl ErrorCode {
         Self::InvalidApiKey,
         Self::MisUnavailable,
         Self::MisBadResponse,
+        Self::OutcomeUnknown,
         Self::StateUnavailable,
         Self::Internal,
     ];

@@ -161,6 +161,9 @@ fn mis_detail(code: ErrorCode) -> Option<&'static str> {
         ErrorCode::ReferralExpired => {
             Some("The referral's last valid day has passed; ask the doctor for a new one.")
         }
+        ErrorCode::OutcomeUnknown => Some(
+            "The clinic did not confirm whether it was done; check «My visits» before trying again.",
+        ),
         _ => None,
     }
 }
@@ -180,6 +183,7 @@ impl From<MisError> for Failure {
             MisError::ReferralUsed => ErrorCode::ReferralUsed,
             MisError::ReferralCancelled => ErrorCode::ReferralCancelled,
             MisError::AccessDenied | MisError::Unavailable(_) => ErrorCode::MisUnavailable,
+            MisError::OutcomeUnknown(_) => ErrorCode::OutcomeUnknown,
             MisError::BadResponse(_) | MisError::Rejected { .. } => ErrorCode::MisBadResponse,
             _ => ErrorCode::MisBadResponse,
         };
@@ -188,7 +192,8 @@ impl From<MisError> for Failure {
             detail: mis_detail(code).map(str::to_owned),
             fields: Vec::new(),
             cause: Some(e.to_string()),
-            retry_after: (code == ErrorCode::MisUnavailable).then_some(5),
+            retry_after: matches!(code, ErrorCode::MisUnavailable | ErrorCode::OutcomeUnknown)
+                .then_some(5),
         }
     }
 }

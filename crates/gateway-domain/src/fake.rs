@@ -33,8 +33,12 @@ pub enum Fault {
     /// The МИС cannot be reached: nothing is done.
     Unreachable,
     /// The МИС acts, and its answer is lost on the way back.
-    #[expect(dead_code, reason = "lost answers are tested where they are read back")]
     AnswerLost,
+    /// The request reaches the МИС, which does not act, and its answer is lost.
+    LostUndone,
+    /// The МИС acts, its answer is lost, and from then on its history and waiting list cannot
+    /// be read (until [`FakeMis::set_reads_down`] says otherwise).
+    AnswerLostUnread,
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +66,8 @@ pub struct FakeMis {
     faults: Mutex<Vec<Fault>>,
     /// How many writes reached it (acted on or not).
     pub writes: AtomicUsize,
+    /// Reads of the patient's history and waiting list fail while set.
+    pub reads_down: std::sync::atomic::AtomicBool,
 }
 
 fn id<T>(parse: impl Fn(String) -> Result<T, mis::IdError>, s: &str) -> T {
@@ -102,6 +108,7 @@ impl FakeMis {
             }),
             faults: Mutex::new(Vec::new()),
             writes: AtomicUsize::new(0),
+            reads_down: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -134,10 +141,34 @@ impl FakeMis {
             Some(Fault::Unreachable) => Err(MisError::Unavailable("connection refused".into())),
             Some(Fault::AnswerLost) => {
                 let _ = act(&mut self.state());
-                Err(MisError::Unavailable("timed out".into()))
+                Err(MisError::OutcomeUnknown("timed out".into()))
+            }
+            Some(Fault::LostUndone) => Err(MisError::OutcomeUnknown("timed out".into())),
+            Some(Fault::AnswerLostUnread) => {
+                let _ = act(&mut self.state());
+                self.set_reads_down(true);
+                Err(MisError::OutcomeUnknown("timed out".into()))
             }
             None => act(&mut self.state()),
         }
+    }
+
+    fn read(&self) -> Result<(), MisError> {
+        if self.reads_down.load(Ordering::SeqCst) {
+            Err(MisError::Unavailable("connection refused".into()))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Sets whether reads of the history and the waiting list fail.
+    pub fn set_reads_down(&self, down: bool) {
+        self.reads_down.store(down, Ordering::SeqCst);
+    }
+
+    /// How many writes reached the МИС so far.
+    pub fn write_count(&self) -> usize {
+        self.writes.load(Ordering::SeqCst)
     }
 
     /// Who holds ticket `slot`, if anyone.
@@ -401,6 +432,7 @@ impl Mis for FakeMis {
     }
 
     async fn history(&self, _: LpuId, patient: &PatientId) -> Result<History, MisError> {
+        self.read()?;
         let visits = self
             .state()
             .tickets
@@ -489,6 +521,7 @@ impl Mis for FakeMis {
         _: LpuId,
         patient: &PatientId,
     ) -> Result<Vec<WaitingEntry>, MisError> {
+        self.read()?;
         Ok(self
             .state()
             .waiting

@@ -7,7 +7,7 @@
 //! | --- | --- |
 //! | `registratura_http_requests_total` | `route` (the pattern matched), `method` (HTTP's own, else `OTHER`), `status` |
 //! | `registratura_http_request_duration_seconds` | `route`, `method` |
-//! | `registratura_mis_calls_total` | `clinic`, `operation`, `outcome` (`ok`, `refused`, `unavailable`, `bad_response`) |
+//! | `registratura_mis_calls_total` | `clinic`, `operation`, `outcome` (`ok`, `refused`, `unavailable`, `unknown`: a write's answer lost, `bad_response`) |
 //! | `registratura_mis_call_duration_seconds` | `clinic`, `operation` |
 //! | `registratura_mis_breaker_open` | `clinic` (1 open, 0 closed) |
 //! | `registratura_cache_requests_total` | `cache`, `result` (`hit`, `miss`) |

@@ -273,16 +273,35 @@ async fn join_once(
         window: new.window,
         reason,
     };
-    // Once asked, the МИС call runs to its end whatever the client does.
-    let task_clinic = clinic.clone();
+    // Once asked, the МИС call runs to its end whatever the client does; a lost answer is read
+    // back: a request of this specialty and doctor that was not there before is this one.
+    let (task_clinic, before): (ClinicEntry, Vec<WaitingId>) = (
+        clinic.clone(),
+        active.iter().map(|e| e.id.clone()).collect(),
+    );
     let id = gateway
         .writes
         .run(async move {
             let _held = held;
-            Ok(task_clinic
-                .mis
-                .join_waiting_list(task_clinic.lpu, &request)
-                .await?)
+            let clinic = task_clinic;
+            match clinic.mis.join_waiting_list(clinic.lpu, &request).await {
+                Ok(id) => Ok(id),
+                Err(lost @ mis::MisError::OutcomeUnknown(_)) => {
+                    tracing::warn!(clinic = %clinic.info.id, error = %lost, "a waiting-list request's answer was lost; reading what the МИС holds");
+                    let now = clinic
+                        .read_back(clinic.mis.waiting_list(clinic.lpu, &request.patient))
+                        .await?;
+                    now.into_iter()
+                        .find(|e| {
+                            !before.contains(&e.id)
+                                && e.specialty_id.as_ref() == Some(&request.specialty)
+                                && e.doctor_id.as_ref() == request.doctor.as_ref().map(|(d, _)| d)
+                        })
+                        .map(|e| e.id)
+                        .ok_or_else(|| mis::MisError::Unavailable(lost.to_string()).into())
+                }
+                Err(e) => Err(e.into()),
+            }
         })
         .await?;
     tracing::info!(clinic = %clinic.info.id, "patient put on the waiting list");
@@ -402,15 +421,28 @@ async fn leave_once(
     if !own {
         return Err(Failure::not_found("waiting-list request"));
     }
-    let task_clinic = clinic.clone();
+    let (clinic_of_task, patient) = (clinic.clone(), session.patient.clone());
     gateway
         .writes
         .run(async move {
             let _held = held;
-            Ok(task_clinic
-                .mis
-                .leave_waiting_list(task_clinic.lpu, &id)
-                .await?)
+            let clinic = clinic_of_task;
+            match clinic.mis.leave_waiting_list(clinic.lpu, &id).await {
+                Ok(()) => Ok(()),
+                // The answer was lost: the request gone from the list is withdrawn.
+                Err(lost @ mis::MisError::OutcomeUnknown(_)) => {
+                    tracing::warn!(clinic = %clinic.info.id, error = %lost, "a withdrawal's answer was lost; reading what the МИС holds");
+                    let now = clinic
+                        .read_back(clinic.mis.waiting_list(clinic.lpu, &patient))
+                        .await?;
+                    if now.iter().any(|e| e.id == id) {
+                        return Err(Failure::from(mis::MisError::Unavailable(lost.to_string()))
+                            .detail("The clinic's information system did not withdraw the request; it stands. Try again later."));
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(e.into()),
+            }
         })
         .await?;
     tracing::info!(clinic = %clinic.info.id, "waiting-list request withdrawn");
@@ -578,6 +610,47 @@ mod tests {
         assert_eq!(twice.expect_err("gone").code, ErrorCode::NotFound);
         let listed = list(&clinic, &session()).await.expect("listed");
         assert_eq!(listed.len(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_waiting_list_change_whose_answer_is_lost_ends_as_the_mis_holds_it() {
+        use crate::fake::{self, FakeMis, Fault, PATIENT};
+        let mis = std::sync::Arc::new(FakeMis::new());
+        let gateway = fake::gateway(mis.clone());
+        let clinic = gateway.clinics()[0].clone();
+        let session = || {
+            Session::new(
+                "demo",
+                mis::PatientId::parse(PATIENT).expect("an id"),
+                std::time::Duration::from_secs(60),
+            )
+        };
+        let new = || {
+            let mut new = request("+79161234567", None, None);
+            new.specialty_id = ids::specialty(&SpecialtyId::parse("2").expect("an id"));
+            parse(&new, fake::tomorrow()).expect("valid")
+        };
+        mis.fail_next_write(Fault::LostUndone);
+        let undone = join(gateway.clone(), clinic.clone(), session(), new()).await;
+        assert_eq!(
+            undone.expect_err("not joined").code,
+            ErrorCode::MisUnavailable
+        );
+        assert_eq!(mis.waiting_count(PATIENT), 0);
+        mis.fail_next_write(Fault::AnswerLost);
+        let joined = join(gateway.clone(), clinic.clone(), session(), new())
+            .await
+            .expect("the МИС holds it: joined");
+        assert_eq!(mis.waiting_count(PATIENT), 1);
+        let id = ids::parse_waiting(&joined.id).expect("the request the МИС holds");
+        mis.fail_next_write(Fault::AnswerLostUnread);
+        let unknown = leave(gateway.clone(), clinic.clone(), session(), id.clone()).await;
+        assert_eq!(
+            unknown.expect_err("unknown").code,
+            ErrorCode::OutcomeUnknown
+        );
+        mis.set_reads_down(false);
+        assert_eq!(mis.waiting_count(PATIENT), 0, "the МИС did withdraw it");
     }
 
     #[test]

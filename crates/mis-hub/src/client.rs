@@ -81,11 +81,22 @@ impl HubClient {
         }
     }
 
-    /// Sends one call and reads its result; hub errors become [`MisError`]s.
+    /// Sends one call and reads its result; hub errors become [`MisError`]s. A write whose
+    /// request may have reached the МИС and whose answer is missing or unusable is
+    /// [`MisError::OutcomeUnknown`] (see [`after_sending`]).
     async fn call(&self, request: Request) -> Result<ResultBody, MisError> {
         let op = request.operation();
         let started = Instant::now();
-        let result = self.exchange(op, &self.call_of(request)).await;
+        let result = self
+            .exchange(op, &self.call_of(request))
+            .await
+            .map_err(|e| {
+                if is_write(op) {
+                    after_sending(e)
+                } else {
+                    e.into()
+                }
+            });
         let elapsed_ms = started.elapsed().as_millis();
         match &result {
             Ok(_) => tracing::debug!(operation = op.name(), elapsed_ms, "МИС call succeeded"),
@@ -97,7 +108,7 @@ impl HubClient {
         check(op, response)
     }
 
-    async fn exchange(&self, op: Operation, call: &Call) -> Result<Response, MisError> {
+    async fn exchange(&self, op: Operation, call: &Call) -> Result<Response, Lost> {
         let body = contract::encode_request(call);
         let mut response = self
             .http
@@ -107,25 +118,36 @@ impl HubClient {
             .body(body)
             .send()
             .await
-            .map_err(transport_error)?;
+            .map_err(|e| {
+                // Only a connection never made is sure to have carried nothing.
+                if e.is_connect() {
+                    Lost::Before(transport_error(e))
+                } else {
+                    Lost::After(transport_error(e))
+                }
+            })?;
         let status = response.status();
         if let Some(len) = response.content_length()
             && len > self.config.max_response_bytes as u64
         {
-            return Err(MisError::BadResponse(format!(
+            return Err(Lost::After(MisError::BadResponse(format!(
                 "the answer is {len} bytes, over the limit"
-            )));
+            ))));
         }
         // The body is gathered chunk by chunk and copied once into a buffer of its exact size,
         // so an answer of n bytes costs at most 2n here (a growing Vec could reach 3n).
         let mut chunks = Vec::new();
         let mut total = 0usize;
-        while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| Lost::After(transport_error(e)))?
+        {
             total += chunk.len();
             if total > self.config.max_response_bytes {
-                return Err(MisError::BadResponse(
+                return Err(Lost::After(MisError::BadResponse(
                     "the answer is over the size limit".into(),
-                ));
+                )));
             }
             chunks.push(chunk);
         }
@@ -139,23 +161,59 @@ impl HubClient {
                 joined.into()
             }
         };
-        match contract::decode_response(op, &bytes) {
-            Ok(r) if status.is_success() => Ok(r),
-            Ok(_) => Err(MisError::BadResponse(format!(
-                "a result with HTTP status {status}"
-            ))),
+        let failed = match contract::decode_response(op, &bytes) {
+            Ok(r) if status.is_success() => return Ok(r),
+            Ok(_) => MisError::BadResponse(format!("a result with HTTP status {status}")),
             Err(DecodeError::Fault(f)) => {
                 if f.code.ends_with("Server") || f.code.ends_with("Receiver") {
-                    Err(MisError::Unavailable(format!("SOAP fault {}", f.code)))
+                    MisError::Unavailable(format!("SOAP fault {}", f.code))
                 } else {
-                    Err(MisError::BadResponse(format!("SOAP fault {}", f.code)))
+                    MisError::BadResponse(format!("SOAP fault {}", f.code))
                 }
             }
             Err(_) if status.is_server_error() => {
-                Err(MisError::Unavailable(format!("HTTP status {status}")))
+                MisError::Unavailable(format!("HTTP status {status}"))
             }
-            Err(e) => Err(MisError::BadResponse(e.to_string())),
+            Err(e) => MisError::BadResponse(e.to_string()),
+        };
+        Err(Lost::After(failed))
+    }
+}
+
+/// Why an exchange failed, and whether its request may have reached the МИС.
+#[derive(Debug)]
+enum Lost {
+    /// Nothing was sent: the connection was never made.
+    Before(MisError),
+    /// The request was (or may have been) sent: the answer is missing or unusable.
+    After(MisError),
+}
+
+impl From<Lost> for MisError {
+    fn from(lost: Lost) -> Self {
+        match lost {
+            Lost::Before(e) | Lost::After(e) => e,
         }
+    }
+}
+
+/// The operations that change what the МИС holds.
+fn is_write(op: Operation) -> bool {
+    matches!(
+        op,
+        Operation::SetAppointment
+            | Operation::CreateClaimForRefusal
+            | Operation::RegisterPARequest
+            | Operation::CancelPARequest
+    )
+}
+
+/// A write's failure: after its request may have left, no answer is a known outcome (a SOAP
+/// fault or an HTTP 500 from a front end says nothing sure of what the МИС did behind it).
+fn after_sending(lost: Lost) -> MisError {
+    match lost {
+        Lost::Before(e) => e,
+        Lost::After(e) => MisError::OutcomeUnknown(e.to_string()),
     }
 }
 

@@ -35,6 +35,13 @@ pub enum MisError {
     AccessDenied,
     #[error("the МИС is unavailable: {0}")]
     Unavailable(String),
+    /// A write may have reached the МИС, and its answer was lost or could not be read (a
+    /// timeout after the request left, a connection closed before the answer, an answer that
+    /// is no answer). Whether the МИС acted is for the caller to find out by reading it: the
+    /// write must not be repeated blindly. A failure before the request left is
+    /// [`MisError::Unavailable`].
+    #[error("the МИС may have acted; its answer was lost: {0}")]
+    OutcomeUnknown(String),
     #[error("the МИС gave an unusable answer: {0}")]
     BadResponse(String),
     /// An error code this port has no variant for. The МИС's description is dropped on

@@ -464,9 +464,21 @@ fn confirmation(p: &StepProps, (specialty, doctor, slot): (&Specialty, &Doctor, 
     details(rows)
 }
 
+/// What the confirmation shows after an answer that is no ticket.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Outcome {
+    /// Nothing more: the flow moved on (a fresh list of times, identification again).
+    Nothing,
+    /// A message, and the button to try again.
+    Failed(&'static str),
+    /// The clinic did not confirm whether it booked: the message, and the way to «Мои записи»
+    /// (which reads the МИС), never a second booking in the dark.
+    Unknown,
+}
+
 /// What the answer to a booking does: the ticket (told to the host page), a fresh list of
 /// times when it was taken, identification again when the session ended, or a message.
-fn on_booked(p: &StepProps, result: Result<Ticket, Failure>) -> Option<&'static str> {
+fn on_booked(p: &StepProps, result: Result<Ticket, Failure>) -> Outcome {
     let (flow, settings) = (&p.flow, &p.settings);
     match result {
         Ok(ticket) => {
@@ -478,26 +490,52 @@ fn on_booked(p: &StepProps, result: Result<Ticket, Failure>) -> Option<&'static 
                 host::post(settings, "booked", host::TicketEvent::of(&ticket));
                 flow.dispatch(Action::Booked(ticket));
             }
-            None
+            Outcome::Nothing
         }
+        // A cut connection after the one retry says nothing of what the clinic did either.
+        Err(Failure::Network) => Outcome::Unknown,
         Err(e) => match e.code() {
             Some(ErrorCode::SlotTaken) => {
                 flow.dispatch(Action::SlotTaken);
-                None
+                Outcome::Nothing
             }
             Some(ErrorCode::SessionRequired) => {
                 flow.dispatch(Action::SessionExpired);
-                None
+                Outcome::Nothing
             }
-            _ => Some(failure_text(p.t, &e)),
+            Some(ErrorCode::OutcomeUnknown) => Outcome::Unknown,
+            _ => Outcome::Failed(failure_text(p.t, &e)),
         },
+    }
+}
+
+/// Books (or moves) under `key`; a connection cut before the answer is tried once more with
+/// the same key, which the gateway answers from what the clinic holds (it never books twice).
+async fn book_once_more_if_cut(
+    p: &StepProps,
+    slot_id: String,
+    key: &str,
+) -> Result<Ticket, Failure> {
+    let (referral, moving) = match &p.flow.mode {
+        Mode::Move(old) => (old.referral.clone(), Some(old.id.as_str())),
+        Mode::Referral(r) => (Some(r.number.clone()), None),
+        _ => (None, None),
+    };
+    let token = p.flow.session.clone();
+    let book = |slot_id: String| {
+        p.api
+            .book(token.as_deref(), slot_id, referral.clone(), moving, key)
+    };
+    match book(slot_id.clone()).await {
+        Err(Failure::Network) => book(slot_id).await,
+        other => other,
     }
 }
 
 #[function_component(ConfirmStep)]
 pub fn confirm_step(p: &StepProps) -> Html {
     let busy = use_state(|| false);
-    let failure = use_state(|| None::<&'static str>);
+    let outcome = use_state(|| Outcome::Nothing);
     // One key per booking attempt: a retried confirmation cannot book twice.
     let key = use_memo(p.flow.attempt, |_| host::random_key());
     let (Some(spec), Some(doctor), Some(slot)) = (&p.flow.specialty, &p.flow.doctor, &p.flow.slot)
@@ -507,34 +545,25 @@ pub fn confirm_step(p: &StepProps) -> Html {
     let t = p.t;
     let moving = matches!(p.flow.mode, Mode::Move(_));
     let onclick = {
-        let (p, busy, failure, key) = (p.clone(), busy.clone(), failure.clone(), key.clone());
+        let (p, busy, outcome, key) = (p.clone(), busy.clone(), outcome.clone(), key.clone());
         let slot_id = slot.id.clone();
         Callback::from(move |_: MouseEvent| {
             if *busy {
                 return;
             }
             busy.set(true);
-            failure.set(None);
-            let (p, busy, failure, key, slot_id) = (
+            outcome.set(Outcome::Nothing);
+            let (p, busy, outcome, key, slot_id) = (
                 p.clone(),
                 busy.clone(),
-                failure.clone(),
+                outcome.clone(),
                 key.clone(),
                 slot_id.clone(),
             );
             wasm_bindgen_futures::spawn_local(async move {
-                let (referral, moving) = match &p.flow.mode {
-                    Mode::Move(old) => (old.referral.clone(), Some(old.id.as_str())),
-                    Mode::Referral(r) => (Some(r.number.clone()), None),
-                    _ => (None, None),
-                };
-                let token = p.flow.session.clone();
-                let result = p
-                    .api
-                    .book(token.as_deref(), slot_id, referral, moving, key.as_str())
-                    .await;
+                let result = book_once_more_if_cut(&p, slot_id, key.as_str()).await;
                 busy.set(false);
-                failure.set(on_booked(&p, result));
+                outcome.set(on_booked(&p, result));
             });
         })
     };
@@ -543,6 +572,7 @@ pub fn confirm_step(p: &StepProps) -> Html {
     } else {
         (t.step_confirm, t.confirm, t.booking)
     };
+    let unknown = *outcome == Outcome::Unknown;
     html! {
         <section>
             { heading(title) }
@@ -550,14 +580,21 @@ pub fn confirm_step(p: &StepProps) -> Html {
             if moving {
                 <p class="rg-sub">{ t.move_note }</p>
             }
-            if let Some(text) = *failure {
+            if let Outcome::Failed(text) = *outcome {
                 <FailureView t={t} text={text} />
             }
-            <div class="rg-actions">
-                <button type="button" class="rg-button rg-primary" disabled={*busy} aria-busy={ busy.to_string() } {onclick}>
-                    { if *busy { working } else { button } }
-                </button>
-            </div>
+            if unknown {
+                <div class="rg-notice rg-unknown" role="alert">
+                    <p>{ t.err_outcome_unknown }</p>
+                    <button type="button" class="rg-button rg-primary" onclick={on_click(&p.flow, Action::OpenMyTickets)}>{ t.my_tickets }</button>
+                </div>
+            } else {
+                <div class="rg-actions">
+                    <button type="button" class="rg-button rg-primary" disabled={*busy} aria-busy={ busy.to_string() } {onclick}>
+                        { if *busy { working } else { button } }
+                    </button>
+                </div>
+            }
         </section>
     }
 }

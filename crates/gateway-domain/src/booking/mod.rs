@@ -8,6 +8,13 @@
 //! retry the client makes gets that answer. A move is one `SetAppointment` with the old
 //! ticket named: the МИС moves the visit in one step, and keeps the old ticket if it cannot.
 //!
+//! What the patient is told about a ticket is what the МИС holds. A write whose answer was
+//! lost after it left is not guessed at: the patient's history is read (under a short deadline)
+//! and the answer comes from it — the ticket if the time is the patient's, the failure if not
+//! (and the key is free); `outcome_unknown` if the history cannot be read either (and the key
+//! stays unknown, so that its retry reads before it books). A booking refused as taken or as
+//! already booked, for the time the patient's history shows as theirs, is that ticket.
+//!
 //! [`target`] finds what a booking takes (the free time, a move's visit, the referral) and
 //! books it; [`tickets`] lists and cancels.
 
@@ -19,11 +26,11 @@ mod tickets;
 pub use tickets::{cancel, ticket, tickets};
 
 use crate::audit::Audit;
-use crate::claims::{self, Answer, Keyed};
+use crate::claims::{self, Answer, KeyClaim, Keyed};
 use crate::clinic::ClinicEntry;
 use crate::failure::Failure;
 use crate::gateway::Gateway;
-use crate::idempotency::Outcome;
+use crate::idempotency::{Outcome, Settlement};
 use crate::ids::{self, SlotKey};
 use crate::sessions::Session;
 use api_types::{ErrorCode, Ticket};
@@ -73,11 +80,14 @@ fn is_final(code: ErrorCode) -> bool {
     )
 }
 
-fn outcome_of(result: &Result<Ticket, Failure>) -> Option<Outcome> {
+/// How a booking's key is settled: a ticket or a final refusal is kept; an outcome nobody knows
+/// stays unknown (a retry reads first); anything else frees the key.
+fn settlement_of(result: &Result<Ticket, Failure>) -> Settlement {
     match result {
-        Ok(ticket) => Some(Outcome::Booked(ticket.clone())),
-        Err(e) if is_final(e.code) => Some(Outcome::Refused(e.problem())),
-        Err(_) => None,
+        Ok(ticket) => Settlement::Keep(Box::new(Outcome::Booked(ticket.clone()))),
+        Err(e) if is_final(e.code) => Settlement::Keep(Box::new(Outcome::Refused(e.problem()))),
+        Err(e) if e.code == ErrorCode::OutcomeUnknown => Settlement::Unknown,
+        Err(_) => Settlement::Release,
     }
 }
 
@@ -127,7 +137,8 @@ async fn book_once(
 ) -> Answer<Ticket> {
     let slot = SlotKey::parse(slot_id).filter(|k| clinic.in_window(k.date));
     let store = gateway.shared.idempotency.clone();
-    let claim = match claims::claim(&store, &clinic.info.id, &session.patient, key).await {
+    let owner = (clinic.info.id.as_str(), &session.patient);
+    let claim = match claims::claim(&store, owner, key, clinic.mis.deadline()).await {
         Ok(claim) => claim,
         Err(answer) => return answer,
     };
@@ -135,27 +146,46 @@ async fn book_once(
     // that body names; an unknown slot then releases it.
     let Some(slot) = slot else {
         if let Some(claim) = claim {
-            claim.finish(None).await;
+            claim.finish(Settlement::Release).await;
         }
         return Answer::fresh(Err(Failure::not_found("slot")));
     };
+    let resolve = claim.as_ref().is_some_and(KeyClaim::resolve);
+    let keyed = claim.is_some();
     let writes = gateway.writes.clone();
-    Answer::fresh(
-        writes
-            .run(async move {
-                // The patient's other writes wait: the checks below (the ticket moved is the
-                // patient's, the referral is usable) hold until the МИС has acted on them.
-                let result = match gateway.patient_lock(&clinic, &session).await {
-                    Ok(_held) => target::book(&gateway, &clinic, &session, &slot, &plan).await,
-                    Err(e) => Err(e),
-                };
-                if let Some(claim) = claim {
-                    claim.finish(outcome_of(&result)).await;
+    let result = writes
+        .run(async move {
+            // The patient's other writes wait: the checks below (the ticket moved is the
+            // patient's, the referral is usable) hold until the МИС has acted on them.
+            let result = match gateway.patient_lock(&clinic, &session).await {
+                Ok(_held) => {
+                    let booking = target::Booking {
+                        slot: &slot,
+                        plan: &plan,
+                        resolve,
+                    };
+                    target::book(&gateway, &clinic, &session, booking).await
                 }
-                result
-            })
-            .await,
-    )
+                Err(e) => Err(e),
+            };
+            if let Some(claim) = claim {
+                let settled = result
+                    .as_ref()
+                    .map(|b| b.ticket.clone())
+                    .map_err(Clone::clone);
+                claim.finish(settlement_of(&settled)).await;
+            }
+            result
+        })
+        .await;
+    match result {
+        // A ticket an earlier request with the key booked is that request's answer.
+        Ok(booked) => Answer {
+            replayed: booked.earlier && keyed,
+            result: Ok(booked.ticket),
+        },
+        Err(e) => Answer::fresh(Err(e)),
+    }
 }
 
 fn now_utc() -> String {

@@ -227,22 +227,123 @@ async fn target_of(
     Ok(target)
 }
 
-/// The booking itself: the slot must still be free (a move's old ticket, still the
-/// patient's); a step that fails books nothing.
-pub(super) async fn book(
+/// What is asked: the time, the plan, and whether an earlier request with the key may have
+/// acted unseen (then the МИС is read before anything is written).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Booking<'a> {
+    pub slot: &'a SlotKey,
+    pub plan: &'a Plan,
+    pub resolve: bool,
+}
+
+/// The patient's visit at the time `key` names, if the МИС shows the patient holds it (a
+/// read-back: a failure to read is `outcome_unknown`).
+async fn holds(
+    clinic: &ClinicEntry,
+    session: &Session,
+    key: &SlotKey,
+) -> Result<Option<Visit>, Failure> {
+    super::tickets::held(clinic, session, &key.appointment).await
+}
+
+/// A booking's ticket, and whether it was booked by an earlier request (found held, not
+/// booked now).
+#[derive(Debug)]
+pub(super) struct Booked {
+    pub ticket: Ticket,
+    pub earlier: bool,
+}
+
+/// The ticket the patient holds at the time `key` names, as their tickets show it.
+async fn held_ticket(gateway: &Gateway, clinic: &ClinicEntry, visit: Visit) -> Booked {
+    tracing::info!(clinic = %clinic.info.id, "the patient already holds the time asked for");
+    Booked {
+        ticket: super::tickets::ticket_of(gateway, clinic, visit).await,
+        earlier: true,
+    }
+}
+
+/// A refusal as taken or already booked is no refusal when the time is the patient's own.
+async fn unless_own(
     gateway: &Gateway,
     clinic: &ClinicEntry,
     session: &Session,
     key: &SlotKey,
-    plan: &Plan,
-) -> Result<Ticket, Failure> {
+    refusal: Failure,
+) -> Result<Booked, Failure> {
+    if !matches!(
+        refusal.code,
+        ErrorCode::SlotTaken | ErrorCode::AlreadyBooked
+    ) {
+        return Err(refusal);
+    }
+    match holds(clinic, session, key).await {
+        Ok(Some(visit)) => Ok(held_ticket(gateway, clinic, visit).await),
+        // Not theirs, or not known to be: what the МИС said stands.
+        _ => Err(refusal),
+    }
+}
+
+/// After a write whose answer was lost: what the МИС holds says how it ended. The time is the
+/// patient's: booked (or moved). It is not: the failure stands — for a move, with the old
+/// ticket named as kept, when it still is. The history cannot be read: `outcome_unknown`.
+async fn read_back(
+    clinic: &ClinicEntry,
+    session: &Session,
+    key: &SlotKey,
+    moved: Option<&Visit>,
+    lost: mis::MisError,
+) -> Result<(), Failure> {
+    tracing::warn!(clinic = %clinic.info.id, error = %lost, "a booking's answer was lost; reading what the МИС holds");
+    let history = holds(clinic, session, key).await?;
+    if history.is_some() {
+        return Ok(());
+    }
+    let failure = Failure::from(mis::MisError::Unavailable(lost.to_string()));
+    Err(match moved {
+        Some(old) => failure.detail(format!(
+            "The clinic's information system did not move the ticket; the ticket of {} stands. Try again later.",
+            old.start.format("%Y-%m-%d %H:%M")
+        )),
+        None => failure,
+    })
+}
+
+/// The booking itself: the slot must still be free (a move's old ticket, still the
+/// patient's); a step that fails books nothing; a step whose outcome is lost is read back.
+pub(super) async fn book(
+    gateway: &Gateway,
+    clinic: &ClinicEntry,
+    session: &Session,
+    asked: Booking<'_>,
+) -> Result<Booked, Failure> {
+    let (key, plan) = (asked.slot, asked.plan);
+    if asked.resolve
+        && let Some(visit) = holds(clinic, session, key).await?
+    {
+        // An earlier request with this key booked it, unseen: that is the answer.
+        return Ok(held_ticket(gateway, clinic, visit).await);
+    }
     let now = clinic
         .now()
         .with_nanosecond(0)
         .unwrap_or_else(|| clinic.now());
-    let moved = moved_visit(clinic, session, key, plan).await?;
+    let moved = match moved_visit(clinic, session, key, plan).await {
+        Err(e) if e.code == ErrorCode::NotFound && matches!(plan, Plan::Move(..)) => {
+            // The visit is gone: moved already, perhaps, to this very time.
+            return match holds(clinic, session, key).await {
+                Ok(Some(visit)) => Ok(held_ticket(gateway, clinic, visit).await),
+                _ => Err(e),
+            };
+        }
+        other => other?,
+    };
     let referral = referral_of(gateway, clinic, plan).await?;
-    let target = target_of(clinic, session, referral.as_ref(), moved.as_ref(), key, now).await?;
+    let target = match target_of(clinic, session, referral.as_ref(), moved.as_ref(), key, now).await
+    {
+        Ok(target) => target,
+        Err(e) => return unless_own(gateway, clinic, session, key, e).await,
+    };
     let booking = mis::Booking {
         patient: &session.patient,
         slot: &target.slot.id,
@@ -258,7 +359,13 @@ pub(super) async fn book(
             .mis
             .forget_schedule(clinic.lpu, old.doctor_id.as_ref());
     }
-    booked?;
+    match booked {
+        Ok(()) => {}
+        Err(lost @ mis::MisError::OutcomeUnknown(_)) => {
+            read_back(clinic, session, key, moved.as_ref(), lost).await?;
+        }
+        Err(e) => return unless_own(gateway, clinic, session, key, e.into()).await,
+    }
     let referral = referral.map(|(number, _)| number.as_str().to_owned());
     remember(
         gateway,
@@ -268,7 +375,10 @@ pub(super) async fn book(
         moved.as_ref(),
     )
     .await;
-    Ok(ticket_of(clinic, key, target, now, referral))
+    Ok(Booked {
+        ticket: ticket_of(clinic, key, target, now, referral),
+        earlier: false,
+    })
 }
 
 /// Remembers what the МИС's history will not tell of the new ticket, and forgets the one it

@@ -242,3 +242,215 @@ async fn a_referral_books_one_visit_and_moves_it_among_its_times() {
     assert_eq!(mis.holder("d3-2").as_deref(), Some(PATIENT));
     assert_eq!(mis.holder("d3-0"), None);
 }
+
+#[tokio::test]
+async fn a_booking_whose_answer_is_lost_is_read_back_and_answered_as_booked() {
+    let mis = Arc::new(FakeMis::new());
+    let gateway = fake::gateway(mis.clone());
+    let s = slot("1", "d1", 0);
+    mis.fail_next_write(Fault::AnswerLost);
+    let first = book_as(&gateway, PATIENT, &s, Plan::New, keyed("k", "a")).await;
+    let ticket = first.result.expect("the МИС holds it: booked");
+    assert_eq!(ticket.room.as_deref(), Some("101"), "the details it booked");
+    assert_eq!(mis.holder("d1-0").as_deref(), Some(PATIENT));
+    let retry = book_as(&gateway, PATIENT, &s, Plan::New, keyed("k", "a")).await;
+    assert!(retry.replayed);
+    assert_eq!(retry.result.expect("the same").id, ticket.id);
+    assert_eq!(mis.write_count(), 1, "no second write");
+}
+
+#[tokio::test]
+async fn a_lost_answer_with_nothing_booked_is_the_failure_and_the_retry_books() {
+    let mis = Arc::new(FakeMis::new());
+    let gateway = fake::gateway(mis.clone());
+    let s = slot("1", "d1", 1);
+    mis.fail_next_write(Fault::LostUndone);
+    let first = book_as(&gateway, PATIENT, &s, Plan::New, keyed("k", "a")).await;
+    assert_eq!(
+        first.result.expect_err("not booked").code,
+        ErrorCode::MisUnavailable
+    );
+    assert_eq!(mis.holder("d1-1"), None);
+    let retry = book_as(&gateway, PATIENT, &s, Plan::New, keyed("k", "a")).await;
+    assert!(!retry.replayed);
+    retry.result.expect("booked now");
+    assert_eq!(mis.write_count(), 2);
+}
+
+#[tokio::test]
+async fn an_outcome_nobody_can_read_is_outcome_unknown_and_the_retry_reads_before_it_books() {
+    let mis = Arc::new(FakeMis::new());
+    let gateway = fake::gateway(mis.clone());
+    let s = slot("1", "d1", 2);
+    mis.fail_next_write(Fault::AnswerLost);
+    mis.set_reads_down(true);
+    let first = book_as(&gateway, PATIENT, &s, Plan::New, keyed("k", "a")).await;
+    let failure = first.result.expect_err("unknown");
+    assert_eq!(failure.code, ErrorCode::OutcomeUnknown);
+    assert_eq!(failure.retry_after, Some(5));
+    mis.set_reads_down(false);
+    let retry = book_as(&gateway, PATIENT, &s, Plan::New, keyed("k", "a")).await;
+    assert!(retry.replayed, "the earlier request's ticket");
+    assert_eq!(retry.result.expect("booked, found").doctor.name, "Иванова");
+    assert_eq!(
+        mis.write_count(),
+        1,
+        "the retry read, and did not write again"
+    );
+    // Unknown and not booked: the retry reads, finds nothing, and books.
+    let other = slot("1", "d2", 2);
+    let cancel_first = tickets(&gateway, &gateway.clinics()[0], &session(PATIENT)).await;
+    for t in cancel_first.expect("listed") {
+        let id = crate::ids::parse_ticket(&t.id).expect("an id");
+        cancel(
+            gateway.clone(),
+            gateway.clinics()[0].clone(),
+            session(PATIENT),
+            id,
+        )
+        .await
+        .expect("cancelled");
+    }
+    mis.fail_next_write(Fault::LostUndone);
+    mis.set_reads_down(true);
+    let lost = book_as(&gateway, PATIENT, &other, Plan::New, keyed("k2", "b")).await;
+    assert_eq!(
+        lost.result.expect_err("unknown").code,
+        ErrorCode::OutcomeUnknown
+    );
+    mis.set_reads_down(false);
+    let retry = book_as(&gateway, PATIENT, &other, Plan::New, keyed("k2", "b")).await;
+    assert!(!retry.replayed);
+    retry.result.expect("booked by the retry, after reading");
+    assert_eq!(mis.holder("d2-2").as_deref(), Some(PATIENT));
+}
+
+#[tokio::test]
+async fn the_patient_s_own_time_is_never_slot_taken() {
+    let mis = Arc::new(FakeMis::new());
+    let gateway = fake::gateway(mis.clone());
+    let s = slot("1", "d1", 3);
+    let ticket = book_as(&gateway, PATIENT, &s, Plan::New, None)
+        .await
+        .result
+        .expect("booked");
+    // The patient asks again for the time they hold (a retry without a key).
+    let again = book_as(&gateway, PATIENT, &s, Plan::New, None).await;
+    assert_eq!(again.result.expect("their own ticket").id, ticket.id);
+    let keyed_again = book_as(&gateway, PATIENT, &s, Plan::New, keyed("k", "a")).await;
+    assert!(
+        keyed_again.replayed,
+        "the ticket came through a key: it is an earlier answer"
+    );
+    assert_eq!(mis.write_count(), 1);
+    // Another patient still hears it is taken.
+    let theirs = book_as(&gateway, fake::OTHER, &s, Plan::New, None).await;
+    assert_eq!(theirs.result.expect_err("taken").code, ErrorCode::SlotTaken);
+}
+
+#[tokio::test]
+async fn a_move_whose_answer_is_lost_ends_as_the_mis_holds_it() {
+    let mis = Arc::new(FakeMis::new());
+    let gateway = fake::gateway(mis.clone());
+    let old = book_as(&gateway, PATIENT, &slot("1", "d1", 0), Plan::New, None)
+        .await
+        .result
+        .expect("booked");
+    let old_id = crate::ids::parse_ticket(&old.id).expect("an id");
+    // Not moved: the old ticket stands, and the answer says so.
+    mis.fail_next_write(Fault::LostUndone);
+    let kept = book_as(
+        &gateway,
+        PATIENT,
+        &slot("1", "d1", 1),
+        Plan::Move(old_id.clone(), None),
+        None,
+    )
+    .await;
+    let failure = kept.result.expect_err("not moved");
+    assert_eq!(failure.code, ErrorCode::MisUnavailable);
+    assert!(
+        failure
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("stands")),
+        "{failure:?}"
+    );
+    assert_eq!(mis.holder("d1-0").as_deref(), Some(PATIENT));
+    // Moved: the new ticket.
+    mis.fail_next_write(Fault::AnswerLost);
+    let moved = book_as(
+        &gateway,
+        PATIENT,
+        &slot("1", "d1", 1),
+        Plan::Move(old_id.clone(), None),
+        None,
+    )
+    .await;
+    moved.result.expect("moved");
+    assert_eq!(mis.holder("d1-0"), None);
+    // Asked again, the move is done already: its ticket, not «ticket not found».
+    let again = book_as(
+        &gateway,
+        PATIENT,
+        &slot("1", "d1", 1),
+        Plan::Move(old_id, None),
+        None,
+    )
+    .await;
+    assert_eq!(
+        again
+            .result
+            .expect("the new ticket")
+            .start
+            .format("%H:%M")
+            .to_string(),
+        "09:20"
+    );
+}
+
+#[tokio::test]
+async fn a_cancellation_whose_answer_is_lost_ends_as_the_mis_holds_it() {
+    let mis = Arc::new(FakeMis::new());
+    let gateway = fake::gateway(mis.clone());
+    let clinic = gateway.clinics()[0].clone();
+    let ticket = book_as(&gateway, PATIENT, &slot("1", "d1", 4), Plan::New, None)
+        .await
+        .result
+        .expect("booked");
+    let id = crate::ids::parse_ticket(&ticket.id).expect("an id");
+    mis.fail_next_write(Fault::LostUndone);
+    let kept = cancel(
+        gateway.clone(),
+        clinic.clone(),
+        session(PATIENT),
+        id.clone(),
+    )
+    .await;
+    assert_eq!(
+        kept.expect_err("not cancelled").code,
+        ErrorCode::MisUnavailable
+    );
+    assert_eq!(mis.holder("d1-4").as_deref(), Some(PATIENT));
+    mis.fail_next_write(Fault::AnswerLostUnread);
+    let unknown = cancel(
+        gateway.clone(),
+        clinic.clone(),
+        session(PATIENT),
+        id.clone(),
+    )
+    .await;
+    assert_eq!(
+        unknown.expect_err("unknown").code,
+        ErrorCode::OutcomeUnknown
+    );
+    mis.set_reads_down(false);
+    assert_eq!(mis.holder("d1-4"), None, "the МИС did cancel it");
+    let again = book_as(&gateway, PATIENT, &slot("1", "d1", 5), Plan::New, None).await;
+    let fresh = again.result.expect("booked");
+    let fresh_id = crate::ids::parse_ticket(&fresh.id).expect("an id");
+    mis.fail_next_write(Fault::AnswerLost);
+    cancel(gateway.clone(), clinic, session(PATIENT), fresh_id)
+        .await
+        .expect("gone from the history: cancelled");
+}

@@ -90,13 +90,26 @@ pub async fn cancel(
     result
 }
 
+/// The patient's visit `id`, if the МИС shows the patient holds it (a read-back: a failure to
+/// read is `outcome_unknown`).
+pub(super) async fn held(
+    clinic: &ClinicEntry,
+    session: &Session,
+    id: &AppointmentId,
+) -> Result<Option<Visit>, Failure> {
+    let history = clinic
+        .read_back(clinic.mis.history(clinic.lpu, &session.patient))
+        .await?;
+    Ok(history.visits.into_iter().find(|v| v.appointment == *id))
+}
+
 async fn cancel_once(
     gateway: Arc<Gateway>,
     clinic: ClinicEntry,
     session: Session,
     id: AppointmentId,
 ) -> Result<(), Failure> {
-    let held = gateway.patient_lock(&clinic, &session).await?;
+    let lock = gateway.patient_lock(&clinic, &session).await?;
     let visit = upcoming(&clinic, &session)
         .await?
         .into_iter()
@@ -105,7 +118,7 @@ async fn cancel_once(
     let writes = gateway.writes.clone();
     writes
         .run(async move {
-            let _held = held;
+            let _lock = lock;
             let result = clinic
                 .mis
                 .cancel(clinic.lpu, &session.patient, &visit.appointment)
@@ -113,7 +126,18 @@ async fn cancel_once(
             clinic
                 .mis
                 .forget_schedule(clinic.lpu, visit.doctor_id.as_ref());
-            result?;
+            match result {
+                Ok(()) => {}
+                // The answer was lost: the ticket gone from the history is cancelled.
+                Err(lost @ mis::MisError::OutcomeUnknown(_)) => {
+                    tracing::warn!(clinic = %clinic.info.id, error = %lost, "a cancellation's answer was lost; reading what the МИС holds");
+                    if held(&clinic, &session, &visit.appointment).await?.is_some() {
+                        return Err(Failure::from(mis::MisError::Unavailable(lost.to_string()))
+                            .detail("The clinic's information system did not cancel the ticket; it stands. Try again later."));
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
             gateway
                 .shared
                 .memo
@@ -126,7 +150,7 @@ async fn cancel_once(
 }
 
 /// A ticket as the API shows it, from a visit in the patient's history.
-async fn ticket_of(gateway: &Gateway, clinic: &ClinicEntry, v: Visit) -> Ticket {
+pub(super) async fn ticket_of(gateway: &Gateway, clinic: &ClinicEntry, v: Visit) -> Ticket {
     let details = gateway
         .shared
         .memo

@@ -23,7 +23,7 @@ pub(super) struct Breaker {
 
 /// Failures that say the МИС cannot be reached (as opposed to a refusal or a bad answer).
 pub(super) fn is_outage(e: &MisError) -> bool {
-    matches!(e, MisError::Unavailable(_))
+    matches!(e, MisError::Unavailable(_) | MisError::OutcomeUnknown(_))
 }
 
 /// Probes the МИС every `interval` until it answers, then closes the breaker (and tells the

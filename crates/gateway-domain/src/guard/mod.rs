@@ -230,6 +230,7 @@ impl GuardedMis {
         let outcome = match &result {
             Ok(_) => "ok",
             Err(MisError::Unavailable(_) | MisError::AccessDenied) => "unavailable",
+            Err(MisError::OutcomeUnknown(_)) => "unknown",
             Err(MisError::BadResponse(_)) => "bad_response",
             Err(_) => "refused",
         };

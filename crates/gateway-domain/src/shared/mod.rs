@@ -15,7 +15,7 @@
 pub mod memory;
 pub mod redis;
 
-use crate::idempotency::{Claimed, Outcome, Scope};
+use crate::idempotency::{Claimed, Scope, Settlement};
 use crate::limits::{Class, RateLimitConfig, Subject};
 use crate::memo::SlotDetails;
 use crate::sessions::Session;
@@ -50,10 +50,23 @@ pub trait Sessions: Send + Sync + std::fmt::Debug {
 /// Idempotency keys and the outcomes kept under them.
 #[async_trait]
 pub trait Idempotency: Send + Sync + std::fmt::Debug {
-    /// Claims `scope` for a request whose body has `fingerprint`.
-    async fn claim(&self, scope: &Scope, fingerprint: [u8; 32]) -> Result<Claimed, StateError>;
-    /// Keeps `outcome` under a claimed key, or releases the key with `None`.
-    async fn settle(&self, scope: &Scope, outcome: Option<Outcome>) -> Result<(), StateError>;
+    /// Claims `scope` for a request whose body has `fingerprint`, for `lease` (renewed while
+    /// the request runs).
+    async fn claim(
+        &self,
+        scope: &Scope,
+        fingerprint: [u8; 32],
+        lease: Duration,
+    ) -> Result<Claimed, StateError>;
+    /// Extends `owner`'s claim of `scope` to `lease` from now; whether it still held it.
+    async fn renew(&self, scope: &Scope, owner: &str, lease: Duration) -> Result<bool, StateError>;
+    /// Settles `owner`'s claim of `scope` (a claim taken over by another is left alone).
+    async fn settle(
+        &self,
+        scope: &Scope,
+        owner: &str,
+        settlement: Settlement,
+    ) -> Result<(), StateError>;
     /// How many keys are kept, where that is cheap to know.
     fn count(&self) -> Option<usize>;
 }

@@ -7,7 +7,7 @@
 //! | key | holds | lives |
 //! | --- | --- | --- |
 //! | `P:session:<SHA-256 of the token>` | clinic, МИС patient id, expiry | the session's time |
-//! | `P:idem:<clinic>:<patient digest>:<key>` | the body's fingerprint, then the outcome | 2 min while running, then 24 h |
+//! | `P:idem:<clinic>:<patient digest>:<key>` | the body's fingerprint, the claim's owner and lease while it runs, then the outcome (or "unknown") | 24 h |
 //! | `P:idem-owner:<clinic>:<patient digest>`, `P:idem-all` | keys by last use, for the caps | 24 h |
 //! | `P:rl:<class>:<client or key>` | the GCRA's theoretical arrival time | until its bucket is full |
 //! | `P:memo:<clinic>:<ticket>` | what was learned of a ticket at booking | until a day after the visit |
@@ -24,7 +24,9 @@ use super::{
     Health, Held, Idempotency, Locks, Memo, OutageHint, RateStore, ReadCache, Sessions, Shared,
     StateConfig, StateError,
 };
-use crate::idempotency::{Claimed, MAX_KEYS, MAX_KEYS_PER_PATIENT, Outcome, Scope, TTL};
+use crate::idempotency::{
+    Claimed, MAX_KEYS, MAX_KEYS_PER_PATIENT, Outcome, Scope, Settlement, TTL, new_owner,
+};
 use crate::limits::{Class, ClientKey, RateLimitConfig, Subject};
 use crate::memo::SlotDetails;
 use crate::sessions::{Session, digest, new_token};
@@ -35,10 +37,6 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-
-/// How long a claimed key may stay "running" (longer than any booking takes): a gateway that
-/// dies mid-booking does not hold the key for a day.
-const RUNNING_TTL: Duration = Duration::from_secs(120);
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -216,23 +214,35 @@ impl Sessions for RedisState {
 }
 
 /// Claims a key atomically: KEYS = record, the owner's keys, all keys; ARGV = fingerprint,
-/// now (ms), running ttl (ms), cap per patient, cap in all. Answers `proceed`, `reused`,
-/// `in_use` or `replay` with the outcome. The caps drop the least recently used finished
-/// keys; a running key is never dropped.
+/// lease (ms), cap per patient, cap in all, a new owner, the record's life (ms). Answers
+/// `proceed`, `resolve` (an unknown outcome, or a claim whose lease its holder let lapse: read
+/// the МИС first), `reused`, `in_use` with the lease left (ms), or `replay` with the outcome.
+/// Time is Redis's own, so every gateway counts leases alike. The caps drop the least recently
+/// used finished keys; a running or unknown key is never dropped.
 const CLAIM: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local lease = tonumber(ARGV[2])
 local rec = redis.call('GET', KEYS[1])
 if rec then
   local r = cjson.decode(rec)
   if r.fp ~= ARGV[1] then return {'reused'} end
-  if r.state == 'running' then return {'in_use'} end
-  redis.call('ZADD', KEYS[2], ARGV[2], KEYS[1])
-  redis.call('ZADD', KEYS[3], ARGV[2], KEYS[1])
-  return {'replay', r.outcome}
+  redis.call('ZADD', KEYS[2], now, KEYS[1])
+  redis.call('ZADD', KEYS[3], now, KEYS[1])
+  if r.state == 'done' then return {'replay', r.outcome} end
+  if r.state == 'running' and tonumber(r.exp) > now then
+    return {'in_use', tostring(tonumber(r.exp) - now)}
+  end
+  r.state = 'running'
+  r.owner = ARGV[5]
+  r.exp = now + lease
+  redis.call('SET', KEYS[1], cjson.encode(r), 'PX', ARGV[6])
+  return {'resolve'}
 end
-redis.call('SET', KEYS[1], cjson.encode({fp = ARGV[1], state = 'running'}), 'PX', ARGV[3])
-redis.call('ZADD', KEYS[2], ARGV[2], KEYS[1])
-redis.call('PEXPIRE', KEYS[2], 86400000)
-redis.call('ZADD', KEYS[3], ARGV[2], KEYS[1])
+redis.call('SET', KEYS[1], cjson.encode({fp = ARGV[1], state = 'running', owner = ARGV[5], exp = now + lease}), 'PX', ARGV[6])
+redis.call('ZADD', KEYS[2], now, KEYS[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[6])
+redis.call('ZADD', KEYS[3], now, KEYS[1])
 local function evict(set, other, cap)
   local over = redis.call('ZCARD', set) - cap
   if over <= 0 then return end
@@ -240,7 +250,7 @@ local function evict(set, other, cap)
   for _, k in ipairs(candidates) do
     if over <= 0 then return end
     local v = redis.call('GET', k)
-    if (not v) or cjson.decode(v).state ~= 'running' then
+    if (not v) or cjson.decode(v).state == 'done' then
       redis.call('DEL', k)
       redis.call('ZREM', set, k)
       if other then redis.call('ZREM', other, k) end
@@ -248,27 +258,46 @@ local function evict(set, other, cap)
     end
   end
 end
-evict(KEYS[2], KEYS[3], tonumber(ARGV[4]))
-evict(KEYS[3], nil, tonumber(ARGV[5]))
+evict(KEYS[2], KEYS[3], tonumber(ARGV[3]))
+evict(KEYS[3], nil, tonumber(ARGV[4]))
 return {'proceed'}
 ";
 
-/// Keeps an outcome under a running key (KEYS = record; ARGV = outcome, ttl ms).
+/// Extends a claim's lease if its owner still holds it (KEYS = record; ARGV = owner, lease
+/// ms, the record's life ms): 1 if it did.
+const RENEW_CLAIM: &str = r"
+local rec = redis.call('GET', KEYS[1])
+if not rec then return 0 end
+local r = cjson.decode(rec)
+if r.state ~= 'running' or r.owner ~= ARGV[1] then return 0 end
+local t = redis.call('TIME')
+r.exp = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[2])
+redis.call('SET', KEYS[1], cjson.encode(r), 'PX', ARGV[3])
+return 1
+";
+
+/// Settles a claim its owner still holds (KEYS = record, the owner's keys, all keys; ARGV =
+/// owner, `keep` with the outcome, `unknown`, or `release`, the record's life ms).
 const SETTLE: &str = r"
 local rec = redis.call('GET', KEYS[1])
 if not rec then return 0 end
 local r = cjson.decode(rec)
-r.state = 'done'
-r.outcome = ARGV[1]
-redis.call('SET', KEYS[1], cjson.encode(r), 'PX', ARGV[2])
-return 1
-";
-
-/// Releases a key (KEYS = record, the owner's keys, all keys).
-const RELEASE: &str = r"
-redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], KEYS[1])
-redis.call('ZREM', KEYS[3], KEYS[1])
+if r.state ~= 'running' or r.owner ~= ARGV[1] then return 0 end
+if ARGV[2] == 'release' then
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], KEYS[1])
+  redis.call('ZREM', KEYS[3], KEYS[1])
+  return 1
+end
+if ARGV[2] == 'keep' then
+  r.state = 'done'
+  r.outcome = ARGV[3]
+else
+  r.state = 'unknown'
+end
+r.owner = nil
+r.exp = nil
+redis.call('SET', KEYS[1], cjson.encode(r), 'PX', ARGV[4])
 return 1
 ";
 
@@ -283,32 +312,41 @@ impl RedisState {
     }
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
 #[async_trait]
 impl Idempotency for RedisState {
-    async fn claim(&self, scope: &Scope, fingerprint: [u8; 32]) -> Result<Claimed, StateError> {
-        let [record, owner, all] = self.idempotency_keys(scope);
+    async fn claim(
+        &self,
+        scope: &Scope,
+        fingerprint: [u8; 32],
+        lease: Duration,
+    ) -> Result<Claimed, StateError> {
+        let [record, owner_keys, all] = self.idempotency_keys(scope);
+        let owner = new_owner();
         let answer: Vec<String> = redis::Script::new(CLAIM)
             .key(&record)
-            .key(&owner)
+            .key(&owner_keys)
             .key(&all)
             .arg(hex(&fingerprint))
-            .arg(now_ms())
-            .arg(RUNNING_TTL.as_millis() as u64)
+            .arg(lease.as_millis().max(1) as u64)
             .arg(MAX_KEYS_PER_PATIENT)
             .arg(MAX_KEYS)
+            .arg(&owner)
+            .arg(TTL.as_millis() as u64)
             .invoke_async(&mut self.connection())
             .await
             .map_err(state_error)?;
         match answer.first().map(String::as_str) {
-            Some("proceed") => Ok(Claimed::Proceed),
+            Some("proceed") => Ok(Claimed::Proceed { owner }),
+            Some("resolve") => Ok(Claimed::Resolve { owner }),
             Some("reused") => Ok(Claimed::Reused),
-            Some("in_use") => Ok(Claimed::InUse),
+            Some("in_use") => Ok(Claimed::InUse {
+                retry_after: Duration::from_millis(
+                    answer
+                        .get(1)
+                        .and_then(|ms| ms.parse().ok())
+                        .unwrap_or(1_000),
+                ),
+            }),
             Some("replay") => answer
                 .get(1)
                 .and_then(|o| serde_json::from_str::<Outcome>(o).ok())
@@ -318,31 +356,45 @@ impl Idempotency for RedisState {
         }
     }
 
-    async fn settle(&self, scope: &Scope, outcome: Option<Outcome>) -> Result<(), StateError> {
-        let [record, owner, all] = self.idempotency_keys(scope);
-        let mut connection = self.connection();
-        match outcome {
-            Some(outcome) => {
-                let value =
-                    serde_json::to_string(&outcome).map_err(|e| StateError(e.to_string()))?;
-                let _: i64 = redis::Script::new(SETTLE)
-                    .key(&record)
-                    .arg(value)
-                    .arg(TTL.as_millis() as u64)
-                    .invoke_async(&mut connection)
-                    .await
-                    .map_err(state_error)?;
-            }
-            None => {
-                let _: i64 = redis::Script::new(RELEASE)
-                    .key(&record)
-                    .key(&owner)
-                    .key(&all)
-                    .invoke_async(&mut connection)
-                    .await
-                    .map_err(state_error)?;
-            }
-        }
+    async fn renew(&self, scope: &Scope, owner: &str, lease: Duration) -> Result<bool, StateError> {
+        let [record, _, _] = self.idempotency_keys(scope);
+        let renewed: i64 = redis::Script::new(RENEW_CLAIM)
+            .key(&record)
+            .arg(owner)
+            .arg(lease.as_millis().max(1) as u64)
+            .arg(TTL.as_millis() as u64)
+            .invoke_async(&mut self.connection())
+            .await
+            .map_err(state_error)?;
+        Ok(renewed == 1)
+    }
+
+    async fn settle(
+        &self,
+        scope: &Scope,
+        owner: &str,
+        settlement: Settlement,
+    ) -> Result<(), StateError> {
+        let [record, owner_keys, all] = self.idempotency_keys(scope);
+        let (how, outcome) = match settlement {
+            Settlement::Keep(outcome) => (
+                "keep",
+                serde_json::to_string(&outcome).map_err(|e| StateError(e.to_string()))?,
+            ),
+            Settlement::Unknown => ("unknown", String::new()),
+            Settlement::Release => ("release", String::new()),
+        };
+        let _: i64 = redis::Script::new(SETTLE)
+            .key(&record)
+            .key(&owner_keys)
+            .key(&all)
+            .arg(owner)
+            .arg(how)
+            .arg(outcome)
+            .arg(TTL.as_millis() as u64)
+            .invoke_async(&mut self.connection())
+            .await
+            .map_err(state_error)?;
         Ok(())
     }
 

@@ -315,3 +315,76 @@ async fn a_result_missing_a_required_id_is_a_bad_response() {
         .expect_err("no id");
     assert!(matches!(err, MisError::BadResponse(_)), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_write_whose_answer_may_be_lost_is_outcome_unknown_and_one_never_sent_is_unavailable() {
+    let patient = mis::PatientId::parse("P-1").expect("an id");
+    let slot = mis::AppointmentId::parse("A-1").expect("an id");
+    let book = |url: String| {
+        let (patient, slot) = (patient.clone(), slot.clone());
+        async move {
+            client(&url)
+                .book(LpuId::new(1), mis::Booking::new(&patient, &slot))
+                .await
+                .expect_err("no booking")
+        }
+    };
+    // Sent, and the answer late, broken or a fault: nobody knows whether the МИС booked.
+    let mut slow = xml(
+        200,
+        &result("SetAppointment", "<a:Success>true</a:Success>"),
+    );
+    slow.delay = Duration::from_secs(5);
+    let server_fault = envelope(
+        r#"<s:Fault><faultcode>s:Server</faultcode><faultstring>Ошибка БД</faultstring></s:Fault>"#,
+    );
+    let lost: Vec<(&str, Canned)> = vec![
+        ("an answer later than the timeout", slow),
+        ("a SOAP fault", xml(500, &server_fault)),
+        (
+            "a cut answer",
+            xml(
+                200,
+                &result("SetAppointment", "<a:Success>true</a:Success>")[..50],
+            ),
+        ),
+        (
+            "an HTML 500",
+            Canned {
+                status: 500,
+                content_type: "text/html",
+                body: Arc::new(b"<html>IIS error</html>".to_vec()),
+                delay: Duration::ZERO,
+            },
+        ),
+    ];
+    for (what, canned) in lost {
+        let (url, seen) = serve(canned);
+        let err = book(url).await;
+        assert!(
+            matches!(err, MisError::OutcomeUnknown(_)),
+            "{what}: {err:?}"
+        );
+        assert_eq!(
+            seen.lock().expect("not poisoned").len(),
+            1,
+            "{what}: sent once"
+        );
+    }
+    // Never sent: the connection was refused.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("loopback");
+        format!("http://{}/HubService.svc", l.local_addr().expect("bound"))
+    };
+    assert!(matches!(book(closed).await, MisError::Unavailable(_)));
+    // A refusal is an answer: it stays what it is.
+    let taken = xml(
+        200,
+        &result(
+            "SetAppointment",
+            "<a:ErrorList><a:Error><a:ErrorDescription>Талон занят</a:ErrorDescription><a:IdError>39</a:IdError></a:Error></a:ErrorList><a:Success>false</a:Success>",
+        ),
+    );
+    let (url, _) = serve(taken);
+    assert_eq!(book(url).await, MisError::SlotTaken);
+}

@@ -57,6 +57,7 @@ pub static EN: Texts = Texts {
     err_too_many: "Too many attempts. Please wait a minute and try again.",
     err_generic: "Something went wrong. Check your connection and try again.",
     err_slot_taken: "Another patient has just taken this time. Please choose another time.",
+    err_outcome_unknown: "The clinic did not confirm whether it was done. Open «My visits» before you book again.",
     err_already_booked: "You already have an appointment with this specialty. Cancel it in \"My appointments\" to book again.",
     err_not_allowed: "The clinic does not allow this booking for you (for example, by district or age). Please contact the registry desk.",
     err_session: "Your sign-in has expired. Please sign in again; your chosen time is kept.",

@@ -61,6 +61,8 @@ pub struct Texts {
     pub err_too_many: &'static str,
     pub err_generic: &'static str,
     pub err_slot_taken: &'static str,
+    /// The clinic did not confirm whether it booked (moved, cancelled): check «Мои записи».
+    pub err_outcome_unknown: &'static str,
     pub err_already_booked: &'static str,
     pub err_not_allowed: &'static str,
     pub err_session: &'static str,

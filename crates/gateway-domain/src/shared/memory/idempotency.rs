@@ -1,11 +1,14 @@
 //! Idempotency keys in this process's memory, by the rules of [`crate::idempotency`]: at most
 //! [`MAX_KEYS_PER_PATIENT`] per patient and [`MAX_KEYS`] in all, the least recently used finished
-//! key out first, a running key never.
+//! key out first; a running key, or one whose outcome nobody knows, never (a retry must read
+//! the МИС first).
 
-use crate::idempotency::{Claimed, MAX_KEYS, MAX_KEYS_PER_PATIENT, Outcome, Scope, TTL};
+use crate::idempotency::{
+    Claimed, MAX_KEYS, MAX_KEYS_PER_PATIENT, Outcome, Scope, Settlement, TTL, new_owner,
+};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 type Owner = (String, String);
 
@@ -15,8 +18,14 @@ fn owner(scope: &Scope) -> Owner {
 
 #[derive(Debug)]
 enum State {
-    Running,
+    /// Held by `owner` until `until` (renewed while its request runs).
+    Running {
+        owner: String,
+        until: Instant,
+    },
     Done(Box<Outcome>),
+    /// Nobody knows whether the МИС acted.
+    Unknown,
 }
 
 #[derive(Debug)]
@@ -125,46 +134,58 @@ impl MemoryIdempotency {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Claims `scope` for a request whose body has `fingerprint`.
-    pub fn claim(&self, scope: &Scope, fingerprint: [u8; 32]) -> Claimed {
+    /// Claims `scope` for a request whose body has `fingerprint`, for `lease`.
+    pub fn claim(&self, scope: &Scope, fingerprint: [u8; 32], lease: Duration) -> Claimed {
         let now = Instant::now();
         let mut inner = self.lock();
-        if let Some(e) = inner.entries.get(scope) {
-            if now.duration_since(e.created) >= TTL {
-                inner.remove(scope);
-            } else if e.fingerprint != fingerprint {
-                return Claimed::Reused;
-            } else {
+        if let Some(e) = inner.entries.get_mut(scope) {
+            if now.duration_since(e.created) < TTL {
+                if e.fingerprint != fingerprint {
+                    return Claimed::Reused;
+                }
                 let answer = match &e.state {
-                    State::Running => Claimed::InUse,
                     State::Done(outcome) => Claimed::Replay(outcome.clone()),
+                    State::Running { until, .. } if *until > now => Claimed::InUse {
+                        retry_after: *until - now,
+                    },
+                    // Unknown, or held by a request that stopped renewing it.
+                    _ => {
+                        let owner = new_owner();
+                        e.state = State::Running {
+                            owner: owner.clone(),
+                            until: now + lease,
+                        };
+                        Claimed::Resolve { owner }
+                    }
                 };
                 inner.touch(scope);
                 return answer;
             }
+            inner.remove(scope);
         }
-        // Expired keys at the old end go first, then the caps make room.
+        // Expired keys (a day old, whatever became of them) at the old end go first, then the
+        // caps make room.
         while let Some(oldest) = inner.order.values().next().cloned() {
-            let (finished, old) = inner.finished_and_old(&oldest, now);
-            if !(finished && old) {
+            let (_, old) = inner.finished_and_old(&oldest, now);
+            if !old {
                 break;
             }
             inner.remove(&oldest);
         }
-        let owner = owner(scope);
+        let owner_of = owner(scope);
         if inner
             .owners
-            .get(&owner)
+            .get(&owner_of)
             .is_some_and(|keys| keys.len() >= MAX_KEYS_PER_PATIENT)
         {
             let mine: Vec<Scope> = inner
                 .owners
-                .get(&owner)
+                .get(&owner_of)
                 .map(|keys| {
                     keys.values()
                         .map(|key| Scope {
-                            clinic: owner.0.clone(),
-                            patient: owner.1.clone(),
+                            clinic: owner_of.0.clone(),
+                            patient: owner_of.1.clone(),
                             key: key.clone(),
                         })
                         .collect()
@@ -177,28 +198,63 @@ impl MemoryIdempotency {
             inner.evict_one(all.iter(), now);
         }
         let seq = inner.link(scope);
+        let owner = new_owner();
         inner.entries.insert(
             scope.clone(),
             Entry {
                 fingerprint,
-                state: State::Running,
+                state: State::Running {
+                    owner: owner.clone(),
+                    until: now + lease,
+                },
                 created: now,
                 seq,
             },
         );
-        Claimed::Proceed
+        Claimed::Proceed { owner }
     }
 
-    /// Keeps `outcome` under a claimed key, or releases the key with `None`.
-    pub fn settle(&self, scope: &Scope, outcome: Option<Outcome>) {
+    /// Whether `owner` holds `scope` now.
+    fn holds(inner: &Inner, scope: &Scope, owner: &str) -> bool {
+        inner
+            .entries
+            .get(scope)
+            .is_some_and(|e| matches!(&e.state, State::Running { owner: o, .. } if o == owner))
+    }
+
+    /// Extends `owner`'s claim of `scope` to `lease` from now; whether it still held it.
+    pub fn renew(&self, scope: &Scope, owner: &str, lease: Duration) -> bool {
         let mut inner = self.lock();
-        match outcome {
-            Some(outcome) => {
+        if !Self::holds(&inner, scope, owner) {
+            return false;
+        }
+        if let Some(e) = inner.entries.get_mut(scope) {
+            e.state = State::Running {
+                owner: owner.to_owned(),
+                until: Instant::now() + lease,
+            };
+        }
+        true
+    }
+
+    /// Settles `owner`'s claim of `scope` (a claim it no longer holds is left alone).
+    pub fn settle(&self, scope: &Scope, owner: &str, settlement: Settlement) {
+        let mut inner = self.lock();
+        if !Self::holds(&inner, scope, owner) {
+            return;
+        }
+        match settlement {
+            Settlement::Release => inner.remove(scope),
+            Settlement::Keep(outcome) => {
                 if let Some(e) = inner.entries.get_mut(scope) {
-                    e.state = State::Done(Box::new(outcome));
+                    e.state = State::Done(outcome);
                 }
             }
-            None => inner.remove(scope),
+            Settlement::Unknown => {
+                if let Some(e) = inner.entries.get_mut(scope) {
+                    e.state = State::Unknown;
+                }
+            }
         }
     }
 
@@ -218,6 +274,8 @@ mod tests {
     use crate::idempotency::{fingerprint, valid_key};
     use api_types::{ErrorCode, Problem};
 
+    const LEASE: Duration = Duration::from_secs(10);
+
     fn scope(patient: &str, key: &str) -> Scope {
         Scope {
             clinic: "c".into(),
@@ -230,35 +288,82 @@ mod tests {
         Outcome::Refused(Problem::new(ErrorCode::SlotTaken))
     }
 
-    #[test]
-    fn same_key_same_body_replays_and_another_body_is_refused() {
-        let store = MemoryIdempotency::default();
-        let fp = fingerprint(b"{\"slot_id\":\"a\"}");
-        assert_eq!(store.claim(&scope("p", "k"), fp), Claimed::Proceed);
-        assert_eq!(store.claim(&scope("p", "k"), fp), Claimed::InUse);
-        store.settle(&scope("p", "k"), Some(refused()));
-        assert_eq!(
-            store.claim(&scope("p", "k"), fp),
-            Claimed::Replay(Box::new(refused()))
-        );
-        assert_eq!(
-            store.claim(&scope("p", "k"), fingerprint(b"other")),
-            Claimed::Reused
-        );
-        assert_eq!(
-            store.claim(&scope("other-patient", "k"), fp),
-            Claimed::Proceed
-        );
+    /// Claims a fresh key; its owner.
+    fn proceed(store: &MemoryIdempotency, s: &Scope, body: &[u8]) -> String {
+        match store.claim(s, fingerprint(body), LEASE) {
+            Claimed::Proceed { owner } => owner,
+            other => panic!("a fresh claim, not {other:?}"),
+        }
     }
 
     #[test]
-    fn settling_with_no_outcome_releases_the_key() {
+    fn same_key_same_body_replays_and_another_body_is_refused() {
         let store = MemoryIdempotency::default();
-        let fp = fingerprint(b"x");
-        assert_eq!(store.claim(&scope("p", "k"), fp), Claimed::Proceed);
-        store.settle(&scope("p", "k"), None);
+        let body = b"{\"slot_id\":\"a\"}";
+        let owner = proceed(&store, &scope("p", "k"), body);
+        assert!(matches!(
+            store.claim(&scope("p", "k"), fingerprint(body), LEASE),
+            Claimed::InUse { retry_after } if retry_after <= LEASE && retry_after > Duration::ZERO
+        ));
+        store.settle(
+            &scope("p", "k"),
+            &owner,
+            Settlement::Keep(Box::new(refused())),
+        );
+        assert_eq!(
+            store.claim(&scope("p", "k"), fingerprint(body), LEASE),
+            Claimed::Replay(Box::new(refused()))
+        );
+        assert_eq!(
+            store.claim(&scope("p", "k"), fingerprint(b"other"), LEASE),
+            Claimed::Reused
+        );
+        proceed(&store, &scope("other-patient", "k"), body);
+    }
+
+    #[test]
+    fn a_released_key_is_free_and_only_its_owner_settles_it() {
+        let store = MemoryIdempotency::default();
+        let owner = proceed(&store, &scope("p", "k"), b"x");
+        store.settle(&scope("p", "k"), "someone else", Settlement::Release);
+        assert_eq!(store.len(), 1, "a stranger cannot settle a claim");
+        store.settle(&scope("p", "k"), &owner, Settlement::Release);
         assert!(store.is_empty());
-        assert_eq!(store.claim(&scope("p", "k"), fp), Claimed::Proceed);
+        proceed(&store, &scope("p", "k"), b"x");
+    }
+
+    #[test]
+    fn an_unknown_outcome_or_an_abandoned_claim_is_resolved_by_the_next_request() {
+        let store = MemoryIdempotency::default();
+        let owner = proceed(&store, &scope("p", "k"), b"x");
+        store.settle(&scope("p", "k"), &owner, Settlement::Unknown);
+        let second = match store.claim(&scope("p", "k"), fingerprint(b"x"), LEASE) {
+            Claimed::Resolve { owner } => owner,
+            other => panic!("{other:?}"),
+        };
+        assert!(matches!(
+            store.claim(&scope("p", "k"), fingerprint(b"x"), LEASE),
+            Claimed::InUse { .. }
+        ));
+        // Its holder stops renewing it: once the lease ends, the next resolves it.
+        let short = Duration::from_millis(20);
+        assert!(store.renew(&scope("p", "k"), &second, short));
+        std::thread::sleep(Duration::from_millis(40));
+        let third = match store.claim(&scope("p", "k"), fingerprint(b"x"), LEASE) {
+            Claimed::Resolve { owner } => owner,
+            other => panic!("{other:?}"),
+        };
+        assert!(!store.renew(&scope("p", "k"), &second, LEASE), "taken over");
+        store.settle(&scope("p", "k"), &second, Settlement::Release);
+        store.settle(
+            &scope("p", "k"),
+            &third,
+            Settlement::Keep(Box::new(refused())),
+        );
+        assert!(matches!(
+            store.claim(&scope("p", "k"), fingerprint(b"x"), LEASE),
+            Claimed::Replay(_)
+        ));
     }
 
     #[test]
@@ -266,19 +371,16 @@ mod tests {
         let store = MemoryIdempotency::default();
         for i in 0..MAX_KEYS_PER_PATIENT * 5 {
             let s = scope("p", &format!("k{i}"));
-            assert_eq!(store.claim(&s, fingerprint(b"x")), Claimed::Proceed);
-            store.settle(&s, Some(refused()));
+            let owner = proceed(&store, &s, b"x");
+            store.settle(&s, &owner, Settlement::Keep(Box::new(refused())));
         }
         assert_eq!(store.len(), MAX_KEYS_PER_PATIENT);
         let last = format!("k{}", MAX_KEYS_PER_PATIENT * 5 - 1);
         assert!(matches!(
-            store.claim(&scope("p", &last), fingerprint(b"x")),
+            store.claim(&scope("p", &last), fingerprint(b"x"), LEASE),
             Claimed::Replay(_)
         ));
-        assert_eq!(
-            store.claim(&scope("p", "k0"), fingerprint(b"x")),
-            Claimed::Proceed
-        );
+        proceed(&store, &scope("p", "k0"), b"x");
     }
 
     #[test]
@@ -286,8 +388,8 @@ mod tests {
         let store = MemoryIdempotency::default();
         for i in 0..MAX_KEYS + 2_000 {
             let s = scope(&format!("p{i}"), "k");
-            assert_eq!(store.claim(&s, fingerprint(b"x")), Claimed::Proceed);
-            store.settle(&s, Some(refused()));
+            let owner = proceed(&store, &s, b"x");
+            store.settle(&s, &owner, Settlement::Keep(Box::new(refused())));
         }
         assert_eq!(store.len(), MAX_KEYS);
         let inner = store.lock();
@@ -296,19 +398,24 @@ mod tests {
     }
 
     #[test]
-    fn running_keys_are_never_evicted() {
+    fn running_and_unknown_keys_are_never_evicted() {
         let store = MemoryIdempotency::default();
         for i in 0..MAX_KEYS_PER_PATIENT + 3 {
-            assert_eq!(
-                store.claim(&scope("p", &format!("k{i}")), fingerprint(b"x")),
-                Claimed::Proceed
-            );
+            let s = scope("p", &format!("k{i}"));
+            let owner = proceed(&store, &s, b"x");
+            if i % 2 == 0 {
+                store.settle(&s, &owner, Settlement::Unknown);
+            }
         }
         assert_eq!(store.len(), MAX_KEYS_PER_PATIENT + 3);
-        assert_eq!(
-            store.claim(&scope("p", "k0"), fingerprint(b"x")),
-            Claimed::InUse
-        );
+        assert!(matches!(
+            store.claim(&scope("p", "k1"), fingerprint(b"x"), LEASE),
+            Claimed::InUse { .. }
+        ));
+        assert!(matches!(
+            store.claim(&scope("p", "k0"), fingerprint(b"x"), LEASE),
+            Claimed::Resolve { .. }
+        ));
     }
 
     #[test]

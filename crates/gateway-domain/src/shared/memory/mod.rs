@@ -18,7 +18,7 @@ pub use memo::{MEMO_CAPACITY, TicketMemo};
 pub use sessions::{MAX_SESSIONS, MemorySessions};
 
 use super::{Idempotency, Memo, RateStore, Sessions, Shared, StateError};
-use crate::idempotency::{Claimed, Outcome, Scope};
+use crate::idempotency::{Claimed, Scope, Settlement};
 use crate::limits::{Class, RateLimitConfig, Subject};
 use crate::memo::SlotDetails;
 use crate::sessions::Session;
@@ -72,12 +72,26 @@ impl Sessions for MemorySessions {
 
 #[async_trait]
 impl Idempotency for MemoryIdempotency {
-    async fn claim(&self, scope: &Scope, fingerprint: [u8; 32]) -> Result<Claimed, StateError> {
-        Ok(MemoryIdempotency::claim(self, scope, fingerprint))
+    async fn claim(
+        &self,
+        scope: &Scope,
+        fingerprint: [u8; 32],
+        lease: Duration,
+    ) -> Result<Claimed, StateError> {
+        Ok(MemoryIdempotency::claim(self, scope, fingerprint, lease))
     }
 
-    async fn settle(&self, scope: &Scope, outcome: Option<Outcome>) -> Result<(), StateError> {
-        MemoryIdempotency::settle(self, scope, outcome);
+    async fn renew(&self, scope: &Scope, owner: &str, lease: Duration) -> Result<bool, StateError> {
+        Ok(MemoryIdempotency::renew(self, scope, owner, lease))
+    }
+
+    async fn settle(
+        &self,
+        scope: &Scope,
+        owner: &str,
+        settlement: Settlement,
+    ) -> Result<(), StateError> {
+        MemoryIdempotency::settle(self, scope, owner, settlement);
         Ok(())
     }
 
