@@ -1,32 +1,8 @@
 //! CORS: browsers may call the API from the configured origins (`server.cors_origins`) and
 //! from the gateway's own pages; requests without an `Origin` (integrators' servers) pass
-//! untouched. A refused preflight is answered as every other refusal.
+//! untouched. A refused preflight is answered as every other refusal (`crate::edge::front`).
 
-use crate::error::ApiError;
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
 use std::sync::Arc;
-
-/// A browser's preflight from an origin CORS refuses is answered as every other refusal: a
-/// `403 forbidden` problem naming the setting (actix-cors answers `400` in plain text).
-pub async fn refusal(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse, actix_web::Error> {
-    let res = next.call(req).await?;
-    let refused = res
-        .response()
-        .error()
-        .is_some_and(|e| e.as_error::<actix_cors::CorsError>().is_some());
-    if !refused {
-        return Ok(res.map_into_boxed_body());
-    }
-    let problem = ApiError::new(api_types::ErrorCode::Forbidden).detail(
-        "This site may not call the API from a browser: its origin is not in server.cors_origins.",
-    );
-    Ok(res.into_response(actix_web::ResponseError::error_response(&problem)))
-}
 
 /// The CORS rules of `origins`.
 pub fn cors(origins: Arc<Vec<String>>) -> actix_cors::Cors {

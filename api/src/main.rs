@@ -71,7 +71,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Command::Check { strict, patient }) = cli.command {
         // Only the findings on stdout; the log only for what goes wrong.
-        telemetry::init("error", cli.log_format);
+        let _logging = telemetry::init("error", cli.log_format);
         let config = Config::load(cli.config.as_deref());
         let options = registratura::check::Options { strict, patient };
         let code = actix_web::rt::System::new().block_on(registratura::check::run(
@@ -82,7 +82,7 @@ fn main() -> ExitCode {
         ));
         return ExitCode::from(code);
     }
-    telemetry::init("info", cli.log_format);
+    let logging = telemetry::init("info", cli.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Check { .. } => Ok(()),
         Command::Openapi => {
@@ -110,12 +110,15 @@ fn main() -> ExitCode {
                 })
             }),
     };
-    match result {
+    let code = match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "registratura stopped");
             eprintln!("registratura: {e}");
             ExitCode::FAILURE
         }
-    }
+    };
+    // What is queued is written out before the process ends.
+    drop(logging);
+    code
 }

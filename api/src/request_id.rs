@@ -7,11 +7,9 @@
 //! cheap.
 
 use crate::security::Guards;
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::HttpMessage;
+use actix_web::dev::ServiceRequest;
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::Next;
-use actix_web::{HttpMessage, web};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -42,15 +40,11 @@ pub fn generate() -> String {
     format!("{prefix}-{}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
-/// Gives every request its id, answers with it, and tells the domain it
-/// (`gateway_domain::context`) while the request runs.
-pub async fn middleware(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let trusted_peer = req
-        .app_data::<web::Data<Guards>>()
-        .is_some_and(|g| g.from_trusted_proxy(req.request()));
+/// The id of a request: the one a trusted proxy sent, else a new one. Kept in the request's
+/// extensions ([`RequestId`]); the edge (`crate::edge::front`) answers with it and tells the
+/// domain it (`gateway_domain::context`) while the request runs.
+pub fn assign(req: &ServiceRequest, guards: Option<&Guards>) -> String {
+    let trusted_peer = guards.is_some_and(|g| g.from_trusted_proxy(req.request()));
     let forwarded = req
         .headers()
         .get(HEADER)
@@ -59,13 +53,14 @@ pub async fn middleware(
         .map(str::to_owned);
     let id = forwarded.unwrap_or_else(generate);
     req.extensions_mut().insert(RequestId(id.clone()));
-    let mut response = gateway_domain::context::scope(id.clone(), next.call(req)).await?;
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static(HEADER), value);
+    id
+}
+
+/// Answers with the id.
+pub fn tell(headers: &mut actix_web::http::header::HeaderMap, id: &str) {
+    if let Ok(value) = HeaderValue::from_str(id) {
+        headers.insert(HeaderName::from_static(HEADER), value);
     }
-    Ok(response)
 }
 
 #[cfg(test)]

@@ -22,43 +22,65 @@ pub struct Indexed {
 #[derive(Debug, Clone, Default)]
 pub struct RouteIndex {
     routes: Vec<Indexed>,
+    /// The segments of each route's template, in the same order.
+    templates: Vec<Vec<Segment>>,
 }
 
-/// Whether a route template matches a (decoded) path as actix's router does: literal segments
-/// equal, `{name}` one non-empty segment, `{name:.*}` the rest.
-fn template_matches(template: &str, path: &str) -> bool {
-    let mut segments = template.split('/');
-    // Both start with "/": skip the empty first segments.
-    let Some(mut rest) = path.strip_prefix('/') else {
-        return false;
-    };
-    if segments.next() != Some("") {
-        return false;
+/// One segment of a route template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    /// Matched as it is.
+    Literal(&'static str),
+    /// `{name}`: one non-empty segment.
+    Param,
+    /// `{name:.*}`: the rest of the path.
+    Rest,
+}
+
+/// The segments of a template after its leading `/` (`None` for one without it, which
+/// matches nothing).
+fn segments_of(template: &'static str) -> Option<Vec<Segment>> {
+    let rest = template.strip_prefix('/')?;
+    Some(
+        rest.split('/')
+            .map(|segment| {
+                if segment.ends_with(":.*}") {
+                    Segment::Rest
+                } else if segment.starts_with('{') && segment.ends_with('}') {
+                    Segment::Param
+                } else {
+                    Segment::Literal(segment)
+                }
+            })
+            .collect(),
+    )
+}
+
+/// The most segments of a path read: a longer path can only match a template ending in a
+/// rest segment within them.
+const MAX_SEGMENTS: usize = 16;
+
+/// Whether a template matches a path's segments as actix's router does: literal segments
+/// equal, `{name}` one non-empty segment, `{name:.*}` the rest (at least an empty segment);
+/// `count` is how many segments the path has (more than `path.len()` when it was cut).
+fn template_matches(template: &[Segment], path: &[&str], count: usize) -> bool {
+    for (i, segment) in template.iter().enumerate() {
+        let part = path.get(i);
+        match segment {
+            Segment::Rest => return i < count,
+            Segment::Literal(literal) => {
+                if part != Some(literal) {
+                    return false;
+                }
+            }
+            Segment::Param => {
+                if part.is_none_or(|p| p.is_empty()) {
+                    return false;
+                }
+            }
+        }
     }
-    let mut segments = segments.peekable();
-    while let Some(segment) = segments.next() {
-        if segment.ends_with(":.*}") {
-            return true;
-        }
-        let (part, tail) = match rest.split_once('/') {
-            Some((part, tail)) => (part, Some(tail)),
-            None => (rest, None),
-        };
-        let ok = if segment.starts_with('{') && segment.ends_with('}') {
-            !part.is_empty()
-        } else {
-            part == segment
-        };
-        if !ok {
-            return false;
-        }
-        match (segments.peek(), tail) {
-            (None, None) => return true,
-            (Some(_), Some(tail)) => rest = tail,
-            _ => return false,
-        }
-    }
-    false
+    template.len() == count
 }
 
 /// The method of the route table, as HTTP names it.
@@ -72,16 +94,32 @@ pub fn http_method(m: Method) -> HttpMethod {
 
 impl RouteIndex {
     pub fn new(routes: Vec<Indexed>) -> Self {
-        Self { routes }
+        let templates = routes
+            .iter()
+            // A template without its leading `/` gets no segment, not even the empty one, and
+            // so matches nothing.
+            .map(|r| segments_of(r.template).unwrap_or_else(|| vec![Segment::Literal("\0")]))
+            .collect();
+        Self { routes, templates }
     }
 
     /// The template of the route the router will choose for a (decoded) path, without the
     /// router's regular expressions.
     pub fn route_of(&self, path: &str) -> Option<&'static str> {
-        self.routes
+        let rest = path.strip_prefix('/')?;
+        let mut parts = [""; MAX_SEGMENTS];
+        let mut count = 0;
+        for part in rest.split('/') {
+            if let Some(slot) = parts.get_mut(count) {
+                *slot = part;
+            }
+            count += 1;
+        }
+        let parts = &parts[..count.min(MAX_SEGMENTS)];
+        self.templates
             .iter()
-            .map(|r| r.template)
-            .find(|t| template_matches(t, path))
+            .position(|t| template_matches(t, parts, count))
+            .map(|i| self.routes[i].template)
     }
 
     /// The limit class of a request, from the route the router matched: the API route's own
@@ -198,6 +236,14 @@ mod tests {
         assert_eq!(index.route_of("/api/v1/clinics/demo/tickets/"), None);
         assert_eq!(index.route_of("/docs/a/b"), Some("/docs/{_:.*}"));
         assert_eq!(index.route_of("nowhere"), None);
+        assert_eq!(index.route_of("/docs"), None);
+        assert_eq!(index.route_of("/docs/"), Some("/docs/{_:.*}"));
+        assert_eq!(index.route_of("/widget/"), Some("/widget/"));
+        assert_eq!(index.route_of("/widget"), None);
+        let deep = format!("/docs{}", "/x".repeat(40));
+        assert_eq!(index.route_of(&deep), Some("/docs/{_:.*}"));
+        let deep = format!("/api/v1/clinics/demo/tickets{}", "/x".repeat(40));
+        assert_eq!(index.route_of(&deep), None);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use crate::config::{self, Config};
 use crate::routing::RouteIndex;
 use crate::site::Site;
-use crate::{cors, edge, pages, request_id, routes, security, server, telemetry, tls};
+use crate::{cors, edge, pages, routes, security, server, tls};
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, middleware, web};
 use gateway_domain::audit::Audit;
@@ -21,7 +21,6 @@ use sandbox_mis::{Sandbox, SandboxConfig};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
-use tracing_actix_web::TracingLogger;
 
 /// How long an idle connection is kept open.
 const KEEP_ALIVE: Duration = Duration::from_secs(5);
@@ -66,9 +65,7 @@ fn sandbox_server(
 ) -> Result<Server, StartError> {
     let server = HttpServer::new(move || {
         let sandbox = sandbox.clone();
-        App::new()
-            .wrap(TracingLogger::default())
-            .configure(move |cfg| sandbox.configure(cfg))
+        App::new().configure(move |cfg| sandbox.configure(cfg))
     })
     .workers(workers)
     .disable_signals()
@@ -286,6 +283,7 @@ struct Shell {
     site: web::Data<Site>,
     guards: web::Data<security::Guards>,
     ancestors: web::Data<pages::widget::FrameAncestors>,
+    ready: web::Data<routes::ready::ReadyAnswers>,
     cors_origins: Arc<Vec<String>>,
     hsts: bool,
 }
@@ -305,25 +303,32 @@ impl Shell {
     > {
         // Middleware, innermost first: the last wrapped sees a request first.
         App::new()
-            .wrap(middleware::from_fn(edge::head_as_get))
             .wrap(middleware::Compress::default())
             .wrap(cors::cors(self.cors_origins))
-            .wrap(middleware::from_fn(cors::refusal))
-            .wrap(middleware::from_fn(security::guard))
-            .wrap(middleware::from_fn(edge::bound))
-            .wrap(middleware::from_fn(edge::problems))
-            .wrap(edge::security_headers(self.hsts))
-            .wrap(middleware::from_fn(edge::deny_framing))
-            .wrap(TracingLogger::<telemetry::RequestSpan>::new())
-            .wrap(middleware::from_fn(request_id::middleware))
+            .wrap(middleware::from_fn(edge::front))
+            .app_data(web::Data::new(edge::Edge { hsts: self.hsts }))
             .app_data(self.gateway)
             .app_data(self.site)
             .app_data(self.guards)
             .app_data(self.ancestors)
+            .app_data(self.ready)
             .configure(routes::configure)
             .configure(pages::configure)
             .default_service(web::to(edge::not_found))
     }
+}
+
+/// Ready answers kept no longer than the shortest-lived reads of any clinic they are made of.
+fn ready_answers(gateway: &Gateway) -> routes::ready::ReadyAnswers {
+    let shortest = |pick: fn((Duration, Duration)) -> Duration| {
+        gateway
+            .clinics()
+            .iter()
+            .map(|c| pick(c.mis.cache_ttls()))
+            .min()
+            .unwrap_or_default()
+    };
+    routes::ready::ReadyAnswers::new(shortest(|t| t.0), shortest(|t| t.1))
 }
 
 /// The demo clinic site embedding the widget of the gateway at `gateway`.
@@ -367,9 +372,12 @@ impl Application {
             _ => None,
         };
         let hsts = config.server.hsts.unwrap_or(tls.is_some());
+        let guards = guards_of(&config, &shared)?;
+        let gateway = gateway_of(&config, clinics, shared)?;
         let shell = Shell {
-            guards: web::Data::new(guards_of(&config, &shared)?),
-            gateway: web::Data::new(gateway_of(&config, clinics, shared)?),
+            guards: web::Data::new(guards),
+            ready: web::Data::new(ready_answers(&gateway)),
+            gateway: web::Data::new(gateway),
             site: web::Data::new(site_of(&config)),
             ancestors: web::Data::new(pages::widget::FrameAncestors(config.frame_ancestors())),
             cors_origins: Arc::new(config.server.cors_origins.clone()),

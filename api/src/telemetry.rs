@@ -4,6 +4,8 @@
 //! here records request bodies or headers; handlers and МИС calls skip personal data in their
 //! spans (see `ARCHITECTURE.md`, "Personal data").
 
+mod line;
+
 use metrics::{counter, histogram};
 use std::time::Duration;
 use tracing_subscriber::EnvFilter;
@@ -29,14 +31,97 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the global subscriber writing to stderr. Does nothing if one is installed.
-pub fn init(default: &str, format: LogFormat) {
+/// How many log lines may wait for the writer before new ones are dropped (and counted)
+/// rather than holding up a request. The queue's slots are allocated at start (32 bytes
+/// each); the writer takes what is queued every few milliseconds ([`GATHER`]), so at 50 000
+/// requests a second a few hundred lines wait at a time.
+const QUEUED_LINES: usize = 4 * 1024;
+
+static DROPPED: std::sync::OnceLock<tracing_appender::non_blocking::ErrorCounter> =
+    std::sync::OnceLock::new();
+
+/// How many log lines were dropped because the writer fell behind (`/metrics`).
+pub fn dropped_lines() -> u64 {
+    DROPPED.get().map_or(0, |c| c.dropped_lines() as u64)
+}
+
+/// Whether log lines get colours: only on a terminal, and never with `NO_COLOR`.
+fn colours() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// How long the writer thread lets lines gather after writing some out: a line waits at most
+/// this long (the first after a quiet spell goes out at once), and under load the lines of
+/// this long go out in one write rather than one write (and one wake-up) each.
+const GATHER: Duration = Duration::from_millis(5);
+
+/// The writer thread's writer: lines buffered, written out when the thread has taken every
+/// line queued, then a pause of [`GATHER`] while the next ones queue up.
+struct Batches<W: std::io::Write> {
+    out: std::io::BufWriter<W>,
+}
+
+impl<W: std::io::Write> Batches<W> {
+    fn new(out: W) -> Self {
+        Self {
+            out: std::io::BufWriter::with_capacity(64 * 1024, out),
+        }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for Batches<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let wrote = !self.out.buffer().is_empty();
+        self.out.flush()?;
+        if wrote {
+            std::thread::sleep(GATHER);
+        }
+        Ok(())
+    }
+}
+
+/// The logging of a running process: lines go through a bounded queue to a writer thread, so
+/// that no request waits for stderr. Keep it until the process ends: dropping it writes out
+/// what is queued.
+#[derive(Debug)]
+pub struct Logging {
+    _writer: Option<tracing_appender::non_blocking::WorkerGuard>,
+}
+
+/// Installs the global subscriber writing to stderr through a non-blocking, bounded, lossy
+/// queue (a line that would overflow it is dropped and counted, never waited for). Does
+/// nothing if one is installed.
+pub fn init(default: &str, format: LogFormat) -> Logging {
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(true)
+        .buffered_lines_limit(QUEUED_LINES)
+        .thread_name("registratura-log")
+        .finish(Batches::new(std::io::stderr()));
+    let counter = writer.error_counter();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter(default))
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_target(true);
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
+    let installed = match format {
+        LogFormat::Text if colours() => builder.with_ansi(true).try_init(),
+        // Not a terminal (a file, the journal): the same lines without colours, formatted for
+        // the cost of one request.
+        LogFormat::Text => {
+            let installed = builder
+                .with_ansi(false)
+                .fmt_fields(line::Fields)
+                .event_format(line::Line)
+                .try_init();
+            if installed.is_ok() {
+                REQUEST_SPANS.store(false, std::sync::atomic::Ordering::Relaxed);
+            }
+            installed
+        }
         LogFormat::Json => builder
             .json()
             .flatten_event(true)
@@ -44,6 +129,13 @@ pub fn init(default: &str, format: LogFormat) {
             .with_span_list(false)
             .try_init(),
     };
+    if installed.is_err() {
+        return Logging { _writer: None };
+    }
+    let _ = DROPPED.set(counter);
+    Logging {
+        _writer: Some(guard),
+    }
 }
 
 /// Installs the global subscriber with the given filter and sink, without timestamps or
@@ -61,101 +153,95 @@ where
         .try_init();
 }
 
-/// The span of every request and its one log line: the route pattern matched, the client
-/// address the limits count (never a forwarded address from an untrusted peer), the API
-/// key's name, the status and the time taken. No path values, query or header is recorded.
-#[derive(Debug)]
-pub struct RequestSpan;
-
-/// When a request started, for its log line.
+/// What a request's log line says of it: the route pattern matched, the client address the
+/// limits count (never a forwarded address from an untrusted peer), the API key's name. No
+/// path values, query or header is recorded.
 #[derive(Debug, Clone, Copy)]
-struct Started(std::time::Instant);
+pub struct RequestLine<'a> {
+    pub id: &'a str,
+    pub method: &'static str,
+    pub route: &'static str,
+    pub client: std::net::IpAddr,
+    pub key: Option<&'a str>,
+}
 
-impl tracing_actix_web::RootSpanBuilder for RequestSpan {
-    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
-        use actix_web::HttpMessage;
-        request
-            .extensions_mut()
-            .insert(Started(std::time::Instant::now()));
-        let guards = request.app_data::<actix_web::web::Data<crate::security::Guards>>();
-        let (client, route, key) = match guards {
-            Some(g) => {
-                let caller = g.caller(request.request());
-                let key = match caller.key {
-                    crate::security::Key::Valid(i) => g.keys.name(i).to_owned(),
-                    crate::security::Key::Invalid => "(invalid)".to_owned(),
-                    crate::security::Key::None => String::new(),
-                };
-                (caller.ip().to_string(), caller.route, key)
-            }
-            None => (
-                request
-                    .peer_addr()
-                    .map(|a| a.ip().to_string())
-                    .unwrap_or_default(),
-                None,
-                String::new(),
-            ),
-        };
-        let route = route.unwrap_or_else(|| "(no route)".to_owned());
-        let id = request
-            .extensions()
-            .get::<crate::request_id::RequestId>()
-            .map(|r| r.0.clone())
-            .unwrap_or_default();
-        let span = tracing::info_span!(
-            "request",
-            request_id = %id,
-            http.method = %request.method(),
-            http.route = %route,
-            http.client_ip = %client,
-            api_key = tracing::field::Empty,
-            http.status_code = tracing::field::Empty,
+impl<'a> RequestLine<'a> {
+    pub fn of(
+        id: &'a str,
+        method: &'static str,
+        caller: Option<&crate::security::Caller>,
+        guards: Option<&'a crate::security::Guards>,
+        peer: Option<std::net::SocketAddr>,
+    ) -> Self {
+        let client = caller.map_or_else(
+            || peer.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip()),
+            crate::security::Caller::ip,
         );
-        if !key.is_empty() {
-            span.record("api_key", tracing::field::display(&key));
-        }
-        span
-    }
-
-    fn on_request_end<B: actix_web::body::MessageBody>(
-        span: tracing::Span,
-        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
-    ) {
-        use actix_web::HttpMessage;
-        let (status, started, route, method) = match outcome {
-            Ok(response) => {
-                let request = response.request();
-                let extensions = request.extensions();
-                let route = extensions
-                    .get::<crate::security::Caller>()
-                    .and_then(|c| c.route.clone())
-                    .unwrap_or_else(|| "(no route)".to_owned());
-                (
-                    response.status().as_u16(),
-                    extensions.get::<Started>().copied(),
-                    route,
-                    request.method().to_string(),
-                )
-            }
-            Err(e) => (
-                e.as_response_error().status_code().as_u16(),
-                None,
-                "(no route)".to_owned(),
-                String::new(),
-            ),
+        let key = match (caller.map(|c| c.key), guards) {
+            (Some(crate::security::Key::Valid(i)), Some(g)) => Some(g.keys.name(i)),
+            (Some(crate::security::Key::Invalid), _) => Some("(invalid)"),
+            _ => None,
         };
+        Self {
+            id,
+            method,
+            route: caller.and_then(|c| c.route).unwrap_or(NO_ROUTE),
+            client,
+            key,
+        }
+    }
+}
+
+/// Whether requests get a span of their own (JSON logs, and text on a terminal: the request's
+/// fields on every line of it), or only their id on each line of it (text to a file or the
+/// journal, [`line::Line`]) and their fields on the line that ends them.
+static REQUEST_SPANS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// The span of a request, where requests get one (see [`REQUEST_SPANS`]). Its one line, with
+/// the status and the time taken, is written by [`request_done`].
+pub fn request_span(line: &RequestLine<'_>) -> tracing::Span {
+    if !REQUEST_SPANS.load(std::sync::atomic::Ordering::Relaxed) {
+        return tracing::Span::none();
+    }
+    // `%`: written unquoted by the full format, as strings in JSON.
+    tracing::info_span!(
+        "request",
+        request_id = %line.id,
+        http.method = %line.method,
+        http.route = %line.route,
+        http.client_ip = %line.client,
+        api_key = line.key.map(tracing::field::display),
+        http.status_code = tracing::field::Empty,
+    )
+}
+
+/// The route label of a request that matched no route.
+pub const NO_ROUTE: &str = "(no route)";
+
+/// Counts an answered request and writes its line (at `info`).
+pub fn request_done(span: &tracing::Span, line: &RequestLine<'_>, status: u16, took: Duration) {
+    record_request(line.route, line.method, status, took);
+    let elapsed_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
+    if REQUEST_SPANS.load(std::sync::atomic::Ordering::Relaxed) {
         span.record("http.status_code", status);
-        let took = started.map_or(std::time::Duration::ZERO, |s| s.0.elapsed());
-        record_request(&route, &method, status, took);
-        let elapsed_ms = took.as_millis();
-        tracing::info!(parent: &span, status, elapsed_ms, "request done");
+        tracing::info!(parent: span, status, elapsed_ms, "request done");
+    } else {
+        tracing::info!(
+            request_id = line.id,
+            http.method = line.method,
+            http.route = line.route,
+            http.client_ip = %line.client,
+            api_key = line.key,
+            status,
+            elapsed_ms,
+            "request done"
+        );
     }
 }
 
 /// A request's method as a label: one of HTTP's own, or `OTHER`, so that a client inventing
 /// methods cannot grow the metrics without bound (routes are patterns, statuses are ours).
-fn method_label(method: &str) -> &'static str {
+pub fn method_label(method: &str) -> &'static str {
     const KNOWN: [&str; 9] = [
         "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
     ];
@@ -165,11 +251,102 @@ fn method_label(method: &str) -> &'static str {
         .unwrap_or("OTHER")
 }
 
+/// The metrics of one route, method and status.
+#[derive(Clone)]
+struct Handles {
+    route: Box<str>,
+    requests: metrics::Counter,
+    duration: metrics::Histogram,
+}
+
+/// How many (method, status) pairs a thread keeps handles for before it starts afresh: the
+/// routes are the route table's, the methods [`method_label`]'s, the statuses ours.
+const KEPT_HANDLES: usize = 1024;
+
+thread_local! {
+    /// The handles of the metrics a request updates, looked up once per (route, method,
+    /// status) and thread rather than by their labels on every request.
+    static HANDLES: std::cell::RefCell<std::collections::HashMap<(&'static str, u16), Vec<Handles>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 /// Counts an answered request (`registratura_http_requests_total`, and its duration).
 pub fn record_request(route: &str, method: &str, status: u16, took: Duration) {
-    let (route, method) = (route.to_owned(), method_label(method));
-    counter!("registratura_http_requests_total", "route" => route.clone(), "method" => method, "status" => status.to_string())
-        .increment(1);
-    histogram!("registratura_http_request_duration_seconds", "route" => route, "method" => method)
-        .record(took.as_secs_f64());
+    let method = method_label(method);
+    HANDLES.with_borrow_mut(|kept| {
+        if kept.len() >= KEPT_HANDLES {
+            kept.clear();
+        }
+        let routes = kept.entry((method, status)).or_default();
+        let handles = match routes.iter().find(|h| &*h.route == route) {
+            Some(h) => h,
+            None => {
+                if routes.len() >= KEPT_HANDLES {
+                    routes.clear();
+                }
+                let owned = route.to_owned();
+                routes.push(Handles {
+                    route: route.into(),
+                    requests: counter!("registratura_http_requests_total", "route" => owned.clone(), "method" => method, "status" => status.to_string()),
+                    duration: histogram!("registratura_http_request_duration_seconds", "route" => owned, "method" => method),
+                });
+                routes.last().expect("just pushed")
+            }
+        };
+        handles.requests.increment(1);
+        handles.duration.record(took.as_secs_f64());
+        gateway_domain::metrics::sampled();
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resident_kb() -> u64 {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// The exporter keeps every recorded duration until it is counted: a flood of requests
+    /// with nobody reading `/metrics` costs a bounded amount of memory, not 8 bytes a request.
+    #[test]
+    fn a_flood_of_requests_with_nobody_reading_the_metrics_stays_bounded() {
+        if !std::path::Path::new("/proc/self/status").exists() {
+            eprintln!("SKIPPED: no /proc to read this process's memory from");
+            return;
+        }
+        gateway_domain::metrics::install();
+        const REQUESTS: u32 = 4_000_000;
+        // Warm: the handles exist and the first counting has happened.
+        for _ in 0..200_000 {
+            record_request(
+                "/api/v1/clinics/{clinic}/specialties",
+                "GET",
+                200,
+                Duration::from_micros(5),
+            );
+        }
+        let before = resident_kb();
+        for _ in 0..REQUESTS {
+            record_request(
+                "/api/v1/clinics/{clinic}/specialties",
+                "GET",
+                200,
+                Duration::from_micros(5),
+            );
+        }
+        let grown = resident_kb().saturating_sub(before);
+        // Kept, they would be 8 bytes each: 31 MB.
+        assert!(grown < 8 * 1024, "grew {grown} KB over {REQUESTS} requests");
+        let text = gateway_domain::metrics::render();
+        assert!(
+            text.contains("registratura_http_request_duration_seconds_count{route=\"/api/v1/clinics/{clinic}/specialties\",method=\"GET\"} 4200000"),
+            "every request counted"
+        );
+    }
 }

@@ -29,8 +29,7 @@ struct Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        registratura_e2e::stop_with_workers(&mut self.child);
     }
 }
 

@@ -357,3 +357,103 @@ async fn the_widget_page_serves_the_one_clinic_unnamed_and_explains_a_clinic_it_
     let (_, html) = page(base, "&clinic=gp1").await;
     assert!(html.contains(r#""utc_offset_secs":10800"#));
 }
+
+/// The gateway's binary with its log going to a file, as under systemd with `StandardError=`
+/// a file or the journal: stderr is not a terminal and `NO_COLOR` is not set.
+#[tokio::test]
+async fn logs_written_to_a_file_carry_no_colours_and_lines_dropped_are_counted() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let config = dir.path().join("registratura.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\nworkers = 1\n\n[sandbox]\nlisten = \"127.0.0.1:0\"\ndatabase = \"{}\"\n\n[demo]\nenabled = false\n",
+            dir.path().join("sandbox.db").display()
+        ),
+    )
+    .expect("writable");
+    let log = dir.path().join("registratura.log");
+    let mut child = std::process::Command::new(registratura_e2e::gateway_binary())
+        .arg("--config")
+        .arg(&config)
+        .arg("serve")
+        .env("REGISTRATURA_LOG", "info")
+        .env_remove("NO_COLOR")
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("writable"))
+        .spawn()
+        .expect("the gateway's binary runs");
+    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let base = loop {
+        let text = read();
+        if let Some(at) = text.find("gateway listening on http://") {
+            break text[at + "gateway listening on ".len()..]
+                .chars()
+                .take_while(|c| !c.is_whitespace())
+                .collect::<String>();
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the gateway stopped ({status}):\n{text}");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no listening line:\n{text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let client = reqwest::Client::new();
+    for _ in 0..20 {
+        let r = client
+            .get(format!("{base}/api/v1/clinics"))
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(r.status(), 200);
+    }
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("answers")
+        .text()
+        .await
+        .expect("a body");
+    // Lines reach the file a few milliseconds after their request (the writer gathers them).
+    let mut text = read();
+    while text.matches("request done").count() < 20 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        text = read();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+
+    assert!(
+        !text.contains('\u{1b}'),
+        "no ANSI escape in a file:\n{text}"
+    );
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("request done") && l.contains("http.route=/api/v1/clinics "))
+        .collect();
+    assert_eq!(lines.len(), 20, "one line per request:\n{text}");
+    for line in &lines {
+        for field in [
+            "INFO ",
+            "request_id=",
+            "http.method=GET",
+            "http.client_ip=127.0.0.1",
+            "status=200",
+            "elapsed_ms=",
+        ] {
+            assert!(line.contains(field), "{field} in {line}");
+        }
+    }
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("registratura_log_lines_dropped_total ")),
+        "the dropped lines' count is in /metrics:\n{metrics}"
+    );
+}

@@ -25,7 +25,11 @@ static TRACING: Once = Once::new();
 fn init_tracing() {
     TRACING.call_once(|| {
         if std::env::var_os("TEST_LOG").is_some() {
-            registratura::telemetry::init("debug", registratura::telemetry::LogFormat::Text);
+            // Kept for the whole test process.
+            std::mem::forget(registratura::telemetry::init(
+                "debug",
+                registratura::telemetry::LogFormat::Text,
+            ));
         }
     });
 }
@@ -1116,4 +1120,50 @@ impl Drop for GatewayProcess {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// The children of a process (nginx's workers).
+pub fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/stat"))
+                .ok()
+                .and_then(|s| {
+                    let after = s.rsplit_once(')')?.1;
+                    after.split_whitespace().nth(1)?.parse::<u32>().ok()
+                })
+                == Some(pid)
+        })
+        .collect()
+}
+
+/// Stops a server that runs workers of its own (nginx): `SIGTERM` to the master, which stops
+/// its workers and exits; if it has not within 5 s, the workers and the master are killed. A
+/// master killed outright leaves its workers serving (and busy) after the test.
+pub fn stop_with_workers(child: &mut std::process::Child) {
+    let workers = children_of(child.id());
+    let signal = |name: &str, pid: u32| {
+        let _ = std::process::Command::new("kill")
+            .args([name, &pid.to_string()])
+            .stderr(std::process::Stdio::null())
+            .status();
+    };
+    signal("-TERM", child.id());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    for worker in workers {
+        signal("-KILL", worker);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }

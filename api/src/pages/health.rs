@@ -101,6 +101,9 @@ pub async fn metrics(
     }
     let clients =
         gateway_domain::limits::Class::ALL.map(|c| (c.as_str(), gateway.shared.limits.clients(c)));
+    // Log lines the writer could not keep up with, dropped rather than waited for.
+    metrics::counter!("registratura_log_lines_dropped_total")
+        .absolute(crate::telemetry::dropped_lines());
     gateway_domain::metrics::holdings(
         gateway.shared.sessions.count(),
         gateway.shared.idempotency.count(),

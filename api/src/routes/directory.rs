@@ -1,47 +1,13 @@
 //! The directory of the flow: clinics, specialties, doctors, dates and free slots.
 
+use super::ready::{Kind, Ready, ReadyAnswers};
 use crate::error::ApiError;
 use crate::extract::Clinic as ExtractClinic;
-use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use api_types::routes as r;
 use api_types::{AvailableDates, Clinic, Doctor, List, Slot, Specialty};
 use gateway_domain::{Gateway, directory};
 use serde::Deserialize;
-
-/// A directory answer with its `ETag` (a digest of its bytes), or `304 Not Modified` when the
-/// client already holds it (`If-None-Match`): integrators and browsers revalidate for free.
-fn tagged(req: &HttpRequest, value: &impl serde::Serialize) -> HttpResponse {
-    use sha2::Digest;
-    let Ok(body) = serde_json::to_vec(value) else {
-        return HttpResponse::InternalServerError().finish();
-    };
-    let digest = sha2::Sha256::digest(&body);
-    let hex: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
-    // Weak: the compression layer may re-encode the bytes.
-    let etag = format!("W/\"{hex}\"");
-    let fresh = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|tags| {
-            tags.split(',')
-                .any(|t| t.trim() == "*" || t.trim().trim_start_matches("W/") == &etag[2..])
-        });
-    let mut response = if fresh {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
-    response
-        .insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, "no-cache"));
-    if fresh {
-        response.finish()
-    } else {
-        response.content_type("application/json").body(body)
-    }
-}
 
 /// The clinics this gateway serves.
 #[utoipa::path(get, path = r::CLINICS.path, tag = "directory", responses(
@@ -55,7 +21,8 @@ pub async fn clinics(gateway: web::Data<Gateway>, req: HttpRequest) -> HttpRespo
         .map(|c| c.info.clone())
         .collect::<Vec<_>>()
         .into();
-    tagged(&req, &list)
+    // Made from the configuration, not from the МИС: nothing to keep.
+    Ready::of(&list).to(&req)
 }
 
 /// Whether a directory read lists entries without free tickets too.
@@ -95,14 +62,16 @@ impl DirectoryQuery {
         (status = 304, description = "Not modified: the `If-None-Match` tag is current")
     )
 )]
-#[tracing::instrument(skip(clinic, req), fields(clinic = %clinic.0.info.id))]
+#[tracing::instrument(level = "debug", skip(clinic, ready, req), fields(clinic = %clinic.0.info.id))]
 pub async fn specialties(
     query: web::Query<DirectoryQuery>,
     clinic: ExtractClinic,
+    ready: web::Data<ReadyAnswers>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let list = directory::specialties(&clinic.0, query.include_unavailable()?).await?;
-    Ok(tagged(&req, &List::from(list)))
+    let all = query.include_unavailable()?;
+    let list = async { Ok(List::from(directory::specialties(&clinic.0, all).await?)) };
+    ready.answer(Kind::Directory, &clinic.0, &req, list).await
 }
 
 /// The doctors of a specialty that have free tickets (with `include_unavailable=true`, all of
@@ -117,16 +86,21 @@ pub async fn specialties(
         (status = 304, description = "Not modified: the `If-None-Match` tag is current")
     )
 )]
-#[tracing::instrument(skip(req))]
+#[tracing::instrument(level = "debug", skip(ready, req))]
 pub async fn doctors(
     path: web::Path<(String, String)>,
     query: web::Query<DirectoryQuery>,
+    ready: web::Data<ReadyAnswers>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let all = query.include_unavailable()?;
     let clinic = ExtractClinic::extract(&req).await?;
-    let list = directory::doctors(&clinic.0, &path.1, all).await?;
-    Ok(tagged(&req, &List::from(list)))
+    let list = async {
+        Ok(List::from(
+            directory::doctors(&clinic.0, &path.1, all).await?,
+        ))
+    };
+    ready.answer(Kind::Directory, &clinic.0, &req, list).await
 }
 
 /// The range of `/dates`.
@@ -154,21 +128,17 @@ pub struct DatesQuery {
         (status = 304, description = "Not modified: the `If-None-Match` tag is current")
     )
 )]
-#[tracing::instrument(skip(clinic, req))]
+#[tracing::instrument(level = "debug", skip(clinic, ready, req))]
 pub async fn dates(
     path: web::Path<(String, String)>,
     query: web::Query<DatesQuery>,
     clinic: ExtractClinic,
+    ready: web::Data<ReadyAnswers>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let dates = directory::dates(
-        &clinic.0,
-        &path.1,
-        query.from.as_deref(),
-        query.to.as_deref(),
-    )
-    .await?;
-    Ok(tagged(&req, &dates))
+    let (from, to) = (query.from.as_deref(), query.to.as_deref());
+    let dates = directory::dates(&clinic.0, &path.1, from, to);
+    ready.answer(Kind::Schedule, &clinic.0, &req, dates).await
 }
 
 /// The day of `/slots`.
@@ -191,13 +161,19 @@ pub struct SlotsQuery {
         (status = 304, description = "Not modified: the `If-None-Match` tag is current")
     )
 )]
-#[tracing::instrument(skip(clinic, req))]
+#[tracing::instrument(level = "debug", skip(clinic, ready, req))]
 pub async fn slots(
     path: web::Path<(String, String)>,
     query: web::Query<SlotsQuery>,
     clinic: ExtractClinic,
+    ready: web::Data<ReadyAnswers>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let list = directory::slots(&clinic.0, &path.1, query.date.as_deref()).await?;
-    Ok(tagged(&req, &List::from(list)))
+    let date = query.date.as_deref();
+    let list = async {
+        Ok(List::from(
+            directory::slots(&clinic.0, &path.1, date).await?,
+        ))
+    };
+    ready.answer(Kind::Schedule, &clinic.0, &req, list).await
 }

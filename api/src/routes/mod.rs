@@ -7,6 +7,7 @@
 mod body;
 mod directory;
 mod patient;
+pub mod ready;
 mod referral;
 mod waiting;
 

@@ -22,7 +22,7 @@ use gateway_domain::{Gateway, idempotency, identify, ids, referrals};
     request_body = NewSession,
     responses((status = 201, body = Session))
 )]
-#[tracing::instrument(skip_all, fields(clinic = %input.1.0.info.id))]
+#[tracing::instrument(level = "debug", skip_all, fields(clinic = %input.1.0.info.id))]
 pub async fn create_session(
     gateway: web::Data<Gateway>,
     input: Then<JsonBody<NewSession>, Clinic>,
@@ -145,7 +145,7 @@ fn slot_id_of(slot_id: &str) -> Result<(), ApiError> {
     security(("bearer" = [])),
     responses((status = 201, body = Ticket, headers(("Location" = String, description = "The ticket's URL"))))
 )]
-#[tracing::instrument(skip_all, fields(clinic = %input.1.clinic.info.id))]
+#[tracing::instrument(level = "debug", skip_all, fields(clinic = %input.1.clinic.info.id))]
 pub async fn create_ticket(
     gateway: web::Data<Gateway>,
     site: web::Data<Site>,
@@ -190,7 +190,7 @@ pub async fn create_ticket(
     security(("bearer" = [])),
     responses((status = 201, body = Ticket, headers(("Location" = String, description = "The new ticket's URL"))))
 )]
-#[tracing::instrument(skip_all, fields(clinic = %input.1.clinic.info.id))]
+#[tracing::instrument(level = "debug", skip_all, fields(clinic = %input.1.clinic.info.id))]
 pub async fn reschedule_ticket(
     gateway: web::Data<Gateway>,
     site: web::Data<Site>,
@@ -230,7 +230,7 @@ pub async fn reschedule_ticket(
     security(("bearer" = [])),
     responses((status = 200, body = List<Ticket>))
 )]
-#[tracing::instrument(skip_all, fields(clinic = %patient.clinic.info.id))]
+#[tracing::instrument(level = "debug", skip_all, fields(clinic = %patient.clinic.info.id))]
 pub async fn list_tickets(
     gateway: web::Data<Gateway>,
     patient: Patient,
@@ -247,7 +247,7 @@ pub async fn list_tickets(
     security(("bearer" = [])),
     responses((status = 200, body = Ticket))
 )]
-#[tracing::instrument(skip_all, fields(clinic = %patient.clinic.info.id))]
+#[tracing::instrument(level = "debug", skip_all, fields(clinic = %patient.clinic.info.id))]
 pub async fn get_ticket(
     gateway: web::Data<Gateway>,
     path: web::Path<(String, String)>,
@@ -266,7 +266,7 @@ pub async fn get_ticket(
     security(("bearer" = [])),
     responses((status = 204, description = "The ticket is cancelled"))
 )]
-#[tracing::instrument(skip_all, fields(clinic = %patient.clinic.info.id))]
+#[tracing::instrument(level = "debug", skip_all, fields(clinic = %patient.clinic.info.id))]
 pub async fn cancel_ticket(
     gateway: web::Data<Gateway>,
     path: web::Path<(String, String)>,

@@ -20,7 +20,7 @@ use gateway_domain::referrals::{self, Purpose};
     security(("bearer" = [])),
     responses((status = 200, body = Referral))
 )]
-#[tracing::instrument(skip_all, fields(clinic = %patient.clinic.info.id))]
+#[tracing::instrument(level = "debug", skip_all, fields(clinic = %patient.clinic.info.id))]
 pub async fn get_referral(
     path: web::Path<(String, String)>,
     patient: Patient,
@@ -44,7 +44,7 @@ pub async fn get_referral(
     security(("bearer" = [])),
     responses((status = 200, body = List<Slot>))
 )]
-#[tracing::instrument(skip_all, fields(clinic = %patient.clinic.info.id))]
+#[tracing::instrument(level = "debug", skip_all, fields(clinic = %patient.clinic.info.id))]
 pub async fn referral_slots(
     path: web::Path<(String, String)>,
     query: web::Query<DatesQuery>,

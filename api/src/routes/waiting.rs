@@ -20,7 +20,7 @@ use gateway_domain::{Gateway, ids, waiting};
     security(("bearer" = [])),
     responses((status = 201, body = WaitingRequest))
 )]
-#[tracing::instrument(skip_all, fields(clinic = %input.1.clinic.info.id))]
+#[tracing::instrument(level = "debug", skip_all, fields(clinic = %input.1.clinic.info.id))]
 pub async fn join_waiting_list(
     gateway: web::Data<Gateway>,
     input: Then<JsonBody<NewWaitingRequest>, Patient>,
@@ -39,7 +39,7 @@ pub async fn join_waiting_list(
     security(("bearer" = [])),
     responses((status = 200, body = List<WaitingRequest>))
 )]
-#[tracing::instrument(skip_all, fields(clinic = %patient.clinic.info.id))]
+#[tracing::instrument(level = "debug", skip_all, fields(clinic = %patient.clinic.info.id))]
 pub async fn waiting_list(patient: Patient) -> Result<HttpResponse, ApiError> {
     let list = waiting::list(&patient.clinic, &patient.session).await?;
     Ok(HttpResponse::Ok().json(List::from(list)))
@@ -53,7 +53,7 @@ pub async fn waiting_list(patient: Patient) -> Result<HttpResponse, ApiError> {
     security(("bearer" = [])),
     responses((status = 204, description = "The request is withdrawn"))
 )]
-#[tracing::instrument(skip_all, fields(clinic = %patient.clinic.info.id))]
+#[tracing::instrument(level = "debug", skip_all, fields(clinic = %patient.clinic.info.id))]
 pub async fn leave_waiting_list(
     gateway: web::Data<Gateway>,
     path: web::Path<(String, String)>,

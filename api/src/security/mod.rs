@@ -11,10 +11,7 @@ pub mod keys;
 
 use crate::error::ApiError;
 use crate::routing::RouteIndex;
-use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpRequest, web};
+use actix_web::{HttpMessage, HttpRequest};
 use api_types::ErrorCode;
 use client::Origin;
 use gateway_domain::limits::{Class, ClientKey, Subject};
@@ -53,7 +50,7 @@ pub struct Caller {
     pub origin: Origin,
     pub key: Key,
     /// The pattern of the route the router will choose (`/api/v1/clinics/{clinic}/tickets`).
-    pub route: Option<String>,
+    pub route: Option<&'static str>,
     pub class: Class,
     /// Whether the decoded path is under `/api/`.
     pub api: bool,
@@ -81,16 +78,14 @@ impl Guards {
 
     /// The pattern of the route the router will match for this request, if any. The router
     /// matches the decoded (re-quoted) path, which `match_info` holds before routing.
-    pub fn matched_pattern(&self, req: &HttpRequest) -> Option<String> {
-        self.routes
-            .route_of(req.match_info().as_str())
-            .map(str::to_owned)
+    pub fn matched_pattern(&self, req: &HttpRequest) -> Option<&'static str> {
+        self.routes.route_of(req.match_info().as_str())
     }
 
     fn caller_of(&self, req: &HttpRequest) -> Caller {
         let route = self.matched_pattern(req);
         let api = req.match_info().as_str().starts_with("/api/");
-        let class = self.routes.limit_class(req.method(), route.as_deref());
+        let class = self.routes.limit_class(req.method(), route);
         let key = match ApiKeys::presented(req) {
             None => Key::None,
             Some(k) => self.keys.find(k).map_or(Key::Invalid, Key::Valid),
@@ -149,7 +144,7 @@ impl Guards {
     }
 
     /// The verdict on a request, before it runs.
-    async fn admit(&self, caller: &Caller) -> Result<(), ApiError> {
+    pub async fn admit(&self, caller: &Caller) -> Result<(), ApiError> {
         if caller.api && !self.api_allowed(&caller.origin) {
             return Err(ApiError::new(ErrorCode::Forbidden)
                 .detail("This address may not call this gateway's API."));
@@ -194,25 +189,4 @@ pub fn own_base(req: &HttpRequest) -> String {
         })
         .unwrap_or(config.host());
     format!("{scheme}://{host}")
-}
-
-/// Admits or refuses every request: API access, API keys, rate limits.
-pub async fn guard(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let verdict = match req.app_data::<web::Data<Guards>>().cloned() {
-        Some(guards) => {
-            let caller = guards.caller(req.request());
-            guards.admit(&caller).await
-        }
-        None => Ok(()),
-    };
-    match verdict {
-        Ok(()) => Ok(next.call(req).await?.map_into_left_body()),
-        Err(error) => {
-            let response = actix_web::ResponseError::error_response(&error);
-            Ok(req.into_response(response).map_into_right_body())
-        }
-    }
 }

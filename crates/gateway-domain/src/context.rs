@@ -19,6 +19,11 @@ pub fn request_id() -> Option<String> {
     REQUEST_ID.try_with(Clone::clone).ok()
 }
 
+/// `f` of the id of the request being handled, where there is one (without a copy of it).
+pub fn with_request_id<R>(f: impl FnOnce(&str) -> R) -> Option<R> {
+    REQUEST_ID.try_with(|id| f(id)).ok()
+}
+
 /// Runs `work` as the same request as the caller (for work moved to a task of its own).
 pub fn carried<F: Future>(work: F) -> impl Future<Output = F::Output> {
     let id = request_id();

@@ -20,6 +20,7 @@
 //! | `registratura_sessions`, `registratura_idempotency_keys` | |
 //! | `registratura_rate_limit_clients` | `class` (clients remembered) |
 //! | `registratura_build_info` | `version` |
+//! | `registratura_log_lines_dropped_total` | (log lines dropped because the writer fell behind) |
 
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -33,6 +34,14 @@ const BUCKETS: &[f64] = &[
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
+/// How many durations may be recorded between two countings, at most: the exporter keeps each
+/// one (8 bytes) until it is counted, so with nobody reading `/metrics` and no counting they
+/// would grow without bound. The thread that records the one that reaches this counts them
+/// itself (a scrape of `/metrics` counts them too), so no thread of its own is needed.
+const SAMPLES_KEPT: u64 = 64 * 1024;
+
+static SAMPLES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Installs the process's recorder (once); later calls reuse it.
 pub fn install() {
     HANDLE.get_or_init(|| {
@@ -44,6 +53,22 @@ pub fn install() {
         gauge!("registratura_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
         Some(handle)
     });
+}
+
+fn upkeep(handle: &PrometheusHandle) {
+    SAMPLES.store(0, std::sync::atomic::Ordering::Relaxed);
+    handle.run_upkeep();
+}
+
+/// Notes that a duration was recorded (every `histogram!` of the process calls it), counting
+/// the recorded ones into their buckets when [`SAMPLES_KEPT`] are waiting.
+pub fn sampled() {
+    let waiting = SAMPLES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if waiting + 1 >= SAMPLES_KEPT
+        && let Some(handle) = HANDLE.get().and_then(Option::as_ref)
+    {
+        upkeep(handle);
+    }
 }
 
 /// The metrics in the Prometheus text format.
@@ -62,6 +87,7 @@ pub fn mis_call(clinic: &str, operation: &'static str, outcome: &'static str, to
         .increment(1);
     histogram!("registratura_mis_call_duration_seconds", "clinic" => clinic.to_owned(), "operation" => operation)
         .record(took.as_secs_f64());
+    sampled();
 }
 
 pub fn breaker(clinic: &str, open: bool) {

@@ -14,7 +14,7 @@ pub fn serve_if_asked() -> bool {
     let Some(config) = std::env::var_os(GATEWAY_ENV) else {
         return false;
     };
-    registratura::telemetry::init("warn", registratura::telemetry::LogFormat::Text);
+    let _logging = registratura::telemetry::init("warn", registratura::telemetry::LogFormat::Text);
     let config = registratura::config::Config::load(Some(Path::new(&config)))
         .expect("a valid configuration");
     let result = actix_web::rt::System::new().block_on(async move {
@@ -35,8 +35,16 @@ pub struct Gateway {
     pub base: String,
 }
 
-/// The release binary beside this benchmark (`just bench` builds it first), if there is one.
+/// The variable naming another gateway binary to measure (an older build, for a before and
+/// after measured in one run).
+pub const BINARY_ENV: &str = "REGISTRATURA_BENCH_BINARY";
+
+/// The binary named by `BINARY_ENV`, or the release binary beside this benchmark (`just bench`
+/// builds it first), if there is one.
 fn release_binary() -> Option<std::path::PathBuf> {
+    if let Some(bin) = std::env::var_os(BINARY_ENV) {
+        return Some(bin.into());
+    }
     let exe = std::env::current_exe().ok()?;
     let bin = exe.parent()?.parent()?.join("registratura");
     bin.is_file().then_some(bin)
@@ -44,8 +52,15 @@ fn release_binary() -> Option<std::path::PathBuf> {
 
 impl Gateway {
     /// Starts a gateway with the TOML `config` (written to `dir`; its `listen` is replaced by
-    /// a free loopback port): the release binary where it is built, else this binary.
+    /// a free loopback port), logging at `warn` to nowhere: the release binary where it is
+    /// built, else this binary.
     pub fn start(dir: &Path, config: &str) -> Gateway {
+        Self::start_logging(dir, config, "warn", None)
+    }
+
+    /// The same, logging at `level` in text to the file `log` (as stderr redirected to a file
+    /// or the journal is: no terminal).
+    pub fn start_logging(dir: &Path, config: &str, level: &str, log: Option<&Path>) -> Gateway {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -71,10 +86,14 @@ impl Gateway {
                 cmd
             }
         };
+        let stderr = match log {
+            Some(path) => Stdio::from(std::fs::File::create(path).expect("writable")),
+            None => Stdio::null(),
+        };
         let child = cmd
-            .env("REGISTRATURA_LOG", "warn")
+            .env("REGISTRATURA_LOG", level)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("the gateway starts");
         // Dropping the gateway kills and reaps its process, whatever happens next.
@@ -93,6 +112,11 @@ impl Gateway {
 
     pub fn rss(&self) -> Memory {
         memory_of(&[self.child.id()])
+    }
+
+    /// The CPU time the gateway has used so far.
+    pub fn cpu(&self) -> Duration {
+        cpu_of(&[self.child.id()])
     }
 }
 
@@ -113,6 +137,9 @@ fn rand_suffix() -> u64 {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Memory {
     pub rss_kb: u64,
+    /// Of `rss_kb`, the process's own memory (heap, stacks); the rest is pages of files
+    /// mapped in, mostly the executable's code, which the page cache shares.
+    pub anon_kb: u64,
     pub peak_kb: u64,
 }
 
@@ -129,28 +156,36 @@ fn status_field(pid: u32, field: &str) -> u64 {
 pub fn memory_of(pids: &[u32]) -> Memory {
     pids.iter().fold(Memory::default(), |m, pid| Memory {
         rss_kb: m.rss_kb + status_field(*pid, "VmRSS:"),
+        anon_kb: m.anon_kb + status_field(*pid, "RssAnon:"),
         peak_kb: m.peak_kb + status_field(*pid, "VmHWM:"),
     })
 }
 
-/// The children of a process (nginx's workers).
-pub fn children_of(pid: u32) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|p| {
-            std::fs::read_to_string(format!("/proc/{p}/stat"))
-                .ok()
-                .and_then(|s| {
-                    let after = s.rsplit_once(')')?.1;
-                    after.split_whitespace().nth(1)?.parse::<u32>().ok()
-                })
-                == Some(pid)
+/// Clock ticks per second, the unit of `/proc/PID/stat`'s times.
+fn ticks_per_second() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .unwrap_or(100.0)
+    })
+}
+
+/// The CPU time (user and system, all threads) some processes have used so far.
+pub fn cpu_of(pids: &[u32]) -> Duration {
+    let ticks: u64 = pids
+        .iter()
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // After the command's name: state is field 3, utime 14 and stime 15.
+            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
         })
-        .collect()
+        .sum();
+    Duration::from_secs_f64(ticks as f64 / ticks_per_second())
 }
 
 /// nginx serving `root` on a loopback port, as a static file server.
@@ -160,7 +195,8 @@ pub struct Nginx {
 }
 
 impl Nginx {
-    pub fn start(dir: &Path, root: &Path) -> Option<Nginx> {
+    /// nginx serving `root`, with its access log off, or on to the file `access_log`.
+    pub fn start(dir: &Path, root: &Path, access_log: Option<&Path>) -> Option<Nginx> {
         Command::new("nginx").arg("-v").output().ok()?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .ok()?
@@ -171,11 +207,11 @@ impl Nginx {
         for sub in ["body", "proxy", "fastcgi", "uwsgi", "scgi"] {
             std::fs::create_dir_all(t.join(sub)).ok()?;
         }
-        // Two workers, as the gateway has two; no access log, as the gateway logs no
-        // request at the benchmark's level.
+        // Two workers, as the gateway has two; an access log when the gateway logs requests.
+        let access_log = access_log.map_or("off".to_owned(), |p| p.display().to_string());
         let conf = format!(
             "worker_processes 2;\nuser root;\npid {d}/nginx.pid;\nerror_log {d}/nginx-error.log warn;\n\
-             events {{ worker_connections 4096; }}\nhttp {{ access_log off; keepalive_requests 100000;\n\
+             events {{ worker_connections 4096; }}\nhttp {{ access_log {access_log}; keepalive_requests 100000;\n\
              client_body_temp_path {t}/body; proxy_temp_path {t}/proxy; fastcgi_temp_path {t}/fastcgi;\n\
              uwsgi_temp_path {t}/uwsgi; scgi_temp_path {t}/scgi;\n\
              types {{ application/json json; }}\n\
@@ -207,14 +243,20 @@ impl Nginx {
 
     pub fn rss(&self) -> Memory {
         let mut pids = vec![self.child.id()];
-        pids.extend(children_of(self.child.id()));
+        pids.extend(registratura_e2e::children_of(self.child.id()));
         memory_of(&pids)
+    }
+
+    /// The CPU time nginx (master and workers) has used so far.
+    pub fn cpu(&self) -> Duration {
+        let mut pids = vec![self.child.id()];
+        pids.extend(registratura_e2e::children_of(self.child.id()));
+        cpu_of(&pids)
     }
 }
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        registratura_e2e::stop_with_workers(&mut self.child);
     }
 }

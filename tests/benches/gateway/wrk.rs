@@ -8,6 +8,8 @@ use std::time::Duration;
 /// What one run measured.
 #[derive(Debug, Clone)]
 pub struct Run {
+    /// Requests answered in the run.
+    pub requests: u64,
     pub per_second: f64,
     pub p50: Duration,
     pub p99: Duration,
@@ -69,11 +71,43 @@ pub fn run(url: &str, connections: u32, threads: u32, secs: u32, script: Option<
             .unwrap_or_default()
             .to_owned()
     };
+    // "  123456 requests in 5.00s, 12.34MB read"
+    let requests = text
+        .lines()
+        .find(|l| l.contains(" requests in "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok());
+    let per_second = field("Requests/sec:").parse().ok();
+    let (Some(requests), Some(per_second), Some(p50), Some(p99)) = (
+        requests,
+        per_second,
+        duration(&field("50%")),
+        duration(&field("99%")),
+    ) else {
+        panic!("wrk's output is not what this benchmark reads:\n{text}");
+    };
     Run {
-        per_second: field("Requests/sec:").parse().unwrap_or(0.0),
-        p50: duration(&field("50%")).unwrap_or_default(),
-        p99: duration(&field("99%")).unwrap_or_default(),
+        requests,
+        per_second,
+        p50,
+        p99,
     }
+}
+
+/// Runs wrk as [`run`] does, and the CPU time `cpu` reports used meanwhile, per request.
+pub fn run_costed(
+    url: &str,
+    connections: u32,
+    threads: u32,
+    secs: u32,
+    script: Option<&Path>,
+    cpu: impl Fn() -> Duration,
+) -> (Run, Duration) {
+    let before = cpu();
+    let run = run(url, connections, threads, secs, script);
+    let used = cpu().saturating_sub(before);
+    let per_request = used.div_f64(run.requests.max(1) as f64);
+    (run, per_request)
 }
 
 /// A Lua script for wrk that POSTs `body` with `headers`.

@@ -35,7 +35,7 @@ use mis::{
 };
 use std::future::Future;
 use std::hash::Hash;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -103,6 +103,11 @@ pub struct GuardedMis {
     reads: Arc<dyn ReadCache>,
     /// What the gateways tell each other of an МИС that is down.
     outages: Arc<dyn OutageHint>,
+    /// Moves on with every write that may change the directory or a schedule: what was read
+    /// at an older generation may be stale.
+    generation: AtomicU64,
+    /// How long this gateway keeps a read of the directory, and of a schedule.
+    ttls: (Duration, Duration),
 }
 
 /// How long this gateway's own cache keeps a value when the gateways share a cache: short,
@@ -127,6 +132,8 @@ impl GuardedMis {
             }
         };
         let guard = Self {
+            generation: AtomicU64::new(0),
+            ttls: (local(config.directory_ttl), local(config.schedule_ttl)),
             clinics: Cache::new("clinics", local(config.directory_ttl)),
             specialties: Cache::new("specialties", local(config.directory_ttl)),
             doctors: Cache::new("doctors", local(config.directory_ttl)),
@@ -241,6 +248,7 @@ impl GuardedMis {
     /// Drops the cached schedule of `doctor` (of every doctor, without one) after a booking
     /// or a cancellation changed it.
     pub fn forget_schedule(&self, clinic: LpuId, doctor: Option<&DoctorId>) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
         match doctor {
             Some(doctor) => {
                 let (d1, d2) = (doctor.clone(), doctor.clone());
@@ -252,6 +260,19 @@ impl GuardedMis {
                 self.slots.clear();
             }
         }
+    }
+
+    /// The generation of what this guard read: it moves on with every booking or
+    /// cancellation (which may change the counts and a schedule). An answer made of reads of an
+    /// older generation may be stale.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// How long this gateway keeps a read of the directory, and of a schedule (short when the
+    /// gateways share their reads, so that another's booking shows soon).
+    pub fn cache_ttls(&self) -> (Duration, Duration) {
+        self.ttls
     }
 
     /// The longest a read may take, all its attempts included.
@@ -370,6 +391,7 @@ impl GuardedMis {
         Fut: Future<Output = Result<T, MisError>>,
     {
         let result = self.write_once(call).await;
+        self.generation.fetch_add(1, Ordering::AcqRel);
         self.specialties.clear();
         self.doctors.clear();
         self.reads.invalidate(&self.config.clinic).await;
