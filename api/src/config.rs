@@ -85,6 +85,23 @@ pub struct ServerConfig {
     /// client that sends it slower gets `408 request_timeout`). Only the client's slowness
     /// counts: a head that waited for a busy server is read, not refused.
     pub head_timeout_secs: u64,
+    /// How many requests the МИС may be working for at once, all clinics together (each
+    /// clinic has its own bound too: `[clinics.mis] max_in_flight`). Absent: the clinics'
+    /// bounds added up. A request past it waits up to `queue_wait_ms` for a place, then is
+    /// answered `503 overloaded` with a `Retry-After`; what needs no МИС call (a cached
+    /// directory read) is never held back.
+    pub max_in_flight: Option<usize>,
+    /// How many requests may wait for a place at once, for each bound (beyond them, a request
+    /// is told to retry at once). Absent: four times the bound.
+    pub max_queued: Option<usize>,
+    /// How long a request waits for a place among the МИС calls in flight, milliseconds.
+    pub queue_wait_ms: u64,
+    /// The listen queue: connections the kernel holds until the gateway accepts them (the
+    /// kernel caps it at `net.core.somaxconn`).
+    pub backlog: u32,
+    /// The most connections each worker keeps open; beyond them new ones wait in the listen
+    /// queue.
+    pub max_connections: usize,
     /// The address patients and integrators reach the gateway at, when it differs from
     /// `listen` (behind a proxy, possibly under a path: `https://clinic.example.ru/registratura`).
     /// Used where an absolute link is needed: the snippet on the status page, `Location`,
@@ -110,6 +127,11 @@ impl Default for ServerConfig {
             shutdown_grace_secs: 30,
             body_timeout_secs: 10,
             head_timeout_secs: 5,
+            max_in_flight: None,
+            max_queued: None,
+            queue_wait_ms: 1_000,
+            backlog: 16_384,
+            max_connections: 25_000,
             public_url: None,
         }
     }
@@ -238,6 +260,15 @@ pub struct MisConfig {
     /// (`PASource`); ask the hub's operator.
     #[serde(default = "default_waiting_list_source")]
     pub waiting_list_source: i32,
+    /// How many calls the МИС takes at once: the gateway lets at most this many requests
+    /// have it working for them, and tells the next ones to retry (`503 overloaded`) rather
+    /// than letting them queue at the МИС until they time out. Ask the МИС's operator.
+    #[serde(default = "default_mis_in_flight")]
+    pub max_in_flight: usize,
+}
+
+fn default_mis_in_flight() -> usize {
+    gateway_domain::admission::DEFAULT_IN_FLIGHT
 }
 
 fn default_waiting_list_source() -> i32 {
@@ -389,6 +420,7 @@ impl Config {
                 breaker_threshold: default_breaker_threshold(),
                 probe_interval_ms: default_probe_interval_ms(),
                 waiting_list_source: default_waiting_list_source(),
+                max_in_flight: default_mis_in_flight(),
             },
         }]
     }
@@ -538,6 +570,23 @@ impl Config {
         if !(1..=60).contains(&self.server.head_timeout_secs) {
             return Err(ConfigError(
                 "server.head_timeout_secs must be from 1 to 60".into(),
+            ));
+        }
+        if self.server.max_in_flight == Some(0)
+            || self.clinics.iter().any(|c| c.mis.max_in_flight == 0)
+        {
+            return Err(ConfigError(
+                "server.max_in_flight and [clinics.mis] max_in_flight must be at least 1".into(),
+            ));
+        }
+        if self.server.queue_wait_ms > 30_000 {
+            return Err(ConfigError(
+                "server.queue_wait_ms must be at most 30000".into(),
+            ));
+        }
+        if self.server.backlog == 0 || self.server.max_connections == 0 {
+            return Err(ConfigError(
+                "server.backlog and server.max_connections must be at least 1".into(),
             ));
         }
         if self.server.identify_min_ms > 10_000 {

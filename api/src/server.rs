@@ -31,6 +31,8 @@ pub struct Settings {
     pub head_timeout: Duration,
     /// How long an idle connection is kept.
     pub keep_alive: Duration,
+    /// The most connections each worker keeps open.
+    pub max_connections: usize,
     /// Whether answers carry `Strict-Transport-Security`.
     pub hsts: bool,
     /// Serve HTTPS with this configuration.
@@ -66,6 +68,7 @@ where
     let (tls, keep_alive) = (settings.tls.clone(), settings.keep_alive);
     let builder = Server::build()
         .workers(settings.workers)
+        .max_concurrent_connections(settings.max_connections)
         .disable_signals()
         .shutdown_timeout(settings.grace.as_secs());
     let signal = builder.graceful_shutdown_signal();

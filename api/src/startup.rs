@@ -10,6 +10,7 @@ use crate::site::Site;
 use crate::{cors, edge, pages, routes, security, server, tls};
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, middleware, web};
+use gateway_domain::admission::Admission;
 use gateway_domain::audit::Audit;
 use gateway_domain::guard::{GuardConfig, GuardedMis};
 use gateway_domain::shared::Shared;
@@ -50,10 +51,36 @@ impl From<config::ConfigError> for StartError {
 }
 
 fn bind(addr: &str) -> Result<TcpListener, StartError> {
-    TcpListener::bind(addr).map_err(|source| StartError::Listen {
+    bind_with_backlog(addr, 1_024)
+}
+
+/// Binds `addr` with a listen queue of `backlog` connections (the kernel caps it at
+/// `net.core.somaxconn`): what a surge of connections opened at once waits in until the
+/// gateway accepts them.
+fn bind_with_backlog(addr: &str, backlog: u32) -> Result<TcpListener, StartError> {
+    let failed = |source: std::io::Error| StartError::Listen {
         addr: addr.to_owned(),
         source,
-    })
+    };
+    let mut last = std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address");
+    for candidate in std::net::ToSocketAddrs::to_socket_addrs(addr).map_err(failed)? {
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(candidate),
+            socket2::Type::STREAM,
+            Some(socket2::Protocol::TCP),
+        )
+        .map_err(failed)?;
+        #[cfg(unix)]
+        socket.set_reuse_address(true).map_err(failed)?;
+        let bound = socket
+            .bind(&candidate.into())
+            .and_then(|()| socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX)));
+        match bound {
+            Ok(()) => return Ok(socket.into()),
+            Err(e) => last = e,
+        }
+    }
+    Err(failed(last))
 }
 
 /// Starts the sandbox МИС's HTTP server on `listener`. Signals are the application's to
@@ -184,7 +211,20 @@ fn clinic_entries(
     sandbox: Option<SocketAddr>,
 ) -> Result<Vec<ClinicEntry>, StartError> {
     let mut clinics = Vec::new();
-    for (c, hub) in clinic_clients(config, sandbox)? {
+    let clients = clinic_clients(config, sandbox)?;
+    let wait = Duration::from_millis(config.server.queue_wait_ms);
+    let queued = |in_flight: usize| {
+        config
+            .server
+            .max_queued
+            .unwrap_or(in_flight.saturating_mul(4))
+    };
+    let total = config
+        .server
+        .max_in_flight
+        .unwrap_or_else(|| clients.iter().map(|(c, _)| c.mis.max_in_flight).sum());
+    let all = Arc::new(Admission::new("all", total, queued(total), wait));
+    for (c, hub) in clients {
         let tz = c
             .timezone
             .parse()
@@ -197,6 +237,13 @@ fn clinic_entries(
             directory_ttl: Duration::from_secs(config.cache.directory_ttl_secs),
             schedule_ttl: Duration::from_secs(config.cache.schedule_ttl_secs),
             clinic: c.id.clone(),
+            admission: Arc::new(Admission::new(
+                &c.id,
+                c.mis.max_in_flight,
+                queued(c.mis.max_in_flight),
+                wait,
+            )),
+            all: all.clone(),
             ..GuardConfig::default()
         };
         clinics.push(ClinicEntry {
@@ -384,7 +431,7 @@ impl Application {
             hsts,
         };
         let gateway = shell.gateway.clone();
-        let listener = bind(&config.server.listen)?;
+        let listener = bind_with_backlog(&config.server.listen, config.server.backlog)?;
         let addr = listener.local_addr()?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         let settings = server::Settings {
@@ -392,6 +439,7 @@ impl Application {
             grace: Duration::from_secs(config.server.shutdown_grace_secs),
             head_timeout: Duration::from_secs(config.server.head_timeout_secs),
             keep_alive: KEEP_ALIVE,
+            max_connections: config.server.max_connections,
             hsts,
             tls: tls.map(Arc::new),
         };

@@ -15,3 +15,4 @@ mod openapi;
 mod operate;
 mod redis;
 mod rush;
+mod surge;

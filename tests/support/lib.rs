@@ -272,6 +272,7 @@ pub fn demo_clinic(endpoint: &str) -> ClinicConfig {
             breaker_threshold: 5,
             probe_interval_ms: 200,
             waiting_list_source: mis_hub::DEFAULT_WAITING_LIST_SOURCE,
+            max_in_flight: gateway_domain::admission::DEFAULT_IN_FLIGHT,
         },
     }
 }

@@ -28,6 +28,80 @@ impl Failure {
             Self::Network => None,
         }
     }
+
+    /// Whether the same request is worth sending again after a pause: the gateway is at the
+    /// МИС's capacity (`overloaded`), counts too many requests, or did not answer (a reset).
+    /// Safe for what is sent with an `Idempotency-Key` and for reads.
+    pub fn passing(&self) -> bool {
+        matches!(
+            self.code(),
+            None | Some(ErrorCode::Overloaded | ErrorCode::TooManyRequests)
+        )
+    }
+}
+
+/// How many times a request is sent through a surge, at most.
+pub const SURGE_TRIES: u32 = 8;
+
+/// The pause before try `n + 1` (from 0): 1, 2, 4, 8, 8… seconds, each between half and
+/// one and a half of that at random, so that patients told to wait do not all come back at
+/// once.
+pub fn surge_pause_ms(n: u32) -> u32 {
+    let base = 1_000u32 << n.min(3);
+    let spread = js_sys::Math::random() + 0.5;
+    (f64::from(base) * spread) as u32
+}
+
+/// Waits `ms`, or less when `stopped` turns true (checked every tenth of a second).
+pub async fn pause(ms: u32, stopped: &dyn Fn() -> bool) {
+    let mut left = ms;
+    while left > 0 && !stopped() {
+        let step = left.min(100);
+        let promise = js_sys::Promise::new(&mut |resolve, _| {
+            if let Some(window) = web_sys::window() {
+                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                    &resolve,
+                    i32::try_from(step).unwrap_or(100),
+                );
+            }
+        });
+        let _ = JsFuture::from(promise).await;
+        left -= step;
+    }
+}
+
+/// Sends `attempt` until it is answered, through a surge: after a failure that
+/// [`Failure::passing`] says will pass, `crowded` is told (the patient sees that the widget
+/// is trying again) and the request is sent again after [`surge_pause_ms`], up to
+/// [`SURGE_TRIES`] times or until `stopped`. The last answer is the result.
+pub async fn through_surge<T, F, Fut>(
+    attempt: F,
+    crowded: &dyn Fn(bool),
+    stopped: &dyn Fn() -> bool,
+) -> Result<T, Failure>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Failure>>,
+{
+    let mut tries = 0;
+    loop {
+        let result = attempt().await;
+        tries += 1;
+        match &result {
+            Err(e) if e.passing() && tries < SURGE_TRIES && !stopped() => {
+                crowded(true);
+                pause(surge_pause_ms(tries - 1), stopped).await;
+                if stopped() {
+                    crowded(false);
+                    return result;
+                }
+            }
+            _ => {
+                crowded(false);
+                return result;
+            }
+        }
+    }
 }
 
 /// The API of one clinic.

@@ -128,10 +128,12 @@ fn problem_response(codes: &[ErrorCode]) -> Response {
         "application/problem+json",
         Content::new(Some(Ref::from_schema_name("Problem"))),
     );
-    if codes
-        .iter()
-        .any(|c| matches!(c, ErrorCode::TooManyRequests | ErrorCode::MisUnavailable))
-    {
+    if codes.iter().any(|c| {
+        matches!(
+            c,
+            ErrorCode::TooManyRequests | ErrorCode::MisUnavailable | ErrorCode::Overloaded
+        )
+    }) {
         response = response.header(
             "Retry-After",
             HeaderBuilder::new()

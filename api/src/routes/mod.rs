@@ -99,12 +99,24 @@ pub const BODY_ERRORS: &[ErrorCode] = &[
 
 impl Endpoint {
     /// Every failure the route may answer: its own, those of its body (if it takes one), and
-    /// the common ones, each once.
+    /// the common ones, each once; a route that calls the МИС may be told to retry when the
+    /// МИС is at its capacity (`overloaded`, see `gateway_domain::admission`).
     pub fn failures(&self) -> Vec<ErrorCode> {
         let body = (self.openapi)().operation.request_body.is_some();
         let mut all: Vec<ErrorCode> = Vec::new();
         let extra: &[ErrorCode] = if body { BODY_ERRORS } else { &[] };
-        for code in self.errors.iter().chain(extra).chain(COMMON_ERRORS) {
+        let mis: &[ErrorCode] = if self.errors.contains(&MisUnavailable) {
+            &[Overloaded]
+        } else {
+            &[]
+        };
+        for code in self
+            .errors
+            .iter()
+            .chain(extra)
+            .chain(mis)
+            .chain(COMMON_ERRORS)
+        {
             if !all.contains(code) {
                 all.push(*code);
             }

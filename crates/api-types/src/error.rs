@@ -73,6 +73,10 @@ pub enum ErrorCode {
     InvalidApiKey,
     /// The clinic's information system cannot be reached now.
     MisUnavailable,
+    /// The gateway is at the capacity of the clinic's information system (many patients at
+    /// once, e.g. when new tickets are released); nothing was done. Retry after `Retry-After`
+    /// seconds, with the same `Idempotency-Key` for a booking.
+    Overloaded,
     /// The clinic's information system answered something the gateway cannot use.
     MisBadResponse,
     /// A booking, a move, a cancellation or a waiting-list change reached the clinic's
@@ -115,7 +119,10 @@ impl ErrorCode {
             Self::RequestTimeout => 408,
             Self::UnsupportedMediaType => 415,
             Self::TooManyRequests => 429,
-            Self::MisUnavailable | Self::StateUnavailable | Self::OutcomeUnknown => 503,
+            Self::MisUnavailable
+            | Self::Overloaded
+            | Self::StateUnavailable
+            | Self::OutcomeUnknown => 503,
             Self::MisBadResponse => 502,
             Self::Internal => 500,
         }
@@ -153,6 +160,7 @@ impl ErrorCode {
             Self::Forbidden => "forbidden",
             Self::InvalidApiKey => "invalid_api_key",
             Self::MisUnavailable => "mis_unavailable",
+            Self::Overloaded => "overloaded",
             Self::MisBadResponse => "mis_bad_response",
             Self::OutcomeUnknown => "outcome_unknown",
             Self::StateUnavailable => "state_unavailable",
@@ -192,6 +200,7 @@ impl ErrorCode {
             Self::Forbidden => "This address may not call the API",
             Self::InvalidApiKey => "The API key is not valid",
             Self::MisUnavailable => "The clinic's information system is unavailable",
+            Self::Overloaded => "Too many patients at once; retrying shortly will work",
             Self::MisBadResponse => "The clinic's information system gave an unusable answer",
             Self::OutcomeUnknown => "The clinic did not confirm whether it was done",
             Self::StateUnavailable => "The gateway's shared state is unavailable",
@@ -200,7 +209,7 @@ impl ErrorCode {
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 33] = [
+    pub const ALL: [ErrorCode; 34] = [
         Self::InvalidInput,
         Self::PatientNotFound,
         Self::PatientNotUnique,
@@ -230,6 +239,7 @@ impl ErrorCode {
         Self::Forbidden,
         Self::InvalidApiKey,
         Self::MisUnavailable,
+        Self::Overloaded,
         Self::MisBadResponse,
         Self::OutcomeUnknown,
         Self::StateUnavailable,

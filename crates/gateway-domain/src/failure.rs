@@ -161,6 +161,9 @@ fn mis_detail(code: ErrorCode) -> Option<&'static str> {
         ErrorCode::ReferralExpired => {
             Some("The referral's last valid day has passed; ask the doctor for a new one.")
         }
+        ErrorCode::Overloaded => Some(
+            "Many patients are booking at once; nothing was done. Try again in a few seconds (a booking with the same Idempotency-Key).",
+        ),
         ErrorCode::OutcomeUnknown => Some(
             "The clinic did not confirm whether it was done; check «My visits» before trying again.",
         ),
@@ -185,6 +188,7 @@ impl From<MisError> for Failure {
             MisError::AccessDenied | MisError::Unavailable(_) => ErrorCode::MisUnavailable,
             MisError::OutcomeUnknown(_) => ErrorCode::OutcomeUnknown,
             MisError::BadResponse(_) | MisError::Rejected { .. } => ErrorCode::MisBadResponse,
+            MisError::Overloaded => ErrorCode::Overloaded,
             _ => ErrorCode::MisBadResponse,
         };
         Self {
@@ -192,8 +196,11 @@ impl From<MisError> for Failure {
             detail: mis_detail(code).map(str::to_owned),
             fields: Vec::new(),
             cause: Some(e.to_string()),
-            retry_after: matches!(code, ErrorCode::MisUnavailable | ErrorCode::OutcomeUnknown)
-                .then_some(5),
+            retry_after: match code {
+                ErrorCode::MisUnavailable | ErrorCode::OutcomeUnknown => Some(5),
+                ErrorCode::Overloaded => Some(crate::admission::retry_after()),
+                _ => None,
+            },
         }
     }
 }

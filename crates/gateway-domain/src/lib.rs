@@ -9,6 +9,7 @@
 //! `api_types::ErrorCode`, which the shell turns into its answer once. The shell tells the
 //! domain which request it works for through [`context`].
 
+pub mod admission;
 pub mod audit;
 pub mod booking;
 pub mod claims;

@@ -10,6 +10,8 @@
 //! | `registratura_mis_calls_total` | `clinic`, `operation`, `outcome` (`ok`, `refused`, `unavailable`, `unknown`: a write's answer lost, `bad_response`) |
 //! | `registratura_mis_call_duration_seconds` | `clinic`, `operation` |
 //! | `registratura_mis_breaker_open` | `clinic` (1 open, 0 closed) |
+//! | `registratura_mis_in_flight` | `bound` (a clinic, or `all`): requests holding a place among the МИС calls |
+//! | `registratura_overloaded_total` | `bound`: requests told to retry (`503 overloaded`) |
 //! | `registratura_cache_requests_total` | `cache`, `result` (`hit`, `miss`) |
 //! | `registratura_rate_limited_total` | `class` |
 //! | `registratura_identifications_total` | `clinic`, `outcome` |
@@ -88,6 +90,16 @@ pub fn mis_call(clinic: &str, operation: &'static str, outcome: &'static str, to
     histogram!("registratura_mis_call_duration_seconds", "clinic" => clinic.to_owned(), "operation" => operation)
         .record(took.as_secs_f64());
     sampled();
+}
+
+/// A request told to retry: the МИС of `bound` (a clinic, or `all`) was at its capacity.
+pub fn overloaded(bound: &str) {
+    counter!("registratura_overloaded_total", "bound" => bound.to_owned()).increment(1);
+}
+
+/// How many requests hold a place among the МИС calls of `bound` (a clinic, or `all`).
+pub fn in_flight(bound: &str, count: usize) {
+    gauge!("registratura_mis_in_flight", "bound" => bound.to_owned()).set(count as f64);
 }
 
 pub fn breaker(clinic: &str, open: bool) {

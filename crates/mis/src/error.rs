@@ -44,6 +44,10 @@ pub enum MisError {
     OutcomeUnknown(String),
     #[error("the МИС gave an unusable answer: {0}")]
     BadResponse(String),
+    /// The call was not made: as many calls to this МИС are in flight as the gateway lets it
+    /// take, and none ended soon enough. Nothing reached the МИС; trying again shortly is safe.
+    #[error("the МИС is at its capacity: the call was not made")]
+    Overloaded,
     /// An error code this port has no variant for. The МИС's description is dropped on
     /// purpose: clinic systems echo patient data in it.
     #[error("the МИС refused the request with error {code}")]

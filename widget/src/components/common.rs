@@ -103,6 +103,7 @@ pub fn failure_text(t: &'static Texts, failure: &Failure) -> &'static str {
         Some(ErrorCode::PatientNotFound) => t.err_not_found,
         Some(ErrorCode::PatientNotUnique) => t.err_not_unique,
         Some(ErrorCode::TooManyRequests) => t.err_too_many,
+        Some(ErrorCode::Overloaded) => t.err_overloaded,
         Some(ErrorCode::SlotTaken) => t.err_slot_taken,
         Some(ErrorCode::OutcomeUnknown) => t.err_outcome_unknown,
         Some(ErrorCode::AlreadyBooked) => t.err_already_booked,

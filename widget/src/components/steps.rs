@@ -509,12 +509,17 @@ fn on_booked(p: &StepProps, result: Result<Ticket, Failure>) -> Outcome {
     }
 }
 
-/// Books (or moves) under `key`; a connection cut before the answer is tried once more with
-/// the same key, which the gateway answers from what the clinic holds (it never books twice).
-async fn book_once_more_if_cut(
+/// Books (or moves) under `key`, through a surge ([`crate::api::through_surge`]): a request
+/// the gateway could not start (`overloaded`, too many requests) or a connection cut before
+/// the answer is sent again with the same key, which the gateway answers from what the clinic
+/// holds (it never books twice). `crowded` tells the patient it is trying again; `stop` ends
+/// the tries.
+async fn book_through_surge(
     p: &StepProps,
     slot_id: String,
     key: &str,
+    crowded: &dyn Fn(bool),
+    stop: &std::rc::Rc<std::cell::Cell<bool>>,
 ) -> Result<Ticket, Failure> {
     let (referral, moving) = match &p.flow.mode {
         Mode::Move(old) => (old.referral.clone(), Some(old.id.as_str())),
@@ -526,15 +531,14 @@ async fn book_once_more_if_cut(
         p.api
             .book(token.as_deref(), slot_id, referral.clone(), moving, key)
     };
-    match book(slot_id.clone()).await {
-        Err(Failure::Network) => book(slot_id).await,
-        other => other,
-    }
+    crate::api::through_surge(|| book(slot_id.clone()), crowded, &|| stop.get()).await
 }
 
 #[function_component(ConfirmStep)]
 pub fn confirm_step(p: &StepProps) -> Html {
     let busy = use_state(|| false);
+    let crowded = use_state(|| false);
+    let stop = use_memo((), |()| std::rc::Rc::new(std::cell::Cell::new(false)));
     let outcome = use_state(|| Outcome::Nothing);
     // One key per booking attempt: a retried confirmation cannot book twice.
     let key = use_memo(p.flow.attempt, |_| host::random_key());
@@ -546,12 +550,14 @@ pub fn confirm_step(p: &StepProps) -> Html {
     let moving = matches!(p.flow.mode, Mode::Move(_));
     let onclick = {
         let (p, busy, outcome, key) = (p.clone(), busy.clone(), outcome.clone(), key.clone());
+        let (crowded, stop) = (crowded.clone(), (*stop).clone());
         let slot_id = slot.id.clone();
         Callback::from(move |_: MouseEvent| {
             if *busy {
                 return;
             }
             busy.set(true);
+            stop.set(false);
             outcome.set(Outcome::Nothing);
             let (p, busy, outcome, key, slot_id) = (
                 p.clone(),
@@ -560,12 +566,18 @@ pub fn confirm_step(p: &StepProps) -> Html {
                 key.clone(),
                 slot_id.clone(),
             );
+            let (crowded, stop) = (crowded.clone(), stop.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                let result = book_once_more_if_cut(&p, slot_id, key.as_str()).await;
+                let tell = |on: bool| crowded.set(on);
+                let result = book_through_surge(&p, slot_id, key.as_str(), &tell, &stop).await;
                 busy.set(false);
                 outcome.set(on_booked(&p, result));
             });
         })
+    };
+    let stop_trying = {
+        let stop = (*stop).clone();
+        Callback::from(move |_: MouseEvent| stop.set(true))
     };
     let (title, button, working) = if moving {
         (t.step_move_confirm, t.confirm_move, t.moving)
@@ -582,6 +594,12 @@ pub fn confirm_step(p: &StepProps) -> Html {
             }
             if let Outcome::Failed(text) = *outcome {
                 <FailureView t={t} text={text} />
+            }
+            if *crowded {
+                <div class="rg-notice rg-crowded" role="status">
+                    <p>{ t.crowded }</p>
+                    <button type="button" class="rg-button" onclick={stop_trying}>{ t.stop_trying }</button>
+                </div>
             }
             if unknown {
                 <div class="rg-notice rg-unknown" role="alert">

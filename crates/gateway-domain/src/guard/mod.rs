@@ -21,6 +21,7 @@ mod retry;
 pub use breaker::BreakerState;
 pub use cache::CACHE_CAPACITY;
 
+use crate::admission::Admission;
 use crate::shared::{OutageHint, ReadCache};
 use breaker::{Breaker, is_outage};
 use cache::Cache;
@@ -59,6 +60,10 @@ pub struct GuardConfig {
     pub schedule_ttl: Duration,
     /// The clinic's id, for metrics and logs.
     pub clinic: String,
+    /// How many requests this clinic's МИС works for at once ([`crate::admission`]).
+    pub admission: Arc<Admission>,
+    /// How many the gateway lets the МИС work for at once, all clinics together.
+    pub all: Arc<Admission>,
 }
 
 impl Default for GuardConfig {
@@ -72,6 +77,8 @@ impl Default for GuardConfig {
             directory_ttl: Duration::from_secs(30),
             schedule_ttl: Duration::from_secs(3),
             clinic: String::new(),
+            admission: Arc::new(Admission::unbounded("")),
+            all: Arc::new(Admission::unbounded("all")),
         }
     }
 }
@@ -333,12 +340,15 @@ impl GuardedMis {
         );
     }
 
-    fn refuse_if_open(&self) -> Result<(), MisError> {
+    /// Refuses a call while the breaker is open; else admits the request to it (see
+    /// [`crate::admission`]).
+    async fn refuse_if_open(&self) -> Result<(), MisError> {
         if self.breaker.open.load(Ordering::Acquire) {
-            Err(MisError::Unavailable("the circuit breaker is open".into()))
-        } else {
-            Ok(())
+            return Err(MisError::Unavailable("the circuit breaker is open".into()));
         }
+        crate::admission::enter([&self.config.admission, &self.config.all])
+            .await
+            .map_err(|crate::admission::Overloaded| MisError::Overloaded)
     }
 
     /// A read: retried on outages with backoff and jitter, within the read deadline.
@@ -347,7 +357,7 @@ impl GuardedMis {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T, MisError>>,
     {
-        self.refuse_if_open()?;
+        self.refuse_if_open().await?;
         let attempts = async {
             let mut attempt = 0;
             loop {
@@ -377,7 +387,7 @@ impl GuardedMis {
     where
         Fut: Future<Output = Result<T, MisError>>,
     {
-        self.refuse_if_open()?;
+        self.refuse_if_open().await?;
         let result = call.await;
         self.record(&result);
         result
@@ -390,6 +400,9 @@ impl GuardedMis {
     where
         Fut: Future<Output = Result<T, MisError>>,
     {
+        // A write not made (the breaker open, the МИС at its capacity) changed nothing: what
+        // is kept stays.
+        self.refuse_if_open().await?;
         let result = self.write_once(call).await;
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.specialties.clear();
@@ -408,7 +421,7 @@ fn hex_of(id: &str) -> String {
 #[async_trait]
 impl Mis for GuardedMis {
     async fn version(&self) -> Result<MisVersion, MisError> {
-        self.refuse_if_open()?;
+        self.refuse_if_open().await?;
         let result = self.observe("version", self.inner.version()).await;
         self.record(&result);
         result
@@ -723,6 +736,7 @@ mod tests {
             directory_ttl: Duration::from_secs(30),
             schedule_ttl: Duration::from_secs(3),
             clinic: "test".into(),
+            ..GuardConfig::default()
         }
     }
 

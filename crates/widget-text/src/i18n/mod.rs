@@ -59,6 +59,12 @@ pub struct Texts {
     pub err_not_found: &'static str,
     pub err_not_unique: &'static str,
     pub err_too_many: &'static str,
+    /// Still too many patients at once after the widget's retries (or the patient stopped).
+    pub err_overloaded: &'static str,
+    /// Shown while the widget retries through a surge.
+    pub crowded: &'static str,
+    /// The button that stops those retries.
+    pub stop_trying: &'static str,
     pub err_generic: &'static str,
     pub err_slot_taken: &'static str,
     /// The clinic did not confirm whether it booked (moved, cancelled): check «Мои записи».

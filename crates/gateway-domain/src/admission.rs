@@ -1,0 +1,236 @@
+//! Admission control: how many requests may have the МИС working for them at once.
+//!
+//! A МИС answers a few dozen calls at a time; on a release morning thousands of patients ask
+//! at once. Rather than letting every request queue for the МИС until it times out (and the
+//! patient is told something went wrong), a request is admitted before its first МИС call:
+//! it takes a place among the calls in flight for its clinic (`[clinics.mis] max_in_flight`)
+//! and in all (`server.max_in_flight`), waits for one a short while (`server.queue_wait_ms`,
+//! with at most `server.max_queued` waiting) and, if none frees up, is answered at once with
+//! `503 overloaded` and a `Retry-After` with jitter, before anything was done.
+//!
+//! - A request keeps its places until it ends, with every task carried from it
+//!   ([`crate::context::carried`]): a booking admitted makes all its calls (the booking, the
+//!   read-back of a lost answer) and finishes; it is never refused halfway.
+//! - What needs no МИС call (a cached directory read, a session ended) is never held back.
+//! - Background work (readiness probes, the breaker's probes) runs outside any request and is
+//!   not counted.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// How many МИС calls one clinic takes at once unless its configuration says otherwise.
+pub const DEFAULT_IN_FLIGHT: usize = 32;
+/// How long a request waits for a place by default before it is told to retry.
+pub const DEFAULT_QUEUE_WAIT: Duration = Duration::from_millis(1_000);
+
+/// One bound on the requests the МИС works for at once: a clinic's, or the gateway's.
+#[derive(Debug)]
+pub struct Admission {
+    /// Whose bound this is, in metrics: a clinic's id, or `all`.
+    name: String,
+    places: Arc<Semaphore>,
+    capacity: usize,
+    waiting: AtomicUsize,
+    max_waiting: usize,
+    wait: Duration,
+}
+
+/// A request's places, held until it ends.
+#[derive(Debug)]
+pub struct Admitted {
+    places: Vec<OwnedSemaphorePermit>,
+    /// The bounds they were taken in, to show how many are in flight once they are let go.
+    bounds: Vec<(String, Arc<Semaphore>, usize)>,
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.places.clear();
+        for (name, places, capacity) in &self.bounds {
+            crate::metrics::in_flight(name, capacity - places.available_permits());
+        }
+    }
+}
+
+/// No place freed up soon enough: the request is told to retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overloaded;
+
+/// Decrements a count when dropped (a waiter that stops waiting, however it stops).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Admission {
+    /// A bound of `in_flight` requests at once (at least one), with at most `max_waiting`
+    /// waiting up to `wait` for a place.
+    pub fn new(name: &str, in_flight: usize, max_waiting: usize, wait: Duration) -> Self {
+        let capacity = in_flight.clamp(1, Semaphore::MAX_PERMITS);
+        Self {
+            name: name.to_owned(),
+            places: Arc::new(Semaphore::new(capacity)),
+            capacity,
+            waiting: AtomicUsize::new(0),
+            max_waiting,
+            wait,
+        }
+    }
+
+    /// No bound to speak of (tests, and a gateway whose settings set none).
+    pub fn unbounded(name: &str) -> Self {
+        Self::new(name, Semaphore::MAX_PERMITS, 0, Duration::ZERO)
+    }
+
+    /// How many requests may have the МИС working for them at once.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// How many hold a place now.
+    pub fn in_flight(&self) -> usize {
+        self.capacity - self.places.available_permits()
+    }
+
+    /// A place: one free now, or one that frees up within the wait (if not too many wait
+    /// already).
+    async fn place(&self) -> Result<OwnedSemaphorePermit, Overloaded> {
+        if let Ok(place) = self.places.clone().try_acquire_owned() {
+            return Ok(place);
+        }
+        let refused = || {
+            crate::metrics::overloaded(&self.name);
+            Overloaded
+        };
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(refused());
+        }
+        let _waiting = Waiting(&self.waiting);
+        match tokio::time::timeout(self.wait, self.places.clone().acquire_owned()).await {
+            Ok(Ok(place)) => Ok(place),
+            _ => Err(refused()),
+        }
+    }
+}
+
+/// Admits the request being handled to a МИС call under `bounds` (the clinic's, then the
+/// gateway's), unless it holds its places already or is not a request at all.
+pub async fn enter(bounds: [&Admission; 2]) -> Result<(), Overloaded> {
+    if crate::context::admitted() != Some(false) {
+        return Ok(());
+    }
+    let mut places = Vec::with_capacity(bounds.len());
+    for bound in bounds {
+        places.push(bound.place().await?);
+    }
+    let bounds = bounds
+        .iter()
+        .map(|b| {
+            crate::metrics::in_flight(&b.name, b.in_flight());
+            (b.name.clone(), b.places.clone(), b.capacity)
+        })
+        .collect();
+    crate::context::admit(Box::new(Admitted { places, bounds }));
+    Ok(())
+}
+
+/// Seconds to wait before a retry: 1 to 3, spread at random so that the patients told to
+/// retry do not all come back in the same second.
+pub fn retry_after() -> u64 {
+    let mut b = [0u8; 1];
+    let spread = if getrandom::fill(&mut b).is_ok() {
+        u64::from(b[0] % 3)
+    } else {
+        1
+    };
+    1 + spread
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn in_request<F: std::future::Future>(work: F) -> F::Output {
+        crate::context::scope("test".into(), work).await
+    }
+
+    #[tokio::test]
+    async fn a_request_holds_its_place_until_it_ends_and_one_call_of_it_admits_the_rest() {
+        let all = Admission::new("all", 10, 0, Duration::ZERO);
+        let clinic = Admission::new("c", 1, 0, Duration::ZERO);
+        in_request(async {
+            assert_eq!(enter([&all, &clinic]).await, Ok(()));
+            assert_eq!(clinic.in_flight(), 1);
+            // Its next calls: admitted already.
+            assert_eq!(enter([&all, &clinic]).await, Ok(()));
+            assert_eq!(all.in_flight(), 1);
+            // Another request meanwhile: no place, no waiting allowed.
+            let other = in_request(enter([&all, &clinic])).await;
+            assert_eq!(other, Err(Overloaded));
+        })
+        .await;
+        assert_eq!((all.in_flight(), clinic.in_flight()), (0, 0), "let go");
+        assert_eq!(in_request(enter([&all, &clinic])).await, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn work_outside_a_request_is_never_held_back() {
+        let full = Admission::new("c", 1, 0, Duration::ZERO);
+        let _held = full.places.clone().try_acquire_owned().expect("a place");
+        assert_eq!(enter([&full, &full]).await, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn a_waiter_gets_the_place_freed_within_the_wait_and_the_waiters_are_bounded() {
+        let bound = Arc::new(Admission::new("c", 1, 1, Duration::from_secs(5)));
+        let all = Arc::new(Admission::unbounded("all"));
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let holder = {
+            let (bound, all) = (bound.clone(), all.clone());
+            tokio::spawn(in_request(async move {
+                enter([&all, &bound]).await.expect("admitted");
+                let _ = released.await;
+            }))
+        };
+        while bound.in_flight() == 0 {
+            tokio::task::yield_now().await;
+        }
+        let waiter = {
+            let (bound, all) = (bound.clone(), all.clone());
+            tokio::spawn(in_request(async move { enter([&all, &bound]).await }))
+        };
+        while bound.waiting.load(Ordering::Acquire) == 0 {
+            tokio::task::yield_now().await;
+        }
+        // One waits already: the next is refused at once, without waiting.
+        assert_eq!(in_request(enter([&all, &bound])).await, Err(Overloaded));
+        release.send(()).expect("the holder waits");
+        holder.await.expect("ends");
+        assert_eq!(waiter.await.expect("ends"), Ok(()));
+        assert_eq!(bound.waiting.load(Ordering::Acquire), 0);
+    }
+
+    #[tokio::test]
+    async fn a_flood_of_refused_requests_leaves_no_waiter_counted() {
+        let bound = Admission::new("c", 1, 8, Duration::from_millis(1));
+        let all = Admission::unbounded("all");
+        let _held = bound.places.clone().try_acquire_owned().expect("a place");
+        let refused =
+            futures_util::future::join_all((0..1_000).map(|_| in_request(enter([&all, &bound]))))
+                .await;
+        assert!(refused.iter().all(|r| *r == Err(Overloaded)));
+        assert_eq!(bound.waiting.load(Ordering::Acquire), 0);
+    }
+
+    #[test]
+    fn retry_after_is_spread_over_one_to_three_seconds() {
+        let seen: std::collections::BTreeSet<u64> = (0..300).map(|_| retry_after()).collect();
+        assert_eq!(seen, [1, 2, 3].into_iter().collect());
+    }
+}
