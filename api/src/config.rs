@@ -92,7 +92,9 @@ pub struct ServerConfig {
     /// directory read) is never held back.
     pub max_in_flight: Option<usize>,
     /// How many requests may wait for a place at once, for each bound (beyond them, a request
-    /// is told to retry at once). Absent: four times the bound.
+    /// is told to retry at once; below it, one that cannot expect a place within
+    /// `queue_wait_ms`, from how long requests hold one, is told at once too). Absent: 64
+    /// times the bound.
     pub max_queued: Option<usize>,
     /// How long a request waits for a place among the МИС calls in flight, milliseconds.
     pub queue_wait_ms: u64,

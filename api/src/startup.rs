@@ -217,7 +217,7 @@ fn clinic_entries(
         config
             .server
             .max_queued
-            .unwrap_or(in_flight.saturating_mul(4))
+            .unwrap_or(in_flight.saturating_mul(64))
     };
     let total = config
         .server

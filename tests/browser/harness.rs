@@ -61,6 +61,29 @@ impl Stack {
         }
     }
 
+    /// A gateway whose МИС takes one call at a time (`max_in_flight = 1`, nobody waits for
+    /// the place) and reads a patient's history slowly (600 ms): a request that finds the
+    /// place held is told `503 overloaded` at once.
+    pub async fn one_at_a_time() -> Self {
+        let (_sandbox, sandbox_url) = start_sandbox();
+        let (slow, _) = registratura_e2e::start_delaying_proxy(
+            sandbox_url,
+            "GetPatientHistory",
+            Duration::from_millis(600),
+        );
+        let mut clinic = demo_clinic(&slow);
+        clinic.mis.max_in_flight = 1;
+        let mut config = gateway_config(vec![clinic]);
+        config.server.max_queued = Some(0);
+        let gateway = start_gateway(config).await;
+        Self {
+            demo_url: format!("{gateway}/widget/?clinic=demo"),
+            gateway,
+            switch: None,
+            faults: None,
+        }
+    }
+
     /// A gateway whose МИС sits behind a proxy that can lose its answers.
     pub async fn behind_faults() -> Self {
         let (_sandbox, sandbox_url) = start_sandbox();
@@ -214,7 +237,7 @@ impl Browser {
         self.wait_css(css).await.click().await.expect("clicks");
     }
 
-    async fn wait_xpath(&self, xpath: &str) -> WebElement {
+    pub async fn wait_xpath(&self, xpath: &str) -> WebElement {
         self.driver
             .query(By::XPath(xpath))
             .wait(Duration::from_secs(15), Duration::from_millis(20))

@@ -319,7 +319,15 @@ async fn a_time_taken_meanwhile_is_announced_and_the_times_are_refreshed() {
         .await
         .expect("text");
     browser.click_css(".rg-choice").await;
-    browser.click_css(".rg-day.rg-free").await;
+    // The second free day, not the first: late in the day, today's last free time may be the
+    // one taken, and the day would then have none to show.
+    browser.wait_css(".rg-day.rg-free").await;
+    let days = d
+        .find_all(By::Css(".rg-day.rg-free"))
+        .await
+        .expect("free days");
+    assert!(days.len() > 1, "two free days at least");
+    days[1].click().await.expect("clicks");
     browser.wait_heading("Выберите время приёма").await;
     let first = browser
         .wait_css(".rg-time .rg-time-value")
@@ -367,7 +375,7 @@ async fn a_time_taken_meanwhile_is_announced_and_the_times_are_refreshed() {
         .expect("listed");
     let doctor_id = doctor["id"].as_str().expect("id");
     let dates = list(format!("{api}/doctors/{doctor_id}/dates")).await;
-    let date = dates["dates"][0].as_str().expect("a date");
+    let date = dates["dates"][1].as_str().expect("the second free day");
     let slots = list(format!("{api}/doctors/{doctor_id}/slots?date={date}")).await;
     let slot = slots["items"]
         .as_array()
@@ -463,5 +471,119 @@ async fn a_booking_the_clinic_does_not_confirm_sends_the_patient_to_their_ticket
     browser.click_css(".rg-unknown button").await;
     browser.wait_heading("Мои записи").await;
     browser.wait_css(".rg-ticket-item").await;
+    browser.quit().await;
+}
+
+/// Another patient keeps the one place among the МИС calls busy (reading their tickets over and
+/// over) until `stop`: the gateway's way of being in a surge.
+fn hog_the_mis(gateway: &str, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    let api = format!("{gateway}/api/v1/clinics/demo");
+    tokio::spawn(async move {
+        let client = reqwest::Client::new();
+        let session: serde_json::Value = client
+            .post(format!("{api}/sessions"))
+            .json(&serde_json::json!({
+                "document_number": registratura_e2e::PATIENT_FOUND_2.0,
+                "policy_number": registratura_e2e::PATIENT_FOUND_2.1,
+                "birth_date": registratura_e2e::PATIENT_FOUND_2.2,
+            }))
+            .send()
+            .await
+            .expect("answers")
+            .json()
+            .await
+            .expect("a session");
+        let token = session["token"].as_str().expect("a token").to_owned();
+        while !stop.load(std::sync::atomic::Ordering::Acquire) {
+            let _ = client
+                .get(format!("{api}/tickets"))
+                .bearer_auth(&token)
+                .send()
+                .await;
+        }
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_surge_the_widget_says_it_is_trying_again_and_books_once_the_mis_has_room() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let stack = Stack::one_at_a_time().await;
+    let d = &browser.driver;
+    d.goto(stack.demo_url.clone()).await.expect("navigates");
+    browser.click_text("button", "Хирургия").await;
+    browser.wait_heading("Выберите врача").await;
+    browser.click_css(".rg-choice").await;
+    browser.click_css(".rg-day.rg-free").await;
+    browser.wait_heading("Выберите время приёма").await;
+    browser.click_css(".rg-time").await;
+    browser.identify(PATIENT).await;
+    browser.wait_heading("Проверьте и подтвердите запись").await;
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    hog_the_mis(&stack.gateway, stop.clone());
+    let metrics = format!("{}/metrics", stack.gateway);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = reqwest::get(&metrics)
+            .await
+            .expect("answers")
+            .text()
+            .await
+            .expect("a body");
+        if text.contains("registratura_mis_in_flight{bound=\"demo\"} 1") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the other patient never got the place"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    browser.click_text("button", "Подтвердить").await;
+    browser.wait_text("Много желающих, пробуем ещё раз…").await;
+    browser
+        .wait_xpath("//button[normalize-space()='Остановить']")
+        .await;
+    browser.shot("16-surge").await;
+    browser.axe("the surge").await;
+
+    // The surge passes: the widget's next try books, once.
+    stop.store(true, std::sync::atomic::Ordering::Release);
+    browser.wait_heading("Вы записаны на приём").await;
+    let page = d.source().await.expect("the page");
+    assert!(!page.contains("Много желающих"), "the notice is gone");
+    let api = format!("{}/api/v1/clinics/demo", stack.gateway);
+    let client = reqwest::Client::new();
+    let session: serde_json::Value = client
+        .post(format!("{api}/sessions"))
+        .json(&serde_json::json!({
+            "document_number": registratura_e2e::PATIENT_FOUND.0,
+            "policy_number": registratura_e2e::PATIENT_FOUND.1,
+            "birth_date": registratura_e2e::PATIENT_FOUND.2,
+        }))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("a session");
+    let tickets: serde_json::Value = client
+        .get(format!("{api}/tickets"))
+        .bearer_auth(session["token"].as_str().expect("a token"))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("JSON");
+    let surgery = tickets["items"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|t| t.to_string().contains("Хирургия"))
+        .count();
+    assert_eq!(surgery, 1, "booked once: {tickets}");
     browser.quit().await;
 }

@@ -18,6 +18,8 @@ pub enum Failure {
     Problem {
         code: ErrorCode,
         fields: Vec<FieldError>,
+        /// The answer's `Retry-After`, seconds, where it has one.
+        retry_after: Option<u32>,
     },
 }
 
@@ -43,11 +45,18 @@ impl Failure {
 /// How many times a request is sent through a surge, at most.
 pub const SURGE_TRIES: u32 = 8;
 
-/// The pause before try `n + 1` (from 0): 1, 2, 4, 8, 8… seconds, each between half and
-/// one and a half of that at random, so that patients told to wait do not all come back at
-/// once.
-pub fn surge_pause_ms(n: u32) -> u32 {
-    let base = 1_000u32 << n.min(3);
+/// The pause before try `n + 1` (from 0) after `failure`: the gateway's `Retry-After` where
+/// it gave one (it spreads them), else 1, 2, 4, 8, 8… seconds; either between half and one
+/// and a half of that at random, so that patients told to wait do not all come back at once.
+pub fn surge_pause_ms(n: u32, failure: &Failure) -> u32 {
+    let told = match failure {
+        Failure::Problem {
+            retry_after: Some(s),
+            ..
+        } => Some((*s).clamp(1, 60) * 1_000),
+        _ => None,
+    };
+    let base = told.unwrap_or(1_000u32 << n.min(3));
     let spread = js_sys::Math::random() + 0.5;
     (f64::from(base) * spread) as u32
 }
@@ -90,7 +99,7 @@ where
         match &result {
             Err(e) if e.passing() && tries < SURGE_TRIES && !stopped() => {
                 crowded(true);
-                pause(surge_pause_ms(tries - 1), stopped).await;
+                pause(surge_pause_ms(tries - 1, e), stopped).await;
                 if stopped() {
                     crowded(false);
                     return result;
@@ -136,8 +145,9 @@ impl Api {
         format!("{}{}", self.base, route.url(&all))
     }
 
-    /// Sends a request; answers its status and its body as the browser parsed it
-    /// (`JSON.parse`: the wasm never parses JSON text), `null` when it has none.
+    /// Sends a request; answers its status, its `Retry-After` (seconds) and its body as the
+    /// browser parsed it (`JSON.parse`: the wasm never parses JSON text), `null` when it has
+    /// none.
     async fn call(
         &self,
         method: Method,
@@ -145,7 +155,7 @@ impl Api {
         token: Option<&str>,
         body: Option<JsValue>,
         idempotency_key: Option<&str>,
-    ) -> Result<(u16, JsValue), Failure> {
+    ) -> Result<(u16, Option<u32>, JsValue), Failure> {
         let mut request = RequestBuilder::new(url)
             .method(method)
             .header("Accept", "application/json");
@@ -165,16 +175,22 @@ impl Api {
         let response = request.send().await.map_err(|_| Failure::Network)?;
         let status = response.status();
         if status == 204 {
-            return Ok((status, JsValue::NULL));
+            return Ok((status, None, JsValue::NULL));
         }
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.trim().parse().ok());
         let raw: web_sys::Response = response.into();
         let value = JsFuture::from(raw.json().map_err(js_err)?)
             .await
             .map_err(js_err)?;
-        Ok((status, value))
+        Ok((status, retry_after, value))
     }
 
-    fn decode<T: DeserializeOwned>(status: u16, value: JsValue) -> Result<T, Failure> {
+    fn decode<T: DeserializeOwned>(
+        (status, retry_after, value): (u16, Option<u32>, JsValue),
+    ) -> Result<T, Failure> {
         if (200..300).contains(&status) {
             crate::js_value::from_value(value).map_err(|_| Failure::Network)
         } else {
@@ -182,6 +198,7 @@ impl Api {
                 Ok(p) => Err(Failure::Problem {
                     code: p.code,
                     fields: p.errors,
+                    retry_after,
                 }),
                 Err(_) => Err(Failure::Network),
             }
@@ -194,8 +211,7 @@ impl Api {
         path: &str,
         token: Option<&str>,
     ) -> Result<T, Failure> {
-        let (status, value) = self.call(Method::GET, path, token, None, None).await?;
-        Self::decode(status, value)
+        Self::decode(self.call(Method::GET, path, token, None, None).await?)
     }
 
     pub async fn post<T: DeserializeOwned>(
@@ -206,18 +222,18 @@ impl Api {
         idempotency_key: Option<&str>,
     ) -> Result<T, Failure> {
         let body = to_json(body)?;
-        let (status, value) = self
-            .call(Method::POST, path, token, Some(body), idempotency_key)
-            .await?;
-        Self::decode(status, value)
+        Self::decode(
+            self.call(Method::POST, path, token, Some(body), idempotency_key)
+                .await?,
+        )
     }
 
     pub async fn delete(&self, path: &str, token: Option<&str>) -> Result<(), Failure> {
-        let (status, value) = self.call(Method::DELETE, path, token, None, None).await?;
-        if (200..300).contains(&status) {
+        let answer = self.call(Method::DELETE, path, token, None, None).await?;
+        if (200..300).contains(&answer.0) {
             Ok(())
         } else {
-            Self::decode::<()>(status, value)
+            Self::decode::<()>(answer)
         }
     }
 

@@ -4,9 +4,14 @@
 //! at once. Rather than letting every request queue for the МИС until it times out (and the
 //! patient is told something went wrong), a request is admitted before its first МИС call:
 //! it takes a place among the calls in flight for its clinic (`[clinics.mis] max_in_flight`)
-//! and in all (`server.max_in_flight`), waits for one a short while (`server.queue_wait_ms`,
-//! with at most `server.max_queued` waiting) and, if none frees up, is answered at once with
-//! `503 overloaded` and a `Retry-After` with jitter, before anything was done.
+//! and in all (`server.max_in_flight`), or waits for one, and is answered `503 overloaded`
+//! with a `Retry-After` with jitter, before anything was done, when it cannot start soon:
+//!
+//! - at once, when the places will not free up for it within `server.queue_wait_ms`: how long
+//!   requests hold a place is measured (a moving average), so a request that finds `n` waiting
+//!   ahead of it expects to wait `(n + 1) × hold ÷ places`;
+//! - at once, when `server.max_queued` wait already (a bound on memory, whatever the estimate);
+//! - after `server.queue_wait_ms`, if it waited and no place freed up.
 //!
 //! - A request keeps its places until it ends, with every task carried from it
 //!   ([`crate::context::carried`]): a booking admitted makes all its calls (the booking, the
@@ -16,7 +21,7 @@
 //!   not counted.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -35,21 +40,28 @@ pub struct Admission {
     waiting: AtomicUsize,
     max_waiting: usize,
     wait: Duration,
+    /// How long a request holds a place, microseconds: a moving average (a new hold counts
+    /// for an eighth).
+    hold_us: AtomicU64,
 }
 
 /// A request's places, held until it ends.
 #[derive(Debug)]
 pub struct Admitted {
     places: Vec<OwnedSemaphorePermit>,
-    /// The bounds they were taken in, to show how many are in flight once they are let go.
-    bounds: Vec<(String, Arc<Semaphore>, usize)>,
+    /// The bounds they were taken in: how long they were held counts in their averages, and
+    /// how many are in flight is shown once they are let go.
+    bounds: Vec<Arc<Admission>>,
+    since: std::time::Instant,
 }
 
 impl Drop for Admitted {
     fn drop(&mut self) {
         self.places.clear();
-        for (name, places, capacity) in &self.bounds {
-            crate::metrics::in_flight(name, capacity - places.available_permits());
+        let held = u64::try_from(self.since.elapsed().as_micros()).unwrap_or(u64::MAX);
+        for bound in &self.bounds {
+            bound.held(held);
+            crate::metrics::in_flight(&bound.name, bound.in_flight());
         }
     }
 }
@@ -79,7 +91,24 @@ impl Admission {
             waiting: AtomicUsize::new(0),
             max_waiting,
             wait,
+            hold_us: AtomicU64::new(0),
         }
+    }
+
+    /// Counts a hold of `us` microseconds in the average.
+    fn held(&self, us: u64) {
+        let _ = self
+            .hold_us
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |old| {
+                Some(if old == 0 { us } else { old - old / 8 + us / 8 })
+            });
+    }
+
+    /// Whether a request with `ahead` waiting before it can expect a place within the wait.
+    fn soon_enough(&self, ahead: usize) -> bool {
+        let hold = u128::from(self.hold_us.load(Ordering::Acquire));
+        let expected_us = (ahead as u128 + 1) * hold / self.capacity as u128;
+        expected_us <= self.wait.as_micros()
     }
 
     /// No bound to speak of (tests, and a gateway whose settings set none).
@@ -107,7 +136,8 @@ impl Admission {
             crate::metrics::overloaded(&self.name);
             Overloaded
         };
-        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
+        let ahead = self.waiting.fetch_add(1, Ordering::AcqRel);
+        if ahead >= self.max_waiting || !self.soon_enough(ahead) {
             self.waiting.fetch_sub(1, Ordering::AcqRel);
             return Err(refused());
         }
@@ -121,7 +151,7 @@ impl Admission {
 
 /// Admits the request being handled to a МИС call under `bounds` (the clinic's, then the
 /// gateway's), unless it holds its places already or is not a request at all.
-pub async fn enter(bounds: [&Admission; 2]) -> Result<(), Overloaded> {
+pub async fn enter(bounds: [&Arc<Admission>; 2]) -> Result<(), Overloaded> {
     if crate::context::admitted() != Some(false) {
         return Ok(());
     }
@@ -133,10 +163,14 @@ pub async fn enter(bounds: [&Admission; 2]) -> Result<(), Overloaded> {
         .iter()
         .map(|b| {
             crate::metrics::in_flight(&b.name, b.in_flight());
-            (b.name.clone(), b.places.clone(), b.capacity)
+            Arc::clone(b)
         })
         .collect();
-    crate::context::admit(Box::new(Admitted { places, bounds }));
+    crate::context::admit(Box::new(Admitted {
+        places,
+        bounds,
+        since: std::time::Instant::now(),
+    }));
     Ok(())
 }
 
@@ -162,8 +196,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_request_holds_its_place_until_it_ends_and_one_call_of_it_admits_the_rest() {
-        let all = Admission::new("all", 10, 0, Duration::ZERO);
-        let clinic = Admission::new("c", 1, 0, Duration::ZERO);
+        let all = Arc::new(Admission::new("all", 10, 0, Duration::ZERO));
+        let clinic = Arc::new(Admission::new("c", 1, 0, Duration::ZERO));
         in_request(async {
             assert_eq!(enter([&all, &clinic]).await, Ok(()));
             assert_eq!(clinic.in_flight(), 1);
@@ -181,7 +215,7 @@ mod tests {
 
     #[tokio::test]
     async fn work_outside_a_request_is_never_held_back() {
-        let full = Admission::new("c", 1, 0, Duration::ZERO);
+        let full = Arc::new(Admission::new("c", 1, 0, Duration::ZERO));
         let _held = full.places.clone().try_acquire_owned().expect("a place");
         assert_eq!(enter([&full, &full]).await, Ok(()));
     }
@@ -218,14 +252,42 @@ mod tests {
 
     #[tokio::test]
     async fn a_flood_of_refused_requests_leaves_no_waiter_counted() {
-        let bound = Admission::new("c", 1, 8, Duration::from_millis(1));
-        let all = Admission::unbounded("all");
+        let bound = Arc::new(Admission::new("c", 1, 8, Duration::from_millis(1)));
+        let all = Arc::new(Admission::unbounded("all"));
         let _held = bound.places.clone().try_acquire_owned().expect("a place");
         let refused =
             futures_util::future::join_all((0..1_000).map(|_| in_request(enter([&all, &bound]))))
                 .await;
         assert!(refused.iter().all(|r| *r == Err(Overloaded)));
         assert_eq!(bound.waiting.load(Ordering::Acquire), 0);
+    }
+
+    #[tokio::test]
+    async fn a_request_that_cannot_start_within_the_wait_is_refused_without_waiting() {
+        let bound = Arc::new(Admission::new("c", 2, 100, Duration::from_millis(500)));
+        let all = Arc::new(Admission::unbounded("all"));
+        // Requests hold a place 400 ms on average: with two places, the first waiter expects
+        // 200 ms, the second 400 ms, the third 600 ms (past the wait).
+        bound.held(400_000);
+        let _held = (
+            bound.places.clone().try_acquire_owned().expect("a place"),
+            bound.places.clone().try_acquire_owned().expect("a place"),
+        );
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let (bound, all) = (bound.clone(), all.clone());
+                tokio::spawn(in_request(async move { enter([&bound, &all]).await }))
+            })
+            .collect();
+        while bound.waiting.load(Ordering::Acquire) < 2 {
+            tokio::task::yield_now().await;
+        }
+        let started = std::time::Instant::now();
+        assert_eq!(in_request(enter([&bound, &all])).await, Err(Overloaded));
+        assert!(started.elapsed() < Duration::from_millis(400), "at once");
+        for waiter in waiters {
+            waiter.abort();
+        }
     }
 
     #[test]

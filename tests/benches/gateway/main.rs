@@ -10,6 +10,7 @@
 mod child;
 mod codec;
 mod report;
+mod surge;
 mod wrk;
 
 #[allow(
@@ -26,7 +27,7 @@ use std::time::{Duration, Instant};
 
 /// The gateway's configuration for benchmarks: the sandbox at `sandbox`, limits off,
 /// caches as given.
-fn gateway_config(sandbox: &str, directory_ttl: u64, schedule_ttl: u64) -> String {
+pub fn gateway_config(sandbox: &str, directory_ttl: u64, schedule_ttl: u64) -> String {
     format!(
         r#"
 [server]
@@ -344,35 +345,8 @@ fn memory(
     );
 }
 
-/// What a rush measured.
-struct Rush {
-    wall: Duration,
-}
-
-/// 1 000 patients at once for 100 tickets, 10 for each, through the gateways at `bases`
-/// (taken in turn).
-async fn rush_through(sandbox: &sandbox_mis::Sandbox, bases: &[String], tag: &str) -> Rush {
-    let apis: Vec<String> = bases
-        .iter()
-        .map(|b| format!("{b}/api/v1/clinics/demo"))
-        .collect();
-    let api = apis[0].clone();
-    let birth = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date");
-    let patients: Vec<(String, String)> = (0..1000)
-        .map(|i| {
-            let (document, policy) = (format!("{tag}{i:08}"), format!("{tag}{i:014}"));
-            sandbox
-                .store()
-                .add_patient(&format!("{tag}-{i}"), &document, &policy, birth)
-                .expect("added");
-            (document, policy)
-        })
-        .collect();
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(1000)
-        .build()
-        .expect("a client");
-    // 100 free tickets, from as many doctors and days as it takes.
+/// `n` free tickets of the demo clinic at `api`, from as many doctors and days as it takes.
+pub async fn free_slots(client: &reqwest::Client, api: &str, n: usize) -> Vec<String> {
     let mut slots = Vec::new();
     let specialties: serde_json::Value = client
         .get(format!("{api}/specialties"))
@@ -418,14 +392,46 @@ async fn rush_through(sandbox: &sandbox_mis::Sandbox, bases: &[String], tag: &st
                     .expect("JSON");
                 for slot in list["items"].as_array().expect("a list") {
                     slots.push(slot["id"].as_str().expect("an id").to_owned());
-                    if slots.len() == 100 {
+                    if slots.len() == n {
                         break 'find;
                     }
                 }
             }
         }
     }
-    assert_eq!(slots.len(), 100, "100 free tickets");
+    assert_eq!(slots.len(), n, "{n} free tickets");
+    slots
+}
+
+/// What a rush measured.
+struct Rush {
+    wall: Duration,
+}
+
+/// 1 000 patients at once for 100 tickets, 10 for each, through the gateways at `bases`
+/// (taken in turn).
+async fn rush_through(sandbox: &sandbox_mis::Sandbox, bases: &[String], tag: &str) -> Rush {
+    let apis: Vec<String> = bases
+        .iter()
+        .map(|b| format!("{b}/api/v1/clinics/demo"))
+        .collect();
+    let api = apis[0].clone();
+    let birth = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date");
+    let patients: Vec<(String, String)> = (0..1000)
+        .map(|i| {
+            let (document, policy) = (format!("{tag}{i:08}"), format!("{tag}{i:014}"));
+            sandbox
+                .store()
+                .add_patient(&format!("{tag}-{i}"), &document, &policy, birth)
+                .expect("added");
+            (document, policy)
+        })
+        .collect();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(1000)
+        .build()
+        .expect("a client");
+    let slots = free_slots(&client, &api, 100).await;
     let logins = patients.iter().enumerate().map(|(i, (document, policy))| {
         let (client, api) = (client.clone(), apis[i % apis.len()].clone());
         async move {
@@ -717,6 +723,9 @@ fn main() {
         }
         if wants("rush") {
             rush(&mut report, dir.path()).await;
+        }
+        if wants("surge") {
+            surge::run(&mut report, dir.path()).await;
         }
         if wants("scale") && wrk::available() {
             scale(&mut report, dir.path()).await;

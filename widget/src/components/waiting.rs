@@ -56,7 +56,7 @@ impl Form {
                 self.status.set(FormStatus::Idle);
                 p.flow.dispatch(Action::SessionExpired);
             }
-            Err(Failure::Problem { code, fields })
+            Err(Failure::Problem { code, fields, .. })
                 if code == ErrorCode::InvalidInput && fields.iter().any(|f| f.field == "phone") =>
             {
                 self.phone_problem.set(Some(p.t.field_phone));
