@@ -404,6 +404,11 @@ fn fortnight_of(clinic: &ClinicConfig) -> DateRange {
         |_| chrono::Utc::now().date_naive(),
         |tz| chrono::Utc::now().with_timezone(&tz).date_naive(),
     );
+    fortnight_from(today)
+}
+
+/// Fourteen days from `today`, or `today` alone where the calendar ends sooner.
+fn fortnight_from(today: chrono::NaiveDate) -> DateRange {
     today
         .checked_add_days(Days::new(13))
         .and_then(|end| DateRange::new(today, end))
@@ -570,8 +575,23 @@ mod tests {
     }
 
     #[test]
-    fn dates_of_a_fortnight_never_overflow() {
-        let last = chrono::NaiveDate::MAX;
-        assert!(last.checked_add_days(Days::new(13)).is_none());
+    fn a_fortnight_is_fourteen_days_and_the_calendar_s_end_is_one_day() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 25).expect("a date");
+        let range = fortnight_from(day);
+        assert_eq!(range.from(), day);
+        assert_eq!(
+            range.to(),
+            chrono::NaiveDate::from_ymd_opt(2027, 1, 7).expect("a date")
+        );
+        // Where thirteen more days do not exist, the check reads the one day there is.
+        for last in [
+            chrono::NaiveDate::MAX,
+            chrono::NaiveDate::MAX - Days::new(12),
+        ] {
+            let range = fortnight_from(last);
+            assert_eq!((range.from(), range.to()), (last, last));
+        }
+        let range = fortnight_from(chrono::NaiveDate::MAX - Days::new(13));
+        assert_eq!(range.to(), chrono::NaiveDate::MAX);
     }
 }

@@ -8,7 +8,7 @@ use mis_hub::contract::{Operation, decode_request, decode_response};
 fuzz_target!(|data: &[u8]| {
     let _ = mis_hub::xml::parse(data);
     let _ = decode_request(data);
-    for op in Operation::ALL {
+    for op in Operation::ALL.iter().copied() {
         let _ = decode_response(op, data);
     }
 });

@@ -287,3 +287,43 @@ async fn a_move_keeps_the_visit_s_specialty_and_its_referral() {
         .await;
     assert_eq!(r.status(), 201);
 }
+
+/// What the README's «Headers» promises, page by page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_but_the_widget_s_refuses_framing_and_the_widget_page_has_its_own_csp() {
+    let app = spawn_app().await;
+    let get = |path: &str| {
+        let (client, url) = (app.client.clone(), format!("{}{path}", app.base));
+        async move { client.get(url).send().await.expect("answers") }
+    };
+    for path in [
+        "/",
+        "/healthz",
+        "/api/v1/clinics",
+        "/api/v1/clinics/demo/specialties",
+        "/docs/",
+        "/nope",
+    ] {
+        let r = get(path).await;
+        let h = r.headers();
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+    }
+    let widget = get("/widget/?clinic=demo").await;
+    assert_eq!(widget.status(), 200);
+    let h = widget.headers();
+    assert!(h.get("x-frame-options").is_none(), "the widget is framed");
+    let csp = h["content-security-policy"].to_str().expect("text");
+    for part in [
+        "default-src 'self'",
+        "script-src 'self' 'wasm-unsafe-eval'",
+        "frame-ancestors",
+    ] {
+        assert!(csp.contains(part), "{part} in {csp}");
+    }
+    assert!(
+        !csp.contains("'unsafe-inline'"),
+        "no inline scripts or styles allowed: {csp}"
+    );
+}

@@ -195,8 +195,33 @@ async fn sigterm_lets_every_started_booking_finish_and_answer() {
             })
         })
         .collect();
-    // Let every booking reach the gateway, then ask it to stop.
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // Both patients' bookings are at the МИС (each holds a place among the calls in flight, as
+    // `/metrics` shows; a patient's others wait for their turn in the gateway): now the
+    // gateway is asked to stop.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let metrics = client
+            .get(format!("{}/metrics", served.base))
+            .send()
+            .await
+            .expect("answers")
+            .text()
+            .await
+            .expect("a body");
+        let in_flight = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("registratura_mis_in_flight{bound=\"all\"} "))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0);
+        if in_flight >= 2.0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the bookings never reached the МИС:\n{metrics}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     served.signal("TERM");
     let mut answered = Vec::new();
     for b in bookings {

@@ -264,11 +264,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_request_that_cannot_start_within_the_wait_is_refused_without_waiting() {
-        let bound = Arc::new(Admission::new("c", 2, 100, Duration::from_millis(500)));
+        // A wait of an hour: a request that waited would not be answered within the test.
+        let bound = Arc::new(Admission::new("c", 2, 100, Duration::from_secs(3_600)));
         let all = Arc::new(Admission::unbounded("all"));
-        // Requests hold a place 400 ms on average: with two places, the first waiter expects
-        // 200 ms, the second 400 ms, the third 600 ms (past the wait).
-        bound.held(400_000);
+        // Requests hold a place 2 500 s on average: with two places, the first waiter expects
+        // 1 250 s, the second 2 500 s, the third 3 750 s (past the wait).
+        bound.held(2_500_000_000);
         let _held = (
             bound.places.clone().try_acquire_owned().expect("a place"),
             bound.places.clone().try_acquire_owned().expect("a place"),
@@ -282,9 +283,14 @@ mod tests {
         while bound.waiting.load(Ordering::Acquire) < 2 {
             tokio::task::yield_now().await;
         }
-        let started = std::time::Instant::now();
-        assert_eq!(in_request(enter([&bound, &all])).await, Err(Overloaded));
-        assert!(started.elapsed() < Duration::from_millis(400), "at once");
+        let third =
+            tokio::time::timeout(Duration::from_secs(60), in_request(enter([&bound, &all]))).await;
+        assert_eq!(third, Ok(Err(Overloaded)), "refused, without waiting");
+        assert_eq!(
+            bound.waiting.load(Ordering::Acquire),
+            2,
+            "the two still wait"
+        );
         for waiter in waiters {
             waiter.abort();
         }

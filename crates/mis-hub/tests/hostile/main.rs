@@ -9,7 +9,7 @@ use mis::{DateRange, LpuId, Mis, MisError};
 use mis_hub::{HubClient, HubConfig};
 use peak_alloc::PeakAlloc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[global_allocator]
@@ -134,7 +134,7 @@ async fn a_hostile_answer_under_the_size_limit_costs_a_small_multiple_of_its_siz
             cost < BUDGET,
             "{name}: peak {cost} bytes for a {size}-byte answer"
         );
-        // Generous: speed is measured by `just bench`; this only catches a blow-up.
-        assert!(took < Duration::from_secs(5), "{name}: {took:?}");
+        // How long it took is printed, not asserted: a time depends on the machine and its
+        // load, and is read in BENCHMARKS.md; the memory bound above is the resource bound.
     }
 }
