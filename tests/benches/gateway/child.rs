@@ -197,6 +197,28 @@ pub struct Nginx {
 impl Nginx {
     /// nginx serving `root`, with its access log off, or on to the file `access_log`.
     pub fn start(dir: &Path, root: &Path, access_log: Option<&Path>) -> Option<Nginx> {
+        let access_log = access_log.map_or("off".to_owned(), |p| p.display().to_string());
+        Self::start_with(dir, &access_log, &|_| format!("root {};", root.display()))
+    }
+
+    /// nginx in front of the gateway at `upstream` under `/registratura/`, configured as
+    /// `examples/deploy/nginx-prefix.conf` is (plain HTTP on loopback: no certificate here).
+    pub fn in_front_of(dir: &Path, upstream: &str) -> Option<Nginx> {
+        let upstream = upstream.trim_start_matches("http://").to_owned();
+        Self::start_with(dir, "off", &|_| {
+            format!(
+                "location = /registratura {{ return 301 /registratura/; }}\n\
+                 location /registratura/ {{ client_max_body_size 64k; proxy_pass http://{upstream}/;\n\
+                 proxy_http_version 1.1; proxy_set_header Connection \"\";\n\
+                 proxy_set_header Host $host; proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n\
+                 proxy_set_header X-Forwarded-Proto $scheme; proxy_set_header X-Request-Id $request_id;\n\
+                 proxy_read_timeout 60s; }}"
+            )
+        })
+    }
+
+    /// nginx with one server on a loopback port, `body` (given the port) inside it.
+    fn start_with(dir: &Path, access_log: &str, body: &dyn Fn(u16) -> String) -> Option<Nginx> {
         Command::new("nginx").arg("-v").output().ok()?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .ok()?
@@ -207,18 +229,19 @@ impl Nginx {
         for sub in ["body", "proxy", "fastcgi", "uwsgi", "scgi"] {
             std::fs::create_dir_all(t.join(sub)).ok()?;
         }
-        // Two workers, as the gateway has two; an access log when the gateway logs requests.
-        let access_log = access_log.map_or("off".to_owned(), |p| p.display().to_string());
+        // Two workers, as the gateway has two; an access log when the gateway logs requests;
+        // room for a surge's connections (each proxied one holds two).
         let conf = format!(
             "worker_processes 2;\nuser root;\npid {d}/nginx.pid;\nerror_log {d}/nginx-error.log warn;\n\
-             events {{ worker_connections 4096; }}\nhttp {{ access_log {access_log}; keepalive_requests 100000;\n\
+             worker_rlimit_nofile 40000;\n\
+             events {{ worker_connections 16384; }}\nhttp {{ access_log {access_log}; keepalive_requests 100000;\n\
              client_body_temp_path {t}/body; proxy_temp_path {t}/proxy; fastcgi_temp_path {t}/fastcgi;\n\
              uwsgi_temp_path {t}/uwsgi; scgi_temp_path {t}/scgi;\n\
              types {{ application/json json; }}\n\
-             server {{ listen 127.0.0.1:{port}; root {root}; }} }}\n",
+             server {{ listen 127.0.0.1:{port} backlog=16384; {body} }} }}\n",
             d = dir.display(),
             t = t.display(),
-            root = root.display(),
+            body = body(port),
         );
         let path = dir.join("nginx.conf");
         std::fs::write(&path, conf).ok()?;

@@ -103,10 +103,23 @@ async fn metric(client: &reqwest::Client, base: &str, prefix: &str) -> f64 {
         .sum()
 }
 
+/// The surge against the gateway directly, then behind nginx as `nginx-prefix.conf` sets it.
 pub async fn run(report: &mut Report, dir: &Path) {
+    surge(report, dir, false).await;
+    let behind = dir.join("behind-nginx");
+    std::fs::create_dir_all(&behind).expect("writable");
+    surge(report, &behind, true).await;
+}
+
+async fn surge(report: &mut Report, dir: &Path, behind_nginx: bool) {
     let (sandbox, sandbox_url) = registratura_e2e::start_sandbox();
     let gateway = Gateway::start(dir, &crate::gateway_config(&sandbox_url, 300, 0));
-    let api = format!("{}/api/v1/clinics/demo", gateway.base);
+    let nginx = behind_nginx
+        .then(|| crate::child::Nginx::in_front_of(dir, &gateway.base).expect("nginx starts"));
+    let front = nginx.as_ref().map_or(gateway.base.clone(), |n| {
+        format!("http://127.0.0.1:{}/registratura", n.port)
+    });
+    let api = format!("{front}/api/v1/clinics/demo");
     let birth = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date");
     let people: Vec<(String, String)> = (0..PATIENTS)
         .map(|i| {
@@ -186,8 +199,13 @@ pub async fn run(report: &mut Report, dir: &Path) {
     let resets: u32 = patients.iter().map(|p| p.resets).sum();
     let retried = patients.iter().filter(|p| p.tries > 1).count();
     let most = patients.iter().map(|p| p.tries).max().unwrap_or(0);
+    let what = if behind_nginx {
+        "the same behind nginx (`examples/deploy/nginx-prefix.conf`, plain HTTP)"
+    } else {
+        "surge: 10 000 patients book at once for 1 000 tickets, a connection each, retrying as the widget does"
+    };
     report.row(
-        "surge: 10 000 patients book at once for 1 000 tickets, a connection each, retrying as the widget does",
+        what,
         &format!(
             "{booked} booked, {taken} `slot_taken`, nothing else, in {:.1} s (a patient's answer: p50 {:.2} s, p99 {:.2} s)",
             wall.as_secs_f64(),
