@@ -368,6 +368,144 @@ mod tests {
         assert!(!format!("{phone:?}").contains("916"));
     }
 
+    /// A small deterministic generator (xorshift), so that the shares below are the same on
+    /// every run.
+    struct Gen(u64);
+
+    impl Gen {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+
+        fn digits(&mut self, n: usize) -> String {
+            (0..n)
+                .map(|_| char::from(b'0' + self.below(10) as u8))
+                .collect()
+        }
+
+        /// `valid` as it is (half the time), or with one character inserted, deleted or
+        /// replaced: ASCII digits and letters, separators, Unicode digits and spaces.
+        fn mutated(&mut self, valid: &str) -> (String, bool) {
+            const POOL: &[char] = &[
+                '0', '5', '9', 'a', 'Я', ' ', '-', '.', '/', '\u{a0}', '\u{2007}', '٣', '７',
+            ];
+            let mut chars: Vec<char> = valid.chars().collect();
+            if self.below(2) == 0 || chars.is_empty() {
+                return (valid.to_owned(), false);
+            }
+            let at = self.below(chars.len() as u64) as usize;
+            let c = POOL[self.below(POOL.len() as u64) as usize];
+            match self.below(3) {
+                0 => chars.insert(at, c),
+                1 => {
+                    chars.remove(at);
+                }
+                _ => chars[at] = c,
+            }
+            (chars.into_iter().collect(), true)
+        }
+    }
+
+    /// Checks that both branches of a parser are really exercised: between a fifth and
+    /// nineteen twentieths of the cases accepted.
+    fn substantial(name: &str, accepted: usize, of: usize) {
+        let share = accepted as f64 / of as f64;
+        assert!(
+            (0.2..=0.95).contains(&share),
+            "{name}: {accepted} of {of} accepted"
+        );
+    }
+
+    #[test]
+    fn documents_near_the_valid_shapes_are_accepted_with_their_digits_or_refused() {
+        let mut g = Gen(0x9e37_79b9_7f4a_7c15);
+        let mut accepted = 0;
+        for _ in 0..4_000 {
+            let valid = match g.below(3) {
+                0 => format!("{} {}", g.digits(4), g.digits(6)),
+                1 => g.digits(10),
+                _ => format!("{}-{}", g.digits(2), g.digits(8)),
+            };
+            let (input, changed) = g.mutated(&valid);
+            match DocumentNumber::parse(&input) {
+                Ok(d) => {
+                    accepted += 1;
+                    let kept: String = d
+                        .series()
+                        .unwrap_or("")
+                        .chars()
+                        .chain(d.number().chars())
+                        .filter(char::is_ascii_digit)
+                        .collect();
+                    let given: String = input.chars().filter(char::is_ascii_digit).collect();
+                    assert_eq!(kept, given, "{input:?}");
+                }
+                Err(_) => assert!(changed, "a valid shape refused: {input:?}"),
+            }
+        }
+        substantial("documents", accepted, 4_000);
+    }
+
+    #[test]
+    fn policies_near_the_valid_shapes_are_accepted_with_their_digits_or_refused() {
+        let mut g = Gen(0x2545_f491_4f6c_dd1d);
+        let mut accepted = 0;
+        for _ in 0..4_000 {
+            let valid = g.digits(16);
+            let (input, changed) = g.mutated(&valid);
+            match PolicyNumber::parse(&input) {
+                Ok(p) => {
+                    accepted += 1;
+                    assert!(p.number().chars().all(|c| c.is_ascii_digit()), "{input:?}");
+                    if !changed {
+                        assert_eq!(p.number(), valid);
+                    }
+                }
+                Err(_) => assert!(changed, "a valid policy refused: {input:?}"),
+            }
+        }
+        substantial("policies", accepted, 4_000);
+    }
+
+    #[test]
+    fn birth_dates_near_real_ones_are_accepted_as_written_or_refused() {
+        let mut g = Gen(0x8f1b_bcdc_bfa5_3e0b);
+        let mut accepted = 0;
+        for _ in 0..4_000 {
+            // Any day of any month, the 29th to the 31st included, of the last 130 years.
+            let (year, month, day) = (
+                1900 + g.below(126) as i32,
+                1 + g.below(12) as u32,
+                1 + g.below(31) as u32,
+            );
+            let text = format!("{year:04}-{month:02}-{day:02}");
+            let real = NaiveDate::from_ymd_opt(year, month, day);
+            let (input, changed) = g.mutated(&text);
+            match BirthDate::parse(&input, today()) {
+                Ok(d) => {
+                    accepted += 1;
+                    assert!(d.date() <= today(), "{input:?}");
+                    assert_eq!(d.date().format("%Y-%m-%d").to_string(), input);
+                    if !changed {
+                        assert_eq!(Some(d.date()), real);
+                    }
+                }
+                Err(_) => assert!(
+                    changed || real.is_none_or(|r| r > today() || year < 1900),
+                    "a real past date refused: {input:?}"
+                ),
+            }
+        }
+        substantial("birth dates", accepted, 4_000);
+    }
+
     proptest! {
         #[test]
         fn document_parse_never_panics_and_keeps_the_digits(s in any::<String>()) {
