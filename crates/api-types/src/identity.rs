@@ -341,6 +341,131 @@ mod tests {
         assert_eq!(referral(&"1".repeat(33)), Err(FieldFault::TooLong));
     }
 
+    /// A small deterministic generator (xorshift): the shares below are the same every run.
+    struct Gen(u64);
+
+    impl Gen {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+
+        fn digits(&mut self, n: usize) -> String {
+            (0..n)
+                .map(|_| char::from(b'0' + self.below(10) as u8))
+                .collect()
+        }
+
+        /// `valid` as it is (half the time), or with one character inserted, deleted or
+        /// replaced: ASCII digits and letters, separators, Unicode digits and spaces.
+        fn mutated(&mut self, valid: &str) -> String {
+            const POOL: &[char] = &[
+                '0', '7', '9', 'a', 'Ж', ' ', '-', '(', '+', '\u{a0}', '\u{2007}', '٣', '７',
+            ];
+            let mut chars: Vec<char> = valid.chars().collect();
+            if self.below(2) == 0 || chars.is_empty() {
+                return valid.to_owned();
+            }
+            let at = self.below(chars.len() as u64) as usize;
+            let c = POOL[self.below(POOL.len() as u64) as usize];
+            match self.below(3) {
+                0 => chars.insert(at, c),
+                1 => {
+                    chars.remove(at);
+                }
+                _ => chars[at] = c,
+            }
+            chars.into_iter().collect()
+        }
+    }
+
+    /// The pattern (what the OpenAPI document and the browser check) and the parser agree on
+    /// 4 000 strings near `valid`'s shapes, and a substantial share of them is accepted, so
+    /// that both answers are really compared.
+    fn agree_near(
+        name: &str,
+        seed: u64,
+        (pattern, max): (&str, usize),
+        valid: impl Fn(&mut Gen) -> String,
+        parse: impl Fn(&str) -> bool,
+    ) {
+        let mut g = Gen(seed);
+        let mut accepted = 0;
+        for _ in 0..4_000 {
+            let shape = valid(&mut g);
+            let s = g.mutated(&shape);
+            let parsed = parse(&s);
+            assert_eq!(matches(pattern, max, &s), parsed, "{name}: {s:?}");
+            accepted += usize::from(parsed);
+        }
+        assert!(
+            (800..=3_800).contains(&accepted),
+            "{name}: {accepted} of 4 000 accepted"
+        );
+    }
+
+    #[test]
+    fn near_valid_policies_phones_documents_and_dates_pattern_and_parser_agree() {
+        agree_near(
+            "policy",
+            0x9e37_79b9_7f4a_7c15,
+            (POLICY_PATTERN, POLICY_MAX_CHARS),
+            |g| match g.below(3) {
+                0 => g.digits(16),
+                1 => format!(
+                    "{} {} {} {}",
+                    g.digits(4),
+                    g.digits(4),
+                    g.digits(4),
+                    g.digits(4)
+                ),
+                _ => format!("ЕЕ {}", g.digits(10)),
+            },
+            |s| policy(s).is_ok(),
+        );
+        agree_near(
+            "phone",
+            0x2545_f491_4f6c_dd1d,
+            (PHONE_PATTERN, PHONE_MAX_CHARS),
+            |g| {
+                let n = format!("9{}", g.digits(9));
+                match g.below(3) {
+                    0 => format!("+7{n}"),
+                    1 => format!("8 ({}) {}-{}-{}", &n[..3], &n[3..6], &n[6..8], &n[8..]),
+                    _ => n,
+                }
+            },
+            |s| phone(s).is_ok(),
+        );
+        agree_near(
+            "document",
+            0x8f1b_bcdc_bfa5_3e0b,
+            (DOCUMENT_PATTERN, DOCUMENT_MAX_CHARS),
+            |g| match g.below(2) {
+                0 => format!("{} {}", g.digits(4), g.digits(6)),
+                _ => format!("II-МЮ {}", g.digits(6)),
+            },
+            |s| document(s).is_ok(),
+        );
+        // Days 29 to 31 of every month included: the shape, not the calendar, is checked here.
+        agree_near(
+            "date",
+            0x1234_5678_9abc_def1,
+            (DATE_PATTERN, 10),
+            |g| {
+                format!(
+                    "{}-{:02}-{:02}",
+                    1900 + g.below(200),
+                    1 + g.below(12),
+                    1 + g.below(31)
+                )
+            },
+            |s| date_shape(s).is_ok(),
+        );
+    }
+
     fn field_text() -> impl Strategy<Value = String> {
         proptest::collection::vec(
             prop_oneof![
