@@ -148,11 +148,26 @@ async fn overhead(report: &mut Report, dir: &Path, sandbox_url: &str) {
                 ms(direct.p99),
                 us(direct_cpu)
             ),
-            &format!(
-                "**+{} / +{}** added (aim < 0.5 / 2 ms)",
-                ms(through.p50.saturating_sub(direct.p50)),
-                ms(through.p99.saturating_sub(direct.p99))
-            ),
+            &{
+                let added = (
+                    through.p50.saturating_sub(direct.p50),
+                    through.p99.saturating_sub(direct.p99),
+                );
+                // The aim holds for one connection: with more, both sides wait for the same
+                // two cores (BENCHMARKS.md, «Reading them»).
+                let verdict = if connections > 1 {
+                    "at one connection only"
+                } else if added.0 < Duration::from_micros(500) && added.1 < Duration::from_millis(2) {
+                    "met"
+                } else {
+                    "not met"
+                };
+                format!(
+                    "**+{} / +{}** added (aim < 0.5 / 2 ms: {verdict})",
+                    ms(added.0),
+                    ms(added.1)
+                )
+            },
         );
     }
 }
@@ -735,4 +750,13 @@ fn main() {
         }
     });
     println!("\n{}", report.markdown(&report::machine()));
+    // Benchmarks run by hand, on a quiet machine (not in CI): a missed aim fails the run.
+    let (met, missed) = report.aims();
+    println!("aims: {} met, {} missed", met.len(), missed.len());
+    for what in &missed {
+        println!("  missed: {what}");
+    }
+    if !missed.is_empty() {
+        std::process::exit(1);
+    }
 }

@@ -16,6 +16,20 @@ impl Report {
             .push([what.into(), gateway.into(), reference.into(), ratio.into()]);
     }
 
+    /// The aims the rows judged: each row whose ratio says `met` or `not met` (after its
+    /// aim) counts once.
+    pub fn aims(&self) -> (Vec<&str>, Vec<&str>) {
+        let (mut met, mut missed) = (Vec::new(), Vec::new());
+        for [what, _, _, ratio] in &self.rows {
+            if ratio.contains("not met") {
+                missed.push(what.as_str());
+            } else if ratio.contains(": met") || ratio.contains("met)") {
+                met.push(what.as_str());
+            }
+        }
+        (met, missed)
+    }
+
     pub fn note(&mut self, text: &str) {
         println!("{text}");
         self.notes.push(text.to_owned());

@@ -64,6 +64,15 @@ pub fn run(url: &str, connections: u32, threads: u32, secs: u32, script: Option<
     if let Some(line) = text.lines().find(|l| l.contains("Socket errors")) {
         panic!("wrk saw socket errors ({}):\n{text}", line.trim());
     }
+    if let Some(line) = text
+        .lines()
+        .find(|l| l.starts_with("SOAP faults: ") && l.trim() != "SOAP faults: 0")
+    {
+        panic!(
+            "a SOAP call failed, which counts as no answer ({}):\n{text}",
+            line.trim()
+        );
+    }
     let field = |prefix: &str| {
         text.lines()
             .find(|l| l.trim_start().starts_with(prefix))
@@ -110,9 +119,24 @@ pub fn run_costed(
     (run, per_request)
 }
 
-/// A Lua script for wrk that POSTs `body` with `headers`.
+/// The `POST` of `body` with `headers`, as a wrk script. Every answer is read: one that is a
+/// SOAP fault, or says `Success` false, is counted and reported as `SOAP faults: N`, which
+/// [`run`] fails on, as it fails on a non-2xx answer.
 pub fn post_script(dir: &Path, body: &str, headers: &[(&str, &str)]) -> std::path::PathBuf {
-    let mut lua = String::from("wrk.method = \"POST\"\n");
+    let mut lua = String::from(
+        "local threads = {}\n\
+         function setup(thread) table.insert(threads, thread) end\n\
+         function init(args) faults = 0 end\n\
+         function response(status, headers, body)\n\
+           if body:find(\"Fault>\", 1, true) or body:find(\"Success>false<\", 1, true) then faults = faults + 1 end\n\
+         end\n\
+         function done(summary, latency, requests)\n\
+           local n = 0\n\
+           for _, t in ipairs(threads) do n = n + t:get(\"faults\") end\n\
+           io.write(\"SOAP faults: \" .. n .. \"\\n\")\n\
+         end\n",
+    );
+    lua.push_str("wrk.method = \"POST\"\n");
     lua.push_str(&format!("wrk.body = [==[{body}]==]\n"));
     for (k, v) in headers {
         lua.push_str(&format!("wrk.headers[\"{k}\"] = [==[{v}]==]\n"));
