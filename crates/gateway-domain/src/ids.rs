@@ -99,7 +99,13 @@ impl SlotKey {
                 doctor: DoctorId::parse(d).ok()?,
             },
             appointment: AppointmentId::parse(a).ok()?,
-            date: NaiveDate::parse_from_str(&date, "%Y-%m-%d").ok()?,
+            // Exactly as `encode` writes it: chrono's parser also takes leading spaces and
+            // short years, which would give one slot several ids.
+            date: NaiveDate::parse_from_str(&date, "%Y-%m-%d")
+                .ok()
+                .filter(|d| {
+                    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()) == date.as_str()
+                })?,
         })
     }
 }
@@ -159,7 +165,41 @@ mod tests {
         assert_eq!(parse_specialty(&doctor), None);
     }
 
+    /// A slot's key from any ids the МИС may use and any real date (the 29th to the 31st
+    /// included).
+    fn slot_keys() -> impl Strategy<Value = SlotKey> {
+        let id = "[0-9A-Za-zА-я]([0-9A-Za-zА-я /?#+=._-]{0,10}[0-9A-Za-zА-я])?";
+        (id, id, id, 0i64..20_000).prop_map(|(s, d, a, day)| SlotKey {
+            doctor: DoctorKey {
+                specialty: SpecialtyId::parse(&s).expect("an id"),
+                doctor: DoctorId::parse(&d).expect("an id"),
+            },
+            appointment: AppointmentId::parse(&a).expect("an id"),
+            date: NaiveDate::from_ymd_opt(2000, 1, 1).expect("a date")
+                + chrono::Days::new(day as u64),
+        })
+    }
+
     proptest! {
+        #[test]
+        fn a_slot_s_public_id_round_trips_and_a_changed_one_is_refused_or_another_slot(
+            key in slot_keys(),
+            at in any::<prop::sample::Index>(),
+            with in "[0-9A-Za-z_-]",
+        ) {
+            let public = key.encode();
+            prop_assert_eq!(SlotKey::parse(&public), Some(key.clone()));
+            // One character changed: refused, or read as another slot whose own id is exactly
+            // the changed text (never two ids for one slot).
+            let mut chars: Vec<char> = public.chars().collect();
+            let i = at.index(chars.len());
+            chars[i] = with.chars().next().expect("a character");
+            let changed: String = chars.into_iter().collect();
+            if let Some(other) = SlotKey::parse(&changed) {
+                prop_assert_eq!(other.encode(), changed);
+            }
+        }
+
         #[test]
         fn parsing_arbitrary_text_never_panics(s in "\\PC{0,300}") {
             let _ = SlotKey::parse(&s);
