@@ -191,6 +191,81 @@ pub enum Action {
     Withdrawn,
 }
 
+// The transitions of `reduce` that take more than a few lines.
+impl Flow {
+    fn choose_specialty(&mut self, spec: Specialty) {
+        if self.specialty.as_ref().map(|x| &x.id) != Some(&spec.id) {
+            self.doctor = None;
+            self.date = None;
+            self.slot = None;
+        }
+        self.specialty = Some(spec);
+        self.preselect_specialty = None;
+        self.step = Step::Doctor;
+    }
+
+    fn choose_doctor(&mut self, doctor: Doctor) {
+        if self.doctor.as_ref().map(|x| &x.id) != Some(&doctor.id) {
+            self.date = None;
+            self.slot = None;
+        }
+        self.doctor = Some(doctor);
+        self.preselect_doctor = None;
+        self.step = Step::Date;
+    }
+
+    fn identified(&mut self, token: String) {
+        self.session = Some(token);
+        self.identity = IdentityDraft::default();
+        self.step = match self.step {
+            step @ (Step::MyTickets | Step::Waiting | Step::Referral) => step,
+            _ if self.slot.is_some() => Step::Confirm,
+            _ => Step::Specialty,
+        };
+    }
+
+    fn back(&mut self) {
+        self.step = match (self.step, &self.mode) {
+            (Step::Date, Mode::Move(_)) => Step::MyTickets,
+            (Step::Date, Mode::Referral(r)) if r.doctors.len() < 2 => Step::Referral,
+            (Step::Doctor, Mode::Referral(_)) => Step::Referral,
+            (Step::Specialty | Step::Doctor | Step::Referral, _) => Step::Specialty,
+            (Step::Date, _) => Step::Doctor,
+            (Step::Time, _) => Step::Date,
+            (Step::Identify | Step::Confirm, _) => Step::Time,
+            (Step::Ticket | Step::WaitingDone, _) => Step::Specialty,
+            (Step::Waiting, _) => match &self.wait_for {
+                Some(w) if w.doctor.is_some() => Step::Doctor,
+                _ => Step::Specialty,
+            },
+            (Step::MyTickets, _) => self.before_my_tickets.take().unwrap_or(Step::Specialty),
+        };
+        if self.step == Step::Specialty {
+            self.mode = Mode::Book;
+        }
+    }
+
+    fn referral_found(&mut self, referral: Referral) {
+        self.specialty = Some(specialty_of(
+            &referral.specialty.id,
+            &referral.specialty.name,
+        ));
+        self.doctor = match referral.doctors.as_slice() {
+            [one] => Some(doctor_of(&one.id, &one.name)),
+            _ => None,
+        };
+        self.step = if self.doctor.is_some() {
+            Step::Date
+        } else {
+            Step::Doctor
+        };
+        self.date = None;
+        self.slot = None;
+        self.referral_number = None;
+        self.mode = Mode::Referral(Rc::new(referral));
+    }
+}
+
 impl Reducible for Flow {
     type Action = Action;
 
@@ -198,25 +273,8 @@ impl Reducible for Flow {
         let mut s = (*self).clone();
         s.notice = None;
         match action {
-            Action::ChooseSpecialty(spec) => {
-                if s.specialty.as_ref().map(|x| &x.id) != Some(&spec.id) {
-                    s.doctor = None;
-                    s.date = None;
-                    s.slot = None;
-                }
-                s.specialty = Some(spec);
-                s.preselect_specialty = None;
-                s.step = Step::Doctor;
-            }
-            Action::ChooseDoctor(doctor) => {
-                if s.doctor.as_ref().map(|x| &x.id) != Some(&doctor.id) {
-                    s.date = None;
-                    s.slot = None;
-                }
-                s.doctor = Some(doctor);
-                s.preselect_doctor = None;
-                s.step = Step::Date;
-            }
+            Action::ChooseSpecialty(spec) => s.choose_specialty(spec),
+            Action::ChooseDoctor(doctor) => s.choose_doctor(doctor),
             Action::ChooseDate(date) => {
                 if s.date != Some(date) {
                     s.slot = None;
@@ -234,15 +292,7 @@ impl Reducible for Flow {
                 };
             }
             Action::EditIdentity(draft) => s.identity = draft,
-            Action::Identified(token) => {
-                s.session = Some(token);
-                s.identity = IdentityDraft::default();
-                s.step = match s.step {
-                    step @ (Step::MyTickets | Step::Waiting | Step::Referral) => step,
-                    _ if s.slot.is_some() => Step::Confirm,
-                    _ => Step::Specialty,
-                };
-            }
+            Action::Identified(token) => s.identified(token),
             Action::Booked(ticket) => {
                 s.ticket = Some(ticket);
                 s.step = Step::Ticket;
@@ -266,26 +316,7 @@ impl Reducible for Flow {
                     s.step = Step::MyTickets;
                 }
             }
-            Action::Back => {
-                s.step = match (s.step, &s.mode) {
-                    (Step::Date, Mode::Move(_)) => Step::MyTickets,
-                    (Step::Date, Mode::Referral(r)) if r.doctors.len() < 2 => Step::Referral,
-                    (Step::Doctor, Mode::Referral(_)) => Step::Referral,
-                    (Step::Specialty | Step::Doctor | Step::Referral, _) => Step::Specialty,
-                    (Step::Date, _) => Step::Doctor,
-                    (Step::Time, _) => Step::Date,
-                    (Step::Identify | Step::Confirm, _) => Step::Time,
-                    (Step::Ticket | Step::WaitingDone, _) => Step::Specialty,
-                    (Step::Waiting, _) => match &s.wait_for {
-                        Some(w) if w.doctor.is_some() => Step::Doctor,
-                        _ => Step::Specialty,
-                    },
-                    (Step::MyTickets, _) => s.before_my_tickets.take().unwrap_or(Step::Specialty),
-                };
-                if s.step == Step::Specialty {
-                    s.mode = Mode::Book;
-                }
-            }
+            Action::Back => s.back(),
             Action::Restart => {
                 s.step = Step::Specialty;
                 s.before_my_tickets = None;
@@ -319,25 +350,7 @@ impl Reducible for Flow {
                 s.choose_over(Step::Referral);
             }
             Action::ReferralNumber(number) => s.referral_number = number,
-            Action::ReferralFound(referral) => {
-                s.specialty = Some(specialty_of(
-                    &referral.specialty.id,
-                    &referral.specialty.name,
-                ));
-                s.doctor = match referral.doctors.as_slice() {
-                    [one] => Some(doctor_of(&one.id, &one.name)),
-                    _ => None,
-                };
-                s.step = if s.doctor.is_some() {
-                    Step::Date
-                } else {
-                    Step::Doctor
-                };
-                s.date = None;
-                s.slot = None;
-                s.referral_number = None;
-                s.mode = Mode::Referral(Rc::new(referral));
-            }
+            Action::ReferralFound(referral) => s.referral_found(referral),
             Action::Wait(what) => {
                 s.wait_for = Some(what);
                 s.waiting = None;
