@@ -474,26 +474,31 @@ async fn a_booking_the_clinic_does_not_confirm_sends_the_patient_to_their_ticket
     browser.quit().await;
 }
 
+/// A session of `patient` (document, policy, birth date) at the clinic API `api`.
+async fn session_of(client: &reqwest::Client, api: &str, patient: (&str, &str, &str)) -> String {
+    let session: serde_json::Value = client
+        .post(format!("{api}/sessions"))
+        .json(&serde_json::json!({
+            "document_number": patient.0,
+            "policy_number": patient.1,
+            "birth_date": patient.2,
+        }))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("a session");
+    session["token"].as_str().expect("a token").to_owned()
+}
+
 /// Another patient keeps the one place among the МИС calls busy (reading their tickets over and
 /// over) until `stop`: the gateway's way of being in a surge.
 fn hog_the_mis(gateway: &str, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) {
     let api = format!("{gateway}/api/v1/clinics/demo");
     tokio::spawn(async move {
         let client = reqwest::Client::new();
-        let session: serde_json::Value = client
-            .post(format!("{api}/sessions"))
-            .json(&serde_json::json!({
-                "document_number": registratura_e2e::PATIENT_FOUND_2.0,
-                "policy_number": registratura_e2e::PATIENT_FOUND_2.1,
-                "birth_date": registratura_e2e::PATIENT_FOUND_2.2,
-            }))
-            .send()
-            .await
-            .expect("answers")
-            .json()
-            .await
-            .expect("a session");
-        let token = session["token"].as_str().expect("a token").to_owned();
+        let token = session_of(&client, &api, registratura_e2e::PATIENT_FOUND_2).await;
         while !stop.load(std::sync::atomic::Ordering::Acquire) {
             let _ = client
                 .get(format!("{api}/tickets"))
@@ -556,22 +561,10 @@ async fn in_a_surge_the_widget_says_it_is_trying_again_and_books_once_the_mis_ha
     assert!(!page.contains("Много желающих"), "the notice is gone");
     let api = format!("{}/api/v1/clinics/demo", stack.gateway);
     let client = reqwest::Client::new();
-    let session: serde_json::Value = client
-        .post(format!("{api}/sessions"))
-        .json(&serde_json::json!({
-            "document_number": registratura_e2e::PATIENT_FOUND.0,
-            "policy_number": registratura_e2e::PATIENT_FOUND.1,
-            "birth_date": registratura_e2e::PATIENT_FOUND.2,
-        }))
-        .send()
-        .await
-        .expect("answers")
-        .json()
-        .await
-        .expect("a session");
+    let token = session_of(&client, &api, registratura_e2e::PATIENT_FOUND).await;
     let tickets: serde_json::Value = client
         .get(format!("{api}/tickets"))
-        .bearer_auth(session["token"].as_str().expect("a token"))
+        .bearer_auth(token)
         .send()
         .await
         .expect("answers")

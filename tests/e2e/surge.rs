@@ -42,6 +42,30 @@ async fn in_flight(app: &TestApp) -> String {
         .to_owned()
 }
 
+/// A booking of `slot` for the patient of `token`, sent from a task of its own.
+fn booking_in_the_background(
+    app: &TestApp,
+    token: &str,
+    slot: &str,
+) -> tokio::task::JoinHandle<reqwest::Response> {
+    let (client, api, token, slot) = (
+        app.client.clone(),
+        app.api.clone(),
+        token.to_owned(),
+        slot.to_owned(),
+    );
+    tokio::spawn(async move {
+        client
+            .post(format!("{api}/tickets"))
+            .bearer_auth(token)
+            .header("Idempotency-Key", format!("background-{slot}"))
+            .json(&serde_json::json!({ "slot_id": slot }))
+            .send()
+            .await
+            .expect("answers")
+    })
+}
+
 /// Waits until the one place of the demo clinic is held.
 async fn until_the_place_is_held(app: &TestApp) {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -70,24 +94,7 @@ async fn past_the_mis_s_capacity_a_request_is_told_to_retry_at_once_and_an_admit
         200
     );
 
-    let booking = {
-        let (client, api, token, slot) = (
-            app.client.clone(),
-            app.api.clone(),
-            first.clone(),
-            slot_1.id.clone(),
-        );
-        tokio::spawn(async move {
-            client
-                .post(format!("{api}/tickets"))
-                .bearer_auth(token)
-                .header("Idempotency-Key", "surge-first")
-                .json(&serde_json::json!({ "slot_id": slot }))
-                .send()
-                .await
-                .expect("answers")
-        })
-    };
+    let booking = booking_in_the_background(&app, &first, &slot_1.id);
     until_the_place_is_held(&app).await;
 
     // The МИС works for the first booking: the second patient is told to retry, at once.
@@ -141,23 +148,7 @@ async fn a_request_waiting_for_a_place_longer_than_the_client_timeouts_is_answer
     let second = app.login(PATIENT_FOUND_2).await;
     let (_, slot_1) = app.free_slot("Терапия").await;
     let (_, slot_2) = app.free_slot("Неврология").await;
-    let booking = {
-        let (client, api, token, slot) = (
-            app.client.clone(),
-            app.api.clone(),
-            first.clone(),
-            slot_1.id.clone(),
-        );
-        tokio::spawn(async move {
-            client
-                .post(format!("{api}/tickets"))
-                .bearer_auth(token)
-                .json(&serde_json::json!({ "slot_id": slot }))
-                .send()
-                .await
-                .expect("answers")
-        })
-    };
+    let booking = booking_in_the_background(&app, &first, &slot_1.id);
     until_the_place_is_held(&app).await;
     let started = Instant::now();
     let waited = app.book(&second, &slot_2.id, Some("waited")).await;
