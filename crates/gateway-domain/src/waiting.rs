@@ -490,6 +490,59 @@ mod tests {
         assert!(!shown.contains("12345"), "{shown}");
     }
 
+    /// The window a request names, by the rules written out once more here: `from` and `to`
+    /// each a day from today within the clinic's window, `from` today by default, `to` 91
+    /// days after `from` by default, `to` not before `from`, at most 92 days.
+    fn expected_window(
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Option<Option<(NaiveDate, NaiveDate)>> {
+        let day_ok = |d: Option<NaiveDate>| {
+            d.is_none_or(|d| d >= today() && crate::clinic::in_window(d, today()))
+        };
+        if !day_ok(from) || !day_ok(to) {
+            return None;
+        }
+        if from.is_none() && to.is_none() {
+            return Some(None);
+        }
+        let f = from.unwrap_or(today());
+        let t = to.unwrap_or(f + Days::new(MAX_WINDOW_DAYS - 1));
+        (t >= f && (t - f).num_days() < MAX_WINDOW_DAYS as i64).then_some(Some((f, t)))
+    }
+
+    #[test]
+    fn windows_near_the_bounds_are_accepted_exactly_as_the_rules_say() {
+        // A fixed xorshift: the same 4 000 cases every run.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut below = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let mut accepted = 0;
+        for _ in 0..4_000 {
+            // Days around today, the month ends (29th to 31st) and the window's bounds.
+            let from = (below(4) > 0).then(|| today() + Days::new(below(800)) - Days::new(20));
+            let to = (below(4) > 0)
+                .then(|| from.unwrap_or(today()) + Days::new(below(110)) - Days::new(8));
+            let text = |d: Option<NaiveDate>| d.map(|d| d.format("%Y-%m-%d").to_string());
+            let got = parse(
+                &request("+79161234567", text(from).as_deref(), text(to).as_deref()),
+                today(),
+            )
+            .map(|r| r.window.map(|w| (w.from(), w.to())))
+            .ok();
+            assert_eq!(got, expected_window(from, to), "from {from:?}, to {to:?}");
+            accepted += usize::from(got.is_some());
+        }
+        assert!(
+            (800..=3_800).contains(&accepted),
+            "{accepted} of 4 000 accepted"
+        );
+    }
+
     #[test]
     fn a_window_is_completed_from_either_end_and_bounded() {
         let w = parse(&request("+79161234567", Some("2026-12-01"), None), today())
