@@ -278,30 +278,43 @@ pub fn record_request(route: &str, method: &str, status: u16, took: Duration) {
             kept.clear();
         }
         let routes = kept.entry((method, status)).or_default();
-        let handles = match routes.iter().find(|h| &*h.route == route) {
-            Some(h) => h,
-            None => {
-                if routes.len() >= KEPT_HANDLES {
-                    routes.clear();
-                }
-                let owned = route.to_owned();
-                routes.push(Handles {
-                    route: route.into(),
-                    requests: counter!("registratura_http_requests_total", "route" => owned.clone(), "method" => method, "status" => status.to_string()),
-                    duration: histogram!("registratura_http_request_duration_seconds", "route" => owned, "method" => method),
-                });
-                routes.last().expect("just pushed")
+        if !routes.iter().any(|h| &*h.route == route) {
+            if routes.len() >= KEPT_HANDLES {
+                routes.clear();
             }
-        };
-        handles.requests.increment(1);
-        handles.duration.record(took.as_secs_f64());
-        gateway_domain::metrics::sampled();
+            let owned = route.to_owned();
+            routes.push(Handles {
+                route: route.into(),
+                requests: counter!("registratura_http_requests_total", "route" => owned.clone(), "method" => method, "status" => status.to_string()),
+                duration: histogram!("registratura_http_request_duration_seconds", "route" => owned, "method" => method),
+            });
+        }
+        if let Some(handles) = routes.iter().find(|h| &*h.route == route) {
+            handles.requests.increment(1);
+            handles.duration.record(took.as_secs_f64());
+            gateway_domain::metrics::sampled();
+        }
     });
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flood_of_routes_and_statuses_keeps_the_thread_s_handles_bounded() {
+        // Routes and statuses come from the route table and the gateway, but whatever a
+        // caller passes, a thread keeps at most KEPT_HANDLES of each.
+        for i in 0..3 * KEPT_HANDLES {
+            let status = 100 + u16::try_from(i % 2_000).expect("small");
+            record_request(&format!("/flood/{i}"), "GET", status, Duration::ZERO);
+            record_request(&format!("/flood/{i}"), "GET", 200, Duration::ZERO);
+        }
+        HANDLES.with_borrow(|kept| {
+            assert!(kept.len() <= KEPT_HANDLES, "{} pairs", kept.len());
+            assert!(kept.values().all(|routes| routes.len() <= KEPT_HANDLES));
+        });
+    }
 
     fn resident_kb() -> u64 {
         std::fs::read_to_string("/proc/self/status")

@@ -528,16 +528,11 @@ async fn in_a_surge_the_widget_says_it_is_trying_again_and_books_once_the_mis_ha
 
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     hog_the_mis(&stack.gateway, stop.clone());
-    let metrics = format!("{}/metrics", stack.gateway);
     let deadline = Instant::now() + Duration::from_secs(20);
+    let client = reqwest::Client::new();
     loop {
-        let text = reqwest::get(&metrics)
-            .await
-            .expect("answers")
-            .text()
-            .await
-            .expect("a body");
-        if text.contains("registratura_mis_in_flight{bound=\"demo\"} 1") {
+        let text = registratura_e2e::metrics_text(&client, &stack.gateway).await;
+        if registratura_e2e::metric(&text, "registratura_mis_in_flight{bound=\"demo\"}") >= 1.0 {
             break;
         }
         assert!(
@@ -560,7 +555,6 @@ async fn in_a_surge_the_widget_says_it_is_trying_again_and_books_once_the_mis_ha
     let page = d.source().await.expect("the page");
     assert!(!page.contains("Много желающих"), "the notice is gone");
     let api = format!("{}/api/v1/clinics/demo", stack.gateway);
-    let client = reqwest::Client::new();
     let token = session_of(&client, &api, registratura_e2e::PATIENT_FOUND).await;
     let tickets: serde_json::Value = client
         .get(format!("{api}/tickets"))

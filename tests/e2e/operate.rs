@@ -97,15 +97,7 @@ async fn metrics_stay_bounded_whatever_methods_and_paths_clients_invent() {
             .await
             .expect("answers");
     }
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .expect("answers")
-        .text()
-        .await
-        .expect("text");
+    let text = registratura_e2e::metrics_text(&app.client, &app.base).await;
     assert!(!text.contains("INVENTED") && !text.contains("/invented/"));
     assert!(
         value_of(
@@ -140,14 +132,7 @@ async fn metrics_count_rate_limit_refusals_by_class_and_are_for_operators_only()
             .send()
             .await;
     }
-    let text = client
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .expect("answers")
-        .text()
-        .await
-        .expect("text");
+    let text = registratura_e2e::metrics_text(&client, &base).await;
     assert!(
         value_of(
             &text,
@@ -412,14 +397,7 @@ async fn logs_written_to_a_file_carry_no_colours_and_lines_dropped_are_counted()
             .expect("answers");
         assert_eq!(r.status(), 200);
     }
-    let metrics = client
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .expect("answers")
-        .text()
-        .await
-        .expect("a body");
+    let metrics = registratura_e2e::metrics_text(&client, &base).await;
     // Lines reach the file a few milliseconds after their request (the writer gathers them).
     let mut text = read();
     while text.matches("request done").count() < 20 && std::time::Instant::now() < deadline {

@@ -3,8 +3,8 @@
 //! clients are still cut off.
 
 use registratura_e2e::{
-    PATIENT_FOUND, PATIENT_FOUND_2, TestApp, demo_clinic, expect_problem, gateway_config,
-    raw_exchange, start_delaying_proxy, start_gateway, start_sandbox,
+    PATIENT_FOUND, PATIENT_FOUND_2, TestApp, demo_clinic, expect_problem, gateway_config, metric,
+    metrics_text, raw_exchange, start_delaying_proxy, start_gateway, start_sandbox,
 };
 use std::time::{Duration, Instant};
 
@@ -25,21 +25,9 @@ async fn one_at_a_time(delay: Duration, queued: usize, wait: Duration, timeouts:
 }
 
 /// The gauge of requests the demo clinic's МИС works for, as `/metrics` shows it.
-async fn in_flight(app: &TestApp) -> String {
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .expect("answers")
-        .text()
-        .await
-        .expect("a body");
-    metrics
-        .lines()
-        .find(|l| l.starts_with("registratura_mis_in_flight{bound=\"demo\"}"))
-        .unwrap_or_default()
-        .to_owned()
+async fn in_flight(app: &TestApp) -> f64 {
+    let text = metrics_text(&app.client, &app.base).await;
+    metric(&text, "registratura_mis_in_flight{bound=\"demo\"}")
 }
 
 /// A booking of `slot` for the patient of `token`, sent from a task of its own.
@@ -69,7 +57,7 @@ fn booking_in_the_background(
 /// Waits until the one place of the demo clinic is held.
 async fn until_the_place_is_held(app: &TestApp) {
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !in_flight(app).await.ends_with(" 1") {
+    while in_flight(app).await < 1.0 {
         assert!(Instant::now() < deadline, "the first booking never started");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -121,21 +109,11 @@ async fn past_the_mis_s_capacity_a_request_is_told_to_retry_at_once_and_an_admit
     let retried = app.book(&second, &slot_2.id, Some("surge-second")).await;
     assert_eq!(retried.status(), 201, "nothing was done the first time");
     assert_eq!(app.my_tickets(&second).await.len(), 1, "booked once");
-    assert!(in_flight(&app).await.ends_with(" 0"), "the place is let go");
+    assert_eq!(in_flight(&app).await, 0.0, "the place is let go");
 
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .expect("answers")
-        .text()
-        .await
-        .expect("a body");
+    let metrics = metrics_text(&app.client, &app.base).await;
     assert!(
-        metrics
-            .lines()
-            .any(|l| l.starts_with("registratura_overloaded_total{bound=\"demo\"} ")),
+        metric(&metrics, "registratura_overloaded_total{bound=\"demo\"}") >= 1.0,
         "counted: {metrics}"
     );
 }

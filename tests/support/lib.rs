@@ -1123,6 +1123,28 @@ impl Drop for GatewayProcess {
     }
 }
 
+/// The gateway at `base`'s `/metrics`, as text.
+pub async fn metrics_text(client: &reqwest::Client, base: &str) -> String {
+    client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("the gateway answers")
+        .text()
+        .await
+        .expect("a body")
+}
+
+/// The sum of the samples in `metrics` whose line starts with `prefix` (a name, with its
+/// labels or the start of them); 0 when there is none.
+pub fn metric(metrics: &str, prefix: &str) -> f64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with(prefix))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
 /// The children of a process (nginx's workers).
 pub fn children_of(pid: u32) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {

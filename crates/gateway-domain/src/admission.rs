@@ -116,11 +116,6 @@ impl Admission {
         Self::new(name, Semaphore::MAX_PERMITS, 0, Duration::ZERO)
     }
 
-    /// How many requests may have the МИС working for them at once.
-    pub fn capacity(&self) -> usize {
-        self.capacity
-    }
-
     /// How many hold a place now.
     pub fn in_flight(&self) -> usize {
         self.capacity - self.places.available_permits()

@@ -87,20 +87,9 @@ async fn book(client: &reqwest::Client, api: &str, token: &str, slot: &str, key:
     }
 }
 
-/// The sum of a metric's samples in `/metrics` whose line starts with `prefix`.
+/// The sum of a metric's samples in the gateway at `base`'s `/metrics`.
 async fn metric(client: &reqwest::Client, base: &str, prefix: &str) -> f64 {
-    let text = client
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .expect("answers")
-        .text()
-        .await
-        .expect("a body");
-    text.lines()
-        .filter(|l| l.starts_with(prefix))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
+    registratura_e2e::metric(&registratura_e2e::metrics_text(client, base).await, prefix)
 }
 
 /// The surge against the gateway directly, then behind nginx as `nginx-prefix.conf` sets it.

@@ -382,12 +382,20 @@ impl GuardedMis {
             .unwrap_or_else(|_| Err(MisError::Unavailable("the read deadline passed".into())))
     }
 
-    /// A write that changes no ticket: tried once.
-    async fn write_once<T, Fut>(&self, call: Fut) -> Result<T, MisError>
+    /// A call tried once: a write that changes no ticket, or the МИС's version.
+    async fn once<T, Fut>(&self, call: Fut) -> Result<T, MisError>
     where
         Fut: Future<Output = Result<T, MisError>>,
     {
         self.refuse_if_open().await?;
+        self.made(call).await
+    }
+
+    /// A call made (the breaker and admission passed): its result recorded.
+    async fn made<T, Fut>(&self, call: Fut) -> Result<T, MisError>
+    where
+        Fut: Future<Output = Result<T, MisError>>,
+    {
         let result = call.await;
         self.record(&result);
         result
@@ -403,7 +411,7 @@ impl GuardedMis {
         // A write not made (the breaker open, the МИС at its capacity) changed nothing: what
         // is kept stays.
         self.refuse_if_open().await?;
-        let result = self.write_once(call).await;
+        let result = self.made(call).await;
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.specialties.clear();
         self.doctors.clear();
@@ -421,10 +429,8 @@ fn hex_of(id: &str) -> String {
 #[async_trait]
 impl Mis for GuardedMis {
     async fn version(&self) -> Result<MisVersion, MisError> {
-        self.refuse_if_open().await?;
-        let result = self.observe("version", self.inner.version()).await;
-        self.record(&result);
-        result
+        self.once(self.observe("version", self.inner.version()))
+            .await
     }
 
     async fn clinics(&self) -> Result<Vec<ClinicInfo>, MisError> {
@@ -591,7 +597,7 @@ impl Mis for GuardedMis {
         clinic: LpuId,
         request: &WaitingRequest,
     ) -> Result<WaitingId, MisError> {
-        self.write_once(self.observe(
+        self.once(self.observe(
             "join_waiting_list",
             self.inner.join_waiting_list(clinic, request),
         ))
@@ -608,7 +614,7 @@ impl Mis for GuardedMis {
     }
 
     async fn leave_waiting_list(&self, clinic: LpuId, id: &WaitingId) -> Result<(), MisError> {
-        self.write_once(self.observe(
+        self.once(self.observe(
             "leave_waiting_list",
             self.inner.leave_waiting_list(clinic, id),
         ))
