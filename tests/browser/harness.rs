@@ -273,6 +273,19 @@ impl Browser {
         );
     }
 
+    /// From the first step to the confirmation: `specialty`, its first doctor, the first
+    /// free day and time, `patient` identified.
+    pub async fn to_confirmation(&self, specialty: &str, patient: (&str, &str, &str)) {
+        self.click_text("button", specialty).await;
+        self.wait_heading("Выберите врача").await;
+        self.click_css(".rg-choice").await;
+        self.click_css(".rg-day.rg-free").await;
+        self.wait_heading("Выберите время приёма").await;
+        self.click_css(".rg-time").await;
+        self.identify(patient).await;
+        self.wait_heading("Проверьте и подтвердите запись").await;
+    }
+
     pub async fn wait_text(&self, text: &str) {
         self.wait_xpath(&format!("//*[contains(text(), '{text}')]"))
             .await;

@@ -440,14 +440,7 @@ async fn a_booking_the_clinic_does_not_confirm_sends_the_patient_to_their_ticket
     let faults = stack.faults.clone().expect("the fault proxy");
     let d = &browser.driver;
     d.goto(stack.demo_url.clone()).await.expect("navigates");
-    browser.click_text("button", "Эндокринология").await;
-    browser.wait_heading("Выберите врача").await;
-    browser.click_css(".rg-choice").await;
-    browser.click_css(".rg-day.rg-free").await;
-    browser.wait_heading("Выберите время приёма").await;
-    browser.click_css(".rg-time").await;
-    browser.identify(PATIENT).await;
-    browser.wait_heading("Проверьте и подтвердите запись").await;
+    browser.to_confirmation("Эндокринология", PATIENT).await;
     // The clinic books it; its answer is lost, and its history cannot be read either.
     faults.fail("SetAppointment", MisFault::AnswerDropped, 1);
     faults.fail("GetPatientHistory", MisFault::Down, 1_000);
@@ -517,14 +510,7 @@ async fn in_a_surge_the_widget_says_it_is_trying_again_and_books_once_the_mis_ha
     let stack = Stack::one_at_a_time().await;
     let d = &browser.driver;
     d.goto(stack.demo_url.clone()).await.expect("navigates");
-    browser.click_text("button", "Хирургия").await;
-    browser.wait_heading("Выберите врача").await;
-    browser.click_css(".rg-choice").await;
-    browser.click_css(".rg-day.rg-free").await;
-    browser.wait_heading("Выберите время приёма").await;
-    browser.click_css(".rg-time").await;
-    browser.identify(PATIENT).await;
-    browser.wait_heading("Проверьте и подтвердите запись").await;
+    browser.to_confirmation("Хирургия", PATIENT).await;
 
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     hog_the_mis(&stack.gateway, stop.clone());
