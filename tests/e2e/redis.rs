@@ -158,11 +158,16 @@ async fn an_idempotency_key_replayed_on_the_other_gateway_answers_the_first_tick
     );
     let replayed: api_types::Ticket = replay.json().await.expect("a ticket");
     assert_eq!(replayed, first);
+    // A key B has never seen, used on A, then sent to B with another body: only the record A
+    // left in Redis can tell B (a replay above could also be answered by reading the МИС).
+    let (_, slot) = a.free_slot("Кардиология").await;
+    let booked = a.book(&token, &slot.id, Some("shared-key-2")).await;
+    assert_eq!(booked.status(), 201);
     let other = b
         .client
         .post(format!("{}/tickets", b.api))
         .bearer_auth(&token)
-        .header("Idempotency-Key", "shared-key-1")
+        .header("Idempotency-Key", "shared-key-2")
         .json(&serde_json::json!({"slot_id": "c29tZXRoaW5nLWVsc2U"}))
         .send()
         .await
