@@ -7,24 +7,43 @@ use std::fmt::Write as _;
 pub struct Report {
     rows: Vec<[String; 4]>,
     notes: Vec<String>,
+    /// Each judged aim: its row, and whether it was met (`None`: the aim is not for this row's
+    /// setting, said so in the row).
+    verdicts: Vec<(String, Option<bool>)>,
 }
 
 impl Report {
+    /// A row; one that names an aim must have judged it first with [`Report::aim`].
     pub fn row(&mut self, what: &str, gateway: &str, reference: &str, ratio: &str) {
         println!("{what}: {gateway} | {reference} | {ratio}");
+        assert!(
+            !ratio.contains("aim") || self.verdicts.iter().any(|(w, _)| w == what),
+            "the row «{what}» names an aim it did not judge"
+        );
         self.rows
             .push([what.into(), gateway.into(), reference.into(), ratio.into()]);
     }
 
-    /// The aims the rows judged: each row whose ratio says `met` or `not met` (after its
-    /// aim) counts once.
+    /// Judges the aim `aim` of the row `what` (to be written next): `met`, or `None` where the
+    /// aim is not for this row's setting. The words for the row.
+    pub fn aim(&mut self, what: &str, aim: &str, met: Option<bool>) -> String {
+        self.verdicts.push((what.to_owned(), met));
+        let verdict = match met {
+            Some(true) => "met",
+            Some(false) => "not met",
+            None => "not judged at this setting",
+        };
+        format!("aim {aim}: {verdict}")
+    }
+
+    /// The aims judged, met and missed, by their rows.
     pub fn aims(&self) -> (Vec<&str>, Vec<&str>) {
         let (mut met, mut missed) = (Vec::new(), Vec::new());
-        for [what, _, _, ratio] in &self.rows {
-            if ratio.contains("not met") {
-                missed.push(what.as_str());
-            } else if ratio.contains(": met") || ratio.contains("met)") {
-                met.push(what.as_str());
+        for (what, verdict) in &self.verdicts {
+            match verdict {
+                Some(true) => met.push(what.as_str()),
+                Some(false) => missed.push(what.as_str()),
+                None => {}
             }
         }
         (met, missed)
