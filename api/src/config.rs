@@ -35,6 +35,9 @@ pub struct Config {
     /// Where the state gateways may share lives: memory (one gateway) or Redis.
     #[serde(default)]
     pub state: gateway_domain::shared::StateConfig,
+    /// The gateway as a Windows service (`registratura service …`): its log file.
+    #[serde(default)]
+    pub service: ServiceConfig,
     /// The clinics this gateway serves. With none, the gateway serves the sandbox's demo
     /// clinic (and starts the sandbox).
     #[serde(default)]
@@ -167,6 +170,30 @@ pub struct AuditConfig {
     /// The key of the patients' pseudonyms (at least 16 characters; keep it secret and keep it:
     /// a new key gives every patient a new pseudonym). `REGISTRATURA_AUDIT_SECRET` overrides it.
     pub secret: Option<String>,
+}
+
+/// The gateway as a Windows service: it has no console, so its log goes to a file rotated
+/// by size (and its start, stop and fatal errors to the Windows Event Log too).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServiceConfig {
+    /// The log file. Default: `logs\registratura.log` under `%ProgramData%\Registratura`
+    /// (`C:\ProgramData\Registratura`).
+    pub log_file: Option<PathBuf>,
+    /// The size at which the log file is rotated, in megabytes.
+    pub log_max_mb: u64,
+    /// How many rotated files are kept beside it (`registratura.log.1`, …).
+    pub log_keep: usize,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self {
+            log_file: None,
+            log_max_mb: 10,
+            log_keep: 5,
+        }
+    }
 }
 
 /// The demo clinic site that embeds the widget from another origin (sandbox mode only).
@@ -320,6 +347,7 @@ impl Config {
             demo: DemoConfig::default(),
             audit: AuditConfig::default(),
             state: gateway_domain::shared::StateConfig::default(),
+            service: ServiceConfig::default(),
             clinics: Vec::new(),
         }
     }
@@ -532,6 +560,9 @@ impl Config {
 
     /// The audit trail and the shared state.
     fn validate_audit_and_state(&self) -> Result<(), ConfigError> {
+        if self.service.log_max_mb == 0 {
+            return Err(ConfigError("service.log_max_mb must be at least 1".into()));
+        }
         if self.audit.path.is_some()
             && self
                 .audit
@@ -641,6 +672,7 @@ mod tests {
             ("sandbox", String::new(), String::new()),
             ("cache", String::new(), String::new()),
             ("audit", String::new(), String::new()),
+            ("service", String::new(), String::new()),
             ("demo", String::new(), String::new()),
             ("[api_keys]", String::new(), String::new()),
             ("[clinics]", String::new(), String::new()),

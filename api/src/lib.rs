@@ -20,6 +20,7 @@ pub mod routes;
 pub mod routing;
 pub mod security;
 mod server;
+pub mod service;
 pub mod site;
 pub mod startup;
 pub mod telemetry;

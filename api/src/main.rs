@@ -55,6 +55,12 @@ enum Command {
     },
     /// Prints the OpenAPI spec of the JSON API.
     Openapi,
+    /// Installs, removes, starts or stops the gateway as a Windows service
+    /// (examples/deploy/windows.md).
+    Service {
+        #[command(subcommand)]
+        command: registratura::service::Command,
+    },
     /// Checks the configuration and each clinic's МИС, and prints what it finds.
     Check {
         /// Fail (exit status 2) on warnings too.
@@ -82,9 +88,14 @@ fn main() -> ExitCode {
         ));
         return ExitCode::from(code);
     }
+    if let Some(Command::Service { command }) = cli.command {
+        // A service writes its own log (a file, the Event Log); the commands print to the
+        // console.
+        return registratura::service::run(command, cli.config, cli.log_format);
+    }
     let logging = telemetry::init("info", cli.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Check { .. } => Ok(()),
+        Command::Check { .. } | Command::Service { .. } => Ok(()),
         Command::Openapi => {
             println!("{}", registratura::pages::openapi::spec_json());
             Ok(())

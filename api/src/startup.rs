@@ -517,22 +517,52 @@ impl Application {
         Ok(())
     }
 
-    /// Runs until `SIGTERM` or `SIGINT` (Ctrl+C, or a Windows service's stop), then stops
+    /// Runs until `SIGTERM` or `SIGINT` (Ctrl+C, or a console's close on Windows), then stops
     /// gracefully: no new connections, requests in flight finish within
     /// `server.shutdown_grace_secs`, and so does every booking already started. `SIGHUP`
     /// reopens the audit trail (for `logrotate`).
     pub async fn run_with_signals(self) -> Result<(), StartError> {
+        let (requests, received) = tokio::sync::mpsc::unbounded_channel();
+        let signals = tokio::spawn(signals::forward(requests));
+        let result = self.run_until_asked(received).await;
+        signals.abort();
+        result
+    }
+
+    /// Runs until asked to stop (or until every sender of `requests` is gone), then stops as
+    /// [`Self::run_with_signals`] does; reopens the audit trail when asked meanwhile. Signals
+    /// and a Windows service's controls both come here.
+    pub async fn run_until_asked(
+        self,
+        mut requests: tokio::sync::mpsc::UnboundedReceiver<Asked>,
+    ) -> Result<(), StartError> {
         let stopper = self.stopper();
         let audit = self.gateway.audit.clone();
-        let signals = tokio::spawn(async move {
-            signals::wait_for_stop(audit).await;
+        let listener = tokio::spawn(async move {
+            while let Some(Asked::ReopenAudit) = requests.recv().await {
+                if let Some(audit) = &audit {
+                    match audit.reopen() {
+                        Ok(()) => tracing::info!("audit trail reopened"),
+                        Err(e) => tracing::error!(error = %e, "cannot reopen the audit trail"),
+                    }
+                }
+            }
             tracing::info!("stop requested: finishing the requests in flight");
             stopper.stop().await;
         });
         let result = self.run_until_stopped().await;
-        signals.abort();
+        listener.abort();
         result
     }
+}
+
+/// What a running gateway is asked to do, by a signal or by the Windows service manager.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asked {
+    /// Stop gracefully (`SIGTERM`, `SIGINT`, a service's Stop or Shutdown).
+    Stop,
+    /// Reopen the audit trail (`SIGHUP`, a service's "paramchange").
+    ReopenAudit,
 }
 
 /// Stops the gateway gracefully: first the gateway's server (no new connections; requests
@@ -560,13 +590,15 @@ impl Stopper {
 }
 
 mod signals {
-    //! The signals the gateway answers.
+    //! The signals the gateway answers, as requests to the running gateway.
 
-    use std::sync::Arc;
+    use super::Asked;
+    use tokio::sync::mpsc::UnboundedSender;
 
-    /// Waits for a request to stop; reopens the audit trail on each `SIGHUP` meanwhile.
+    /// Sends [`Asked::ReopenAudit`] on each `SIGHUP`, and [`Asked::Stop`] on `SIGTERM` or
+    /// `SIGINT`.
     #[cfg(unix)]
-    pub async fn wait_for_stop(audit: Option<Arc<gateway_domain::audit::Audit>>) {
+    pub async fn forward(requests: UnboundedSender<Asked>) {
         use tokio::signal::unix::{SignalKind, signal};
         let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
             signal(SignalKind::terminate()),
@@ -577,30 +609,28 @@ mod signals {
             return std::future::pending().await;
         };
         loop {
-            tokio::select! {
-                _ = term.recv() => return,
-                _ = int.recv() => return,
-                _ = hup.recv() => {
-                    if let Some(audit) = &audit {
-                        match audit.reopen() {
-                            Ok(()) => tracing::info!("audit trail reopened"),
-                            Err(e) => tracing::error!(error = %e, "cannot reopen the audit trail"),
-                        }
-                    }
-                }
+            let asked = tokio::select! {
+                _ = term.recv() => Asked::Stop,
+                _ = int.recv() => Asked::Stop,
+                _ = hup.recv() => Asked::ReopenAudit,
+            };
+            if requests.send(asked).is_err() || asked == Asked::Stop {
+                return;
             }
         }
     }
 
-    /// Waits for Ctrl+C, or a console's close or shutdown (a Windows service's stop).
+    /// Sends [`Asked::Stop`] on Ctrl+C, or on the console's close or the system's shutdown
+    /// (a console program; the service gets its controls from the service manager instead).
     #[cfg(windows)]
-    pub async fn wait_for_stop(_audit: Option<Arc<gateway_domain::audit::Audit>>) {
+    pub async fn forward(requests: UnboundedSender<Asked>) {
         use tokio::signal::windows;
         let (Ok(mut c), Ok(mut close), Ok(mut shutdown)) = (
             windows::ctrl_c(),
             windows::ctrl_close(),
             windows::ctrl_shutdown(),
         ) else {
+            tracing::error!("cannot listen for Ctrl+C; stop the gateway by ending its process");
             return std::future::pending().await;
         };
         tokio::select! {
@@ -608,6 +638,7 @@ mod signals {
             _ = close.recv() => {}
             _ = shutdown.recv() => {}
         }
+        let _ = requests.send(Asked::Stop);
     }
 }
 
@@ -630,7 +661,10 @@ pub async fn run_sandbox_alone(config: SandboxConfig, listen: String) -> Result<
         grace: Duration::ZERO,
     };
     let signals = tokio::spawn(async move {
-        signals::wait_for_stop(None).await;
+        let (requests, mut received) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(signals::forward(requests));
+        // The sandbox alone has no audit trail: anything but a reopen stops it.
+        while let Some(Asked::ReopenAudit) = received.recv().await {}
         stopper.stop().await;
     });
     server.await?;

@@ -5,6 +5,7 @@
 //! spans (see `ARCHITECTURE.md`, "Personal data").
 
 mod line;
+pub mod rotate;
 
 use metrics::{counter, histogram};
 use std::time::Duration;
@@ -97,18 +98,32 @@ pub struct Logging {
 /// queue (a line that would overflow it is dropped and counted, never waited for). Does
 /// nothing if one is installed.
 pub fn init(default: &str, format: LogFormat) -> Logging {
+    init_to(default, format, std::io::stderr(), colours())
+}
+
+/// As [`init`], to a file rotated by size (a Windows service's log), without colours.
+pub fn init_to_file(default: &str, format: LogFormat, file: rotate::RotatingFile) -> Logging {
+    init_to(default, format, file, false)
+}
+
+fn init_to<W: std::io::Write + Send + 'static>(
+    default: &str,
+    format: LogFormat,
+    sink: W,
+    ansi: bool,
+) -> Logging {
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(true)
         .buffered_lines_limit(QUEUED_LINES)
         .thread_name("registratura-log")
-        .finish(Batches::new(std::io::stderr()));
+        .finish(Batches::new(sink));
     let counter = writer.error_counter();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter(default))
         .with_writer(writer)
         .with_target(true);
     let installed = match format {
-        LogFormat::Text if colours() => builder.with_ansi(true).try_init(),
+        LogFormat::Text if ansi => builder.with_ansi(true).try_init(),
         // Not a terminal (a file, the journal): the same lines without colours, formatted for
         // the cost of one request.
         LogFormat::Text => {

@@ -238,14 +238,22 @@ fn start_proxy(
     (url, recording)
 }
 
-/// A running gateway with its sandbox МИС behind a recording proxy.
-#[derive(Debug)]
-pub struct TestApp {
+/// The JSON API of a gateway, for the demo clinic, spoken over HTTP only (wherever the gateway
+/// runs: in this process, as a process of its own, under Wine).
+#[derive(Debug, Clone)]
+pub struct Api {
     /// `http://127.0.0.1:<port>`
     pub base: String,
     /// `http://127.0.0.1:<port>/api/v1/clinics/demo`
     pub api: String,
     pub client: reqwest::Client,
+}
+
+/// A running gateway with its sandbox МИС behind a recording proxy; its API's calls are
+/// [`Api`]'s.
+#[derive(Debug)]
+pub struct TestApp {
+    pub http: Api,
     pub sandbox: Sandbox,
     pub sandbox_url: String,
     /// The recording proxy in front of the sandbox, which the gateway's clinic points at.
@@ -291,6 +299,7 @@ pub fn gateway_config(clinics: Vec<ClinicConfig>) -> Config {
         demo: registratura::config::DemoConfig::default(),
         audit: registratura::config::AuditConfig::default(),
         state: gateway_domain::shared::StateConfig::default(),
+        service: registratura::config::ServiceConfig::default(),
         cache: CacheConfig::default(),
         rate_limit: RateLimitConfig {
             identify_per_minute: 60_000,
@@ -333,9 +342,7 @@ pub async fn spawn_app() -> TestApp {
     let base = start_gateway(gateway_config(vec![demo_clinic(&proxy)])).await;
     let proxy_url = proxy;
     TestApp {
-        api: format!("{base}/api/v1/clinics/demo"),
-        base,
-        client: reqwest::Client::new(),
+        http: Api::at(&base),
         sandbox,
         sandbox_url,
         proxy_url,
@@ -348,13 +355,30 @@ impl TestApp {
     /// or through proxies that record nothing here).
     pub fn at(base: &str, sandbox: Sandbox, sandbox_url: String) -> Self {
         Self {
-            base: base.to_owned(),
-            api: format!("{base}/api/v1/clinics/demo"),
-            client: reqwest::Client::new(),
+            http: Api::at(base),
             sandbox,
             proxy_url: sandbox_url.clone(),
             sandbox_url,
             recording: Arc::default(),
+        }
+    }
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.http
+    }
+}
+
+impl Api {
+    /// The API of the gateway at `base`.
+    pub fn at(base: &str) -> Self {
+        Self {
+            base: base.to_owned(),
+            api: format!("{base}/api/v1/clinics/demo"),
+            client: reqwest::Client::new(),
         }
     }
 
