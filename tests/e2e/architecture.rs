@@ -299,9 +299,10 @@ fn circle(graph: &BTreeMap<String, BTreeSet<String>>, roots: &[&str]) -> Option<
 
 #[test]
 fn no_crate_s_modules_import_each_other_in_a_circle() {
-    // The composition roots wire everything and are named by nothing but `main.rs`.
+    // The composition roots wire everything and are named by nothing but `main.rs` (and each
+    // other: the Windows service runs the gateway `startup` builds).
     let crates: [(&str, &[&str]); 3] = [
-        ("api/src", &["", "main", "startup", "check"]),
+        ("api/src", &["", "main", "startup", "check", "service"]),
         ("crates/gateway-domain/src", &[""]),
         ("widget/src", &[""]),
     ];
@@ -314,10 +315,16 @@ fn no_crate_s_modules_import_each_other_in_a_circle() {
                 found.join(" -> ")
             );
         }
+        // A root's own modules are part of it.
+        let in_a_root = |module: &str| {
+            roots
+                .iter()
+                .any(|r| module == *r || (!r.is_empty() && module.starts_with(&format!("{r}::"))))
+        };
         for (module, edges) in &graph {
             for root in roots.iter().filter(|r| !r.is_empty()) {
                 assert!(
-                    !edges.contains(*root) || roots.contains(&module.as_str()),
+                    !edges.contains(*root) || in_a_root(module),
                     "{dir}: {module} imports the composition root {root}"
                 );
             }
