@@ -101,6 +101,25 @@ async fn every_body_sent_and_served_validates_against_the_contract_xsds() {
         .await
         .expect("rescheduled");
     client.history(lpu, &patient).await.expect("history");
+    // The region's catalogue.
+    let districts = mis::Region::districts(&client).await.expect("districts");
+    assert_eq!(districts[0].name, sandbox_mis::seed::DISTRICT_NAME);
+    let listed = mis::Region::clinics_of(&client, districts[0].id)
+        .await
+        .expect("the district's clinics");
+    assert_eq!(listed[0].id, lpu);
+    let cards = mis::Region::cards(&client).await.expect("cards");
+    assert_eq!(
+        cards[0].1.phone.as_deref(),
+        Some(sandbox_mis::seed::LPU_PHONE)
+    );
+    let areas = mis::Region::areas(&client, lpu, &patient)
+        .await
+        .expect("areas");
+    assert_eq!(
+        (areas[0].number.as_str(), areas[0].kind.as_str()),
+        ("12", "Терапевтический")
+    );
     client
         .cancel(lpu, &patient, &slots[1].id)
         .await

@@ -17,8 +17,12 @@ def ok(result, what):
 
 
 print("version:", ok(svc.GetVersion(), "GetVersion").ServiceVersion)
-lpus = ok(svc.GetLPUList(idDistrict=None, guid=guid), "GetLPUList").ListLPU.Clinic
+districts = ok(svc.GetDistrictList(guid=guid), "GetDistrictList").Districts.District
+assert districts[0].IdDistrict == 1 and districts[0].DistrictName, districts
+lpus = ok(svc.GetLPUList(idDistrict=districts[0].IdDistrict, guid=guid), "GetLPUList").ListLPU.Clinic
 assert lpus[0].IdLPU == 1
+cards = ok(svc.GetLPUInfo(idLpu=1, guid=guid), "GetLPUInfo").LpuCollection.LpuInfo
+assert cards[0].Id == 1 and cards[0].Address and cards[0].Phone, cards
 specs = ok(svc.GetSpesialityList(idLpu=1, idPat=None, guid=guid), "GetSpesialityList").ListSpesiality.Spesiality
 spec = next(s for s in specs if s.CountFreeParticipantIE > 0)
 docs = ok(svc.GetDoctorList(idSpesiality=spec.IdSpesiality, idLpu=1, idPat=None, guid=guid), "GetDoctorList").Docs.Doctor
@@ -36,6 +40,8 @@ apps = ok(svc.GetAvaibleAppointments(idDoc=doc.IdDoc, idLpu=1, idPat=None, visit
 pat = {"Birthday": datetime.datetime(1980, 5, 17), "Document_S": "4510", "Document_N": "123456",
        "Polis_N": "7700000000000001"}
 id_pat = ok(svc.CheckPatient(pat=pat, idLpu=1, guid=guid), "CheckPatient").IdPat
+areas = ok(svc.GetPatientsAreas(idLpu="1", idPat=id_pat), "GetPatientsAreas").PatientsAreaList.PatientsArea
+assert areas[0].Area == "12" and areas[0].AreaType == "Терапевтический", areas
 ok(svc.SetAppointment(idAppointment=apps[0].IdAppointment, idLpu=1, idPat=id_pat, guid=guid), "SetAppointment")
 again = svc.SetAppointment(idAppointment=apps[0].IdAppointment, idLpu=1, idPat=id_pat, guid=guid)
 assert again.ErrorList.Error[0].IdError in (35, 39), again

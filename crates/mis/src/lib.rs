@@ -11,6 +11,7 @@ mod error;
 mod ids;
 mod patient;
 mod referral;
+mod region;
 mod waiting;
 
 use async_trait::async_trait;
@@ -23,6 +24,7 @@ pub use patient::{
     PhoneNumber, PolicyError, PolicyNumber,
 };
 pub use referral::{Referral, ReferralDoctor, ReferralKind, ReferralNumber, ReferralStatus};
+pub use region::{Area, ClinicCard, District, Region, RegionClinic};
 pub use waiting::{WaitingEntry, WaitingReason, WaitingRequest};
 
 /// The version of the МИС service, as it reports it (also its liveness probe).

@@ -10,6 +10,16 @@ pub const LPU_FULL_NAME: &str = "ГБУЗ «Городская поликлин�
 pub const LPU_SHORT_NAME: &str = "Городская поликлиника № 1";
 pub const LPU_ADDRESS: &str = "г. Москва, ул. Лесная, д. 7";
 pub const LPU_TIMEZONE: chrono_tz::Tz = chrono_tz::Europe::Moscow;
+/// The demo clinic's district, as `GetDistrictList` and its card name it.
+pub const DISTRICT_ID: i32 = 1;
+pub const DISTRICT_NAME: &str = "Центральный район";
+/// The district's OKATO code.
+pub const DISTRICT_OKATO: u64 = 45_286_555_000;
+/// The demo clinic's card (`GetLPUInfo`).
+pub const LPU_PHONE: &str = "+7 (495) 000-00-01";
+pub const LPU_EMAIL: &str = "gp1@sandbox.registratura.example";
+pub const LPU_WORK_TIME: &str = "пн–пт 8:00–20:00, сб 9:00–15:00";
+pub const LPU_OID: &str = "1.2.643.5.1.13.13.12.2.77.0000";
 
 /// How many days ahead (today included) schedules are built.
 pub const SCHEDULE_DAYS: i64 = 14;
@@ -352,6 +362,14 @@ pub const PATIENTS: &[PatientSeed] = &[
         "4512111111",
         "7700000000000003",
     ),
+];
+
+/// The attachment areas of the test patients (`GetPatientsAreas`): patient id, area, its
+/// kind. The duplicate cards and cards added by tests have none.
+pub const AREAS: &[(&str, &str, mis_hub::contract::AreaType)] = &[
+    ("P-1001", "12", mis_hub::contract::AreaType::Therapeutic),
+    ("P-1002", "7", mis_hub::contract::AreaType::Therapeutic),
+    ("P-1002", "2", mis_hub::contract::AreaType::Feldsher),
 ];
 
 /// The card that holds the tickets seeded as already taken; no identity matches it.

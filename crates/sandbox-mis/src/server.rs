@@ -151,7 +151,9 @@ async fn soap(sandbox: web::Data<Sandbox>, req: HttpRequest, body: web::Bytes) -
             return fault("s:Client", "SOAPAction не соответствует телу запроса");
         }
     }
-    if op != Operation::GetVersion && call.guid.as_deref() != Some(&*sandbox.guid) {
+    // The contract gives GetVersion and GetPatientsAreas no key.
+    let keyed = !matches!(op, Operation::GetVersion | Operation::GetPatientsAreas);
+    if keyed && call.guid.as_deref() != Some(&*sandbox.guid) {
         let response = Response {
             base: MethodResult::error(1, "Неверный или запрещённый guid"),
             body: ResultBody::empty(op),

@@ -14,7 +14,8 @@ import sys
 
 XS = "http://www.w3.org/2001/XMLSchema"
 OPERATIONS = [
-    "GetVersion", "GetLPUList", "GetSpesialityList", "GetDoctorList", "GetAvailableDates",
+    "GetVersion", "GetDistrictList", "GetLPUList", "GetLPUInfo", "GetPatientsAreas",
+    "GetSpesialityList", "GetDoctorList", "GetAvailableDates",
     "GetAvaibleAppointments", "GetWorkingTime", "CheckPatient", "SetAppointment",
     "CreateClaimForRefusal", "GetPatientHistory", "InspectDoctorsReferal", "CheckReferral",
     "GetAppointmentsDemandDoctorsReferal", "RegisterPARequest", "SearchActivePARequests",

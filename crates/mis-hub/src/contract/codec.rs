@@ -357,7 +357,22 @@ fn datetime_text(v: &NaiveDateTime) -> Cow<'static, str> {
     Cow::Owned(format_datetime(*v))
 }
 
+fn parse_okato(s: &str) -> Option<Okato> {
+    let v: f64 = s.trim().parse().ok()?;
+    // An OKATO code has at most 11 digits; WCF writes it as an `xs:double`.
+    (v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 1e12).then_some(Okato(v as u64))
+}
+
+fn okato_text(v: &Okato) -> Cow<'static, str> {
+    Cow::Owned(v.0.to_string())
+}
+
+/// An OKATO code (the territory classifier), which the contract types `xs:double`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Okato(pub u64);
+
 scalar!(required String, parse_string, string_text);
+scalar!(defaulted Okato, parse_okato, okato_text);
 scalar!(defaulted i32, parse_int, int_text);
 scalar!(defaulted bool, parse_bool, bool_text);
 scalar!(required NaiveDateTime, parse_datetime, datetime_text);

@@ -1,7 +1,7 @@
 //! The directory: the service's version, clinics, specialties, doctors, their dates, tickets
 //! and working days.
 
-use super::codec::{HUB_NS, SERVICE_NS, record};
+use super::codec::{HUB_NS, Okato, SERVICE_NS, enumeration, record};
 use chrono::NaiveDateTime;
 
 record! {
@@ -44,6 +44,104 @@ record! {
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct LpuListResult in HUB_NS as "GetLPUListResult" {
         list_lpu: Option<Vec<Clinic>> = "ListLPU",
+    }
+}
+
+record! {
+    /// No parameters but the key (`GetDistrictList`).
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct GetDistrictList in SERVICE_NS as "GetDistrictList" {}
+}
+
+record! {
+    /// A district of the region.
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct District in HUB_NS as "District" {
+        name: Option<String> = "DistrictName",
+        id: i32 = "IdDistrict",
+        okato: Option<Okato> = "Okato",
+    }
+}
+
+record! {
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct DistrictResult in HUB_NS as "GetDistrictListResult" {
+        districts: Option<Vec<District>> = "Districts",
+    }
+}
+
+record! {
+    /// One clinic's card, or every clinic's (`idLpu` absent).
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct GetLpuInfo in SERVICE_NS as "GetLPUInfo" {
+        id_lpu: Option<i32> = "idLpu",
+    }
+}
+
+record! {
+    /// A clinic's card: where it is, how to reach it, when it works.
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct LpuInfo in HUB_NS as "LpuInfo" {
+        address: Option<String> = "Address",
+        commentary: Option<String> = "Commentary",
+        district_id: i32 = "DistrictId",
+        district_name: Option<String> = "DistrictName",
+        district_okato: Option<Okato> = "DistrictOkato",
+        email: Option<String> = "Email",
+        full_name: Option<String> = "FullName",
+        id: Option<i32> = "Id",
+        oid: Option<String> = "Oid",
+        phone: Option<String> = "Phone",
+        public_guid: Option<String> = "PublicGuid",
+        short_name: Option<String> = "ShortName",
+        lpu_type: Option<String> = "Type",
+        work_time: Option<String> = "WorkTime",
+    }
+}
+
+record! {
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct LpuInformationResult in HUB_NS as "GetLPUInfoResult" {
+        lpu_collection: Option<Vec<LpuInfo>> = "LpuCollection",
+    }
+}
+
+enumeration! {
+    /// `AreaType`: the kind of a patient's attachment area.
+    pub enum AreaType {
+        Feldsher = "Фельдшерский",
+        Therapeutic = "Терапевтический",
+        GeneralPractice = "ВрачОбщейПрактики",
+        Complex = "Комплексный",
+        Obstetric = "Акушерский",
+        Assigned = "Приписной",
+        Paediatric = "Педиатрический",
+        Phthisiatric = "Фтизиатрический",
+    }
+}
+
+record! {
+    /// The areas a patient is attached to in a clinic (`GetPatientsAreas`; the contract takes
+    /// no key for it).
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct GetPatientsAreas in SERVICE_NS as "GetPatientsAreas" {
+        id_lpu: Option<String> = "idLpu",
+        id_pat: Option<String> = "idPat",
+    }
+}
+
+record! {
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct PatientsArea in HUB_NS as "PatientsArea" {
+        area: Option<String> = "Area",
+        area_type: AreaType = "AreaType",
+    }
+}
+
+record! {
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct PatientsAreasResult in HUB_NS as "GetPatientsAreasResult" {
+        patients_area_list: Option<Vec<PatientsArea>> = "PatientsAreaList",
     }
 }
 

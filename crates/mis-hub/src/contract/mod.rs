@@ -22,7 +22,7 @@ use crate::xml::{self, Element, XmlError};
 use codec::{HUB_NS, Members, Out, Record, SERVICE_NS, Value, record};
 
 pub use codec::{
-    ARRAYS, DTO, HUB, POST_APPOINTMENT, TEMPURI, format_datetime, midnight, parse_datetime,
+    ARRAYS, DTO, HUB, Okato, POST_APPOINTMENT, TEMPURI, format_datetime, midnight, parse_datetime,
 };
 pub use directory::*;
 pub use patient::*;
@@ -127,7 +127,10 @@ macro_rules! operations {
 
 operations! {
     GetVersion = "GetVersion" (NoParams) -> VersionResult,
+    GetDistrictList = "GetDistrictList" (GetDistrictList) -> DistrictResult,
     GetLpuList = "GetLPUList" (GetLpuList) -> LpuListResult,
+    GetLpuInfo = "GetLPUInfo" (GetLpuInfo) -> LpuInformationResult,
+    GetPatientsAreas = "GetPatientsAreas" (GetPatientsAreas) -> PatientsAreasResult,
     GetSpesialityList = "GetSpesialityList" (GetSpesialityList) -> SpesialityListResult,
     GetDoctorList = "GetDoctorList" (GetDoctorList) -> DoctorListResult,
     GetAvailableDates = "GetAvailableDates" (Window) -> AvailableDatesResult,
@@ -254,9 +257,11 @@ pub fn encode_request(call: &Call) -> String {
     out.raw(ENVELOPE_OPEN);
     let saved = out.open(SERVICE_NS, op.name(), &[], true);
     call.request.write_params(&mut out);
-    // GetVersion takes no parameters at all, not even the key.
+    // GetVersion takes no parameters at all, not even the key; GetPatientsAreas no key.
     if op != Operation::GetVersion {
-        call.guid.write(&mut out, SERVICE_NS, "guid", None);
+        if op != Operation::GetPatientsAreas {
+            call.guid.write(&mut out, SERVICE_NS, "guid", None);
+        }
         if let Some(h) = call.id_history {
             h.write(&mut out, SERVICE_NS, "idHistory", None);
         }

@@ -16,7 +16,13 @@ fn sample_requests() -> Vec<Request> {
     };
     vec![
         Request::GetVersion(NoParams {}),
+        Request::GetDistrictList(GetDistrictList {}),
         Request::GetLpuList(GetLpuList { id_district: None }),
+        Request::GetLpuInfo(GetLpuInfo { id_lpu: Some(7) }),
+        Request::GetPatientsAreas(GetPatientsAreas {
+            id_lpu: Some("7".into()),
+            id_pat: Some("P<1>".into()),
+        }),
         Request::GetSpesialityList(GetSpesialityList {
             id_lpu: 1,
             id_pat: None,
@@ -144,7 +150,12 @@ fn every_request_reads_back_as_written() {
         };
         let xml = encode_request(&call);
         let back = decode_request(xml.as_bytes()).expect("our own request decodes");
-        let expected = if call.request.operation() == Operation::GetVersion {
+        // The contract gives these two no key.
+        let keyless = matches!(
+            call.request.operation(),
+            Operation::GetVersion | Operation::GetPatientsAreas
+        );
+        let expected = if keyless {
             Call {
                 guid: None,
                 ..call.clone()
@@ -255,6 +266,52 @@ fn sample_responses() -> Vec<(Operation, ResultBody)> {
                     full_name: Some("ГП № 1".into()),
                     ..Clinic::default()
                 }]),
+            }),
+        ),
+        (
+            Operation::GetDistrictList,
+            ResultBody::GetDistrictList(DistrictResult {
+                districts: Some(vec![
+                    District {
+                        name: Some("Адмиралтейский".into()),
+                        id: 1,
+                        okato: Some(Okato(40_262_000_000)),
+                    },
+                    District {
+                        name: Some("Курортный".into()),
+                        id: 12,
+                        okato: None,
+                    },
+                ]),
+            }),
+        ),
+        (
+            Operation::GetLpuInfo,
+            ResultBody::GetLpuInfo(LpuInformationResult {
+                lpu_collection: Some(vec![LpuInfo {
+                    address: Some("ул. Садовая, д. 1 & 2".into()),
+                    district_id: 1,
+                    district_okato: Some(Okato(40_262_000_000)),
+                    id: Some(7),
+                    phone: Some("+7 (812) 000-00-00".into()),
+                    work_time: Some("пн–пт 8–20".into()),
+                    ..LpuInfo::default()
+                }]),
+            }),
+        ),
+        (
+            Operation::GetPatientsAreas,
+            ResultBody::GetPatientsAreas(PatientsAreasResult {
+                patients_area_list: Some(vec![
+                    PatientsArea {
+                        area: Some("12".into()),
+                        area_type: AreaType::Paediatric,
+                    },
+                    PatientsArea {
+                        area: None,
+                        area_type: AreaType::default(),
+                    },
+                ]),
             }),
         ),
         (

@@ -11,10 +11,11 @@ use crate::seed::{self, Schedule};
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 use mis_hub::contract::{
     self, Appointment, AppointmentsResult, AvailableDatesResult, CheckPatientResult, Clinic,
-    Doctor, DoctorListResult, HistoryVisit, LpuListResult, MethodResult, NoMembers,
-    PatientHistoryResult, PatientQuery, Request, Response, ResultBody, SetAppointmentResult,
-    SpecialistType, Spesiality, SpesialityListResult, User, VersionResult, Window, WorkingTime,
-    WorkingTimeResult,
+    District, DistrictResult, Doctor, DoctorListResult, GetPatientsAreas, HistoryVisit, LpuInfo,
+    LpuInformationResult, LpuListResult, MethodResult, NoMembers, Okato, PatientHistoryResult,
+    PatientQuery, PatientsArea, PatientsAreasResult, Request, Response, ResultBody,
+    SetAppointmentResult, SpecialistType, Spesiality, SpesialityListResult, User, VersionResult,
+    Window, WorkingTime, WorkingTimeResult,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
@@ -331,16 +332,28 @@ impl Store {
                     concat!("registratura-sandbox ", env!("CARGO_PKG_VERSION")).into(),
                 ),
             })),
+            Request::GetDistrictList(_) => Ok(ResultBody::GetDistrictList(DistrictResult {
+                districts: Some(vec![District {
+                    name: Some(seed::DISTRICT_NAME.into()),
+                    id: seed::DISTRICT_ID,
+                    okato: Some(Okato(seed::DISTRICT_OKATO)),
+                }]),
+            })),
+            Request::GetLpuInfo(r) => match r.id_lpu {
+                Some(id) => clinic(id).map(|()| Self::lpu_info()),
+                None => Ok(Self::lpu_info()),
+            },
+            Request::GetPatientsAreas(r) => self.patient_areas(r),
             Request::GetLpuList(_) => Ok(ResultBody::GetLpuList(LpuListResult {
                 list_lpu: Some(vec![Clinic {
                     description: Some(seed::LPU_ADDRESS.into()),
-                    district: Some(1),
+                    district: Some(seed::DISTRICT_ID),
                     id_lpu: seed::LPU_ID,
                     is_active: true,
                     full_name: Some(seed::LPU_FULL_NAME.into()),
                     short_name: Some(seed::LPU_SHORT_NAME.into()),
                     lpu_type: 1,
-                    oid: Some("1.2.643.5.1.13.13.12.2.77.0000".into()),
+                    oid: Some(seed::LPU_OID.into()),
                     part_of: None,
                 }]),
             })),
@@ -599,6 +612,61 @@ impl Store {
         }
         Ok(ResultBody::GetWorkingTime(WorkingTimeResult {
             working_time_list: Some(days),
+        }))
+    }
+
+    /// The demo clinic's card.
+    fn lpu_info() -> ResultBody {
+        ResultBody::GetLpuInfo(LpuInformationResult {
+            lpu_collection: Some(vec![LpuInfo {
+                address: Some(seed::LPU_ADDRESS.into()),
+                commentary: None,
+                district_id: seed::DISTRICT_ID,
+                district_name: Some(seed::DISTRICT_NAME.into()),
+                district_okato: Some(Okato(seed::DISTRICT_OKATO)),
+                email: Some(seed::LPU_EMAIL.into()),
+                full_name: Some(seed::LPU_FULL_NAME.into()),
+                id: Some(seed::LPU_ID),
+                oid: Some(seed::LPU_OID.into()),
+                phone: Some(seed::LPU_PHONE.into()),
+                public_guid: None,
+                short_name: Some(seed::LPU_SHORT_NAME.into()),
+                lpu_type: Some("Поликлиника".into()),
+                work_time: Some(seed::LPU_WORK_TIME.into()),
+            }]),
+        })
+    }
+
+    /// The areas the patient `r.id_pat` is attached to in the clinic `r.id_lpu`.
+    fn patient_areas(&self, r: &GetPatientsAreas) -> Outcome {
+        let lpu = r.id_lpu.as_deref().and_then(|l| l.trim().parse().ok());
+        clinic(lpu.unwrap_or(0))?;
+        let Some(patient) = r.id_pat.as_deref() else {
+            return Err(Refusal(
+                code::INCOMPLETE,
+                "Не указан идентификатор пациента",
+            ));
+        };
+        let known: Option<i64> = self
+            .lock()
+            .query_row("SELECT 1 FROM patient WHERE id = ?1", [patient], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        if known.is_none() {
+            return Err(Refusal(code::PATIENT_NOT_FOUND, "Пациент не найден"));
+        }
+        Ok(ResultBody::GetPatientsAreas(PatientsAreasResult {
+            patients_area_list: Some(
+                seed::AREAS
+                    .iter()
+                    .filter(|(id, ..)| *id == patient)
+                    .map(|(_, area, kind)| PatientsArea {
+                        area: Some((*area).into()),
+                        area_type: *kind,
+                    })
+                    .collect(),
+            ),
         }))
     }
 

@@ -557,3 +557,68 @@ fn withdrawn_requests_are_kept_up_to_a_bound_the_oldest_going_first() {
         .expect("counts");
     assert_eq!(kept, waiting::KEEP_WITHDRAWN);
 }
+
+#[test]
+fn the_catalogue_names_the_district_the_card_and_each_patient_s_areas() {
+    let store = store();
+    let ResultBody::GetDistrictList(d) = body(&store, Request::GetDistrictList(Default::default()))
+    else {
+        panic!("districts");
+    };
+    let districts = d.districts.expect("a list");
+    assert_eq!(districts.len(), 1);
+    assert_eq!(districts[0].id, seed::DISTRICT_ID);
+    for asked in [None, Some(seed::LPU_ID)] {
+        let ResultBody::GetLpuInfo(r) = body(
+            &store,
+            Request::GetLpuInfo(contract::GetLpuInfo { id_lpu: asked }),
+        ) else {
+            panic!("cards");
+        };
+        let card = &r.lpu_collection.expect("a list")[0];
+        assert_eq!(card.id, Some(seed::LPU_ID));
+        assert_eq!(card.district_id, seed::DISTRICT_ID);
+        assert_eq!(card.phone.as_deref(), Some(seed::LPU_PHONE));
+    }
+    let unknown = store.handle(
+        &Request::GetLpuInfo(contract::GetLpuInfo { id_lpu: Some(99) }),
+        now(),
+    );
+    assert!(!unknown.base.success);
+    let areas = |lpu: &str, patient: &str| {
+        store.handle(
+            &Request::GetPatientsAreas(contract::GetPatientsAreas {
+                id_lpu: Some(lpu.into()),
+                id_pat: Some(patient.into()),
+            }),
+            now(),
+        )
+    };
+    let ResultBody::GetPatientsAreas(r) = areas("1", "P-1002").body else {
+        panic!("areas");
+    };
+    let kinds: Vec<_> = r
+        .patients_area_list
+        .expect("a list")
+        .into_iter()
+        .map(|a| (a.area.expect("a number"), a.area_type))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("7".to_owned(), contract::AreaType::Therapeutic),
+            ("2".to_owned(), contract::AreaType::Feldsher)
+        ]
+    );
+    // A card with no area has an empty list; an unknown card or clinic is refused.
+    let ResultBody::GetPatientsAreas(r) = areas("1", "P-1004").body else {
+        panic!("areas");
+    };
+    assert_eq!(r.patients_area_list, Some(Vec::new()));
+    assert_eq!(
+        error_id(&areas("1", "P-9999")),
+        Some(code::PATIENT_NOT_FOUND)
+    );
+    assert!(!areas("99", "P-1001").base.success);
+    assert!(!areas("one", "P-1001").base.success);
+}
