@@ -28,6 +28,7 @@ pub mod limits;
 pub mod memo;
 pub mod metrics;
 pub mod referrals;
+pub mod region;
 pub mod sessions;
 pub mod shared;
 pub mod waiting;

@@ -1,0 +1,386 @@
+//! Region mode's catalogue: every district and clinic of a region, read from its hub
+//! (`GetDistrictList`, `GetLPUList` per district, `GetLPUInfo`), refreshed in the background
+//! and kept as it was when the hub does not answer. Bounded: at most [`MAX_DISTRICTS`]
+//! districts and [`MAX_CLINICS`] clinics are kept (the rest is dropped, and logged).
+
+use mis::{ClinicCard, District, LpuId, MisError, Region};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+
+/// The most districts a region's catalogue keeps.
+pub const MAX_DISTRICTS: usize = 500;
+/// The most clinics a region's catalogue keeps.
+pub const MAX_CLINICS: usize = 10_000;
+
+/// A clinic of the catalogue, with its card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogueClinic {
+    /// Its id in the API: `<region>-<idLpu>`, stable across restarts.
+    pub id: String,
+    pub lpu: LpuId,
+    pub district: Option<i32>,
+    /// The short name (the full one where the hub gives no short one).
+    pub name: String,
+    pub full_name: Option<String>,
+    pub active: bool,
+    /// The API id of the clinic this one is a branch of.
+    pub branch_of: Option<String>,
+    pub kind: i32,
+    pub card: ClinicCard,
+    /// `name` and `full_name` as a search compares them.
+    folded: String,
+}
+
+/// What the catalogue held when last read whole.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub districts: Vec<District>,
+    pub clinics: Vec<CatalogueClinic>,
+    pub read_at: Option<SystemTime>,
+}
+
+/// A search of the catalogue's clinics.
+#[derive(Debug, Clone, Default)]
+pub struct Search<'a> {
+    pub district: Option<i32>,
+    pub kind: Option<i32>,
+    /// Words of the name, in any case, «ё» and «е» alike.
+    pub text: Option<&'a str>,
+}
+
+/// One region's catalogue.
+#[derive(Debug)]
+pub struct Catalogue {
+    pub id: String,
+    pub name: String,
+    hub: Arc<dyn Region>,
+    snapshot: RwLock<Option<Arc<Snapshot>>>,
+}
+
+/// Lower case, «ё» as «е», runs of anything but letters and digits as one space.
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut space = true;
+    for c in text.chars().flat_map(char::to_lowercase) {
+        let c = if c == 'ё' { 'е' } else { c };
+        if c.is_alphanumeric() {
+            out.push(c);
+            space = false;
+        } else if !space {
+            out.push(' ');
+            space = true;
+        }
+    }
+    out.trim_end().to_owned()
+}
+
+impl Catalogue {
+    pub fn new(id: &str, name: &str, hub: Arc<dyn Region>) -> Self {
+        Self {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            hub,
+            snapshot: RwLock::new(None),
+        }
+    }
+
+    /// What was last read, if the hub ever answered.
+    pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.snapshot.read().map_or(None, |s| s.clone())
+    }
+
+    /// The API id of the region's clinic `lpu`.
+    pub fn clinic_id(&self, lpu: LpuId) -> String {
+        format!("{}-{}", self.id, lpu.get())
+    }
+
+    /// Reads the whole catalogue; on success it replaces what was kept, on failure what was
+    /// kept stays.
+    pub async fn refresh(&self) -> Result<(), MisError> {
+        let mut districts = self.hub.districts().await?;
+        if districts.len() > MAX_DISTRICTS {
+            tracing::warn!(
+                region = %self.id,
+                districts = districts.len(),
+                kept = MAX_DISTRICTS,
+                "the hub lists more districts than a catalogue keeps"
+            );
+            districts.truncate(MAX_DISTRICTS);
+        }
+        let mut listed = Vec::new();
+        for d in &districts {
+            for c in self.hub.clinics_of(d.id).await? {
+                if listed.len() == MAX_CLINICS {
+                    tracing::warn!(region = %self.id, kept = MAX_CLINICS, "the hub lists more clinics than a catalogue keeps");
+                    break;
+                }
+                listed.push(c);
+            }
+        }
+        let mut cards: HashMap<LpuId, ClinicCard> = self
+            .hub
+            .cards()
+            .await?
+            .into_iter()
+            .take(MAX_CLINICS)
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        let clinics = listed
+            .into_iter()
+            // A clinic listed under two districts is kept once.
+            .filter(|c| seen.insert(c.id))
+            .map(|c| {
+                let name = c
+                    .short_name
+                    .clone()
+                    .or_else(|| c.full_name.clone())
+                    .unwrap_or_else(|| format!("ЛПУ {}", c.id.get()));
+                let folded = fold(&format!(
+                    "{name} {}",
+                    c.full_name.as_deref().unwrap_or_default()
+                ));
+                CatalogueClinic {
+                    id: self.clinic_id(c.id),
+                    lpu: c.id,
+                    district: c.district,
+                    name,
+                    full_name: c.full_name,
+                    active: c.active,
+                    branch_of: c.part_of.map(|p| self.clinic_id(p)),
+                    kind: c.kind,
+                    card: cards.remove(&c.id).unwrap_or_default(),
+                    folded,
+                }
+            })
+            .collect();
+        let snapshot = Snapshot {
+            districts,
+            clinics,
+            read_at: Some(SystemTime::now()),
+        };
+        if let Ok(mut kept) = self.snapshot.write() {
+            *kept = Some(Arc::new(snapshot));
+        }
+        Ok(())
+    }
+
+    /// Refreshes now and then every `every`, logging a failure (what was kept stays).
+    pub async fn keep_fresh(self: Arc<Self>, every: Duration) {
+        loop {
+            match self.refresh().await {
+                Ok(()) => {
+                    let clinics = self.snapshot().map_or(0, |s| s.clinics.len());
+                    tracing::info!(region = %self.id, clinics, "region catalogue read");
+                }
+                Err(e) => {
+                    tracing::warn!(region = %self.id, error = %e, "the region's hub did not answer; the catalogue is kept as it was");
+                }
+            }
+            tokio::time::sleep(every).await;
+        }
+    }
+}
+
+impl Snapshot {
+    /// The clinics `search` finds, in the hub's order.
+    pub fn find<'s>(&'s self, search: &Search<'_>) -> impl Iterator<Item = &'s CatalogueClinic> {
+        let words: Vec<String> = search
+            .text
+            .map(fold)
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let (district, kind) = (search.district, search.kind);
+        self.clinics.iter().filter(move |c| {
+            district.is_none_or(|d| c.district == Some(d))
+                && kind.is_none_or(|k| c.kind == k)
+                && words.iter().all(|w| c.folded.contains(w.as_str()))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_trait::async_trait;
+    use mis::{Area, PatientId, RegionClinic};
+    use std::sync::Mutex;
+
+    #[derive(Debug, Default)]
+    struct Hub {
+        down: Mutex<bool>,
+        clinics: Vec<RegionClinic>,
+    }
+
+    fn clinic(id: i32, district: i32, name: &str) -> RegionClinic {
+        RegionClinic {
+            id: LpuId::new(id),
+            district: Some(district),
+            full_name: Some(format!("ГБУЗ «{name}»")),
+            short_name: Some(name.into()),
+            active: id != 3,
+            part_of: (id == 4).then(|| LpuId::new(1)),
+            kind: if id == 5 { 2 } else { 1 },
+        }
+    }
+
+    #[async_trait]
+    impl Region for Hub {
+        async fn districts(&self) -> Result<Vec<District>, MisError> {
+            if *self.down.lock().expect("not poisoned") {
+                return Err(MisError::Unavailable("down".into()));
+            }
+            Ok((1..=3)
+                .map(|id| District {
+                    id,
+                    name: format!("Район {id}"),
+                    okato: None,
+                })
+                .collect())
+        }
+
+        async fn clinics_of(&self, district: i32) -> Result<Vec<RegionClinic>, MisError> {
+            Ok(self
+                .clinics
+                .iter()
+                .filter(|c| c.district == Some(district))
+                .cloned()
+                .collect())
+        }
+
+        async fn cards(&self) -> Result<Vec<(LpuId, ClinicCard)>, MisError> {
+            Ok(vec![(
+                LpuId::new(1),
+                ClinicCard {
+                    phone: Some("+7 812 000-00-01".into()),
+                    ..ClinicCard::default()
+                },
+            )])
+        }
+
+        async fn areas(&self, _: LpuId, _: &PatientId) -> Result<Vec<Area>, MisError> {
+            Ok(Vec::new())
+        }
+    }
+
+    fn hub() -> Arc<Hub> {
+        Arc::new(Hub {
+            down: Mutex::new(false),
+            clinics: vec![
+                clinic(1, 1, "Поликлиника № 1"),
+                clinic(2, 1, "Детская поликлиника № 2"),
+                clinic(3, 2, "Поликлиника № 3"),
+                clinic(4, 2, "Отделение поликлиники № 1"),
+                clinic(5, 3, "Женская консультация «Ёлочка»"),
+            ],
+        })
+    }
+
+    #[tokio::test]
+    async fn the_catalogue_lists_every_district_s_clinics_with_stable_ids_and_cards() {
+        let catalogue = Catalogue::new("spb", "Санкт-Петербург", hub());
+        assert!(
+            catalogue.snapshot().is_none(),
+            "nothing before the hub answered"
+        );
+        catalogue.refresh().await.expect("read");
+        let s = catalogue.snapshot().expect("read");
+        assert_eq!(s.districts.len(), 3);
+        let ids: Vec<&str> = s.clinics.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["spb-1", "spb-2", "spb-3", "spb-4", "spb-5"]);
+        assert_eq!(s.clinics[3].branch_of.as_deref(), Some("spb-1"));
+        assert!(!s.clinics[2].active);
+        assert_eq!(s.clinics[0].card.phone.as_deref(), Some("+7 812 000-00-01"));
+        assert_eq!(s.clinics[1].card, ClinicCard::default());
+    }
+
+    #[tokio::test]
+    async fn a_search_ignores_case_and_yo_and_filters_by_district_and_kind() {
+        let catalogue = Catalogue::new("spb", "Санкт-Петербург", hub());
+        catalogue.refresh().await.expect("read");
+        let s = catalogue.snapshot().expect("read");
+        let found =
+            |search: Search<'_>| -> Vec<String> { s.find(&search).map(|c| c.id.clone()).collect() };
+        assert_eq!(
+            found(Search {
+                text: Some("ЕЛОЧКА"),
+                ..Search::default()
+            }),
+            ["spb-5"]
+        );
+        assert_eq!(
+            found(Search {
+                text: Some("ёлочк"),
+                ..Search::default()
+            }),
+            ["spb-5"]
+        );
+        // Words are found inside words, whatever stands between them.
+        assert_eq!(
+            found(Search {
+                text: Some("Поликлиника №1"),
+                ..Search::default()
+            }),
+            ["spb-1"]
+        );
+        assert_eq!(
+            found(Search {
+                text: Some("поликл 1"),
+                ..Search::default()
+            }),
+            ["spb-1", "spb-4"]
+        );
+        assert_eq!(
+            found(Search {
+                district: Some(2),
+                ..Search::default()
+            }),
+            ["spb-3", "spb-4"]
+        );
+        assert_eq!(
+            found(Search {
+                kind: Some(2),
+                ..Search::default()
+            }),
+            ["spb-5"]
+        );
+    }
+
+    #[tokio::test]
+    async fn what_was_read_is_kept_while_the_hub_is_down() {
+        let hub = hub();
+        let catalogue = Catalogue::new("spb", "Санкт-Петербург", hub.clone());
+        catalogue.refresh().await.expect("read");
+        *hub.down.lock().expect("not poisoned") = true;
+        assert!(catalogue.refresh().await.is_err());
+        assert_eq!(catalogue.snapshot().expect("kept").clinics.len(), 5);
+    }
+
+    #[tokio::test]
+    async fn a_flood_of_clinics_is_capped() {
+        let clinics = (0..MAX_CLINICS as i32 + 500)
+            .map(|i| clinic(i + 10, 1 + i % 3, "Поликлиника"))
+            .collect();
+        let catalogue = Catalogue::new(
+            "big",
+            "Большой",
+            Arc::new(Hub {
+                down: Mutex::new(false),
+                clinics,
+            }),
+        );
+        catalogue.refresh().await.expect("read");
+        assert_eq!(
+            catalogue.snapshot().expect("read").clinics.len(),
+            MAX_CLINICS
+        );
+    }
+
+    #[test]
+    fn folding_lowers_case_yo_and_separators() {
+        assert_eq!(fold("  Ёлки-Палки, «№ 5» "), "елки палки 5");
+    }
+}
