@@ -15,7 +15,7 @@
 //! `--strict` (then 2).
 
 use crate::config::{ClinicConfig, Config};
-use crate::startup::{clinic_clients, start_sandbox};
+use crate::startup::{clinic_clients, region_hub, start_sandbox};
 use chrono::Days;
 use mis::{
     BirthDate, DateRange, DocumentNumber, LpuId, Mis, MisError, PatientIdentity, PolicyNumber,
@@ -154,6 +154,9 @@ pub async fn run(
     for (clinic, hub) in &clients {
         check_clinic(&mut report, clinic, hub, identity.as_ref()).await;
     }
+    for region in &config.regions {
+        check_region(&mut report, region, sandbox_addr).await;
+    }
     if let Some(h) = sandbox_handle {
         h.stop(false).await;
     }
@@ -163,6 +166,83 @@ pub async fn run(
         "Итог: ошибок {failures}, предупреждений {warnings} / Summary: {failures} failures, {warnings} warnings"
     );
     exit_code(failures, warnings, options.strict)
+}
+
+/// A region: whether its hub gives the catalogue, how many clinics it lists, and which of
+/// the active ones answer (their specialties, asked eight at a time).
+async fn check_region<W: Write>(
+    report: &mut Report<'_, W>,
+    region: &crate::config::RegionConfig,
+    sandbox: Option<std::net::SocketAddr>,
+) {
+    use futures_util::StreamExt;
+    let what = format!("region {}", region.id);
+    let hub = match region_hub(region, sandbox) {
+        Ok(h) => std::sync::Arc::new(h),
+        Err(e) => return report.line(Level::Fail, &what, &e.to_string(), &e.to_string()),
+    };
+    let catalogue = gateway_domain::region::Catalogue::new(&region.id, &region.name, hub.clone());
+    if let Err(e) = catalogue.refresh().await {
+        return report.line(
+            Level::Fail,
+            &what,
+            &format!("концентратор региона не отдаёт справочник: {e}"),
+            &format!("the region's hub gives no catalogue: {e}"),
+        );
+    }
+    let snapshot = catalogue.snapshot().unwrap_or_default();
+    let active: Vec<_> = snapshot.clinics.iter().filter(|c| c.active).collect();
+    report.line(
+        Level::Ok,
+        &what,
+        &format!(
+            "районов: {}, учреждений: {} (работают: {})",
+            snapshot.districts.len(),
+            snapshot.clinics.len(),
+            active.len()
+        ),
+        &format!(
+            "{} districts, {} clinics ({} active)",
+            snapshot.districts.len(),
+            snapshot.clinics.len(),
+            active.len()
+        ),
+    );
+    let silent: Vec<String> = futures_util::stream::iter(active)
+        .map(|c| {
+            let hub = hub.clone();
+            async move {
+                match Mis::specialties(&*hub, c.lpu).await {
+                    Ok(_) => None,
+                    Err(e) => Some(format!("{} ({e})", c.id)),
+                }
+            }
+        })
+        .buffer_unordered(8)
+        .filter_map(std::future::ready)
+        .collect()
+        .await;
+    if silent.is_empty() {
+        report.line(
+            Level::Ok,
+            &what,
+            "все работающие учреждения отвечают",
+            "every active clinic answers",
+        );
+    } else {
+        let shown = silent
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        report.line(
+            Level::Warn,
+            &what,
+            &format!("не отвечают {}: {shown}", silent.len()),
+            &format!("{} do not answer: {shown}", silent.len()),
+        );
+    }
 }
 
 /// What the gateway needs beside its МИС: the TLS certificate, the audit trail, Redis.

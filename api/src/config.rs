@@ -42,6 +42,10 @@ pub struct Config {
     /// clinic (and starts the sandbox).
     #[serde(default)]
     pub clinics: Vec<ClinicConfig>,
+    /// Regions whose catalogue (districts, clinics, their cards) the gateway reads from their
+    /// hub (region mode).
+    #[serde(default)]
+    pub regions: Vec<RegionConfig>,
 }
 
 /// The HTTP server of the gateway.
@@ -172,6 +176,15 @@ pub struct AuditConfig {
     pub secret: Option<String>,
 }
 
+/// A region id: 1 to 32 lower-case letters, digits or dashes.
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 32
+        && id
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+}
+
 /// The gateway as a Windows service: it has no console, so its log goes to a file rotated
 /// by size (and its start, stop and fatal errors to the Windows Event Log too).
 #[derive(Debug, Clone, Deserialize)]
@@ -250,6 +263,44 @@ pub struct ClinicConfig {
     /// The IANA zone of the clinic (`Europe/Moscow`); every time shown is in it.
     pub timezone: String,
     pub mis: MisConfig,
+}
+
+/// A region whose catalogue the gateway reads from its hub.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionConfig {
+    /// The region's id in this API's paths (`/api/v1/regions/<id>/…`) and in its clinics' ids
+    /// (`<id>-<idLpu>`): lower-case letters, digits and dashes.
+    pub id: String,
+    pub name: String,
+    /// The hub's service URL (`http://host/HubService.svc`); absent means the built-in sandbox.
+    pub endpoint: Option<String>,
+    /// The key the hub issued to this gateway.
+    pub guid: String,
+    /// How often the catalogue is read again, in seconds.
+    #[serde(default = "default_refresh_secs")]
+    pub refresh_secs: u64,
+    /// TCP connect timeout of a call, in milliseconds.
+    #[serde(default = "default_connect_timeout_ms")]
+    pub connect_timeout_ms: u64,
+    /// How long one call may take, in milliseconds (the catalogue is read in the background).
+    #[serde(default = "default_region_timeout_ms")]
+    pub timeout_ms: u64,
+    /// The largest answer accepted, in bytes.
+    #[serde(default = "default_region_response_bytes")]
+    pub max_response_bytes: usize,
+}
+
+fn default_refresh_secs() -> u64 {
+    3_600
+}
+
+fn default_region_timeout_ms() -> u64 {
+    20_000
+}
+
+fn default_region_response_bytes() -> usize {
+    16 * 1024 * 1024
 }
 
 /// How to reach a clinic's МИС over the hub contract.
@@ -349,6 +400,7 @@ impl Config {
             state: gateway_domain::shared::StateConfig::default(),
             service: ServiceConfig::default(),
             clinics: Vec::new(),
+            regions: Vec::new(),
         }
     }
 
@@ -426,6 +478,7 @@ impl Config {
         self.sandbox.enabled
             || self.clinics.is_empty()
             || self.clinics.iter().any(|c| c.mis.endpoint.is_none())
+            || self.regions.iter().any(|r| r.endpoint.is_none())
     }
 
     /// The clinics served: the configured ones, or the sandbox's demo clinic.
@@ -456,6 +509,7 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_regions()?;
         self.validate_clinics()?;
         self.validate_addresses()?;
         self.validate_server()?;
@@ -463,6 +517,44 @@ impl Config {
     }
 
     /// Each clinic: its id, its zone, its МИС's endpoint and timeouts.
+    fn validate_regions(&self) -> Result<(), ConfigError> {
+        let mut seen = std::collections::HashSet::new();
+        for r in &self.regions {
+            if !valid_id(&r.id) || !seen.insert(r.id.as_str()) {
+                return Err(ConfigError(format!(
+                    "region id {:?} must be 1 to 32 lower-case letters, digits or dashes, once",
+                    r.id
+                )));
+            }
+            if let Some(e) = &r.endpoint
+                && !(e.starts_with("http://") || e.starts_with("https://"))
+            {
+                return Err(ConfigError(format!(
+                    "region {:?}: the hub endpoint must be an http(s) URL",
+                    r.id
+                )));
+            }
+            if r.refresh_secs < 60 || r.timeout_ms == 0 {
+                return Err(ConfigError(format!(
+                    "region {:?}: refresh_secs must be at least 60 and timeout_ms positive",
+                    r.id
+                )));
+            }
+            // A region's clinic id (`<region>-<n>`) must not be a configured clinic's.
+            if let Some(c) = self.clinics.iter().find(|c| {
+                c.id.strip_prefix(r.id.as_str())
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .is_some_and(|n| n.parse::<i32>().is_ok())
+            }) {
+                return Err(ConfigError(format!(
+                    "clinic id {:?} would be a clinic of region {:?}",
+                    c.id, r.id
+                )));
+            }
+        }
+        Ok(())
+    }
+
     fn validate_clinics(&self) -> Result<(), ConfigError> {
         let mut seen = std::collections::HashSet::new();
         for c in &self.clinics {
@@ -673,6 +765,11 @@ mod tests {
             ("cache", String::new(), String::new()),
             ("audit", String::new(), String::new()),
             ("service", String::new(), String::new()),
+            (
+                "[regions]",
+                String::new(),
+                "id = \"r\"\nname = \"R\"\nguid = \"g\"".to_owned(),
+            ),
             ("demo", String::new(), String::new()),
             ("[api_keys]", String::new(), String::new()),
             ("[clinics]", String::new(), String::new()),

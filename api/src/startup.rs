@@ -194,6 +194,8 @@ pub struct Application {
     gateway: web::Data<Gateway>,
     sandbox: Option<(Sandbox, SocketAddr, Server)>,
     demo: Option<(SocketAddr, Server)>,
+    /// The tasks that keep each region's catalogue fresh.
+    refreshers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Application {
@@ -202,6 +204,52 @@ impl std::fmt::Debug for Application {
             .field("addr", &self.addr)
             .finish_non_exhaustive()
     }
+}
+
+/// A client of `region`'s hub (the sandbox at `sandbox` when it names no endpoint).
+pub fn region_hub(
+    region: &config::RegionConfig,
+    sandbox: Option<SocketAddr>,
+) -> Result<HubClient, StartError> {
+    let endpoint = match (&region.endpoint, sandbox) {
+        (Some(e), _) => e.clone(),
+        (None, Some(addr)) => format!("http://{addr}/HubService.svc"),
+        (None, None) => {
+            return Err(StartError::Config(format!(
+                "region {:?} has no hub endpoint",
+                region.id
+            )));
+        }
+    };
+    tracing::info!(region = %region.id, %endpoint, "region catalogue");
+    Ok(HubClient::new(HubConfig {
+        endpoint,
+        guid: region.guid.clone(),
+        connect_timeout: Duration::from_millis(region.connect_timeout_ms),
+        timeout: Duration::from_millis(region.timeout_ms),
+        max_response_bytes: region.max_response_bytes,
+        waiting_list_source: 0,
+    })?)
+}
+
+/// Each region's catalogue, of its hub. Not read yet: [`Application::build`] starts the
+/// tasks that keep them fresh.
+pub fn region_catalogues(
+    config: &Config,
+    sandbox: Option<SocketAddr>,
+) -> Result<Vec<Arc<gateway_domain::region::Catalogue>>, StartError> {
+    config
+        .regions
+        .iter()
+        .map(|r| {
+            let hub = region_hub(r, sandbox)?;
+            Ok(Arc::new(gateway_domain::region::Catalogue::new(
+                &r.id,
+                &r.name,
+                Arc::new(hub),
+            )))
+        })
+        .collect()
 }
 
 /// Each clinic of `config`, its МИС behind a guard that shares what `shared` shares.
@@ -327,6 +375,7 @@ fn site_of(config: &Config) -> Site {
 #[derive(Clone)]
 struct Shell {
     gateway: web::Data<Gateway>,
+    regions: web::Data<routes::region::Regions>,
     site: web::Data<Site>,
     guards: web::Data<security::Guards>,
     ancestors: web::Data<pages::widget::FrameAncestors>,
@@ -355,6 +404,7 @@ impl Shell {
             .wrap(middleware::from_fn(edge::front))
             .app_data(web::Data::new(edge::Edge { hsts: self.hsts }))
             .app_data(self.gateway)
+            .app_data(self.regions)
             .app_data(self.site)
             .app_data(self.guards)
             .app_data(self.ancestors)
@@ -421,7 +471,14 @@ impl Application {
         let hsts = config.server.hsts.unwrap_or(tls.is_some());
         let guards = guards_of(&config, &shared)?;
         let gateway = gateway_of(&config, clinics, shared)?;
+        let regions = region_catalogues(&config, sandbox.as_ref().map(|(_, a, _)| *a))?;
+        let refreshers = regions
+            .iter()
+            .zip(&config.regions)
+            .map(|(c, r)| tokio::spawn(c.clone().keep_fresh(Duration::from_secs(r.refresh_secs))))
+            .collect();
         let shell = Shell {
+            regions: web::Data::new(routes::region::Regions(regions.clone())),
             guards: web::Data::new(guards),
             ready: web::Data::new(ready_answers(&gateway)),
             gateway: web::Data::new(gateway),
@@ -457,6 +514,7 @@ impl Application {
             gateway,
             sandbox,
             demo,
+            refreshers,
         })
     }
 
@@ -503,10 +561,15 @@ impl Application {
     /// period for the bookings and cancellations still under way.
     pub async fn run_until_stopped(self) -> Result<(), StartError> {
         let (gateway, grace) = (self.gateway.clone(), self.grace);
+        let refreshers = self.refreshers;
         let mut servers = vec![self.server];
         servers.extend(self.sandbox.map(|(_, _, s)| s));
         servers.extend(self.demo.map(|(_, s)| s));
-        futures_util::future::try_join_all(servers).await?;
+        let served = futures_util::future::try_join_all(servers).await;
+        for r in refreshers {
+            r.abort();
+        }
+        served?;
         if !gateway.writes.drain(grace).await {
             tracing::warn!(
                 left = gateway.writes.len(),

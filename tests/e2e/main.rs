@@ -14,5 +14,6 @@ mod lost;
 mod openapi;
 mod operate;
 mod redis;
+mod region;
 mod rush;
 mod surge;

@@ -312,6 +312,7 @@ pub fn gateway_config(clinics: Vec<ClinicConfig>) -> Config {
         },
         api_keys: Vec::new(),
         clinics,
+        regions: Vec::new(),
     }
 }
 

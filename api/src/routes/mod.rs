@@ -9,6 +9,7 @@ mod directory;
 mod patient;
 pub mod ready;
 mod referral;
+pub mod region;
 mod waiting;
 
 pub use body::JsonBody;
@@ -20,6 +21,7 @@ pub use patient::{
     __path_get_ticket, __path_list_tickets, __path_reschedule_ticket,
 };
 pub use referral::{__path_get_referral, __path_referral_slots};
+pub use region::{__path_clinics as __path_region_clinics, __path_districts};
 pub use waiting::{__path_join_waiting_list, __path_leave_waiting_list, __path_waiting_list};
 
 use crate::error::ApiError;
@@ -99,13 +101,16 @@ pub const BODY_ERRORS: &[ErrorCode] = &[
 
 impl Endpoint {
     /// Every failure the route may answer: its own, those of its body (if it takes one), and
-    /// the common ones, each once; a route that calls the МИС may be told to retry when the
-    /// МИС is at its capacity (`overloaded`, see `gateway_domain::admission`).
+    /// the common ones, each once; a route that calls a clinic's МИС may be told to retry
+    /// when the МИС is at its capacity (`overloaded`, see `gateway_domain::admission`). A
+    /// region's routes answer from the catalogue read in the background, never waiting for
+    /// the hub.
     pub fn failures(&self) -> Vec<ErrorCode> {
         let body = (self.openapi)().operation.request_body.is_some();
         let mut all: Vec<ErrorCode> = Vec::new();
         let extra: &[ErrorCode] = if body { BODY_ERRORS } else { &[] };
-        let mis: &[ErrorCode] = if self.errors.contains(&MisUnavailable) {
+        let calls_a_clinic = self.route.path.contains("{clinic}");
+        let mis: &[ErrorCode] = if calls_a_clinic && self.errors.contains(&MisUnavailable) {
             &[Overloaded]
         } else {
             &[]
@@ -157,6 +162,22 @@ pub static ENDPOINTS: &[Endpoint] = &[
         errors: &[],
         openapi: op::<__path_clinics>,
         handler: |route| route.to(directory::clinics),
+    },
+    Endpoint {
+        route: r::REGION_DISTRICTS,
+        class: Class::Read,
+        private: false,
+        errors: &[NotFound, MisUnavailable],
+        openapi: op::<__path_districts>,
+        handler: |route| route.to(region::districts),
+    },
+    Endpoint {
+        route: r::REGION_CLINICS,
+        class: Class::Read,
+        private: false,
+        errors: &[NotFound, InvalidInput, MisUnavailable],
+        openapi: op::<__path_region_clinics>,
+        handler: |route| route.to(region::clinics),
     },
     Endpoint {
         route: r::SPECIALTIES,

@@ -23,6 +23,26 @@ fn the_sandbox_is_healthy_and_the_seed_s_table_1_cases_are_named() {
 }
 
 #[test]
+fn a_region_s_catalogue_and_its_clinics_answers_are_reported() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("region.toml");
+    std::fs::write(
+        &path,
+        "[[regions]]\nid = \"msk\"\nname = \"Москва\"\nguid = \"11111111-2222-3333-4444-555555555555\"\n",
+    )
+    .expect("writable");
+    let (code, out) = check(Some(&path), &[], "");
+    assert_eq!(code, 0, "{out}");
+    for expected in [
+        "OK   region msk: районов: 1, учреждений: 1 (работают: 1)",
+        "1 districts, 1 clinics (1 active)",
+        "OK   region msk: все работающие учреждения отвечают",
+    ] {
+        assert!(out.contains(expected), "{expected:?} in:\n{out}");
+    }
+}
+
+#[test]
 fn a_gateway_that_cannot_work_fails_the_check() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
@@ -84,6 +104,12 @@ attempt_timeout_ms = 2000
         (
             format!("[state]\nredis_url = \"redis://{closed}/0\"\ntimeout_ms = 300"),
             "FAIL redis: Redis не отвечает",
+        ),
+        (
+            format!(
+                "[[regions]]\nid = \"msk\"\nname = \"М\"\nguid = \"{good_guid}\"\nendpoint = \"http://{closed}/HubService.svc\"\ntimeout_ms = 500"
+            ),
+            "FAIL region msk: концентратор региона не отдаёт справочник",
         ),
     ];
     for (i, (toml, expected)) in cases.iter().enumerate() {

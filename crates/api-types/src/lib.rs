@@ -274,6 +274,49 @@ pub struct Ticket {
     pub referral: Option<String>,
 }
 
+/// A district of a region (region mode).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct District {
+    /// The hub's id of the district, for `?district=` of the region's clinics.
+    #[cfg_attr(feature = "openapi", schema(example = 1))]
+    pub id: i32,
+    #[cfg_attr(feature = "openapi", schema(example = "Адмиралтейский район"))]
+    pub name: String,
+}
+
+/// A clinic of a region's catalogue (region mode), as the regional hub describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegionClinic {
+    /// Its id: `<region>-<the hub's idLpu>`, stable across restarts.
+    #[cfg_attr(feature = "openapi", schema(example = "spb-14"))]
+    pub id: String,
+    /// The district it belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<i32>,
+    #[cfg_attr(feature = "openapi", schema(example = "Городская поликлиника № 14"))]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_name: Option<String>,
+    /// `false`: listed by the hub, not taking bookings now.
+    pub active: bool,
+    /// The clinic (its id) this one is a branch of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch_of: Option<String>,
+    /// The hub's kind of clinic (`LPUType`), for `?type=`.
+    pub kind: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Working hours, as the hub writes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_time: Option<String>,
+}
+
 /// A list of items, wrapped so that members can be added later without breaking clients.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

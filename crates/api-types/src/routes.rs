@@ -129,9 +129,16 @@ pub const REFERRAL_SLOTS: Route = Route::new(
     "/api/v1/clinics/{clinic}/referrals/{number}/slots",
 );
 
+/// The districts of a region (region mode).
+pub const REGION_DISTRICTS: Route = Route::new(Method::Get, "/api/v1/regions/{region}/districts");
+/// The clinics of a region (region mode), searchable.
+pub const REGION_CLINICS: Route = Route::new(Method::Get, "/api/v1/regions/{region}/clinics");
+
 /// Every route of the API.
 pub const ALL: &[Route] = &[
     CLINICS,
+    REGION_DISTRICTS,
+    REGION_CLINICS,
     SPECIALTIES,
     DOCTORS,
     DATES,
