@@ -135,6 +135,13 @@ pub fn start_sandbox(
     Ok(Some((sandbox, addr, server)))
 }
 
+/// The hub endpoint configured, or the sandbox's where none is.
+fn endpoint_of(configured: Option<&String>, sandbox: Option<SocketAddr>) -> Option<String> {
+    configured
+        .cloned()
+        .or_else(|| sandbox.map(|addr| format!("http://{addr}/HubService.svc")))
+}
+
 /// Each clinic served, with a client of its МИС (the sandbox at `sandbox` for those without
 /// an endpoint).
 pub fn clinic_clients(
@@ -145,16 +152,9 @@ pub fn clinic_clients(
         .effective_clinics()
         .into_iter()
         .map(|c| {
-            let endpoint = match (&c.mis.endpoint, sandbox) {
-                (Some(e), _) => e.clone(),
-                (None, Some(addr)) => format!("http://{addr}/HubService.svc"),
-                (None, None) => {
-                    return Err(StartError::Config(format!(
-                        "clinic {:?} has no МИС endpoint",
-                        c.id
-                    )));
-                }
-            };
+            let endpoint = endpoint_of(c.mis.endpoint.as_ref(), sandbox).ok_or_else(|| {
+                StartError::Config(format!("clinic {:?} has no МИС endpoint", c.id))
+            })?;
             tracing::info!(clinic = %c.id, %endpoint, "clinic served");
             let hub = HubClient::new(HubConfig {
                 endpoint,
@@ -211,16 +211,8 @@ pub fn region_hub(
     region: &config::RegionConfig,
     sandbox: Option<SocketAddr>,
 ) -> Result<HubClient, StartError> {
-    let endpoint = match (&region.endpoint, sandbox) {
-        (Some(e), _) => e.clone(),
-        (None, Some(addr)) => format!("http://{addr}/HubService.svc"),
-        (None, None) => {
-            return Err(StartError::Config(format!(
-                "region {:?} has no hub endpoint",
-                region.id
-            )));
-        }
-    };
+    let endpoint = endpoint_of(region.endpoint.as_ref(), sandbox)
+        .ok_or_else(|| StartError::Config(format!("region {:?} has no hub endpoint", region.id)))?;
     tracing::info!(region = %region.id, %endpoint, "region catalogue");
     Ok(HubClient::new(HubConfig {
         endpoint,

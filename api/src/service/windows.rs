@@ -190,15 +190,19 @@ fn start(name: &str) -> Result<String, String> {
     Ok(format!("service «{name}» running"))
 }
 
-fn stop(name: &str) -> Result<String, String> {
-    let service = open(name, ServiceAccess::STOP | ServiceAccess::QUERY_STATUS)?;
+/// Asks the service to stop, and waits as long as it said its graceful stop may take.
+fn stop_and_wait(service: &windows_service::service::Service) -> Result<(), String> {
     let status = service.stop().map_err(scm_error("cannot stop it"))?;
-    // The service said how long its graceful stop may take.
     wait_for(
-        &service,
+        service,
         ServiceState::Stopped,
         status.wait_hint + Duration::from_secs(10),
-    )?;
+    )
+}
+
+fn stop(name: &str) -> Result<String, String> {
+    let service = open(name, ServiceAccess::STOP | ServiceAccess::QUERY_STATUS)?;
+    stop_and_wait(&service)?;
     Ok(format!(
         "service «{name}» stopped (requests and bookings in flight finished)"
     ))
@@ -214,12 +218,7 @@ fn uninstall(name: &str) -> Result<String, String> {
         .query_status()
         .map_err(scm_error("cannot read its state"))?;
     if state.current_state != ServiceState::Stopped {
-        let status = service.stop().map_err(scm_error("cannot stop it"))?;
-        wait_for(
-            &service,
-            ServiceState::Stopped,
-            status.wait_hint + Duration::from_secs(10),
-        )?;
+        stop_and_wait(&service)?;
         said.push(format!("service «{name}» stopped"));
     }
     service.delete().map_err(scm_error("cannot remove it"))?;
