@@ -13,6 +13,9 @@ pub const MAX_DISTRICTS: usize = 500;
 /// The most clinics a region's catalogue keeps.
 pub const MAX_CLINICS: usize = 10_000;
 
+/// How soon a failed read is tried again (then twice as long each time).
+const FIRST_RETRY: Duration = Duration::from_secs(5);
+
 /// A clinic of the catalogue, with its card.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CatalogueClinic {
@@ -165,19 +168,26 @@ impl Catalogue {
         Ok(())
     }
 
-    /// Refreshes now and then every `every`, logging a failure (what was kept stays).
+    /// Refreshes now and then every `every`, logging a failure (what was kept stays). After a
+    /// failure it tries again sooner: in 5 s, then twice as long each time, up to `every`.
     pub async fn keep_fresh(self: Arc<Self>, every: Duration) {
+        let mut retry = FIRST_RETRY;
         loop {
-            match self.refresh().await {
+            let wait = match self.refresh().await {
                 Ok(()) => {
                     let clinics = self.snapshot().map_or(0, |s| s.clinics.len());
                     tracing::info!(region = %self.id, clinics, "region catalogue read");
+                    retry = FIRST_RETRY;
+                    every
                 }
                 Err(e) => {
                     tracing::warn!(region = %self.id, error = %e, "the region's hub did not answer; the catalogue is kept as it was");
+                    let wait = retry.min(every);
+                    retry = retry.saturating_mul(2);
+                    wait
                 }
-            }
-            tokio::time::sleep(every).await;
+            };
+            tokio::time::sleep(wait).await;
         }
     }
 }
@@ -357,6 +367,21 @@ mod tests {
         *hub.down.lock().expect("not poisoned") = true;
         assert!(catalogue.refresh().await.is_err());
         assert_eq!(catalogue.snapshot().expect("kept").clinics.len(), 5);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hub_down_at_start_is_asked_again_within_seconds_not_at_the_next_hour() {
+        let hub = hub();
+        *hub.down.lock().expect("not poisoned") = true;
+        let catalogue = Arc::new(Catalogue::new("spb", "Санкт-Петербург", hub.clone()));
+        let task = tokio::spawn(catalogue.clone().keep_fresh(Duration::from_secs(3_600)));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(catalogue.snapshot().is_none());
+        *hub.down.lock().expect("not poisoned") = false;
+        // Tried again after 5 s, then 10 s: read by 16 s, an hour before the next refresh.
+        tokio::time::sleep(Duration::from_secs(16)).await;
+        assert!(catalogue.snapshot().is_some(), "read again soon");
+        task.abort();
     }
 
     #[tokio::test]
