@@ -470,7 +470,7 @@ impl Application {
             .map(|(c, r)| tokio::spawn(c.clone().keep_fresh(Duration::from_secs(r.refresh_secs))))
             .collect();
         let shell = Shell {
-            regions: web::Data::new(routes::region::Regions(regions.clone())),
+            regions: web::Data::new(routes::region::Regions::new(regions.clone())),
             guards: web::Data::new(guards),
             ready: web::Data::new(ready_answers(&gateway)),
             gateway: web::Data::new(gateway),

@@ -7,18 +7,71 @@ use api_types::routes as r;
 use api_types::{District, ErrorCode, List, RegionClinic};
 use gateway_domain::region::{Catalogue, Search, Snapshot};
 use serde::Deserialize;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
 
-/// The regions this gateway reads the catalogue of.
+/// The regions this gateway reads the catalogue of, and the answers made from what was last
+/// read.
 #[derive(Debug, Default)]
-pub struct Regions(pub Vec<Arc<Catalogue>>);
+pub struct Regions {
+    catalogues: Vec<Arc<Catalogue>>,
+    made: Mutex<HashMap<Box<str>, Made>>,
+}
+
+/// An answer made, and the read of the catalogue it was made from.
+type Made = (Weak<Snapshot>, Ready);
+
+/// The most answers kept made: a region's catalogue can be large (10 000 clinics make some
+/// megabytes of JSON), so each answer is made once per read of the catalogue; when the map is
+/// full it is emptied (a new read makes every answer anew anyway).
+pub const MAX_MADE: usize = 1_024;
 
 impl Regions {
+    pub fn new(catalogues: Vec<Arc<Catalogue>>) -> Self {
+        Self {
+            catalogues,
+            made: Mutex::default(),
+        }
+    }
+
+    /// How many answers are kept made.
+    pub fn made(&self) -> usize {
+        self.made.lock().map_or(0, |m| m.len())
+    }
+
+    /// The answer to `req` made from `snapshot`: kept from an earlier request while the
+    /// catalogue was not read again, or made by `make` now.
+    fn answer<T: serde::Serialize>(
+        &self,
+        snapshot: &Arc<Snapshot>,
+        req: &HttpRequest,
+        make: impl FnOnce() -> T,
+    ) -> Ready {
+        let key: Box<str> = match req.uri().path_and_query() {
+            Some(pq) => pq.as_str().into(),
+            None => req.path().into(),
+        };
+        if let Ok(made) = self.made.lock()
+            && let Some((of, ready)) = made.get(&key)
+            && of.upgrade().is_some_and(|s| Arc::ptr_eq(&s, snapshot))
+        {
+            return ready.clone();
+        }
+        let ready = Ready::of(&make());
+        if let Ok(mut made) = self.made.lock() {
+            if made.len() >= MAX_MADE {
+                made.clear();
+            }
+            made.insert(key, (Arc::downgrade(snapshot), ready.clone()));
+        }
+        ready
+    }
+
     /// The catalogue of `region` as last read: `not_found` for an unknown region,
     /// `mis_unavailable` while its hub has never answered.
     fn snapshot(&self, region: &str) -> Result<Arc<Snapshot>, ApiError> {
         let catalogue = self
-            .0
+            .catalogues
             .iter()
             .find(|c| c.id == region)
             .ok_or_else(|| ApiError::not_found("region"))?;
@@ -40,16 +93,19 @@ pub async fn districts(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = regions.snapshot(&region)?;
-    let list: List<District> = snapshot
-        .districts
-        .iter()
-        .map(|d| District {
-            id: d.id,
-            name: d.name.clone(),
-        })
-        .collect::<Vec<_>>()
-        .into();
-    Ok(Ready::of(&list).to(&req))
+    let ready = regions.answer(&snapshot, &req, || {
+        List::from(
+            snapshot
+                .districts
+                .iter()
+                .map(|d| District {
+                    id: d.id,
+                    name: d.name.clone(),
+                })
+                .collect::<Vec<_>>(),
+        )
+    });
+    Ok(ready.to(&req))
 }
 
 /// A search of the region's clinics.
@@ -115,22 +171,63 @@ pub async fn clinics(
         kind,
         text: query.q.as_deref(),
     };
-    let list: List<RegionClinic> = snapshot
-        .find(&search)
-        .map(|c| RegionClinic {
-            id: c.id.clone(),
-            district: c.district,
-            name: c.name.clone(),
-            full_name: c.full_name.clone(),
-            active: c.active,
-            branch_of: c.branch_of.clone(),
-            kind: c.kind,
-            address: c.card.address.clone(),
-            phone: c.card.phone.clone(),
-            email: c.card.email.clone(),
-            work_time: c.card.work_time.clone(),
-        })
-        .collect::<Vec<_>>()
-        .into();
-    Ok(Ready::of(&list).to(&req))
+    let ready = regions.answer(&snapshot, &req, || {
+        List::from(
+            snapshot
+                .find(&search)
+                .map(|c| RegionClinic {
+                    id: c.id.clone(),
+                    district: c.district,
+                    name: c.name.clone(),
+                    full_name: c.full_name.clone(),
+                    active: c.active,
+                    branch_of: c.branch_of.clone(),
+                    kind: c.kind,
+                    address: c.card.address.clone(),
+                    phone: c.card.phone.clone(),
+                    email: c.card.email.clone(),
+                    work_time: c.card.work_time.clone(),
+                })
+                .collect::<Vec<_>>(),
+        )
+    });
+    Ok(ready.to(&req))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+    use std::cell::Cell;
+
+    #[test]
+    fn an_answer_is_made_once_per_read_of_the_catalogue_and_the_made_ones_are_bounded() {
+        let regions = Regions::new(Vec::new());
+        let first = Arc::new(Snapshot::default());
+        let req = TestRequest::with_uri("/api/v1/regions/spb/clinics?q=a").to_http_request();
+        let made = Cell::new(0);
+        let make = || {
+            made.set(made.get() + 1);
+            List::from(vec![made.get()])
+        };
+        let a = regions.answer(&first, &req, make);
+        let b = regions.answer(&first, &req, make);
+        assert_eq!(made.get(), 1, "made once");
+        let etag = |r: &Ready| r.to(&req).headers().get("etag").cloned();
+        assert!(etag(&a).is_some());
+        assert_eq!(etag(&a), etag(&b));
+        // A new read of the catalogue makes it anew (the old one's is not served).
+        let second = Arc::new(Snapshot::default());
+        regions.answer(&second, &req, make);
+        assert_eq!(made.get(), 2);
+        drop(first);
+        // A flood of different searches keeps at most MAX_MADE answers.
+        for i in 0..5 * MAX_MADE {
+            let req = TestRequest::with_uri(&format!("/api/v1/regions/spb/clinics?q={i}"))
+                .to_http_request();
+            regions.answer(&second, &req, make);
+            assert!(regions.made() <= MAX_MADE);
+        }
+        assert!(regions.made() > 0);
+    }
 }
