@@ -190,7 +190,12 @@ mod tests {
         let client = reqwest::Client::new();
         let health = client.get(format!("{base}/healthz")).send().await;
         assert_eq!(health.expect("answers").status(), 200);
-        for control in [Control::ParamChange, Control::Interrogate, Control::Stop] {
+        // The queue of requests is grown only by the service manager (or signals), one message
+        // a control, and read as they come: a flood of them is drained, and the stop after it
+        // is still heard.
+        let controls = std::iter::repeat_n(Control::ParamChange, 10_000)
+            .chain([Control::Interrogate, Control::Stop]);
+        for control in controls {
             if let Answer::Ask(asked) = answer(control) {
                 requests.send(asked).expect("the gateway listens");
             }

@@ -341,45 +341,13 @@ mod tests {
         assert_eq!(referral(&"1".repeat(33)), Err(FieldFault::TooLong));
     }
 
-    /// A small deterministic generator (xorshift): the shares below are the same every run.
-    struct Gen(u64);
+    use crate::near::Gen;
 
-    impl Gen {
-        fn below(&mut self, n: u64) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0 % n
-        }
-
-        fn digits(&mut self, n: usize) -> String {
-            (0..n)
-                .map(|_| char::from(b'0' + self.below(10) as u8))
-                .collect()
-        }
-
-        /// `valid` as it is (half the time), or with one character inserted, deleted or
-        /// replaced: ASCII digits and letters, separators, Unicode digits and spaces.
-        fn mutated(&mut self, valid: &str) -> String {
-            const POOL: &[char] = &[
-                '0', '7', '9', 'a', 'Ж', ' ', '-', '(', '+', '\u{a0}', '\u{2007}', '٣', '７',
-            ];
-            let mut chars: Vec<char> = valid.chars().collect();
-            if self.below(2) == 0 || chars.is_empty() {
-                return valid.to_owned();
-            }
-            let at = self.below(chars.len() as u64) as usize;
-            let c = POOL[self.below(POOL.len() as u64) as usize];
-            match self.below(3) {
-                0 => chars.insert(at, c),
-                1 => {
-                    chars.remove(at);
-                }
-                _ => chars[at] = c,
-            }
-            chars.into_iter().collect()
-        }
-    }
+    /// What a mutation inserts or puts in place: ASCII digits and letters, separators,
+    /// Unicode digits and spaces.
+    const POOL: &[char] = &[
+        '0', '7', '9', 'a', 'Ж', ' ', '-', '(', '+', '\u{a0}', '\u{2007}', '٣', '７',
+    ];
 
     /// The pattern (what the OpenAPI document and the browser check) and the parser agree on
     /// 4 000 strings near `valid`'s shapes, and a substantial share of them is accepted, so
@@ -395,7 +363,7 @@ mod tests {
         let mut accepted = 0;
         for _ in 0..4_000 {
             let shape = valid(&mut g);
-            let s = g.mutated(&shape);
+            let (s, _) = g.mutated(&shape, POOL);
             let parsed = parse(&s);
             assert_eq!(matches(pattern, max, &s), parsed, "{name}: {s:?}");
             accepted += usize::from(parsed);

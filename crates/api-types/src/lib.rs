@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 mod error;
 pub mod identity;
+#[cfg(any(test, feature = "testing"))]
+pub mod near;
 pub mod routes;
 pub mod wire;
 

@@ -368,50 +368,13 @@ mod tests {
         assert!(!format!("{phone:?}").contains("916"));
     }
 
-    /// A small deterministic generator (xorshift), so that the shares below are the same on
-    /// every run.
-    struct Gen(u64);
+    use api_types::near::Gen;
 
-    impl Gen {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-
-        fn digits(&mut self, n: usize) -> String {
-            (0..n)
-                .map(|_| char::from(b'0' + self.below(10) as u8))
-                .collect()
-        }
-
-        /// `valid` as it is (half the time), or with one character inserted, deleted or
-        /// replaced: ASCII digits and letters, separators, Unicode digits and spaces.
-        fn mutated(&mut self, valid: &str) -> (String, bool) {
-            const POOL: &[char] = &[
-                '0', '5', '9', 'a', 'Я', ' ', '-', '.', '/', '\u{a0}', '\u{2007}', '٣', '７',
-            ];
-            let mut chars: Vec<char> = valid.chars().collect();
-            if self.below(2) == 0 || chars.is_empty() {
-                return (valid.to_owned(), false);
-            }
-            let at = self.below(chars.len() as u64) as usize;
-            let c = POOL[self.below(POOL.len() as u64) as usize];
-            match self.below(3) {
-                0 => chars.insert(at, c),
-                1 => {
-                    chars.remove(at);
-                }
-                _ => chars[at] = c,
-            }
-            (chars.into_iter().collect(), true)
-        }
-    }
+    /// What a mutation inserts or puts in place: ASCII digits and letters, separators,
+    /// Unicode digits and spaces.
+    const POOL: &[char] = &[
+        '0', '5', '9', 'a', 'Я', ' ', '-', '.', '/', '\u{a0}', '\u{2007}', '٣', '７',
+    ];
 
     /// Checks that both branches of a parser are really exercised: between a fifth and
     /// nineteen twentieths of the cases accepted.
@@ -433,7 +396,7 @@ mod tests {
                 1 => g.digits(10),
                 _ => format!("{}-{}", g.digits(2), g.digits(8)),
             };
-            let (input, changed) = g.mutated(&valid);
+            let (input, changed) = g.mutated(&valid, POOL);
             match DocumentNumber::parse(&input) {
                 Ok(d) => {
                     accepted += 1;
@@ -459,7 +422,7 @@ mod tests {
         let mut accepted = 0;
         for _ in 0..4_000 {
             let valid = g.digits(16);
-            let (input, changed) = g.mutated(&valid);
+            let (input, changed) = g.mutated(&valid, POOL);
             match PolicyNumber::parse(&input) {
                 Ok(p) => {
                     accepted += 1;
@@ -487,7 +450,7 @@ mod tests {
             );
             let text = format!("{year:04}-{month:02}-{day:02}");
             let real = NaiveDate::from_ymd_opt(year, month, day);
-            let (input, changed) = g.mutated(&text);
+            let (input, changed) = g.mutated(&text, POOL);
             match BirthDate::parse(&input, today()) {
                 Ok(d) => {
                     accepted += 1;
