@@ -154,7 +154,7 @@ pub async fn run(
     for (clinic, hub) in &clients {
         check_clinic(&mut report, clinic, hub, identity.as_ref()).await;
     }
-    for region in &config.regions {
+    for region in &config.effective_regions() {
         check_region(&mut report, region, sandbox_addr).await;
     }
     if let Some(h) = sandbox_handle {
@@ -192,6 +192,15 @@ async fn check_region<W: Write>(
     }
     let snapshot = catalogue.snapshot().unwrap_or_default();
     let active: Vec<_> = snapshot.clinics.iter().filter(|c| c.active).collect();
+    // A clinic is asked as the gateway asks it: within one attempt's time.
+    let calls = crate::config::RegionConfig {
+        timeout_ms: region.attempt_timeout_ms,
+        ..region.clone()
+    };
+    let hub = match region_hub(&calls, sandbox) {
+        Ok(h) => std::sync::Arc::new(h),
+        Err(e) => return report.line(Level::Fail, &what, &e.to_string(), &e.to_string()),
+    };
     report.line(
         Level::Ok,
         &what,
@@ -208,7 +217,7 @@ async fn check_region<W: Write>(
             active.len()
         ),
     );
-    let silent: Vec<String> = futures_util::stream::iter(active)
+    let mut silent: Vec<String> = futures_util::stream::iter(active)
         .map(|c| {
             let hub = hub.clone();
             async move {
@@ -222,6 +231,7 @@ async fn check_region<W: Write>(
         .filter_map(std::future::ready)
         .collect()
         .await;
+    silent.sort();
     if silent.is_empty() {
         report.line(
             Level::Ok,

@@ -116,6 +116,10 @@ pub struct ServerConfig {
     /// Used where an absolute link is needed: the snippet on the status page, `Location`,
     /// the docs' spec URL and the OpenAPI `servers`.
     pub public_url: Option<String>,
+    /// The key region sessions are sealed under: 64 hexadecimal digits (`openssl rand -hex
+    /// 32`), the same on every gateway of a region (`REGISTRATURA_SESSION_KEY` overrides it).
+    /// Absent: a key of this process, and a region's sessions end when it restarts.
+    pub session_key: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -142,6 +146,7 @@ impl Default for ServerConfig {
             backlog: 16_384,
             max_connections: 25_000,
             public_url: None,
+            session_key: None,
         }
     }
 }
@@ -238,6 +243,8 @@ pub struct SandboxSettings {
     pub guid: String,
     /// Added to every answer, milliseconds: to try the gateway against a slow МИС.
     pub latency_ms: u64,
+    /// How long the sandbox region's slow clinic (№ 6) takes to answer, milliseconds.
+    pub slow_clinic_ms: u64,
 }
 
 impl Default for SandboxSettings {
@@ -248,6 +255,7 @@ impl Default for SandboxSettings {
             database: PathBuf::from("registratura-sandbox.db"),
             guid: sandbox_mis::DEFAULT_GUID.into(),
             latency_ms: 0,
+            slow_clinic_ms: 30_000,
         }
     }
 }
@@ -289,6 +297,67 @@ pub struct RegionConfig {
     /// The largest answer accepted, in bytes.
     #[serde(default = "default_region_response_bytes")]
     pub max_response_bytes: usize,
+    /// The IANA zone of the region's clinics.
+    #[serde(default = "default_region_timezone")]
+    pub timezone: String,
+    /// Each clinic's МИС calls, through the hub: the longest one attempt may take, ms.
+    #[serde(default = "default_region_clinic_ms")]
+    pub attempt_timeout_ms: u64,
+    /// The longest a read of a clinic may take, all attempts included, ms.
+    #[serde(default = "default_region_clinic_ms")]
+    pub deadline_ms: u64,
+    /// Extra attempts of a clinic's read after a failure to reach it.
+    #[serde(default)]
+    pub read_retries: u32,
+    /// Consecutive failures of a clinic that open its own circuit breaker.
+    #[serde(default = "default_breaker_threshold")]
+    pub breaker_threshold: u32,
+    /// How often an open breaker probes its clinic, ms.
+    #[serde(default = "default_probe_interval_ms")]
+    pub probe_interval_ms: u64,
+    /// How many calls each clinic takes at once.
+    #[serde(default = "default_mis_in_flight")]
+    pub max_in_flight: usize,
+    /// The one deadline of an answer across clinics (specialties, nearest tickets, «my
+    /// clinic»), ms: what has not come by then is listed in `clinics_failed`.
+    #[serde(default = "default_across_deadline_ms")]
+    pub across_deadline_ms: u64,
+}
+
+impl Default for RegionConfig {
+    /// A region with every default, and no id, name, endpoint or key yet.
+    fn default() -> Self {
+        Self {
+            id: String::new(),
+            name: String::new(),
+            endpoint: None,
+            guid: String::new(),
+            refresh_secs: default_refresh_secs(),
+            connect_timeout_ms: default_connect_timeout_ms(),
+            timeout_ms: default_region_timeout_ms(),
+            max_response_bytes: default_region_response_bytes(),
+            timezone: default_region_timezone(),
+            attempt_timeout_ms: default_region_clinic_ms(),
+            deadline_ms: default_region_clinic_ms(),
+            read_retries: 0,
+            breaker_threshold: default_breaker_threshold(),
+            probe_interval_ms: default_probe_interval_ms(),
+            max_in_flight: default_mis_in_flight(),
+            across_deadline_ms: default_across_deadline_ms(),
+        }
+    }
+}
+
+fn default_region_timezone() -> String {
+    "Europe/Moscow".into()
+}
+
+fn default_region_clinic_ms() -> u64 {
+    2_500
+}
+
+fn default_across_deadline_ms() -> u64 {
+    3_000
 }
 
 fn default_refresh_secs() -> u64 {
@@ -446,6 +515,9 @@ impl Config {
         if let Some(v) = var("REGISTRATURA_AUDIT_SECRET") {
             self.audit.secret = Some(v);
         }
+        if let Some(v) = var("REGISTRATURA_SESSION_KEY") {
+            self.server.session_key = Some(v);
+        }
         if let Some(v) = var("REGISTRATURA_SESSION_TTL_SECS") {
             self.server.session_ttl_secs = v.parse().map_err(|_| {
                 ConfigError("REGISTRATURA_SESSION_TTL_SECS must be a number".into())
@@ -479,6 +551,20 @@ impl Config {
             || self.clinics.is_empty()
             || self.clinics.iter().any(|c| c.mis.endpoint.is_none())
             || self.regions.iter().any(|r| r.endpoint.is_none())
+    }
+
+    /// The regions served: the configured ones, or (with no clinic and no region configured)
+    /// the sandbox's region, `sandbox`, whose clinics are `sandbox-1` to `sandbox-7`.
+    pub fn effective_regions(&self) -> Vec<RegionConfig> {
+        if !self.regions.is_empty() || !self.clinics.is_empty() {
+            return self.regions.clone();
+        }
+        vec![RegionConfig {
+            id: "sandbox".into(),
+            name: "Демо-регион (песочница)".into(),
+            guid: self.sandbox.guid.clone(),
+            ..RegionConfig::default()
+        }]
     }
 
     /// The clinics served: the configured ones, or the sandbox's demo clinic.
@@ -537,6 +623,21 @@ impl Config {
             if r.refresh_secs < 60 || r.timeout_ms == 0 {
                 return Err(ConfigError(format!(
                     "region {:?}: refresh_secs must be at least 60 and timeout_ms positive",
+                    r.id
+                )));
+            }
+            if r.timezone.parse::<chrono_tz::Tz>().is_err() {
+                return Err(ConfigError(format!(
+                    "region {:?}: unknown time zone {:?}",
+                    r.id, r.timezone
+                )));
+            }
+            if r.attempt_timeout_ms == 0
+                || r.deadline_ms < r.attempt_timeout_ms
+                || r.across_deadline_ms < r.deadline_ms
+            {
+                return Err(ConfigError(format!(
+                    "region {:?}: attempt_timeout_ms ≤ deadline_ms ≤ across_deadline_ms, and positive",
                     r.id
                 )));
             }
@@ -640,6 +741,13 @@ impl Config {
         if self.server.tls_cert.is_some() != self.server.tls_key.is_some() {
             return Err(ConfigError(
                 "server.tls_cert and server.tls_key go together".into(),
+            ));
+        }
+        if let Some(key) = &self.server.session_key
+            && gateway_domain::region::seal::SessionKey::from_hex(key).is_err()
+        {
+            return Err(ConfigError(
+                "server.session_key (or REGISTRATURA_SESSION_KEY) must be 64 hexadecimal digits (openssl rand -hex 32)".into(),
             ));
         }
         if !(1..=MAX_SESSION_TTL_SECS).contains(&self.server.session_ttl_secs) {

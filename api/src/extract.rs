@@ -19,7 +19,7 @@ fn gateway(req: &HttpRequest) -> Result<web::Data<Gateway>, ApiError> {
 /// The clinic the route's `{clinic}` names (`404` when the gateway serves no such clinic).
 fn clinic_of(req: &HttpRequest, gateway: &Gateway) -> Result<ClinicEntry, ApiError> {
     let id = req.match_info().get("clinic").unwrap_or_default();
-    Ok(gateway.clinic(id)?.clone())
+    Ok(gateway.clinic(id)?)
 }
 
 /// The bearer token of a request, if it has exactly one.
@@ -60,7 +60,9 @@ impl FromRequest for Patient {
         Box::pin(async move {
             let gateway = gateway(&req)?;
             let clinic = clinic_of(&req, &gateway)?;
-            let session = gateway.session(bearer(&req), &clinic).await?;
+            let session =
+                gateway_domain::region::session::of_request(&gateway, bearer(&req), &clinic)
+                    .await?;
             Ok(Self { clinic, session })
         })
     }

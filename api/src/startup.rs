@@ -13,6 +13,8 @@ use actix_web::{App, HttpResponse, HttpServer, middleware, web};
 use gateway_domain::admission::Admission;
 use gateway_domain::audit::Audit;
 use gateway_domain::guard::{GuardConfig, GuardedMis};
+use gateway_domain::region::RegionClinics;
+use gateway_domain::region::seal::SessionKey;
 use gateway_domain::shared::Shared;
 use gateway_domain::writes::Writes;
 use gateway_domain::{ClinicEntry, Gateway};
@@ -125,6 +127,7 @@ pub fn start_sandbox(
         database: config.sandbox.database.clone(),
         guid: config.sandbox.guid.clone(),
         latency: Duration::from_millis(config.sandbox.latency_ms),
+        slow_clinic: Duration::from_millis(config.sandbox.slow_clinic_ms),
     })?;
     let listener = bind(&config.sandbox.listen)?;
     let addr = listener.local_addr()?;
@@ -231,7 +234,7 @@ pub fn region_catalogues(
     sandbox: Option<SocketAddr>,
 ) -> Result<Vec<Arc<gateway_domain::region::Catalogue>>, StartError> {
     config
-        .regions
+        .effective_regions()
         .iter()
         .map(|r| {
             let hub = region_hub(r, sandbox)?;
@@ -244,12 +247,79 @@ pub fn region_catalogues(
         .collect()
 }
 
-/// Each clinic of `config`, its МИС behind a guard that shares what `shared` shares.
+/// Each region of `config` with its clinics, each clinic's МИС (the hub, asked for it) behind
+/// a guard of its own made at its first use, sharing `all` places with every clinic.
+fn region_clinics(
+    config: &Config,
+    shared: &Shared,
+    sandbox: Option<SocketAddr>,
+    all: &Arc<Admission>,
+) -> Result<Vec<Arc<RegionClinics>>, StartError> {
+    let catalogues = region_catalogues(config, sandbox)?;
+    let wait = Duration::from_millis(config.server.queue_wait_ms);
+    catalogues
+        .into_iter()
+        .zip(config.effective_regions())
+        .map(|(catalogue, r)| {
+            let tz: chrono_tz::Tz = r
+                .timezone
+                .parse()
+                .map_err(|_| StartError::Config(format!("bad zone of region {:?}", r.id)))?;
+            let calls = Arc::new(region_hub(
+                &config::RegionConfig {
+                    timeout_ms: r.attempt_timeout_ms,
+                    ..r.clone()
+                },
+                sandbox,
+            )?);
+            let across = Duration::from_millis(r.across_deadline_ms);
+            let (r, shared, all) = (r.clone(), shared.clone(), all.clone());
+            let directory_ttl = Duration::from_secs(config.cache.directory_ttl_secs);
+            let schedule_ttl = Duration::from_secs(config.cache.schedule_ttl_secs);
+            let mis = calls.clone() as Arc<dyn Mis>;
+            let make = move |c: &gateway_domain::region::CatalogueClinic| {
+                let guard = GuardConfig {
+                    read_retries: r.read_retries,
+                    deadline: Duration::from_millis(r.deadline_ms),
+                    breaker_threshold: r.breaker_threshold.max(1),
+                    probe_interval: Duration::from_millis(r.probe_interval_ms.max(10)),
+                    directory_ttl,
+                    schedule_ttl,
+                    clinic: c.id.clone(),
+                    admission: Arc::new(Admission::new(
+                        &c.id,
+                        r.max_in_flight,
+                        r.max_in_flight.saturating_mul(64),
+                        wait,
+                    )),
+                    all: all.clone(),
+                    ..GuardConfig::default()
+                };
+                GuardedMis::new(
+                    mis.clone(),
+                    guard,
+                    shared.reads.clone(),
+                    shared.outages.clone(),
+                )
+            };
+            Ok(Arc::new(RegionClinics::new(
+                catalogue,
+                calls,
+                tz,
+                across,
+                Box::new(make),
+            )))
+        })
+        .collect()
+}
+
+/// Each clinic of `config`, its МИС behind a guard that shares what `shared` shares; and the
+/// places among the МИС calls in flight all clinics share.
 fn clinic_entries(
     config: &Config,
     shared: &Shared,
     sandbox: Option<SocketAddr>,
-) -> Result<Vec<ClinicEntry>, StartError> {
+) -> Result<(Vec<ClinicEntry>, Arc<Admission>), StartError> {
     let mut clinics = Vec::new();
     let clients = clinic_clients(config, sandbox)?;
     let wait = Duration::from_millis(config.server.queue_wait_ms);
@@ -303,17 +373,30 @@ fn clinic_entries(
             )),
         });
     }
-    Ok(clinics)
+    Ok((clinics, all))
 }
 
 /// The domain of `config`: its clinics, its shared state, its audit trail.
 fn gateway_of(
     config: &Config,
     clinics: Vec<ClinicEntry>,
+    regions: Vec<Arc<RegionClinics>>,
     shared: Shared,
 ) -> Result<Gateway, StartError> {
     let mut gateway = Gateway::new(clinics, shared);
     gateway.identify_min = Duration::from_millis(config.server.identify_min_ms);
+    gateway.session_ttl = Duration::from_secs(config.server.session_ttl_secs);
+    if let Some(key) = &config.server.session_key {
+        gateway.session_key = Some(
+            SessionKey::from_hex(key)
+                .map_err(|e| StartError::Config(format!("server.session_key: {e}")))?,
+        );
+    } else if !regions.is_empty() && config.state.redis_url.is_some() {
+        tracing::warn!(
+            "regions are served with shared state but no server.session_key: a region session opened on one gateway will not open on another; set the same key on every gateway"
+        );
+    }
+    gateway.regions = regions;
     if let Some(path) = &config.audit.path {
         let secret = config.audit.secret.as_deref().unwrap_or_default();
         let audit = Audit::open(path, secret).map_err(|e| audit_error(path, &e))?;
@@ -455,22 +538,24 @@ impl Application {
         let sandbox = start_sandbox(&config, workers.min(2))?;
         let shared = shared_state(&config).await?;
         tracing::info!(state = shared.kind, "shared state");
-        let clinics = clinic_entries(&config, &shared, sandbox.as_ref().map(|(_, a, _)| *a))?;
+        let sandbox_addr = sandbox.as_ref().map(|(_, a, _)| *a);
+        let (clinics, all) = clinic_entries(&config, &shared, sandbox_addr)?;
+        let regions = region_clinics(&config, &shared, sandbox_addr, &all)?;
         let tls = match (&config.server.tls_cert, &config.server.tls_key) {
             (Some(cert), Some(key)) => Some(tls::server_config(cert, key)?),
             _ => None,
         };
         let hsts = config.server.hsts.unwrap_or(tls.is_some());
         let guards = guards_of(&config, &shared)?;
-        let gateway = gateway_of(&config, clinics, shared)?;
-        let regions = region_catalogues(&config, sandbox.as_ref().map(|(_, a, _)| *a))?;
-        let refreshers = regions
+        let catalogues: Vec<_> = regions.iter().map(|r| r.catalogue.clone()).collect();
+        let refreshers = catalogues
             .iter()
-            .zip(&config.regions)
+            .zip(config.effective_regions())
             .map(|(c, r)| tokio::spawn(c.clone().keep_fresh(Duration::from_secs(r.refresh_secs))))
             .collect();
+        let gateway = gateway_of(&config, clinics, regions, shared)?;
         let shell = Shell {
-            regions: web::Data::new(routes::region::Regions::new(regions.clone())),
+            regions: web::Data::new(routes::region::Regions::new(catalogues)),
             guards: web::Data::new(guards),
             ready: web::Data::new(ready_answers(&gateway)),
             gateway: web::Data::new(gateway),

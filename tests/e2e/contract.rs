@@ -108,6 +108,29 @@ async fn every_body_sent_and_served_validates_against_the_contract_xsds() {
         .await
         .expect("the district's clinics");
     assert_eq!(listed[0].id, lpu);
+    // Every district of the sandbox's region: the branch (PartOf), the inactive clinic.
+    let mut all = Vec::new();
+    for d in &districts {
+        all.extend(
+            mis::Region::clinics_of(&client, d.id)
+                .await
+                .expect("the district's clinics"),
+        );
+    }
+    assert_eq!(all.len(), sandbox_mis::seed::CLINICS.len());
+    assert!(all.iter().any(|c| c.part_of.is_some()) && all.iter().any(|c| !c.active));
+    // Another clinic of the region, and the one that answers every call with an ErrorList.
+    client.specialties(LpuId::new(3)).await.expect("clinic 3");
+    let refused = client.specialties(LpuId::new(7)).await;
+    assert!(
+        matches!(
+            refused,
+            Err(mis::MisError::Rejected {
+                code: sandbox_mis::seed::FAULT_ID
+            })
+        ),
+        "{refused:?}"
+    );
     let cards = mis::Region::cards(&client).await.expect("cards");
     assert_eq!(
         cards[0].1.phone.as_deref(),

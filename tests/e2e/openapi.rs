@@ -77,3 +77,37 @@ fn every_error_code_a_route_can_answer_is_declared_on_it_under_its_status() {
         );
     }
 }
+
+/// Every `$ref` of a value, recursively.
+fn refs(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v) {
+                    ("$ref", serde_json::Value::String(r)) => out.push(r.clone()),
+                    _ => refs(v, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_schema_the_spec_refers_to_is_in_it() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&registratura::pages::openapi::spec_json()).expect("JSON");
+    let mut found = Vec::new();
+    refs(&spec, &mut found);
+    assert!(!found.is_empty());
+    for r in found {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("a reference outside the schemas: {r}"));
+        assert!(
+            spec["components"]["schemas"].get(name).is_some(),
+            "{r} is referred to and not defined"
+        );
+    }
+}

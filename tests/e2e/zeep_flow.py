@@ -21,8 +21,18 @@ districts = ok(svc.GetDistrictList(guid=guid), "GetDistrictList").Districts.Dist
 assert districts[0].IdDistrict == 1 and districts[0].DistrictName, districts
 lpus = ok(svc.GetLPUList(idDistrict=districts[0].IdDistrict, guid=guid), "GetLPUList").ListLPU.Clinic
 assert lpus[0].IdLPU == 1
+# The sandbox's region: three districts, seven clinics, a branch (PartOf), an inactive one.
+assert len(districts) == 3, districts
+region = [c for d in districts
+          for c in ok(svc.GetLPUList(idDistrict=d.IdDistrict, guid=guid), "GetLPUList").ListLPU.Clinic]
+assert len(region) == 7 and any(c.PartOf == 1 for c in region) and any(not c.IsActive for c in region), region
 cards = ok(svc.GetLPUInfo(idLpu=1, guid=guid), "GetLPUInfo").LpuCollection.LpuInfo
 assert cards[0].Id == 1 and cards[0].Address and cards[0].Phone, cards
+every = ok(svc.GetLPUInfo(guid=guid), "GetLPUInfo (all)").LpuCollection.LpuInfo
+assert len(every) == 7, every
+# The faulty clinic answers with an ErrorList.
+faulty = svc.GetSpesialityList(idLpu=7, idPat=None, guid=guid)
+assert not faulty.Success and faulty.ErrorList.Error[0].IdError == 98, faulty
 specs = ok(svc.GetSpesialityList(idLpu=1, idPat=None, guid=guid), "GetSpesialityList").ListSpesiality.Spesiality
 spec = next(s for s in specs if s.CountFreeParticipantIE > 0)
 docs = ok(svc.GetDoctorList(idSpesiality=spec.IdSpesiality, idLpu=1, idPat=None, guid=guid), "GetDoctorList").Docs.Doctor

@@ -166,6 +166,22 @@ async fn no_document_policy_or_birth_date_reaches_a_log_line_at_trace_level() {
         .expect("answers");
     assert_eq!(r.status(), 401, "not the configured key");
 
+    // Region mode: one identification sealed in the token, found in two clinics, «my clinic».
+    let mut config =
+        registratura_e2e::gateway_config(vec![registratura_e2e::demo_clinic(&app.sandbox_url)]);
+    config.regions = vec![registratura::config::RegionConfig {
+        id: "msk".into(),
+        name: "Москва".into(),
+        endpoint: Some(format!("{}/HubService.svc", app.sandbox_url)),
+        guid: sandbox_mis::DEFAULT_GUID.into(),
+        attempt_timeout_ms: 1_000,
+        deadline_ms: 1_000,
+        across_deadline_ms: 1_500,
+        ..Default::default()
+    }];
+    let region = registratura_e2e::start_gateway(config).await;
+    let region_token = region_flow(&app.client, &region).await;
+
     let text = String::from_utf8_lossy(&logs.0.lock().expect("not poisoned")).into_owned();
     let request_lines: Vec<&str> = text
         .lines()
@@ -186,6 +202,7 @@ async fn no_document_policy_or_birth_date_reaches_a_log_line_at_trace_level() {
         "8.8.8.8",
         "zz-secret-api-key-zz",
         &token,
+        &region_token,
     ] {
         let hit = text.lines().find(|l| l.contains(forged));
         assert!(
@@ -226,6 +243,13 @@ async fn no_document_policy_or_birth_date_reaches_a_log_line_at_trace_level() {
         "926",
         "937 444-12",
         "93744412",
+        "4511 654321",
+        "654321",
+        "7700000000000002",
+        "1955-01-09",
+        "4577 000777",
+        "7700000000000777",
+        "1977-07-07",
     ];
     for secret in secrets {
         let hit = text.lines().find(|l| contains_number(l, secret));
@@ -235,6 +259,66 @@ async fn no_document_policy_or_birth_date_reaches_a_log_line_at_trace_level() {
             hit.unwrap_or_default()
         );
     }
+}
+
+/// A region session's life on the gateway at `base` (region `msk`, read when it answers): two
+/// patients identify once, one books in a clinic and reads «my clinic», one is unknown. The
+/// first one's token.
+async fn region_flow(client: &reqwest::Client, base: &str) -> String {
+    let started = std::time::Instant::now();
+    while client
+        .get(format!("{base}/api/v1/regions/msk/districts"))
+        .send()
+        .await
+        .expect("answers")
+        .status()
+        != 200
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "never read"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let login = |patient: (&'static str, &'static str, &'static str)| async move {
+        let r = client
+            .post(format!("{base}/api/v1/regions/msk/sessions"))
+            .json(&serde_json::json!({
+                "document_number": patient.0,
+                "policy_number": patient.1,
+                "birth_date": patient.2,
+            }))
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(r.status(), 201);
+        r.json::<api_types::Session>()
+            .await
+            .expect("a session")
+            .token
+    };
+    let token = login(registratura_e2e::PATIENT_FOUND_2).await;
+    let clinic = registratura_e2e::Api::for_clinic(base, "msk-3");
+    let (_, slot) = clinic.free_slot("Терапия").await;
+    assert_eq!(
+        clinic.book(&token, &slot.id, Some("r-1")).await.status(),
+        201
+    );
+    let mine = client
+        .get(format!("{base}/api/v1/regions/msk/my-clinics"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(mine.status(), 200);
+    let unknown = login(("4577 000777", "7700000000000777", "1977-07-07")).await;
+    expect_problem(
+        clinic.get_private(&unknown, "/tickets").await,
+        404,
+        "patient_not_found",
+    )
+    .await;
+    token
 }
 
 #[test]

@@ -383,6 +383,14 @@ impl Api {
         }
     }
 
+    /// The API of the gateway at `base`, for the clinic `clinic` (a region's, say).
+    pub fn for_clinic(base: &str, clinic: &str) -> Self {
+        Self {
+            api: format!("{base}/api/v1/clinics/{clinic}"),
+            ..Self::at(base)
+        }
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.api))

@@ -9,9 +9,10 @@ use super::health;
 use crate::routes::{self, ENDPOINTS};
 use api_types::routes::Method;
 use api_types::{
-    AvailableDates, Clinic, Doctor, ErrorCode, FieldError, List, NamedRef, NewSession, NewTicket,
-    NewWaitingRequest, Problem, Referral, ReferralKind, Reschedule, Session, Slot, Specialty,
-    Ticket, WaitingReason, WaitingRequest,
+    Across, Area, AvailableDates, Clinic, ClinicFailed, ClinicFailure, District, Doctor, ErrorCode,
+    FieldError, List, MyClinic, NamedRef, NewSession, NewTicket, NewWaitingRequest, Problem,
+    Referral, ReferralKind, RegionClinic, RegionSlot, RegionSpecialty, Reschedule, Session, Slot,
+    Specialty, Ticket, WaitingReason, WaitingRequest,
 };
 use std::collections::BTreeMap;
 use utoipa::openapi::path::{HttpMethod, Operation, Parameter, ParameterBuilder, ParameterIn};
@@ -40,12 +41,15 @@ this gateway's. Integrators may send an API key (`Authorization: ApiKey <key>`, 
         Clinic, Specialty, Doctor, AvailableDates, Slot, NewSession, Session, NewTicket, Ticket, NamedRef,
         Reschedule, NewWaitingRequest, WaitingRequest, WaitingReason, Referral, ReferralKind,
         Problem, FieldError, ErrorCode, List<Clinic>, List<Specialty>, List<Doctor>, List<Slot>, List<Ticket>,
-        List<WaitingRequest>
+        List<WaitingRequest>, District, RegionClinic, List<District>, List<RegionClinic>,
+        RegionSpecialty, RegionSlot, Area, MyClinic, ClinicFailed, ClinicFailure,
+        Across<RegionSpecialty>, Across<RegionSlot>, Across<MyClinic>
     )),
     modifiers(&Security, &Routes, &InputRules),
     tags(
         (name = "directory", description = "Clinics, specialties, doctors, dates and free tickets"),
         (name = "patient", description = "Identification, booking (by referral too), the patient's tickets, moving and cancelling them, the waiting list"),
+        (name = "region", description = "Region mode: a region's districts and clinics from its hub, one identification for all its clinics, «my clinic», and specialties and nearest tickets across its clinics with partial answers"),
         (name = "operations", description = "Health checks"),
     )
 )]
@@ -62,7 +66,7 @@ impl Modify for Security {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
-                        "The token of `POST /api/v1/clinics/{clinic}/sessions`.",
+                        "The token of `POST /api/v1/clinics/{clinic}/sessions`, or of `POST /api/v1/regions/{region}/sessions` (for every clinic of the region).",
                     ))
                     .build(),
             ),

@@ -21,7 +21,11 @@ pub use patient::{
     __path_get_ticket, __path_list_tickets, __path_reschedule_ticket,
 };
 pub use referral::{__path_get_referral, __path_referral_slots};
-pub use region::{__path_clinics as __path_region_clinics, __path_districts};
+pub use region::{
+    __path_clinics as __path_region_clinics, __path_create_session as __path_region_create_session,
+    __path_districts, __path_end_session as __path_region_end_session, __path_my_clinics,
+    __path_slots as __path_region_slots, __path_specialties as __path_region_specialties,
+};
 pub use waiting::{__path_join_waiting_list, __path_leave_waiting_list, __path_waiting_list};
 
 use crate::error::ApiError;
@@ -90,6 +94,19 @@ pub const COMMON_ERRORS: &[ErrorCode] = &[
     RequestTimeout,
 ];
 
+/// Failures every route under `{clinic}` may answer: the clinic may be a region's, inactive,
+/// or not known yet (the region's catalogue not read).
+pub const CLINIC_ERRORS: &[ErrorCode] = &[NotFound, ClinicInactive, MisUnavailable];
+
+/// Failures a route with a patient's session may answer besides: a region's token finds the
+/// patient in the clinic at its first use there (`CheckPatient`).
+pub const REGION_SESSION_ERRORS: &[ErrorCode] = &[
+    PatientNotFound,
+    PatientNotUnique,
+    MisBadResponse,
+    MisUnavailable,
+];
+
 /// Failures every route with a request body may answer besides: too large, too slow, not JSON,
 /// not acceptable.
 pub const BODY_ERRORS: &[ErrorCode] = &[
@@ -101,24 +118,35 @@ pub const BODY_ERRORS: &[ErrorCode] = &[
 
 impl Endpoint {
     /// Every failure the route may answer: its own, those of its body (if it takes one), and
-    /// the common ones, each once; a route that calls a clinic's МИС may be told to retry
+    /// the common ones, each once. A route under `{clinic}` may name a region's clinic
+    /// ([`CLINIC_ERRORS`]), and one with a session may carry a region's token
+    /// ([`REGION_SESSION_ERRORS`]); a route that calls a clinic's МИС may be told to retry
     /// when the МИС is at its capacity (`overloaded`, see `gateway_domain::admission`). A
-    /// region's routes answer from the catalogue read in the background, never waiting for
-    /// the hub.
+    /// region's own routes answer from the catalogue read in the background, and what they
+    /// ask of its clinics fails into `clinics_failed`, never into the answer's status.
     pub fn failures(&self) -> Vec<ErrorCode> {
         let body = (self.openapi)().operation.request_body.is_some();
         let mut all: Vec<ErrorCode> = Vec::new();
         let extra: &[ErrorCode] = if body { BODY_ERRORS } else { &[] };
         let calls_a_clinic = self.route.path.contains("{clinic}");
-        let mis: &[ErrorCode] = if calls_a_clinic && self.errors.contains(&MisUnavailable) {
-            &[Overloaded]
+        let clinic: &[ErrorCode] = if calls_a_clinic { CLINIC_ERRORS } else { &[] };
+        let session: &[ErrorCode] = if calls_a_clinic && self.errors.contains(&SessionRequired) {
+            REGION_SESSION_ERRORS
         } else {
             &[]
         };
+        let mis: &[ErrorCode] =
+            if calls_a_clinic && (self.errors.contains(&MisUnavailable) || !session.is_empty()) {
+                &[Overloaded]
+            } else {
+                &[]
+            };
         for code in self
             .errors
             .iter()
             .chain(extra)
+            .chain(clinic)
+            .chain(session)
             .chain(mis)
             .chain(COMMON_ERRORS)
         {
@@ -178,6 +206,59 @@ pub static ENDPOINTS: &[Endpoint] = &[
         errors: &[NotFound, InvalidInput, MisUnavailable],
         openapi: op::<__path_region_clinics>,
         handler: |route| route.to(region::clinics),
+    },
+    Endpoint {
+        route: r::REGION_SPECIALTIES,
+        class: Class::Read,
+        private: false,
+        errors: &[NotFound, InvalidInput, MisUnavailable],
+        openapi: op::<__path_region_specialties>,
+        handler: |route| route.to(region::specialties),
+    },
+    Endpoint {
+        route: r::REGION_SLOTS,
+        class: Class::Read,
+        private: false,
+        errors: &[NotFound, InvalidInput, MisUnavailable],
+        openapi: op::<__path_region_slots>,
+        handler: |route| route.to(region::slots),
+    },
+    Endpoint {
+        route: r::REGION_CREATE_SESSION,
+        class: Class::Identify,
+        private: true,
+        errors: &[
+            NotFound,
+            PatientNotFound,
+            InvalidInput,
+            Internal,
+            StateUnavailable,
+        ],
+        openapi: op::<__path_region_create_session>,
+        handler: |route| route.to(region::create_session),
+    },
+    Endpoint {
+        route: r::REGION_END_SESSION,
+        class: Class::Write,
+        private: true,
+        errors: &[NotFound, SessionRequired, StateUnavailable],
+        openapi: op::<__path_region_end_session>,
+        handler: |route| route.to(region::end_session),
+    },
+    Endpoint {
+        route: r::REGION_MY_CLINICS,
+        class: Class::Read,
+        private: true,
+        errors: &[
+            NotFound,
+            SessionRequired,
+            PatientNotFound,
+            InvalidInput,
+            MisUnavailable,
+            StateUnavailable,
+        ],
+        openapi: op::<__path_my_clinics>,
+        handler: |route| route.to(region::my_clinics),
     },
     Endpoint {
         route: r::SPECIALTIES,

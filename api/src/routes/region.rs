@@ -1,11 +1,18 @@
-//! Region mode: a region's districts and clinics, from the catalogue its hub gave.
+//! Region mode: a region's districts and clinics, from the catalogue its hub gave; one
+//! identification for all its clinics; answers across its clinics.
 
+use super::JsonBody;
 use super::ready::Ready;
 use crate::error::ApiError;
+use crate::extract::bearer;
 use actix_web::{HttpRequest, HttpResponse, web};
 use api_types::routes as r;
-use api_types::{District, ErrorCode, List, RegionClinic};
-use gateway_domain::region::{Catalogue, Search, Snapshot};
+use api_types::{
+    Across, District, ErrorCode, List, MyClinic, NewSession, RegionClinic, RegionSlot,
+    RegionSpecialty, Session,
+};
+use gateway_domain::Gateway;
+use gateway_domain::region::{Catalogue, Search, Snapshot, across, session};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -175,23 +182,193 @@ pub async fn clinics(
         List::from(
             snapshot
                 .find(&search)
-                .map(|c| RegionClinic {
-                    id: c.id.clone(),
-                    district: c.district,
-                    name: c.name.clone(),
-                    full_name: c.full_name.clone(),
-                    active: c.active,
-                    branch_of: c.branch_of.clone(),
-                    kind: c.kind,
-                    address: c.card.address.clone(),
-                    phone: c.card.phone.clone(),
-                    email: c.card.email.clone(),
-                    work_time: c.card.work_time.clone(),
-                })
+                .map(across::listed)
                 .collect::<Vec<_>>(),
         )
     });
     Ok(ready.to(&req))
+}
+
+/// Which of a region's clinics an answer across them asks.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AcrossQuery {
+    /// Only the clinics of this district (its `id`); absent: every active clinic of the
+    /// region (at most 200).
+    #[param(value_type = Option<i32>)]
+    district: Option<String>,
+}
+
+/// The specialties with free tickets of the region's active clinics (of a district), merged by
+/// name. The clinics are asked at once under one deadline (`across_deadline_ms`); those that
+/// did not answer in time, or failed, are listed in `clinics_failed` and the answer is made of
+/// the others.
+#[utoipa::path(
+    get,
+    path = r::REGION_SPECIALTIES.path,
+    tag = "region",
+    params(AcrossQuery),
+    responses((status = 200, body = Across<RegionSpecialty>))
+)]
+pub async fn specialties(
+    gateway: web::Data<Gateway>,
+    region: web::Path<String>,
+    query: web::Query<AcrossQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let district = number("district", query.district.as_deref())?;
+    let region = gateway.region(&region)?;
+    let answer = across::specialties(region, district).await?;
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// The nearest free tickets of a specialty across a region's clinics.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SlotsQuery {
+    /// The specialty's name, as the region's specialties list it (case and «ё» aside).
+    #[param(max_length = 100)]
+    specialty: Option<String>,
+    /// Only the clinics of this district (its `id`).
+    #[param(value_type = Option<i32>)]
+    district: Option<String>,
+    /// How many tickets at most: 1 to 50, 10 by default.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 50)]
+    limit: Option<String>,
+}
+
+/// The nearest free tickets of a specialty across the region's active clinics (of a
+/// district), by time: in each clinic, the tickets of the nearest day its doctors of the
+/// specialty have. Each names its clinic (book it at that clinic's `tickets`) and doctor.
+/// Asked at once under one deadline, with `clinics_failed` for the clinics that did not
+/// answer.
+#[utoipa::path(
+    get,
+    path = r::REGION_SLOTS.path,
+    tag = "region",
+    params(SlotsQuery),
+    responses((status = 200, body = Across<RegionSlot>))
+)]
+pub async fn slots(
+    gateway: web::Data<Gateway>,
+    region: web::Path<String>,
+    query: web::Query<SlotsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let district = number("district", query.district.as_deref())?;
+    let specialty = query
+        .specialty
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            ApiError::field(
+                "specialty",
+                "required",
+                "Name the specialty: `?specialty=Терапия`.",
+            )
+        })?;
+    if specialty.chars().count() > 100 {
+        return Err(ApiError::field(
+            "specialty",
+            "too_long",
+            "`specialty` is at most 100 characters.",
+        ));
+    }
+    let limit = match number("limit", query.limit.as_deref())? {
+        None => 10,
+        Some(n @ 1..=50) => n as usize,
+        Some(_) => {
+            return Err(ApiError::field(
+                "limit",
+                "out_of_range",
+                "`limit` is from 1 to 50.",
+            ));
+        }
+    };
+    let region = gateway.region(&region)?;
+    let answer = across::nearest(region, district, specialty, limit).await?;
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// Identifies the patient once for every clinic of the region.
+///
+/// The document, policy and birth date are checked and sealed into the token (an
+/// authenticated cipher under the gateways' key): the gateway keeps none of them. The patient
+/// is found in a clinic when a request for that clinic first needs them (a clinic with no card
+/// of theirs answers `patient_not_found`); `my-clinics` finds those they are attached to. The
+/// token works at `/api/v1/clinics/<region>-<idLpu>/…` for every clinic of the region.
+#[utoipa::path(
+    post,
+    path = r::REGION_CREATE_SESSION.path,
+    tag = "region",
+    request_body = NewSession,
+    responses((status = 201, body = Session))
+)]
+pub async fn create_session(
+    gateway: web::Data<Gateway>,
+    region: web::Path<String>,
+    body: JsonBody<NewSession>,
+) -> Result<HttpResponse, ApiError> {
+    let region = gateway.region(&region)?;
+    let (token, opened) = session::open(&gateway, region, &body.value).await?;
+    let expires_at = opened.expires_at.with_timezone(&region.tz).fixed_offset();
+    Ok(HttpResponse::Created().json(Session { token, expires_at }))
+}
+
+/// The region session of the request's bearer token.
+async fn region_session<'g>(
+    gateway: &'g Gateway,
+    region: &str,
+    req: &HttpRequest,
+) -> Result<(&'g gateway_domain::region::RegionClinics, String), ApiError> {
+    let region = gateway.region(region)?;
+    let token = bearer(req).ok_or_else(|| {
+        ApiError::new(ErrorCode::SessionRequired)
+            .detail("Send the region's session token as `Authorization: Bearer <token>`.")
+    })?;
+    session::of_region(gateway, region, token).await?;
+    Ok((region, token.to_owned()))
+}
+
+/// Ends the region's session, in every clinic of the region.
+#[utoipa::path(
+    delete,
+    path = r::REGION_END_SESSION.path,
+    tag = "region",
+    security(("bearer" = [])),
+    responses((status = 204, description = "The session is ended"))
+)]
+pub async fn end_session(
+    gateway: web::Data<Gateway>,
+    region: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (_, token) = region_session(&gateway, &region, &req).await?;
+    gateway.end_session(&token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// «Моя поликлиника»: the region's clinics (of a district) the patient is attached to, with
+/// their areas (`GetPatientsAreas`), to offer first. The clinics are asked at once under one
+/// deadline; `clinics_failed` lists those that did not answer. `patient_not_found` when no
+/// clinic that answered has a card of the patient.
+#[utoipa::path(
+    get,
+    path = r::REGION_MY_CLINICS.path,
+    tag = "region",
+    params(AcrossQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = Across<MyClinic>))
+)]
+pub async fn my_clinics(
+    gateway: web::Data<Gateway>,
+    region: web::Path<String>,
+    query: web::Query<AcrossQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let district = number("district", query.district.as_deref())?;
+    let (region, token) = region_session(&gateway, &region, &req).await?;
+    let answer = across::mine(&gateway, region, &token, district).await?;
+    Ok(HttpResponse::Ok().json(answer))
 }
 
 #[cfg(test)]

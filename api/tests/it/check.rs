@@ -34,9 +34,10 @@ fn a_region_s_catalogue_and_its_clinics_answers_are_reported() {
     let (code, out) = check(Some(&path), &[], "");
     assert_eq!(code, 0, "{out}");
     for expected in [
-        "OK   region msk: районов: 1, учреждений: 1 (работают: 1)",
-        "1 districts, 1 clinics (1 active)",
-        "OK   region msk: все работающие учреждения отвечают",
+        "OK   region msk: районов: 3, учреждений: 7 (работают: 6)",
+        "3 districts, 7 clinics (6 active)",
+        // The sandbox region's slow clinic and its failing one.
+        "WARN region msk: не отвечают 2: msk-6 (the МИС is unavailable: timed out), msk-7 (the МИС refused the request with error 98)",
     ] {
         assert!(out.contains(expected), "{expected:?} in:\n{out}");
     }

@@ -29,6 +29,8 @@ pub enum ErrorCode {
     BookingNotAllowed,
     /// No such clinic, specialty, doctor, ticket or path.
     NotFound,
+    /// The region's hub lists the clinic as not taking bookings now (region mode).
+    ClinicInactive,
     /// No referral with this number for this patient.
     ReferralNotFound,
     /// The referral's last valid day has passed.
@@ -107,6 +109,7 @@ impl ErrorCode {
             | Self::AlreadyBooked
             | Self::NotAttached
             | Self::BookingNotAllowed
+            | Self::ClinicInactive
             | Self::IdempotencyKeyInUse
             | Self::RequestInProgress => 409,
             Self::BadRequest => 400,
@@ -140,6 +143,7 @@ impl ErrorCode {
             Self::NotAttached => "not_attached",
             Self::BookingNotAllowed => "booking_not_allowed",
             Self::NotFound => "not_found",
+            Self::ClinicInactive => "clinic_inactive",
             Self::ReferralNotFound => "referral_not_found",
             Self::ReferralExpired => "referral_expired",
             Self::ReferralUsed => "referral_used",
@@ -180,6 +184,7 @@ impl ErrorCode {
             Self::NotAttached => "The patient is not attached to this doctor's district",
             Self::BookingNotAllowed => "The clinic does not allow this booking for this patient",
             Self::NotFound => "Not found",
+            Self::ClinicInactive => "The clinic does not take bookings online now",
             Self::ReferralNotFound => "The patient has no referral with this number",
             Self::ReferralExpired => "The referral has expired",
             Self::ReferralUsed => "A visit is already booked by this referral",
@@ -209,7 +214,7 @@ impl ErrorCode {
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 34] = [
+    pub const ALL: [ErrorCode; 35] = [
         Self::InvalidInput,
         Self::PatientNotFound,
         Self::PatientNotUnique,
@@ -219,6 +224,7 @@ impl ErrorCode {
         Self::NotAttached,
         Self::BookingNotAllowed,
         Self::NotFound,
+        Self::ClinicInactive,
         Self::ReferralNotFound,
         Self::ReferralExpired,
         Self::ReferralUsed,

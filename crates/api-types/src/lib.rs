@@ -319,6 +319,85 @@ pub struct RegionClinic {
     pub work_time: Option<String>,
 }
 
+/// Why a clinic is missing from an answer across a region's clinics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ClinicFailure {
+    /// It did not answer within the answer's deadline.
+    MisTimeout,
+    /// Its МИС could not be reached (or its breaker is open).
+    MisUnavailable,
+    /// Its МИС answered with an error or something unusable.
+    MisBadResponse,
+}
+
+/// A clinic that did not answer, in an answer across a region's clinics.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClinicFailed {
+    /// The clinic's id.
+    #[cfg_attr(feature = "openapi", schema(example = "spb-14"))]
+    pub clinic: String,
+    pub code: ClinicFailure,
+}
+
+/// A specialty across a region's clinics, merged by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegionSpecialty {
+    /// The name, as the first clinic that has it writes it; pass it as `?specialty=` of the
+    /// region's nearest tickets.
+    #[cfg_attr(feature = "openapi", schema(example = "Терапия"))]
+    pub name: String,
+    /// Free tickets open to online booking, in every clinic that answered.
+    pub free_tickets: u32,
+    /// The nearest date with a free ticket in any of them.
+    #[serde(with = "wire::opt_date", default)]
+    pub nearest_date: Option<NaiveDate>,
+    /// The clinics (ids) that have it with free tickets.
+    pub clinics: Vec<String>,
+}
+
+/// A free ticket in one of a region's clinics.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegionSlot {
+    /// The clinic whose ticket it is: book it at `POST /api/v1/clinics/{clinic.id}/tickets`.
+    pub clinic: NamedRef,
+    /// The ticket, naming its doctor.
+    pub slot: Slot,
+}
+
+/// An area (участок) a patient is attached to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Area {
+    #[cfg_attr(feature = "openapi", schema(example = "12"))]
+    pub number: String,
+    /// Its kind, as the hub names it.
+    #[cfg_attr(feature = "openapi", schema(example = "Терапевтический"))]
+    pub kind: String,
+}
+
+/// A clinic the patient is attached to («Моя поликлиника»).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MyClinic {
+    pub clinic: RegionClinic,
+    pub areas: Vec<Area>,
+}
+
+/// What came of an answer across a region's clinics: the items of those that answered, and
+/// the clinics that did not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Across<T> {
+    pub items: Vec<T>,
+    /// The clinics asked that did not answer in time, or answered a failure.
+    pub clinics_failed: Vec<ClinicFailed>,
+}
+
 /// A list of items, wrapped so that members can be added later without breaking clients.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -133,12 +133,30 @@ pub const REFERRAL_SLOTS: Route = Route::new(
 pub const REGION_DISTRICTS: Route = Route::new(Method::Get, "/api/v1/regions/{region}/districts");
 /// The clinics of a region (region mode), searchable.
 pub const REGION_CLINICS: Route = Route::new(Method::Get, "/api/v1/regions/{region}/clinics");
+/// The specialties of a region's clinics, merged by name.
+pub const REGION_SPECIALTIES: Route =
+    Route::new(Method::Get, "/api/v1/regions/{region}/specialties");
+/// The nearest free tickets of a specialty across a region's clinics.
+pub const REGION_SLOTS: Route = Route::new(Method::Get, "/api/v1/regions/{region}/slots");
+/// Identification once for every clinic of a region.
+pub const REGION_CREATE_SESSION: Route =
+    Route::new(Method::Post, "/api/v1/regions/{region}/sessions");
+/// Ends a region's session.
+pub const REGION_END_SESSION: Route =
+    Route::new(Method::Delete, "/api/v1/regions/{region}/sessions/current");
+/// The clinics the patient is attached to («Моя поликлиника»).
+pub const REGION_MY_CLINICS: Route = Route::new(Method::Get, "/api/v1/regions/{region}/my-clinics");
 
 /// Every route of the API.
 pub const ALL: &[Route] = &[
     CLINICS,
     REGION_DISTRICTS,
     REGION_CLINICS,
+    REGION_SPECIALTIES,
+    REGION_SLOTS,
+    REGION_CREATE_SESSION,
+    REGION_END_SESSION,
+    REGION_MY_CLINICS,
     SPECIALTIES,
     DOCTORS,
     DATES,

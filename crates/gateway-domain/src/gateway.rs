@@ -5,6 +5,8 @@
 use crate::audit::Audit;
 use crate::clinic::ClinicEntry;
 use crate::failure::Failure;
+use crate::region::RegionClinics;
+use crate::region::seal::SessionKey;
 use crate::sessions::Session;
 use crate::shared::{Held, Shared};
 use crate::writes::Writes;
@@ -23,6 +25,12 @@ pub struct Gateway {
     /// The audit trail, when configured.
     pub audit: Option<Arc<Audit>>,
     pub writes: Writes,
+    /// The regions whose clinics are served (region mode).
+    pub regions: Vec<Arc<RegionClinics>>,
+    /// The key a region's sessions are sealed under (none: region sessions cannot be opened).
+    pub session_key: Option<SessionKey>,
+    /// How long a session lasts.
+    pub session_ttl: Duration,
 }
 
 impl Gateway {
@@ -33,21 +41,46 @@ impl Gateway {
             identify_min: Duration::ZERO,
             audit: None,
             writes: Writes::current(),
+            regions: Vec::new(),
+            session_key: SessionKey::random().ok(),
+            session_ttl: Duration::from_secs(15 * 60),
         }
     }
 
+    /// The clinics of the configuration (not those of a region).
     pub fn clinics(&self) -> &[ClinicEntry] {
         &self.clinics
     }
 
-    pub fn clinic(&self, id: &str) -> Result<&ClinicEntry, Failure> {
-        self.clinics
+    /// The clinic `id`: one of the configuration's, or one of a region's catalogue
+    /// (`<region>-<idLpu>`; an inactive one is `clinic_inactive`).
+    pub fn clinic(&self, id: &str) -> Result<ClinicEntry, Failure> {
+        if let Some(clinic) = self.clinics.iter().find(|c| c.info.id == id) {
+            return Ok(clinic.clone());
+        }
+        self.regions
             .iter()
-            .find(|c| c.info.id == id)
-            .ok_or_else(|| Failure::not_found("clinic"))
+            .find_map(|r| r.lpu_of(id).map(|lpu| r.entry(lpu)))
+            .unwrap_or_else(|| Err(Failure::not_found("clinic")))
     }
 
-    /// The live session of `token` (absent: none was sent), for `clinic`.
+    /// The region `id`.
+    pub fn region(&self, id: &str) -> Result<&Arc<RegionClinics>, Failure> {
+        self.regions
+            .iter()
+            .find(|r| r.id() == id)
+            .ok_or_else(|| Failure::not_found("region"))
+    }
+
+    /// The region `clinic` belongs to, if it is a region's.
+    pub fn region_of(&self, clinic: &ClinicEntry) -> Option<&Arc<RegionClinics>> {
+        self.regions
+            .iter()
+            .find(|r| r.lpu_of(&clinic.info.id).is_some())
+    }
+
+    /// The live session of a clinic's own `token` (absent: none was sent), for `clinic`
+    /// (a region's token: `region::session::of_request`).
     pub async fn session(
         &self,
         token: Option<&str>,

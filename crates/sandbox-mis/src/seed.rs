@@ -21,6 +21,178 @@ pub const LPU_EMAIL: &str = "gp1@sandbox.registratura.example";
 pub const LPU_WORK_TIME: &str = "пн–пт 8:00–20:00, сб 9:00–15:00";
 pub const LPU_OID: &str = "1.2.643.5.1.13.13.12.2.77.0000";
 
+/// How a clinic of the sandbox's region answers its own operations (the catalogue's are
+/// answered by the hub, always at once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behaviour {
+    Normal,
+    /// Answers after [`crate::SandboxConfig::slow_clinic`]: past any deadline a gateway sets.
+    Slow,
+    /// Answers every call with an `ErrorList` ([`FAULT_ID`]).
+    Faulty,
+}
+
+/// The `IdError` the faulty clinic answers.
+pub const FAULT_ID: i32 = 98;
+pub const FAULT_TEXT: &str = "Внутренняя ошибка МИС медицинской организации";
+
+/// A clinic of the sandbox's region.
+#[derive(Debug, Clone, Copy)]
+pub struct ClinicSeed {
+    pub lpu: i32,
+    pub district: i32,
+    pub short_name: &'static str,
+    pub full_name: &'static str,
+    pub address: &'static str,
+    pub phone: &'static str,
+    pub email: &'static str,
+    pub work_time: &'static str,
+    pub oid: &'static str,
+    /// Whether it takes bookings (`IsActive`).
+    pub active: bool,
+    /// The clinic it is a branch of (`PartOf`).
+    pub part_of: Option<i32>,
+    /// `LPUType`: 1 an adults' clinic, 2 a children's one.
+    pub kind: i32,
+    /// Its specialties, by id in [`SPECIALTIES`]; empty: every one.
+    pub specialties: &'static [&'static str],
+    pub behaviour: Behaviour,
+}
+
+/// The region's districts: id, name, OKATO code.
+pub const DISTRICTS: &[(i32, &str, u64)] = &[
+    (DISTRICT_ID, DISTRICT_NAME, DISTRICT_OKATO),
+    (2, "Северный район", 45_277_553_000),
+    (3, "Южный район", 45_296_561_000),
+];
+
+/// The region's seven clinics: the demo clinic first; one inactive, one a branch, one slow,
+/// one faulty.
+pub const CLINICS: &[ClinicSeed] = &[
+    ClinicSeed {
+        lpu: LPU_ID,
+        district: DISTRICT_ID,
+        short_name: LPU_SHORT_NAME,
+        full_name: LPU_FULL_NAME,
+        address: LPU_ADDRESS,
+        phone: LPU_PHONE,
+        email: LPU_EMAIL,
+        work_time: LPU_WORK_TIME,
+        oid: LPU_OID,
+        active: true,
+        part_of: None,
+        kind: 1,
+        specialties: &[],
+        behaviour: Behaviour::Normal,
+    },
+    ClinicSeed {
+        lpu: 2,
+        district: DISTRICT_ID,
+        short_name: "Филиал № 1 поликлиники № 1",
+        full_name: "Филиал № 1 ГБУЗ «Городская поликлиника № 1»",
+        address: "г. Москва, ул. Садовая, д. 12",
+        phone: "+7 (495) 000-00-02",
+        email: "gp1-f1@sandbox.registratura.example",
+        work_time: "пн–пт 8:00–20:00",
+        oid: "1.2.643.5.1.13.13.12.2.77.0002",
+        active: true,
+        part_of: Some(LPU_ID),
+        kind: 1,
+        specialties: &["1", "3", "4"],
+        behaviour: Behaviour::Normal,
+    },
+    ClinicSeed {
+        lpu: 3,
+        district: 2,
+        short_name: "Городская поликлиника № 3",
+        full_name: "ГБУЗ «Городская поликлиника № 3»",
+        address: "г. Москва, Северный бульвар, д. 3",
+        phone: "+7 (495) 000-00-03",
+        email: "gp3@sandbox.registratura.example",
+        work_time: "пн–пт 8:00–20:00, сб 9:00–15:00",
+        oid: "1.2.643.5.1.13.13.12.2.77.0003",
+        active: true,
+        part_of: None,
+        kind: 1,
+        specialties: &["1", "2", "5", "6"],
+        behaviour: Behaviour::Normal,
+    },
+    ClinicSeed {
+        lpu: 4,
+        district: 2,
+        short_name: "Детская поликлиника № 4",
+        full_name: "ГБУЗ «Детская городская поликлиника № 4»",
+        address: "г. Москва, ул. Ёлочная, д. 4",
+        phone: "+7 (495) 000-00-04",
+        email: "dgp4@sandbox.registratura.example",
+        work_time: "пн–пт 8:00–18:00",
+        oid: "1.2.643.5.1.13.13.12.2.77.0004",
+        active: false,
+        part_of: None,
+        kind: 2,
+        specialties: &["1", "3"],
+        behaviour: Behaviour::Normal,
+    },
+    ClinicSeed {
+        lpu: 5,
+        district: 3,
+        short_name: "Городская поликлиника № 5",
+        full_name: "ГБУЗ «Городская поликлиника № 5»",
+        address: "г. Москва, Южная ул., д. 5",
+        phone: "+7 (495) 000-00-05",
+        email: "gp5@sandbox.registratura.example",
+        work_time: "пн–пт 8:00–20:00",
+        oid: "1.2.643.5.1.13.13.12.2.77.0005",
+        active: true,
+        part_of: None,
+        kind: 1,
+        specialties: &["1", "2", "3", "7"],
+        behaviour: Behaviour::Normal,
+    },
+    ClinicSeed {
+        lpu: 6,
+        district: 3,
+        short_name: "Городская поликлиника № 6",
+        full_name: "ГБУЗ «Городская поликлиника № 6»",
+        address: "г. Москва, Южная ул., д. 16",
+        phone: "+7 (495) 000-00-06",
+        email: "gp6@sandbox.registratura.example",
+        work_time: "пн–пт 8:00–20:00",
+        oid: "1.2.643.5.1.13.13.12.2.77.0006",
+        active: true,
+        part_of: None,
+        kind: 1,
+        specialties: &["1", "2"],
+        behaviour: Behaviour::Slow,
+    },
+    ClinicSeed {
+        lpu: 7,
+        district: 3,
+        short_name: "Городская поликлиника № 7",
+        full_name: "ГБУЗ «Городская поликлиника № 7»",
+        address: "г. Москва, Южная ул., д. 27",
+        phone: "+7 (495) 000-00-07",
+        email: "gp7@sandbox.registratura.example",
+        work_time: "пн–пт 8:00–20:00",
+        oid: "1.2.643.5.1.13.13.12.2.77.0007",
+        active: true,
+        part_of: None,
+        kind: 1,
+        specialties: &["1", "6"],
+        behaviour: Behaviour::Faulty,
+    },
+];
+
+/// The region's clinic `lpu`.
+pub fn clinic(lpu: i32) -> Option<&'static ClinicSeed> {
+    CLINICS.iter().find(|c| c.lpu == lpu)
+}
+
+/// The name of district `id`.
+pub fn district_name(id: i32) -> Option<&'static str> {
+    DISTRICTS.iter().find(|d| d.0 == id).map(|d| d.1)
+}
+
 /// How many days ahead (today included) schedules are built.
 pub const SCHEDULE_DAYS: i64 = 14;
 
@@ -364,12 +536,24 @@ pub const PATIENTS: &[PatientSeed] = &[
     ),
 ];
 
-/// The attachment areas of the test patients (`GetPatientsAreas`): patient id, area, its
-/// kind. The duplicate cards and cards added by tests have none.
-pub const AREAS: &[(&str, &str, mis_hub::contract::AreaType)] = &[
-    ("P-1001", "12", mis_hub::contract::AreaType::Therapeutic),
-    ("P-1002", "7", mis_hub::contract::AreaType::Therapeutic),
-    ("P-1002", "2", mis_hub::contract::AreaType::Feldsher),
+/// The attachment areas of the test patients (`GetPatientsAreas`): patient id, clinic, area,
+/// its kind. Иванов is attached to the demo clinic, Петрова to it and to the region's
+/// clinic № 5 (another district); the duplicate cards and cards added by tests have none.
+pub const AREAS: &[(&str, i32, &str, mis_hub::contract::AreaType)] = &[
+    (
+        "P-1001",
+        LPU_ID,
+        "12",
+        mis_hub::contract::AreaType::Therapeutic,
+    ),
+    (
+        "P-1002",
+        LPU_ID,
+        "7",
+        mis_hub::contract::AreaType::Therapeutic,
+    ),
+    ("P-1002", LPU_ID, "2", mis_hub::contract::AreaType::Feldsher),
+    ("P-1002", 5, "4", mis_hub::contract::AreaType::Therapeutic),
 ];
 
 /// The card that holds the tickets seeded as already taken; no identity matches it.

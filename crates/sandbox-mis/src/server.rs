@@ -3,8 +3,11 @@
 use crate::seed;
 use crate::store::{Store, StoreError};
 use actix_web::{HttpRequest, HttpResponse, web};
-use mis_hub::contract::{self, DecodeError, Fault, MethodResult, Operation, Response, ResultBody};
-use std::path::PathBuf;
+use mis_hub::contract::{
+    self, DecodeError, Fault, MethodResult, Operation, Request, Response, ResultBody,
+};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The `guid` the sandbox accepts unless configured otherwise; the gateway's default
@@ -23,6 +26,8 @@ pub struct SandboxConfig {
     pub guid: String,
     /// Added to every answer: a slow МИС, for trying the gateway (and in tests).
     pub latency: std::time::Duration,
+    /// How long the region's slow clinic ([`seed::Behaviour::Slow`]) takes to answer.
+    pub slow_clinic: std::time::Duration,
 }
 
 impl Default for SandboxConfig {
@@ -31,33 +36,90 @@ impl Default for SandboxConfig {
             database: PathBuf::from("registratura-sandbox.db"),
             guid: DEFAULT_GUID.to_owned(),
             latency: std::time::Duration::ZERO,
+            slow_clinic: std::time::Duration::from_secs(30),
         }
     }
+}
+
+/// The database file of the region's clinic `lpu` beside the demo clinic's `path`
+/// (`registratura-sandbox.db` → `registratura-sandbox.lpu2.db`); in memory stays in memory.
+fn database_of(path: &Path, lpu: i32) -> PathBuf {
+    if lpu == seed::LPU_ID || path.as_os_str() == ":memory:" {
+        return path.to_owned();
+    }
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}.lpu{lpu}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.lpu{lpu}"),
+    };
+    path.with_file_name(name)
+}
+
+/// The clinic a request is for, where it names one.
+fn lpu_of(request: &Request) -> Option<i32> {
+    Some(match request {
+        Request::GetSpesialityList(r) => r.id_lpu,
+        Request::GetDoctorList(r) => r.id_lpu,
+        Request::GetAvailableDates(w) | Request::GetAvaibleAppointments(w) => w.id_lpu,
+        Request::GetWorkingTime(r) => r.id_lpu,
+        Request::CheckPatient(r) => r.id_lpu,
+        Request::SetAppointment(r) => r.id_lpu,
+        Request::CreateClaimForRefusal(r) => r.id_lpu,
+        Request::GetPatientHistory(r) => r.id_lpu,
+        Request::InspectDoctorsReferal(r) => r.id_lpu,
+        Request::GetAppointmentsDemandDoctorsReferal(r) => r.id_lpu,
+        Request::GetPatientsAreas(r) => r.id_lpu.as_deref()?.trim().parse().ok()?,
+        _ => return None,
+    })
 }
 
 /// A sandbox МИС, ready to be mounted in an actix-web app.
 #[derive(Debug, Clone)]
 pub struct Sandbox {
-    store: Arc<Store>,
+    /// The demo clinic's МИС.
+    demo: Arc<Store>,
+    /// The МИС of every other active clinic of the region, by `idLpu`.
+    stores: Arc<BTreeMap<i32, Arc<Store>>>,
     guid: Arc<str>,
     latency: std::time::Duration,
+    slow_clinic: std::time::Duration,
 }
 
 impl Sandbox {
     /// Opens the database (creating and seeding it on first use) and builds today's schedule.
     pub fn open(config: &SandboxConfig) -> Result<Self, StoreError> {
-        let store = Store::open(&config.database)?;
-        store.ensure_schedule(now().date())?;
+        let demo = Store::open(&config.database)?;
+        demo.ensure_schedule(now().date())?;
+        let mut stores = BTreeMap::new();
+        for clinic in seed::CLINICS
+            .iter()
+            .filter(|c| c.active && c.lpu != seed::LPU_ID)
+        {
+            let store = Store::open_clinic(&database_of(&config.database, clinic.lpu), clinic)?;
+            store.ensure_schedule(now().date())?;
+            stores.insert(clinic.lpu, Arc::new(store));
+        }
         Ok(Self {
-            store: Arc::new(store),
+            demo: Arc::new(demo),
+            stores: Arc::new(stores),
             guid: config.guid.as_str().into(),
             latency: config.latency,
+            slow_clinic: config.slow_clinic,
         })
     }
 
-    /// The database, for tests that add patients.
+    /// The demo clinic's database, for tests that add patients.
     pub fn store(&self) -> &Store {
-        &self.store
+        &self.demo
+    }
+
+    /// The database of the region's clinic `lpu` (the demo clinic's where there is none).
+    pub fn clinic_store(&self, lpu: i32) -> &Store {
+        self.stores.get(&lpu).unwrap_or(&self.demo)
+    }
+
+    fn store_of(&self, lpu: i32) -> Arc<Store> {
+        self.stores.get(&lpu).unwrap_or(&self.demo).clone()
     }
 
     /// Registers the sandbox's routes.
@@ -163,7 +225,24 @@ async fn soap(sandbox: web::Data<Sandbox>, req: HttpRequest, body: web::Bytes) -
             contract::encode_response(op, &response),
         );
     }
-    let store = sandbox.store.clone();
+    let lpu = lpu_of(&call.request);
+    match lpu.and_then(seed::clinic).map(|c| c.behaviour) {
+        Some(seed::Behaviour::Slow) => actix_web::rt::time::sleep(sandbox.slow_clinic).await,
+        Some(seed::Behaviour::Faulty) => {
+            let response = Response {
+                base: MethodResult::error(seed::FAULT_ID, seed::FAULT_TEXT),
+                body: ResultBody::empty(op),
+            };
+            return xml(
+                actix_web::http::StatusCode::OK,
+                contract::encode_response(op, &response),
+            );
+        }
+        _ => {}
+    }
+    // A request for no clinic, or for one the region has not, goes to the demo clinic's МИС
+    // (which refuses an unknown clinic as the hub does).
+    let store = sandbox.store_of(lpu.unwrap_or(seed::LPU_ID));
     let request = call.request;
     match web::block(move || store.handle(&request, now())).await {
         Ok(response) => xml(

@@ -81,6 +81,8 @@ pub async fn hashed(req: HttpRequest, name: web::Path<String>) -> HttpResponse {
 #[derive(Debug, serde::Deserialize)]
 pub struct PageQuery {
     clinic: Option<String>,
+    /// A region's page (`data-region`): the patient chooses the clinic first.
+    region: Option<String>,
     lang: Option<String>,
 }
 
@@ -90,14 +92,11 @@ const PRELOAD_WAIT: std::time::Duration = std::time::Duration::from_millis(400);
 
 /// The clinic a widget page is for: the one its query names, or, when it names none, the one
 /// clinic this gateway serves.
-fn page_clinic<'a>(
-    state: &'a Gateway,
-    query: Option<&PageQuery>,
-) -> Result<&'a ClinicEntry, String> {
+fn page_clinic(state: &Gateway, query: Option<&PageQuery>) -> Result<ClinicEntry, String> {
     match query.and_then(|q| q.clinic.as_deref()) {
         Some(id) => state.clinic(id).map_err(|_| id.to_owned()),
         None => match state.clinics() {
-            [only] => Ok(only),
+            [only] => Ok(only.clone()),
             _ => Err(String::new()),
         },
     }
@@ -128,13 +127,27 @@ async fn preload(entry: &ClinicEntry, lang: &str, raw_query: &str) -> (String, O
     if let Some(specialties) = specialties {
         data["specialties"] = serde_json::json!(api_types::List::from(specialties));
     }
-    // In a <script> element: nothing in it may close the element or open a comment.
-    let json = data
-        .to_string()
+    (script_json(&data), step)
+}
+
+/// JSON text to put in a `<script>` element: nothing in it may close the element or open a
+/// comment.
+fn script_json(data: &serde_json::Value) -> String {
+    data.to_string()
         .replace('<', "\\u003c")
         .replace('>', "\\u003e")
-        .replace('&', "\\u0026");
-    (json, step)
+        .replace('&', "\\u0026")
+}
+
+/// What a region's page carries: the region, for the widget's heading and its clinics' zone.
+fn region_data(region: &gateway_domain::region::RegionClinics) -> String {
+    script_json(&serde_json::json!({
+        "region": {
+            "id": region.id(),
+            "name": region.catalogue.name,
+            "timezone": region.tz.name(),
+        }
+    }))
 }
 
 /// The page for a clinic this gateway does not serve (`named` empty: none named, and the
@@ -240,11 +253,20 @@ pub async fn page(
         Some("en") => "en",
         _ => "ru",
     };
-    let entry = match page_clinic(&state, query.as_deref()) {
-        Ok(entry) => entry,
-        Err(named) => return unknown_clinic(&state, &named, lang, css, csp),
+    let region = query
+        .as_ref()
+        .filter(|q| q.clinic.is_none())
+        .and_then(|q| q.region.as_deref());
+    let (json, step) = match region {
+        Some(id) => match state.region(id) {
+            Ok(region) => (region_data(region), None),
+            Err(_) => return unknown_clinic(&state, id, lang, css, csp),
+        },
+        None => match page_clinic(&state, query.as_deref()) {
+            Ok(entry) => preload(&entry, lang, req.query_string()).await,
+            Err(named) => return unknown_clinic(&state, &named, lang, css, csp),
+        },
     };
-    let (json, step) = preload(entry, lang, req.query_string()).await;
     let data = format!("<script type=\"application/json\" id=\"rg-data\">{json}</script>\n");
     let step = step.unwrap_or_else(|| {
         format!(

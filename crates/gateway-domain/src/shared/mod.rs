@@ -39,6 +39,9 @@ pub trait Sessions: Send + Sync + std::fmt::Debug {
         clinic: &str,
         patient: PatientId,
     ) -> Result<(String, Session), StateError>;
+    /// Keeps `session` under `token` (made elsewhere: a region's clinic session) until it
+    /// expires.
+    async fn put(&self, token: &str, session: &Session) -> Result<(), StateError>;
     /// The live session of a token.
     async fn get(&self, token: &str) -> Result<Option<Session>, StateError>;
     /// Ends a session; whether there was one.

@@ -194,6 +194,19 @@ impl Sessions for RedisState {
         Ok((token, session))
     }
 
+    async fn put(&self, token: &str, session: &Session) -> Result<(), StateError> {
+        let left = (session.expires_at - chrono::Utc::now()).num_milliseconds();
+        if left <= 0 {
+            return Ok(());
+        }
+        let value = serde_json::to_string(session).map_err(|e| StateError(e.to_string()))?;
+        let key = self.key(&["session", &hex(&digest(token))]);
+        let () = self
+            .query(redis::cmd("SET").arg(&key).arg(value).arg("PX").arg(left))
+            .await?;
+        Ok(())
+    }
+
     async fn get(&self, token: &str) -> Result<Option<Session>, StateError> {
         let key = self.key(&["session", &hex(&digest(token))]);
         let value: Option<String> = self.query(redis::cmd("GET").arg(&key)).await?;

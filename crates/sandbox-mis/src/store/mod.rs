@@ -124,14 +124,21 @@ fn parse(s: &str) -> NaiveDateTime {
 /// The sandbox's database.
 #[derive(Debug)]
 pub struct Store {
+    /// The clinic of the region whose МИС this is.
+    clinic: &'static seed::ClinicSeed,
     conn: Mutex<Connection>,
     built_until: Mutex<Option<NaiveDate>>,
 }
 
 impl Store {
-    /// Opens (creating and seeding on first use) the database at `path`; `:memory:` keeps it in
-    /// memory.
+    /// Opens (creating and seeding on first use) the demo clinic's database at `path`;
+    /// `:memory:` keeps it in memory.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_clinic(path, &seed::CLINICS[0])
+    }
+
+    /// Opens the database of the region's clinic `clinic` at `path`.
+    pub fn open_clinic(path: &Path, clinic: &'static seed::ClinicSeed) -> Result<Self, StoreError> {
         let conn = if path.as_os_str() == ":memory:" {
             Connection::open_in_memory()?
         } else {
@@ -151,6 +158,7 @@ impl Store {
             }
         }
         let store = Self {
+            clinic,
             conn: Mutex::new(conn),
             built_until: Mutex::new(None),
         };
@@ -171,7 +179,13 @@ impl Store {
         let tx = conn.transaction()?;
         let seeded: i64 = tx.query_row("SELECT COUNT(*) FROM specialty", [], |r| r.get(0))?;
         if seeded == 0 {
+            let offered = |specialty: &str| {
+                self.clinic.specialties.is_empty() || self.clinic.specialties.contains(&specialty)
+            };
             for (id, name, fer, general) in seed::SPECIALTIES {
+                if !offered(id) {
+                    continue;
+                }
                 tx.execute(
                     "INSERT INTO specialty (id, name, fer_id, general) VALUES (?1, ?2, ?3, ?4)",
                     params![id, name, fer, general],
@@ -180,6 +194,9 @@ impl Store {
             for (ord, (id, spec, name, comment, room, minutes, schedule)) in
                 seed::DOCTORS.iter().enumerate()
             {
+                if !offered(spec) {
+                    continue;
+                }
                 tx.execute(
                     "INSERT INTO doctor (id, specialty_id, name, comment, room, minutes, schedule, ord)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -193,10 +210,11 @@ impl Store {
                     params![id, surname, name, second, birth, doc, policy],
                 )?;
             }
-            tracing::info!("sandbox МИС database seeded with the demo clinic");
+            tracing::info!(clinic = self.clinic.lpu, "sandbox МИС database seeded");
         }
         // Which doctors see patients only by referral follows the seed, in old databases too.
         for (id, ..) in seed::DOCTORS {
+            // Absent doctors (of specialties the clinic has not) are updated nowhere.
             tx.execute(
                 "UPDATE doctor SET by_referral = ?2 WHERE id = ?1",
                 params![id, seed::BY_REFERRAL.contains(id)],
@@ -287,9 +305,9 @@ impl Store {
                     let taken = schedule == Schedule::FullyBooked.code()
                         || seed::stable_hash(&id).is_multiple_of(4);
                     let address = if room.as_deref() == Some("Травмпункт") {
-                        format!("{}, корпус 2", seed::LPU_ADDRESS)
+                        format!("{}, корпус 2", self.clinic.address)
                     } else {
-                        seed::LPU_ADDRESS.to_owned()
+                        self.clinic.address.to_owned()
                     };
                     tx.execute(
                         "INSERT OR IGNORE INTO slot (id, doctor_id, start, end, num, room, address, patient_id, booked_at)
@@ -310,7 +328,9 @@ impl Store {
                 }
             }
         }
-        referral::refresh_seed(&tx, today)?;
+        if self.clinic.lpu == seed::LPU_ID {
+            referral::refresh_seed(&tx, today)?;
+        }
         tx.commit()?;
         *built = Some(today);
         if added > 0 {
@@ -333,45 +353,40 @@ impl Store {
                 ),
             })),
             Request::GetDistrictList(_) => Ok(ResultBody::GetDistrictList(DistrictResult {
-                districts: Some(vec![District {
-                    name: Some(seed::DISTRICT_NAME.into()),
-                    id: seed::DISTRICT_ID,
-                    okato: Some(Okato(seed::DISTRICT_OKATO)),
-                }]),
+                districts: Some(
+                    seed::DISTRICTS
+                        .iter()
+                        .map(|(id, name, okato)| District {
+                            name: Some((*name).into()),
+                            id: *id,
+                            okato: Some(Okato(*okato)),
+                        })
+                        .collect(),
+                ),
             })),
-            Request::GetLpuInfo(r) => match r.id_lpu {
-                Some(id) => clinic(id).map(|()| Self::lpu_info()),
-                None => Ok(Self::lpu_info()),
-            },
+            Request::GetLpuInfo(r) => Self::lpu_info(r.id_lpu),
             Request::GetPatientsAreas(r) => self.patient_areas(r),
-            Request::GetLpuList(_) => Ok(ResultBody::GetLpuList(LpuListResult {
-                list_lpu: Some(vec![Clinic {
-                    description: Some(seed::LPU_ADDRESS.into()),
-                    district: Some(seed::DISTRICT_ID),
-                    id_lpu: seed::LPU_ID,
-                    is_active: true,
-                    full_name: Some(seed::LPU_FULL_NAME.into()),
-                    short_name: Some(seed::LPU_SHORT_NAME.into()),
-                    lpu_type: 1,
-                    oid: Some(seed::LPU_OID.into()),
-                    part_of: None,
-                }]),
-            })),
-            Request::GetSpesialityList(r) => clinic(r.id_lpu).and_then(|()| self.specialties(now)),
-            Request::GetDoctorList(r) => {
-                clinic(r.id_lpu).and_then(|()| self.doctors(&r.id_spesiality, now))
+            Request::GetLpuList(r) => Ok(Self::lpu_list(r.id_district)),
+            Request::GetSpesialityList(r) => {
+                self.serves(r.id_lpu).and_then(|()| self.specialties(now))
             }
-            Request::GetAvailableDates(w) => {
-                clinic(w.id_lpu).and_then(|()| self.available_dates(w, now))
-            }
-            Request::GetAvaibleAppointments(w) => clinic(w.id_lpu).and_then(|()| {
+            Request::GetDoctorList(r) => self
+                .serves(r.id_lpu)
+                .and_then(|()| self.doctors(&r.id_spesiality, now)),
+            Request::GetAvailableDates(w) => self
+                .serves(w.id_lpu)
+                .and_then(|()| self.available_dates(w, now)),
+            Request::GetAvaibleAppointments(w) => self.serves(w.id_lpu).and_then(|()| {
                 self.appointments(&w.id_doc, w.visit_start, w.visit_end, false, now)
                     .map(ResultBody::GetAvaibleAppointments)
             }),
-            Request::GetWorkingTime(r) => clinic(r.id_lpu)
+            Request::GetWorkingTime(r) => self
+                .serves(r.id_lpu)
                 .and_then(|()| self.working_time(&r.id_doc, r.visit_start, r.visit_end)),
-            Request::CheckPatient(r) => clinic(r.id_lpu).and_then(|()| self.check_patient(&r.pat)),
-            Request::SetAppointment(r) => clinic(r.id_lpu).and_then(|()| {
+            Request::CheckPatient(r) => self
+                .serves(r.id_lpu)
+                .and_then(|()| self.check_patient(&r.pat)),
+            Request::SetAppointment(r) => self.serves(r.id_lpu).and_then(|()| {
                 self.set_appointment(
                     &r.id_appointment,
                     &r.id_pat,
@@ -384,21 +399,23 @@ impl Store {
                     now,
                 )
             }),
-            Request::CreateClaimForRefusal(r) => {
-                clinic(r.id_lpu).and_then(|()| self.refuse(&r.id_appointment, &r.id_pat, now))
-            }
+            Request::CreateClaimForRefusal(r) => self
+                .serves(r.id_lpu)
+                .and_then(|()| self.refuse(&r.id_appointment, &r.id_pat, now)),
             Request::GetPatientHistory(r) => {
-                clinic(r.id_lpu).and_then(|()| self.history(&r.id_pat))
+                self.serves(r.id_lpu).and_then(|()| self.history(&r.id_pat))
             }
-            Request::InspectDoctorsReferal(r) => {
-                clinic(r.id_lpu).and_then(|()| self.inspect_referral(r.doctors_referal.as_deref()))
-            }
+            Request::InspectDoctorsReferal(r) => self
+                .serves(r.id_lpu)
+                .and_then(|()| self.inspect_referral(r.doctors_referal.as_deref())),
             Request::CheckReferral(r) => self.check_referral(r.doctors_referral.as_deref()),
-            Request::GetAppointmentsDemandDoctorsReferal(r) => clinic(r.id_lpu).and_then(|()| {
-                let doctor = r.id_doc.as_deref().unwrap_or_default();
-                self.appointments(doctor, r.start_visit, r.end_visit, true, now)
-                    .map(ResultBody::GetAppointmentsDemandDoctorsReferal)
-            }),
+            Request::GetAppointmentsDemandDoctorsReferal(r) => {
+                self.serves(r.id_lpu).and_then(|()| {
+                    let doctor = r.id_doc.as_deref().unwrap_or_default();
+                    self.appointments(doctor, r.start_visit, r.end_visit, true, now)
+                        .map(ResultBody::GetAppointmentsDemandDoctorsReferal)
+                })
+            }
             Request::RegisterPARequest(r) => self.register_request(r.request.as_ref(), now),
             Request::SearchActivePARequests(r) => self.search_requests(r.filter.as_ref()),
             Request::CancelPARequest(r) => self.cancel_request(r.request.as_ref(), now),
@@ -615,32 +632,83 @@ impl Store {
         }))
     }
 
-    /// The demo clinic's card.
-    fn lpu_info() -> ResultBody {
-        ResultBody::GetLpuInfo(LpuInformationResult {
-            lpu_collection: Some(vec![LpuInfo {
-                address: Some(seed::LPU_ADDRESS.into()),
-                commentary: None,
-                district_id: seed::DISTRICT_ID,
-                district_name: Some(seed::DISTRICT_NAME.into()),
-                district_okato: Some(Okato(seed::DISTRICT_OKATO)),
-                email: Some(seed::LPU_EMAIL.into()),
-                full_name: Some(seed::LPU_FULL_NAME.into()),
-                id: Some(seed::LPU_ID),
-                oid: Some(seed::LPU_OID.into()),
-                phone: Some(seed::LPU_PHONE.into()),
-                public_guid: None,
-                short_name: Some(seed::LPU_SHORT_NAME.into()),
-                lpu_type: Some("Поликлиника".into()),
-                work_time: Some(seed::LPU_WORK_TIME.into()),
-            }]),
+    /// The region's clinics of `district` (all of them without one).
+    fn lpu_list(district: Option<i32>) -> ResultBody {
+        let list = seed::CLINICS
+            .iter()
+            .filter(|c| district.is_none_or(|d| d == c.district))
+            .map(|c| Clinic {
+                description: Some(c.address.into()),
+                district: Some(c.district),
+                id_lpu: c.lpu,
+                is_active: c.active,
+                full_name: Some(c.full_name.into()),
+                short_name: Some(c.short_name.into()),
+                lpu_type: c.kind,
+                oid: Some(c.oid.into()),
+                part_of: c.part_of,
+            })
+            .collect();
+        ResultBody::GetLpuList(LpuListResult {
+            list_lpu: Some(list),
         })
+    }
+
+    /// The card of the region's clinic `lpu` (every clinic's without one).
+    fn lpu_info(lpu: Option<i32>) -> Outcome {
+        if let Some(lpu) = lpu
+            && seed::clinic(lpu).is_none()
+        {
+            return Err(unknown_clinic());
+        }
+        let cards = seed::CLINICS
+            .iter()
+            .filter(|c| lpu.is_none_or(|l| l == c.lpu))
+            .map(|c| LpuInfo {
+                address: Some(c.address.into()),
+                commentary: None,
+                district_id: c.district,
+                district_name: seed::district_name(c.district).map(Into::into),
+                district_okato: seed::DISTRICTS
+                    .iter()
+                    .find(|d| d.0 == c.district)
+                    .map(|d| Okato(d.2)),
+                email: Some(c.email.into()),
+                full_name: Some(c.full_name.into()),
+                id: Some(c.lpu),
+                oid: Some(c.oid.into()),
+                phone: Some(c.phone.into()),
+                public_guid: None,
+                short_name: Some(c.short_name.into()),
+                lpu_type: Some(
+                    if c.kind == 2 {
+                        "Детская поликлиника"
+                    } else {
+                        "Поликлиника"
+                    }
+                    .into(),
+                ),
+                work_time: Some(c.work_time.into()),
+            })
+            .collect();
+        Ok(ResultBody::GetLpuInfo(LpuInformationResult {
+            lpu_collection: Some(cards),
+        }))
+    }
+
+    /// Whether `id_lpu` is the clinic this МИС serves.
+    fn serves(&self, id_lpu: i32) -> Result<(), Refusal> {
+        if id_lpu == self.clinic.lpu {
+            Ok(())
+        } else {
+            Err(unknown_clinic())
+        }
     }
 
     /// The areas the patient `r.id_pat` is attached to in the clinic `r.id_lpu`.
     fn patient_areas(&self, r: &GetPatientsAreas) -> Outcome {
         let lpu = r.id_lpu.as_deref().and_then(|l| l.trim().parse().ok());
-        clinic(lpu.unwrap_or(0))?;
+        self.serves(lpu.unwrap_or(0))?;
         let Some(patient) = r.id_pat.as_deref() else {
             return Err(Refusal(
                 code::INCOMPLETE,
@@ -660,8 +728,8 @@ impl Store {
             patients_area_list: Some(
                 seed::AREAS
                     .iter()
-                    .filter(|(id, ..)| *id == patient)
-                    .map(|(_, area, kind)| PatientsArea {
+                    .filter(|(id, lpu, ..)| *id == patient && *lpu == self.clinic.lpu)
+                    .map(|(_, _, area, kind)| PatientsArea {
                         area: Some((*area).into()),
                         area_type: *kind,
                     })
@@ -947,15 +1015,8 @@ impl Store {
     }
 }
 
-fn clinic(id_lpu: i32) -> Result<(), Refusal> {
-    if id_lpu == seed::LPU_ID {
-        Ok(())
-    } else {
-        Err(Refusal(
-            code::INCOMPLETE,
-            "ЛПУ с указанным idLpu не найдено",
-        ))
-    }
+fn unknown_clinic() -> Refusal {
+    Refusal(code::INCOMPLETE, "ЛПУ с указанным idLpu не найдено")
 }
 
 #[cfg(test)]

@@ -566,7 +566,7 @@ fn the_catalogue_names_the_district_the_card_and_each_patient_s_areas() {
         panic!("districts");
     };
     let districts = d.districts.expect("a list");
-    assert_eq!(districts.len(), 1);
+    assert_eq!(districts.len(), 3);
     assert_eq!(districts[0].id, seed::DISTRICT_ID);
     for asked in [None, Some(seed::LPU_ID)] {
         let ResultBody::GetLpuInfo(r) = body(
@@ -575,11 +575,33 @@ fn the_catalogue_names_the_district_the_card_and_each_patient_s_areas() {
         ) else {
             panic!("cards");
         };
-        let card = &r.lpu_collection.expect("a list")[0];
+        let cards = r.lpu_collection.expect("a list");
+        assert_eq!(cards.len(), if asked.is_some() { 1 } else { 7 });
+        let card = &cards[0];
         assert_eq!(card.id, Some(seed::LPU_ID));
         assert_eq!(card.district_id, seed::DISTRICT_ID);
         assert_eq!(card.phone.as_deref(), Some(seed::LPU_PHONE));
     }
+    // Each district lists its clinics: one inactive, one a branch of the demo clinic.
+    let list = |district| {
+        let ResultBody::GetLpuList(r) = body(
+            &store,
+            Request::GetLpuList(contract::GetLpuList {
+                id_district: Some(district),
+            }),
+        ) else {
+            panic!("clinics");
+        };
+        r.list_lpu.expect("a list")
+    };
+    let all: Vec<_> = (1..=3).flat_map(list).collect();
+    assert_eq!(all.len(), 7);
+    assert_eq!(all.iter().filter(|c| !c.is_active).count(), 1);
+    assert_eq!(
+        all.iter().filter_map(|c| c.part_of).collect::<Vec<_>>(),
+        [seed::LPU_ID]
+    );
+    assert!(list(1).iter().all(|c| c.district == Some(1)));
     let unknown = store.handle(
         &Request::GetLpuInfo(contract::GetLpuInfo { id_lpu: Some(99) }),
         now(),

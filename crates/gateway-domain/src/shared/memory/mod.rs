@@ -57,6 +57,11 @@ impl Sessions for MemorySessions {
         MemorySessions::create(self, clinic, patient).map_err(|e| StateError(e.to_string()))
     }
 
+    async fn put(&self, token: &str, session: &Session) -> Result<(), StateError> {
+        MemorySessions::put(self, token, session.clone());
+        Ok(())
+    }
+
     async fn get(&self, token: &str) -> Result<Option<Session>, StateError> {
         Ok(MemorySessions::get(self, token))
     }

@@ -53,6 +53,11 @@ impl MemorySessions {
         Ok((token, session))
     }
 
+    /// Keeps `session` under `token` (expired by its own time, at the latest by the store's).
+    pub fn put(&self, token: &str, session: Session) {
+        self.sessions.insert(digest(token), session);
+    }
+
     /// The live session of `token`, if any.
     pub fn get(&self, token: &str) -> Option<Session> {
         self.sessions.get(&digest(token)).filter(Session::is_live)

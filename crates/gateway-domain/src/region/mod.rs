@@ -3,6 +3,13 @@
 //! and kept as it was when the hub does not answer. Bounded: at most [`MAX_DISTRICTS`]
 //! districts and [`MAX_CLINICS`] clinics are kept (the rest is dropped, and logged).
 
+pub mod across;
+pub mod clinics;
+pub mod seal;
+pub mod session;
+
+pub use clinics::RegionClinics;
+
 use mis::{ClinicCard, District, LpuId, MisError, Region};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -402,6 +409,84 @@ mod tests {
             catalogue.snapshot().expect("read").clinics.len(),
             MAX_CLINICS
         );
+    }
+
+    /// The region `big` of `clinics`, read, each clinic's МИС a fake one; and how many guards
+    /// were made.
+    async fn served(
+        clinics: Vec<RegionClinic>,
+    ) -> (RegionClinics, Arc<std::sync::atomic::AtomicUsize>) {
+        let hub = Arc::new(Hub {
+            down: Mutex::new(false),
+            clinics,
+        });
+        let catalogue = Arc::new(Catalogue::new("big", "Большой", hub.clone()));
+        catalogue.refresh().await.expect("read");
+        let made = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = made.clone();
+        let shared = crate::shared::Shared::alone();
+        let mis = Arc::new(crate::fake::FakeMis::new());
+        let make = move |c: &CatalogueClinic| {
+            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            crate::guard::GuardedMis::new(
+                mis.clone(),
+                crate::guard::GuardConfig {
+                    clinic: c.id.clone(),
+                    ..crate::guard::GuardConfig::default()
+                },
+                shared.reads.clone(),
+                shared.outages.clone(),
+            )
+        };
+        let region = RegionClinics::new(
+            catalogue,
+            hub,
+            chrono_tz::Europe::Moscow,
+            Duration::from_secs(1),
+            Box::new(make),
+        );
+        (region, made)
+    }
+
+    #[tokio::test]
+    async fn each_clinic_has_one_guard_and_a_flood_of_clinics_keeps_at_most_max_guards() {
+        let clinics: Vec<RegionClinic> = (0..clinics::MAX_GUARDS as i32 + 500)
+            .map(|i| clinic(i + 10, 1, "Поликлиника"))
+            .collect();
+        let (region, made) = served(clinics).await;
+        let a = region.entry(10).expect("served");
+        let b = region.entry(10).expect("served");
+        assert!(
+            Arc::ptr_eq(&a.mis, &b.mis),
+            "one guard (one breaker) per clinic"
+        );
+        assert_eq!(a.info.id, "big-10");
+        for lpu in 10..10 + clinics::MAX_GUARDS as i32 + 500 {
+            region.entry(lpu).expect("served");
+            assert!(region.guards() <= clinics::MAX_GUARDS);
+        }
+        assert!(made.load(std::sync::atomic::Ordering::Relaxed) > clinics::MAX_GUARDS);
+    }
+
+    #[tokio::test]
+    async fn a_region_s_clinic_ids_are_its_own_and_an_inactive_clinic_takes_no_booking() {
+        let (region, _) = served(hub().clinics.clone()).await;
+        for (id, lpu) in [
+            ("big-1", Some(1)),
+            ("big-12", Some(12)),
+            ("big-", None),
+            ("big-1a", None),
+            ("bigger-1", None),
+            ("big--1", None),
+            ("spb-1", None),
+        ] {
+            assert_eq!(region.lpu_of(id), lpu, "{id}");
+        }
+        assert!(region.entry(1).is_ok());
+        let inactive = region.entry(3).expect_err("clinic 3 is inactive");
+        assert_eq!(inactive.code, api_types::ErrorCode::ClinicInactive);
+        let absent = region.entry(99).expect_err("not in the catalogue");
+        assert_eq!(absent.code, api_types::ErrorCode::NotFound);
     }
 
     #[test]

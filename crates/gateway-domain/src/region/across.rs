@@ -1,0 +1,284 @@
+//! Answers across a region's clinics: the clinics are asked at once (at most [`AT_ONCE`] calls
+//! in flight), each through its own guard (its breaker, its caches), under one deadline; the
+//! answer lists what came and, for the rest, `clinics_failed`. One slow clinic never slows
+//! the answer past the deadline, and never fails it.
+
+use super::session;
+use super::{CatalogueClinic, RegionClinics, fold};
+use crate::clinic::ClinicEntry;
+use crate::directory;
+use crate::failure::Failure;
+use crate::gateway::Gateway;
+use crate::ids::DoctorKey;
+use api_types::{
+    Across, Area, ClinicFailed, ClinicFailure, ErrorCode, MyClinic, NamedRef, RegionClinic,
+    RegionSlot, RegionSpecialty,
+};
+use futures_util::StreamExt;
+use mis::Mis;
+use std::collections::HashMap;
+use std::future::Future;
+
+/// The most clinics asked at once; the others wait their turn (within the same deadline).
+pub const AT_ONCE: usize = 32;
+/// The most clinics one answer asks (a district rarely has more; a whole large region is
+/// asked district by district).
+pub const MAX_ASKED: usize = 200;
+/// The most tickets an answer of nearest tickets lists.
+pub const MAX_SLOTS: usize = 50;
+
+/// How a clinic's failure shows in `clinics_failed`: a read that used its whole deadline
+/// timed out.
+fn failure_of(e: &Failure, took: std::time::Duration, clinic: &ClinicEntry) -> ClinicFailure {
+    match e.code {
+        ErrorCode::MisUnavailable if took >= clinic.mis.deadline() => ClinicFailure::MisTimeout,
+        ErrorCode::MisUnavailable | ErrorCode::Overloaded => ClinicFailure::MisUnavailable,
+        _ => ClinicFailure::MisBadResponse,
+    }
+}
+
+/// Asks each of `clinics` with `ask`, at once, under the region's deadline: each answer, in
+/// the clinics' order, and the clinics that failed.
+pub async fn ask<'c, T, F, Fut>(
+    region: &RegionClinics,
+    clinics: impl IntoIterator<Item = &'c CatalogueClinic>,
+    ask: F,
+) -> (Vec<(ClinicEntry, T)>, Vec<ClinicFailed>)
+where
+    F: Fn(ClinicEntry) -> Fut,
+    Fut: Future<Output = Result<T, Failure>>,
+{
+    let deadline = tokio::time::Instant::now() + region.deadline;
+    let entries: Vec<ClinicEntry> = clinics
+        .into_iter()
+        .take(MAX_ASKED)
+        .map(|c| region.entry_of(c))
+        .collect();
+    let asked = entries.into_iter().enumerate().map(|(i, entry)| {
+        let work = ask(entry.clone());
+        async move {
+            let started = std::time::Instant::now();
+            let result = tokio::time::timeout_at(deadline, work).await;
+            (i, entry, result, started.elapsed())
+        }
+    });
+    let mut done: Vec<_> = futures_util::stream::iter(asked)
+        .buffer_unordered(AT_ONCE)
+        .collect()
+        .await;
+    done.sort_by_key(|(i, ..)| *i);
+    let (mut answered, mut failed) = (Vec::new(), Vec::new());
+    for (_, entry, result, took) in done {
+        let code = match result {
+            Ok(Ok(value)) => {
+                answered.push((entry, value));
+                continue;
+            }
+            Ok(Err(e)) => failure_of(&e, took, &entry),
+            Err(_) => ClinicFailure::MisTimeout,
+        };
+        tracing::info!(clinic = %entry.info.id, ?code, "a clinic failed an answer across the region");
+        failed.push(ClinicFailed {
+            clinic: entry.info.id,
+            code,
+        });
+    }
+    (answered, failed)
+}
+
+/// The active clinics of `region`'s catalogue (of `district`, where given).
+fn active(
+    region: &RegionClinics,
+    district: Option<i32>,
+) -> Result<std::sync::Arc<super::Snapshot>, Failure> {
+    let snapshot = region.catalogue.snapshot().ok_or_else(|| {
+        Failure::new(ErrorCode::MisUnavailable)
+            .detail("The region's hub has not answered yet; try again in a minute.")
+    })?;
+    if let Some(d) = district
+        && !snapshot.districts.iter().any(|x| x.id == d)
+    {
+        return Err(Failure::not_found("district"));
+    }
+    Ok(snapshot)
+}
+
+fn in_district(district: Option<i32>) -> impl Fn(&&CatalogueClinic) -> bool {
+    move |c| c.active && district.is_none_or(|d| c.district == Some(d))
+}
+
+/// The specialties with free tickets of the region's clinics (of `district`), merged by name
+/// (case, «ё» and spacing aside), by name.
+pub async fn specialties(
+    region: &RegionClinics,
+    district: Option<i32>,
+) -> Result<Across<RegionSpecialty>, Failure> {
+    let snapshot = active(region, district)?;
+    let clinics = snapshot.clinics.iter().filter(in_district(district));
+    let (answered, clinics_failed) = ask(region, clinics, |clinic| async move {
+        directory::specialties(&clinic, false).await
+    })
+    .await;
+    let mut merged: HashMap<String, RegionSpecialty> = HashMap::new();
+    for (clinic, list) in answered {
+        for s in list {
+            let entry = merged
+                .entry(fold(&s.name))
+                .or_insert_with(|| RegionSpecialty {
+                    name: s.name.clone(),
+                    free_tickets: 0,
+                    nearest_date: None,
+                    clinics: Vec::new(),
+                });
+            entry.free_tickets = entry.free_tickets.saturating_add(s.free_tickets);
+            entry.nearest_date = match (entry.nearest_date, s.nearest_date) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            if !entry.clinics.contains(&clinic.info.id) {
+                entry.clinics.push(clinic.info.id.clone());
+            }
+        }
+    }
+    let mut items: Vec<RegionSpecialty> = merged.into_values().collect();
+    items.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(Across {
+        items,
+        clinics_failed,
+    })
+}
+
+/// A clinic's nearest free tickets of the specialty named `wanted` (folded): those of the
+/// nearest day any of its doctors has, at most `limit`.
+async fn nearest_in(
+    clinic: &ClinicEntry,
+    wanted: &str,
+    limit: usize,
+) -> Result<Vec<RegionSlot>, Failure> {
+    let specialties = directory::specialties(clinic, false).await?;
+    let Some(specialty) = specialties.into_iter().find(|s| fold(&s.name) == wanted) else {
+        return Ok(Vec::new());
+    };
+    let doctors = directory::doctors(clinic, &specialty.id, false).await?;
+    let Some(day) = doctors.iter().filter_map(|d| d.nearest_date).min() else {
+        return Ok(Vec::new());
+    };
+    let now = clinic.now();
+    let mut slots = Vec::new();
+    for doctor in doctors.iter().filter(|d| d.nearest_date == Some(day)) {
+        let Some(key) = DoctorKey::parse(&doctor.id) else {
+            continue;
+        };
+        let free = clinic
+            .mis
+            .slots(clinic.lpu, &key.doctor, mis::DateRange::day(day))
+            .await?;
+        slots.extend(
+            free.into_iter()
+                .filter(|s| s.start > now && s.start.date() == day)
+                .map(|s| RegionSlot {
+                    clinic: NamedRef {
+                        id: clinic.info.id.clone(),
+                        name: clinic.info.name.clone(),
+                    },
+                    slot: clinic.slot(&key, s, Some(&doctor.name)),
+                }),
+        );
+    }
+    slots.sort_by_key(|s| s.slot.start);
+    slots.truncate(limit);
+    Ok(slots)
+}
+
+/// The nearest free tickets of the specialty named `specialty` across the region's clinics
+/// (of `district`), by time, at most `limit` (1 to [`MAX_SLOTS`]).
+pub async fn nearest(
+    region: &RegionClinics,
+    district: Option<i32>,
+    specialty: &str,
+    limit: usize,
+) -> Result<Across<RegionSlot>, Failure> {
+    let snapshot = active(region, district)?;
+    let wanted = fold(specialty);
+    let limit = limit.clamp(1, MAX_SLOTS);
+    let clinics = snapshot.clinics.iter().filter(in_district(district));
+    let wanted = &wanted;
+    let (answered, clinics_failed) = ask(region, clinics, |clinic| async move {
+        nearest_in(&clinic, wanted, limit).await
+    })
+    .await;
+    let mut items: Vec<RegionSlot> = answered.into_iter().flat_map(|(_, s)| s).collect();
+    items.sort_by_key(|s| s.slot.start);
+    items.truncate(limit);
+    Ok(Across {
+        items,
+        clinics_failed,
+    })
+}
+
+/// The clinic of the catalogue as the API lists it.
+pub fn listed(c: &CatalogueClinic) -> RegionClinic {
+    RegionClinic {
+        id: c.id.clone(),
+        district: c.district,
+        name: c.name.clone(),
+        full_name: c.full_name.clone(),
+        active: c.active,
+        branch_of: c.branch_of.clone(),
+        kind: c.kind,
+        address: c.card.address.clone(),
+        phone: c.card.phone.clone(),
+        email: c.card.email.clone(),
+        work_time: c.card.work_time.clone(),
+    }
+}
+
+/// «Моя поликлиника»: the clinics of the region (of `district`) the patient of the region
+/// session `token` is attached to, with their areas. `patient_not_found` when no clinic that
+/// answered knows the patient and none failed.
+pub async fn mine(
+    gateway: &Gateway,
+    region: &RegionClinics,
+    token: &str,
+    district: Option<i32>,
+) -> Result<Across<MyClinic>, Failure> {
+    let base = session::of_region(gateway, region, token).await?;
+    let snapshot = active(region, district)?;
+    let clinics = snapshot.clinics.iter().filter(in_district(district));
+    let base = &base;
+    let (answered, clinics_failed) = ask(region, clinics, |clinic| async move {
+        let session = match session::find_in(gateway, region, token, base, &clinic).await {
+            Ok(session) => session,
+            Err(e) if e.code == ErrorCode::PatientNotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let areas = region.hub.areas(clinic.lpu, &session.patient).await?;
+        Ok(Some(areas))
+    })
+    .await;
+    let known = answered.iter().filter(|(_, a)| a.is_some()).count();
+    if known == 0 && clinics_failed.is_empty() {
+        return Err(mis::MisError::PatientNotFound.into());
+    }
+    let items = answered
+        .into_iter()
+        .filter_map(|(clinic, areas)| {
+            let areas = areas.filter(|a| !a.is_empty())?;
+            let listed = snapshot.clinics.iter().find(|c| c.id == clinic.info.id)?;
+            Some(MyClinic {
+                clinic: self::listed(listed),
+                areas: areas
+                    .into_iter()
+                    .map(|a| Area {
+                        number: a.number,
+                        kind: a.kind,
+                    })
+                    .collect(),
+            })
+        })
+        .collect();
+    Ok(Across {
+        items,
+        clinics_failed,
+    })
+}
