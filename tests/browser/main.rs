@@ -5,6 +5,7 @@
 mod asks;
 mod deploy;
 mod harness;
+mod region;
 
 use harness::{Browser, Stack};
 use registratura_e2e::MisFault;

@@ -117,6 +117,9 @@ where
 #[derive(Debug, Clone, PartialEq)]
 pub struct Api {
     pub clinic: String,
+    /// The region the clinic is chosen from: identification is the region's, once for all
+    /// its clinics.
+    pub region: Option<String>,
     /// The gateway's path prefix (empty at the root).
     pub base: String,
 }
@@ -237,15 +240,32 @@ impl Api {
         }
     }
 
-    /// Identifies the patient (`POST …/sessions`).
+    /// Identifies the patient (`POST …/sessions`): in a region, once for all its clinics,
+    /// and then (a clinic being chosen) found in the clinic, so that a patient it has no card
+    /// of hears so here.
     pub async fn identify(&self, identity: &NewSession) -> Result<Session, Failure> {
-        self.post(
-            &self.route(routes::CREATE_SESSION, &[]),
-            None,
-            identity,
-            None,
-        )
-        .await
+        let Some(region) = &self.region else {
+            let path = self.route(routes::CREATE_SESSION, &[]);
+            return self.post(&path, None, identity, None).await;
+        };
+        let path = format!(
+            "{}{}",
+            self.base,
+            routes::REGION_CREATE_SESSION.url(&[region])
+        );
+        let session: Session = self.post(&path, None, identity, None).await?;
+        if !self.clinic.is_empty() {
+            let tickets = self.route(routes::TICKETS, &[]);
+            self.get::<api_types::List<Ticket>>(&tickets, Some(&session.token))
+                .await?;
+        }
+        Ok(session)
+    }
+
+    /// A route of the region (`{region}` filled), with its query.
+    pub fn region_route(&self, route: Route, query: &str) -> String {
+        let region = self.region.as_deref().unwrap_or_default();
+        format!("{}{}{query}", self.base, route.url(&[region]))
     }
 
     /// Books `slot_id` (by `referral`, if given), or with `moving`, moves that ticket to it

@@ -13,6 +13,9 @@ pub struct Settings {
     /// The clinic's id: the one the query names (empty when it names none, until the page's
     /// own clinic is known).
     pub clinic: String,
+    /// The region whose clinics the patient chooses from (`data-region`), when no clinic is
+    /// named.
+    pub region: Option<String>,
     pub lang: String,
     pub specialty: Option<String>,
     pub doctor: Option<String>,
@@ -36,17 +39,38 @@ pub struct Preload {
     /// The clinic's offset from UTC when the page was written, seconds.
     pub utc_offset_secs: Option<i32>,
     pub specialties: Option<api_types::List<api_types::Specialty>>,
+    /// The region, on a region's page (`?region=`).
+    pub region: Option<RegionInfo>,
 }
 
-/// The page's preloaded data: for the clinic the query named, or (`None`: it named none) for
-/// the clinic the gateway chose, the one it serves.
-pub fn preload(clinic: Option<&str>) -> Option<Preload> {
+/// A region, as its widget page names it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+pub struct RegionInfo {
+    pub id: String,
+    pub name: String,
+    /// The IANA zone of its clinics.
+    pub timezone: String,
+}
+
+/// What the page brought along, as it wrote it.
+fn page_data() -> Option<Preload> {
     let text = web_sys::window()?
         .document()?
         .get_element_by_id("rg-data")?
         .text_content()?;
     let value = js_sys::JSON::parse(&text).ok()?;
-    let data: Preload = crate::js_value::from_value(value).ok()?;
+    crate::js_value::from_value(value).ok()
+}
+
+/// The region page's data: the region the query named.
+pub fn region_preload(region: &str) -> Option<Preload> {
+    page_data().filter(|d| d.region.as_ref().is_some_and(|r| r.id == region))
+}
+
+/// The page's preloaded data: for the clinic the query named, or (`None`: it named none) for
+/// the clinic the gateway chose, the one it serves.
+pub fn preload(clinic: Option<&str>) -> Option<Preload> {
+    let data = page_data()?;
     data.clinic
         .as_ref()
         .is_some_and(|c| clinic.is_none_or(|named| c.id == named))
@@ -111,6 +135,9 @@ impl Settings {
                 .map(clean_id)
                 .filter(|s| !s.is_empty())
                 .unwrap_or_default(),
+            region: param(query, "region")
+                .map(clean_id)
+                .filter(|s| !s.is_empty()),
             lang: if param(query, "lang").as_deref() == Some("en") {
                 "en".into()
             } else {

@@ -27,6 +27,22 @@ pub fn start() {
     let mut settings = host::Settings::from_query(&query);
     settings.base = host::base_of(&window.location().pathname().unwrap_or_default());
     let named = (!settings.clinic.is_empty()).then(|| settings.clinic.clone());
+    if components::region::is_region(&settings) {
+        let region = settings.region.clone().unwrap_or_default();
+        settings.preload = host::region_preload(&region).map(std::rc::Rc::new);
+        host::apply(&settings);
+        host::follow_height(settings.clone());
+        let Some(root) = window.document().and_then(|d| d.get_element_by_id("app")) else {
+            return;
+        };
+        root.set_inner_html("");
+        yew::Renderer::<components::region::RegionApp>::with_root_and_props(
+            root,
+            components::region::RegionProps { settings },
+        )
+        .render();
+        return;
+    }
     settings.preload = host::preload(named.as_deref()).map(std::rc::Rc::new);
     if let Some(offset) = settings.preload.as_ref().and_then(|p| p.utc_offset_secs) {
         host::set_clinic_offset(offset);
@@ -53,6 +69,14 @@ pub fn start() {
     };
     // The first step the gateway wrote into the page gives way to the widget's own.
     root.set_inner_html("");
-    yew::Renderer::<App>::with_root_and_props(root, components::app::AppProps { settings })
-        .render();
+    yew::Renderer::<App>::with_root_and_props(
+        root,
+        components::app::AppProps {
+            settings,
+            session: None,
+            on_home: None,
+            on_session: None,
+        },
+    )
+    .render();
 }

@@ -32,7 +32,7 @@
   var params = new URLSearchParams();
   params.set("wid", id);
   params.set("origin", location.origin);
-  ["clinic", "lang", "specialty", "doctor", "accent"].forEach(function (k) {
+  ["clinic", "region", "lang", "specialty", "doctor", "accent"].forEach(function (k) {
     if (data[k]) params.set(k, data[k]);
   });
   var frame = document.createElement("iframe");

@@ -13,6 +13,25 @@ use yew::prelude::*;
 #[derive(Debug, Properties, PartialEq)]
 pub struct AppProps {
     pub settings: Settings,
+    /// A session already open (a region's, for every clinic of the region).
+    #[prop_or_default]
+    pub session: Option<String>,
+    /// Region mode: back from the first step, and «В начало», return to the clinic choice.
+    #[prop_or_default]
+    pub on_home: Option<Callback<()>>,
+    /// Region mode: the session as it changes (opened, expired), to keep for other clinics.
+    #[prop_or_default]
+    pub on_session: Option<Callback<Option<String>>>,
+}
+
+/// Tells the region's chooser of every change of the session.
+#[hook]
+fn use_session_report(flow: &UseReducerHandle<Flow>, report: Option<Callback<Option<String>>>) {
+    use_effect_with(flow.session.clone(), move |session| {
+        if let Some(report) = report {
+            report.emit(session.clone());
+        }
+    });
 }
 
 /// The clinic (preloaded by the page, or asked for), for its name and zone.
@@ -89,10 +108,16 @@ pub fn app(props: &AppProps) -> Html {
     let t = texts(&settings.lang);
     let flow = {
         let (s, d) = (settings.specialty.clone(), settings.doctor.clone());
-        use_reducer(move || Flow::new(s, d))
+        let session = props.session.clone();
+        use_reducer(move || Flow {
+            session,
+            ..Flow::new(s, d)
+        })
     };
+    use_session_report(&flow, props.on_session.clone());
     let api = Api {
         clinic: settings.clinic.clone(),
+        region: settings.region.clone(),
         base: settings.base.clone(),
     };
     let clinic = use_clinic(&settings, &api);
@@ -110,8 +135,29 @@ pub fn app(props: &AppProps) -> Html {
     };
     let step = flow.step;
     let body = body_of(&flow, &step_props);
-    let on_back = on_click(&flow, Action::Back);
-    let on_restart = on_click(&flow, Action::Restart);
+    let (on_back, on_restart) = match &props.on_home {
+        Some(home) => {
+            let (home, flow) = (home.clone(), flow.clone());
+            let back = Callback::from(move |_: MouseEvent| {
+                if flow.step == Step::Specialty {
+                    home.emit(());
+                } else {
+                    flow.dispatch(Action::Back);
+                }
+            });
+            let home = props.on_home.clone();
+            let restart = Callback::from(move |_: MouseEvent| {
+                if let Some(home) = &home {
+                    home.emit(());
+                }
+            });
+            (back, restart)
+        }
+        None => (
+            on_click(&flow, Action::Back),
+            on_click(&flow, Action::Restart),
+        ),
+    };
     let on_my_tickets = on_click(&flow, Action::OpenMyTickets);
     let on_low_vision = {
         let low_vision = low_vision.clone();
@@ -145,7 +191,7 @@ pub fn app(props: &AppProps) -> Html {
                 }
                 { body }
             </main>
-            if step != Step::Specialty {
+            if step != Step::Specialty || props.on_home.is_some() {
                 <nav class="rg-nav" aria-label={ t.title }>
                     if !matches!(step, Step::Ticket | Step::WaitingDone) {
                         <button type="button" class="rg-button rg-secondary" onclick={on_back}>{ "← " }{ t.back }</button>

@@ -141,6 +141,22 @@ pub struct Texts {
     pub step_moved: &'static str,
     pub move_note: &'static str,
 
+    /// Region mode: choosing the clinic.
+    pub step_clinic: &'static str,
+    pub my_clinic: &'static str,
+    pub my_clinic_intro: &'static str,
+    pub find_my_clinic: &'static str,
+    pub no_my_clinic: &'static str,
+    pub label_area: &'static str,
+    pub by_district: &'static str,
+    pub label_search_clinic: &'static str,
+    pub no_clinics_found: &'static str,
+    pub choose_clinic: &'static str,
+    pub clinic_not_online: &'static str,
+    pub some_clinics_silent: &'static str,
+    pub err_clinic_inactive: &'static str,
+    pub other_clinic: &'static str,
+
     /// January to December, as a calendar's heading names them.
     pub months: [&'static str; 12],
     /// January to December, as a date names them ("2 декабря").
