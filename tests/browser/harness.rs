@@ -445,11 +445,8 @@ impl Browser {
         serde_json::from_str(r.json().as_str().unwrap_or("[]")).expect("events")
     }
 
-    /// No personal data in the widget's storage, cookies or URL.
-    pub async fn check_storage_is_clean(&self, stack: &Stack) {
-        self.driver.goto(&stack.demo_url).await.expect("navigates");
-        self.enter_widget().await;
-        self.wait_css(".rg-choice").await;
+    /// What the current frame keeps in storage and cookies, and its URL, as JSON text.
+    pub async fn kept(&self) -> String {
         let r = self
             .driver
             .execute(
@@ -460,7 +457,15 @@ impl Browser {
             )
             .await
             .expect("runs");
-        let text = r.json().as_str().unwrap_or_default().to_owned();
+        r.json().as_str().unwrap_or_default().to_owned()
+    }
+
+    /// No personal data in the widget's storage, cookies or URL.
+    pub async fn check_storage_is_clean(&self, stack: &Stack) {
+        self.driver.goto(&stack.demo_url).await.expect("navigates");
+        self.enter_widget().await;
+        self.wait_css(".rg-choice").await;
+        let text = self.kept().await;
         for secret in [
             "4510",
             "123456",

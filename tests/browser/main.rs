@@ -470,20 +470,7 @@ async fn a_booking_the_clinic_does_not_confirm_sends_the_patient_to_their_ticket
 
 /// A session of `patient` (document, policy, birth date) at the clinic API `api`.
 async fn session_of(client: &reqwest::Client, api: &str, patient: (&str, &str, &str)) -> String {
-    let session: serde_json::Value = client
-        .post(format!("{api}/sessions"))
-        .json(&serde_json::json!({
-            "document_number": patient.0,
-            "policy_number": patient.1,
-            "birth_date": patient.2,
-        }))
-        .send()
-        .await
-        .expect("answers")
-        .json()
-        .await
-        .expect("a session");
-    session["token"].as_str().expect("a token").to_owned()
+    registratura_e2e::open_session(client, &format!("{api}/sessions"), patient).await
 }
 
 /// Another patient keeps the one place among the МИС calls busy (reading their tickets over and

@@ -28,19 +28,15 @@ async fn book_without_identifying(browser: &Browser, specialty: &str) -> String 
         .expect("text")
 }
 
-/// What the widget keeps in storage and cookies, and its URL.
-async fn kept(browser: &Browser) -> String {
-    let r = browser
-        .driver
-        .execute(
-            "var s = []; for (var i = 0; i < localStorage.length; i++) { var k = localStorage.key(i); s.push(k + '=' + localStorage.getItem(k)); }\
-             for (var j = 0; j < sessionStorage.length; j++) { var k2 = sessionStorage.key(j); s.push(k2 + '=' + sessionStorage.getItem(k2)); }\
-             return JSON.stringify({ storage: s, cookie: document.cookie, url: location.href });",
-            Vec::new(),
-        )
+/// «Моя поликлиника»'s first clinic, chosen: the flow's first step.
+async fn choose_my_clinic(browser: &Browser) {
+    browser
+        .wait_css(".rg-mine .rg-clinic-item button")
         .await
-        .expect("runs");
-    r.json().as_str().unwrap_or_default().to_owned()
+        .click()
+        .await
+        .expect("clicks");
+    browser.wait_heading("Выберите специальность").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,27 +104,16 @@ async fn a_patient_of_a_region_finds_their_clinic_and_books_in_two_districts_ide
     // «В начало»: the clinic choice again, the session kept; my clinic, in another district.
     browser.click_text("button", "В начало").await;
     browser.wait_heading("Выберите поликлинику").await;
-    browser
-        .wait_css(".rg-mine .rg-clinic-item button")
-        .await
-        .click()
-        .await
-        .expect("clicks");
-    browser.wait_heading("Выберите специальность").await;
+    choose_my_clinic(&browser).await;
     // Back from the first step reaches the clinic choice too.
     browser.click_text("button", "Назад").await;
     browser.wait_heading("Выберите поликлинику").await;
-    browser
-        .wait_css(".rg-mine .rg-clinic-item button")
-        .await
-        .click()
-        .await
-        .expect("clicks");
+    choose_my_clinic(&browser).await;
     let second = book_without_identifying(&browser, "Хирургия").await;
     assert!(second.contains("Хирургия"), "{second}");
     browser.shot("region-04-booked").await;
 
-    let text = kept(&browser).await;
+    let text = browser.kept().await;
     for secret in ["4510", "123456", "7700000000000001", "1980"] {
         assert!(
             !registratura_e2e::contains_number(&text, secret),

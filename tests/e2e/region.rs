@@ -4,7 +4,7 @@
 //! identification for every clinic; answers across clinics with the slow and the failing one
 //! in `clinics_failed`.
 
-use api_types::{Across, ClinicFailure, MyClinic, RegionSlot, RegionSpecialty, Session, Ticket};
+use api_types::{Across, ClinicFailure, MyClinic, RegionSlot, RegionSpecialty, Ticket};
 use registratura::config::RegionConfig;
 use registratura_e2e::{
     Api, PATIENT_FOUND, PATIENT_FOUND_2, demo_clinic, expect_problem, gateway_config,
@@ -203,20 +203,10 @@ async fn region_gateway() -> (String, sandbox_mis::Sandbox) {
 
 /// Opens a region session of `patient`.
 async fn region_login(base: &str, patient: (&str, &str, &str)) -> String {
-    let r = reqwest::Client::new()
-        .post(format!("{base}/api/v1/regions/msk/sessions"))
-        .json(&serde_json::json!({
-            "document_number": patient.0,
-            "policy_number": patient.1,
-            "birth_date": patient.2,
-        }))
-        .send()
-        .await
-        .expect("answers");
-    assert_eq!(r.status(), 201);
-    let session: Session = r.json().await.expect("a session");
-    assert!(session.token.starts_with("r1."));
-    session.token
+    let url = format!("{base}/api/v1/regions/msk/sessions");
+    let token = registratura_e2e::open_session(&reqwest::Client::new(), &url, patient).await;
+    assert!(token.starts_with("r1."));
+    token
 }
 
 async fn region_get(base: &str, path: &str, token: Option<&str>) -> reqwest::Response {

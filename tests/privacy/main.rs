@@ -280,23 +280,8 @@ async fn region_flow(client: &reqwest::Client, base: &str) -> String {
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let login = |patient: (&'static str, &'static str, &'static str)| async move {
-        let r = client
-            .post(format!("{base}/api/v1/regions/msk/sessions"))
-            .json(&serde_json::json!({
-                "document_number": patient.0,
-                "policy_number": patient.1,
-                "birth_date": patient.2,
-            }))
-            .send()
-            .await
-            .expect("answers");
-        assert_eq!(r.status(), 201);
-        r.json::<api_types::Session>()
-            .await
-            .expect("a session")
-            .token
-    };
+    let url = format!("{base}/api/v1/regions/msk/sessions");
+    let login = |patient| registratura_e2e::open_session(client, &url, patient);
     let token = login(registratura_e2e::PATIENT_FOUND_2).await;
     let clinic = registratura_e2e::Api::for_clinic(base, "msk-3");
     let (_, slot) = clinic.free_slot("Терапия").await;

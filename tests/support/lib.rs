@@ -238,6 +238,31 @@ fn start_proxy(
     (url, recording)
 }
 
+/// The identity of `patient` (document, policy, birth date) as a session's body.
+pub fn identity_json(patient: (&str, &str, &str)) -> serde_json::Value {
+    serde_json::json!({
+        "document_number": patient.0,
+        "policy_number": patient.1,
+        "birth_date": patient.2,
+    })
+}
+
+/// Opens a session of `patient` at `url` (a clinic's or a region's `…/sessions`): its token.
+pub async fn open_session(
+    client: &reqwest::Client,
+    url: &str,
+    patient: (&str, &str, &str),
+) -> String {
+    let r = client
+        .post(url)
+        .json(&identity_json(patient))
+        .send()
+        .await
+        .expect("the gateway answers");
+    assert_eq!(r.status(), 201, "a session at {url}");
+    r.json::<Session>().await.expect("a session").token
+}
+
 /// The JSON API of a gateway, for the demo clinic, spoken over HTTP only (wherever the gateway
 /// runs: in this process, as a process of its own, under Wine).
 #[derive(Debug, Clone)]
@@ -451,11 +476,7 @@ impl Api {
     pub async fn post_session(&self, patient: (&str, &str, &str)) -> reqwest::Response {
         self.client
             .post(format!("{}/sessions", self.api))
-            .json(&serde_json::json!({
-                "document_number": patient.0,
-                "policy_number": patient.1,
-                "birth_date": patient.2,
-            }))
+            .json(&identity_json(patient))
             .send()
             .await
             .expect("the gateway answers")

@@ -230,6 +230,59 @@ fn by_district(p: &DistrictProps) -> Html {
     }
 }
 
+/// The flow in the chosen clinic, with the region's session; its «В начало» and its back from
+/// the first step return to the choice.
+fn flow_in(
+    settings: &Settings,
+    clinic: &RegionClinic,
+    chosen: &UseStateHandle<Option<RegionClinic>>,
+    session: &UseStateHandle<Option<String>>,
+) -> Html {
+    let on_home = {
+        let chosen = chosen.clone();
+        Callback::from(move |()| chosen.set(None))
+    };
+    let on_session = {
+        let session = session.clone();
+        Callback::from(move |s: Option<String>| session.set(s))
+    };
+    html! {
+        <App key={clinic.id.clone()} settings={clinic_settings(settings, clinic)}
+            session={(**session).clone()} {on_home} {on_session} />
+    }
+}
+
+/// «Моя поликлиника»: the patient's clinics once identified, else the way to identify.
+fn mine_view(
+    t: &'static Texts,
+    api: &Api,
+    session: &UseStateHandle<Option<String>>,
+    identifying: &UseStateHandle<bool>,
+    on_choose: &Callback<RegionClinic>,
+) -> Html {
+    match &**session {
+        Some(token) => {
+            let on_failed = {
+                let session = session.clone();
+                Callback::from(move |()| session.set(None))
+            };
+            html! { <MyClinics {t} api={api.clone()} token={token.clone()} on_choose={on_choose.clone()} {on_failed} /> }
+        }
+        None => {
+            let start = {
+                let identifying = identifying.clone();
+                Callback::from(move |_: MouseEvent| identifying.set(true))
+            };
+            html! {
+                <>
+                    <p class="rg-sub">{ t.my_clinic_intro }</p>
+                    <button type="button" class="rg-button rg-primary" onclick={start}>{ t.find_my_clinic }</button>
+                </>
+            }
+        }
+    }
+}
+
 /// The region's widget: the clinic choice, then the flow in the chosen clinic.
 #[function_component(RegionApp)]
 pub fn region_app(props: &RegionProps) -> Html {
@@ -272,18 +325,7 @@ pub fn region_app(props: &RegionProps) -> Html {
         Callback::from(move |c: RegionClinic| chosen.set(Some(c)))
     };
     if let Some(clinic) = &*chosen {
-        let on_home = {
-            let chosen = chosen.clone();
-            Callback::from(move |()| chosen.set(None))
-        };
-        let on_session = {
-            let session = session.clone();
-            Callback::from(move |s: Option<String>| session.set(s))
-        };
-        return html! {
-            <App key={clinic.id.clone()} settings={clinic_settings(&settings, clinic)}
-                session={(*session).clone()} {on_home} {on_session} />
-        };
+        return flow_in(&settings, clinic, &chosen, &session);
     }
     let region_name = settings
         .preload
@@ -321,27 +363,7 @@ pub fn region_app(props: &RegionProps) -> Html {
             </div>
         };
     }
-    let mine = match &*session {
-        Some(token) => {
-            let on_failed = {
-                let session = session.clone();
-                Callback::from(move |()| session.set(None))
-            };
-            html! { <MyClinics {t} api={api.clone()} token={token.clone()} on_choose={on_choose.clone()} {on_failed} /> }
-        }
-        None => {
-            let start = {
-                let identifying = identifying.clone();
-                Callback::from(move |_: MouseEvent| identifying.set(true))
-            };
-            html! {
-                <>
-                    <p class="rg-sub">{ t.my_clinic_intro }</p>
-                    <button type="button" class="rg-button rg-primary" onclick={start}>{ t.find_my_clinic }</button>
-                </>
-            }
-        }
-    };
+    let mine = mine_view(t, &api, &session, &identifying, &on_choose);
     html! {
         <div class="rg" data-ready="true" data-region={region_id}>
             { header }
