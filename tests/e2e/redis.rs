@@ -603,3 +603,88 @@ async fn a_gateway_killed_mid_booking_leaves_a_key_the_other_gateway_resolves_by
         assert!(b.my_tickets(&token).await.iter().any(|t| t.id == ticket.id));
     }
 }
+
+/// A region's configuration on the sandbox at `endpoint`, sealing sessions under `key`.
+fn region_config(endpoint: &str, redis: &Redis, key: &str) -> Config {
+    let mut config = shared_config(endpoint, redis);
+    config.server.session_key = Some(key.to_owned());
+    config.regions = vec![registratura::config::RegionConfig {
+        id: "msk".into(),
+        name: "Москва".into(),
+        endpoint: Some(format!("{endpoint}/HubService.svc")),
+        guid: sandbox_mis::DEFAULT_GUID.into(),
+        attempt_timeout_ms: 1_000,
+        deadline_ms: 1_000,
+        across_deadline_ms: 1_500,
+        ..Default::default()
+    }];
+    config
+}
+
+/// Waits until the gateway at `base` has read the region `msk`.
+async fn region_read(base: &str) {
+    let started = Instant::now();
+    while reqwest::get(format!("{base}/api/v1/regions/msk/districts"))
+        .await
+        .expect("answers")
+        .status()
+        != 200
+    {
+        assert!(started.elapsed() < Duration::from_secs(30), "never read");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_region_session_opened_on_one_gateway_works_on_the_other_with_the_same_key_only() {
+    let Some(redis) = Redis::start() else { return };
+    let (_sandbox, sandbox_url) = start_sandbox();
+    let key = "ab".repeat(32);
+    let a = start_gateway(region_config(&sandbox_url, &redis, &key)).await;
+    let b = start_gateway(region_config(&sandbox_url, &redis, &key)).await;
+    // A third gateway of the same Redis with another key: the token is not its to open.
+    let c = start_gateway(region_config(&sandbox_url, &redis, &"cd".repeat(32))).await;
+    for base in [&a, &b, &c] {
+        region_read(base).await;
+    }
+    let client = reqwest::Client::new();
+    let token = registratura_e2e::open_session(
+        &client,
+        &format!("{a}/api/v1/regions/msk/sessions"),
+        PATIENT_FOUND,
+    )
+    .await;
+    // On B, in a clinic A never asked: the identity is opened from the token there.
+    let on_b = registratura_e2e::Api::for_clinic(&b, "msk-3");
+    let (_, slot) = on_b.free_slot("Терапия").await;
+    assert_eq!(
+        on_b.book(&token, &slot.id, Some("region-r1"))
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(on_b.my_tickets(&token).await.len(), 1);
+    // C shares the session record, not the key: it cannot find the patient in a new clinic.
+    let on_c = registratura_e2e::Api::for_clinic(&c, "msk-5");
+    expect_problem(
+        on_c.get_private(&token, "/tickets").await,
+        401,
+        "session_required",
+    )
+    .await;
+    // Ended on B, it is ended on A.
+    let r = client
+        .delete(format!("{b}/api/v1/regions/msk/sessions/current"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 204);
+    let on_a = registratura_e2e::Api::for_clinic(&a, "msk-3");
+    expect_problem(
+        on_a.get_private(&token, "/tickets").await,
+        401,
+        "session_required",
+    )
+    .await;
+}
