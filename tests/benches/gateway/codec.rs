@@ -99,6 +99,7 @@ pub fn run(report: &mut Report) {
             &format!("**{ratio:.2}×** ({verdict})"),
         );
     }
+    fhir(report, start);
     let call = contract::Call {
         guid: Some("g".into()),
         id_history: None,
@@ -114,4 +115,52 @@ pub fn run(report: &mut Report) {
         std::hint::black_box(contract::encode_request(&call));
     });
     report.note(&format!("encoding a request takes {encode:.1?}"));
+}
+
+/// A FHIR searchset of `n` free slots, as a server writes it.
+fn fhir_slots(n: usize, start: chrono::NaiveDateTime) -> String {
+    let mut xml = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><Bundle xmlns="http://hl7.org/fhir"><type value="searchset"/>"#,
+    );
+    xml.push_str(&format!(r#"<total value="{n}"/><link><relation value="self"/><url value="/Slot?schedule=Schedule/sch-101&amp;status=free"/></link>"#));
+    for i in 0..n {
+        let at = |m: i64| {
+            (start + chrono::Duration::minutes(m))
+                .format("%Y-%m-%dT%H:%M:%S+03:00")
+                .to_string()
+        };
+        xml.push_str(&format!(
+            r#"<entry><fullUrl value="Slot/s-101-{i}"/><resource><Slot><id value="s-101-{i}"/><meta><versionId value="7b1c2f0e-{i:04}"/><lastUpdated value="2026-12-01T05:00:00.000Z"/></meta><schedule><reference value="Schedule/sch-101"/></schedule><status value="free"/><start value="{}"/><end value="{}"/><comment value="каб. 101"/></Slot></resource></entry>"#,
+            at(i as i64 * 15),
+            at(i as i64 * 15 + 15)
+        ));
+    }
+    xml.push_str("</Bundle>");
+    xml
+}
+
+/// The FHIR reader on a fortnight of one doctor's slots, beside quick-xml's raw reader.
+fn fhir(report: &mut Report, start: chrono::NaiveDateTime) {
+    let xml = fhir_slots(14 * 32, start);
+    let bytes = xml.as_bytes();
+    let n = 1_000;
+    let decode = best_of_three(n, || {
+        std::hint::black_box(mis_fhir::tree::from_xml(bytes).expect("reads"));
+    });
+    let raw = best_of_three(n, || {
+        std::hint::black_box(raw_events(bytes));
+    });
+    let mb_s = |d: Duration| bytes.len() as f64 / d.as_secs_f64() / 1e6;
+    let what = format!(
+        "decode a FHIR `Slot` searchset, 448 slots ({} KB), vs quick-xml's raw event reader",
+        bytes.len() / 1000
+    );
+    let ratio = mb_s(decode) / mb_s(raw);
+    let verdict = report.aim(&what, "≥ 0.5×", Some(ratio >= 0.5));
+    report.row(
+        &what,
+        &format!("{:.0} MB/s ({decode:.0?})", mb_s(decode)),
+        &format!("{:.0} MB/s ({raw:.0?})", mb_s(raw)),
+        &format!("**{ratio:.2}×** ({verdict})"),
+    );
 }

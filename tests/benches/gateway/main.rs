@@ -9,6 +9,7 @@
 
 mod child;
 mod codec;
+mod region;
 mod report;
 mod surge;
 mod wrk;
@@ -740,6 +741,9 @@ fn main() {
         }
         if wants("scale") && wrk::available() {
             scale(&mut report, dir.path()).await;
+        }
+        if wants("region") {
+            region::run(&mut report, dir.path()).await;
         }
         if wants("widget") {
             widget(&mut report).await;
