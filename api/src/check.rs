@@ -20,7 +20,6 @@ use chrono::Days;
 use mis::{
     BirthDate, DateRange, DocumentNumber, LpuId, Mis, MisError, PatientIdentity, PolicyNumber,
 };
-use mis_hub::HubClient;
 use std::io::{BufRead, Write};
 use std::time::Instant;
 
@@ -152,7 +151,7 @@ pub async fn run(
         identity = read_identity(&mut report, input);
     }
     for (clinic, hub) in &clients {
-        check_clinic(&mut report, clinic, hub, identity.as_ref()).await;
+        check_clinic(&mut report, clinic, hub.as_ref(), identity.as_ref()).await;
     }
     for region in &config.effective_regions() {
         check_region(&mut report, region, sandbox_addr).await;
@@ -353,8 +352,51 @@ fn read_identity<W: Write>(
     }
 }
 
+/// A FHIR clinic: its `CapabilityStatement` declares what the adapter needs, and the token
+/// (static, or of client credentials) opens a search.
+async fn check_fhir<W: Write>(report: &mut Report<'_, W>, clinic: &ClinicConfig) -> bool {
+    let id = clinic.id.as_str();
+    let client = match crate::startup::fhir_client(clinic) {
+        Ok(c) => c,
+        Err(e) => {
+            report.line(Level::Fail, id, &e.to_string(), &e.to_string());
+            return false;
+        }
+    };
+    match client.missing_capabilities().await {
+        Ok(missing) if missing.is_empty() => {
+            report.line(
+                Level::Ok,
+                id,
+                "сервер FHIR объявляет всё нужное (ресурсы, поиск, условное создание); токен принят",
+                "the FHIR server declares all that is needed (resources, searches, conditional create); the token is accepted",
+            );
+            true
+        }
+        Ok(missing) => {
+            let list = missing.join(", ");
+            report.line(
+                Level::Fail,
+                id,
+                &format!("сервер FHIR не объявляет: {list}"),
+                &format!("the FHIR server does not declare: {list}"),
+            );
+            false
+        }
+        Err(e) => {
+            report.line(
+                Level::Fail,
+                id,
+                &format!("сервер FHIR не принимает запрос с токеном: {e}. Проверьте clinics.mis.token или token_url, client_id, client_secret"),
+                &format!("the FHIR server refuses a search with the token: {e}. Check clinics.mis.token or token_url, client_id, client_secret"),
+            );
+            false
+        }
+    }
+}
+
 /// Whether the МИС answers (and how fast); a failure ends the clinic's check.
-async fn check_reachable<W: Write>(report: &mut Report<'_, W>, id: &str, hub: &HubClient) -> bool {
+async fn check_reachable<W: Write>(report: &mut Report<'_, W>, id: &str, hub: &dyn Mis) -> bool {
     let started = Instant::now();
     match hub.version().await {
         Ok(v) => {
@@ -393,7 +435,7 @@ fn guid_refused<W: Write>(report: &mut Report<'_, W>, id: &str) {
 async fn check_known<W: Write>(
     report: &mut Report<'_, W>,
     id: &str,
-    hub: &HubClient,
+    hub: &dyn Mis,
     lpu: LpuId,
 ) -> bool {
     match hub.clinics().await {
@@ -451,7 +493,7 @@ async fn check_known<W: Write>(
 async fn check_specialties<W: Write>(
     report: &mut Report<'_, W>,
     id: &str,
-    hub: &HubClient,
+    hub: &dyn Mis,
     lpu: LpuId,
 ) -> Option<Vec<mis::Specialty>> {
     let specialties = match hub.specialties(lpu).await {
@@ -509,7 +551,7 @@ fn fortnight_from(today: chrono::NaiveDate) -> DateRange {
 /// or without free tickets. How many doctors it has.
 async fn check_doctors<W: Write>(
     report: &mut Report<'_, W>,
-    (id, hub, lpu): (&str, &HubClient, LpuId),
+    (id, hub, lpu): (&str, &dyn Mis, LpuId),
     s: &mis::Specialty,
     fortnight: DateRange,
 ) -> usize {
@@ -584,12 +626,19 @@ async fn check_doctors<W: Write>(
 async fn check_clinic<W: Write>(
     report: &mut Report<'_, W>,
     clinic: &ClinicConfig,
-    hub: &HubClient,
+    hub: &dyn Mis,
     identity: Option<&PatientIdentity>,
 ) {
     let id = clinic.id.as_str();
     let lpu = LpuId::new(clinic.mis.id_lpu);
-    if !check_reachable(report, id, hub).await || !check_known(report, id, hub, lpu).await {
+    if !check_reachable(report, id, hub).await {
+        return;
+    }
+    if clinic.mis.protocol == crate::config::Protocol::Fhir {
+        if !check_fhir(report, clinic).await {
+            return;
+        }
+    } else if !check_known(report, id, hub, lpu).await {
         return;
     }
     let Some(specialties) = check_specialties(report, id, hub, lpu).await else {
@@ -620,7 +669,7 @@ async fn check_clinic<W: Write>(
 async fn check_patient<W: Write>(
     report: &mut Report<'_, W>,
     id: &str,
-    hub: &HubClient,
+    hub: &dyn Mis,
     lpu: LpuId,
     identity: &PatientIdentity,
 ) {

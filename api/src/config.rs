@@ -372,16 +372,49 @@ fn default_region_response_bytes() -> usize {
     16 * 1024 * 1024
 }
 
-/// How to reach a clinic's МИС over the hub contract.
+/// The protocol a clinic's МИС speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// The regional appointment hub's SOAP contract (HubService).
+    #[default]
+    Hub,
+    /// HL7 FHIR R4 (XML): Schedule / Slot / Appointment.
+    Fhir,
+}
+
+/// How to reach a clinic's МИС: over the hub contract (the default), or over FHIR R4.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MisConfig {
-    /// The service URL (`http://host/HubService.svc`); absent means the built-in sandbox.
+    /// `hub` (the default) or `fhir`.
+    #[serde(default)]
+    pub protocol: Protocol,
+    /// Hub: the service URL (`http://host/HubService.svc`); absent means the built-in sandbox.
     pub endpoint: Option<String>,
-    /// The key the hub issued to this gateway.
+    /// Hub: the key the hub issued to this gateway (required for the hub).
+    #[serde(default)]
     pub guid: String,
-    /// The clinic's `idLpu` in the МИС.
+    /// The clinic's `idLpu` in the МИС (required for the hub).
+    #[serde(default)]
     pub id_lpu: i32,
+    /// FHIR: the server's base URL (`https://host/fhir`).
+    pub base_url: Option<String>,
+    /// FHIR: a static bearer token.
+    pub token: Option<String>,
+    /// FHIR: the OAuth2 token endpoint of client credentials (SMART Backend Services style),
+    /// with `client_id`, `client_secret` and, where the server wants one, `scope`.
+    pub token_url: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub scope: Option<String>,
+    /// FHIR: the identifier system of the OMS policy in `Patient.identifier`.
+    pub policy_system: Option<String>,
+    /// FHIR: the identifier system of the identity document in `Patient.identifier`.
+    pub document_system: Option<String>,
+    /// FHIR: the identifier system of the appointments this gateway makes.
+    #[serde(default = "default_booking_system")]
+    pub booking_system: String,
     /// Connection timeout, milliseconds.
     #[serde(default = "default_connect_timeout_ms")]
     pub connect_timeout_ms: u64,
@@ -414,6 +447,10 @@ pub struct MisConfig {
     /// than letting them queue at the МИС until they time out. Ask the МИС's operator.
     #[serde(default = "default_mis_in_flight")]
     pub max_in_flight: usize,
+}
+
+fn default_booking_system() -> String {
+    "urn:registratura:appointment".into()
 }
 
 fn default_mis_in_flight() -> usize {
@@ -453,6 +490,39 @@ fn default_deadline_ms() -> u64 {
 
 fn default_max_response_bytes() -> usize {
     4 * 1024 * 1024
+}
+
+impl MisConfig {
+    /// What each protocol needs: the hub its key and `id_lpu`, FHIR its base URL, the
+    /// identifier systems, and a complete way to authenticate if any.
+    fn validate(&self, clinic: &str) -> Result<(), ConfigError> {
+        let fail = |what: &str| Err(ConfigError(format!("clinic {clinic:?}: {what}")));
+        match self.protocol {
+            Protocol::Hub => {
+                if self.guid.trim().is_empty() || self.id_lpu <= 0 {
+                    return fail("a hub МИС needs mis.guid and a positive mis.id_lpu");
+                }
+            }
+            Protocol::Fhir => {
+                let url = self.base_url.as_deref().unwrap_or_default();
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return fail("a FHIR МИС needs mis.base_url, an http(s) URL");
+                }
+                if self.policy_system.is_none() || self.document_system.is_none() {
+                    return fail("a FHIR МИС needs mis.policy_system and mis.document_system");
+                }
+                let credentials = [&self.token_url, &self.client_id, &self.client_secret];
+                let given = credentials.iter().filter(|c| c.is_some()).count();
+                if given != 0 && given != 3 {
+                    return fail("mis.token_url, mis.client_id and mis.client_secret go together");
+                }
+                if given == 3 && self.token.is_some() {
+                    return fail("mis.token or client credentials, not both");
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Config {
@@ -549,7 +619,10 @@ impl Config {
     pub fn runs_sandbox(&self) -> bool {
         self.sandbox.enabled
             || self.clinics.is_empty()
-            || self.clinics.iter().any(|c| c.mis.endpoint.is_none())
+            || self
+                .clinics
+                .iter()
+                .any(|c| c.mis.protocol == Protocol::Hub && c.mis.endpoint.is_none())
             || self.regions.iter().any(|r| r.endpoint.is_none())
     }
 
@@ -578,9 +651,19 @@ impl Config {
             address: sandbox_mis::seed::LPU_ADDRESS.into(),
             timezone: sandbox_mis::seed::LPU_TIMEZONE.name().into(),
             mis: MisConfig {
+                protocol: Protocol::Hub,
                 endpoint: None,
                 guid: self.sandbox.guid.clone(),
                 id_lpu: sandbox_mis::seed::LPU_ID,
+                base_url: None,
+                token: None,
+                token_url: None,
+                client_id: None,
+                client_secret: None,
+                scope: None,
+                policy_system: None,
+                document_system: None,
+                booking_system: default_booking_system(),
                 connect_timeout_ms: default_connect_timeout_ms(),
                 attempt_timeout_ms: default_attempt_timeout_ms(),
                 deadline_ms: default_deadline_ms(),
@@ -689,6 +772,7 @@ impl Config {
             }
         }
         for c in &self.clinics {
+            c.mis.validate(&c.id)?;
             if c.mis.attempt_timeout_ms == 0 || c.mis.deadline_ms < c.mis.attempt_timeout_ms {
                 return Err(ConfigError(format!(
                     "clinic {:?}: mis.deadline_ms must be at least mis.attempt_timeout_ms, and both positive",

@@ -145,16 +145,59 @@ fn endpoint_of(configured: Option<&String>, sandbox: Option<SocketAddr>) -> Opti
         .or_else(|| sandbox.map(|addr| format!("http://{addr}/HubService.svc")))
 }
 
-/// Each clinic served, with a client of its МИС (the sandbox at `sandbox` for those without
-/// an endpoint).
+/// A client of a FHIR clinic's server.
+pub fn fhir_client(c: &config::ClinicConfig) -> Result<mis_fhir::FhirClient, StartError> {
+    let m = &c.mis;
+    let auth = match (&m.token, &m.token_url, &m.client_id, &m.client_secret) {
+        (Some(token), ..) => mis_fhir::Auth::Bearer(token.clone()),
+        (None, Some(token_url), Some(client_id), Some(client_secret)) => {
+            mis_fhir::Auth::ClientCredentials {
+                token_url: token_url.clone(),
+                client_id: client_id.clone(),
+                client_secret: client_secret.clone(),
+                scope: m.scope.clone(),
+            }
+        }
+        _ => mis_fhir::Auth::None,
+    };
+    let timezone = c
+        .timezone
+        .parse()
+        .map_err(|_| StartError::Config(format!("bad zone of {:?}", c.id)))?;
+    let base_url = m.base_url.clone().unwrap_or_default();
+    tracing::info!(clinic = %c.id, %base_url, "clinic served (FHIR)");
+    Ok(mis_fhir::FhirClient::new(mis_fhir::FhirConfig {
+        base_url: base_url.trim_end_matches('/').to_owned(),
+        auth,
+        connect_timeout: Duration::from_millis(m.connect_timeout_ms),
+        timeout: Duration::from_millis(m.attempt_timeout_ms),
+        max_response_bytes: m.max_response_bytes,
+        policy_system: m.policy_system.clone().unwrap_or_default(),
+        document_system: m.document_system.clone().unwrap_or_default(),
+        booking_system: m.booking_system.clone(),
+        timezone,
+        clinic_name: c.name.clone(),
+        lpu: LpuId::new(m.id_lpu),
+    })?)
+}
+
+/// A clinic's configuration and the client of its МИС.
+pub type ClinicClient = (config::ClinicConfig, Arc<dyn Mis>);
+
+/// Each clinic served, with a client of its МИС: the hub's (the sandbox at `sandbox` for
+/// those without an endpoint) or a FHIR server's.
 pub fn clinic_clients(
     config: &Config,
     sandbox: Option<SocketAddr>,
-) -> Result<Vec<(config::ClinicConfig, HubClient)>, StartError> {
+) -> Result<Vec<ClinicClient>, StartError> {
     config
         .effective_clinics()
         .into_iter()
         .map(|c| {
+            if c.mis.protocol == config::Protocol::Fhir {
+                let client = fhir_client(&c)?;
+                return Ok((c, Arc::new(client) as Arc<dyn Mis>));
+            }
             let endpoint = endpoint_of(c.mis.endpoint.as_ref(), sandbox).ok_or_else(|| {
                 StartError::Config(format!("clinic {:?} has no МИС endpoint", c.id))
             })?;
@@ -167,7 +210,7 @@ pub fn clinic_clients(
                 max_response_bytes: c.mis.max_response_bytes,
                 waiting_list_source: c.mis.waiting_list_source,
             })?;
-            Ok((c, hub))
+            Ok((c, Arc::new(hub) as Arc<dyn Mis>))
         })
         .collect()
 }
@@ -366,7 +409,7 @@ fn clinic_entries(
             lpu: LpuId::new(c.mis.id_lpu),
             tz,
             mis: Arc::new(GuardedMis::new(
-                Arc::new(hub) as Arc<dyn Mis>,
+                hub,
                 guard,
                 shared.reads.clone(),
                 shared.outages.clone(),

@@ -7,6 +7,7 @@ mod contract;
 mod edge;
 mod errors;
 mod exact;
+mod fhir;
 mod flow;
 mod hardening;
 mod limits;

@@ -15,6 +15,8 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Once};
 
+pub mod fhir;
+
 /// The three test patients of the README.
 pub const PATIENT_FOUND: (&str, &str, &str) = ("4510 123456", "7700000000000001", "1980-05-17");
 pub const PATIENT_FOUND_2: (&str, &str, &str) = ("4511 654321", "7700000000000002", "1955-01-09");
@@ -294,6 +296,16 @@ pub fn demo_clinic(endpoint: &str) -> ClinicConfig {
         address: sandbox_mis::seed::LPU_ADDRESS.into(),
         timezone: "Europe/Moscow".into(),
         mis: MisConfig {
+            protocol: registratura::config::Protocol::Hub,
+            base_url: None,
+            token: None,
+            token_url: None,
+            client_id: None,
+            client_secret: None,
+            scope: None,
+            policy_system: None,
+            document_system: None,
+            booking_system: "urn:registratura:appointment".into(),
             endpoint: Some(format!("{endpoint}/HubService.svc")),
             guid: sandbox_mis::DEFAULT_GUID.into(),
             id_lpu: sandbox_mis::seed::LPU_ID,

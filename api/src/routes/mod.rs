@@ -41,6 +41,7 @@ use utoipa::openapi::path::Operation;
 /// `SetAppointment`, the same referral and idempotency rules.
 const BOOKING_ERRORS: &[ErrorCode] = &[
     NotFound,
+    NotSupported,
     SessionRequired,
     SlotTaken,
     AlreadyBooked,
@@ -383,6 +384,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         class: Class::Write,
         private: true,
         errors: &[
+            NotSupported,
             NotFound,
             SessionRequired,
             AlreadyOnWaitingList,
@@ -403,6 +405,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         class: Class::Read,
         private: true,
         errors: &[
+            NotSupported,
             NotFound,
             SessionRequired,
             MisBadResponse,
@@ -417,6 +420,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         class: Class::Write,
         private: true,
         errors: &[
+            NotSupported,
             NotFound,
             SessionRequired,
             Internal,
@@ -434,6 +438,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         class: Class::Read,
         private: true,
         errors: &[
+            NotSupported,
             NotFound,
             SessionRequired,
             InvalidInput,
@@ -453,6 +458,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         class: Class::Read,
         private: true,
         errors: &[
+            NotSupported,
             NotFound,
             SessionRequired,
             InvalidInput,

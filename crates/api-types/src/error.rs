@@ -31,6 +31,8 @@ pub enum ErrorCode {
     NotFound,
     /// The region's hub lists the clinic as not taking bookings now (region mode).
     ClinicInactive,
+    /// The clinic's МИС has no such service (a FHIR clinic's waiting list and referrals).
+    NotSupported,
     /// No referral with this number for this patient.
     ReferralNotFound,
     /// The referral's last valid day has passed.
@@ -118,6 +120,7 @@ impl ErrorCode {
             Self::SessionRequired | Self::InvalidApiKey => 401,
             Self::Forbidden => 403,
             Self::MethodNotAllowed => 405,
+            Self::NotSupported => 501,
             Self::PayloadTooLarge => 413,
             Self::RequestTimeout => 408,
             Self::UnsupportedMediaType => 415,
@@ -144,6 +147,7 @@ impl ErrorCode {
             Self::BookingNotAllowed => "booking_not_allowed",
             Self::NotFound => "not_found",
             Self::ClinicInactive => "clinic_inactive",
+            Self::NotSupported => "not_supported",
             Self::ReferralNotFound => "referral_not_found",
             Self::ReferralExpired => "referral_expired",
             Self::ReferralUsed => "referral_used",
@@ -185,6 +189,7 @@ impl ErrorCode {
             Self::BookingNotAllowed => "The clinic does not allow this booking for this patient",
             Self::NotFound => "Not found",
             Self::ClinicInactive => "The clinic does not take bookings online now",
+            Self::NotSupported => "The clinic's system does not offer this",
             Self::ReferralNotFound => "The patient has no referral with this number",
             Self::ReferralExpired => "The referral has expired",
             Self::ReferralUsed => "A visit is already booked by this referral",
@@ -214,7 +219,7 @@ impl ErrorCode {
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 35] = [
+    pub const ALL: [ErrorCode; 36] = [
         Self::InvalidInput,
         Self::PatientNotFound,
         Self::PatientNotUnique,
@@ -225,6 +230,7 @@ impl ErrorCode {
         Self::BookingNotAllowed,
         Self::NotFound,
         Self::ClinicInactive,
+        Self::NotSupported,
         Self::ReferralNotFound,
         Self::ReferralExpired,
         Self::ReferralUsed,

@@ -189,6 +189,7 @@ impl From<MisError> for Failure {
             MisError::OutcomeUnknown(_) => ErrorCode::OutcomeUnknown,
             MisError::BadResponse(_) | MisError::Rejected { .. } => ErrorCode::MisBadResponse,
             MisError::Overloaded => ErrorCode::Overloaded,
+            MisError::NotSupported(_) => ErrorCode::NotSupported,
             _ => ErrorCode::MisBadResponse,
         };
         Self {

@@ -48,6 +48,9 @@ pub enum MisError {
     /// take, and none ended soon enough. Nothing reached the МИС; trying again shortly is safe.
     #[error("the МИС is at its capacity: the call was not made")]
     Overloaded,
+    /// The clinic's МИС protocol has no such operation (a FHIR clinic's waiting list).
+    #[error("not supported: {0}")]
+    NotSupported(String),
     /// An error code this port has no variant for. The МИС's description is dropped on
     /// purpose: clinic systems echo patient data in it.
     #[error("the МИС refused the request with error {code}")]

@@ -109,6 +109,7 @@ pub fn failure_text(t: &'static Texts, failure: &Failure) -> &'static str {
         Some(ErrorCode::AlreadyBooked) => t.err_already_booked,
         Some(ErrorCode::NotAttached | ErrorCode::BookingNotAllowed) => t.err_not_allowed,
         Some(ErrorCode::ClinicInactive) => t.err_clinic_inactive,
+        Some(ErrorCode::NotSupported) => t.err_not_supported,
         Some(ErrorCode::SessionRequired) => t.err_session,
         Some(ErrorCode::ReferralNotFound) => t.err_referral_not_found,
         Some(ErrorCode::ReferralExpired) => t.err_referral_expired,

@@ -146,6 +146,7 @@ pub static EN: Texts = Texts {
     some_clinics_silent: "Some clinics did not answer just now; the list may be incomplete.",
     err_clinic_inactive: "This clinic does not take online bookings now. Choose another or call its registry desk.",
     other_clinic: "Another clinic",
+    err_not_supported: "This clinic does not offer this online. Please contact its registry desk.",
     months: [
         "January",
         "February",

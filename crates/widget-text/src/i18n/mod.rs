@@ -155,6 +155,7 @@ pub struct Texts {
     pub clinic_not_online: &'static str,
     pub some_clinics_silent: &'static str,
     pub err_clinic_inactive: &'static str,
+    pub err_not_supported: &'static str,
     pub other_clinic: &'static str,
 
     /// January to December, as a calendar's heading names them.

