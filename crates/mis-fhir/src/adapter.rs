@@ -5,7 +5,7 @@
 //! version. The waiting list and referrals are the hub's only: `NotSupported`.
 
 use crate::client::{FhirClient, ok_body};
-use crate::tree::Node;
+use crate::tree::{El, Node};
 use async_trait::async_trait;
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, TimeZone};
 use mis::{
@@ -61,7 +61,7 @@ fn name_of(person: &Node) -> String {
         return text.to_owned();
     }
     let mut parts: Vec<&str> = name.value_at(&["family"]).into_iter().collect();
-    parts.extend(name.all("given").filter_map(|g| g.value.as_deref()));
+    parts.extend(name.all("given").filter_map(|g| g.value()));
     parts.join(" ")
 }
 
@@ -200,7 +200,7 @@ impl FhirClient {
         let bundle = ok_body(answer, "Bundle")?;
         Ok(bundle
             .all("entry")
-            .filter_map(|e| e.get("resource")?.resource().cloned())
+            .filter_map(|e| Some(e.get("resource")?.resource()?.to_node()))
             .collect())
     }
 }
@@ -523,7 +523,7 @@ impl FhirClient {
     /// token, where one is needed, is given (a search is made with it).
     pub async fn missing_capabilities(&self) -> Result<Vec<String>, MisError> {
         let statement = ok_body(self.get("metadata").await?, "CapabilityStatement")?;
-        let declared: Vec<&Node> = statement
+        let declared: Vec<El<'_>> = statement
             .all("rest")
             .flat_map(|r| r.all("resource"))
             .collect();
@@ -566,6 +566,7 @@ impl FhirClient {
 mod tests {
     use super::*;
     use crate::client::error_of;
+    use crate::tree::Element;
 
     #[test]
     fn query_values_are_encoded_and_references_end_in_their_id() {
@@ -577,10 +578,13 @@ mod tests {
     #[test]
     fn an_error_answer_is_the_port_s_error() {
         let outcome = |code: &str| {
-            Some(Node::branch(
-                "OperationOutcome",
-                vec![Node::branch("issue", vec![Node::leaf("code", code)])],
-            ))
+            Some(
+                Element::branch(
+                    "OperationOutcome",
+                    vec![Element::branch("issue", vec![Element::leaf("code", code)])],
+                )
+                .to_node(),
+            )
         };
         let answer = |status, body| crate::client::Answer {
             status,

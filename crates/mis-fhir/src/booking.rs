@@ -6,7 +6,7 @@
 //! appointment cancelled). Cancelling sets the appointment `cancelled` and frees the slot.
 
 use crate::client::{FhirClient, error_of, ok_body};
-use crate::tree::Node;
+use crate::tree::{Element, Node};
 use mis::{AppointmentId, MisError, PatientId};
 
 fn version_of(node: &Node) -> Option<String> {
@@ -14,12 +14,12 @@ fn version_of(node: &Node) -> Option<String> {
         .map(|v| format!("W/\"{v}\""))
 }
 
-fn reference(to: &str, display: Option<&str>) -> Node {
-    let mut children = vec![Node::leaf("reference", to)];
+fn reference(to: &str, display: Option<&str>) -> Element {
+    let mut children = vec![Element::leaf("reference", to)];
     if let Some(display) = display {
-        children.push(Node::leaf("display", display));
+        children.push(Element::leaf("display", display));
     }
-    Node::branch("actor", children)
+    Element::branch("actor", children)
 }
 
 /// The doctor of a slot: the role its schedule is for (its reference, name and specialty).
@@ -45,34 +45,38 @@ fn appointment(
     slot: &Node,
     patient: &PatientId,
     role: Option<&Node>,
-) -> Node {
-    let mut children = vec![Node::branch(
+) -> Element {
+    let mut children = vec![Element::branch(
         "identifier",
         vec![
-            Node::leaf("system", &c.config.booking_system),
-            Node::leaf("value", key),
+            Element::leaf("system", &c.config.booking_system),
+            Element::leaf("value", key),
         ],
     )];
-    children.push(Node::leaf("status", "booked"));
+    children.push(Element::leaf("status", "booked"));
     if let Some(specialty) = role.and_then(|r| r.get("specialty")) {
-        children.push(specialty.clone());
+        children.push(specialty.to_element());
     }
     for time in ["start", "end"] {
         if let Some(t) = slot.value_at(&[time]) {
-            children.push(Node::leaf(time, t));
+            children.push(Element::leaf(time, t));
         }
     }
     let slot_id = slot.value_at(&["id"]).unwrap_or_default();
-    children.push(Node::branch(
+    children.push(Element::branch(
         "slot",
-        vec![Node::leaf("reference", &format!("Slot/{slot_id}"))],
+        vec![Element::leaf("reference", &format!("Slot/{slot_id}"))],
     ));
-    children.push(Node::leaf(
+    children.push(Element::leaf(
         "created",
         &chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     ));
-    let participant =
-        |actor: Node| Node::branch("participant", vec![actor, Node::leaf("status", "accepted")]);
+    let participant = |actor: Element| {
+        Element::branch(
+            "participant",
+            vec![actor, Element::leaf("status", "accepted")],
+        )
+    };
     children.push(participant(reference(
         &format!("Patient/{}", patient.as_str()),
         None,
@@ -86,15 +90,16 @@ fn appointment(
             name,
         )));
     }
-    Node::branch("Appointment", children)
+    Element::branch("Appointment", children)
 }
 
 /// Cancels an appointment this booking made, its slot having been taken meanwhile.
-async fn undo(c: &FhirClient, mut made: Node) {
+async fn undo(c: &FhirClient, made: Node) {
     let (Some(id), Some(version)) = (made.value_at(&["id"]).map(str::to_owned), version_of(&made))
     else {
         return;
     };
+    let mut made = made.to_element();
     made.set("status", "cancelled");
     let done = c
         .write(
@@ -122,7 +127,7 @@ pub async fn book(
         return Err(MisError::SlotTaken);
     }
     let version = read.etag.clone();
-    let mut slot = ok_body(read, "Slot")?;
+    let slot = ok_body(read, "Slot")?;
     let version = version
         .or_else(|| version_of(&slot))
         .ok_or_else(|| MisError::BadResponse("a slot without a version".into()))?;
@@ -156,8 +161,9 @@ pub async fn book(
     // 201: made now; 200: made by an earlier try of this booking.
     let fresh = created.status == 201;
     let made = ok_body(created, "Appointment")?;
-    slot.set("status", "busy");
     let id = slot.value_at(&["id"]).unwrap_or_default().to_owned();
+    let mut slot = slot.to_element();
+    slot.set("status", "busy");
     match c
         .write(
             reqwest::Method::PUT,
@@ -200,7 +206,7 @@ pub async fn cancel(
             crate::adapter::enc(patient.as_str())
         ))
         .await?;
-    let Some(mut appointment) = booked
+    let Some(appointment) = booked
         .into_iter()
         .find(|a| a.value_at(&["slot", "reference"]) == Some(wanted.as_str()))
     else {
@@ -209,6 +215,7 @@ pub async fn cancel(
     let id = appointment.value_at(&["id"]).unwrap_or_default().to_owned();
     let version = version_of(&appointment)
         .ok_or_else(|| MisError::BadResponse("an appointment without a version".into()))?;
+    let mut appointment = appointment.to_element();
     appointment.set("status", "cancelled");
     let done = c
         .write(
@@ -229,10 +236,11 @@ pub async fn cancel(
     // The slot freed (where the server did not free it itself).
     let read = c.get(&wanted).await?;
     let version = read.etag.clone();
-    let mut slot = ok_body(read, "Slot")?;
+    let slot = ok_body(read, "Slot")?;
     if slot.value_at(&["status"]) == Some("busy")
         && let Some(version) = version.or_else(|| version_of(&slot))
     {
+        let mut slot = slot.to_element();
         slot.set("status", "free");
         let freed = c
             .write(

@@ -298,7 +298,7 @@ impl FhirClient {
             found.extend(
                 bundle
                     .all("entry")
-                    .filter_map(|e| e.get("resource")?.resource().cloned()),
+                    .filter_map(|e| Some(e.get("resource")?.resource()?.to_node())),
             );
             next = bundle
                 .all("link")
@@ -317,10 +317,10 @@ pub(crate) fn ok_body(answer: Answer, kind: &str) -> Result<Node, MisError> {
         return Err(error_of(&answer));
     }
     match answer.body {
-        Some(node) if node.name == kind => Ok(node),
+        Some(node) if node.name() == kind => Ok(node),
         Some(node) => Err(MisError::BadResponse(format!(
             "a {} where a {kind} was expected",
-            node.name
+            node.name()
         ))),
         None => Err(MisError::BadResponse(format!("no {kind} in the answer"))),
     }
@@ -332,7 +332,7 @@ pub(crate) fn error_of(answer: &Answer) -> MisError {
     let issue = answer
         .body
         .as_ref()
-        .filter(|b| b.name == "OperationOutcome")
+        .filter(|b| b.name() == "OperationOutcome")
         .and_then(|b| b.value_at(&["issue", "code"]))
         .unwrap_or("");
     match (answer.status, issue) {

@@ -2,12 +2,20 @@
 //! gateway asks for) or JSON (where a server answers it), and written back to XML in the order
 //! its elements came in (a server writes them in the specification's order).
 //!
+//! Reading makes one flat arena per document ([`Node`] is a cheap handle into it): the
+//! document's text is kept once, every element name and `value` is a span of it (a value is
+//! copied only where an entity or a line end had to be resolved), and each element costs 28
+//! bytes, with no allocation of its own. Writing uses [`Element`], an owned tree built by the
+//! adapter or copied from a read resource to change it.
+//!
 //! Reading is bounded as the hub codec's is: a size the client checks first, at most
-//! [`MAX_DEPTH`] levels and [`MAX_ELEMENTS`] elements, no DTD (so no entity can expand), and it
-//! never panics on any input. The narrative (`text/div`, XHTML) is skipped.
+//! [`MAX_DEPTH`] levels, [`MAX_ELEMENTS`] elements and [`MAX_ATTRIBUTES`] attributes on one
+//! element, no DTD (so no entity can expand), and it never panics on any input. The narrative
+//! (`text/div`, XHTML) is skipped.
 
+use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::{Reader, XmlVersion};
+use std::sync::Arc;
 
 /// The FHIR namespace.
 pub const FHIR_NS: &str = "http://hl7.org/fhir";
@@ -15,15 +23,11 @@ pub const FHIR_NS: &str = "http://hl7.org/fhir";
 pub const MAX_DEPTH: usize = 64;
 /// The most elements one document may have.
 pub const MAX_ELEMENTS: usize = 200_000;
+/// The most attributes one element may have (FHIR's have one or two).
+pub const MAX_ATTRIBUTES: usize = 16;
 
-/// One element: its name, its `value`, its children in order. A resource inside a `resource`
-/// (or `contained`) element is that element's one child, named by its type.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Node {
-    pub name: String,
-    pub value: Option<String>,
-    pub children: Vec<Node>,
-}
+/// No index: no child, no sibling, no value.
+const NONE: u32 = u32::MAX;
 
 /// Why a document could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,7 +46,221 @@ fn malformed(e: impl std::fmt::Display) -> TreeError {
     TreeError::Malformed(e.to_string())
 }
 
+/// One element of the arena: spans of the text and links to its first child, its last child
+/// (to append the next one) and its next sibling.
+#[derive(Debug, Clone, Copy)]
+struct Raw {
+    name_start: u32,
+    name_len: u32,
+    value_start: u32,
+    value_len: u32,
+    first_child: u32,
+    last_child: u32,
+    next: u32,
+}
+
+/// A read document: its text (the input, then the values that had to be rewritten) and its
+/// elements in document order, the root first.
+#[derive(Debug, Default)]
+struct Tree {
+    text: String,
+    nodes: Vec<Raw>,
+}
+
+impl Tree {
+    fn span(&self, start: u32, len: u32) -> &str {
+        // Spans are made only by `Builder` from this text.
+        self.text
+            .get(start as usize..start as usize + len as usize)
+            .unwrap_or_default()
+    }
+
+    fn raw(&self, id: u32) -> &Raw {
+        // Ids come only from the tree's own links.
+        &self.nodes[id as usize]
+    }
+
+    fn name(&self, id: u32) -> &str {
+        let raw = self.raw(id);
+        self.span(raw.name_start, raw.name_len)
+    }
+
+    fn value(&self, id: u32) -> Option<&str> {
+        let raw = self.raw(id);
+        (raw.value_start != NONE).then(|| self.span(raw.value_start, raw.value_len))
+    }
+
+    /// The first child of `id` named `name`.
+    fn child(&self, id: u32, name: &str) -> Option<u32> {
+        let mut next = self.raw(id).first_child;
+        while next != NONE {
+            if self.name(next) == name {
+                return Some(next);
+            }
+            next = self.raw(next).next;
+        }
+        None
+    }
+
+    /// The element at `path` below `id`.
+    fn at(&self, id: u32, path: &[&str]) -> Option<u32> {
+        path.iter().try_fold(id, |id, name| self.child(id, name))
+    }
+}
+
+/// A read resource (or any element): a handle on its document (cloning one is a reference
+/// count). Its accessors are [`El`]'s.
+#[derive(Clone)]
+pub struct Node {
+    tree: Arc<Tree>,
+    id: u32,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.el().fmt(f)
+    }
+}
+
 impl Node {
+    /// The element, to read.
+    pub fn el(&self) -> El<'_> {
+        El {
+            tree: &self.tree,
+            id: self.id,
+        }
+    }
+
+    /// The element's name.
+    pub fn name(&self) -> &str {
+        self.el().name()
+    }
+
+    /// The first child named `name`.
+    pub fn get(&self, name: &str) -> Option<El<'_>> {
+        self.el().get(name)
+    }
+
+    /// Every child named `name`.
+    pub fn all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = El<'s>> + 's {
+        self.el().all(name)
+    }
+
+    /// The element at `path` (each step the first child of that name).
+    pub fn at(&self, path: &[&str]) -> Option<El<'_>> {
+        self.el().at(path)
+    }
+
+    /// The value at `path`.
+    pub fn value_at(&self, path: &[&str]) -> Option<&str> {
+        self.el().value_at(path)
+    }
+
+    /// The element as an owned [`Element`], to change and write back.
+    pub fn to_element(&self) -> Element {
+        self.el().to_element()
+    }
+}
+
+/// An element of a read document: its name, its `value`, its children in order. A resource
+/// inside a `resource` (or `contained`) element is that element's one child, named by its type.
+#[derive(Clone, Copy)]
+pub struct El<'t> {
+    tree: &'t Arc<Tree>,
+    id: u32,
+}
+
+impl std::fmt::Debug for El<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("El")
+            .field("name", &self.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'t> El<'t> {
+    fn with(self, id: u32) -> El<'t> {
+        El {
+            tree: self.tree,
+            id,
+        }
+    }
+
+    /// The element's name.
+    pub fn name(self) -> &'t str {
+        self.tree.name(self.id)
+    }
+
+    /// The element's `value`, if it has one.
+    pub fn value(self) -> Option<&'t str> {
+        self.tree.value(self.id)
+    }
+
+    /// The element's children, in order.
+    pub fn children(self) -> impl Iterator<Item = El<'t>> {
+        let mut next = self.tree.raw(self.id).first_child;
+        std::iter::from_fn(move || {
+            let id = next;
+            (id != NONE).then(|| {
+                next = self.tree.raw(id).next;
+                self.with(id)
+            })
+        })
+    }
+
+    /// The first child named `name`.
+    pub fn get(self, name: &str) -> Option<El<'t>> {
+        self.tree.child(self.id, name).map(|id| self.with(id))
+    }
+
+    /// Every child named `name`.
+    pub fn all(self, name: &str) -> impl Iterator<Item = El<'t>> {
+        self.children().filter(move |c| c.name() == name)
+    }
+
+    /// The element at `path` (each step the first child of that name).
+    pub fn at(self, path: &[&str]) -> Option<El<'t>> {
+        self.tree.at(self.id, path).map(|id| self.with(id))
+    }
+
+    /// The value at `path`.
+    pub fn value_at(self, path: &[&str]) -> Option<&'t str> {
+        self.tree.value(self.tree.at(self.id, path)?)
+    }
+
+    /// The resource a `resource` element wraps.
+    pub fn resource(self) -> Option<El<'t>> {
+        let first = self.tree.raw(self.id).first_child;
+        (first != NONE).then(|| self.with(first))
+    }
+
+    /// A handle on this element that outlives the borrow (it shares the document).
+    pub fn to_node(self) -> Node {
+        Node {
+            tree: Arc::clone(self.tree),
+            id: self.id,
+        }
+    }
+
+    /// The element as an owned [`Element`], to change and write back.
+    pub fn to_element(self) -> Element {
+        Element {
+            name: self.name().to_owned(),
+            value: self.value().map(str::to_owned),
+            children: self.children().map(El::to_element).collect(),
+        }
+    }
+}
+
+/// An element to write: its name, its `value`, its children in order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Element {
+    pub name: String,
+    pub value: Option<String>,
+    pub children: Vec<Element>,
+}
+
+impl Element {
     pub fn leaf(name: &str, value: &str) -> Self {
         Self {
             name: name.to_owned(),
@@ -51,37 +269,12 @@ impl Node {
         }
     }
 
-    pub fn branch(name: &str, children: Vec<Node>) -> Self {
+    pub fn branch(name: &str, children: Vec<Element>) -> Self {
         Self {
             name: name.to_owned(),
             value: None,
             children,
         }
-    }
-
-    /// The first child named `name`.
-    pub fn get(&self, name: &str) -> Option<&Node> {
-        self.children.iter().find(|c| c.name == name)
-    }
-
-    /// Every child named `name`.
-    pub fn all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s Node> + 's {
-        self.children.iter().filter(move |c| c.name == name)
-    }
-
-    /// The node at `path` (each step the first child of that name).
-    pub fn at(&self, path: &[&str]) -> Option<&Node> {
-        path.iter().try_fold(self, |node, name| node.get(name))
-    }
-
-    /// The value at `path`.
-    pub fn value_at(&self, path: &[&str]) -> Option<&str> {
-        self.at(path)?.value.as_deref()
-    }
-
-    /// The resource a `resource` element wraps.
-    pub fn resource(&self) -> Option<&Node> {
-        self.children.first()
     }
 
     /// Sets the value of the child `name` (which must exist).
@@ -106,6 +299,59 @@ impl Node {
         write_rest(self, &mut out);
         out
     }
+
+    /// The element read back as a [`Node`] (for tests and for answers made here).
+    pub fn to_node(&self) -> Node {
+        let mut tree = Tree::default();
+        add_element(&mut tree, self, NONE);
+        Node {
+            tree: Arc::new(tree),
+            id: 0,
+        }
+    }
+}
+
+fn add_element(tree: &mut Tree, element: &Element, parent: u32) {
+    let id = push(tree, parent, &element.name, element.value.as_deref());
+    for child in &element.children {
+        add_element(tree, child, id);
+    }
+}
+
+/// Appends an element whose name and value are copied to the end of the text.
+fn push(tree: &mut Tree, parent: u32, name: &str, value: Option<&str>) -> u32 {
+    let name = append(&mut tree.text, name);
+    let value = value.map_or((NONE, 0), |v| append(&mut tree.text, v));
+    link(tree, parent, name, value)
+}
+
+fn append(text: &mut String, part: &str) -> (u32, u32) {
+    let start = text.len() as u32;
+    text.push_str(part);
+    (start, part.len() as u32)
+}
+
+/// Adds an element as the last child of `parent` (or as the root).
+fn link(tree: &mut Tree, parent: u32, name: (u32, u32), value: (u32, u32)) -> u32 {
+    let id = tree.nodes.len() as u32;
+    tree.nodes.push(Raw {
+        name_start: name.0,
+        name_len: name.1,
+        value_start: value.0,
+        value_len: value.1,
+        first_child: NONE,
+        last_child: NONE,
+        next: NONE,
+    });
+    if let Some(p) = tree.nodes.get(parent as usize).copied() {
+        if p.last_child == NONE {
+            tree.nodes[parent as usize].first_child = id;
+        } else {
+            tree.nodes[p.last_child as usize].next = id;
+        }
+        tree.nodes[parent as usize].last_child = id;
+    }
+    id
 }
 
 fn escape(s: &str, out: &mut String) {
@@ -123,144 +369,230 @@ fn escape(s: &str, out: &mut String) {
     }
 }
 
-/// Writes a node's attribute and children, its start tag opened already.
-fn write_rest(node: &Node, out: &mut String) {
-    if let Some(value) = &node.value {
+/// Writes an element's attribute and children, its start tag opened already.
+fn write_rest(element: &Element, out: &mut String) {
+    if let Some(value) = &element.value {
         out.push_str(" value=\"");
         escape(value, out);
         out.push('"');
     }
-    if node.children.is_empty() {
+    if element.children.is_empty() {
         out.push_str("/>");
         return;
     }
     out.push('>');
-    for child in &node.children {
+    for child in &element.children {
         out.push('<');
         out.push_str(&child.name);
         write_rest(child, out);
     }
     out.push_str("</");
-    out.push_str(&node.name);
+    out.push_str(&element.name);
     out.push('>');
 }
 
-/// The `value` attribute of a start tag, if it has one.
-fn value_of(e: &BytesStart<'_>) -> Result<Option<String>, TreeError> {
-    for attr in e.attributes() {
-        let attr = attr.map_err(malformed)?;
-        if attr.key.local_name().as_ref() == "value" {
-            let value = attr
-                .normalized_value(XmlVersion::Implicit1_0)
-                .map_err(malformed)?;
-            return Ok(Some(value.into_owned()));
-        }
+/// The part of `outer` that `inner` is (quick-xml's events borrow the input), as a span.
+fn span_in(outer: &str, inner: &[u8]) -> Result<(u32, u32), TreeError> {
+    let start = (inner.as_ptr() as usize).checked_sub(outer.as_ptr() as usize);
+    match start {
+        Some(start) if start + inner.len() <= outer.len() => Ok((start as u32, inner.len() as u32)),
+        _ => Err(TreeError::Malformed("a name outside the input".into())),
     }
-    Ok(None)
 }
 
-fn local_name(e: &BytesStart<'_>) -> Result<String, TreeError> {
-    let local = e.local_name();
-    let name: &str = local.as_ref();
-    Ok(name.to_owned())
+/// The `value` attribute of a start tag, read by hand: a span of the input where it holds
+/// no entity and no line end, else normalized and appended to `extra` (at `base` + its
+/// offset there). Attributes are checked as XML says: each `name="…"` or `name='…'`, no `<`
+/// in a value, no name twice.
+fn value_of(
+    input: &str,
+    e: &BytesStart<'_>,
+    extra: &mut String,
+    base: usize,
+) -> Result<(u32, u32), TreeError> {
+    let raw = e.attributes_raw().as_bytes();
+    let mut names: [&[u8]; MAX_ATTRIBUTES] = [&[]; MAX_ATTRIBUTES];
+    let mut count = 0;
+    let mut found = (NONE, 0);
+    let mut rest = raw;
+    loop {
+        rest = rest.trim_ascii_start();
+        if rest.is_empty() {
+            return Ok(found);
+        }
+        let eq =
+            memchr::memchr(b'=', rest).ok_or_else(|| malformed("an attribute without a value"))?;
+        let name = rest[..eq].trim_ascii_end();
+        if name.is_empty() || name.iter().any(|b| b.is_ascii_whitespace() || *b == b'"') {
+            return Err(malformed("a malformed attribute"));
+        }
+        if names[..count].contains(&name) {
+            return Err(malformed("an attribute given twice"));
+        }
+        if count == MAX_ATTRIBUTES {
+            return Err(malformed("too many attributes on one element"));
+        }
+        names[count] = name;
+        count += 1;
+        let after = rest[eq + 1..].trim_ascii_start();
+        let quote = match after.first() {
+            Some(&q @ (b'"' | b'\'')) => q,
+            _ => return Err(malformed("an attribute value without quotes")),
+        };
+        let close = memchr::memchr(quote, &after[1..])
+            .ok_or_else(|| malformed("an attribute value not closed"))?;
+        let value = &after[1..1 + close];
+        if memchr::memchr(b'<', value).is_some() {
+            return Err(malformed("'<' in an attribute value"));
+        }
+        if name == b"value" {
+            let plain = memchr::memchr3(b'&', b'\n', b'\r', value).is_none()
+                && memchr::memchr(b'\t', value).is_none();
+            found = if !plain {
+                normalized(value, extra, base)?
+            } else {
+                span_in(input, value)?
+            };
+        }
+        rest = &after[close + 2..];
+    }
+}
+
+/// An attribute value as XML normalizes it (line ends and tabs are spaces; entities and
+/// character references resolved), appended to `extra`.
+fn normalized(value: &[u8], extra: &mut String, base: usize) -> Result<(u32, u32), TreeError> {
+    let text = std::str::from_utf8(value).map_err(malformed)?;
+    let spaced = text.replace(['\n', '\r', '\t'], " ");
+    let resolved = quick_xml::escape::unescape(&spaced).map_err(malformed)?;
+    let start = base + extra.len();
+    extra.push_str(&resolved);
+    u32::try_from(start)
+        .map(|s| (s, resolved.len() as u32))
+        .map_err(|_| malformed("too large"))
 }
 
 /// Reads a FHIR XML document.
 pub fn from_xml(bytes: &[u8]) -> Result<Node, TreeError> {
-    let text = std::str::from_utf8(bytes).map_err(malformed)?;
-    let mut reader = Reader::from_str(text);
-    let mut open: Vec<Node> = Vec::new();
-    let mut elements = 0usize;
+    let input = std::str::from_utf8(bytes).map_err(malformed)?;
+    if u32::try_from(input.len()).is_err() || input.len() >= NONE as usize / 2 {
+        return Err(malformed("too large"));
+    }
+    let mut reader = Reader::from_str(input);
+    // About one element in 28 bytes of FHIR XML: one allocation for most documents.
+    let mut tree = Tree {
+        text: String::new(),
+        nodes: Vec::with_capacity(input.len() / 28 + 1),
+    };
+    let mut extra = String::new();
+    let mut open: Vec<u32> = Vec::with_capacity(16);
     // Inside the narrative (XHTML): its depth, skipped whole.
     let mut skipping = 0usize;
-    loop {
+    let root = loop {
         let event = reader.read_event().map_err(malformed)?;
-        match event {
+        let (e, empty) = match event {
             Event::DocType(_) => return Err(TreeError::Dtd),
-            Event::Start(_) if skipping > 0 => skipping += 1,
-            Event::Empty(_) if skipping > 0 => {}
-            Event::End(_) if skipping > 0 => skipping -= 1,
-            Event::Start(e) => {
-                elements += 1;
-                if elements > MAX_ELEMENTS {
-                    return Err(TreeError::TooMany);
-                }
-                if open.len() >= MAX_DEPTH {
-                    return Err(TreeError::TooDeep);
-                }
-                let name = local_name(&e)?;
-                if name == "div" {
-                    skipping = 1;
-                    continue;
-                }
-                open.push(Node {
-                    name,
-                    value: value_of(&e)?,
-                    children: Vec::new(),
-                });
+            Event::Start(_) if skipping > 0 => {
+                skipping += 1;
+                continue;
             }
-            Event::Empty(e) => {
-                elements += 1;
-                if elements > MAX_ELEMENTS {
-                    return Err(TreeError::TooMany);
-                }
-                let node = Node {
-                    name: local_name(&e)?,
-                    value: value_of(&e)?,
-                    children: Vec::new(),
-                };
-                match open.last_mut() {
-                    Some(parent) => parent.children.push(node),
-                    None => return Ok(node),
-                }
+            Event::End(_) if skipping > 0 => {
+                skipping -= 1;
+                continue;
             }
-            Event::End(_) => {
-                let Some(done) = open.pop() else {
-                    return Err(TreeError::Malformed("an end tag with no start".into()));
-                };
-                match open.last_mut() {
-                    Some(parent) => parent.children.push(done),
-                    None => return Ok(done),
-                }
-            }
-            Event::Eof => return Err(TreeError::Malformed("the document ends early".into())),
-            _ => {}
+            Event::Start(e) => (e, false),
+            Event::Empty(e) => (e, true),
+            Event::End(_) => match open.pop() {
+                Some(done) if open.is_empty() => break done,
+                Some(_) => continue,
+                None => return Err(malformed("an end tag with no start")),
+            },
+            Event::Eof => return Err(malformed("the document ends early")),
+            _ => continue,
+        };
+        if skipping > 0 {
+            continue;
+        }
+        if tree.nodes.len() >= MAX_ELEMENTS {
+            return Err(TreeError::TooMany);
+        }
+        if open.len() >= MAX_DEPTH {
+            return Err(TreeError::TooDeep);
+        }
+        let local = e.local_name();
+        let local: &str = local.as_ref();
+        if local == "div" {
+            skipping = usize::from(!empty);
+            continue;
+        }
+        let name = span_in(input, local.as_bytes())?;
+        let value = value_of(input, &e, &mut extra, input.len())?;
+        let parent = open.last().copied().unwrap_or(NONE);
+        if parent == NONE && !tree.nodes.is_empty() {
+            return Err(malformed("a second root"));
+        }
+        let id = link(&mut tree, parent, name, value);
+        if !empty {
+            open.push(id);
+        } else if parent == NONE {
+            break id;
+        }
+    };
+    // After the root, only comments, processing instructions and white space.
+    loop {
+        match reader.read_event().map_err(malformed)? {
+            Event::Eof => break,
+            Event::Comment(_) | Event::PI(_) => {}
+            Event::Text(t) if t.as_ref().trim_ascii().is_empty() => {}
+            _ => return Err(malformed("content after the root element")),
         }
     }
+    tree.text.reserve_exact(input.len() + extra.len());
+    tree.text.push_str(input);
+    tree.text.push_str(&extra);
+    Ok(Node {
+        tree: Arc::new(tree),
+        id: root,
+    })
 }
 
 /// Reads a FHIR JSON document into the same tree.
 pub fn from_json(bytes: &[u8]) -> Result<Node, TreeError> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(malformed)?;
-    let mut count = 0usize;
-    resource_of(&value, 0, &mut count)
+    let mut tree = Tree::default();
+    resource_of(&mut tree, &value, NONE, 0)?;
+    Ok(Node {
+        tree: Arc::new(tree),
+        id: 0,
+    })
 }
 
 fn resource_of(
+    tree: &mut Tree,
     value: &serde_json::Value,
+    parent: u32,
     depth: usize,
-    count: &mut usize,
-) -> Result<Node, TreeError> {
+) -> Result<(), TreeError> {
     let object = value
         .as_object()
-        .ok_or_else(|| TreeError::Malformed("a resource is not an object".into()))?;
+        .ok_or_else(|| malformed("a resource is not an object"))?;
     let kind = object
         .get("resourceType")
         .and_then(|t| t.as_str())
-        .ok_or_else(|| TreeError::Malformed("a resource without resourceType".into()))?;
-    object_of(kind, object, depth, count)
+        .ok_or_else(|| malformed("a resource without resourceType"))?;
+    object_of(tree, kind, object, parent, depth)
 }
 
 fn object_of(
+    tree: &mut Tree,
     name: &str,
     object: &serde_json::Map<String, serde_json::Value>,
+    parent: u32,
     depth: usize,
-    count: &mut usize,
-) -> Result<Node, TreeError> {
+) -> Result<(), TreeError> {
     if depth >= MAX_DEPTH {
         return Err(TreeError::TooDeep);
     }
-    let mut node = Node::branch(name, Vec::new());
+    let id = push(tree, parent, name, None);
     for (key, value) in object {
         if key == "resourceType" || key.starts_with('_') {
             continue;
@@ -270,22 +602,26 @@ fn object_of(
             one => std::slice::from_ref(one),
         };
         for item in items {
-            *count += 1;
-            if *count > MAX_ELEMENTS {
+            if tree.nodes.len() >= MAX_ELEMENTS {
                 return Err(TreeError::TooMany);
             }
-            node.children.push(match item {
+            match item {
                 serde_json::Value::Object(inner) if inner.contains_key("resourceType") => {
-                    Node::branch(key, vec![resource_of(item, depth + 1, count)?])
+                    let wrapper = push(tree, id, key, None);
+                    resource_of(tree, item, wrapper, depth + 1)?;
                 }
-                serde_json::Value::Object(inner) => object_of(key, inner, depth + 1, count)?,
-                serde_json::Value::String(s) => Node::leaf(key, s),
-                serde_json::Value::Null => continue,
-                other => Node::leaf(key, &other.to_string()),
-            });
+                serde_json::Value::Object(inner) => object_of(tree, key, inner, id, depth + 1)?,
+                serde_json::Value::String(s) => {
+                    push(tree, id, key, Some(s));
+                }
+                serde_json::Value::Null => {}
+                other => {
+                    push(tree, id, key, Some(&other.to_string()));
+                }
+            }
         }
     }
-    Ok(node)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -301,7 +637,7 @@ mod tests {
     #[test]
     fn a_bundle_reads_with_its_resources_links_and_values() {
         let bundle = from_xml(BUNDLE.as_bytes()).expect("reads");
-        assert_eq!(bundle.name, "Bundle");
+        assert_eq!(bundle.name(), "Bundle");
         assert_eq!(bundle.value_at(&["total"]), Some("1"));
         assert_eq!(
             bundle.value_at(&["link", "url"]),
@@ -309,9 +645,9 @@ mod tests {
         );
         let patient = bundle
             .at(&["entry", "resource"])
-            .and_then(Node::resource)
+            .and_then(|r| r.resource())
             .expect("a patient");
-        assert_eq!(patient.name, "Patient");
+        assert_eq!(patient.name(), "Patient");
         assert_eq!(patient.value_at(&["birthDate"]), Some("1980-05-17"));
         assert_eq!(patient.value_at(&["text", "status"]), Some("generated"));
         assert!(
@@ -330,7 +666,7 @@ mod tests {
         let from_xml = from_xml(BUNDLE.as_bytes()).expect("reads");
         let patient = |b: &Node| {
             b.at(&["entry", "resource"])
-                .and_then(Node::resource)
+                .and_then(|r| r.resource())
                 .map(|p| {
                     (
                         p.value_at(&["id"]).map(str::to_owned),
@@ -345,7 +681,7 @@ mod tests {
     #[test]
     fn a_resource_writes_back_as_it_was_read() {
         let xml = r#"<Slot xmlns="http://hl7.org/fhir"><id value="s-1"/><schedule><reference value="Schedule/a&amp;b"/></schedule><status value="free"/><start value="2026-12-04T08:00:00+03:00"/></Slot>"#;
-        let mut slot = from_xml(xml.as_bytes()).expect("reads");
+        let mut slot = from_xml(xml.as_bytes()).expect("reads").to_element();
         assert_eq!(slot.to_xml(), xml);
         assert!(slot.set("status", "busy"));
         assert_eq!(
@@ -359,15 +695,61 @@ mod tests {
     #[test]
     fn hostile_documents_are_refused() {
         let dtd = r#"<!DOCTYPE x [<!ENTITY a "aaaa">]><Patient xmlns="http://hl7.org/fhir"><id value="&a;"/></Patient>"#;
-        assert_eq!(from_xml(dtd.as_bytes()), Err(TreeError::Dtd));
+        assert_eq!(from_xml(dtd.as_bytes()).err(), Some(TreeError::Dtd));
         let deep = "<a>".repeat(MAX_DEPTH + 1) + &"</a>".repeat(MAX_DEPTH + 1);
-        assert_eq!(from_xml(deep.as_bytes()), Err(TreeError::TooDeep));
+        assert_eq!(from_xml(deep.as_bytes()).err(), Some(TreeError::TooDeep));
         let many = format!("<Bundle>{}</Bundle>", "<x/>".repeat(MAX_ELEMENTS + 1));
-        assert_eq!(from_xml(many.as_bytes()), Err(TreeError::TooMany));
+        assert_eq!(from_xml(many.as_bytes()).err(), Some(TreeError::TooMany));
         for junk in ["", "<", "<a>", "</a>", "<a></b>", "{", "[]", "\u{0}"] {
             assert!(from_xml(junk.as_bytes()).is_err(), "{junk:?}");
             assert!(from_json(junk.as_bytes()).is_err(), "{junk:?}");
         }
+    }
+
+    #[test]
+    fn attribute_values_are_read_as_xml_says() {
+        let read =
+            |xml: &str| from_xml(xml.as_bytes()).map(|n| n.value_at(&["a"]).map(str::to_owned));
+        let value = |v: &str| Ok(Some(v.to_owned()));
+        assert_eq!(read(r#"<r><a value="x"/></r>"#), value("x"));
+        assert_eq!(read(r#"<r><a id='i' value = 'y' /></r>"#), value("y"));
+        assert_eq!(read("<r><a value=\"1\n2\t3\"/></r>"), value("1 2 3"));
+        assert_eq!(
+            read(r#"<r><a value="&lt;&amp;&#10;&#x41;"/></r>"#),
+            value("<&\nA")
+        );
+        assert_eq!(read(r#"<r><a value="Лесная"></a></r>"#), value("Лесная"));
+        assert_eq!(read(r#"<r><a/></r>"#), Ok(None));
+        for bad in [
+            r#"<r><a value="x" value="y"/></r>"#,
+            r#"<r><a value=x/></r>"#,
+            r#"<r><a value/></r>"#,
+            r#"<r><a value="&bogus;"/></r>"#,
+            r#"<r><a value="x"/></r><r/>"#,
+        ] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
+        let many: String = (0..=MAX_ATTRIBUTES)
+            .map(|i| format!(" a{i}=\"\""))
+            .collect();
+        assert!(read(&format!("<r><a{many}/></r>")).is_err());
+    }
+
+    #[test]
+    fn a_written_element_reads_back_the_same() {
+        let element = Element::branch(
+            "Appointment",
+            vec![
+                Element::leaf("status", "booked"),
+                Element::branch("slot", vec![Element::leaf("reference", "Slot/a&b\"<c>")]),
+            ],
+        );
+        assert_eq!(element.to_node().to_element(), element);
+        let read = from_xml(element.to_xml().as_bytes()).expect("reads");
+        assert_eq!(read.to_element(), element);
+        assert_eq!(read.value_at(&["slot", "reference"]), Some("Slot/a&b\"<c>"));
+        let names: Vec<&str> = read.el().children().map(El::name).collect();
+        assert_eq!(names, ["status", "slot"]);
     }
 
     proptest::proptest! {
