@@ -93,8 +93,18 @@ async fn a_patient_books_moves_and_cancels_in_a_fhir_clinic_beside_a_hub_clinic(
     assert_eq!(server.violations().await, Vec::<String>::new());
 }
 
-#[tokio::test]
-async fn a_lost_answer_to_the_appointment_is_resolved_by_reading_and_the_retry_books_once() {
+/// The FHIR id of the slot a public slot id names.
+fn fhir_slot(public: &str) -> String {
+    gateway_domain::ids::SlotKey::parse(public)
+        .expect("a slot id")
+        .appointment
+        .as_str()
+        .to_owned()
+}
+
+/// Books a free surgeon's ticket with `faults` set on the server: every fault fires, the
+/// patient's first answer is the ticket, the slot is busy and holds one booked appointment.
+async fn book_through(faults: &[(bool, &str, &str, usize)]) {
     let Some(server) = start_fhir_server(&seed(0), &[]) else {
         return;
     };
@@ -102,17 +112,109 @@ async fn a_lost_answer_to_the_appointment_is_resolved_by_reading_and_the_retry_b
     let fhir = Api::for_clinic(&base, "fhir");
     let (_, slot) = fhir.free_slot("Хирургия").await;
     let token = fhir.login(PATIENT_FOUND).await;
-    // The appointment is made, its answer lost: the gateway reads what the server holds.
-    server.lose_answers("POST", "Appointment", 1).await;
+    for &(before, method, resource, count) in faults {
+        if before {
+            server.lose_requests(method, resource, count).await;
+        } else {
+            server.lose_answers(method, resource, count).await;
+        }
+    }
     let first = fhir.book(&token, &slot.id, Some("lost-1")).await;
-    let status = first.status().as_u16();
-    assert!(matches!(status, 201 | 503), "{status}");
-    // Whatever the first answer, a retry with the key ends with the one ticket.
+    assert_eq!(first.status(), 201, "{faults:?}");
+    assert_eq!(
+        server.faults_left().await,
+        0,
+        "every fault fired: {faults:?}"
+    );
+    let id = fhir_slot(&slot.id);
+    let held = server.read(&format!("Slot/{id}")).await;
+    assert_eq!(held["status"], "busy", "{faults:?}");
+    assert_eq!(server.appointments_of(&id).await, ["booked"], "{faults:?}");
+    // The same request again is the same ticket, nothing more.
     let again = fhir.book(&token, &slot.id, Some("lost-1")).await;
     assert_eq!(again.status(), 201);
-    let mine = fhir.my_tickets(&token).await;
-    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(fhir.my_tickets(&token).await.len(), 1);
+    assert_eq!(server.appointments_of(&id).await, ["booked"]);
     assert_eq!(server.violations().await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_lost_answer_to_the_appointment_is_read_back_and_the_booking_goes_on() {
+    book_through(&[(false, "POST", "Appointment", 1)]).await;
+}
+
+#[tokio::test]
+async fn a_lost_answer_to_the_slot_applied_or_not_is_read_back_and_the_booking_goes_on() {
+    book_through(&[(false, "PUT", "Slot", 1)]).await;
+    book_through(&[(true, "PUT", "Slot", 1)]).await;
+}
+
+#[tokio::test]
+async fn a_lost_answer_to_the_confirmation_is_read_back() {
+    book_through(&[(false, "PUT", "Appointment", 1)]).await;
+    book_through(&[
+        (true, "PUT", "Appointment", 1),
+        (false, "POST", "Appointment", 1),
+    ])
+    .await;
+}
+
+#[tokio::test]
+async fn a_slot_update_that_never_goes_through_books_nothing_and_a_retry_books_or_finds_it_taken() {
+    let Some(server) = start_fhir_server(&seed(0), &[]) else {
+        return;
+    };
+    let (base, _sandbox) = gateway(&server).await;
+    let fhir = Api::for_clinic(&base, "fhir");
+    let token = fhir.login(PATIENT_FOUND).await;
+    let other = fhir.login(PATIENT_FOUND_2).await;
+    let (_, first_slot) = fhir.free_slot("Хирургия").await;
+    let (_, second_slot) = fhir.free_slot("Терапия").await;
+    for (slot, taken_meanwhile) in [(first_slot, false), (second_slot, true)] {
+        let id = fhir_slot(&slot.id);
+        // Every try of the slot's update lost before it acts: the slot is still free, the
+        // appointment made for it is cancelled, and the patient is told that nothing is booked.
+        server
+            .lose_requests("PUT", "Slot", mis_fhir::booking::TRIES)
+            .await;
+        let first = fhir.book(&token, &slot.id, Some(&id)).await;
+        expect_problem(first, 503, "mis_unavailable").await;
+        assert_eq!(server.faults_left().await, 0);
+        assert!(!holds(&fhir, &token, &slot.id).await);
+        assert_eq!(server.appointments_of(&id).await, ["cancelled"]);
+        assert_eq!(server.read(&format!("Slot/{id}")).await["status"], "free");
+        if taken_meanwhile {
+            // Another patient books the slot meanwhile: the retry finds it taken.
+            assert_eq!(
+                fhir.book(&other, &slot.id, Some("other")).await.status(),
+                201
+            );
+            let again = fhir.book(&token, &slot.id, Some(&id)).await;
+            expect_problem(again, 409, "slot_taken").await;
+            let mut statuses = server.appointments_of(&id).await;
+            statuses.sort();
+            assert_eq!(statuses, ["booked", "cancelled"]);
+            assert!(!holds(&fhir, &token, &slot.id).await);
+            continue;
+        }
+        let again = fhir.book(&token, &slot.id, Some(&id)).await;
+        assert_eq!(again.status(), 201);
+        assert!(holds(&fhir, &token, &slot.id).await);
+        let mut statuses = server.appointments_of(&id).await;
+        statuses.sort();
+        assert_eq!(statuses, ["booked", "cancelled"]);
+        assert_eq!(server.read(&format!("Slot/{id}")).await["status"], "busy");
+    }
+    assert_eq!(server.violations().await, Vec::<String>::new());
+}
+
+/// Whether the patient's tickets («Мои записи») hold the ticket of `slot`.
+async fn holds(api: &Api, token: &str, slot: &str) -> bool {
+    let wanted = fhir_slot(slot);
+    api.my_tickets(token)
+        .await
+        .iter()
+        .any(|t| gateway_domain::ids::parse_ticket(&t.id).is_some_and(|a| a.as_str() == wanted))
 }
 
 #[tokio::test]

@@ -10,7 +10,9 @@
 // request but /fhir/metadata; `--client` issues tokens at POST /oauth2/token
 // (client_credentials, SMART Backend Services style) and requires one of them.
 // POST /__fault {"method":"POST","resource":"Appointment","count":1} makes the next matching
-// requests act and then lose their answer (the connection is closed without one).
+// requests act and then lose their answer (the connection is closed without one); with
+// "before":true they lose it before acting (nothing is done). GET /__faults lists the faults
+// with what is left of their counts.
 "use strict";
 
 const http = require("http");
@@ -134,7 +136,7 @@ function capabilities() {
           resource("Schedule", ["read", "search-type"], ["actor", "active"]),
           resource("Slot", ["read", "search-type", "update"], ["schedule", "status", "start"], { versioning: "versioned-update" }),
           resource("Patient", ["read", "search-type"], ["identifier"]),
-          resource("Appointment", ["read", "search-type", "create", "update"], ["identifier", "patient", "date", "status"], {
+          resource("Appointment", ["read", "search-type", "create", "update"], ["identifier", "patient", "slot", "date", "status"], {
             conditionalCreate: true,
             versioning: "versioned-update",
           }),
@@ -237,12 +239,20 @@ async function fhirRequest(req, res, url) {
   for (const name of ["if-match", "if-none-exist", "if-none-match"]) {
     if (req.headers[name]) headers[name] = req.headers[name];
   }
+  const matching = (before) =>
+    faults.findIndex((f) => f.method === method && !!f.before === before && u.pathname.startsWith("/" + f.resource) && f.count > 0);
+  const early = matching(true);
+  if (early >= 0) {
+    faults[early].count -= 1;
+    req.socket.destroy();
+    return;
+  }
   const [result, resource] = await router.handleRequest(
     { method, url, pathname: "", params: {}, query, body, headers },
     repo
   );
   const status = getStatus(result);
-  const fault = faults.findIndex((f) => f.method === method && u.pathname.startsWith("/" + f.resource) && f.count > 0);
+  const fault = matching(false);
   if (fault >= 0) {
     faults[fault].count -= 1;
     req.socket.destroy();
@@ -260,6 +270,10 @@ async function handle(req, res) {
   if (url === "/__violations") {
     res.writeHead(200, { "content-type": "application/json" });
     return res.end(JSON.stringify(violations));
+  }
+  if (url === "/__faults") {
+    res.writeHead(200, { "content-type": "application/json" });
+    return res.end(JSON.stringify(faults));
   }
   if (url === "/__fault" && req.method === "POST") {
     faults.push(JSON.parse(await readBody(req)));

@@ -44,13 +44,62 @@ impl FhirServer {
 
     /// Makes the next `count` `method`s on `resource` act and then lose their answer.
     pub async fn lose_answers(&self, method: &str, resource: &str, count: usize) {
+        self.fault(json!({ "method": method, "resource": resource, "count": count }))
+            .await;
+    }
+
+    /// Makes the next `count` `method`s on `resource` lose their answer before acting (nothing
+    /// is done).
+    pub async fn lose_requests(&self, method: &str, resource: &str, count: usize) {
+        self.fault(
+            json!({ "method": method, "resource": resource, "count": count, "before": true }),
+        )
+        .await;
+    }
+
+    async fn fault(&self, fault: Value) {
         let r = reqwest::Client::new()
             .post(format!("{}/__fault", self.url))
-            .body(json!({ "method": method, "resource": resource, "count": count }).to_string())
+            .body(fault.to_string())
             .send()
             .await
             .expect("answers");
         assert_eq!(r.status(), 204);
+    }
+
+    /// How many faults asked for have not fired yet.
+    pub async fn faults_left(&self) -> u64 {
+        let faults: Vec<Value> = reqwest::get(format!("{}/__faults", self.url))
+            .await
+            .expect("answers")
+            .json()
+            .await
+            .expect("a list");
+        faults.iter().filter_map(|f| f["count"].as_u64()).sum()
+    }
+
+    /// A resource or a search as the server holds it (JSON), read around the gateway.
+    pub async fn read(&self, path: &str) -> Value {
+        reqwest::Client::new()
+            .get(format!("{}/{path}", self.base()))
+            .header("accept", "application/fhir+json")
+            .send()
+            .await
+            .expect("answers")
+            .json()
+            .await
+            .expect("JSON")
+    }
+
+    /// The statuses of the appointments of a slot, as the server holds them.
+    pub async fn appointments_of(&self, slot: &str) -> Vec<String> {
+        let bundle = self.read(&format!("Appointment?slot=Slot/{slot}")).await;
+        bundle["entry"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["resource"]["status"].as_str().map(str::to_owned))
+            .collect()
     }
 }
 

@@ -425,7 +425,10 @@ impl Mis for FhirClient {
             };
             match a.value_at(&["status"]) {
                 Some("cancelled") => history.refusals.push(visit),
-                Some("booked" | "arrived" | "fulfilled" | "pending") => history.visits.push(visit),
+                // `pending`: a booking not finished (its slot not held yet), not a visit.
+                Some("booked" | "arrived" | "checked-in" | "fulfilled") => {
+                    history.visits.push(visit)
+                }
                 _ => {}
             }
         }
@@ -513,7 +516,7 @@ pub const NEEDS: &[(&str, &[&str], &[&str])] = &[
     (
         "Appointment",
         &["create", "update", "search-type"],
-        &["identifier", "patient", "status"],
+        &["identifier", "patient", "slot", "status"],
     ),
 ];
 

@@ -1,9 +1,11 @@
-//! Booking and cancelling on FHIR. A booking is two writes, never trusted to a transaction
-//! Bundle: the `Appointment`, made by a conditional create (`If-None-Exist` on an identifier
-//! of the slot and the patient, so that a retry after a lost answer finds it instead of making
-//! a second), then the `Slot` marked busy, guarded by the version read before (`If-Match`: a
-//! `412` means someone else took it). When the second step fails, the first is undone (the
-//! appointment cancelled). Cancelling sets the appointment `cancelled` and frees the slot.
+//! Booking and cancelling on FHIR. A booking is three writes, never trusted to a transaction
+//! Bundle: the `Appointment`, made `pending` by a conditional create (`If-None-Exist` on an
+//! identifier of the slot and the patient, so that a retry after a lost answer finds it instead
+//! of making a second), then the `Slot` marked busy, guarded by the version read before
+//! (`If-Match`: a `412` means someone changed it), then the appointment `booked`. A lost answer
+//! at any step is read back and the step sent again; when the slot is someone else's, the
+//! appointment is undone (cancelled). So a booked appointment always has its slot held.
+//! Cancelling sets the appointment `cancelled` and frees the slot.
 
 use crate::client::{FhirClient, error_of, ok_body};
 use crate::tree::{Element, Node};
@@ -53,7 +55,7 @@ fn appointment(
             Element::leaf("value", key),
         ],
     )];
-    children.push(Element::leaf("status", "booked"));
+    children.push(Element::leaf("status", "pending"));
     if let Some(specialty) = role.and_then(|r| r.get("specialty")) {
         children.push(specialty.to_element());
     }
@@ -93,36 +95,56 @@ fn appointment(
     Element::branch("Appointment", children)
 }
 
-/// Cancels an appointment this booking made, its slot having been taken meanwhile.
-async fn undo(c: &FhirClient, made: Node) {
-    let (Some(id), Some(version)) = (made.value_at(&["id"]).map(str::to_owned), version_of(&made))
-    else {
-        return;
-    };
-    let mut made = made.to_element();
-    made.set("status", "cancelled");
-    let done = c
-        .write(
-            reqwest::Method::PUT,
-            &format!("Appointment/{id}"),
-            &[("If-Match", version)],
-            made.to_xml(),
-        )
-        .await;
-    if !matches!(&done, Ok(a) if (200..300).contains(&a.status)) {
-        tracing::error!(
-            "an appointment whose slot was taken could not be cancelled; the clinic must cancel it"
-        );
-    }
+/// How many times a write whose answer was lost (or whose version was stale) is sent again,
+/// each time after reading what the server holds.
+pub const TRIES: usize = 3;
+
+fn ok(status: u16) -> bool {
+    (200..300).contains(&status)
 }
 
-/// Books `slot` for `patient`.
-pub async fn book(
-    c: &FhirClient,
-    patient: &PatientId,
-    slot_id: &AppointmentId,
-) -> Result<(), MisError> {
-    let read = c.get(&format!("Slot/{}", slot_id.as_str())).await?;
+/// Cancels an appointment this booking made, its slot having been taken meanwhile (read
+/// again once if it changed since).
+async fn undo(c: &FhirClient, made: &Node) {
+    let Some(id) = made.value_at(&["id"]).map(str::to_owned) else {
+        return;
+    };
+    let mut current = made.clone();
+    for _ in 0..2 {
+        let Some(version) = version_of(&current) else {
+            break;
+        };
+        let mut cancelled = current.to_element();
+        cancelled.set("status", "cancelled");
+        let path = format!("Appointment/{id}");
+        match c
+            .write(
+                reqwest::Method::PUT,
+                &path,
+                &[("If-Match", version)],
+                cancelled.to_xml(),
+            )
+            .await
+        {
+            Ok(a) if ok(a.status) => return,
+            Ok(a) if matches!(a.status, 409 | 412) => match c.get(&path).await {
+                Ok(read) => match ok_body(read, "Appointment") {
+                    Ok(read) => current = read,
+                    Err(_) => break,
+                },
+                Err(_) => break,
+            },
+            _ => break,
+        }
+    }
+    tracing::error!(
+        "an appointment whose slot was taken could not be cancelled; the clinic must cancel it"
+    );
+}
+
+/// The slot and its version (`If-Match`); one that is gone is taken.
+async fn read_slot(c: &FhirClient, id: &str) -> Result<(Node, String), MisError> {
+    let read = c.get(&format!("Slot/{id}")).await?;
     if read.status == 404 || read.status == 410 {
         return Err(MisError::SlotTaken);
     }
@@ -131,66 +153,190 @@ pub async fn book(
     let version = version
         .or_else(|| version_of(&slot))
         .ok_or_else(|| MisError::BadResponse("a slot without a version".into()))?;
-    let key = format!("{}.{}", slot_id.as_str(), patient.as_str());
-    let criteria = format!(
-        "identifier={}&status=booked",
+    Ok((slot, version))
+}
+
+/// The search for this booking's appointment, pending or booked: made by an earlier try of
+/// it, or by this one.
+fn criteria(c: &FhirClient, key: &str) -> String {
+    format!(
+        "identifier={}&status=pending,booked",
         crate::adapter::enc(&format!("{}|{key}", c.config.booking_system))
-    );
-    if slot.value_at(&["status"]) != Some("free") {
-        // Taken: by this very booking, whose answer was lost and which is tried again?
-        let ours = c.search(&format!("Appointment?{criteria}")).await?;
-        return if ours.is_empty() {
-            Err(MisError::SlotTaken)
+    )
+}
+
+/// The appointment, made `pending` by a conditional create (safe to send again after a lost
+/// answer: a second finds the first); an earlier try's, where there is one.
+async fn create(c: &FhirClient, key: &str, body: String) -> Result<Node, MisError> {
+    let mut lost = None;
+    for _ in 0..TRIES {
+        match c
+            .write(
+                reqwest::Method::POST,
+                "Appointment",
+                &[("If-None-Exist", criteria(c, key))],
+                body.clone(),
+            )
+            .await
+        {
+            Ok(a) if ok(a.status) => return ok_body(a, "Appointment"),
+            Ok(a) => return Err(error_of(&a)),
+            Err(e @ MisError::OutcomeUnknown(_)) => lost = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(lost.unwrap_or_else(|| MisError::Unavailable("no answer".into())))
+}
+
+/// Whether `ours` is the only appointment (pending or booked) of the slot: then a busy slot
+/// is ours (an earlier try's write whose answer was lost); else someone else's.
+async fn alone(c: &FhirClient, slot_id: &str, ours: &Node) -> Result<bool, MisError> {
+    let our_id = ours.value_at(&["id"]);
+    let holders = c
+        .search(&format!(
+            "Appointment?slot=Slot/{}&status=pending,booked",
+            crate::adapter::enc(slot_id)
+        ))
+        .await?;
+    Ok(holders.iter().all(|a| a.value_at(&["id"]) == our_id))
+}
+
+/// Marks the slot busy for `ours`, under `If-Match`. A lost answer or a stale version is read
+/// again: a free slot is tried again; a busy one is ours only where no other appointment
+/// holds it (else ours is undone: `SlotTaken`). A slot still free after every try is left
+/// free and ours undone; only where the slot cannot be read at all is ours left pending (a
+/// retry of the booking goes on from there).
+async fn hold(
+    c: &FhirClient,
+    ours: &Node,
+    mut slot: Node,
+    mut version: String,
+) -> Result<(), MisError> {
+    let id = slot.value_at(&["id"]).unwrap_or_default().to_owned();
+    let mut lost = None;
+    for tried in 0..=TRIES {
+        if slot.value_at(&["status"]) != Some("free") {
+            if alone(c, &id, ours).await? {
+                return Ok(());
+            }
+            undo(c, ours).await;
+            return Err(MisError::SlotTaken);
+        }
+        if tried == TRIES {
+            break;
+        }
+        let mut busy = slot.to_element();
+        busy.set("status", "busy");
+        match c
+            .write(
+                reqwest::Method::PUT,
+                &format!("Slot/{id}"),
+                &[("If-Match", version.clone())],
+                busy.to_xml(),
+            )
+            .await
+        {
+            Ok(a) if ok(a.status) => return Ok(()),
+            Ok(a) if matches!(a.status, 409 | 412) => {}
+            Ok(a) => {
+                undo(c, ours).await;
+                return Err(error_of(&a));
+            }
+            Err(e @ MisError::OutcomeUnknown(_)) => lost = Some(e),
+            Err(e) => {
+                undo(c, ours).await;
+                return Err(e);
+            }
+        }
+        match read_slot(c, &id).await {
+            Ok((read, v)) => (slot, version) = (read, v),
+            Err(MisError::SlotTaken) => {
+                undo(c, ours).await;
+                return Err(MisError::SlotTaken);
+            }
+            Err(e) => return Err(lost.unwrap_or(e)),
+        }
+    }
+    undo(c, ours).await;
+    Err(MisError::Unavailable(
+        if lost.is_some() {
+            "the slot's update went unanswered"
         } else {
-            Ok(())
+            "the slot kept changing"
+        }
+        .into(),
+    ))
+}
+
+/// Marks `ours` booked (its slot held), under `If-Match`, reading it again after a lost
+/// answer or a stale version.
+async fn confirm(c: &FhirClient, ours: Node) -> Result<(), MisError> {
+    let id = ours.value_at(&["id"]).unwrap_or_default().to_owned();
+    let path = format!("Appointment/{id}");
+    let mut current = ours;
+    let mut lost = None;
+    for _ in 0..TRIES {
+        match current.value_at(&["status"]) {
+            Some("booked") => return Ok(()),
+            Some("pending") => {}
+            _ => return Err(MisError::SlotTaken),
+        }
+        let version = version_of(&current)
+            .ok_or_else(|| MisError::BadResponse("an appointment without a version".into()))?;
+        let mut booked = current.to_element();
+        booked.set("status", "booked");
+        match c
+            .write(
+                reqwest::Method::PUT,
+                &path,
+                &[("If-Match", version)],
+                booked.to_xml(),
+            )
+            .await
+        {
+            Ok(a) if ok(a.status) => return Ok(()),
+            Ok(a) if matches!(a.status, 409 | 412) => {}
+            Ok(a) => return Err(error_of(&a)),
+            Err(e @ MisError::OutcomeUnknown(_)) => lost = Some(e),
+            Err(e) => return Err(e),
+        }
+        let read = c.get(&path).await;
+        current = match read.and_then(|r| ok_body(r, "Appointment")) {
+            Ok(read) => read,
+            Err(e) => return Err(lost.unwrap_or(e)),
         };
     }
-    let role = doctor_of(c, &slot).await?;
-    let body = appointment(c, &key, &slot, patient, role.as_ref()).to_xml();
-    let created = c
-        .write(
-            reqwest::Method::POST,
-            "Appointment",
-            &[("If-None-Exist", criteria)],
-            body,
-        )
-        .await?;
-    if !(200..300).contains(&created.status) {
-        return Err(error_of(&created));
-    }
-    // 201: made now; 200: made by an earlier try of this booking.
-    let fresh = created.status == 201;
-    let made = ok_body(created, "Appointment")?;
-    let id = slot.value_at(&["id"]).unwrap_or_default().to_owned();
-    let mut slot = slot.to_element();
-    slot.set("status", "busy");
-    match c
-        .write(
-            reqwest::Method::PUT,
-            &format!("Slot/{id}"),
-            &[("If-Match", version)],
-            slot.to_xml(),
-        )
-        .await
-    {
-        Ok(a) if (200..300).contains(&a.status) => Ok(()),
-        Ok(a) => {
-            if fresh {
-                undo(c, made).await;
-            }
-            Err(match a.status {
-                409 | 412 => MisError::SlotTaken,
-                _ => error_of(&a),
-            })
+    Err(lost.unwrap_or_else(|| MisError::Unavailable("the appointment kept changing".into())))
+}
+
+/// Books `slot` for `patient`, in three writes, none trusted to a transaction: the
+/// appointment made `pending` (a conditional create), the slot marked busy (`If-Match`), the
+/// appointment `booked`. Only a booked appointment is a visit of the patient's history, and
+/// one is booked only once its slot is held; a try that stops halfway is taken up by the next
+/// try of the same booking (the same slot and patient).
+pub async fn book(
+    c: &FhirClient,
+    patient: &PatientId,
+    slot_id: &AppointmentId,
+) -> Result<(), MisError> {
+    let (slot, version) = read_slot(c, slot_id.as_str()).await?;
+    let key = format!("{}.{}", slot_id.as_str(), patient.as_str());
+    let ours = if slot.value_at(&["status"]) == Some("free") {
+        let role = doctor_of(c, &slot).await?;
+        let body = appointment(c, &key, &slot, patient, role.as_ref()).to_xml();
+        create(c, &key, body).await?
+    } else {
+        // Taken: by an earlier try of this very booking?
+        let mut ours = c
+            .search(&format!("Appointment?{}", criteria(c, &key)))
+            .await?;
+        match ours.pop() {
+            Some(ours) => ours,
+            None => return Err(MisError::SlotTaken),
         }
-        Err(e @ MisError::OutcomeUnknown(_)) => Err(e),
-        Err(e) => {
-            if fresh {
-                undo(c, made).await;
-            }
-            Err(e)
-        }
-    }
+    };
+    hold(c, &ours, slot, version).await?;
+    confirm(c, ours).await
 }
 
 /// Cancels the patient's appointment of `slot`, and frees the slot.
