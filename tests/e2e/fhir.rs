@@ -4,8 +4,8 @@
 
 use registratura_e2e::fhir::{FhirServer, fhir_clinic, seed, start_fhir_server};
 use registratura_e2e::{
-    Api, PATIENT_FOUND, PATIENT_FOUND_2, demo_clinic, expect_problem, gateway_config,
-    start_gateway, start_sandbox,
+    Api, PATIENT_DUPLICATE, PATIENT_FOUND, PATIENT_FOUND_2, demo_clinic, expect_problem,
+    gateway_config, start_gateway, start_sandbox,
 };
 
 /// A gateway with the FHIR clinic `fhir` on `server` and the demo clinic on a sandbox.
@@ -215,6 +215,92 @@ async fn holds(api: &Api, token: &str, slot: &str) -> bool {
         .await
         .iter()
         .any(|t| gateway_domain::ids::parse_ticket(&t.id).is_some_and(|a| a.as_str() == wanted))
+}
+
+#[tokio::test]
+async fn the_flow_s_other_answers_are_the_hub_clinic_s() {
+    let Some(server) = start_fhir_server(&seed(0), &[]) else {
+        return;
+    };
+    let (base, _sandbox) = gateway(&server).await;
+    let fhir = Api::for_clinic(&base, "fhir");
+    // Identification: unknown, a wrong birth date, two cards of one person.
+    let unknown = ("4599 000000", "7799999999999999", "1980-05-17");
+    expect_problem(fhir.post_session(unknown).await, 404, "patient_not_found").await;
+    let (document, policy, _) = PATIENT_FOUND;
+    let wrong_birth = (document, policy, "1980-05-18");
+    expect_problem(
+        fhir.post_session(wrong_birth).await,
+        404,
+        "patient_not_found",
+    )
+    .await;
+    expect_problem(
+        fhir.post_session(PATIENT_DUPLICATE).await,
+        409,
+        "patient_not_unique",
+    )
+    .await;
+    // A ticket read alone; a move to a time someone holds is refused and the ticket stands.
+    let token = fhir.login(PATIENT_FOUND).await;
+    let other = fhir.login(PATIENT_FOUND_2).await;
+    let (doctor, slot) = fhir.free_slot("Хирургия").await;
+    let ticket: api_types::Ticket = fhir
+        .book(&token, &slot.id, None)
+        .await
+        .json()
+        .await
+        .expect("a ticket");
+    let one: api_types::Ticket = fhir
+        .get_private(&token, &format!("/tickets/{}", ticket.id))
+        .await
+        .json()
+        .await
+        .expect("a ticket");
+    assert_eq!(
+        (one.id.as_str(), one.start),
+        (ticket.id.as_str(), slot.start)
+    );
+    let day = fhir.slots(&doctor.id, slot.start.date_naive()).await;
+    let (held, free) = (&day[0], &day[1]);
+    assert_eq!(fhir.book(&other, &held.id, None).await.status(), 201);
+    let r = fhir.reschedule(&token, &ticket.id, &held.id, None).await;
+    expect_problem(r, 409, "slot_taken").await;
+    let mine = fhir.my_tickets(&token).await;
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].id, ticket.id, "the old ticket stands");
+    // Someone else's ticket is not one's own to cancel.
+    let theirs = fhir.my_tickets(&other).await;
+    expect_problem(fhir.cancel(&token, &theirs[0].id).await, 404, "not_found").await;
+    // A move whose every answer is lost ends as the server holds it: the new time, once.
+    server.lose_answers("PUT", "Appointment", 2).await;
+    let r = fhir
+        .reschedule(&token, &ticket.id, &free.id, Some("move-lost"))
+        .await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(server.faults_left().await, 0);
+    let mine = fhir.my_tickets(&token).await;
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].start, free.start);
+    assert_eq!(
+        server.appointments_of(&fhir_slot(&slot.id)).await,
+        ["cancelled"]
+    );
+    assert_eq!(
+        server.read(&format!("Slot/{}", fhir_slot(&slot.id))).await["status"],
+        "free"
+    );
+    // A cancellation whose answer is lost: gone all the same; and not twice.
+    server.lose_answers("PUT", "Appointment", 1).await;
+    assert_eq!(fhir.cancel(&token, &mine[0].id).await.status(), 204);
+    assert_eq!(server.faults_left().await, 0);
+    assert!(fhir.my_tickets(&token).await.is_empty());
+    expect_problem(fhir.cancel(&token, &mine[0].id).await, 404, "not_found").await;
+    assert_eq!(
+        server.appointments_of(&fhir_slot(&free.id)).await,
+        ["cancelled"]
+    );
+    assert_eq!(server.violations().await, Vec::<String>::new());
 }
 
 #[tokio::test]

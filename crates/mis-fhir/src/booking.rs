@@ -103,43 +103,77 @@ fn ok(status: u16) -> bool {
     (200..300).contains(&status)
 }
 
-/// Cancels an appointment this booking made, its slot having been taken meanwhile (read
-/// again once if it changed since).
-async fn undo(c: &FhirClient, made: &Node) {
-    let Some(id) = made.value_at(&["id"]).map(str::to_owned) else {
-        return;
-    };
-    let mut current = made.clone();
-    for _ in 0..2 {
-        let Some(version) = version_of(&current) else {
-            break;
-        };
-        let mut cancelled = current.to_element();
-        cancelled.set("status", "cancelled");
-        let path = format!("Appointment/{id}");
+/// What setting a resource's status came to.
+enum Set {
+    /// The resource has the status (set now, or found so).
+    Done,
+    /// The resource was found in another status, neither the one it was to leave nor the new.
+    Other,
+}
+
+/// Sets the `status` of `current` (a `kind`) from one of `from` to `to`, under `If-Match`. A
+/// lost answer or a stale version is read again and the write sent again while the status is
+/// still one of `from`, at most [`TRIES`] times; a lost answer never read back is
+/// `OutcomeUnknown`.
+async fn set_status(
+    c: &FhirClient,
+    kind: &str,
+    mut current: Node,
+    from: &[&str],
+    to: &str,
+) -> Result<Set, MisError> {
+    let id = current.value_at(&["id"]).unwrap_or_default().to_owned();
+    let path = format!("{kind}/{id}");
+    let mut lost = None;
+    for _ in 0..TRIES {
+        match current.value_at(&["status"]) {
+            Some(s) if s == to => return Ok(Set::Done),
+            Some(s) if from.contains(&s) => {}
+            _ => return Ok(Set::Other),
+        }
+        let version = version_of(&current)
+            .ok_or_else(|| MisError::BadResponse(format!("a {kind} without a version")))?;
+        let mut changed = current.to_element();
+        changed.set("status", to);
         match c
             .write(
                 reqwest::Method::PUT,
                 &path,
                 &[("If-Match", version)],
-                cancelled.to_xml(),
+                changed.to_xml(),
             )
             .await
         {
-            Ok(a) if ok(a.status) => return,
-            Ok(a) if matches!(a.status, 409 | 412) => match c.get(&path).await {
-                Ok(read) => match ok_body(read, "Appointment") {
-                    Ok(read) => current = read,
-                    Err(_) => break,
-                },
-                Err(_) => break,
-            },
-            _ => break,
+            Ok(a) if ok(a.status) => return Ok(Set::Done),
+            Ok(a) if matches!(a.status, 409 | 412) => {}
+            Ok(a) => return Err(error_of(&a)),
+            Err(e @ MisError::OutcomeUnknown(_)) => lost = Some(e),
+            Err(e) => return Err(e),
         }
+        let read = c.get(&path).await;
+        current = match read.and_then(|r| ok_body(r, kind)) {
+            Ok(read) => read,
+            Err(e) => return Err(lost.unwrap_or(e)),
+        };
     }
-    tracing::error!(
-        "an appointment whose slot was taken could not be cancelled; the clinic must cancel it"
-    );
+    Err(lost.unwrap_or_else(|| MisError::Unavailable(format!("the {kind} kept changing"))))
+}
+
+/// Cancels an appointment this booking made, its slot being someone else's or never held.
+async fn undo(c: &FhirClient, made: &Node) {
+    let undone = set_status(
+        c,
+        "Appointment",
+        made.clone(),
+        &["pending", "booked"],
+        "cancelled",
+    )
+    .await;
+    if !matches!(undone, Ok(Set::Done)) {
+        tracing::error!(
+            "an appointment whose slot was not held could not be cancelled; the clinic must cancel it"
+        );
+    }
 }
 
 /// The slot and its version (`If-Match`); one that is gone is taken.
@@ -268,45 +302,13 @@ async fn hold(
     ))
 }
 
-/// Marks `ours` booked (its slot held), under `If-Match`, reading it again after a lost
-/// answer or a stale version.
+/// Marks `ours` booked, its slot held.
 async fn confirm(c: &FhirClient, ours: Node) -> Result<(), MisError> {
-    let id = ours.value_at(&["id"]).unwrap_or_default().to_owned();
-    let path = format!("Appointment/{id}");
-    let mut current = ours;
-    let mut lost = None;
-    for _ in 0..TRIES {
-        match current.value_at(&["status"]) {
-            Some("booked") => return Ok(()),
-            Some("pending") => {}
-            _ => return Err(MisError::SlotTaken),
-        }
-        let version = version_of(&current)
-            .ok_or_else(|| MisError::BadResponse("an appointment without a version".into()))?;
-        let mut booked = current.to_element();
-        booked.set("status", "booked");
-        match c
-            .write(
-                reqwest::Method::PUT,
-                &path,
-                &[("If-Match", version)],
-                booked.to_xml(),
-            )
-            .await
-        {
-            Ok(a) if ok(a.status) => return Ok(()),
-            Ok(a) if matches!(a.status, 409 | 412) => {}
-            Ok(a) => return Err(error_of(&a)),
-            Err(e @ MisError::OutcomeUnknown(_)) => lost = Some(e),
-            Err(e) => return Err(e),
-        }
-        let read = c.get(&path).await;
-        current = match read.and_then(|r| ok_body(r, "Appointment")) {
-            Ok(read) => read,
-            Err(e) => return Err(lost.unwrap_or(e)),
-        };
+    match set_status(c, "Appointment", ours, &["pending"], "booked").await? {
+        Set::Done => Ok(()),
+        // Cancelled (or otherwise ended) meanwhile, by the clinic.
+        Set::Other => Err(MisError::SlotTaken),
     }
-    Err(lost.unwrap_or_else(|| MisError::Unavailable("the appointment kept changing".into())))
 }
 
 /// Books `slot` for `patient`, in three writes, none trusted to a transaction: the
@@ -339,7 +341,8 @@ pub async fn book(
     confirm(c, ours).await
 }
 
-/// Cancels the patient's appointment of `slot`, and frees the slot.
+/// Cancels the patient's appointment of `slot`, and frees the slot (where the server did not).
+/// Each write's lost answer is read back and the write sent again.
 pub async fn cancel(
     c: &FhirClient,
     patient: &PatientId,
@@ -358,47 +361,19 @@ pub async fn cancel(
     else {
         return Err(MisError::NoSuchTicket);
     };
-    let id = appointment.value_at(&["id"]).unwrap_or_default().to_owned();
-    let version = version_of(&appointment)
-        .ok_or_else(|| MisError::BadResponse("an appointment without a version".into()))?;
-    let mut appointment = appointment.to_element();
-    appointment.set("status", "cancelled");
-    let done = c
-        .write(
-            reqwest::Method::PUT,
-            &format!("Appointment/{id}"),
-            &[("If-Match", version)],
-            appointment.to_xml(),
-        )
-        .await?;
-    if !(200..300).contains(&done.status) {
-        return Err(match done.status {
-            409 | 412 => {
-                MisError::Unavailable("the appointment changed meanwhile; try again".into())
-            }
-            _ => error_of(&done),
-        });
+    match set_status(c, "Appointment", appointment, &["booked"], "cancelled").await? {
+        Set::Done => {}
+        Set::Other => return Err(MisError::NoSuchTicket),
     }
-    // The slot freed (where the server did not free it itself).
-    let read = c.get(&wanted).await?;
-    let version = read.etag.clone();
-    let slot = ok_body(read, "Slot")?;
-    if slot.value_at(&["status"]) == Some("busy")
-        && let Some(version) = version.or_else(|| version_of(&slot))
-    {
-        let mut slot = slot.to_element();
-        slot.set("status", "free");
-        let freed = c
-            .write(
-                reqwest::Method::PUT,
-                &wanted,
-                &[("If-Match", version)],
-                slot.to_xml(),
-            )
-            .await;
-        if !matches!(&freed, Ok(a) if (200..300).contains(&a.status)) {
-            tracing::warn!("a cancelled appointment's slot could not be freed");
-        }
+    // The appointment is cancelled: that is the answer. Freeing its slot is the server's job
+    // where it does it, else ours, and a failure there only costs the clinic the slot.
+    let freed = match read_slot(c, slot_id.as_str()).await {
+        Ok((slot, _)) => set_status(c, "Slot", slot, &["busy"], "free").await,
+        Err(MisError::SlotTaken) => Ok(Set::Other),
+        Err(e) => Err(e),
+    };
+    if freed.is_err() {
+        tracing::warn!("a cancelled appointment's slot could not be freed");
     }
     Ok(())
 }
