@@ -10,8 +10,10 @@
 //!
 //! Reading is bounded as the hub codec's is: a size the client checks first, at most
 //! [`MAX_DEPTH`] levels, [`MAX_ELEMENTS`] elements and [`MAX_ATTRIBUTES`] attributes on one
-//! element, no DTD (so no entity can expand), and it never panics on any input. The narrative
-//! (`text/div`, XHTML) is skipped.
+//! element, no DTD (so no entity can expand), and it never panics on any input. It is
+//! namespace-aware as FHIR needs: the root declares the FHIR namespace its default, no element
+//! has a prefix or another default namespace. The narrative (`text/div`, XHTML, in its own
+//! namespace) is skipped.
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
@@ -40,6 +42,8 @@ pub enum TreeError {
     TooDeep,
     #[error("more than {MAX_ELEMENTS} elements")]
     TooMany,
+    #[error("an element outside the FHIR namespace")]
+    Namespace,
 }
 
 fn malformed(e: impl std::fmt::Display) -> TreeError {
@@ -403,22 +407,24 @@ fn span_in(outer: &str, inner: &[u8]) -> Result<(u32, u32), TreeError> {
 /// The `value` attribute of a start tag, read by hand: a span of the input where it holds
 /// no entity and no line end, else normalized and appended to `extra` (at `base` + its
 /// offset there). Attributes are checked as XML says: each `name="…"` or `name='…'`, no `<`
-/// in a value, no name twice.
+/// in a value, no name twice. Whether the element declares the FHIR namespace its default
+/// (another default namespace is refused).
 fn value_of(
     input: &str,
     e: &BytesStart<'_>,
     extra: &mut String,
     base: usize,
-) -> Result<(u32, u32), TreeError> {
+) -> Result<((u32, u32), bool), TreeError> {
     let raw = e.attributes_raw().as_bytes();
     let mut names: [&[u8]; MAX_ATTRIBUTES] = [&[]; MAX_ATTRIBUTES];
     let mut count = 0;
     let mut found = (NONE, 0);
+    let mut fhir = false;
     let mut rest = raw;
     loop {
         rest = rest.trim_ascii_start();
         if rest.is_empty() {
-            return Ok(found);
+            return Ok((found, fhir));
         }
         let eq =
             memchr::memchr(b'=', rest).ok_or_else(|| malformed("an attribute without a value"))?;
@@ -453,6 +459,11 @@ fn value_of(
             } else {
                 span_in(input, value)?
             };
+        } else if name == b"xmlns" {
+            if value != FHIR_NS.as_bytes() {
+                return Err(TreeError::Namespace);
+            }
+            fhir = true;
         }
         rest = &after[close + 2..];
     }
@@ -524,11 +535,15 @@ pub fn from_xml(bytes: &[u8]) -> Result<Node, TreeError> {
             skipping = usize::from(!empty);
             continue;
         }
+        if e.name().as_ref().len() != local.len() {
+            // A prefixed name: FHIR's elements are in the default namespace.
+            return Err(TreeError::Namespace);
+        }
         let name = span_in(input, local.as_bytes())?;
-        let value = value_of(input, &e, &mut extra, input.len())?;
+        let (value, declares_fhir) = value_of(input, &e, &mut extra, input.len())?;
         let parent = open.last().copied().unwrap_or(NONE);
-        if parent == NONE && !tree.nodes.is_empty() {
-            return Err(malformed("a second root"));
+        if parent == NONE && !declares_fhir {
+            return Err(TreeError::Namespace);
         }
         let id = link(&mut tree, parent, name, value);
         if !empty {
@@ -696,9 +711,26 @@ mod tests {
     fn hostile_documents_are_refused() {
         let dtd = r#"<!DOCTYPE x [<!ENTITY a "aaaa">]><Patient xmlns="http://hl7.org/fhir"><id value="&a;"/></Patient>"#;
         assert_eq!(from_xml(dtd.as_bytes()).err(), Some(TreeError::Dtd));
-        let deep = "<a>".repeat(MAX_DEPTH + 1) + &"</a>".repeat(MAX_DEPTH + 1);
+        let deep = format!("<a xmlns=\"{FHIR_NS}\">")
+            + &"<a>".repeat(MAX_DEPTH)
+            + &"</a>".repeat(MAX_DEPTH + 1);
         assert_eq!(from_xml(deep.as_bytes()).err(), Some(TreeError::TooDeep));
-        let many = format!("<Bundle>{}</Bundle>", "<x/>".repeat(MAX_ELEMENTS + 1));
+        let many = format!(
+            "<Bundle xmlns=\"{FHIR_NS}\">{}</Bundle>",
+            "<x/>".repeat(MAX_ELEMENTS + 1)
+        );
+        for foreign in [
+            "<Patient/>".to_owned(),
+            r#"<Patient xmlns="urn:other"/>"#.to_owned(),
+            format!(r#"<f:Patient xmlns:f="{FHIR_NS}"/>"#),
+            format!(r#"<Patient xmlns="{FHIR_NS}"><id xmlns="urn:other" value="x"/></Patient>"#),
+        ] {
+            assert_eq!(
+                from_xml(foreign.as_bytes()).err(),
+                Some(TreeError::Namespace),
+                "{foreign}"
+            );
+        }
         assert_eq!(from_xml(many.as_bytes()).err(), Some(TreeError::TooMany));
         for junk in ["", "<", "<a>", "</a>", "<a></b>", "{", "[]", "\u{0}"] {
             assert!(from_xml(junk.as_bytes()).is_err(), "{junk:?}");
@@ -708,8 +740,10 @@ mod tests {
 
     #[test]
     fn attribute_values_are_read_as_xml_says() {
-        let read =
-            |xml: &str| from_xml(xml.as_bytes()).map(|n| n.value_at(&["a"]).map(str::to_owned));
+        let read = |xml: &str| {
+            let xml = xml.replace("<r>", &format!("<r xmlns=\"{FHIR_NS}\">"));
+            from_xml(xml.as_bytes()).map(|n| n.value_at(&["a"]).map(str::to_owned))
+        };
         let value = |v: &str| Ok(Some(v.to_owned()));
         assert_eq!(read(r#"<r><a value="x"/></r>"#), value("x"));
         assert_eq!(read(r#"<r><a id='i' value = 'y' /></r>"#), value("y"));
