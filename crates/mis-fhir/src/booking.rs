@@ -103,6 +103,19 @@ fn ok(status: u16) -> bool {
     (200..300).contains(&status)
 }
 
+/// A resource id as FHIR defines one (`[A-Za-z0-9\-\.]{1,64}`): nothing else goes into a path.
+fn fhir_id(id: &str) -> Result<&str, MisError> {
+    let valid = (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    if valid {
+        Ok(id)
+    } else {
+        Err(MisError::BadResponse("an invalid resource id".into()))
+    }
+}
+
 /// What setting a resource's status came to.
 enum Set {
     /// The resource has the status (set now, or found so).
@@ -122,8 +135,10 @@ async fn set_status(
     from: &[&str],
     to: &str,
 ) -> Result<Set, MisError> {
-    let id = current.value_at(&["id"]).unwrap_or_default().to_owned();
-    let path = format!("{kind}/{id}");
+    let path = format!(
+        "{kind}/{}",
+        fhir_id(current.value_at(&["id"]).unwrap_or_default())?
+    );
     let mut lost = None;
     for _ in 0..TRIES {
         match current.value_at(&["status"]) {
@@ -178,7 +193,7 @@ async fn undo(c: &FhirClient, made: &Node) {
 
 /// The slot and its version (`If-Match`); one that is gone is taken.
 async fn read_slot(c: &FhirClient, id: &str) -> Result<(Node, String), MisError> {
-    let read = c.get(&format!("Slot/{id}")).await?;
+    let read = c.get(&format!("Slot/{}", fhir_id(id)?)).await?;
     if read.status == 404 || read.status == 410 {
         return Err(MisError::SlotTaken);
     }
@@ -246,7 +261,7 @@ async fn hold(
     mut slot: Node,
     mut version: String,
 ) -> Result<(), MisError> {
-    let id = slot.value_at(&["id"]).unwrap_or_default().to_owned();
+    let id = fhir_id(slot.value_at(&["id"]).unwrap_or_default())?.to_owned();
     let mut lost = None;
     for tried in 0..=TRIES {
         if slot.value_at(&["status"]) != Some("free") {

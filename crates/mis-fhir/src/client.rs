@@ -77,6 +77,33 @@ fn transport(e: &reqwest::Error) -> MisError {
     })
 }
 
+/// The URL of `path`: under the base URL, whether the path is relative (ours, or a reference)
+/// or absolute (a `next` link). A server's link or reference to anywhere else, or one that
+/// climbs out of the base (`..`), is refused: the token is sent to the base URL only.
+pub(crate) fn resolve(base: &str, path: &str) -> Result<String, MisError> {
+    let base = base.trim_end_matches('/');
+    let url = if path.starts_with("http://") || path.starts_with("https://") {
+        path.to_owned()
+    } else {
+        format!("{base}/{}", path.trim_start_matches('/'))
+    };
+    let rest = url
+        .strip_prefix(base)
+        .filter(|rest| rest.is_empty() || rest.starts_with(['/', '?']))
+        .ok_or_else(|| MisError::BadResponse("a link outside the server's base URL".into()))?;
+    let in_path = rest.split(['?', '#']).next().unwrap_or_default();
+    let lower = in_path.to_ascii_lowercase();
+    if lower.split(['/', '\\']).any(|s| s == ".." || s == ".")
+        || lower.contains("%2e")
+        || lower.contains('\\')
+    {
+        return Err(MisError::BadResponse(
+            "a link that climbs out of the server's base URL".into(),
+        ));
+    }
+    Ok(url)
+}
+
 /// An answer: its status, its version (`ETag`), its body read as a tree (if any).
 #[derive(Debug)]
 pub(crate) struct Answer {
@@ -169,11 +196,7 @@ impl FhirClient {
         headers: &[(&str, String)],
         body: Option<(String, &'static str)>,
     ) -> Result<Answer, Lost> {
-        let url = if path.starts_with("http://") || path.starts_with("https://") {
-            path.to_owned()
-        } else {
-            format!("{}/{}", self.config.base_url, path.trim_start_matches('/'))
-        };
+        let url = resolve(&self.config.base_url, path).map_err(Lost::Before)?;
         let mut request = self
             .http
             .request(method, &url)
