@@ -36,7 +36,7 @@ use mis::{
 };
 use std::future::Future;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -351,17 +351,23 @@ impl GuardedMis {
             .map_err(|crate::admission::Overloaded| MisError::Overloaded)
     }
 
-    /// A read: retried on outages with backoff and jitter, within the read deadline.
+    /// A read: retried on outages with backoff and jitter, within the read deadline. A call
+    /// the deadline cuts short is a failure to reach the МИС, counted as one: else a МИС that
+    /// never answers (its attempts as long as the deadline, as the region's defaults are)
+    /// would never open the breaker.
     async fn read<T, F, Fut>(&self, call: F) -> Result<T, MisError>
     where
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T, MisError>>,
     {
         self.refuse_if_open().await?;
+        let calling = AtomicBool::new(false);
         let attempts = async {
             let mut attempt = 0;
             loop {
+                calling.store(true, Ordering::Release);
                 let result = call().await;
+                calling.store(false, Ordering::Release);
                 self.record(&result);
                 match result {
                     Err(e)
@@ -377,9 +383,16 @@ impl GuardedMis {
                 }
             }
         };
-        tokio::time::timeout(self.config.deadline, attempts)
-            .await
-            .unwrap_or_else(|_| Err(MisError::Unavailable("the read deadline passed".into())))
+        match tokio::time::timeout(self.config.deadline, attempts).await {
+            Ok(result) => result,
+            Err(_) => {
+                let cut = Err(MisError::Unavailable("the read deadline passed".into()));
+                if calling.load(Ordering::Acquire) {
+                    self.record(&cut);
+                }
+                cut
+            }
+        }
     }
 
     /// A call tried once: a write that changes no ticket, or the МИС's version.
@@ -625,7 +638,7 @@ impl Mis for GuardedMis {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicBool, AtomicUsize};
+    use std::sync::atomic::AtomicUsize;
 
     /// A МИС that counts calls and fails while `down` is set.
     #[derive(Debug, Default)]
@@ -822,6 +835,36 @@ mod tests {
             4,
             "a booking is tried once"
         );
+    }
+
+    #[tokio::test]
+    async fn reads_the_deadline_cuts_short_open_the_breaker() {
+        // A МИС that answers after the deadline: each read is cut short while its call is
+        // in flight, with no answer and no error of the adapter's to record.
+        let slow = Arc::new(Flaky {
+            delay_ms: 60_000,
+            ..Flaky::default()
+        });
+        let guard = guard_of(
+            slow.clone(),
+            GuardConfig {
+                deadline: Duration::from_millis(30),
+                breaker_threshold: 2,
+                directory_ttl: Duration::ZERO,
+                probe_interval: Duration::from_secs(60),
+                ..config()
+            },
+        );
+        for _ in 0..2 {
+            assert!(matches!(
+                guard.specialties(LpuId::new(1)).await,
+                Err(MisError::Unavailable(_))
+            ));
+        }
+        assert_eq!(guard.breaker_state(), BreakerState::Open);
+        let before = slow.calls.load(Ordering::SeqCst);
+        assert!(guard.specialties(LpuId::new(1)).await.is_err());
+        assert_eq!(slow.calls.load(Ordering::SeqCst), before, "refused at once");
     }
 
     #[tokio::test]
