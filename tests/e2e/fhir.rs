@@ -396,18 +396,7 @@ async fn a_rush_of_a_thousand_patients_on_a_hundred_fhir_tickets_books_each_once
     );
     assert_eq!((booked, taken), (100, 900));
     // The server holds one booked appointment a slot, and each slot busy.
-    let held: serde_json::Value = reqwest::Client::new()
-        .get(format!(
-            "{}/Appointment?status=booked&_count=1000",
-            server.base()
-        ))
-        .header("accept", "application/fhir+json")
-        .send()
-        .await
-        .expect("answers")
-        .json()
-        .await
-        .expect("a bundle");
+    let held = server.read("Appointment?status=booked&_count=1000").await;
     let mut held_slots: Vec<&str> = held["entry"]
         .as_array()
         .expect("entries")
