@@ -93,9 +93,10 @@ pub(crate) fn resolve(base: &str, path: &str) -> Result<String, MisError> {
         .ok_or_else(|| MisError::BadResponse("a link outside the server's base URL".into()))?;
     let in_path = rest.split(['?', '#']).next().unwrap_or_default();
     let lower = in_path.to_ascii_lowercase();
-    if lower.split(['/', '\\']).any(|s| s == ".." || s == ".")
+    // A backslash is a slash to URL parsers, and `%2e` a dot to some servers.
+    if lower.contains('\\')
         || lower.contains("%2e")
-        || lower.contains('\\')
+        || lower.split('/').any(|s| s == ".." || s == ".")
     {
         return Err(MisError::BadResponse(
             "a link that climbs out of the server's base URL".into(),
@@ -373,5 +374,41 @@ pub(crate) fn error_of(answer: &Answer) -> MisError {
                 issue
             }
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_and_references_stay_under_the_base_url() {
+        let base = "https://mis.example/fhir/";
+        for (path, url) in [
+            ("Slot/s-1", "https://mis.example/fhir/Slot/s-1"),
+            (
+                "/Slot?_count=2&start=ge2026-12-04",
+                "https://mis.example/fhir/Slot?_count=2&start=ge2026-12-04",
+            ),
+            (
+                "https://mis.example/fhir/Slot?page=2",
+                "https://mis.example/fhir/Slot?page=2",
+            ),
+        ] {
+            assert_eq!(resolve(base, path).ok().as_deref(), Some(url), "{path}");
+        }
+        for path in [
+            "https://evil.example/fhir/Slot",
+            "https://mis.example/fhirx/Slot",
+            "http://mis.example/fhir/Slot",
+            "https://mis.example/fhir.evil.example/Slot",
+            "../admin",
+            "Slot/../../admin",
+            "Slot/%2E%2E/x",
+            "Schedule/./x",
+            "Slot\\..\\..\\admin",
+        ] {
+            assert!(resolve(base, path).is_err(), "{path}");
+        }
     }
 }
