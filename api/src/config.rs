@@ -6,6 +6,7 @@
 //! `REGISTRATURA_SESSION_TTL_SECS`.
 
 use serde::Deserialize;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// Why a configuration cannot be used.
@@ -66,8 +67,8 @@ pub struct ServerConfig {
     /// affected.
     pub cors_origins: Vec<String>,
     /// Origins that may frame the widget page (CSP `frame-ancestors`). Default: the
-    /// `cors_origins`; with none, any site in the sandbox demo and only the gateway itself
-    /// otherwise.
+    /// `cors_origins`; with none, the demo site in the sandbox demo and only the gateway
+    /// itself otherwise (never any site unless written here: `["*"]`).
     pub frame_ancestors: Option<Vec<String>>,
     /// Proxies (addresses or CIDR networks) whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<String>,
@@ -93,8 +94,9 @@ pub struct ServerConfig {
     /// counts: a head that waited for a busy server is read, not refused.
     pub head_timeout_secs: u64,
     /// How many requests the МИС may be working for at once, all clinics together (each
-    /// clinic has its own bound too: `[clinics.mis] max_in_flight`). Absent: the clinics'
-    /// bounds added up. A request past it waits up to `queue_wait_ms` for a place, then is
+    /// clinic has its own bound too: `[clinics.mis] max_in_flight`, and each region:
+    /// `[[regions]] region_max_in_flight`). Absent: the clinics' and the regions' bounds
+    /// added up. A request past it waits up to `queue_wait_ms` for a place, then is
     /// answered `503 overloaded` with a `Retry-After`; what needs no МИС call (a cached
     /// directory read) is never held back.
     pub max_in_flight: Option<usize>,
@@ -245,6 +247,9 @@ pub struct SandboxSettings {
     pub latency_ms: u64,
     /// How long the sandbox region's slow clinic (№ 6) takes to answer, milliseconds.
     pub slow_clinic_ms: u64,
+    /// How many clinics the sandbox region's hub lists: its seven, and made-up ones up to
+    /// this many (10 000 to try a region at its real size).
+    pub region_clinics: usize,
 }
 
 impl Default for SandboxSettings {
@@ -256,6 +261,7 @@ impl Default for SandboxSettings {
             guid: sandbox_mis::DEFAULT_GUID.into(),
             latency_ms: 0,
             slow_clinic_ms: 30_000,
+            region_clinics: sandbox_mis::seed::CLINICS.len(),
         }
     }
 }
@@ -315,13 +321,25 @@ pub struct RegionConfig {
     /// How often an open breaker probes its clinic, ms.
     #[serde(default = "default_probe_interval_ms")]
     pub probe_interval_ms: u64,
-    /// How many calls each clinic takes at once.
-    #[serde(default = "default_mis_in_flight")]
+    /// How many calls each clinic of the region takes at once.
+    #[serde(default = "default_region_clinic_in_flight")]
     pub max_in_flight: usize,
+    /// How many calls the region's clinics take at once, together (all go through the one
+    /// hub): the region's own bound, within the gateway's. Its clinics never take more, so a
+    /// burst at one region leaves the configured clinics' places free.
+    #[serde(default = "default_region_in_flight")]
+    pub region_max_in_flight: usize,
     /// The one deadline of an answer across clinics (specialties, nearest tickets, «my
     /// clinic»), ms: what has not come by then is listed in `clinics_failed`.
     #[serde(default = "default_across_deadline_ms")]
     pub across_deadline_ms: u64,
+    /// The most МИС calls one answer across clinics makes (kept reads cost none): the clinics
+    /// past it are listed as `overloaded`, and the next answer goes further.
+    #[serde(default = "default_across_max_calls")]
+    pub across_max_calls: u32,
+    /// The bytes the region's clinics' reads are kept in, together, MiB.
+    #[serde(default = "default_region_cache_mib")]
+    pub cache_mib: u64,
 }
 
 impl Default for RegionConfig {
@@ -342,10 +360,39 @@ impl Default for RegionConfig {
             read_retries: 0,
             breaker_threshold: default_breaker_threshold(),
             probe_interval_ms: default_probe_interval_ms(),
-            max_in_flight: default_mis_in_flight(),
+            max_in_flight: default_region_clinic_in_flight(),
+            region_max_in_flight: default_region_in_flight(),
             across_deadline_ms: default_across_deadline_ms(),
+            across_max_calls: default_across_max_calls(),
+            cache_mib: default_region_cache_mib(),
         }
     }
+}
+
+fn default_region_clinic_in_flight() -> usize {
+    8
+}
+
+fn default_region_in_flight() -> usize {
+    64
+}
+
+fn default_across_max_calls() -> u32 {
+    gateway_domain::region::clinics::DEFAULT_MAX_CALLS
+}
+
+fn default_region_cache_mib() -> u64 {
+    64
+}
+
+/// The origins a page served at `addr` has: `http://127.0.0.1:8000`, and on a loopback
+/// address its `localhost` name too.
+fn origins_of(addr: SocketAddr) -> Vec<String> {
+    let mut origins = vec![format!("http://{addr}")];
+    if addr.ip().is_loopback() {
+        origins.push(format!("http://localhost:{}", addr.port()));
+    }
+    origins
 }
 
 fn default_region_timezone() -> String {
@@ -596,13 +643,15 @@ impl Config {
         Ok(())
     }
 
-    /// The `frame-ancestors` sources of the widget page.
-    pub fn frame_ancestors(&self) -> String {
+    /// The `frame-ancestors` sources of the widget page: `'self'`, and the origins written
+    /// in `server.frame_ancestors` (else in `server.cors_origins`); with neither, in the
+    /// sandbox demo, the demo site's origin (`demo`, once it is bound). Never `*` unless the
+    /// operator writes it.
+    pub fn frame_ancestors(&self, demo: Option<SocketAddr>) -> String {
         let list = match &self.server.frame_ancestors {
             Some(list) => list.clone(),
             None if !self.server.cors_origins.is_empty() => self.server.cors_origins.clone(),
-            None if self.clinics.is_empty() => vec!["*".to_owned()],
-            None => Vec::new(),
+            None => demo.map(origins_of).unwrap_or_default(),
         };
         let mut sources = vec!["'self'".to_owned()];
         sources.extend(list.into_iter().filter(|s| {
@@ -615,10 +664,17 @@ impl Config {
         sources.join(" ")
     }
 
-    /// Whether the built-in sandbox МИС runs.
+    /// Whether nothing real is configured (no clinic, no region): the gateway then serves
+    /// the sandbox's demo clinic and its region, and the demo site.
+    pub fn is_sandbox_default(&self) -> bool {
+        self.clinics.is_empty() && self.regions.is_empty()
+    }
+
+    /// Whether the built-in sandbox МИС runs: with nothing real configured, when it is asked
+    /// for, or when a clinic or a region names no endpoint of its own.
     pub fn runs_sandbox(&self) -> bool {
         self.sandbox.enabled
-            || self.clinics.is_empty()
+            || self.is_sandbox_default()
             || self
                 .clinics
                 .iter()
@@ -629,7 +685,7 @@ impl Config {
     /// The regions served: the configured ones, or (with no clinic and no region configured)
     /// the sandbox's region, `sandbox`, whose clinics are `sandbox-1` to `sandbox-7`.
     pub fn effective_regions(&self) -> Vec<RegionConfig> {
-        if !self.regions.is_empty() || !self.clinics.is_empty() {
+        if !self.is_sandbox_default() {
             return self.regions.clone();
         }
         vec![RegionConfig {
@@ -640,9 +696,10 @@ impl Config {
         }]
     }
 
-    /// The clinics served: the configured ones, or the sandbox's demo clinic.
+    /// The clinics served: the configured ones, or (with nothing real configured) the
+    /// sandbox's demo clinic. A gateway of regions only serves their clinics alone.
     pub fn effective_clinics(&self) -> Vec<ClinicConfig> {
-        if !self.clinics.is_empty() {
+        if !self.is_sandbox_default() {
             return self.clinics.clone();
         }
         vec![ClinicConfig {
@@ -713,6 +770,16 @@ impl Config {
                 return Err(ConfigError(format!(
                     "region {:?}: unknown time zone {:?}",
                     r.id, r.timezone
+                )));
+            }
+            if r.max_in_flight == 0
+                || r.region_max_in_flight < r.max_in_flight
+                || r.across_max_calls == 0
+                || r.cache_mib == 0
+            {
+                return Err(ConfigError(format!(
+                    "region {:?}: 0 < max_in_flight ≤ region_max_in_flight, and across_max_calls and cache_mib positive",
+                    r.id
                 )));
             }
             if r.attempt_timeout_ms == 0

@@ -160,14 +160,16 @@ pub fn problem_answer(status: u16, hsts: bool, peer: Option<SocketAddr>) -> Vec<
     let mut problem = Problem::new(code).with_detail(detail);
     problem.request_id = Some(id.clone());
     let body = serde_json::to_vec(&problem).unwrap_or_default();
-    let client = peer.map(|p| p.ip().to_string()).unwrap_or_default();
-    tracing::info!(
-        request_id = %id,
-        http.client_ip = %client,
-        status = code.status(),
-        code = code.as_str(),
-        "request refused by the HTTP layer"
-    );
+    if crate::telemetry::may_log_refusal() {
+        let client = peer.map(|p| p.ip().to_string()).unwrap_or_default();
+        tracing::info!(
+            request_id = %id,
+            http.client_ip = %client,
+            status = code.status(),
+            code = code.as_str(),
+            "request refused by the HTTP layer"
+        );
+    }
     crate::telemetry::record_request("(no route)", "OTHER", code.status(), Duration::ZERO);
     let reason = actix_web::http::StatusCode::from_u16(code.status())
         .ok()

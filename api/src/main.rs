@@ -52,6 +52,10 @@ enum Command {
         /// The one `guid` it accepts.
         #[arg(long, env = "REGISTRATURA_SANDBOX_GUID", default_value = sandbox_mis::DEFAULT_GUID)]
         guid: String,
+        /// How many clinics its region's hub lists: the seed's seven, and made-up ones up to
+        /// this many (a region at its real size: 10000).
+        #[arg(long, env = "REGISTRATURA_SANDBOX_REGION_CLINICS", default_value_t = sandbox_mis::seed::CLINICS.len())]
+        region_clinics: usize,
     },
     /// Prints the OpenAPI spec of the JSON API.
     Openapi,
@@ -104,10 +108,12 @@ fn main() -> ExitCode {
             listen,
             database,
             guid,
+            region_clinics,
         } => {
             let config = sandbox_mis::SandboxConfig {
                 database,
                 guid,
+                region_clinics,
                 ..sandbox_mis::SandboxConfig::default()
             };
             actix_web::rt::System::new()

@@ -12,7 +12,7 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, middleware, web};
 use gateway_domain::admission::Admission;
 use gateway_domain::audit::Audit;
-use gateway_domain::guard::{GuardConfig, GuardedMis};
+use gateway_domain::guard::{Caches, GuardConfig, GuardedMis};
 use gateway_domain::region::RegionClinics;
 use gateway_domain::region::seal::SessionKey;
 use gateway_domain::shared::Shared;
@@ -128,6 +128,7 @@ pub fn start_sandbox(
         guid: config.sandbox.guid.clone(),
         latency: Duration::from_millis(config.sandbox.latency_ms),
         slow_clinic: Duration::from_millis(config.sandbox.slow_clinic_ms),
+        region_clinics: config.sandbox.region_clinics,
     })?;
     let listener = bind(&config.sandbox.listen)?;
     let addr = listener.local_addr()?;
@@ -259,7 +260,6 @@ pub fn region_hub(
 ) -> Result<HubClient, StartError> {
     let endpoint = endpoint_of(region.endpoint.as_ref(), sandbox)
         .ok_or_else(|| StartError::Config(format!("region {:?} has no hub endpoint", region.id)))?;
-    tracing::info!(region = %region.id, %endpoint, "region catalogue");
     Ok(HubClient::new(HubConfig {
         endpoint,
         guid: region.guid.clone(),
@@ -281,6 +281,7 @@ pub fn region_catalogues(
         .iter()
         .map(|r| {
             let hub = region_hub(r, sandbox)?;
+            tracing::info!(region = %r.id, endpoint = %hub.endpoint(), "region served");
             Ok(Arc::new(gateway_domain::region::Catalogue::new(
                 &r.id,
                 &r.name,
@@ -316,27 +317,43 @@ fn region_clinics(
                 sandbox,
             )?);
             let across = Duration::from_millis(r.across_deadline_ms);
-            let (r, shared, all) = (r.clone(), shared.clone(), all.clone());
             let directory_ttl = Duration::from_secs(config.cache.directory_ttl_secs);
             let schedule_ttl = Duration::from_secs(config.cache.schedule_ttl_secs);
             let mis = calls.clone() as Arc<dyn Mis>;
+            let template = GuardConfig {
+                read_retries: r.read_retries,
+                deadline: Duration::from_millis(r.deadline_ms),
+                breaker_threshold: r.breaker_threshold.max(1),
+                probe_interval: Duration::from_millis(r.probe_interval_ms.max(10)),
+                directory_ttl,
+                schedule_ttl,
+                // Each clinic's own bound; their refusals count under the region's name.
+                admission: Arc::new(Admission::unbounded("")),
+                region: Some(Arc::new(Admission::new(
+                    &r.id,
+                    r.region_max_in_flight,
+                    queued(config, r.region_max_in_flight),
+                    wait,
+                ))),
+                all: all.clone(),
+                label: r.id.clone(),
+                watch_outages: false,
+                ..GuardConfig::default()
+            };
+            let (directory, schedule) = GuardedMis::local_ttls(&template, shared.reads.as_ref());
+            let caches = Arc::new(Caches::new(
+                directory,
+                schedule,
+                r.cache_mib.saturating_mul(1024 * 1024),
+            ));
+            let (shared, clinics_name) = (shared.clone(), format!("{}:clinics", r.id));
+            let (in_flight, queue) = (r.max_in_flight, queued(config, r.max_in_flight));
             let make = move |c: &gateway_domain::region::CatalogueClinic| {
                 let guard = GuardConfig {
-                    read_retries: r.read_retries,
-                    deadline: Duration::from_millis(r.deadline_ms),
-                    breaker_threshold: r.breaker_threshold.max(1),
-                    probe_interval: Duration::from_millis(r.probe_interval_ms.max(10)),
-                    directory_ttl,
-                    schedule_ttl,
                     clinic: c.id.clone(),
-                    admission: Arc::new(Admission::new(
-                        &c.id,
-                        r.max_in_flight,
-                        r.max_in_flight.saturating_mul(64),
-                        wait,
-                    )),
-                    all: all.clone(),
-                    ..GuardConfig::default()
+                    admission: Arc::new(Admission::ungauged(&clinics_name, in_flight, queue, wait)),
+                    caches: Some(caches.clone()),
+                    ..template.clone()
                 };
                 GuardedMis::new(
                     mis.clone(),
@@ -345,15 +362,19 @@ fn region_clinics(
                     shared.outages.clone(),
                 )
             };
-            Ok(Arc::new(RegionClinics::new(
-                catalogue,
-                calls,
-                tz,
-                across,
-                Box::new(make),
-            )))
+            let mut clinics = RegionClinics::new(catalogue, calls, tz, across, Box::new(make));
+            clinics.max_calls = r.across_max_calls;
+            Ok(Arc::new(clinics))
         })
         .collect()
+}
+
+/// How many requests may wait for a place in a bound of `in_flight` places.
+fn queued(config: &Config, in_flight: usize) -> usize {
+    config
+        .server
+        .max_queued
+        .unwrap_or(in_flight.saturating_mul(64))
 }
 
 /// Each clinic of `config`, its МИС behind a guard that shares what `shared` shares; and the
@@ -366,16 +387,16 @@ fn clinic_entries(
     let mut clinics = Vec::new();
     let clients = clinic_clients(config, sandbox)?;
     let wait = Duration::from_millis(config.server.queue_wait_ms);
-    let queued = |in_flight: usize| {
-        config
-            .server
-            .max_queued
-            .unwrap_or(in_flight.saturating_mul(64))
-    };
-    let total = config
-        .server
-        .max_in_flight
-        .unwrap_or_else(|| clients.iter().map(|(c, _)| c.mis.max_in_flight).sum());
+    let queued = |in_flight: usize| queued(config, in_flight);
+    let total = config.server.max_in_flight.unwrap_or_else(|| {
+        let clinics: usize = clients.iter().map(|(c, _)| c.mis.max_in_flight).sum();
+        let regions: usize = config
+            .effective_regions()
+            .iter()
+            .map(|r| r.region_max_in_flight)
+            .sum();
+        clinics + regions
+    });
     let all = Arc::new(Admission::new("all", total, queued(total), wait));
     for (c, hub) in clients {
         let tz = c
@@ -546,9 +567,8 @@ fn ready_answers(gateway: &Gateway) -> routes::ready::ReadyAnswers {
     routes::ready::ReadyAnswers::new(shortest(|t| t.0), shortest(|t| t.1))
 }
 
-/// The demo clinic site embedding the widget of the gateway at `gateway`.
-fn serve_demo(config: &Config, gateway: &str) -> Result<(SocketAddr, Server), StartError> {
-    let listener = bind(&config.demo.listen)?;
+/// The demo clinic site on `listener`, embedding the widget of the gateway at `gateway`.
+fn serve_demo(listener: TcpListener, gateway: &str) -> Result<(SocketAddr, Server), StartError> {
     let demo_addr = listener.local_addr()?;
     let page = DEMO_PAGE.replace("{{GATEWAY}}", gateway);
     let server = HttpServer::new(move || {
@@ -597,13 +617,23 @@ impl Application {
             .map(|(c, r)| tokio::spawn(c.clone().keep_fresh(Duration::from_secs(r.refresh_secs))))
             .collect();
         let gateway = gateway_of(&config, clinics, regions, shared)?;
+        // The demo site is bound first: its origin is the one that may frame the widget.
+        let demo_listener = (config.demo.enabled && config.is_sandbox_default())
+            .then(|| bind(&config.demo.listen))
+            .transpose()?;
+        let demo_addr = demo_listener
+            .as_ref()
+            .map(TcpListener::local_addr)
+            .transpose()?;
         let shell = Shell {
             regions: web::Data::new(routes::region::Regions::new(catalogues)),
             guards: web::Data::new(guards),
             ready: web::Data::new(ready_answers(&gateway)),
             gateway: web::Data::new(gateway),
             site: web::Data::new(site_of(&config)),
-            ancestors: web::Data::new(pages::widget::FrameAncestors(config.frame_ancestors())),
+            ancestors: web::Data::new(pages::widget::FrameAncestors(
+                config.frame_ancestors(demo_addr),
+            )),
             cors_origins: Arc::new(config.server.cors_origins.clone()),
             hsts,
         };
@@ -624,8 +654,8 @@ impl Application {
         tracing::info!(
             "gateway listening on {scheme}://{addr} (API docs at {scheme}://{addr}/docs/)"
         );
-        let demo = (config.demo.enabled && config.clinics.is_empty())
-            .then(|| serve_demo(&config, &format!("{scheme}://{addr}")))
+        let demo = demo_listener
+            .map(|listener| serve_demo(listener, &format!("{scheme}://{addr}")))
             .transpose()?;
         Ok(Self {
             addr,

@@ -14,11 +14,57 @@ use tracing_subscriber::fmt::MakeWriter;
 
 /// Builds the filter from the environment, falling back to `default`.
 pub fn filter(default: &str) -> EnvFilter {
-    std::env::var("REGISTRATURA_LOG")
+    let asked = std::env::var("REGISTRATURA_LOG")
         .ok()
         .or_else(|| std::env::var("RUST_LOG").ok())
-        .and_then(|f| EnvFilter::try_new(f).ok())
-        .unwrap_or_else(|| EnvFilter::new(default))
+        .filter(|f| EnvFilter::try_new(f).is_ok())
+        .unwrap_or_else(|| default.to_owned());
+    // actix's HTTP/1 layer logs an ERROR line for every malformed head a client sends: the
+    // gateway writes its own line of those (`request refused by the HTTP layer`, at most
+    // [`REFUSALS_PER_SECOND`] a second), so the layer's is off unless asked for by name.
+    let directives = if asked.contains("actix_http") {
+        asked
+    } else {
+        format!("{asked},actix_http::h1::dispatcher=off")
+    };
+    EnvFilter::try_new(&directives).unwrap_or_else(|_| EnvFilter::new(default))
+}
+
+/// The most lines a second written for clients that never sent a valid request (a malformed
+/// or oversized head, one too slow): the rest are counted, not written
+/// (`registratura_log_lines_suppressed_total`), so that a flood of garbage cannot fill the log.
+pub const REFUSALS_PER_SECOND: u64 = 20;
+
+/// The second the refusals' lines are counted in, and how many were written in it.
+static REFUSAL_WINDOW: std::sync::Mutex<(u64, u64)> = std::sync::Mutex::new((0, 0));
+static SUPPRESSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Whether a line about a client that sent no valid request may be written now (at most
+/// [`REFUSALS_PER_SECOND`] a second); one that may not is counted.
+pub fn may_log_refusal() -> bool {
+    let second = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let allowed = match REFUSAL_WINDOW.lock() {
+        Ok(mut window) => {
+            if window.0 != second {
+                *window = (second, 0);
+            }
+            window.1 += 1;
+            window.1 <= REFUSALS_PER_SECOND
+        }
+        Err(_) => false,
+    };
+    if !allowed {
+        SUPPRESSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    allowed
+}
+
+/// How many lines about clients that sent no valid request were not written.
+pub fn suppressed_lines() -> u64 {
+    SUPPRESSED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// How log lines are written.

@@ -32,6 +32,9 @@ impl Stack {
                 config.sandbox.listen = "127.0.0.1:0".into();
                 config.sandbox.database = ":memory:".into();
                 config.demo.listen = "127.0.0.1:0".into();
+                // The tests' own host pages (`serve_page`) are on loopback ports of their own:
+                // the operator's setting that lets them frame the widget.
+                config.server.frame_ancestors = Some(vec!["http://127.0.0.1:*".into()]);
                 let app = registratura::Application::build(config)
                     .await
                     .expect("the stack starts");

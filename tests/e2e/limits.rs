@@ -16,6 +16,8 @@ fn tight(burst: u32) -> RateLimitConfig {
     RateLimitConfig {
         identify_per_minute: 1,
         identify_burst: burst,
+        across_per_minute: 1,
+        across_burst: burst,
         write_per_minute: 1,
         write_burst: burst,
         read_per_minute: 1,

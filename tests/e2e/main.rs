@@ -17,4 +17,5 @@ mod operate;
 mod redis;
 mod region;
 mod rush;
+mod scale;
 mod surge;

@@ -128,10 +128,16 @@ pub fn port_of_listener(listener: &TcpListener) -> u16 {
 
 /// Starts the sandbox МИС on loopback; returns it and its base URL.
 pub fn start_sandbox() -> (Sandbox, String) {
+    start_sandbox_with(SandboxConfig::default())
+}
+
+/// Starts the sandbox МИС on loopback as `config` says (in memory, with the default key,
+/// whatever it says of those); returns it and its base URL.
+pub fn start_sandbox_with(config: SandboxConfig) -> (Sandbox, String) {
     let sandbox = Sandbox::open(&SandboxConfig {
         database: ":memory:".into(),
         guid: sandbox_mis::DEFAULT_GUID.into(),
-        ..SandboxConfig::default()
+        ..config
     })
     .expect("an in-memory sandbox opens");
     let listener = loopback();
@@ -944,9 +950,43 @@ pub struct FaultProxy {
     pub url: String,
     plan: Arc<Mutex<Vec<(String, MisFault, usize)>>>,
     seen: Arc<Mutex<Vec<String>>>,
+    /// Requests in flight now, and the most seen at once.
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
+    peak: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Counts a request in flight through a [`FaultProxy`] until it is dropped.
+struct InFlight(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl FaultProxy {
+    /// The most requests it had in flight at once (since the last [`Self::reset_peak`]).
+    pub fn peak_in_flight(&self) -> usize {
+        self.peak.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Forgets the peak of requests in flight.
+    pub fn reset_peak(&self) {
+        self.peak.store(0, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How many requests it saw in all.
+    pub fn total(&self) -> usize {
+        self.seen.lock().expect("not poisoned").len()
+    }
+
+    fn entered(&self) -> InFlight {
+        use std::sync::atomic::Ordering;
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+        InFlight(self.in_flight.clone())
+    }
+
     /// The next `times` requests of `operation` (a `SOAPAction`'s last part) meet `fault`.
     pub fn fail(&self, operation: &str, fault: MisFault, times: usize) {
         self.plan
@@ -1022,6 +1062,8 @@ pub async fn start_fault_proxy(upstream: String) -> FaultProxy {
         url: format!("http://{}", listener.local_addr().expect("bound")),
         plan: Arc::default(),
         seen: Arc::default(),
+        in_flight: Arc::default(),
+        peak: Arc::default(),
     };
     let handle = proxy.clone();
     let client = reqwest::Client::new();
@@ -1045,6 +1087,7 @@ pub async fn start_fault_proxy(upstream: String) -> FaultProxy {
                     .lock()
                     .expect("not poisoned")
                     .push(operation.clone());
+                let _in_flight = proxy.entered();
                 let fault = proxy.fault_for(&operation);
                 match fault {
                     Some(MisFault::Swallowed) => return,
@@ -1119,6 +1162,8 @@ pub fn gateway_binary() -> PathBuf {
 pub struct GatewayProcess {
     pub child: std::process::Child,
     pub base: String,
+    /// Every line it wrote to its log (stderr) so far.
+    log: Arc<Mutex<Vec<String>>>,
     _dir: tempfile::TempDir,
 }
 
@@ -1143,15 +1188,18 @@ impl GatewayProcess {
         let mut process = Self {
             child,
             base: String::new(),
+            log: Arc::default(),
             _dir: dir,
         };
         let stderr = process.child.stderr.take().expect("piped");
         let (tx, rx) = std::sync::mpsc::channel();
+        let log = process.log.clone();
         std::thread::spawn(move || {
             for line in std::io::BufReader::new(stderr)
                 .lines()
                 .map_while(Result::ok)
             {
+                log.lock().expect("not poisoned").push(line.clone());
                 let _ = tx.send(line);
             }
         });
@@ -1174,6 +1222,16 @@ impl GatewayProcess {
             seen.push(line);
         }
         panic!("the gateway did not listen:\n{}", seen.join("\n"));
+    }
+
+    /// The lines it wrote to its log so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().expect("not poisoned").clone()
+    }
+
+    /// Its resident memory now and at its peak, in bytes.
+    pub fn memory(&self) -> (u64, u64) {
+        resident_memory(self.child.id())
     }
 
     /// Kills it at once (`SIGKILL`): nothing of its own runs after.
@@ -1209,6 +1267,65 @@ pub fn metric(metrics: &str, prefix: &str) -> f64 {
         .filter(|l| l.starts_with(prefix))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
+}
+
+/// A process's resident memory now and at its peak (`VmRSS`, `VmHWM`), in bytes.
+pub fn resident_memory(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
+            .map_or(0, |kb| kb * 1024)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// The TOML of a gateway serving the region `big` of the hub at `hub` alone (no demo site),
+/// with the clients' limits `limits` (lines of `[rate_limit]`; empty: the defaults).
+pub fn region_gateway_toml(hub: &str, limits: &str) -> String {
+    format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+workers = 2
+identify_min_ms = 0
+
+[demo]
+enabled = false
+
+[rate_limit]
+{limits}
+
+[[regions]]
+id = "big"
+name = "Большой регион"
+endpoint = "{hub}/HubService.svc"
+guid = "{guid}"
+"#,
+        guid = sandbox_mis::DEFAULT_GUID,
+    )
+}
+
+/// `GET`s each of `paths` at `base`, `at_once` at a time, reading every answer whole; their
+/// statuses.
+pub async fn get_each(base: &str, paths: Vec<String>, at_once: usize) -> Vec<u16> {
+    use futures_util::StreamExt;
+    let client = reqwest::Client::new();
+    futures_util::stream::iter(paths)
+        .map(|path| {
+            let (client, url) = (client.clone(), format!("{base}{path}"));
+            async move {
+                let r = client.get(url).send().await.expect("answers");
+                let status = r.status().as_u16();
+                let _ = r.bytes().await;
+                status
+            }
+        })
+        .buffer_unordered(at_once)
+        .collect()
+        .await
 }
 
 /// The children of a process (nginx's workers).

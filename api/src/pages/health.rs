@@ -15,6 +15,18 @@ pub struct Health {
     state: Option<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     clinics: Vec<ClinicHealth>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    regions: Vec<RegionHealth>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RegionHealth {
+    id: String,
+    /// Whether its catalogue was ever read from its hub (before, none of its routes and
+    /// clinics can answer).
+    catalogue_read: bool,
+    /// How many of its clinics (of those asked lately) have their breaker open.
+    clinics_down: usize,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -32,12 +44,13 @@ pub async fn healthz() -> HttpResponse {
         status: "ok",
         state: None,
         clinics: Vec::new(),
+        regions: Vec::new(),
     })
 }
 
-/// Ready only while every clinic's МИС answers and the shared state (Redis, when configured)
-/// can be used. Answered from each clinic's circuit breaker and a probe cached for a few
-/// seconds, so a burst of checks never reaches the МИС.
+/// Ready only while every clinic's МИС answers, every region's catalogue has been read, and
+/// the shared state (Redis, when configured) can be used. Answered from each clinic's circuit
+/// breaker and a probe cached for a few seconds, so a burst of checks never reaches the МИС.
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -61,17 +74,28 @@ pub async fn readyz(
     )
     .await;
     let state_ok = state_ok.is_ok();
-    let ready = state_ok && clinics.iter().all(|c| c.mis_up);
+    let regions: Vec<RegionHealth> = gateway
+        .regions
+        .iter()
+        .map(|r| RegionHealth {
+            id: r.id().to_owned(),
+            catalogue_read: r.catalogue.snapshot().is_some(),
+            clinics_down: r.open_breakers(),
+        })
+        .collect();
+    let ready =
+        state_ok && clinics.iter().all(|c| c.mis_up) && regions.iter().all(|r| r.catalogue_read);
     // Which clinic's МИС is down is for the operator only.
-    let clinics = if guards.is_operator(&req) {
-        clinics
+    let (clinics, regions) = if guards.is_operator(&req) {
+        (clinics, regions)
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let body = Health {
         status: if ready { "ready" } else { "not_ready" },
         state: Some(if state_ok { "ok" } else { "unavailable" }),
         clinics,
+        regions,
     };
     if ready {
         HttpResponse::Ok().json(body)
@@ -104,11 +128,17 @@ pub async fn metrics(
     // Log lines the writer could not keep up with, dropped rather than waited for.
     metrics::counter!("registratura_log_lines_dropped_total")
         .absolute(crate::telemetry::dropped_lines());
+    // Lines about clients that never sent a valid request, past the few a second written.
+    metrics::counter!("registratura_log_lines_suppressed_total")
+        .absolute(crate::telemetry::suppressed_lines());
     gateway_domain::metrics::holdings(
         gateway.shared.sessions.count(),
         gateway.shared.idempotency.count(),
         &clients,
     );
+    for region in &gateway.regions {
+        gateway_domain::metrics::region_breakers(region.id(), region.open_breakers());
+    }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(gateway_domain::metrics::render()))

@@ -1,6 +1,6 @@
 //! The directory of the flow: clinics, specialties, doctors, dates and free slots.
 
-use super::ready::{Kind, Ready, ReadyAnswers};
+use super::ready::{Key, Kind, Ready, ReadyAnswers};
 use crate::error::ApiError;
 use crate::extract::Clinic as ExtractClinic;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
@@ -33,6 +33,11 @@ pub struct DirectoryQuery {
     /// Default `false`: only those a patient can book now.
     #[param(value_type = Option<bool>)]
     include_unavailable: Option<String>,
+}
+
+/// A flag as a key's value.
+fn flag(on: bool) -> &'static str {
+    if on { "1" } else { "0" }
 }
 
 impl DirectoryQuery {
@@ -70,8 +75,11 @@ pub async fn specialties(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let all = query.include_unavailable()?;
+    let key = Key::of(r::SPECIALTIES.path, &clinic.0, &[flag(all)]);
     let list = async { Ok(List::from(directory::specialties(&clinic.0, all).await?)) };
-    ready.answer(Kind::Directory, &clinic.0, &req, list).await
+    ready
+        .answer(Kind::Directory, &clinic.0, key, &req, list)
+        .await
 }
 
 /// The doctors of a specialty that have free tickets (with `include_unavailable=true`, all of
@@ -95,12 +103,15 @@ pub async fn doctors(
 ) -> Result<HttpResponse, ApiError> {
     let all = query.include_unavailable()?;
     let clinic = ExtractClinic::extract(&req).await?;
+    let key = Key::of(r::DOCTORS.path, &clinic.0, &[&path.1, flag(all)]);
     let list = async {
         Ok(List::from(
             directory::doctors(&clinic.0, &path.1, all).await?,
         ))
     };
-    ready.answer(Kind::Directory, &clinic.0, &req, list).await
+    ready
+        .answer(Kind::Directory, &clinic.0, key, &req, list)
+        .await
 }
 
 /// The range of `/dates`.
@@ -137,8 +148,16 @@ pub async fn dates(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (from, to) = (query.from.as_deref(), query.to.as_deref());
+    let values = [
+        path.1.as_str(),
+        from.unwrap_or_default(),
+        to.unwrap_or_default(),
+    ];
+    let key = Key::of(r::DATES.path, &clinic.0, &values);
     let dates = directory::dates(&clinic.0, &path.1, from, to);
-    ready.answer(Kind::Schedule, &clinic.0, &req, dates).await
+    ready
+        .answer(Kind::Schedule, &clinic.0, key, &req, dates)
+        .await
 }
 
 /// The day of `/slots`.
@@ -170,10 +189,17 @@ pub async fn slots(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let date = query.date.as_deref();
+    let key = Key::of(
+        r::SLOTS.path,
+        &clinic.0,
+        &[&path.1, date.unwrap_or_default()],
+    );
     let list = async {
         Ok(List::from(
             directory::slots(&clinic.0, &path.1, date).await?,
         ))
     };
-    ready.answer(Kind::Schedule, &clinic.0, &req, list).await
+    ready
+        .answer(Kind::Schedule, &clinic.0, key, &req, list)
+        .await
 }

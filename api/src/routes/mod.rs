@@ -124,7 +124,8 @@ impl Endpoint {
     /// ([`REGION_SESSION_ERRORS`]); a route that calls a clinic's МИС may be told to retry
     /// when the МИС is at its capacity (`overloaded`, see `gateway_domain::admission`). A
     /// region's own routes answer from the catalogue read in the background, and what they
-    /// ask of its clinics fails into `clinics_failed`, never into the answer's status.
+    /// ask of its clinics fails into `clinics_failed`, not into the answer's status — but for
+    /// `overloaded` when not one clinic could be asked.
     pub fn failures(&self) -> Vec<ErrorCode> {
         let body = (self.openapi)().operation.request_body.is_some();
         let mut all: Vec<ErrorCode> = Vec::new();
@@ -210,17 +211,17 @@ pub static ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         route: r::REGION_SPECIALTIES,
-        class: Class::Read,
+        class: Class::Across,
         private: false,
-        errors: &[NotFound, InvalidInput, MisUnavailable],
+        errors: &[NotFound, InvalidInput, MisUnavailable, Overloaded],
         openapi: op::<__path_region_specialties>,
         handler: |route| route.to(region::specialties),
     },
     Endpoint {
         route: r::REGION_SLOTS,
-        class: Class::Read,
+        class: Class::Across,
         private: false,
-        errors: &[NotFound, InvalidInput, MisUnavailable],
+        errors: &[NotFound, InvalidInput, MisUnavailable, Overloaded],
         openapi: op::<__path_region_slots>,
         handler: |route| route.to(region::slots),
     },
@@ -248,7 +249,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         route: r::REGION_MY_CLINICS,
-        class: Class::Read,
+        class: Class::Across,
         private: true,
         errors: &[
             NotFound,
@@ -256,6 +257,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
             PatientNotFound,
             InvalidInput,
             MisUnavailable,
+            Overloaded,
             StateUnavailable,
         ],
         openapi: op::<__path_my_clinics>,

@@ -1,8 +1,14 @@
 //! Directory answers kept as ready bytes: the JSON of a read (specialties, doctors, dates,
-//! slots) serialised once with its `ETag` computed once, kept per clinic, route and query for as
-//! long as the reads it is made of are kept, and forgotten when the clinic's generation moves
-//! (a booking or a cancellation). A hit writes those bytes and headers, and nothing else; a
-//! client that already holds them gets `304 Not Modified`.
+//! slots) serialised once with its `ETag` computed once, kept for as long as the reads it is
+//! made of are kept, and forgotten when the clinic's generation moves (a booking or a
+//! cancellation). A hit writes those bytes and headers, and nothing else; a client that
+//! already holds them gets `304 Not Modified`.
+//!
+//! An answer is kept under what it depends on — its route, its clinic, the path's ids and
+//! the query parameters the route knows, as the handler reads them ([`Key`]) — never under the
+//! raw path and query a client wrote (a parameter the route does not know would make a new
+//! entry of the same answer). The kept answers are bounded in bytes ([`BYTES`]), not only in
+//! number: one answer may be large.
 
 use actix_web::HttpRequest;
 use actix_web::HttpResponse;
@@ -11,8 +17,10 @@ use actix_web::web::Bytes;
 use gateway_domain::ClinicEntry;
 use std::time::Duration;
 
-/// The most answers kept of each kind: queries are the client's to choose.
-pub const CAPACITY: u64 = 10_000;
+/// The most bytes of answers kept of each kind.
+pub const BYTES: u64 = 32 * 1024 * 1024;
+/// What an entry costs beside its body (its key, its tag, the map's own).
+const ENTRY_OVERHEAD: u64 = 256;
 
 /// Which reads an answer is made of, and so how long it lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,30 +38,44 @@ pub struct Ready {
     etag: HeaderValue,
 }
 
-/// `(path and query, the clinic's generation)`: the path names the clinic and the route.
-type Key = (Box<str>, u64);
+/// What an answer depends on (see [`Key::of`]) and the clinic's generation.
+type Entry = (Key, u64);
+
+/// What an answer depends on: its route, its clinic, and the values the handler reads, each
+/// written with its length so that no two lists of values make one key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Key(Box<str>);
+
+impl Key {
+    /// The key of an answer of `route` (its path template) at `clinic` made of `values` (the
+    /// path's ids and the known query parameters, as the handler read them: absent as empty).
+    pub fn of(route: &str, clinic: &ClinicEntry, values: &[&str]) -> Self {
+        use std::fmt::Write as _;
+        let mut key = String::with_capacity(route.len() + 64);
+        for part in [route, clinic.info.id.as_str()].iter().chain(values) {
+            let _ = write!(key, "{}:{part};", part.len());
+        }
+        Self(key.into())
+    }
+}
 
 /// The ready answers of each kind.
 #[derive(Debug)]
 pub struct ReadyAnswers {
-    directory: Option<moka::sync::Cache<Key, Ready>>,
-    schedule: Option<moka::sync::Cache<Key, Ready>>,
+    directory: Option<moka::sync::Cache<Entry, Ready>>,
+    schedule: Option<moka::sync::Cache<Entry, Ready>>,
 }
 
-fn cache(ttl: Duration) -> Option<moka::sync::Cache<Key, Ready>> {
+fn cache(ttl: Duration) -> Option<moka::sync::Cache<Entry, Ready>> {
     (!ttl.is_zero()).then(|| {
         moka::sync::Cache::builder()
-            .max_capacity(CAPACITY)
+            .max_capacity(BYTES)
+            .weigher(|(key, _): &Entry, ready: &Ready| {
+                u32::try_from(ready.weight() + key.0.len() as u64).unwrap_or(u32::MAX)
+            })
             .time_to_live(ttl)
             .build()
     })
-}
-
-/// The path and query of a request, as the client sent them (the cache's key).
-fn key_of(req: &HttpRequest, clinic: &ClinicEntry) -> Key {
-    let uri = req.uri();
-    let pq = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
-    (pq.into(), clinic.mis.generation())
 }
 
 impl ReadyAnswers {
@@ -65,18 +87,20 @@ impl ReadyAnswers {
         }
     }
 
-    fn of(&self, kind: Kind) -> Option<&moka::sync::Cache<Key, Ready>> {
+    fn of(&self, kind: Kind) -> Option<&moka::sync::Cache<Entry, Ready>> {
         match kind {
             Kind::Directory => self.directory.as_ref(),
             Kind::Schedule => self.schedule.as_ref(),
         }
     }
 
-    /// The answer to `req`, ready if it is kept, else made by `make` (and kept).
+    /// The answer to `req`, which depends on `key`: ready if it is kept, else made by `make`
+    /// (and kept).
     pub async fn answer<T, F>(
         &self,
         kind: Kind,
         clinic: &ClinicEntry,
+        key: Key,
         req: &HttpRequest,
         make: F,
     ) -> Result<HttpResponse, crate::error::ApiError>
@@ -86,7 +110,7 @@ impl ReadyAnswers {
     {
         // The generation is read before the reads are made: a write meanwhile makes what is
         // kept here belong to the old one.
-        let key = key_of(req, clinic);
+        let key = (key, clinic.mis.generation());
         if let Some(ready) = self.of(kind).and_then(|c| c.get(&key)) {
             return Ok(ready.to(req));
         }
@@ -95,6 +119,18 @@ impl ReadyAnswers {
             cache.insert(key, ready.clone());
         }
         Ok(ready.to(req))
+    }
+
+    /// The bytes the kept answers take, as counted (after pending evictions).
+    pub fn bytes(&self) -> u64 {
+        [&self.directory, &self.schedule]
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                c.run_pending_tasks();
+                c.weighted_size()
+            })
+            .sum()
     }
 
     /// How many answers are kept (after pending evictions).
@@ -115,6 +151,11 @@ impl ReadyAnswers {
 }
 
 impl Ready {
+    /// What it takes in memory, near enough: its bytes, and what every entry costs.
+    pub fn weight(&self) -> u64 {
+        self.body.len() as u64 + ENTRY_OVERHEAD
+    }
+
     /// The JSON of `value`, with its tag: a digest of its bytes (weak: the compression layer
     /// may re-encode them).
     pub fn of(value: &impl serde::Serialize) -> Self {
@@ -171,14 +212,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_flood_of_queries_stays_within_the_cap() {
+    fn a_flood_of_large_answers_stays_within_the_bytes() {
         let kept = cache(Duration::from_secs(60)).expect("a cache");
-        let ready = Ready::of(&serde_json::json!([]));
-        for i in 0..CAPACITY * 3 {
-            kept.insert((format!("/x?q={i}").into(), 0), ready.clone());
+        // Answers of 100 KB each: a count of 10 000 would be a gigabyte.
+        let ready = Ready::of(&serde_json::json!(["x".repeat(100_000)]));
+        for i in 0..2_000 {
+            kept.insert((Key(format!("/x?q={i}").into()), 0), ready.clone());
         }
         kept.run_pending_tasks();
-        assert!(kept.entry_count() <= CAPACITY, "{}", kept.entry_count());
+        assert!(kept.weighted_size() <= BYTES, "{}", kept.weighted_size());
+        assert!(kept.entry_count() < 400, "{} answers", kept.entry_count());
+        assert!(kept.entry_count() > 100, "not flushed whole");
         assert!(cache(Duration::ZERO).is_none(), "no caching, no cache");
     }
 

@@ -12,65 +12,86 @@ use api_types::{
     RegionSpecialty, Session,
 };
 use gateway_domain::Gateway;
-use gateway_domain::region::{Catalogue, Search, Snapshot, across, session};
+use gateway_domain::region::{Catalogue, Search, Snapshot, across, fold, session};
 use serde::Deserialize;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
 
 /// The regions this gateway reads the catalogue of, and the answers made from what was last
 /// read.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Regions {
     catalogues: Vec<Arc<Catalogue>>,
-    made: Mutex<HashMap<Box<str>, Made>>,
+    made: moka::sync::Cache<Arc<str>, Made>,
 }
 
 /// An answer made, and the read of the catalogue it was made from.
 type Made = (Weak<Snapshot>, Ready);
 
-/// The most answers kept made: a region's catalogue can be large (10 000 clinics make some
-/// megabytes of JSON), so each answer is made once per read of the catalogue; when the map is
-/// full it is emptied (a new read makes every answer anew anyway).
-pub const MAX_MADE: usize = 1_024;
+/// The most bytes of answers kept made: a region's catalogue can be large (10 000 clinics
+/// make some megabytes of JSON), so each answer is made once per read of the catalogue and
+/// kept under what it depends on (the region, the district, the kind and the words of the
+/// search as it compares them), never under the raw query: a parameter the route does not
+/// know makes no new answer. The least used are dropped first.
+pub const MADE_BYTES: u64 = 64 * 1024 * 1024;
+
+impl Default for Regions {
+    fn default() -> Self {
+        Self::new(Vec::new())
+    }
+}
 
 impl Regions {
     pub fn new(catalogues: Vec<Arc<Catalogue>>) -> Self {
+        Self::within(catalogues, MADE_BYTES)
+    }
+
+    /// The regions of `catalogues`, their answers kept within `bytes`.
+    fn within(catalogues: Vec<Arc<Catalogue>>, bytes: u64) -> Self {
         Self {
             catalogues,
-            made: Mutex::default(),
+            made: moka::sync::Cache::builder()
+                .max_capacity(bytes)
+                .weigher(|key: &Arc<str>, (_, ready): &Made| {
+                    u32::try_from(ready.weight() + key.len() as u64).unwrap_or(u32::MAX)
+                })
+                .build(),
         }
     }
 
     /// How many answers are kept made.
-    pub fn made(&self) -> usize {
-        self.made.lock().map_or(0, |m| m.len())
+    pub fn made(&self) -> u64 {
+        self.made.run_pending_tasks();
+        self.made.entry_count()
     }
 
-    /// The answer to `req` made from `snapshot`: kept from an earlier request while the
+    /// The bytes the answers kept made take, as counted.
+    pub fn made_bytes(&self) -> u64 {
+        self.made.run_pending_tasks();
+        self.made.weighted_size()
+    }
+
+    /// The answer `key` names made from `snapshot`: kept from an earlier request while the
     /// catalogue was not read again, or made by `make` now.
     fn answer<T: serde::Serialize>(
         &self,
         snapshot: &Arc<Snapshot>,
-        req: &HttpRequest,
+        key: &[&str],
         make: impl FnOnce() -> T,
     ) -> Ready {
-        let key: Box<str> = match req.uri().path_and_query() {
-            Some(pq) => pq.as_str().into(),
-            None => req.path().into(),
-        };
-        if let Ok(made) = self.made.lock()
-            && let Some((of, ready)) = made.get(&key)
+        use std::fmt::Write as _;
+        let mut named = String::new();
+        for part in key {
+            let _ = write!(named, "{}:{part};", part.len());
+        }
+        let named: Arc<str> = named.into();
+        if let Some((of, ready)) = self.made.get(&named)
             && of.upgrade().is_some_and(|s| Arc::ptr_eq(&s, snapshot))
         {
-            return ready.clone();
+            return ready;
         }
         let ready = Ready::of(&make());
-        if let Ok(mut made) = self.made.lock() {
-            if made.len() >= MAX_MADE {
-                made.clear();
-            }
-            made.insert(key, (Arc::downgrade(snapshot), ready.clone()));
-        }
+        self.made
+            .insert(named, (Arc::downgrade(snapshot), ready.clone()));
         ready
     }
 
@@ -100,7 +121,7 @@ pub async fn districts(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let snapshot = regions.snapshot(&region)?;
-    let ready = regions.answer(&snapshot, &req, || {
+    let ready = regions.answer(&snapshot, &[r::REGION_DISTRICTS.path, &region], || {
         List::from(
             snapshot
                 .districts
@@ -178,7 +199,16 @@ pub async fn clinics(
         kind,
         text: query.q.as_deref(),
     };
-    let ready = regions.answer(&snapshot, &req, || {
+    let (district, kind) = (district.map(|d| d.to_string()), kind.map(|k| k.to_string()));
+    let words = query.q.as_deref().map(fold).unwrap_or_default();
+    let key = [
+        r::REGION_CLINICS.path,
+        &region,
+        district.as_deref().unwrap_or_default(),
+        kind.as_deref().unwrap_or_default(),
+        &words,
+    ];
+    let ready = regions.answer(&snapshot, &key, || {
         List::from(
             snapshot
                 .find(&search)
@@ -382,29 +412,33 @@ mod tests {
         let regions = Regions::new(Vec::new());
         let first = Arc::new(Snapshot::default());
         let req = TestRequest::with_uri("/api/v1/regions/spb/clinics?q=a").to_http_request();
+        let key = ["clinics", "spb", "", "", "a"];
         let made = Cell::new(0);
         let make = || {
             made.set(made.get() + 1);
             List::from(vec![made.get()])
         };
-        let a = regions.answer(&first, &req, make);
-        let b = regions.answer(&first, &req, make);
+        let a = regions.answer(&first, &key, make);
+        let b = regions.answer(&first, &key, make);
         assert_eq!(made.get(), 1, "made once");
         let etag = |r: &Ready| r.to(&req).headers().get("etag").cloned();
         assert!(etag(&a).is_some());
         assert_eq!(etag(&a), etag(&b));
         // A new read of the catalogue makes it anew (the old one's is not served).
         let second = Arc::new(Snapshot::default());
-        regions.answer(&second, &req, make);
+        regions.answer(&second, &key, make);
         assert_eq!(made.get(), 2);
         drop(first);
-        // A flood of different searches keeps at most MAX_MADE answers.
-        for i in 0..5 * MAX_MADE {
-            let req = TestRequest::with_uri(&format!("/api/v1/regions/spb/clinics?q={i}"))
-                .to_http_request();
-            regions.answer(&second, &req, make);
-            assert!(regions.made() <= MAX_MADE);
+        // A flood of different searches, each answer large, keeps at most the bytes allowed.
+        let bounded = Regions::within(Vec::new(), 4 * 1024 * 1024);
+        let large = || List::from(vec!["x".repeat(100_000)]);
+        for i in 0..400 {
+            let words = i.to_string();
+            bounded.answer(&second, &["clinics", "spb", "", "", &words], large);
         }
-        assert!(regions.made() > 0);
+        let kept = bounded.made_bytes();
+        assert!(kept <= 4 * 1024 * 1024, "{kept} bytes");
+        assert!(bounded.made() > 10, "not flushed whole");
+        assert!(bounded.made() < 60, "bounded by bytes: {}", bounded.made());
     }
 }

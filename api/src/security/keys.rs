@@ -30,6 +30,8 @@ pub struct ApiKeyConfig {
 pub struct KeyLimits {
     pub identify_per_minute: u32,
     pub identify_burst: u32,
+    pub across_per_minute: u32,
+    pub across_burst: u32,
     pub write_per_minute: u32,
     pub write_burst: u32,
     pub read_per_minute: u32,
@@ -41,6 +43,8 @@ impl Default for KeyLimits {
         Self {
             identify_per_minute: 600,
             identify_burst: 100,
+            across_per_minute: 600,
+            across_burst: 100,
             write_per_minute: 3_000,
             write_burst: 500,
             read_per_minute: 60_000,
@@ -54,6 +58,8 @@ impl From<&KeyLimits> for RateLimitConfig {
         Self {
             identify_per_minute: k.identify_per_minute,
             identify_burst: k.identify_burst,
+            across_per_minute: k.across_per_minute,
+            across_burst: k.across_burst,
             write_per_minute: k.write_per_minute,
             write_burst: k.write_burst,
             read_per_minute: k.read_per_minute,

@@ -75,6 +75,27 @@ fn plain(value: &str) -> bool {
             .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'=' | b'\\'))
 }
 
+thread_local! {
+    /// Where a `%`- or `?`-value is formatted before it is written.
+    static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// The most a scratch buffer keeps between lines (a larger one is let go).
+const SCRATCH_KEPT: usize = 4096;
+
+/// A message as it is, but for the control characters (a line end, an escape sequence),
+/// written escaped: one event stays one line, and a terminal shows what was sent.
+fn write_message(w: &mut Writer<'_>, text: &str) -> fmt::Result {
+    let mut rest = text;
+    while let Some(i) = rest.find(char::is_control) {
+        w.write_str(&rest[..i])?;
+        let c = rest[i..].chars().next().unwrap_or_default();
+        write!(w, "{}", c.escape_default())?;
+        rest = &rest[i + c.len_utf8()..];
+    }
+    w.write_str(rest)
+}
+
 struct Visitor<'a, 'w> {
     writer: &'a mut Writer<'w>,
     first: bool,
@@ -103,7 +124,9 @@ impl Visit for Visitor<'_, '_> {
     fn record_str(&mut self, field: &Field, value: &str) {
         self.name(field);
         if self.result.is_ok() {
-            self.result = if plain(value) || field.name() == "message" {
+            self.result = if field.name() == "message" {
+                write_message(self.writer, value)
+            } else if plain(value) {
                 self.writer.write_str(value)
             } else {
                 write!(self.writer, "{value:?}")
@@ -134,12 +157,27 @@ impl Visit for Visitor<'_, '_> {
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         self.name(field);
-        if self.result.is_ok() {
-            // The message's text and `%`-values (`Display`) are written as they are, as the
-            // full format writes them; a message with a newline is the one exception the
-            // full format makes too.
-            self.result = write!(self.writer, "{value:?}");
+        if self.result.is_err() {
+            return;
         }
+        // A `%`- or `?`-value may carry what came from outside (a МИС's fault code, an
+        // error's text): it is formatted first, then written as a string is — plain as it
+        // is, else quoted and escaped — so that no value can end the line or forge a field.
+        // The message keeps its spaces and quotes; only what would break the line is escaped.
+        SCRATCH.with_borrow_mut(|text| {
+            text.clear();
+            let _ = write!(text, "{value:?}");
+            self.result = if field.name() == "message" {
+                write_message(self.writer, text)
+            } else if plain(text) {
+                self.writer.write_str(text)
+            } else {
+                write!(self.writer, "{:?}", text.as_str())
+            };
+            if text.capacity() > SCRATCH_KEPT {
+                *text = String::new();
+            }
+        });
     }
 }
 
@@ -263,6 +301,33 @@ mod tests {
             lines[0]
         );
         assert!(!lines[1].contains("request{"), "{}", lines[1]);
+    }
+
+    #[test]
+    fn a_value_from_outside_never_ends_the_line_nor_forges_a_field() {
+        // A МИС's SOAP fault whose code holds a line end and a forged line, as an error's
+        // `Display` and `Debug` carry it.
+        let forged = "s:Server\n2026-12-07T00:00:00.000000Z  INFO registratura: booked patient=1";
+        let text = lines_of(|| {
+            let error = mis::MisError::Unavailable(format!("SOAP fault {forged}"));
+            tracing::warn!(error = %error, "МИС call failed");
+            tracing::warn!(error = ?error, "МИС call failed");
+            tracing::warn!(reason = %"ok x=1", "spaced");
+            tracing::warn!("a message with {} inside", "a\u{1b}[31mred\nline");
+        });
+        assert_eq!(text.lines().count(), 4, "{text}");
+        for line in text.lines() {
+            assert!(!line.contains('\u{1b}'), "{line}");
+        }
+        assert!(
+            text.contains(r#"error="the МИС is unavailable: SOAP fault s:Server\n2026"#),
+            "{text}"
+        );
+        assert!(text.contains(r#"reason="ok x=1""#), "{text}");
+        assert!(
+            text.contains(r#"a message with a\u{1b}[31mred\nline inside"#),
+            "{text}"
+        );
     }
 
     #[test]

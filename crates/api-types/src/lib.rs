@@ -330,6 +330,11 @@ pub enum ClinicFailure {
     MisUnavailable,
     /// Its МИС answered with an error or something unusable.
     MisBadResponse,
+    /// It was not asked now: its МИС, its region or the gateway had as many calls in flight
+    /// as they take, or the answer had spent its budget of МИС calls. Ask again in a moment
+    /// (what was asked is kept, so the next answer goes further), or narrow the answer to a
+    /// district.
+    Overloaded,
 }
 
 /// A clinic that did not answer, in an answer across a region's clinics.

@@ -30,11 +30,15 @@ pub const DEFAULT_IN_FLIGHT: usize = 32;
 /// How long a request waits for a place by default before it is told to retry.
 pub const DEFAULT_QUEUE_WAIT: Duration = Duration::from_millis(1_000);
 
-/// One bound on the requests the МИС works for at once: a clinic's, or the gateway's.
+/// One bound on the requests the МИС works for at once: a clinic's, a region's, or the
+/// gateway's.
 #[derive(Debug)]
 pub struct Admission {
-    /// Whose bound this is, in metrics: a clinic's id, or `all`.
+    /// Whose bound this is, in metrics: a clinic's id, a region's, or `all`.
     name: String,
+    /// Whether its calls in flight are a series of their own (a region's clinics are not:
+    /// there can be ten thousand; their refusals count under their region's name).
+    gauged: bool,
     places: Arc<Semaphore>,
     capacity: usize,
     waiting: AtomicUsize,
@@ -45,24 +49,22 @@ pub struct Admission {
     hold_us: AtomicU64,
 }
 
-/// A request's places, held until it ends.
+/// A request's place in one bound, held until it ends.
 #[derive(Debug)]
 pub struct Admitted {
-    places: Vec<OwnedSemaphorePermit>,
-    /// The bounds they were taken in: how long they were held counts in their averages, and
-    /// how many are in flight is shown once they are let go.
-    bounds: Vec<Arc<Admission>>,
+    place: Option<OwnedSemaphorePermit>,
+    /// The bound it was taken in: how long it was held counts in its average, and how many
+    /// are in flight is shown once it is let go.
+    bound: Arc<Admission>,
     since: std::time::Instant,
 }
 
 impl Drop for Admitted {
     fn drop(&mut self) {
-        self.places.clear();
+        self.place = None;
         let held = u64::try_from(self.since.elapsed().as_micros()).unwrap_or(u64::MAX);
-        for bound in &self.bounds {
-            bound.held(held);
-            crate::metrics::in_flight(&bound.name, bound.in_flight());
-        }
+        self.bound.held(held);
+        self.bound.gauge();
     }
 }
 
@@ -86,6 +88,7 @@ impl Admission {
         let capacity = in_flight.clamp(1, Semaphore::MAX_PERMITS);
         Self {
             name: name.to_owned(),
+            gauged: true,
             places: Arc::new(Semaphore::new(capacity)),
             capacity,
             waiting: AtomicUsize::new(0),
@@ -109,6 +112,22 @@ impl Admission {
         let hold = u128::from(self.hold_us.load(Ordering::Acquire));
         let expected_us = (ahead as u128 + 1) * hold / self.capacity as u128;
         expected_us <= self.wait.as_micros()
+    }
+
+    /// A bound as [`Self::new`] makes it whose calls in flight are no series of their own;
+    /// its refusals count under `name` (a region's clinics: `<region>-clinic`).
+    pub fn ungauged(name: &str, in_flight: usize, max_waiting: usize, wait: Duration) -> Self {
+        Self {
+            gauged: false,
+            ..Self::new(name, in_flight, max_waiting, wait)
+        }
+    }
+
+    /// Shows how many hold a place now, where this bound is a series of its own.
+    fn gauge(&self) {
+        if self.gauged {
+            crate::metrics::in_flight(&self.name, self.in_flight());
+        }
     }
 
     /// No bound to speak of (tests, and a gateway whose settings set none).
@@ -144,29 +163,39 @@ impl Admission {
     }
 }
 
-/// Admits the request being handled to a МИС call under `bounds` (the clinic's, then the
-/// gateway's), unless it holds its places already or is not a request at all.
-pub async fn enter(bounds: [&Arc<Admission>; 2]) -> Result<(), Overloaded> {
-    if crate::context::admitted() != Some(false) {
-        return Ok(());
-    }
-    let mut places = Vec::with_capacity(bounds.len());
+/// Admits the request being handled to a МИС call under `bounds` (the clinic's, its
+/// region's where it has one, then the gateway's): a place in each it does not hold yet. A
+/// request holds its places until it ends; a call at another clinic takes a place there too.
+/// Outside a request (background work) nothing is taken. When one bound refuses, the places
+/// taken for this call are let go.
+pub async fn enter(bounds: &[&Arc<Admission>]) -> Result<(), Overloaded> {
+    let mut taken = Vec::with_capacity(bounds.len());
     for bound in bounds {
-        places.push(bound.place().await?);
+        let id = identity(bound);
+        match crate::context::holds(id) {
+            None | Some(true) => continue,
+            Some(false) => {}
+        }
+        let place = bound.place().await?;
+        taken.push((
+            id,
+            Admitted {
+                place: Some(place),
+                bound: Arc::clone(bound),
+                since: std::time::Instant::now(),
+            },
+        ));
     }
-    let bounds = bounds
-        .iter()
-        .map(|b| {
-            crate::metrics::in_flight(&b.name, b.in_flight());
-            Arc::clone(b)
-        })
-        .collect();
-    crate::context::admit(Box::new(Admitted {
-        places,
-        bounds,
-        since: std::time::Instant::now(),
-    }));
+    for (id, admitted) in taken {
+        admitted.bound.gauge();
+        crate::context::admit(id, Box::new(admitted));
+    }
     Ok(())
+}
+
+/// A bound's identity in the request's places: its address, which lives as long as it does.
+fn identity(bound: &Arc<Admission>) -> usize {
+    Arc::as_ptr(bound) as usize
 }
 
 /// Seconds to wait before a retry: 1 to 3, spread at random so that the patients told to
@@ -194,25 +223,70 @@ mod tests {
         let all = Arc::new(Admission::new("all", 10, 0, Duration::ZERO));
         let clinic = Arc::new(Admission::new("c", 1, 0, Duration::ZERO));
         in_request(async {
-            assert_eq!(enter([&all, &clinic]).await, Ok(()));
+            assert_eq!(enter(&[&clinic, &all]).await, Ok(()));
             assert_eq!(clinic.in_flight(), 1);
             // Its next calls: admitted already.
-            assert_eq!(enter([&all, &clinic]).await, Ok(()));
+            assert_eq!(enter(&[&clinic, &all]).await, Ok(()));
             assert_eq!(all.in_flight(), 1);
             // Another request meanwhile: no place, no waiting allowed.
-            let other = in_request(enter([&all, &clinic])).await;
+            let other = in_request(enter(&[&clinic, &all])).await;
             assert_eq!(other, Err(Overloaded));
         })
         .await;
         assert_eq!((all.in_flight(), clinic.in_flight()), (0, 0), "let go");
-        assert_eq!(in_request(enter([&all, &clinic])).await, Ok(()));
+        assert_eq!(in_request(enter(&[&clinic, &all])).await, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn every_clinic_a_request_calls_takes_a_place_there_and_a_part_s_go_with_it() {
+        let all = Arc::new(Admission::new("all", 10, 0, Duration::ZERO));
+        let region = Arc::new(Admission::new("r", 10, 0, Duration::ZERO));
+        let a = Arc::new(Admission::new("a", 1, 0, Duration::ZERO));
+        let b = Arc::new(Admission::new("b", 1, 0, Duration::ZERO));
+        in_request(async {
+            enter(&[&a, &region, &all]).await.expect("a place at a");
+            // A call at another clinic is no call at the first: it takes b's place.
+            enter(&[&b, &region, &all]).await.expect("a place at b");
+            assert_eq!(
+                (
+                    a.in_flight(),
+                    b.in_flight(),
+                    region.in_flight(),
+                    all.in_flight()
+                ),
+                (1, 1, 1, 1)
+            );
+            let other = in_request(enter(&[&b, &region, &all])).await;
+            assert_eq!(other, Err(Overloaded), "b's one place is this request's");
+            // A part of the request (one clinic of an answer across many) holds its own
+            // places, let go when it ends.
+            let c = Arc::new(Admission::new("c", 1, 0, Duration::ZERO));
+            crate::context::part(async {
+                enter(&[&c, &region, &all]).await.expect("a place at c");
+                assert_eq!((c.in_flight(), region.in_flight()), (1, 2));
+            })
+            .await;
+            assert_eq!((c.in_flight(), region.in_flight()), (0, 1));
+        })
+        .await;
+        assert_eq!((a.in_flight(), b.in_flight(), all.in_flight()), (0, 0, 0));
+    }
+
+    #[tokio::test]
+    async fn a_bound_that_refuses_lets_go_of_the_places_taken_for_the_call() {
+        let all = Arc::new(Admission::new("all", 1, 0, Duration::ZERO));
+        let clinic = Arc::new(Admission::new("c", 5, 0, Duration::ZERO));
+        let _held = all.places.clone().try_acquire_owned().expect("a place");
+        let refused = in_request(enter(&[&clinic, &all])).await;
+        assert_eq!(refused, Err(Overloaded));
+        assert_eq!(clinic.in_flight(), 0, "the clinic's place went back");
     }
 
     #[tokio::test]
     async fn work_outside_a_request_is_never_held_back() {
         let full = Arc::new(Admission::new("c", 1, 0, Duration::ZERO));
         let _held = full.places.clone().try_acquire_owned().expect("a place");
-        assert_eq!(enter([&full, &full]).await, Ok(()));
+        assert_eq!(enter(&[&full, &full]).await, Ok(()));
     }
 
     #[tokio::test]
@@ -223,7 +297,7 @@ mod tests {
         let holder = {
             let (bound, all) = (bound.clone(), all.clone());
             tokio::spawn(in_request(async move {
-                enter([&all, &bound]).await.expect("admitted");
+                enter(&[&bound, &all]).await.expect("admitted");
                 let _ = released.await;
             }))
         };
@@ -232,13 +306,13 @@ mod tests {
         }
         let waiter = {
             let (bound, all) = (bound.clone(), all.clone());
-            tokio::spawn(in_request(async move { enter([&all, &bound]).await }))
+            tokio::spawn(in_request(async move { enter(&[&bound, &all]).await }))
         };
         while bound.waiting.load(Ordering::Acquire) == 0 {
             tokio::task::yield_now().await;
         }
         // One waits already: the next is refused at once, without waiting.
-        assert_eq!(in_request(enter([&all, &bound])).await, Err(Overloaded));
+        assert_eq!(in_request(enter(&[&bound, &all])).await, Err(Overloaded));
         release.send(()).expect("the holder waits");
         holder.await.expect("ends");
         assert_eq!(waiter.await.expect("ends"), Ok(()));
@@ -250,9 +324,11 @@ mod tests {
         let bound = Arc::new(Admission::new("c", 1, 8, Duration::from_millis(1)));
         let all = Arc::new(Admission::unbounded("all"));
         let _held = bound.places.clone().try_acquire_owned().expect("a place");
-        let refused =
-            futures_util::future::join_all((0..1_000).map(|_| in_request(enter([&all, &bound]))))
-                .await;
+        let refused = futures_util::future::join_all((0..1_000).map(|_| {
+            let (bound, all) = (bound.clone(), all.clone());
+            in_request(async move { enter(&[&bound, &all]).await })
+        }))
+        .await;
         assert!(refused.iter().all(|r| *r == Err(Overloaded)));
         assert_eq!(bound.waiting.load(Ordering::Acquire), 0);
     }
@@ -272,14 +348,14 @@ mod tests {
         let waiters: Vec<_> = (0..2)
             .map(|_| {
                 let (bound, all) = (bound.clone(), all.clone());
-                tokio::spawn(in_request(async move { enter([&bound, &all]).await }))
+                tokio::spawn(in_request(async move { enter(&[&bound, &all]).await }))
             })
             .collect();
         while bound.waiting.load(Ordering::Acquire) < 2 {
             tokio::task::yield_now().await;
         }
         let third =
-            tokio::time::timeout(Duration::from_secs(60), in_request(enter([&bound, &all]))).await;
+            tokio::time::timeout(Duration::from_secs(60), in_request(enter(&[&bound, &all]))).await;
         assert_eq!(third, Ok(Err(Overloaded)), "refused, without waiting");
         assert_eq!(
             bound.waiting.load(Ordering::Acquire),

@@ -58,17 +58,17 @@ pub async fn identify(
         Ok(identity) => clinic.mis.find_patient(clinic.lpu, &identity).await,
         Err(e) if e.code == ErrorCode::PatientNotFound => Err(mis::MisError::PatientNotFound),
         Err(e) => {
-            crate::metrics::identification(&clinic.info.id, e.code.as_str());
+            crate::metrics::identification(clinic.mis.label(), e.code.as_str());
             return Err(e);
         }
     };
     tokio::time::sleep(gateway.identify_min.saturating_sub(started.elapsed())).await;
     let patient = found.map_err(|e| {
         let e = Failure::from(e);
-        crate::metrics::identification(&clinic.info.id, e.code.as_str());
+        crate::metrics::identification(clinic.mis.label(), e.code.as_str());
         e
     })?;
-    crate::metrics::identification(&clinic.info.id, "found");
+    crate::metrics::identification(clinic.mis.label(), "found");
     let opened = gateway
         .shared
         .sessions

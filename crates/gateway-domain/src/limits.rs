@@ -3,9 +3,11 @@
 //! a GCRA in Redis).
 //!
 //! Classes, strictest first: `identify` (`POST .../sessions`, guessing patients' data),
-//! `unmatched` (paths that match no route: they get identification's limits), `write`
-//! (booking, cancelling, ending a session) and `read` (everything else). Anonymous clients are
-//! keyed by address ([`ClientKey`]); integrators with an API key share their key's own limits.
+//! `unmatched` (paths that match no route: they get identification's limits), `across` (the
+//! answers across a region's clinics, each of which may cost up to `across_max_calls` МИС
+//! calls), `write` (booking, cancelling, ending a session) and `read` (everything else).
+//! Anonymous clients are keyed by address ([`ClientKey`]); integrators with an API key share
+//! their key's own limits.
 
 use serde::Deserialize;
 use std::net::IpAddr;
@@ -16,18 +18,26 @@ use std::time::Duration;
 pub enum Class {
     Identify,
     Unmatched,
+    Across,
     Write,
     Read,
 }
 
 impl Class {
-    pub const ALL: [Class; 4] = [Self::Identify, Self::Unmatched, Self::Write, Self::Read];
+    pub const ALL: [Class; 5] = [
+        Self::Identify,
+        Self::Unmatched,
+        Self::Across,
+        Self::Write,
+        Self::Read,
+    ];
 
     /// The class's name in logs and metrics.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Identify => "identify",
             Self::Unmatched => "unmatched",
+            Self::Across => "across",
             Self::Write => "write",
             Self::Read => "read",
         }
@@ -62,6 +72,10 @@ pub struct RateLimitConfig {
     /// `POST .../sessions`, per client per minute (paths matching no route share these).
     pub identify_per_minute: u32,
     pub identify_burst: u32,
+    /// Answers across a region's clinics (its specialties, nearest tickets, «my clinic»):
+    /// each may cost many МИС calls, so a client gets few of them.
+    pub across_per_minute: u32,
+    pub across_burst: u32,
     /// Other writes (booking, cancelling, ending a session).
     pub write_per_minute: u32,
     pub write_burst: u32,
@@ -77,6 +91,8 @@ impl Default for RateLimitConfig {
         Self {
             identify_per_minute: 10,
             identify_burst: 5,
+            across_per_minute: 30,
+            across_burst: 10,
             write_per_minute: 60,
             write_burst: 20,
             read_per_minute: 1200,
@@ -91,6 +107,7 @@ impl RateLimitConfig {
     pub fn rate(&self, class: Class) -> Rate {
         let (per_minute, burst) = match class {
             Class::Identify | Class::Unmatched => (self.identify_per_minute, self.identify_burst),
+            Class::Across => (self.across_per_minute, self.across_burst),
             Class::Write => (self.write_per_minute, self.write_burst),
             Class::Read => (self.read_per_minute, self.read_burst),
         };

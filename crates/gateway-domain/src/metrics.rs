@@ -3,15 +3,19 @@
 //! records. Every name starts with `registratura_`; counters end in `_total`, durations in
 //! `_seconds` (histograms). The shell records its requests' own through the same recorder.
 //!
+//! A series is never made per thing a client or a МИС can multiply: a region's clinics are
+//! labelled with the region's id (`clinic="spb"`: a region of ten thousand clinics is one
+//! series, not ten thousand), and which of them fails is in the log and on the status page.
+//!
 //! | metric | labels |
 //! | --- | --- |
 //! | `registratura_http_requests_total` | `route` (the pattern matched), `method` (HTTP's own, else `OTHER`), `status` |
 //! | `registratura_http_request_duration_seconds` | `route`, `method` |
 //! | `registratura_mis_calls_total` | `clinic`, `operation`, `outcome` (`ok`, `refused`, `unavailable`, `unknown`: a write's answer lost, `bad_response`) |
 //! | `registratura_mis_call_duration_seconds` | `clinic`, `operation` |
-//! | `registratura_mis_breaker_open` | `clinic` (1 open, 0 closed) |
-//! | `registratura_mis_in_flight` | `bound` (a clinic, or `all`): requests holding a place among the МИС calls |
-//! | `registratura_overloaded_total` | `bound`: requests told to retry (`503 overloaded`) |
+//! | `registratura_mis_breaker_open` | `clinic` (1 open, 0 closed; for a region, how many of its clinics' breakers are open) |
+//! | `registratura_mis_in_flight` | `bound` (a clinic, a region, or `all`): requests holding a place among the МИС calls |
+//! | `registratura_overloaded_total` | `bound` (a clinic, a region, `<region>:clinics` for its clinics' own bounds, `all`, or `budget`: an answer across clinics that spent its calls): calls not made |
 //! | `registratura_cache_requests_total` | `cache`, `result` (`hit`, `miss`) |
 //! | `registratura_rate_limited_total` | `class` |
 //! | `registratura_identifications_total` | `clinic`, `outcome` |
@@ -23,6 +27,7 @@
 //! | `registratura_rate_limit_clients` | `class` (clients remembered) |
 //! | `registratura_build_info` | `version` |
 //! | `registratura_log_lines_dropped_total` | (log lines dropped because the writer fell behind) |
+//! | `registratura_log_lines_suppressed_total` | (lines about clients that never sent a valid request, past the few a second written) |
 
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -105,6 +110,11 @@ pub fn in_flight(bound: &str, count: usize) {
 pub fn breaker(clinic: &str, open: bool) {
     gauge!("registratura_mis_breaker_open", "clinic" => clinic.to_owned())
         .set(f64::from(u8::from(open)));
+}
+
+/// How many of `region`'s clinics have their breaker open (counted when the metrics are read).
+pub fn region_breakers(region: &str, open: usize) {
+    gauge!("registratura_mis_breaker_open", "clinic" => region.to_owned()).set(open as f64);
 }
 
 pub fn cache(cache: &'static str, hit: bool) {

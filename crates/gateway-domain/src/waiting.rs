@@ -176,7 +176,7 @@ pub async fn join(
         Ok(_) => "joined",
         Err(e) => e.code.as_str(),
     };
-    crate::metrics::waiting_list(&clinic.info.id, "join", outcome);
+    crate::metrics::waiting_list(clinic.mis.label(), "join", outcome);
     result
 }
 
@@ -401,7 +401,7 @@ pub async fn leave(
         Ok(()) => "left",
         Err(e) => e.code.as_str(),
     };
-    crate::metrics::waiting_list(&clinic.info.id, "leave", outcome);
+    crate::metrics::waiting_list(clinic.mis.label(), "leave", outcome);
     result
 }
 

@@ -73,6 +73,11 @@ impl HubClient {
         Ok(Self { http, url, config })
     }
 
+    /// The endpoint it calls.
+    pub fn endpoint(&self) -> &str {
+        &self.config.endpoint
+    }
+
     fn call_of(&self, request: Request) -> Call {
         Call {
             guid: Some(self.config.guid.clone()),
@@ -165,10 +170,11 @@ impl HubClient {
             Ok(r) if status.is_success() => return Ok(r),
             Ok(_) => MisError::BadResponse(format!("a result with HTTP status {status}")),
             Err(DecodeError::Fault(f)) => {
+                let code = clipped(&f.code);
                 if f.code.ends_with("Server") || f.code.ends_with("Receiver") {
-                    MisError::Unavailable(format!("SOAP fault {}", f.code))
+                    MisError::Unavailable(format!("SOAP fault {code}"))
                 } else {
-                    MisError::BadResponse(format!("SOAP fault {}", f.code))
+                    MisError::BadResponse(format!("SOAP fault {code}"))
                 }
             }
             Err(_) if status.is_server_error() => {
@@ -178,6 +184,15 @@ impl HubClient {
         };
         Err(Lost::After(failed))
     }
+}
+
+/// What the МИС wrote, as an error may quote it: at most 64 characters, without control
+/// characters (it goes into logs).
+fn clipped(text: &str) -> String {
+    text.chars()
+        .take(64)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
 
 /// Why an exchange failed, and whether its request may have reached the МИС.
@@ -900,6 +915,37 @@ impl Mis for HubClient {
     }
 }
 
+impl HubClient {
+    /// `GetLPUInfo`: the card of `clinic`, or every clinic's.
+    async fn lpu_info(
+        &self,
+        clinic: Option<LpuId>,
+    ) -> Result<Vec<(LpuId, mis::ClinicCard)>, MisError> {
+        let request = Request::GetLpuInfo(contract::GetLpuInfo {
+            id_lpu: clinic.map(LpuId::get),
+        });
+        let ResultBody::GetLpuInfo(r) = self.call(request).await? else {
+            return Err(unexpected(Operation::GetLpuInfo));
+        };
+        Ok(r.lpu_collection
+            .unwrap_or_default()
+            .into_iter()
+            // A card without its clinic's id names nothing.
+            .filter_map(|c| {
+                Some((
+                    LpuId::new(c.id?),
+                    mis::ClinicCard {
+                        address: text(c.address),
+                        phone: text(c.phone),
+                        email: text(c.email),
+                        work_time: text(c.work_time),
+                    },
+                ))
+            })
+            .collect())
+    }
+}
+
 #[async_trait]
 impl mis::Region for HubClient {
     #[tracing::instrument(level = "debug", skip(self))]
@@ -946,26 +992,17 @@ impl mis::Region for HubClient {
 
     #[tracing::instrument(level = "debug", skip(self))]
     async fn cards(&self) -> Result<Vec<(LpuId, mis::ClinicCard)>, MisError> {
-        let request = Request::GetLpuInfo(contract::GetLpuInfo { id_lpu: None });
-        let ResultBody::GetLpuInfo(r) = self.call(request).await? else {
-            return Err(unexpected(Operation::GetLpuInfo));
-        };
-        Ok(r.lpu_collection
-            .unwrap_or_default()
+        self.lpu_info(None).await
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    async fn card(&self, clinic: LpuId) -> Result<Option<mis::ClinicCard>, MisError> {
+        let cards = self.lpu_info(Some(clinic)).await?;
+        // A hub that answers more than asked: the one asked for, if it is there.
+        Ok(cards
             .into_iter()
-            // A card without its clinic's id names nothing.
-            .filter_map(|c| {
-                Some((
-                    LpuId::new(c.id?),
-                    mis::ClinicCard {
-                        address: text(c.address),
-                        phone: text(c.phone),
-                        email: text(c.email),
-                        work_time: text(c.work_time),
-                    },
-                ))
-            })
-            .collect())
+            .find(|(id, _)| *id == clinic)
+            .map(|(_, card)| card))
     }
 
     #[tracing::instrument(level = "debug", skip(self, patient))]

@@ -54,6 +54,8 @@ pub trait Region: Send + Sync + std::fmt::Debug {
     async fn clinics_of(&self, district: i32) -> Result<Vec<RegionClinic>, MisError>;
     /// Every clinic's card the hub has, by clinic.
     async fn cards(&self) -> Result<Vec<(LpuId, ClinicCard)>, MisError>;
+    /// One clinic's card (`None`: the hub has none).
+    async fn card(&self, clinic: LpuId) -> Result<Option<ClinicCard>, MisError>;
     /// The areas `patient` (that clinic's id of them) is attached to in `clinic`.
     async fn areas(&self, clinic: LpuId, patient: &PatientId) -> Result<Vec<Area>, MisError>;
 }

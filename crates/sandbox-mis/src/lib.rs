@@ -10,4 +10,5 @@ mod server;
 mod store;
 
 pub use server::{DEFAULT_GUID, Sandbox, SandboxConfig};
+pub use store::catalogue::RegionSeed;
 pub use store::{Store, StoreError};

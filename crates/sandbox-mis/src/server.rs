@@ -1,6 +1,7 @@
 //! The sandbox's HTTP face: SOAP 1.1 at `/HubService.svc` and the WSDL beside it.
 
 use crate::seed;
+use crate::store::catalogue::RegionSeed;
 use crate::store::{Store, StoreError};
 use actix_web::{HttpRequest, HttpResponse, web};
 use mis_hub::contract::{
@@ -28,6 +29,9 @@ pub struct SandboxConfig {
     pub latency: std::time::Duration,
     /// How long the region's slow clinic ([`seed::Behaviour::Slow`]) takes to answer.
     pub slow_clinic: std::time::Duration,
+    /// How many clinics the region's hub lists in all: the seed's seven, and as many more
+    /// made up as this asks for ([`RegionSeed`]): a region at its real size.
+    pub region_clinics: usize,
 }
 
 impl Default for SandboxConfig {
@@ -37,6 +41,7 @@ impl Default for SandboxConfig {
             guid: DEFAULT_GUID.to_owned(),
             latency: std::time::Duration::ZERO,
             slow_clinic: std::time::Duration::from_secs(30),
+            region_clinics: seed::CLINICS.len(),
         }
     }
 }
@@ -73,6 +78,24 @@ fn lpu_of(request: &Request) -> Option<i32> {
     })
 }
 
+/// Names the clinic `lpu` in a request that names one (as [`lpu_of`] reads it).
+fn set_lpu(request: &mut Request, lpu: i32) {
+    match request {
+        Request::GetSpesialityList(r) => r.id_lpu = lpu,
+        Request::GetDoctorList(r) => r.id_lpu = lpu,
+        Request::GetAvailableDates(w) | Request::GetAvaibleAppointments(w) => w.id_lpu = lpu,
+        Request::GetWorkingTime(r) => r.id_lpu = lpu,
+        Request::CheckPatient(r) => r.id_lpu = lpu,
+        Request::SetAppointment(r) => r.id_lpu = lpu,
+        Request::CreateClaimForRefusal(r) => r.id_lpu = lpu,
+        Request::GetPatientHistory(r) => r.id_lpu = lpu,
+        Request::InspectDoctorsReferal(r) => r.id_lpu = lpu,
+        Request::GetAppointmentsDemandDoctorsReferal(r) => r.id_lpu = lpu,
+        Request::GetPatientsAreas(r) => r.id_lpu = Some(lpu.to_string()),
+        _ => {}
+    }
+}
+
 /// A sandbox МИС, ready to be mounted in an actix-web app.
 #[derive(Debug, Clone)]
 pub struct Sandbox {
@@ -83,6 +106,7 @@ pub struct Sandbox {
     guid: Arc<str>,
     latency: std::time::Duration,
     slow_clinic: std::time::Duration,
+    region: RegionSeed,
 }
 
 impl Sandbox {
@@ -105,6 +129,7 @@ impl Sandbox {
             guid: config.guid.as_str().into(),
             latency: config.latency,
             slow_clinic: config.slow_clinic,
+            region: RegionSeed::of_size(config.region_clinics),
         })
     }
 
@@ -225,7 +250,32 @@ async fn soap(sandbox: web::Data<Sandbox>, req: HttpRequest, body: web::Bytes) -
             contract::encode_response(op, &response),
         );
     }
-    let lpu = lpu_of(&call.request);
+    if let Some(answer) = sandbox.region.answer(&call.request) {
+        return xml(
+            actix_web::http::StatusCode::OK,
+            contract::encode_response(op, &answer),
+        );
+    }
+    let mut request = call.request;
+    let mut lpu = lpu_of(&request);
+    if let Some(by) = lpu.and_then(|l| sandbox.region.served_by(l)) {
+        // A made-up clinic of a large region: the МИС of a clinic of the seed answers for it,
+        // and nobody is attached to its areas.
+        if let Request::GetPatientsAreas(_) = request {
+            let response = Response {
+                base: MethodResult::ok(),
+                body: ResultBody::GetPatientsAreas(contract::PatientsAreasResult {
+                    patients_area_list: Some(Vec::new()),
+                }),
+            };
+            return xml(
+                actix_web::http::StatusCode::OK,
+                contract::encode_response(op, &response),
+            );
+        }
+        set_lpu(&mut request, by);
+        lpu = Some(by);
+    }
     match lpu.and_then(seed::clinic).map(|c| c.behaviour) {
         Some(seed::Behaviour::Slow) => actix_web::rt::time::sleep(sandbox.slow_clinic).await,
         Some(seed::Behaviour::Faulty) => {
@@ -243,7 +293,6 @@ async fn soap(sandbox: web::Data<Sandbox>, req: HttpRequest, body: web::Bytes) -
     // A request for no clinic, or for one the region has not, goes to the demo clinic's МИС
     // (which refuses an unknown clinic as the hub does).
     let store = sandbox.store_of(lpu.unwrap_or(seed::LPU_ID));
-    let request = call.request;
     match web::block(move || store.handle(&request, now())).await {
         Ok(response) => xml(
             actix_web::http::StatusCode::OK,

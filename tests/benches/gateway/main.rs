@@ -11,6 +11,7 @@ mod child;
 mod codec;
 mod region;
 mod report;
+mod size;
 mod surge;
 mod wrk;
 
@@ -38,6 +39,7 @@ identify_min_ms = 0
 
 [rate_limit]
 identify_per_minute = 0
+across_per_minute = 0
 write_per_minute = 0
 read_per_minute = 0
 
@@ -59,7 +61,7 @@ id_lpu = 1
     )
 }
 
-fn ms(d: Duration) -> String {
+pub fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
 
@@ -744,6 +746,9 @@ fn main() {
         }
         if wants("region") {
             region::run(&mut report, dir.path()).await;
+        }
+        if wants("size") {
+            size::run(&mut report, dir.path()).await;
         }
         if wants("widget") {
             widget(&mut report).await;

@@ -101,6 +101,7 @@ pub async fn book(
     key: Option<Keyed>,
 ) -> Answer<Ticket> {
     let clinic_id = clinic.info.id.clone();
+    let label = clinic.mis.label().to_owned();
     let audit = gateway.audit.clone();
     let patient = session.patient.clone();
     let ticket = SlotKey::parse(slot_id).map(|k| ids::ticket(&k.appointment));
@@ -116,9 +117,9 @@ pub async fn book(
         (Err(e), false) => e.code.as_str(),
     };
     if previous.is_some() {
-        crate::metrics::reschedule(&clinic_id, outcome);
+        crate::metrics::reschedule(&label, outcome);
     } else {
-        crate::metrics::booking(&clinic_id, outcome);
+        crate::metrics::booking(&label, outcome);
     }
     if let (Some(audit), Some(ticket)) = (audit, ticket) {
         let entry = (ticket.as_str(), previous.as_deref());

@@ -279,8 +279,24 @@ async fn unless_own(
     }
     match holds(clinic, session, key).await {
         Ok(Some(visit)) => Ok(held_ticket(gateway, clinic, visit).await),
-        // Not theirs, or not known to be: what the МИС said stands.
-        _ => Err(refusal),
+        // Not theirs: what the МИС said stands.
+        Ok(None) => Err(refusal),
+        Err(read) => Err(cannot_tell(read)),
+    }
+}
+
+/// A refusal whose truth could not be read (the patient's visits could not be read): the
+/// patient is told to ask again in a moment, never told that their own time is taken.
+fn cannot_tell(read: Failure) -> Failure {
+    tracing::warn!(error = %read, "a refusal could not be checked against the patient's visits");
+    if read.code == ErrorCode::Overloaded {
+        return read;
+    }
+    Failure {
+        retry_after: Some(read.retry_after.unwrap_or(5)),
+        ..Failure::new(ErrorCode::MisUnavailable).detail(
+            "The clinic refused the time, and whether it is already yours could not be read; nothing was changed. Try again in a few seconds.",
+        )
     }
 }
 
@@ -333,7 +349,8 @@ pub(super) async fn book(
             // The visit is gone: moved already, perhaps, to this very time.
             return match holds(clinic, session, key).await {
                 Ok(Some(visit)) => Ok(held_ticket(gateway, clinic, visit).await),
-                _ => Err(e),
+                Ok(None) => Err(e),
+                Err(read) => Err(cannot_tell(read)),
             };
         }
         other => other?,

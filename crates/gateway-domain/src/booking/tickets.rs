@@ -68,6 +68,7 @@ pub async fn cancel(
     id: AppointmentId,
 ) -> Result<(), Failure> {
     let clinic_id = clinic.info.id.clone();
+    let label = clinic.mis.label().to_owned();
     let audit = gateway.audit.clone();
     let patient = session.patient.clone();
     let ticket = ids::ticket(&id);
@@ -76,7 +77,7 @@ pub async fn cancel(
         Ok(()) => "cancelled",
         Err(e) => e.code.as_str(),
     };
-    crate::metrics::cancellation(&clinic_id, outcome);
+    crate::metrics::cancellation(&label, outcome);
     if let Some(audit) = audit {
         super::record(
             &audit,

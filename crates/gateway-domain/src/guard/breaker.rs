@@ -27,12 +27,14 @@ pub(super) fn is_outage(e: &MisError) -> bool {
 }
 
 /// Probes the МИС every `interval` until it answers, then closes the breaker (and tells the
-/// other gateways).
+/// other gateways). `gauged`: the clinic's breaker is a series of its own in the metrics (a
+/// region's clinics are counted at a scrape instead).
 pub(super) fn spawn_probe(
     inner: Arc<dyn Mis>,
     breaker: Arc<Breaker>,
     interval: Duration,
     clinic: String,
+    gauged: bool,
     outages: Arc<dyn OutageHint>,
 ) {
     tokio::spawn(async move {
@@ -45,7 +47,9 @@ pub(super) fn spawn_probe(
                 breaker.failures.store(0, Ordering::Release);
                 breaker.open.store(false, Ordering::Release);
                 tracing::info!(%clinic, "МИС answers again; circuit breaker closed");
-                crate::metrics::breaker(&clinic, false);
+                if gauged {
+                    crate::metrics::breaker(&clinic, false);
+                }
                 if outages.enabled() {
                     outages.report_up(&clinic).await;
                 }
@@ -63,6 +67,7 @@ pub(super) fn watch_outages(
     outages: Arc<dyn OutageHint>,
     interval: Duration,
     clinic: String,
+    gauged: bool,
 ) {
     let breaker = Arc::downgrade(breaker);
     tokio::spawn(async move {
@@ -76,12 +81,15 @@ pub(super) fn watch_outages(
                     continue;
                 }
                 tracing::warn!(%clinic, "another gateway found the МИС down; circuit breaker opened");
-                crate::metrics::breaker(&clinic, true);
+                if gauged {
+                    crate::metrics::breaker(&clinic, true);
+                }
                 spawn_probe(
                     inner.clone(),
                     breaker,
                     interval,
                     clinic.clone(),
+                    gauged,
                     outages.clone(),
                 );
             }

@@ -1,13 +1,19 @@
 //! [`GuardedMis`]: what stands between the gateway and a clinic's МИС, which is often slow or
 //! down. It wraps the protocol adapter (any [`Mis`]) with, from the outside in:
 //!
-//! - a cache: directory reads (clinics, specialties, doctors) for tens of seconds, dates and
-//!   slots for a few seconds; concurrent identical misses share one МИС call; each cache is
-//!   bounded (keys are chosen by callers: doctors, date ranges) and evicts key by key, never
-//!   wholesale; a booking or a cancellation drops what it may have changed (the counts, and
-//!   that doctor's schedule);
-//! - a circuit breaker: after repeated failures to reach the МИС it answers `Unavailable` at
-//!   once, probes the МИС in the background and closes by itself when the МИС answers again;
+//! - a cache ([`Caches`]): directory reads (clinics, specialties, doctors) for tens of
+//!   seconds, dates and slots for a few seconds; concurrent identical misses share one МИС
+//!   call; bounded in bytes (keys are chosen by callers: doctors, date ranges) and evicting key
+//!   by key, never wholesale; a failure the МИС answered is kept a few seconds too; a booking
+//!   or a cancellation drops what it may have changed (the counts, and that doctor's
+//!   schedule). A region's clinics share one cache, whose keys name the clinic;
+//! - a circuit breaker: after repeated failures to reach the МИС (or, for a read that names
+//!   no patient, a refusal or an unusable answer: a МИС that answers every call with an
+//!   error is broken) it answers `Unavailable` at once, probes the МИС in the background and
+//!   closes by itself when the МИС answers again;
+//! - admission ([`crate::admission`]): every call takes a place at its clinic, its region
+//!   (where it has one) and the gateway, and spends one of the request's budget of calls
+//!   where it has one ([`crate::context::budgeted`]);
 //! - retries of reads (never of booking or cancelling) with exponential backoff and jitter,
 //!   all within one deadline; each attempt has its own, shorter timeout (the adapter's), so a
 //!   read that times out once is tried again;
@@ -19,12 +25,12 @@ mod cache;
 mod retry;
 
 pub use breaker::BreakerState;
-pub use cache::CACHE_CAPACITY;
+pub use cache::{CACHE_BYTES, Caches, FAILURE_TTL};
 
 use crate::admission::Admission;
 use crate::shared::{OutageHint, ReadCache};
 use breaker::{Breaker, is_outage};
-use cache::Cache;
+use cache::{Answered, Cache};
 use retry::jitter;
 
 use async_trait::async_trait;
@@ -62,8 +68,19 @@ pub struct GuardConfig {
     pub clinic: String,
     /// How many requests this clinic's МИС works for at once ([`crate::admission`]).
     pub admission: Arc<Admission>,
+    /// How many its region's clinics work for at once, together (a region's clinic only).
+    pub region: Option<Arc<Admission>>,
     /// How many the gateway lets the МИС work for at once, all clinics together.
     pub all: Arc<Admission>,
+    /// The name its metrics carry: the clinic's id, or its region's (a region's ten
+    /// thousand clinics are one series, not ten thousand).
+    pub label: String,
+    /// The caches it keeps its reads in: its own (`None`), or its region's.
+    pub caches: Option<Arc<Caches>>,
+    /// Whether it listens for other gateways' word that its МИС is down (once a second, in a
+    /// task of its own, while the shared state is Redis). A region's clinics do not: there
+    /// may be a thousand guards, and each learns an outage from its own calls.
+    pub watch_outages: bool,
 }
 
 impl Default for GuardConfig {
@@ -78,7 +95,11 @@ impl Default for GuardConfig {
             schedule_ttl: Duration::from_secs(3),
             clinic: String::new(),
             admission: Arc::new(Admission::unbounded("")),
+            region: None,
             all: Arc::new(Admission::unbounded("all")),
+            label: String::new(),
+            caches: None,
+            watch_outages: true,
         }
     }
 }
@@ -88,19 +109,13 @@ const READY_TTL: Duration = Duration::from_secs(5);
 /// The longest a readiness probe waits for the МИС.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
-type ScheduleKey = (LpuId, DoctorId, NaiveDate, NaiveDate);
-
 /// A [`Mis`] guarded by a cache, a circuit breaker and retries.
 #[derive(Debug)]
 pub struct GuardedMis {
     inner: Arc<dyn Mis>,
     config: GuardConfig,
     breaker: Arc<Breaker>,
-    clinics: Cache<(), Vec<ClinicInfo>>,
-    specialties: Cache<LpuId, Vec<Specialty>>,
-    doctors: Cache<(LpuId, SpecialtyId), Vec<Doctor>>,
-    dates: Cache<ScheduleKey, Vec<NaiveDate>>,
-    slots: Cache<ScheduleKey, Vec<Slot>>,
+    caches: Arc<Caches>,
     /// The last readiness probe: when, and whether the МИС answered.
     probed: Mutex<Option<(Instant, bool)>>,
     /// Held by the one request probing readiness.
@@ -113,8 +128,6 @@ pub struct GuardedMis {
     /// Moves on with every write that may change the directory or a schedule: what was read
     /// at an older generation may be stale.
     generation: AtomicU64,
-    /// How long this gateway keeps a read of the directory, and of a schedule.
-    ttls: (Duration, Duration),
 }
 
 /// How long this gateway's own cache keeps a value when the gateways share a cache: short,
@@ -126,26 +139,23 @@ impl GuardedMis {
     /// and `outages` reach them.
     pub fn new(
         inner: Arc<dyn Mis>,
-        config: GuardConfig,
+        mut config: GuardConfig,
         reads: Arc<dyn ReadCache>,
         outages: Arc<dyn OutageHint>,
     ) -> Self {
-        crate::metrics::breaker(&config.clinic, false);
-        let local = |ttl: Duration| {
-            if reads.enabled() {
-                ttl.min(LOCAL_TTL_WHEN_SHARED)
-            } else {
-                ttl
-            }
-        };
+        if config.label.is_empty() {
+            config.label.clone_from(&config.clinic);
+        }
+        if config.label == config.clinic {
+            crate::metrics::breaker(&config.clinic, false);
+        }
+        let caches = config.caches.clone().unwrap_or_else(|| {
+            let (directory, schedule) = Self::local_ttls(&config, reads.as_ref());
+            Arc::new(Caches::new(directory, schedule, CACHE_BYTES))
+        });
         let guard = Self {
             generation: AtomicU64::new(0),
-            ttls: (local(config.directory_ttl), local(config.schedule_ttl)),
-            clinics: Cache::new("clinics", local(config.directory_ttl)),
-            specialties: Cache::new("specialties", local(config.directory_ttl)),
-            doctors: Cache::new("doctors", local(config.directory_ttl)),
-            dates: Cache::new("dates", local(config.schedule_ttl)),
-            slots: Cache::new("slots", local(config.schedule_ttl)),
+            caches,
             inner,
             config,
             breaker: Arc::default(),
@@ -155,33 +165,51 @@ impl GuardedMis {
             reads,
             outages,
         };
-        if guard.outages.enabled() {
+        if guard.outages.enabled() && guard.config.watch_outages {
             breaker::watch_outages(
                 &guard.breaker,
                 guard.inner.clone(),
                 guard.outages.clone(),
                 guard.config.probe_interval,
                 guard.config.clinic.clone(),
+                guard.gauged(),
             );
         }
         guard
     }
 
-    /// A cached read: this gateway's cache, then the shared one, then the МИС.
+    /// How long a gateway keeps a read of the directory, and of a schedule, in its own
+    /// memory: as configured, or at most two seconds when the gateways share their reads (so
+    /// that a booking made through another gateway shows here soon).
+    pub fn local_ttls(config: &GuardConfig, reads: &dyn ReadCache) -> (Duration, Duration) {
+        let local = |ttl: Duration| {
+            if reads.enabled() {
+                ttl.min(LOCAL_TTL_WHEN_SHARED)
+            } else {
+                ttl
+            }
+        };
+        (local(config.directory_ttl), local(config.schedule_ttl))
+    }
+
+    /// A cached read of `operation`, a read that names no patient (a refusal counts toward
+    /// the breaker): this gateway's cache, then the shared one, then the МИС.
     async fn cached<K, V, F, Fut>(
         &self,
         cache: &Cache<K, V>,
         key: K,
         shared_key: impl FnOnce() -> String,
         ttl: Duration,
-        fetch: F,
+        operation: &'static str,
+        call: F,
     ) -> Result<V, MisError>
     where
         K: Hash + Eq + Clone + Send + Sync + 'static,
         V: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
-        F: FnOnce() -> Fut,
+        F: Fn() -> Fut,
         Fut: Future<Output = Result<V, MisError>>,
     {
+        let fetch = || self.asked(Reading::Directory, operation, &call);
         if !self.reads.enabled() || ttl.is_zero() {
             return cache.get_or_fetch(key, fetch).await;
         }
@@ -192,13 +220,15 @@ impl GuardedMis {
                 if let Some(bytes) = self.reads.get(clinic, &shared_key).await
                     && let Ok(value) = serde_json::from_slice::<V>(&bytes)
                 {
-                    return Ok(value);
+                    return (Ok(value), Answered::Yes);
                 }
-                let value = fetch().await?;
-                if let Ok(bytes) = serde_json::to_vec(&value) {
+                let (value, answered) = fetch().await;
+                if let Ok(value) = &value
+                    && let Ok(bytes) = serde_json::to_vec(value)
+                {
                     self.reads.put(clinic, &shared_key, bytes, ttl).await;
                 }
-                Ok(value)
+                (value, answered)
             })
             .await
     }
@@ -248,7 +278,7 @@ impl GuardedMis {
             Err(MisError::BadResponse(_)) => "bad_response",
             Err(_) => "refused",
         };
-        crate::metrics::mis_call(&self.config.clinic, operation, outcome, started.elapsed());
+        crate::metrics::mis_call(&self.config.label, operation, outcome, started.elapsed());
         result
     }
 
@@ -256,17 +286,7 @@ impl GuardedMis {
     /// or a cancellation changed it.
     pub fn forget_schedule(&self, clinic: LpuId, doctor: Option<&DoctorId>) {
         self.generation.fetch_add(1, Ordering::AcqRel);
-        match doctor {
-            Some(doctor) => {
-                let (d1, d2) = (doctor.clone(), doctor.clone());
-                self.dates.forget(move |k| k.0 == clinic && k.1 == d1);
-                self.slots.forget(move |k| k.0 == clinic && k.1 == d2);
-            }
-            None => {
-                self.dates.clear();
-                self.slots.clear();
-            }
-        }
+        self.caches.forget_schedule(clinic, doctor);
     }
 
     /// The generation of what this guard read: it moves on with every booking or
@@ -279,7 +299,22 @@ impl GuardedMis {
     /// How long this gateway keeps a read of the directory, and of a schedule (short when the
     /// gateways share their reads, so that another's booking shows soon).
     pub fn cache_ttls(&self) -> (Duration, Duration) {
-        self.ttls
+        self.caches.ttls
+    }
+
+    /// The caches it keeps its reads in (its region's, for a region's clinic).
+    pub fn caches(&self) -> &Arc<Caches> {
+        &self.caches
+    }
+
+    /// The name its metrics carry (its clinic's id, or its region's).
+    pub fn label(&self) -> &str {
+        &self.config.label
+    }
+
+    /// Whether its breaker is a series of its own (a clinic's metrics carry its own name).
+    fn gauged(&self) -> bool {
+        self.config.label == self.config.clinic
     }
 
     /// The longest a read may take, all its attempts included.
@@ -303,9 +338,13 @@ impl GuardedMis {
             .clone()
     }
 
-    fn record<T>(&self, result: &Result<T, MisError>) {
+    /// Counts a call's result toward the breaker: a failure to reach the МИС, and for a read
+    /// that names no patient (`Reading::Directory`) a refusal or an unusable answer too (a
+    /// МИС that answers every call with an `ErrorList` is no more usable than one that does
+    /// not answer); anything else resets the count.
+    fn record<T>(&self, result: &Result<T, MisError>, reading: Reading) {
         match result {
-            Err(e) if is_outage(e) => {
+            Err(e) if is_outage(e) || (reading == Reading::Directory && is_broken(e)) => {
                 *self
                     .last_outage
                     .lock()
@@ -320,10 +359,14 @@ impl GuardedMis {
                         clinic = %self.config.clinic,
                         "МИС circuit breaker opened; probing in the background"
                     );
-                    crate::metrics::breaker(&self.config.clinic, true);
+                    if self.gauged() {
+                        crate::metrics::breaker(&self.config.clinic, true);
+                    }
                     self.spawn_probe();
                 }
             }
+            // Not a call at all: it says nothing of the МИС.
+            Err(MisError::Overloaded) => {}
             _ => {
                 self.breaker.failures.store(0, Ordering::Release);
             }
@@ -336,17 +379,26 @@ impl GuardedMis {
             self.breaker.clone(),
             self.config.probe_interval,
             self.config.clinic.clone(),
+            self.gauged(),
             self.outages.clone(),
         );
     }
 
-    /// Refuses a call while the breaker is open; else admits the request to it (see
-    /// [`crate::admission`]).
+    /// Refuses a call while the breaker is open, or when the request has spent its budget of
+    /// calls; else admits the request to it (see [`crate::admission`]).
     async fn refuse_if_open(&self) -> Result<(), MisError> {
         if self.breaker.open.load(Ordering::Acquire) {
             return Err(MisError::Unavailable("the circuit breaker is open".into()));
         }
-        crate::admission::enter([&self.config.admission, &self.config.all])
+        if !crate::context::spend() {
+            crate::metrics::overloaded("budget");
+            return Err(MisError::Overloaded);
+        }
+        let mut bounds = Vec::with_capacity(3);
+        bounds.push(&self.config.admission);
+        bounds.extend(self.config.region.as_ref());
+        bounds.push(&self.config.all);
+        crate::admission::enter(&bounds)
             .await
             .map_err(|crate::admission::Overloaded| MisError::Overloaded)
     }
@@ -354,8 +406,8 @@ impl GuardedMis {
     /// A read: retried on outages with backoff and jitter, within the read deadline. A call
     /// the deadline cuts short is a failure to reach the МИС, counted as one: else a МИС that
     /// never answers (its attempts as long as the deadline, as the region's defaults are)
-    /// would never open the breaker.
-    async fn read<T, F, Fut>(&self, call: F) -> Result<T, MisError>
+    /// would never open the breaker. Each attempt spends one of the request's budget.
+    async fn read<T, F, Fut>(&self, reading: Reading, call: F) -> Result<T, MisError>
     where
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T, MisError>>,
@@ -368,7 +420,7 @@ impl GuardedMis {
                 calling.store(true, Ordering::Release);
                 let result = call().await;
                 calling.store(false, Ordering::Release);
-                self.record(&result);
+                self.record(&result, reading);
                 match result {
                     Err(e)
                         if is_outage(&e)
@@ -377,6 +429,9 @@ impl GuardedMis {
                     {
                         let backoff = retry::backoff(self.config.backoff, attempt);
                         tokio::time::sleep(backoff + jitter(backoff / 2)).await;
+                        if !crate::context::spend() {
+                            return Err(e);
+                        }
                         attempt += 1;
                     }
                     other => return other,
@@ -388,7 +443,7 @@ impl GuardedMis {
             Err(_) => {
                 let cut = Err(MisError::Unavailable("the read deadline passed".into()));
                 if calling.load(Ordering::Acquire) {
-                    self.record(&cut);
+                    self.record(&cut, reading);
                 }
                 cut
             }
@@ -410,14 +465,14 @@ impl GuardedMis {
         Fut: Future<Output = Result<T, MisError>>,
     {
         let result = call.await;
-        self.record(&result);
+        self.record(&result, Reading::Patient);
         result
     }
 
-    /// A write: tried once (a booking must not be repeated blindly). The free-ticket counts
-    /// are dropped from the cache; the caller knows whose schedule changed
+    /// A write at `clinic`: tried once (a booking must not be repeated blindly). Its
+    /// free-ticket counts are dropped from the cache; the caller knows whose schedule changed
     /// ([`Self::forget_schedule`]).
-    async fn write<T, Fut>(&self, call: Fut) -> Result<T, MisError>
+    async fn write<T, Fut>(&self, clinic: LpuId, call: Fut) -> Result<T, MisError>
     where
         Fut: Future<Output = Result<T, MisError>>,
     {
@@ -426,11 +481,67 @@ impl GuardedMis {
         self.refuse_if_open().await?;
         let result = self.made(call).await;
         self.generation.fetch_add(1, Ordering::AcqRel);
-        self.specialties.clear();
-        self.doctors.clear();
+        self.caches.forget_after_write(clinic);
         self.reads.invalidate(&self.config.clinic).await;
         result
     }
+
+    /// The areas `patient` (the clinic's id of them) is attached to in `clinic`, which
+    /// `region`'s hub knows (`GetPatientsAreas`): through this guard, as every call of the
+    /// clinic goes (its breaker, its place, the request's budget, a cache).
+    pub async fn areas(
+        &self,
+        region: &dyn mis::Region,
+        clinic: LpuId,
+        patient: &PatientId,
+    ) -> Result<Vec<mis::Area>, MisError> {
+        self.caches
+            .areas
+            .get_or_fetch((clinic, patient.clone()), || {
+                self.asked(Reading::Patient, "areas", || region.areas(clinic, patient))
+            })
+            .await
+    }
+
+    /// A read of `operation` ([`Self::read`]), and whether the МИС answered it (a call not
+    /// made — the breaker open, no place, no budget — is no answer, and a cache keeps none).
+    async fn asked<T, F, Fut>(
+        &self,
+        reading: Reading,
+        operation: &'static str,
+        call: F,
+    ) -> (Result<T, MisError>, Answered)
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, MisError>>,
+    {
+        let answered = AtomicBool::new(false);
+        let result = self
+            .read(reading, || async {
+                answered.store(true, Ordering::Relaxed);
+                self.observe(operation, call()).await
+            })
+            .await;
+        let answered = if answered.load(Ordering::Relaxed) {
+            Answered::Yes
+        } else {
+            Answered::No
+        };
+        (result, answered)
+    }
+}
+
+/// What a read names: nothing of a patient (the directory, schedules: any failure says the
+/// МИС is not usable), or a patient (a refusal may be about that patient alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    Directory,
+    Patient,
+}
+
+/// A failure that says a МИС answered but is not usable, for a read that names no patient.
+fn is_broken(e: &MisError) -> bool {
+    matches!(e, MisError::BadResponse(_) | MisError::Rejected { .. })
 }
 
 /// An id in a shared cache's key: hex, so that whatever the МИС puts in its ids stays one
@@ -448,22 +559,24 @@ impl Mis for GuardedMis {
 
     async fn clinics(&self) -> Result<Vec<ClinicInfo>, MisError> {
         self.cached(
-            &self.clinics,
+            &self.caches.clinics,
             (),
             || "clinics".into(),
             self.config.directory_ttl,
-            || self.read(|| self.observe("clinics", self.inner.clinics())),
+            "clinics",
+            || self.inner.clinics(),
         )
         .await
     }
 
     async fn specialties(&self, clinic: LpuId) -> Result<Vec<Specialty>, MisError> {
         self.cached(
-            &self.specialties,
+            &self.caches.specialties,
             clinic,
             || format!("specialties:{clinic}"),
             self.config.directory_ttl,
-            || self.read(|| self.observe("specialties", self.inner.specialties(clinic))),
+            "specialties",
+            || self.inner.specialties(clinic),
         )
         .await
     }
@@ -474,11 +587,12 @@ impl Mis for GuardedMis {
         specialty: &SpecialtyId,
     ) -> Result<Vec<Doctor>, MisError> {
         self.cached(
-            &self.doctors,
+            &self.caches.doctors,
             (clinic, specialty.clone()),
             || format!("doctors:{clinic}:{}", hex_of(specialty.as_str())),
             self.config.directory_ttl,
-            || self.read(|| self.observe("doctors", self.inner.doctors(clinic, specialty))),
+            "doctors",
+            || self.inner.doctors(clinic, specialty),
         )
         .await
     }
@@ -491,7 +605,7 @@ impl Mis for GuardedMis {
     ) -> Result<Vec<NaiveDate>, MisError> {
         let key = (clinic, doctor.clone(), range.from(), range.to());
         self.cached(
-            &self.dates,
+            &self.caches.dates,
             key,
             || {
                 format!(
@@ -502,14 +616,8 @@ impl Mis for GuardedMis {
                 )
             },
             self.config.schedule_ttl,
-            || {
-                self.read(|| {
-                    self.observe(
-                        "available_dates",
-                        self.inner.available_dates(clinic, doctor, range),
-                    )
-                })
-            },
+            "available_dates",
+            || self.inner.available_dates(clinic, doctor, range),
         )
         .await
     }
@@ -522,7 +630,7 @@ impl Mis for GuardedMis {
     ) -> Result<Vec<Slot>, MisError> {
         let key = (clinic, doctor.clone(), range.from(), range.to());
         self.cached(
-            &self.slots,
+            &self.caches.slots,
             key,
             || {
                 format!(
@@ -533,7 +641,8 @@ impl Mis for GuardedMis {
                 )
             },
             self.config.schedule_ttl,
-            || self.read(|| self.observe("slots", self.inner.slots(clinic, doctor, range))),
+            "slots",
+            || self.inner.slots(clinic, doctor, range),
         )
         .await
     }
@@ -544,7 +653,7 @@ impl Mis for GuardedMis {
         doctor: &DoctorId,
         range: DateRange,
     ) -> Result<Vec<WorkingDay>, MisError> {
-        self.read(|| {
+        self.read(Reading::Directory, || {
             self.observe(
                 "working_time",
                 self.inner.working_time(clinic, doctor, range),
@@ -558,13 +667,18 @@ impl Mis for GuardedMis {
         clinic: LpuId,
         identity: &PatientIdentity,
     ) -> Result<PatientId, MisError> {
-        self.read(|| self.observe("find_patient", self.inner.find_patient(clinic, identity)))
-            .await
+        self.read(Reading::Patient, || {
+            self.observe("find_patient", self.inner.find_patient(clinic, identity))
+        })
+        .await
     }
 
     async fn book(&self, clinic: LpuId, booking: Booking<'_>) -> Result<(), MisError> {
-        self.write(self.observe("book", self.inner.book(clinic, booking)))
-            .await
+        self.write(
+            clinic,
+            self.observe("book", self.inner.book(clinic, booking)),
+        )
+        .await
     }
 
     async fn cancel(
@@ -573,18 +687,25 @@ impl Mis for GuardedMis {
         patient: &PatientId,
         slot: &AppointmentId,
     ) -> Result<(), MisError> {
-        self.write(self.observe("cancel", self.inner.cancel(clinic, patient, slot)))
-            .await
+        self.write(
+            clinic,
+            self.observe("cancel", self.inner.cancel(clinic, patient, slot)),
+        )
+        .await
     }
 
     async fn history(&self, clinic: LpuId, patient: &PatientId) -> Result<History, MisError> {
-        self.read(|| self.observe("history", self.inner.history(clinic, patient)))
-            .await
+        self.read(Reading::Patient, || {
+            self.observe("history", self.inner.history(clinic, patient))
+        })
+        .await
     }
 
     async fn referral(&self, clinic: LpuId, number: &ReferralNumber) -> Result<Referral, MisError> {
-        self.read(|| self.observe("referral", self.inner.referral(clinic, number)))
-            .await
+        self.read(Reading::Patient, || {
+            self.observe("referral", self.inner.referral(clinic, number))
+        })
+        .await
     }
 
     async fn referral_slots(
@@ -595,7 +716,7 @@ impl Mis for GuardedMis {
         kind: ReferralKind,
         range: DateRange,
     ) -> Result<Vec<Slot>, MisError> {
-        self.read(|| {
+        self.read(Reading::Patient, || {
             self.observe(
                 "referral_slots",
                 self.inner
@@ -622,8 +743,10 @@ impl Mis for GuardedMis {
         clinic: LpuId,
         patient: &PatientId,
     ) -> Result<Vec<WaitingEntry>, MisError> {
-        self.read(|| self.observe("waiting_list", self.inner.waiting_list(clinic, patient)))
-            .await
+        self.read(Reading::Patient, || {
+            self.observe("waiting_list", self.inner.waiting_list(clinic, patient))
+        })
+        .await
     }
 
     async fn leave_waiting_list(&self, clinic: LpuId, id: &WaitingId) -> Result<(), MisError> {
@@ -640,12 +763,30 @@ mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
 
-    /// A МИС that counts calls and fails while `down` is set.
+    /// A МИС that counts calls and fails while `down` is set; with `refusal`, its directory
+    /// reads and identification answer that error (as the sandbox's clinic № 7 answers an
+    /// `ErrorList` to every call).
     #[derive(Debug, Default)]
     struct Flaky {
         calls: AtomicUsize,
         down: AtomicBool,
         delay_ms: u64,
+        refusal: Option<MisError>,
+    }
+
+    impl Flaky {
+        fn refusing(refusal: MisError) -> Self {
+            Self {
+                refusal: Some(refusal),
+                ..Self::default()
+            }
+        }
+
+        /// A call counted, and refused where it refuses.
+        fn counted(&self) -> Result<(), MisError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            self.refusal.clone().map_or(Ok(()), Err)
+        }
     }
 
     #[async_trait]
@@ -665,7 +806,7 @@ mod tests {
             Ok(Vec::new())
         }
         async fn specialties(&self, _: LpuId) -> Result<Vec<Specialty>, MisError> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
+            self.counted()?;
             tokio::time::sleep(Duration::from_millis(self.delay_ms)).await;
             if self.down.load(Ordering::SeqCst) {
                 return Err(MisError::Unavailable("down".into()));
@@ -673,6 +814,10 @@ mod tests {
             Ok(Vec::new())
         }
         async fn doctors(&self, _: LpuId, _: &SpecialtyId) -> Result<Vec<Doctor>, MisError> {
+            if self.refusal.is_some() {
+                self.calls.fetch_add(1, Ordering::SeqCst);
+                return Err(MisError::BadResponse("garbage".into()));
+            }
             Ok(Vec::new())
         }
         async fn available_dates(
@@ -695,6 +840,7 @@ mod tests {
             Ok(Vec::new())
         }
         async fn find_patient(&self, _: LpuId, _: &PatientIdentity) -> Result<PatientId, MisError> {
+            self.counted()?;
             Err(MisError::PatientNotFound)
         }
         async fn book(&self, _: LpuId, _: Booking<'_>) -> Result<(), MisError> {
@@ -786,9 +932,9 @@ mod tests {
         for d in [&a, &b] {
             guard.slots(LpuId::new(1), d, day).await.expect("slots");
         }
-        assert_eq!(guard.slots.len().await, 2);
+        assert_eq!(guard.caches.slots.len().await, 2);
         guard.forget_schedule(LpuId::new(1), Some(&a));
-        assert_eq!(guard.slots.len().await, 1);
+        assert_eq!(guard.caches.slots.len().await, 1);
     }
 
     #[tokio::test]
@@ -865,6 +1011,98 @@ mod tests {
         let before = slow.calls.load(Ordering::SeqCst);
         assert!(guard.specialties(LpuId::new(1)).await.is_err());
         assert_eq!(slow.calls.load(Ordering::SeqCst), before, "refused at once");
+    }
+
+    #[tokio::test]
+    async fn a_mis_that_answers_every_read_with_an_error_is_asked_once_a_while_and_opens_the_breaker()
+     {
+        let refusing = Arc::new(Flaky::refusing(MisError::Rejected { code: 98 }));
+        let guard = guard_of(
+            refusing.clone(),
+            GuardConfig {
+                breaker_threshold: 2,
+                probe_interval: Duration::from_secs(60),
+                ..config()
+            },
+        );
+        // A burst of the same read: one call, its failure kept for the others.
+        let burst = (0..50).map(|_| guard.specialties(LpuId::new(1)));
+        let results = futures_util::future::join_all(burst).await;
+        assert!(
+            results
+                .iter()
+                .all(|r| *r == Err(MisError::Rejected { code: 98 }))
+        );
+        assert_eq!(
+            refusing.calls.load(Ordering::SeqCst),
+            1,
+            "one call for the burst"
+        );
+        assert_eq!(guard.breaker_state(), BreakerState::Closed);
+        // A second read that fails (an unusable answer): the breaker opens; then nothing
+        // reaches the МИС.
+        let cardiology = SpecialtyId::parse("c").expect("valid");
+        assert!(guard.doctors(LpuId::new(1), &cardiology).await.is_err());
+        assert_eq!(guard.breaker_state(), BreakerState::Open);
+        let therapy = SpecialtyId::parse("t").expect("valid");
+        assert!(matches!(
+            guard.doctors(LpuId::new(1), &therapy).await,
+            Err(MisError::Unavailable(_))
+        ));
+        assert_eq!(refusing.calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_refusal_of_a_patient_s_read_never_opens_the_breaker() {
+        let refusing = Arc::new(Flaky::refusing(MisError::Rejected { code: 4 }));
+        let guard = guard_of(
+            refusing.clone(),
+            GuardConfig {
+                breaker_threshold: 2,
+                ..config()
+            },
+        );
+        let today = NaiveDate::from_ymd_opt(2026, 12, 7).expect("a date");
+        let identity = mis::PatientIdentity {
+            document: mis::DocumentNumber::parse("4510 123456").expect("valid"),
+            policy: mis::PolicyNumber::parse("7700000000000001").expect("valid"),
+            birth_date: mis::BirthDate::parse("1980-05-17", today).expect("valid"),
+        };
+        for _ in 0..5 {
+            assert!(guard.find_patient(LpuId::new(1), &identity).await.is_err());
+        }
+        assert_eq!(guard.breaker_state(), BreakerState::Closed);
+        assert_eq!(refusing.calls.load(Ordering::SeqCst), 5, "never kept");
+    }
+
+    #[tokio::test]
+    async fn a_request_s_budget_of_calls_bounds_what_it_asks_and_hits_cost_nothing() {
+        let flaky = Arc::new(Flaky::default());
+        let guard = guard_of(flaky.clone(), config());
+        let asked = crate::context::scope(
+            "r".into(),
+            crate::context::budgeted(3, async {
+                let mut answers = Vec::new();
+                for clinic in 1..=5 {
+                    answers.push(guard.specialties(LpuId::new(clinic)).await);
+                    // Kept: asked again, nothing is spent.
+                    answers.push(guard.specialties(LpuId::new(1)).await);
+                }
+                answers
+            }),
+        )
+        .await;
+        let refused = asked
+            .iter()
+            .filter(|a| **a == Err(MisError::Overloaded))
+            .count();
+        assert_eq!(flaky.calls.load(Ordering::SeqCst), 3, "three calls made");
+        assert_eq!(refused, 2, "two not made");
+        assert_eq!(
+            guard.breaker_state(),
+            BreakerState::Closed,
+            "a call not made says nothing"
+        );
     }
 
     #[tokio::test]

@@ -1,7 +1,16 @@
-//! Answers across a region's clinics: the clinics are asked at once (at most [`AT_ONCE`] calls
-//! in flight), each through its own guard (its breaker, its caches), under one deadline; the
-//! answer lists what came and, for the rest, `clinics_failed`. One slow clinic never slows
-//! the answer past the deadline, and never fails it.
+//! Answers across a region's clinics: the clinics are asked at once (at most [`AT_ONCE`] at a
+//! time), each through its own guard (its breaker, the region's caches) and as a part of the
+//! request with places of its own ([`crate::context::part`]: a place at that clinic, at the
+//! region, at the gateway), under one deadline; the answer lists what came and, for the rest,
+//! `clinics_failed`. One slow clinic never slows the answer past the deadline, and never
+//! fails it.
+//!
+//! **What an answer costs.** One answer makes at most [`RegionClinics::max_calls`] МИС calls
+//! ([`crate::context::budgeted`]; what the caches hold costs none, and a failure a clinic
+//! answered is kept a few seconds too): the clinics it could not afford are listed as
+//! `overloaded`, and the next answer, finding the first ones kept, goes further. An answer
+//! that could ask no clinic at all is `503 overloaded` with `Retry-After`, never an empty
+//! list that would tell the patient there is nothing.
 
 use super::session;
 use super::{CatalogueClinic, RegionClinics, fold};
@@ -20,7 +29,7 @@ use std::collections::HashMap;
 use std::future::Future;
 
 /// The most clinics asked at once; the others wait their turn (within the same deadline).
-pub const AT_ONCE: usize = 32;
+pub const AT_ONCE: usize = 16;
 /// The most clinics one answer asks (a district rarely has more; a whole large region is
 /// asked district by district).
 pub const MAX_ASKED: usize = 200;
@@ -32,18 +41,21 @@ pub const MAX_SLOTS: usize = 50;
 fn failure_of(e: &Failure, took: std::time::Duration, clinic: &ClinicEntry) -> ClinicFailure {
     match e.code {
         ErrorCode::MisUnavailable if took >= clinic.mis.deadline() => ClinicFailure::MisTimeout,
-        ErrorCode::MisUnavailable | ErrorCode::Overloaded => ClinicFailure::MisUnavailable,
+        ErrorCode::MisUnavailable => ClinicFailure::MisUnavailable,
+        ErrorCode::Overloaded => ClinicFailure::Overloaded,
         _ => ClinicFailure::MisBadResponse,
     }
 }
 
-/// Asks each of `clinics` with `ask`, at once, under the region's deadline: each answer, in
-/// the clinics' order, and the clinics that failed.
+/// Asks each of `clinics` with `ask`, at once, under the region's deadline and within its
+/// budget of МИС calls: each answer, in the clinics' order, and the clinics that failed.
+/// `overloaded` when not one clinic could be asked (none answered, and every one was
+/// refused a place or the budget).
 pub async fn ask<'c, T, F, Fut>(
     region: &RegionClinics,
     clinics: impl IntoIterator<Item = &'c CatalogueClinic>,
     ask: F,
-) -> (Vec<(ClinicEntry, T)>, Vec<ClinicFailed>)
+) -> Result<(Vec<(ClinicEntry, T)>, Vec<ClinicFailed>), Failure>
 where
     F: Fn(ClinicEntry) -> Fut,
     Fut: Future<Output = Result<T, Failure>>,
@@ -55,17 +67,20 @@ where
         .map(|c| region.entry_of(c))
         .collect();
     let asked = entries.into_iter().enumerate().map(|(i, entry)| {
-        let work = ask(entry.clone());
+        let work = crate::context::part(ask(entry.clone()));
         async move {
             let started = std::time::Instant::now();
             let result = tokio::time::timeout_at(deadline, work).await;
             (i, entry, result, started.elapsed())
         }
     });
-    let mut done: Vec<_> = futures_util::stream::iter(asked)
-        .buffer_unordered(AT_ONCE)
-        .collect()
-        .await;
+    let mut done: Vec<_> = crate::context::budgeted(
+        region.max_calls,
+        futures_util::stream::iter(asked)
+            .buffer_unordered(AT_ONCE)
+            .collect(),
+    )
+    .await;
     done.sort_by_key(|(i, ..)| *i);
     let (mut answered, mut failed) = (Vec::new(), Vec::new());
     for (_, entry, result, took) in done {
@@ -83,7 +98,15 @@ where
             code,
         });
     }
-    (answered, failed)
+    if answered.is_empty()
+        && !failed.is_empty()
+        && failed.iter().all(|f| f.code == ClinicFailure::Overloaded)
+    {
+        return Err(Failure::from(mis::MisError::Overloaded).detail(
+            "Many patients are asking at once; the clinics were not asked. Try again in a few seconds.",
+        ));
+    }
+    Ok((answered, failed))
 }
 
 /// The active clinics of `region`'s catalogue (of `district`, where given).
@@ -118,7 +141,7 @@ pub async fn specialties(
     let (answered, clinics_failed) = ask(region, clinics, |clinic| async move {
         directory::specialties(&clinic, false).await
     })
-    .await;
+    .await?;
     let mut merged: HashMap<String, RegionSpecialty> = HashMap::new();
     for (clinic, list) in answered {
         for s in list {
@@ -206,7 +229,7 @@ pub async fn nearest(
     let (answered, clinics_failed) = ask(region, clinics, |clinic| async move {
         nearest_in(&clinic, wanted, limit).await
     })
-    .await;
+    .await?;
     let mut items: Vec<RegionSlot> = answered.into_iter().flat_map(|(_, s)| s).collect();
     items.sort_by_key(|s| s.slot.start);
     items.truncate(limit);
@@ -252,10 +275,13 @@ pub async fn mine(
             Err(e) if e.code == ErrorCode::PatientNotFound => return Ok(None),
             Err(e) => return Err(e),
         };
-        let areas = region.hub.areas(clinic.lpu, &session.patient).await?;
+        let areas = clinic
+            .mis
+            .areas(region.hub.as_ref(), clinic.lpu, &session.patient)
+            .await?;
         Ok(Some(areas))
     })
-    .await;
+    .await?;
     let known = answered.iter().filter(|(_, a)| a.is_some()).count();
     if known == 0 && clinics_failed.is_empty() {
         return Err(mis::MisError::PatientNotFound.into());

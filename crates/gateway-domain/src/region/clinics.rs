@@ -1,7 +1,8 @@
 //! A region's clinics as the gateway serves them: each clinic of the catalogue is usable at
 //! the clinic routes under its id `<region>-<idLpu>`, with its МИС (the hub, asked for that
-//! clinic) behind a guard of its own — its breaker, its caches, its place among the calls in
-//! flight — made when the clinic is first asked for.
+//! clinic) behind a guard of its own — its breaker, its places among the calls in flight —
+//! made when the clinic is first asked for; the guards of a region share its caches (bounded
+//! in bytes) and its bound on calls in flight.
 
 use super::{Catalogue, CatalogueClinic};
 use crate::clinic::ClinicEntry;
@@ -10,13 +11,21 @@ use crate::guard::GuardedMis;
 use api_types::ErrorCode;
 use chrono_tz::Tz;
 use mis::{LpuId, Region};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-/// The most clinics of a region whose guards are kept at once; when full they are dropped
-/// together (a guard made anew starts with a closed breaker and empty caches).
+/// The most clinics of a region whose guards are kept at once; when full, the one least used
+/// is dropped (a guard made anew starts with a closed breaker). The caches are the region's,
+/// and stay.
 pub const MAX_GUARDS: usize = 1_000;
+
+/// The most (session, clinic) pairs remembered as «no card here» (100 bytes each), and how
+/// long: a patient whose card is made meanwhile is found after that.
+const MAX_UNKNOWN: u64 = 100_000;
+const UNKNOWN_TTL: Duration = Duration::from_secs(600);
+
+/// The most МИС calls an answer across a region's clinics makes, unless configured otherwise.
+pub const DEFAULT_MAX_CALLS: u32 = 128;
 
 /// Makes the guard of one of the region's clinics.
 pub type MakeGuard = dyn Fn(&CatalogueClinic) -> GuardedMis + Send + Sync;
@@ -30,8 +39,13 @@ pub struct RegionClinics {
     pub tz: Tz,
     /// The one deadline of an answer across clinics.
     pub deadline: Duration,
+    /// The most МИС calls one answer across clinics makes (what was kept costs none).
+    pub max_calls: u32,
     make: Box<MakeGuard>,
-    guards: Mutex<HashMap<LpuId, Arc<GuardedMis>>>,
+    guards: moka::sync::Cache<LpuId, Arc<GuardedMis>>,
+    /// The region sessions a clinic has no card of, by the digest of the token and the clinic:
+    /// a made-up identity costs one `CheckPatient` a clinic, not one a request.
+    unknown: moka::sync::Cache<[u8; 32], ()>,
 }
 
 impl std::fmt::Debug for RegionClinics {
@@ -57,8 +71,13 @@ impl RegionClinics {
             hub,
             tz,
             deadline,
+            max_calls: DEFAULT_MAX_CALLS,
             make,
-            guards: Mutex::default(),
+            guards: moka::sync::Cache::new(MAX_GUARDS as u64),
+            unknown: moka::sync::Cache::builder()
+                .max_capacity(MAX_UNKNOWN)
+                .time_to_live(UNKNOWN_TTL)
+                .build(),
         }
     }
 
@@ -114,22 +133,48 @@ impl RegionClinics {
     }
 
     fn guard(&self, clinic: &CatalogueClinic) -> Arc<GuardedMis> {
-        let Ok(mut guards) = self.guards.lock() else {
-            return Arc::new((self.make)(clinic));
-        };
-        if let Some(guard) = guards.get(&clinic.lpu) {
-            return guard.clone();
-        }
-        if guards.len() >= MAX_GUARDS {
-            guards.clear();
-        }
-        let guard = Arc::new((self.make)(clinic));
-        guards.insert(clinic.lpu, guard.clone());
-        guard
+        self.guards
+            .get_with(clinic.lpu, || Arc::new((self.make)(clinic)))
     }
 
     /// How many clinics' guards are kept.
     pub fn guards(&self) -> usize {
-        self.guards.lock().map_or(0, |g| g.len())
+        self.guards.run_pending_tasks();
+        usize::try_from(self.guards.entry_count()).unwrap_or(usize::MAX)
     }
+
+    /// Whether `clinic` was found to have no card of the region session `token`'s patient.
+    pub fn unknown_in(&self, token: &str, clinic: &str) -> bool {
+        self.unknown.contains_key(&pair(token, clinic))
+    }
+
+    /// Remembers that `clinic` has no card of the region session `token`'s patient.
+    pub fn remember_unknown(&self, token: &str, clinic: &str) {
+        self.unknown.insert(pair(token, clinic), ());
+    }
+
+    /// How many (session, clinic) pairs are remembered as «no card here».
+    pub fn unknowns(&self) -> u64 {
+        self.unknown.run_pending_tasks();
+        self.unknown.entry_count()
+    }
+
+    /// How many of the region's clinics kept have their breaker open (a region's clinics
+    /// are one series in the metrics, counted at a scrape).
+    pub fn open_breakers(&self) -> usize {
+        self.guards
+            .iter()
+            .filter(|(_, g)| g.breaker_state() == crate::guard::BreakerState::Open)
+            .count()
+    }
+}
+
+/// The digest a (session, clinic) pair is remembered under: no token is kept.
+fn pair(token: &str, clinic: &str) -> [u8; 32] {
+    use sha2::Digest;
+    let mut digest = sha2::Sha256::new();
+    digest.update(token.as_bytes());
+    digest.update(b"\n");
+    digest.update(clinic.as_bytes());
+    digest.finalize().into()
 }

@@ -10,6 +10,7 @@ pub mod session;
 
 pub use clinics::RegionClinics;
 
+use futures_util::StreamExt;
 use mis::{ClinicCard, District, LpuId, MisError, Region};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -22,6 +23,12 @@ pub const MAX_CLINICS: usize = 10_000;
 
 /// How soon a failed read is tried again (then twice as long each time).
 const FIRST_RETRY: Duration = Duration::from_secs(5);
+
+/// How many clinics' cards are asked at once when they are asked one by one.
+const CARDS_AT_ONCE: usize = 4;
+/// Cards asked one by one are given up after this many failures in a row (a hub that
+/// answers no `GetLPUInfo` at all is not asked 10 000 times an hour).
+const CARD_FAILURES: usize = 10;
 
 /// A clinic of the catalogue, with its card.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,8 +113,54 @@ impl Catalogue {
     }
 
     /// Reads the whole catalogue; on success it replaces what was kept, on failure what was
-    /// kept stays.
+    /// kept stays. The districts and their clinics are what the catalogue needs: they are
+    /// served as soon as they are read. The cards (address, phone, hours) come after, and
+    /// only adorn it: where the hub will not give them (an `ErrorList`, an answer too large),
+    /// those of the last read stay, and they are asked clinic by clinic.
     pub async fn refresh(&self) -> Result<(), MisError> {
+        let (districts, listed) = self.lists().await?;
+        let previous = self.snapshot();
+        let kept: HashMap<LpuId, ClinicCard> = previous
+            .iter()
+            .flat_map(|s| s.clinics.iter())
+            .map(|c| (c.lpu, c.card.clone()))
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        let clinics: Vec<CatalogueClinic> = listed
+            .into_iter()
+            // A clinic listed under two districts is kept once.
+            .filter(|c| seen.insert(c.id))
+            .map(|c| {
+                let card = kept.get(&c.id).cloned().unwrap_or_default();
+                self.entry_of(c, card)
+            })
+            .collect();
+        let read = Arc::new(Snapshot {
+            districts,
+            clinics,
+            read_at: Some(SystemTime::now()),
+        });
+        self.publish(read.clone());
+        if let Some(mut cards) = self.cards(&read).await {
+            let clinics = read
+                .clinics
+                .iter()
+                .map(|c| CatalogueClinic {
+                    card: cards.remove(&c.lpu).unwrap_or_else(|| c.card.clone()),
+                    ..c.clone()
+                })
+                .collect();
+            self.publish(Arc::new(Snapshot {
+                districts: read.districts.clone(),
+                clinics,
+                read_at: read.read_at,
+            }));
+        }
+        Ok(())
+    }
+
+    /// The districts and every district's clinics, within the catalogue's bounds.
+    async fn lists(&self) -> Result<(Vec<District>, Vec<mis::RegionClinic>), MisError> {
         let mut districts = self.hub.districts().await?;
         if districts.len() > MAX_DISTRICTS {
             tracing::warn!(
@@ -128,51 +181,78 @@ impl Catalogue {
                 listed.push(c);
             }
         }
-        let mut cards: HashMap<LpuId, ClinicCard> = self
-            .hub
-            .cards()
-            .await?
-            .into_iter()
-            .take(MAX_CLINICS)
-            .collect();
-        let mut seen = std::collections::HashSet::new();
-        let clinics = listed
-            .into_iter()
-            // A clinic listed under two districts is kept once.
-            .filter(|c| seen.insert(c.id))
-            .map(|c| {
-                let name = c
-                    .short_name
-                    .clone()
-                    .or_else(|| c.full_name.clone())
-                    .unwrap_or_else(|| format!("ЛПУ {}", c.id.get()));
-                let folded = fold(&format!(
-                    "{name} {}",
-                    c.full_name.as_deref().unwrap_or_default()
-                ));
-                CatalogueClinic {
-                    id: self.clinic_id(c.id),
-                    lpu: c.id,
-                    district: c.district,
-                    name,
-                    full_name: c.full_name,
-                    active: c.active,
-                    branch_of: c.part_of.map(|p| self.clinic_id(p)),
-                    kind: c.kind,
-                    card: cards.remove(&c.id).unwrap_or_default(),
-                    folded,
-                }
-            })
-            .collect();
-        let snapshot = Snapshot {
-            districts,
-            clinics,
-            read_at: Some(SystemTime::now()),
-        };
-        if let Ok(mut kept) = self.snapshot.write() {
-            *kept = Some(Arc::new(snapshot));
+        Ok((districts, listed))
+    }
+
+    /// A clinic of the hub's lists as the catalogue keeps it.
+    fn entry_of(&self, c: mis::RegionClinic, card: ClinicCard) -> CatalogueClinic {
+        let name = c
+            .short_name
+            .clone()
+            .or_else(|| c.full_name.clone())
+            .unwrap_or_else(|| format!("ЛПУ {}", c.id.get()));
+        let folded = fold(&format!(
+            "{name} {}",
+            c.full_name.as_deref().unwrap_or_default()
+        ));
+        CatalogueClinic {
+            id: self.clinic_id(c.id),
+            lpu: c.id,
+            district: c.district,
+            name,
+            full_name: c.full_name,
+            active: c.active,
+            branch_of: c.part_of.map(|p| self.clinic_id(p)),
+            kind: c.kind,
+            card,
+            folded,
         }
-        Ok(())
+    }
+
+    /// The cards of `read`'s clinics: every card in one answer, or where the hub will not
+    /// give that, clinic by clinic ([`CARDS_AT_ONCE`] at once, given up after
+    /// [`CARD_FAILURES`] failures in a row). `None`: no card could be read.
+    async fn cards(&self, read: &Snapshot) -> Option<HashMap<LpuId, ClinicCard>> {
+        let wanted: std::collections::HashSet<LpuId> = read.clinics.iter().map(|c| c.lpu).collect();
+        match self.hub.cards().await {
+            Ok(cards) => {
+                return Some(
+                    cards
+                        .into_iter()
+                        .filter(|(lpu, _)| wanted.contains(lpu))
+                        .collect(),
+                );
+            }
+            Err(e) => tracing::warn!(
+                region = %self.id,
+                error = %e,
+                "the hub gave no clinics' cards in one answer; asking clinic by clinic"
+            ),
+        }
+        let failures = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let lpus: Vec<LpuId> = read.clinics.iter().map(|c| c.lpu).collect();
+        let hub = self.hub.clone();
+        let asked = lpus
+            .into_iter()
+            .map(move |lpu| card_of(hub.clone(), lpu, failures.clone()));
+        let cards: HashMap<LpuId, ClinicCard> = futures_util::stream::iter(asked)
+            .buffer_unordered(CARDS_AT_ONCE)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .flatten()
+            .collect();
+        if cards.is_empty() {
+            tracing::warn!(region = %self.id, "the hub gave no clinic's card; the catalogue is served without them");
+            return None;
+        }
+        Some(cards)
+    }
+
+    fn publish(&self, snapshot: Arc<Snapshot>) {
+        if let Ok(mut kept) = self.snapshot.write() {
+            *kept = Some(snapshot);
+        }
     }
 
     /// Refreshes now and then every `every`, logging a failure (what was kept stays). After a
@@ -195,6 +275,28 @@ impl Catalogue {
                 }
             };
             tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// The card of `lpu` asked alone, unless [`CARD_FAILURES`] cards failed in a row before.
+async fn card_of(
+    hub: Arc<dyn Region>,
+    lpu: LpuId,
+    failures: Arc<std::sync::atomic::AtomicUsize>,
+) -> Option<(LpuId, ClinicCard)> {
+    use std::sync::atomic::Ordering;
+    if failures.load(Ordering::Relaxed) >= CARD_FAILURES {
+        return None;
+    }
+    match hub.card(lpu).await {
+        Ok(card) => {
+            failures.store(0, Ordering::Relaxed);
+            card.map(|card| (lpu, card))
+        }
+        Err(_) => {
+            failures.fetch_add(1, Ordering::Relaxed);
+            None
         }
     }
 }
@@ -229,6 +331,11 @@ mod tests {
     #[derive(Debug, Default)]
     struct Hub {
         down: Mutex<bool>,
+        /// `GetLPUInfo` of every clinic refused.
+        cards_down: Mutex<bool>,
+        /// `GetLPUInfo` of one clinic refused too.
+        card_down: Mutex<bool>,
+        card_calls: std::sync::atomic::AtomicUsize,
         clinics: Vec<RegionClinic>,
     }
 
@@ -241,6 +348,14 @@ mod tests {
             active: id != 3,
             part_of: (id == 4).then(|| LpuId::new(1)),
             kind: if id == 5 { 2 } else { 1 },
+        }
+    }
+
+    /// The one card the hub has: clinic 1's.
+    fn phone_card() -> ClinicCard {
+        ClinicCard {
+            phone: Some("+7 812 000-00-01".into()),
+            ..ClinicCard::default()
         }
     }
 
@@ -269,13 +384,19 @@ mod tests {
         }
 
         async fn cards(&self) -> Result<Vec<(LpuId, ClinicCard)>, MisError> {
-            Ok(vec![(
-                LpuId::new(1),
-                ClinicCard {
-                    phone: Some("+7 812 000-00-01".into()),
-                    ..ClinicCard::default()
-                },
-            )])
+            if *self.cards_down.lock().expect("not poisoned") {
+                return Err(MisError::Rejected { code: 98 });
+            }
+            Ok(vec![(LpuId::new(1), phone_card())])
+        }
+
+        async fn card(&self, clinic: LpuId) -> Result<Option<ClinicCard>, MisError> {
+            self.card_calls
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if *self.card_down.lock().expect("not poisoned") {
+                return Err(MisError::Rejected { code: 98 });
+            }
+            Ok((clinic == LpuId::new(1)).then(phone_card))
         }
 
         async fn areas(&self, _: LpuId, _: &PatientId) -> Result<Vec<Area>, MisError> {
@@ -285,7 +406,6 @@ mod tests {
 
     fn hub() -> Arc<Hub> {
         Arc::new(Hub {
-            down: Mutex::new(false),
             clinics: vec![
                 clinic(1, 1, "Поликлиника № 1"),
                 clinic(2, 1, "Детская поликлиника № 2"),
@@ -293,6 +413,7 @@ mod tests {
                 clinic(4, 2, "Отделение поликлиники № 1"),
                 clinic(5, 3, "Женская консультация «Ёлочка»"),
             ],
+            ..Hub::default()
         })
     }
 
@@ -376,6 +497,49 @@ mod tests {
         assert_eq!(catalogue.snapshot().expect("kept").clinics.len(), 5);
     }
 
+    #[tokio::test]
+    async fn a_hub_that_refuses_the_cards_still_serves_the_catalogue_and_gives_them_one_by_one() {
+        let hub = hub();
+        *hub.cards_down.lock().expect("not poisoned") = true;
+        let catalogue = Catalogue::new("spb", "Санкт-Петербург", hub.clone());
+        catalogue
+            .refresh()
+            .await
+            .expect("the catalogue is read without the cards");
+        let s = catalogue.snapshot().expect("read");
+        assert_eq!(s.clinics.len(), 5);
+        assert_eq!(
+            s.clinics[0].card.phone.as_deref(),
+            Some("+7 812 000-00-01"),
+            "asked one by one"
+        );
+        // Refused one by one too: the cards of the last read stay, and the hub is asked a
+        // few times only, not once a clinic for ever.
+        *hub.card_down.lock().expect("not poisoned") = true;
+        let asked = hub.card_calls.load(std::sync::atomic::Ordering::Relaxed);
+        catalogue.refresh().await.expect("read again");
+        let s = catalogue.snapshot().expect("read");
+        assert_eq!(s.clinics[0].card.phone.as_deref(), Some("+7 812 000-00-01"));
+        let many = (0..CARD_FAILURES as i32 * 3)
+            .map(|i| clinic(i + 10, 1, "Поликлиника"))
+            .collect();
+        let big = Arc::new(Hub {
+            clinics: many,
+            ..Hub::default()
+        });
+        *big.cards_down.lock().expect("not poisoned") = true;
+        *big.card_down.lock().expect("not poisoned") = true;
+        let catalogue = Catalogue::new("big", "Большой", big.clone());
+        catalogue.refresh().await.expect("read without cards");
+        assert_eq!(
+            catalogue.snapshot().expect("read").clinics.len(),
+            CARD_FAILURES * 3
+        );
+        let calls = big.card_calls.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(calls < CARD_FAILURES + CARDS_AT_ONCE, "{calls} calls");
+        assert!(hub.card_calls.load(std::sync::atomic::Ordering::Relaxed) > asked);
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_hub_down_at_start_is_asked_again_within_seconds_not_at_the_next_hour() {
         let hub = hub();
@@ -400,8 +564,8 @@ mod tests {
             "big",
             "Большой",
             Arc::new(Hub {
-                down: Mutex::new(false),
                 clinics,
+                ..Hub::default()
             }),
         );
         catalogue.refresh().await.expect("read");
@@ -417,8 +581,8 @@ mod tests {
         clinics: Vec<RegionClinic>,
     ) -> (RegionClinics, Arc<std::sync::atomic::AtomicUsize>) {
         let hub = Arc::new(Hub {
-            down: Mutex::new(false),
             clinics,
+            ..Hub::default()
         });
         let catalogue = Arc::new(Catalogue::new("big", "Большой", hub.clone()));
         catalogue.refresh().await.expect("read");

@@ -127,10 +127,20 @@ pub async fn find_in(
     {
         return Ok(session);
     }
+    if region.unknown_in(token, &clinic.info.id) {
+        return Err(mis::MisError::PatientNotFound.into());
+    }
     let key = gateway.session_key.as_ref().ok_or_else(unknown)?;
     let sealed = seal::open(key, region.id(), token).ok_or_else(unknown)?;
     let identity = identity_of(&sealed.identity(), clinic.today())?;
-    let patient = clinic.mis.find_patient(clinic.lpu, &identity).await?;
+    let patient = match clinic.mis.find_patient(clinic.lpu, &identity).await {
+        Ok(patient) => patient,
+        Err(e @ mis::MisError::PatientNotFound) => {
+            region.remember_unknown(token, &clinic.info.id);
+            return Err(e.into());
+        }
+        Err(e) => return Err(e.into()),
+    };
     let session = Session {
         clinic: clinic.info.id.clone(),
         patient,

@@ -4,18 +4,18 @@
 //! update inside a transaction, so a ticket is taken exactly once whatever the concurrency.
 //! Referrals ([`referral`]) and the waiting list ([`waiting`]) have modules of their own.
 
+pub mod catalogue;
 mod referral;
 mod waiting;
 
 use crate::seed::{self, Schedule};
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 use mis_hub::contract::{
-    self, Appointment, AppointmentsResult, AvailableDatesResult, CheckPatientResult, Clinic,
-    District, DistrictResult, Doctor, DoctorListResult, GetPatientsAreas, HistoryVisit, LpuInfo,
-    LpuInformationResult, LpuListResult, MethodResult, NoMembers, Okato, PatientHistoryResult,
-    PatientQuery, PatientsArea, PatientsAreasResult, Request, Response, ResultBody,
-    SetAppointmentResult, SpecialistType, Spesiality, SpesialityListResult, User, VersionResult,
-    Window, WorkingTime, WorkingTimeResult,
+    self, Appointment, AppointmentsResult, AvailableDatesResult, CheckPatientResult, Doctor,
+    DoctorListResult, GetPatientsAreas, HistoryVisit, MethodResult, NoMembers,
+    PatientHistoryResult, PatientQuery, PatientsArea, PatientsAreasResult, Request, Response,
+    ResultBody, SetAppointmentResult, SpecialistType, Spesiality, SpesialityListResult, User,
+    VersionResult, Window, WorkingTime, WorkingTimeResult,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
@@ -352,21 +352,14 @@ impl Store {
                     concat!("registratura-sandbox ", env!("CARGO_PKG_VERSION")).into(),
                 ),
             })),
-            Request::GetDistrictList(_) => Ok(ResultBody::GetDistrictList(DistrictResult {
-                districts: Some(
-                    seed::DISTRICTS
-                        .iter()
-                        .map(|(id, name, okato)| District {
-                            name: Some((*name).into()),
-                            id: *id,
-                            okato: Some(Okato(*okato)),
-                        })
-                        .collect(),
-                ),
-            })),
-            Request::GetLpuInfo(r) => Self::lpu_info(r.id_lpu),
+            Request::GetDistrictList(_) | Request::GetLpuList(_) | Request::GetLpuInfo(_) => {
+                // The seed's region: the sandbox's hub answers a larger one before its stores.
+                if let Some(answer) = catalogue::RegionSeed::default().answer(request) {
+                    return answer;
+                }
+                Ok(ResultBody::empty(op))
+            }
             Request::GetPatientsAreas(r) => self.patient_areas(r),
-            Request::GetLpuList(r) => Ok(Self::lpu_list(r.id_district)),
             Request::GetSpesialityList(r) => {
                 self.serves(r.id_lpu).and_then(|()| self.specialties(now))
             }
@@ -420,16 +413,7 @@ impl Store {
             Request::SearchActivePARequests(r) => self.search_requests(r.filter.as_ref()),
             Request::CancelPARequest(r) => self.cancel_request(r.request.as_ref(), now),
         };
-        match outcome {
-            Ok(body) => Response {
-                base: MethodResult::ok(),
-                body,
-            },
-            Err(Refusal(id, text)) => Response {
-                base: MethodResult::error(id, text),
-                body: ResultBody::empty(op),
-            },
-        }
+        respond(op, outcome)
     }
 
     fn specialties(&self, now: NaiveDateTime) -> Outcome {
@@ -632,71 +616,6 @@ impl Store {
         }))
     }
 
-    /// The region's clinics of `district` (all of them without one).
-    fn lpu_list(district: Option<i32>) -> ResultBody {
-        let list = seed::CLINICS
-            .iter()
-            .filter(|c| district.is_none_or(|d| d == c.district))
-            .map(|c| Clinic {
-                description: Some(c.address.into()),
-                district: Some(c.district),
-                id_lpu: c.lpu,
-                is_active: c.active,
-                full_name: Some(c.full_name.into()),
-                short_name: Some(c.short_name.into()),
-                lpu_type: c.kind,
-                oid: Some(c.oid.into()),
-                part_of: c.part_of,
-            })
-            .collect();
-        ResultBody::GetLpuList(LpuListResult {
-            list_lpu: Some(list),
-        })
-    }
-
-    /// The card of the region's clinic `lpu` (every clinic's without one).
-    fn lpu_info(lpu: Option<i32>) -> Outcome {
-        if let Some(lpu) = lpu
-            && seed::clinic(lpu).is_none()
-        {
-            return Err(unknown_clinic());
-        }
-        let cards = seed::CLINICS
-            .iter()
-            .filter(|c| lpu.is_none_or(|l| l == c.lpu))
-            .map(|c| LpuInfo {
-                address: Some(c.address.into()),
-                commentary: None,
-                district_id: c.district,
-                district_name: seed::district_name(c.district).map(Into::into),
-                district_okato: seed::DISTRICTS
-                    .iter()
-                    .find(|d| d.0 == c.district)
-                    .map(|d| Okato(d.2)),
-                email: Some(c.email.into()),
-                full_name: Some(c.full_name.into()),
-                id: Some(c.lpu),
-                oid: Some(c.oid.into()),
-                phone: Some(c.phone.into()),
-                public_guid: None,
-                short_name: Some(c.short_name.into()),
-                lpu_type: Some(
-                    if c.kind == 2 {
-                        "Детская поликлиника"
-                    } else {
-                        "Поликлиника"
-                    }
-                    .into(),
-                ),
-                work_time: Some(c.work_time.into()),
-            })
-            .collect();
-        Ok(ResultBody::GetLpuInfo(LpuInformationResult {
-            lpu_collection: Some(cards),
-        }))
-    }
-
-    /// Whether `id_lpu` is the clinic this МИС serves.
     fn serves(&self, id_lpu: i32) -> Result<(), Refusal> {
         if id_lpu == self.clinic.lpu {
             Ok(())
@@ -1012,6 +931,20 @@ impl Store {
             refusals: Some(refusals),
             visits: Some(visits),
         }))
+    }
+}
+
+/// The answer of `op` to the МИС's `outcome`: its result, or its refusal's `ErrorList`.
+fn respond(op: contract::Operation, outcome: Outcome) -> Response {
+    match outcome {
+        Ok(body) => Response {
+            base: MethodResult::ok(),
+            body,
+        },
+        Err(Refusal(id, text)) => Response {
+            base: MethodResult::error(id, text),
+            body: ResultBody::empty(op),
+        },
     }
 }
 

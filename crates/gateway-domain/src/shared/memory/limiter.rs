@@ -91,8 +91,8 @@ type Direct = RateLimiter<NotKeyed, InMemoryState, DefaultClock>;
 #[derive(Debug)]
 pub struct Limiter {
     clock: DefaultClock,
-    anonymous: [Option<Keyed>; 4],
-    keys: Vec<[Option<Direct>; 4]>,
+    anonymous: [Option<Keyed>; Class::ALL.len()],
+    keys: Vec<[Option<Direct>; Class::ALL.len()]>,
 }
 
 impl Limiter {
