@@ -555,7 +555,7 @@ async fn check_doctors<W: Write>(
     s: &mis::Specialty,
     fortnight: DateRange,
 ) -> usize {
-    if s.free_tickets == 0 {
+    if s.free_tickets == Some(0) {
         report.line(
             Level::Warn,
             id,
@@ -605,7 +605,7 @@ async fn check_doctors<W: Write>(
                     s.name, d.name
                 ),
             );
-        } else if d.free_tickets == 0 {
+        } else if d.free_tickets == Some(0) {
             report.line(
                 Level::Warn,
                 id,

@@ -250,6 +250,12 @@ pub struct SandboxSettings {
     /// How many clinics the sandbox region's hub lists: its seven, and made-up ones up to
     /// this many (10 000 to try a region at its real size).
     pub region_clinics: usize,
+    /// Sparse answers: every member the contract allows to be left out is (nil, or absent),
+    /// but those the gateway needs: a МИС that says no more than it must.
+    pub sparse: bool,
+    /// Operations answered with an `ErrorList` whatever is asked (`["GetLPUInfo"]`): a МИС or
+    /// a hub without them.
+    pub refuse_operations: Vec<String>,
 }
 
 impl Default for SandboxSettings {
@@ -262,6 +268,8 @@ impl Default for SandboxSettings {
             latency_ms: 0,
             slow_clinic_ms: 30_000,
             region_clinics: sandbox_mis::seed::CLINICS.len(),
+            sparse: false,
+            refuse_operations: Vec::new(),
         }
     }
 }
@@ -911,6 +919,16 @@ impl Config {
 
     /// The audit trail and the shared state.
     fn validate_audit_and_state(&self) -> Result<(), ConfigError> {
+        if let Some(unknown) = self
+            .sandbox
+            .refuse_operations
+            .iter()
+            .find(|op| mis_hub::contract::Operation::from_name(op).is_none())
+        {
+            return Err(ConfigError(format!(
+                "sandbox.refuse_operations: {unknown:?} is no operation of the hub contract the sandbox answers"
+            )));
+        }
         if self.service.log_max_mb == 0 {
             return Err(ConfigError("service.log_max_mb must be at least 1".into()));
         }

@@ -56,6 +56,14 @@ enum Command {
         /// this many (a region at its real size: 10000).
         #[arg(long, env = "REGISTRATURA_SANDBOX_REGION_CLINICS", default_value_t = sandbox_mis::seed::CLINICS.len())]
         region_clinics: usize,
+        /// Sparse answers: every member the contract allows to be left out is, but those the
+        /// gateway needs (a МИС that says no more than it must).
+        #[arg(long)]
+        sparse: bool,
+        /// An operation answered with an `ErrorList` whatever is asked (`GetLPUInfo`); may be
+        /// given several times.
+        #[arg(long = "refuse", value_name = "OPERATION")]
+        refuse_operations: Vec<String>,
     },
     /// Prints the OpenAPI spec of the JSON API.
     Openapi,
@@ -109,11 +117,24 @@ fn main() -> ExitCode {
             database,
             guid,
             region_clinics,
+            sparse,
+            refuse_operations,
         } => {
+            if let Some(unknown) = refuse_operations
+                .iter()
+                .find(|op| mis_hub::contract::Operation::from_name(op).is_none())
+            {
+                eprintln!(
+                    "--refuse {unknown}: no operation of the hub contract the sandbox answers"
+                );
+                return ExitCode::from(2);
+            }
             let config = sandbox_mis::SandboxConfig {
                 database,
                 guid,
                 region_clinics,
+                sparse,
+                refuse_operations,
                 ..sandbox_mis::SandboxConfig::default()
             };
             actix_web::rt::System::new()

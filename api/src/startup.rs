@@ -129,6 +129,8 @@ pub fn start_sandbox(
         latency: Duration::from_millis(config.sandbox.latency_ms),
         slow_clinic: Duration::from_millis(config.sandbox.slow_clinic_ms),
         region_clinics: config.sandbox.region_clinics,
+        sparse: config.sandbox.sparse,
+        refuse_operations: config.sandbox.refuse_operations.clone(),
     })?;
     let listener = bind(&config.sandbox.listen)?;
     let addr = listener.local_addr()?;

@@ -18,4 +18,5 @@ mod redis;
 mod region;
 mod rush;
 mod scale;
+mod sparse;
 mod surge;

@@ -111,3 +111,151 @@ fn every_schema_the_spec_refers_to_is_in_it() {
         );
     }
 }
+
+/// A value for a parameter or a member named `name` that the gateway accepts as given: what it
+/// is asked of is not this test's matter, only that nothing required is said to be missing.
+fn value_of(name: &str, real: &std::collections::HashMap<&str, String>) -> String {
+    if let Some(v) = real.get(name) {
+        return v.clone();
+    }
+    match name {
+        "date" | "from" | "to" => registratura_e2e::clinic_today().to_string(),
+        "specialty" => "Терапия".into(),
+        "document_number" => registratura_e2e::PATIENT_FOUND.0.into(),
+        "policy_number" => registratura_e2e::PATIENT_FOUND.1.into(),
+        "birth_date" => registratura_e2e::PATIENT_FOUND.2.into(),
+        "phone" => "+7 916 123-45-67".into(),
+        _ => "1".into(),
+    }
+}
+
+/// The required members of the schema `schema` (a `$ref` followed).
+fn required_members<'s>(
+    spec: &'s serde_json::Value,
+    schema: &'s serde_json::Value,
+) -> Vec<&'s str> {
+    let schema = match schema["$ref"].as_str() {
+        Some(r) => &spec["components"]["schemas"][r.trim_start_matches("#/components/schemas/")],
+        None => schema,
+    };
+    schema["required"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_request_with_only_what_the_spec_requires_is_never_told_a_parameter_is_missing() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&registratura::pages::openapi::spec_json()).expect("JSON");
+    let (_sandbox, sandbox_url) = registratura_e2e::start_sandbox();
+    let mut config =
+        registratura_e2e::gateway_config(vec![registratura_e2e::demo_clinic(&sandbox_url)]);
+    config.regions = vec![registratura::config::RegionConfig {
+        id: "msk".into(),
+        name: "Москва".into(),
+        endpoint: Some(format!("{sandbox_url}/HubService.svc")),
+        guid: sandbox_mis::DEFAULT_GUID.into(),
+        ..registratura::config::RegionConfig::default()
+    }];
+    let base = registratura_e2e::start_gateway(config).await;
+    let api = registratura_e2e::Api::at(&base);
+    let (doctor, _) = api.free_slot("Терапия").await;
+    let specialty = api
+        .specialties()
+        .await
+        .into_iter()
+        .find(|s| s.name == "Терапия")
+        .expect("listed")
+        .id;
+    let token = api.login(registratura_e2e::PATIENT_FOUND).await;
+    let client = reqwest::Client::new();
+    // The region's catalogue read, and its session.
+    let started = std::time::Instant::now();
+    while client
+        .get(format!("{base}/api/v1/regions/msk/districts"))
+        .send()
+        .await
+        .expect("answers")
+        .status()
+        != 200
+    {
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let region_token = registratura_e2e::open_session(
+        &client,
+        &format!("{base}/api/v1/regions/msk/sessions"),
+        registratura_e2e::PATIENT_FOUND,
+    )
+    .await;
+    let real: std::collections::HashMap<&str, String> = [
+        ("clinic", "demo".to_owned()),
+        ("region", "msk".to_owned()),
+        ("doctor", doctor.id.clone()),
+        ("specialty_id", specialty.clone()),
+        ("number", registratura_e2e::REFERRAL_VALID.to_owned()),
+    ]
+    .into();
+    let mut asked = 0;
+    for endpoint in registratura::routes::ENDPOINTS {
+        let method = format!("{:?}", endpoint.route.method).to_lowercase();
+        let operation = &spec["paths"][endpoint.route.path][method.as_str()];
+        let mut path = endpoint.route.path.to_owned();
+        for name in endpoint.route.params() {
+            let value = if name == "specialty" {
+                specialty.clone()
+            } else {
+                value_of(name, &real)
+            };
+            path = path.replace(&format!("{{{name}}}"), &value);
+        }
+        let query: Vec<(String, String)> = operation["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["in"] == "query" && p["required"] == true)
+            .filter_map(|p| p["name"].as_str())
+            .map(|name| (name.to_owned(), value_of(name, &real)))
+            .collect();
+        let mut request = client
+            .request(
+                method.to_uppercase().parse().expect("a method"),
+                format!("{base}{path}"),
+            )
+            .query(&query)
+            .bearer_auth(if path.contains("/regions/") {
+                &region_token
+            } else {
+                &token
+            })
+            .header("idempotency-key", format!("required-{asked}"));
+        let body = &operation["requestBody"];
+        if !body.is_null() {
+            let schema = &body["content"]["application/json"]["schema"];
+            let members: serde_json::Map<String, serde_json::Value> =
+                required_members(&spec, schema)
+                    .into_iter()
+                    .map(|m| (m.to_owned(), serde_json::Value::String(value_of(m, &real))))
+                    .collect();
+            request = request.json(&members);
+        }
+        let r = request.send().await.expect("answers");
+        asked += 1;
+        if r.status() != 422 {
+            continue;
+        }
+        let problem: api_types::Problem = r.json().await.expect("a problem");
+        let missing: Vec<_> = problem
+            .errors
+            .iter()
+            .filter(|e| e.reason == "required")
+            .map(|e| e.field.as_str())
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{method} {path} said {missing:?} are missing, which its operation does not require: {problem:?}"
+        );
+    }
+    assert_eq!(asked, registratura::routes::ENDPOINTS.len());
+}

@@ -283,7 +283,8 @@ async fn one_gateway_s_read_serves_the_other_and_a_booking_refreshes_both() {
         let count = |list: &[api_types::Specialty]| {
             list.iter()
                 .find(|s| s.name == "Урология")
-                .map_or(0, |s| s.free_tickets)
+                .and_then(|s| s.free_tickets)
+                .unwrap_or(0)
         };
         if count(&now) + 1 == count(&before) {
             break;

@@ -11,8 +11,20 @@
 // (client_credentials, SMART Backend Services style) and requires one of them.
 // POST /__fault {"method":"POST","resource":"Appointment","count":1} makes the next matching
 // requests act and then lose their answer (the connection is closed without one); with
-// "before":true they lose it before acting (nothing is done). GET /__faults lists the faults
-// with what is left of their counts.
+// "before":true they lose it before acting (nothing is done); with "race":true (a PUT of a
+// Slot) another patient books that slot just before the request is handled, so that its
+// If-Match no longer matches. GET /__faults lists the faults with what is left of their counts.
+//
+// The other answers FHIR R4 allows, each a flag (several may be given; POST /__options
+// changes them while the server runs):
+//   --no-body    a create or an update answers its status, ETag and Location, and no body
+//                ("servers may choose whether to return the full resource or not");
+//   --prefer     the same, unless the client sends Prefer: return=representation;
+//   --outcomes   every searchset carries an OperationOutcome entry (search.mode = outcome) and
+//                an included Patient (search.mode = include) beside its matches;
+//   --page <n>   at most n entries a page whatever _count asks, the next page behind an opaque
+//                link (HAPI's ?_getpages=<id>);
+//   --utc        times (a Slot's, an Appointment's start and end) written in UTC.
 "use strict";
 
 const http = require("http");
@@ -44,6 +56,20 @@ const option = (name) => {
 const staticToken = option("--token");
 const client = option("--client");
 if (staticToken) tokens.add(staticToken);
+const flag = (name) => args.includes(name);
+// The answers' options: set by the flags, and changed at POST /__options (the same names:
+// {"noBody":true,"prefer":false,"outcomes":false,"page":3,"utc":false}).
+const opts = {
+  noBody: flag("--no-body"),
+  prefer: flag("--prefer"),
+  outcomes: flag("--outcomes"),
+  page: option("--page") ? Number.parseInt(option("--page"), 10) : undefined,
+  utc: flag("--utc"),
+};
+// The pages behind opaque links: id → the query of the page (the tests' searches are few).
+const pages = new Map();
+// An included resource for --outcomes: the first patient of the seed.
+let included;
 
 // The snapshot order of each resource's top-level elements: "Appointment" → ["id", "meta", …].
 const order = {};
@@ -146,8 +172,9 @@ function capabilities() {
   };
 }
 
-/// A search's Bundle, with its `next` link where more pages follow (the router gives none).
-function withPaging(url, bundle) {
+/// A search's Bundle, with its `next` link where more pages follow (the router gives none):
+/// the query with the next offset, or with --page an opaque link to it.
+function withPaging(req, url, bundle) {
   if (!bundle || bundle.resourceType !== "Bundle" || bundle.type !== "searchset") return bundle;
   const u = new URL("http://fixture" + url);
   const count = Number.parseInt(u.searchParams.get("_count") || "20", 10);
@@ -155,9 +182,43 @@ function withPaging(url, bundle) {
   bundle.link = [{ relation: "self", url: u.pathname + u.search }];
   if (bundle.total !== undefined && offset + count < bundle.total) {
     u.searchParams.set("_offset", String(offset + count));
-    bundle.link.push({ relation: "next", url: u.pathname + u.search });
+    if (opts.page) {
+      const id = crypto.randomBytes(8).toString("hex");
+      pages.set(id, u.pathname + u.search);
+      bundle.link.push({ relation: "next", url: `http://${req.headers.host}/fhir?_getpages=${id}` });
+    } else {
+      bundle.link.push({ relation: "next", url: u.pathname + u.search });
+    }
+  }
+  if (opts.outcomes) {
+    bundle.entry = bundle.entry || [];
+    for (const entry of bundle.entry) entry.search = { mode: "match" };
+    bundle.entry.push({
+      resource: { resourceType: "OperationOutcome", issue: [{ severity: "information", code: "informational", details: { text: "search done" } }] },
+      search: { mode: "outcome" },
+    });
+    if (included) bundle.entry.push({ resource: included, search: { mode: "include" } });
   }
   return bundle;
+}
+
+/// An instant (`2026-12-08T08:00:00+03:00`) in UTC (`2026-12-08T05:00:00Z`).
+function utc(text) {
+  const d = new Date(text);
+  return Number.isNaN(d.getTime()) ? text : d.toISOString().replace(".000Z", "Z");
+}
+
+/// `resource` (or the resources of a Bundle) with its times in UTC.
+function timesInUtc(resource) {
+  if (!resource) return resource;
+  if (resource.resourceType === "Bundle") {
+    for (const entry of resource.entry || []) timesInUtc(entry.resource);
+    return resource;
+  }
+  if (resource.resourceType === "Slot" || resource.resourceType === "Appointment") {
+    for (const field of ["start", "end"]) if (resource[field]) resource[field] = utc(resource[field]);
+  }
+  return resource;
 }
 
 async function readBody(req) {
@@ -232,6 +293,19 @@ async function fhirRequest(req, res, url) {
     violations.push(`${req.method} ${url}: ${problem}`);
     return send(req, res, 400, outcome("invalid", problem));
   }
+  if (url.startsWith("/?_getpages=")) {
+    const page = pages.get(url.slice("/?_getpages=".length));
+    if (!page) return send(req, res, 410, outcome("not-found", "no such page"));
+    url = page;
+  }
+  if (opts.page && method === "GET") {
+    const paged = new URL("http://fixture" + url);
+    const asked = Number.parseInt(paged.searchParams.get("_count") || "20", 10);
+    if (asked > opts.page) {
+      paged.searchParams.set("_count", String(opts.page));
+      url = paged.pathname + paged.search;
+    }
+  }
   const u = new URL("http://fixture" + url);
   const query = {};
   for (const [k, v] of u.searchParams) query[k] = query[k] === undefined ? v : [].concat(query[k], v);
@@ -247,6 +321,11 @@ async function fhirRequest(req, res, url) {
     req.socket.destroy();
     return;
   }
+  const racing = faults.findIndex((f) => f.race && f.method === method && u.pathname.startsWith("/" + f.resource) && f.count > 0);
+  if (racing >= 0) {
+    faults[racing].count -= 1;
+    await anotherBooks(u.pathname.split("/")[2]);
+  }
   const [result, resource] = await router.handleRequest(
     { method, url, pathname: "", params: {}, query, body, headers },
     repo
@@ -261,8 +340,33 @@ async function fhirRequest(req, res, url) {
   if (status >= 400) return send(req, res, status, result);
   const extra = {};
   if (resource && resource.meta && resource.meta.versionId) extra["etag"] = `W/"${resource.meta.versionId}"`;
-  if (status === 201 && resource) extra["location"] = `${resource.resourceType}/${resource.id}/_history/${resource.meta.versionId}`;
-  send(req, res, status, withPaging(url, resource), extra);
+  const writing = method === "POST" || method === "PUT";
+  if (writing && resource && resource.meta) {
+    extra["location"] = `${resource.resourceType}/${resource.id}/_history/${resource.meta.versionId}`;
+  }
+  const representation = (req.headers["prefer"] || "").includes("return=representation");
+  if (writing && (opts.noBody || (opts.prefer && !representation))) {
+    res.writeHead(status, extra);
+    return res.end();
+  }
+  let answer = withPaging(req, url, resource);
+  if (opts.utc) answer = timesInUtc(JSON.parse(JSON.stringify(answer)));
+  send(req, res, status, answer, extra);
+}
+
+/// Another patient books the slot `id` (a booked Appointment, the slot busy), as a booking
+/// through another gateway would between a client's read of the slot and its update.
+async function anotherBooks(id) {
+  const slot = await repo.readResource("Slot", id);
+  await repo.createResource({
+    resourceType: "Appointment",
+    status: "booked",
+    slot: [{ reference: `Slot/${id}` }],
+    start: slot.start,
+    end: slot.end,
+    participant: [{ actor: { reference: "Patient/racer" }, status: "accepted" }],
+  });
+  await repo.updateResource({ ...slot, status: "busy" });
 }
 
 async function handle(req, res) {
@@ -275,6 +379,12 @@ async function handle(req, res) {
     res.writeHead(200, { "content-type": "application/json" });
     return res.end(JSON.stringify(faults));
   }
+  if (url === "/__options" && req.method === "POST") {
+    const asked = JSON.parse(await readBody(req));
+    for (const name of Object.keys(opts)) opts[name] = asked[name];
+    res.writeHead(204);
+    return res.end();
+  }
   if (url === "/__fault" && req.method === "POST") {
     faults.push(JSON.parse(await readBody(req)));
     res.writeHead(204);
@@ -282,6 +392,8 @@ async function handle(req, res) {
   }
   if (url === "/oauth2/token" && req.method === "POST") return token(req, res);
   if (url === "/fhir" || url.startsWith("/fhir/")) return fhirRequest(req, res, url.slice(5) || "/");
+  // An opaque page link at the base: /fhir?_getpages=<id>.
+  if (url.startsWith("/fhir?")) return fhirRequest(req, res, "/" + url.slice(5));
   res.writeHead(404, { "content-type": "text/plain" });
   res.end("not found");
 }
@@ -289,6 +401,7 @@ async function handle(req, res) {
 async function main() {
   const seed = seedPath ? JSON.parse(fs.readFileSync(seedPath, "utf8")) : [];
   for (const resource of seed) await repo.updateResource(resource);
+  included = seed.find((r) => r.resourceType === "Patient");
   const server = http.createServer((req, res) => {
     handle(req, res).catch((e) => {
       violations.push(`${req.method} ${req.url}: ${e.message}`);

@@ -26,7 +26,47 @@ pub struct FhirServer {
     _seed: tempfile::NamedTempFile,
 }
 
+/// The other answers FHIR R4 allows a server (`tests/fhir/server.js`'s options): its name, and
+/// the options (`POST /__options`).
+pub const VARIANTS: &[(&str, &str)] = &[
+    ("as it is", r#"{}"#),
+    ("no body after a create or an update", r#"{"noBody":true}"#),
+    (
+        "a body after a write only when Prefer asks for it",
+        r#"{"prefer":true}"#,
+    ),
+    (
+        "outcome and include entries in every searchset",
+        r#"{"outcomes":true}"#,
+    ),
+    (
+        "pages of 10 behind opaque links, whatever _count asks",
+        r#"{"page":10}"#,
+    ),
+    ("times in UTC", r#"{"utc":true}"#),
+    (
+        "all of them at once",
+        r#"{"noBody":true,"outcomes":true,"page":10,"utc":true}"#,
+    ),
+];
+
+/// A patient of [`seed`]'s `extra` ones: document, policy, birth date.
+pub fn extra_patient(i: usize) -> (String, String, &'static str) {
+    (format!("93{i:08}"), format!("93{i:014}"), "1970-01-01")
+}
+
 impl FhirServer {
+    /// Answers from now on as `options` (a [`VARIANTS`] entry's JSON) say.
+    pub async fn answer_as(&self, options: &str) {
+        let r = reqwest::Client::new()
+            .post(format!("{}/__options", self.url))
+            .body(options.to_owned())
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(r.status(), 204);
+    }
+
     /// The FHIR base URL.
     pub fn base(&self) -> String {
         format!("{}/fhir", self.url)
@@ -55,6 +95,13 @@ impl FhirServer {
             json!({ "method": method, "resource": resource, "count": count, "before": true }),
         )
         .await;
+    }
+
+    /// Makes the next `count` `method`s on `resource` (a `PUT` of a `Slot`) meet another
+    /// patient's booking of that slot just before they are handled.
+    pub async fn race_for(&self, method: &str, resource: &str, count: usize) {
+        self.fault(json!({ "method": method, "resource": resource, "count": count, "race": true }))
+            .await;
     }
 
     async fn fault(&self, fault: Value) {
@@ -89,6 +136,19 @@ impl FhirServer {
             .json()
             .await
             .expect("JSON")
+    }
+
+    /// How many booked appointments a slot has, as the server holds it.
+    pub async fn booked_of(&self, slot: &str) -> usize {
+        let bundle = self
+            .read(&format!("Appointment?slot=Slot/{slot}&status=booked"))
+            .await;
+        bundle["entry"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["resource"]["resourceType"] == "Appointment")
+            .count()
     }
 
     /// The statuses of the appointments of a slot, as the server holds them.
@@ -181,12 +241,13 @@ pub fn seed(extra: usize) -> Vec<Value> {
         ));
     }
     for i in 0..extra {
+        let (document, policy, birth) = extra_patient(i);
         out.push(patient(
             &format!("fhir-{i}"),
             "Тестовый Пациент",
-            "1970-01-01",
-            &format!("93{i:08}"),
-            &format!("93{i:014}"),
+            birth,
+            &document,
+            &policy,
         ));
     }
     out

@@ -102,6 +102,51 @@ pub fn contract_dir() -> Option<PathBuf> {
     }
 }
 
+/// The element inside `<s:Body>` of an envelope written by the hub's codec.
+pub fn body_element(envelope: &str) -> Option<&str> {
+    let open = envelope.find("<s:Body")?;
+    let start = open + envelope[open..].find('>')? + 1;
+    let end = envelope.rfind("</s:Body>")?;
+    envelope.get(start..end)
+}
+
+/// Validates every SOAP body of `exchanges` (requests and answers) against the hub contract's
+/// XSDs with `xmllint`: how many were validated, or `None` where the contract or `xmllint` is
+/// not here (said, and a failure in CI). Panics on a body that does not validate.
+pub fn validate_bodies(exchanges: &[Exchange]) -> Option<usize> {
+    let contract = contract_dir()?;
+    if !require_tool(
+        "xmllint",
+        &["--version"],
+        "validates XML against the hub's XSDs",
+    ) {
+        return None;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mut files: Vec<PathBuf> = Vec::new();
+    for (i, x) in exchanges.iter().enumerate() {
+        for (kind, text) in [("request", &x.request), ("response", &x.response)] {
+            let body = body_element(text).unwrap_or_else(|| panic!("a SOAP body in {text}"));
+            let path = dir.path().join(format!("{i:03}-{kind}.xml"));
+            std::fs::write(&path, body).expect("writable");
+            files.push(path);
+        }
+    }
+    let output = std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(contract.join("xsd0.xsd"))
+        .args(&files)
+        .output()
+        .expect("xmllint runs");
+    let report = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "bodies that do not validate:\n{report}"
+    );
+    Some(files.len())
+}
+
 /// One SOAP exchange seen by the recording proxy.
 #[derive(Debug, Clone)]
 pub struct Exchange {
@@ -380,8 +425,13 @@ pub async fn start_gateway_with_state(
 
 /// Starts a sandbox, a recording proxy and a gateway for the demo clinic.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(SandboxConfig::default()).await
+}
+
+/// [`spawn_app`] with a sandbox as `sandbox` says (sparse answers, refused operations).
+pub async fn spawn_app_with(sandbox: SandboxConfig) -> TestApp {
     init_tracing();
-    let (sandbox, sandbox_url) = start_sandbox();
+    let (sandbox, sandbox_url) = start_sandbox_with(sandbox);
     let (proxy, recording) = start_recording_proxy(sandbox_url.clone());
     let base = start_gateway(gateway_config(vec![demo_clinic(&proxy)])).await;
     let proxy_url = proxy;

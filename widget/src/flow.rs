@@ -146,7 +146,7 @@ fn doctor_of(id: &str, name: &str) -> Doctor {
         id: id.to_owned(),
         name: name.to_owned(),
         comment: None,
-        free_tickets: 0,
+        free_tickets: Some(0),
         nearest_date: None,
     }
 }
@@ -155,7 +155,7 @@ fn specialty_of(id: &str, name: &str) -> Specialty {
     Specialty {
         id: id.to_owned(),
         name: name.to_owned(),
-        free_tickets: 0,
+        free_tickets: Some(0),
         nearest_date: None,
     }
 }
@@ -379,7 +379,7 @@ mod tests {
         Specialty {
             id: id.into(),
             name: format!("S{id}"),
-            free_tickets: 3,
+            free_tickets: Some(3),
             nearest_date: None,
         }
     }
@@ -389,7 +389,7 @@ mod tests {
             id: id.into(),
             name: format!("D{id}"),
             comment: None,
-            free_tickets: 3,
+            free_tickets: Some(3),
             nearest_date: None,
         }
     }
@@ -403,7 +403,7 @@ mod tests {
         Slot {
             id: id.into(),
             start,
-            end: start,
+            end: Some(start),
             room: None,
             address: None,
             number: None,

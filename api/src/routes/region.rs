@@ -256,7 +256,7 @@ pub async fn specialties(
 #[into_params(parameter_in = Query)]
 pub struct SlotsQuery {
     /// The specialty's name, as the region's specialties list it (case and «ё» aside).
-    #[param(max_length = 100)]
+    #[param(required = true, max_length = 100)]
     specialty: Option<String>,
     /// Only the clinics of this district (its `id`).
     #[param(value_type = Option<i32>)]

@@ -40,8 +40,9 @@ pub struct Specialty {
     pub id: String,
     #[cfg_attr(feature = "openapi", schema(example = "Терапия"))]
     pub name: String,
-    /// Free tickets open to online booking.
-    pub free_tickets: u32,
+    /// Free tickets open to online booking; `null` where the clinic's МИС does not say how
+    /// many (it has some: those without are listed only with `include_unavailable`).
+    pub free_tickets: Option<u32>,
     /// The nearest date with a free ticket, in the clinic's zone.
     #[serde(with = "wire::opt_date", default)]
     pub nearest_date: Option<NaiveDate>,
@@ -57,7 +58,8 @@ pub struct Doctor {
     pub name: String,
     /// A note from the clinic (qualification, district, ...), shown to the patient.
     pub comment: Option<String>,
-    pub free_tickets: u32,
+    /// Free tickets open to online booking; `null` where the clinic's МИС does not say.
+    pub free_tickets: Option<u32>,
     #[serde(with = "wire::opt_date", default)]
     pub nearest_date: Option<NaiveDate>,
 }
@@ -84,8 +86,9 @@ pub struct Slot {
     /// Start, in the clinic's local time with its offset.
     #[serde(with = "wire::datetime")]
     pub start: DateTime<FixedOffset>,
-    #[serde(with = "wire::datetime")]
-    pub end: DateTime<FixedOffset>,
+    /// End; `null` where the clinic's МИС does not say.
+    #[serde(with = "wire::opt_datetime", default)]
+    pub end: Option<DateTime<FixedOffset>>,
     pub room: Option<String>,
     pub address: Option<String>,
     /// The ticket's number in the doctor's day, when the clinic numbers them.
@@ -206,8 +209,9 @@ pub struct WaitingRequest {
     pub from: Option<NaiveDate>,
     #[serde(with = "wire::opt_date", default)]
     pub to: Option<NaiveDate>,
-    #[serde(with = "wire::datetime")]
-    pub created_at: DateTime<FixedOffset>,
+    /// When it was made; `null` where the clinic's МИС does not say.
+    #[serde(with = "wire::opt_datetime", default)]
+    pub created_at: Option<DateTime<FixedOffset>>,
     pub reason: Option<WaitingReason>,
 }
 
@@ -355,8 +359,9 @@ pub struct RegionSpecialty {
     /// region's nearest tickets.
     #[cfg_attr(feature = "openapi", schema(example = "Терапия"))]
     pub name: String,
-    /// Free tickets open to online booking, in every clinic that answered.
-    pub free_tickets: u32,
+    /// Free tickets open to online booking, in every clinic that answered; `null` where one of
+    /// them does not say how many.
+    pub free_tickets: Option<u32>,
     /// The nearest date with a free ticket in any of them.
     #[serde(with = "wire::opt_date", default)]
     pub nearest_date: Option<NaiveDate>,

@@ -59,7 +59,7 @@ impl ClinicEntry {
             }
             .encode(),
             start: self.localize(slot.start),
-            end: self.localize(slot.end),
+            end: slot.end.map(|e| self.localize(e)),
             room: slot.room,
             address: slot.address,
             number: slot.number,

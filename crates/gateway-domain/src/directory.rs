@@ -22,7 +22,7 @@ pub async fn specialties(clinic: &ClinicEntry, all: bool) -> Result<Vec<Specialt
         .specialties(clinic.lpu)
         .await?
         .into_iter()
-        .filter(|s| all || s.free_tickets > 0)
+        .filter(|s| all || s.free_tickets.is_none_or(|n| n > 0))
         .map(|s| Specialty {
             id: ids::specialty(&s.id),
             name: s.name,
@@ -48,7 +48,7 @@ pub async fn doctors(
         .doctors(clinic.lpu, &specialty)
         .await?
         .into_iter()
-        .filter(|d| all || d.free_tickets > 0)
+        .filter(|d| all || d.free_tickets.is_none_or(|n| n > 0))
         .map(|d| Doctor {
             id: DoctorKey {
                 specialty: specialty.clone(),

@@ -68,6 +68,9 @@ pub struct FakeMis {
     pub writes: AtomicUsize,
     /// Reads of the patient's history and waiting list fail while set.
     pub reads_down: std::sync::atomic::AtomicBool,
+    /// The directory gives no nearest dates while set (the contract allows it, and many МИС
+    /// do).
+    pub no_nearest: std::sync::atomic::AtomicBool,
 }
 
 fn id<T>(parse: impl Fn(String) -> Result<T, mis::IdError>, s: &str) -> T {
@@ -109,7 +112,35 @@ impl FakeMis {
             faults: Mutex::new(Vec::new()),
             writes: AtomicUsize::new(0),
             reads_down: std::sync::atomic::AtomicBool::new(false),
+            no_nearest: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// A free ticket of `doctor` (of `specialty`) at `start`, its id `id`.
+    pub fn add_ticket(&self, id_of: &str, doctor: &str, specialty: &str, start: NaiveDateTime) {
+        self.state().tickets.push(Ticket {
+            id: id(AppointmentId::parse, id_of),
+            doctor: id(DoctorId::parse, doctor),
+            specialty: id(SpecialtyId::parse, specialty),
+            start,
+            holder: None,
+            referral: None,
+        });
+    }
+
+    /// The date of `doctor`'s first free ticket (of any doctor of `specialty`, without one),
+    /// as a МИС that counts days, not times, gives it; none when asked to give none.
+    fn nearest(&self, doctor: Option<&str>, specialty: &str) -> Option<NaiveDate> {
+        if self.no_nearest.load(Ordering::SeqCst) {
+            return None;
+        }
+        self.state()
+            .tickets
+            .iter()
+            .filter(|t| t.holder.is_none() && t.specialty.as_str() == specialty)
+            .filter(|t| doctor.is_none_or(|d| t.doctor.as_str() == d))
+            .map(|t| t.start.date())
+            .min()
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -198,7 +229,7 @@ impl FakeMis {
             .map(|t| Slot {
                 id: t.id.clone(),
                 start: t.start,
-                end: t.start + chrono::Duration::minutes(20),
+                end: Some(t.start + chrono::Duration::minutes(20)),
                 room: Some("101".into()),
                 address: None,
                 number: Some(7),
@@ -262,6 +293,7 @@ impl Mis for FakeMis {
     }
 
     async fn specialties(&self, _: LpuId) -> Result<Vec<Specialty>, MisError> {
+        let therapy = self.nearest(None, "1");
         let state = self.state();
         let free = |s: &str| {
             state
@@ -277,20 +309,24 @@ impl Mis for FakeMis {
                 id: id(SpecialtyId::parse, "1"),
                 name: "Терапия".into(),
                 federal_code: Some("27".into()),
-                free_tickets: free("1"),
-                nearest_date: Some(tomorrow()),
+                free_tickets: Some(free("1")),
+                nearest_date: therapy,
             },
             Specialty {
                 id: id(SpecialtyId::parse, "2"),
                 name: "Кардиология".into(),
                 federal_code: Some("12".into()),
-                free_tickets: free("2"),
+                free_tickets: Some(free("2")),
                 nearest_date: None,
             },
         ])
     }
 
     async fn doctors(&self, _: LpuId, specialty: &SpecialtyId) -> Result<Vec<Doctor>, MisError> {
+        let nearest: Vec<Option<NaiveDate>> = ["d1", "d2", "d3"]
+            .iter()
+            .map(|d| self.nearest(Some(d), specialty.as_str()))
+            .collect();
         let state = self.state();
         let doctors: &[&str] = match specialty.as_str() {
             "1" => &["d1", "d2"],
@@ -303,12 +339,18 @@ impl Mis for FakeMis {
                 id: id(DoctorId::parse, d),
                 name: doctor_of(d).0.into(),
                 comment: None,
-                free_tickets: state
-                    .tickets
-                    .iter()
-                    .filter(|t| t.doctor.as_str() == *d && t.holder.is_none() && *d != "d3")
-                    .count() as u32,
-                nearest_date: Some(tomorrow()),
+                free_tickets: Some(
+                    state
+                        .tickets
+                        .iter()
+                        .filter(|t| t.doctor.as_str() == *d && t.holder.is_none() && *d != "d3")
+                        .count() as u32,
+                ),
+                nearest_date: match *d {
+                    "d1" => nearest[0],
+                    "d2" => nearest[1],
+                    _ => nearest[2],
+                },
             })
             .collect())
     }
@@ -508,7 +550,7 @@ impl Mis for FakeMis {
                     doctor_id: request.doctor.as_ref().map(|(d, _)| d.clone()),
                     doctor_name: request.doctor.as_ref().map(|(_, n)| n.clone()),
                     window: request.window,
-                    created: chrono::Utc::now().naive_utc(),
+                    created: Some(chrono::Utc::now().naive_utc()),
                     reason: Some(request.reason),
                 },
             ));

@@ -212,7 +212,7 @@ async fn wanted(clinic: &ClinicEntry, new: &NewRequest) -> Result<Wanted, Failur
         .map_or(specialty.free_tickets, |d| d.free_tickets);
     let reason = if doctors.is_empty() {
         WaitingReason::NoSpecialist
-    } else if free == 0 {
+    } else if free == Some(0) {
         WaitingReason::NoFreeTickets
     } else {
         WaitingReason::NoConvenientTime
@@ -322,9 +322,9 @@ async fn join_once(
         from: new.window.map(DateRange::from),
         to: new.window.map(DateRange::to),
         // To the second, as the МИС lists it.
-        created_at: clinic.localize(
+        created_at: Some(clinic.localize(
             chrono::Timelike::with_nanosecond(&clinic.now(), 0).unwrap_or_else(|| clinic.now()),
-        ),
+        )),
         reason: Some(reason_of(reason)),
     })
 }
@@ -382,7 +382,7 @@ pub async fn list(clinic: &ClinicEntry, session: &Session) -> Result<Vec<Waiting
             doctor,
             from: e.window.map(DateRange::from),
             to: e.window.map(DateRange::to),
-            created_at: clinic.localize(e.created),
+            created_at: e.created.map(|c| clinic.localize(c)),
             reason: e.reason.map(reason_of),
         });
     }
@@ -641,7 +641,7 @@ mod tests {
                 id: SpecialtyId::parse("9").expect("an id"),
                 name: "Другая".into(),
                 federal_code: None,
-                free_tickets: 0,
+                free_tickets: Some(0),
                 nearest_date: None,
             },
             doctor: None,

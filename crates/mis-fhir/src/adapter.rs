@@ -145,7 +145,7 @@ impl FhirClient {
                     Slot {
                         id: AppointmentId::parse(id).map_err(|_| bad("slot id"))?,
                         start,
-                        end,
+                        end: Some(end),
                         room: node.value_at(&["comment"]).map(str::to_owned),
                         address: None,
                         number: None,
@@ -196,12 +196,7 @@ impl FhirClient {
     async fn patients_by(&self, system: &str, value: &str) -> Result<Vec<Node>, MisError> {
         // A search by POST: the identifier goes in the body, never in a URL (nor a log of one).
         let form = format!("identifier={}", enc(&format!("{system}|{value}")));
-        let answer = self.search_by_post("Patient/_search", form).await?;
-        let bundle = ok_body(answer, "Bundle")?;
-        Ok(bundle
-            .all("entry")
-            .filter_map(|e| Some(e.get("resource")?.resource()?.to_node()))
-            .collect())
+        self.search_by_post("Patient/_search", form).await
     }
 }
 
@@ -246,11 +241,11 @@ impl Mis for FhirClient {
                     id: SpecialtyId::parse(code).map_err(|_| bad("specialty code"))?,
                     name,
                     federal_code: None,
-                    free_tickets: 0,
+                    free_tickets: Some(0),
                     nearest_date: None,
                 }),
             };
-            entry.free_tickets += count;
+            entry.free_tickets = entry.free_tickets.map(|n| n + count);
             entry.nearest_date = match (entry.nearest_date, nearest) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -301,7 +296,7 @@ impl Mis for FhirClient {
                         comment: role
                             .value_at(&["availabilityExceptions"])
                             .map(str::to_owned),
-                        free_tickets,
+                        free_tickets: Some(free_tickets),
                         nearest_date,
                     }
                 }))
@@ -350,12 +345,12 @@ impl Mis for FhirClient {
         for (slot, free) in self.role_slots(doctor.as_str(), range, false).await? {
             match days.last_mut() {
                 Some(day) if day.start.date() == slot.start.date() => {
-                    day.end = day.end.max(slot.end);
+                    day.end = day.end.max(slot.end.unwrap_or(slot.start));
                     day.recordable |= free;
                 }
                 _ => days.push(WorkingDay {
                     start: slot.start,
-                    end: slot.end,
+                    end: slot.end.unwrap_or(slot.start),
                     recordable: free,
                     deny_cause: None,
                 }),
@@ -592,6 +587,7 @@ mod tests {
         let answer = |status, body| crate::client::Answer {
             status,
             etag: None,
+            location: None,
             body,
         };
         assert!(matches!(

@@ -228,13 +228,35 @@ async fn create(c: &FhirClient, key: &str, body: String) -> Result<Node, MisErro
             )
             .await
         {
-            Ok(a) if ok(a.status) => return ok_body(a, "Appointment"),
+            Ok(a) if ok(a.status) => return created(c, key, a).await,
             Ok(a) => return Err(error_of(&a)),
             Err(e @ MisError::OutcomeUnknown(_)) => lost = Some(e),
             Err(e) => return Err(e),
         }
     }
     Err(lost.unwrap_or_else(|| MisError::Unavailable("no answer".into())))
+}
+
+/// The appointment a create (or its match: `200` to a conditional create that found one)
+/// answered: its body, or where a server answers without one (R4 lets it), the resource read
+/// at its `Location`, else found by this booking's identifier.
+async fn created(
+    c: &FhirClient,
+    key: &str,
+    answer: crate::client::Answer,
+) -> Result<Node, MisError> {
+    if answer.body.is_some() {
+        return ok_body(answer, "Appointment");
+    }
+    if let Some(location) = &answer.location {
+        // `Appointment/<id>/_history/<version>`, relative or under the base URL.
+        let path = location.split("/_history/").next().unwrap_or(location);
+        return ok_body(c.get(path).await?, "Appointment");
+    }
+    c.search(&format!("Appointment?{}", criteria(c, key)))
+        .await?
+        .pop()
+        .ok_or_else(|| MisError::BadResponse("a create answered without its resource".into()))
 }
 
 /// Whether `ours` is the only appointment (pending or booked) of the slot: then a busy slot

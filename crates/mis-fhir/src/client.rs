@@ -105,11 +105,13 @@ pub(crate) fn resolve(base: &str, path: &str) -> Result<String, MisError> {
     Ok(url)
 }
 
-/// An answer: its status, its version (`ETag`), its body read as a tree (if any).
+/// An answer: its status, its version (`ETag`), where a write put its resource (`Location`),
+/// its body read as a tree (if any: a server may answer a write without one).
 #[derive(Debug)]
 pub(crate) struct Answer {
     pub status: u16,
     pub etag: Option<String>,
+    pub location: Option<String>,
     pub body: Option<Node>,
 }
 
@@ -221,11 +223,17 @@ impl FhirClient {
             }
         })?;
         let status = response.status().as_u16();
-        let etag = response
-            .headers()
-            .get(reqwest::header::ETAG)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let header = |name: reqwest::header::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let (etag, location) = (
+            header(reqwest::header::ETAG),
+            header(reqwest::header::LOCATION),
+        );
         let json = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
@@ -254,7 +262,12 @@ impl FhirClient {
             };
             Some(read.map_err(|e| Lost::After(MisError::BadResponse(e.to_string())))?)
         };
-        Ok(Answer { status, etag, body })
+        Ok(Answer {
+            status,
+            etag,
+            location,
+            body,
+        })
     }
 
     /// A read: any failure is the read's (nothing was changed).
@@ -266,26 +279,30 @@ impl FhirClient {
             })
     }
 
-    /// A search sent by POST (`<type>/_search`, the parameters in a form body): what it
-    /// carries is in no URL.
+    /// Every resource a search sent by POST finds (`<type>/_search`, the parameters in a form
+    /// body: what it carries is in no URL), following `next` links as [`Self::search`] does.
     pub(crate) async fn search_by_post(
         &self,
         path: &str,
         form: String,
-    ) -> Result<Answer, MisError> {
-        self.send(
-            reqwest::Method::POST,
-            path,
-            &[],
-            Some((form, "application/x-www-form-urlencoded")),
-        )
-        .await
-        .map_err(|l| match l {
-            Lost::Before(e) | Lost::After(e) => e,
-        })
+    ) -> Result<Vec<Node>, MisError> {
+        let first = self
+            .send(
+                reqwest::Method::POST,
+                path,
+                &[],
+                Some((form, "application/x-www-form-urlencoded")),
+            )
+            .await
+            .map_err(|l| match l {
+                Lost::Before(e) | Lost::After(e) => e,
+            })?;
+        self.pages(first).await
     }
 
-    /// A write: a failure after the request left is [`MisError::OutcomeUnknown`].
+    /// A write: a failure after the request left is [`MisError::OutcomeUnknown`]. It asks for
+    /// the resource written back (`Prefer: return=representation`); a server may answer
+    /// without it all the same.
     pub(crate) async fn write(
         &self,
         method: reqwest::Method,
@@ -293,10 +310,12 @@ impl FhirClient {
         headers: &[(&str, String)],
         body: String,
     ) -> Result<Answer, MisError> {
+        let mut headers = headers.to_vec();
+        headers.push(("Prefer", "return=representation".to_owned()));
         self.send(
             method,
             path,
-            headers,
+            &headers,
             Some((body, "application/fhir+xml; charset=utf-8")),
         )
         .await
@@ -309,29 +328,41 @@ impl FhirClient {
     /// Every resource a search finds, following `next` links (at most [`MAX_PAGES`] pages).
     pub(crate) async fn search(&self, query: &str) -> Result<Vec<Node>, MisError> {
         let sep = if query.contains('?') { '&' } else { '?' };
-        let mut next = Some(format!("{query}{sep}_count={PAGE}"));
+        let first = self.get(&format!("{query}{sep}_count={PAGE}")).await?;
+        self.pages(first).await
+    }
+
+    /// What a search matched, its first page `first` and the pages its `next` links lead to
+    /// (at most [`MAX_PAGES`]), however the server names them (an opaque link is followed as
+    /// it is, under the base URL).
+    async fn pages(&self, first: Answer) -> Result<Vec<Node>, MisError> {
+        let mut answer = first;
         let mut found = Vec::new();
-        let mut pages = 0;
-        while let Some(path) = next.take() {
-            pages += 1;
-            if pages > MAX_PAGES {
-                return Err(MisError::BadResponse("a search of too many pages".into()));
-            }
-            let answer = self.get(&path).await?;
+        for _ in 0..MAX_PAGES {
             let bundle = ok_body(answer, "Bundle")?;
-            found.extend(
-                bundle
-                    .all("entry")
-                    .filter_map(|e| Some(e.get("resource")?.resource()?.to_node())),
-            );
-            next = bundle
+            found.extend(matched(&bundle));
+            let next = bundle
                 .all("link")
                 .find(|l| l.value_at(&["relation"]) == Some("next"))
                 .and_then(|l| l.value_at(&["url"]))
                 .map(str::to_owned);
+            match next {
+                Some(path) => answer = self.get(&path).await?,
+                None => return Ok(found),
+            }
         }
-        Ok(found)
+        Err(MisError::BadResponse("a search of too many pages".into()))
     }
+}
+
+/// The resources a searchset's page matched: a server may add an `OperationOutcome`
+/// (`search.mode = outcome`) and resources it includes (`include`) beside them, which are no
+/// results.
+fn matched(bundle: &Node) -> impl Iterator<Item = Node> + '_ {
+    bundle
+        .all("entry")
+        .filter(|e| e.value_at(&["search", "mode"]).is_none_or(|m| m == "match"))
+        .filter_map(|e| Some(e.get("resource")?.resource()?.to_node()))
 }
 
 /// The body of a successful answer, which must be a `kind`; a failure's `OperationOutcome`

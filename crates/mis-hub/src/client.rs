@@ -279,7 +279,7 @@ fn check(op: Operation, response: Response) -> Result<ResultBody, MisError> {
     if let Some(first) = response.base.errors.as_ref().and_then(|e| e.first()) {
         return Err(error_of(first.id));
     }
-    if !response.base.success {
+    if !response.base.succeeded() {
         return Err(MisError::BadResponse(format!(
             "{} failed without an error code",
             op.name()
@@ -362,7 +362,7 @@ fn visit_of(v: contract::HistoryVisit) -> Result<Visit, MisError> {
     Ok(Visit {
         appointment,
         start: v.visit_start,
-        created: Some(v.date_created_appointment),
+        created: v.date_created_appointment,
         doctor_id: doctor
             .as_ref()
             .and_then(|d| optional_id(d.id_doc.clone(), DoctorId::parse)),
@@ -515,7 +515,7 @@ fn entry_of(
         .unwrap_or_default()
         .into_iter()
         .next()
-        .and_then(|i| DateRange::new(i.start_date.date(), i.end_date.date()));
+        .and_then(|i| DateRange::new(i.start_date?.date(), i.end_date?.date()));
     Some(Ok(WaitingEntry {
         id,
         specialty_id: optional_id(request.id_speciality, SpecialtyId::parse),
@@ -559,7 +559,8 @@ impl Mis for HubClient {
                 id: LpuId::new(c.id_lpu),
                 full_name: c.full_name,
                 short_name: c.short_name,
-                active: c.is_active,
+                // Not said: listed, as active (a booking it refuses is refused).
+                active: c.is_active.unwrap_or(true),
             })
             .collect())
     }
@@ -581,7 +582,7 @@ impl Mis for HubClient {
                     id: required_id(s.id_spesiality, "IdSpesiality", SpecialtyId::parse)?,
                     name: s.name_spesiality.ok_or_else(|| bad("NameSpesiality"))?,
                     federal_code: text(s.fer_id_spesiality),
-                    free_tickets: count(s.count_free_participant_ie),
+                    free_tickets: s.count_free_participant_ie.map(count),
                     nearest_date: s.nearest_date.map(|d| d.date()),
                 })
             })
@@ -610,7 +611,7 @@ impl Mis for HubClient {
                     id: required_id(d.id_doc, "IdDoc", DoctorId::parse)?,
                     name: d.name.ok_or_else(|| bad("Name"))?,
                     comment: text(d.comment),
-                    free_tickets: count(d.count_free_participant_ie),
+                    free_tickets: d.count_free_participant_ie.map(count),
                     nearest_date: d.nearest_date.map(|d| d.date()),
                 })
             })
@@ -673,11 +674,15 @@ impl Mis for HubClient {
         Ok(r.working_time_list
             .unwrap_or_default()
             .into_iter()
-            .map(|t| WorkingDay {
-                start: t.visit_start,
-                end: t.visit_end,
-                recordable: t.recordable_day,
-                deny_cause: t.deny_cause,
+            // A day the МИС does not date says nothing.
+            .filter_map(|t| {
+                let start = t.visit_start?;
+                Some(WorkingDay {
+                    start,
+                    end: t.visit_end.unwrap_or(start),
+                    recordable: t.recordable_day.unwrap_or(true),
+                    deny_cause: t.deny_cause,
+                })
             })
             .collect())
     }
@@ -853,8 +858,8 @@ impl Mis for HubClient {
             pa_source: self.config.waiting_list_source,
             preferred_intervals: request.window.map(|w| {
                 vec![contract::PaRequestInterval {
-                    end_date: w.end(),
-                    start_date: w.start(),
+                    end_date: Some(w.end()),
+                    start_date: Some(w.start()),
                 }]
             }),
         };
@@ -907,7 +912,8 @@ impl Mis for HubClient {
         let ResultBody::CancelPARequest(r) = self.call(request).await? else {
             return Err(unexpected(Operation::CancelPARequest));
         };
-        if r.cancellation_result {
+        // Not said (and no error listed): done.
+        if r.cancellation_result != Some(false) {
             Ok(())
         } else {
             Err(MisError::NoSuchWaitingRequest)
@@ -954,17 +960,16 @@ impl mis::Region for HubClient {
         let ResultBody::GetDistrictList(r) = self.call(request).await? else {
             return Err(unexpected(Operation::GetDistrictList));
         };
-        r.districts
+        Ok(r.districts
             .unwrap_or_default()
             .into_iter()
-            .map(|d| {
-                Ok(mis::District {
-                    id: d.id,
-                    name: text(d.name).ok_or_else(|| bad("DistrictName"))?,
-                    okato: d.okato.map(|o| o.0),
-                })
+            .map(|d| mis::District {
+                id: d.id,
+                // Not said: named by its number.
+                name: text(d.name).unwrap_or_else(|| format!("Район {}", d.id)),
+                okato: d.okato.map(|o| o.0),
             })
-            .collect()
+            .collect())
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
@@ -980,12 +985,13 @@ impl mis::Region for HubClient {
             .into_iter()
             .map(|c| mis::RegionClinic {
                 id: LpuId::new(c.id_lpu),
-                district: c.district,
+                // Not said: the district it was listed for.
+                district: c.district.or(Some(district)),
                 full_name: text(c.full_name),
                 short_name: text(c.short_name),
-                active: c.is_active,
+                active: c.is_active.unwrap_or(true),
                 part_of: c.part_of.filter(|p| *p != c.id_lpu).map(LpuId::new),
-                kind: c.lpu_type,
+                kind: c.lpu_type.unwrap_or_default(),
             })
             .collect())
     }

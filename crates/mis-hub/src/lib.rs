@@ -6,6 +6,7 @@
 
 mod client;
 pub mod contract;
+pub mod needs;
 pub mod xml;
 
 pub use client::{DEFAULT_WAITING_LIST_SOURCE, HubClient, HubConfig, codes, error_of};

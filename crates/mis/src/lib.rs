@@ -51,8 +51,9 @@ pub struct Specialty {
     /// The federal code of the specialty (`FerIdSpesiality`), if the МИС gives it.
     #[serde(default)]
     pub federal_code: Option<String>,
-    /// Free tickets open to this (internet) booking channel.
-    pub free_tickets: u32,
+    /// Free tickets open to this (internet) booking channel; `None` where the МИС does not
+    /// say (it lists the specialty: it has some).
+    pub free_tickets: Option<u32>,
     pub nearest_date: Option<NaiveDate>,
 }
 
@@ -62,7 +63,8 @@ pub struct Doctor {
     pub id: DoctorId,
     pub name: String,
     pub comment: Option<String>,
-    pub free_tickets: u32,
+    /// `None` where the МИС does not say.
+    pub free_tickets: Option<u32>,
     pub nearest_date: Option<NaiveDate>,
 }
 
@@ -71,7 +73,8 @@ pub struct Doctor {
 pub struct Slot {
     pub id: AppointmentId,
     pub start: NaiveDateTime,
-    pub end: NaiveDateTime,
+    /// `None` where the МИС does not say when the visit ends.
+    pub end: Option<NaiveDateTime>,
     pub room: Option<String>,
     pub address: Option<String>,
     pub number: Option<u32>,

@@ -41,6 +41,7 @@ pub struct WaitingEntry {
     pub doctor_id: Option<DoctorId>,
     pub doctor_name: Option<String>,
     pub window: Option<DateRange>,
-    pub created: NaiveDateTime,
+    /// `None` where the МИС does not say.
+    pub created: Option<NaiveDateTime>,
     pub reason: Option<WaitingReason>,
 }

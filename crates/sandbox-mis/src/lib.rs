@@ -7,6 +7,7 @@
 
 pub mod seed;
 mod server;
+mod sparse;
 mod store;
 
 pub use server::{DEFAULT_GUID, Sandbox, SandboxConfig};

@@ -15,7 +15,8 @@ use std::sync::Arc;
 /// configuration uses it.
 pub const DEFAULT_GUID: &str = "11111111-2222-3333-4444-555555555555";
 
-const WSDL_TEMPLATE: &str = include_str!("../wsdl/hub.wsdl");
+/// The WSDL the sandbox serves (its `{{LOCATION}}` filled in), cut from the real contract.
+pub(crate) const WSDL: &str = include_str!("../wsdl/hub.wsdl");
 const PATH: &str = "/HubService.svc";
 
 /// How to run the sandbox.
@@ -32,6 +33,12 @@ pub struct SandboxConfig {
     /// How many clinics the region's hub lists in all: the seed's seven, and as many more
     /// made up as this asks for ([`RegionSeed`]): a region at its real size.
     pub region_clinics: usize,
+    /// Answers that leave out every member the contract allows to be left out but those the
+    /// hub adapter needs ([`crate::sparse`]): a МИС that says no more than it must.
+    pub sparse: bool,
+    /// Operations (their contract names: `GetLPUInfo`) answered with an `ErrorList` whatever
+    /// is asked: a МИС or a hub without them.
+    pub refuse_operations: Vec<String>,
 }
 
 impl Default for SandboxConfig {
@@ -42,6 +49,8 @@ impl Default for SandboxConfig {
             latency: std::time::Duration::ZERO,
             slow_clinic: std::time::Duration::from_secs(30),
             region_clinics: seed::CLINICS.len(),
+            sparse: false,
+            refuse_operations: Vec::new(),
         }
     }
 }
@@ -78,6 +87,9 @@ fn lpu_of(request: &Request) -> Option<i32> {
     })
 }
 
+/// The operation's refusal of every call, as a МИС without it answers.
+const NOT_SUPPORTED: (i32, &str) = (2, "Метод не поддерживается данной МИС");
+
 /// Names the clinic `lpu` in a request that names one (as [`lpu_of`] reads it).
 fn set_lpu(request: &mut Request, lpu: i32) {
     match request {
@@ -107,6 +119,8 @@ pub struct Sandbox {
     latency: std::time::Duration,
     slow_clinic: std::time::Duration,
     region: RegionSeed,
+    sparse: bool,
+    refused: Arc<[Operation]>,
 }
 
 impl Sandbox {
@@ -130,6 +144,12 @@ impl Sandbox {
             latency: config.latency,
             slow_clinic: config.slow_clinic,
             region: RegionSeed::of_size(config.region_clinics),
+            sparse: config.sparse,
+            refused: config
+                .refuse_operations
+                .iter()
+                .filter_map(|name| Operation::from_name(name))
+                .collect(),
         })
     }
 
@@ -145,6 +165,16 @@ impl Sandbox {
 
     fn store_of(&self, lpu: i32) -> Arc<Store> {
         self.stores.get(&lpu).unwrap_or(&self.demo).clone()
+    }
+
+    /// The answer `response` to `op`, written as this sandbox writes (sparse or not).
+    fn answer(&self, op: Operation, response: &Response) -> HttpResponse {
+        let body = if self.sparse {
+            contract::encode_response_sparse(op, response, crate::sparse::member)
+        } else {
+            contract::encode_response(op, response)
+        };
+        xml(actix_web::http::StatusCode::OK, body)
     }
 
     /// Registers the sandbox's routes.
@@ -245,16 +275,17 @@ async fn soap(sandbox: web::Data<Sandbox>, req: HttpRequest, body: web::Bytes) -
             base: MethodResult::error(1, "Неверный или запрещённый guid"),
             body: ResultBody::empty(op),
         };
-        return xml(
-            actix_web::http::StatusCode::OK,
-            contract::encode_response(op, &response),
-        );
+        return sandbox.answer(op, &response);
+    }
+    if sandbox.refused.contains(&op) {
+        let response = Response {
+            base: MethodResult::error(NOT_SUPPORTED.0, NOT_SUPPORTED.1),
+            body: ResultBody::empty(op),
+        };
+        return sandbox.answer(op, &response);
     }
     if let Some(answer) = sandbox.region.answer(&call.request) {
-        return xml(
-            actix_web::http::StatusCode::OK,
-            contract::encode_response(op, &answer),
-        );
+        return sandbox.answer(op, &answer);
     }
     let mut request = call.request;
     let mut lpu = lpu_of(&request);
@@ -268,10 +299,7 @@ async fn soap(sandbox: web::Data<Sandbox>, req: HttpRequest, body: web::Bytes) -
                     patients_area_list: Some(Vec::new()),
                 }),
             };
-            return xml(
-                actix_web::http::StatusCode::OK,
-                contract::encode_response(op, &response),
-            );
+            return sandbox.answer(op, &response);
         }
         set_lpu(&mut request, by);
         lpu = Some(by);
@@ -283,10 +311,7 @@ async fn soap(sandbox: web::Data<Sandbox>, req: HttpRequest, body: web::Bytes) -
                 base: MethodResult::error(seed::FAULT_ID, seed::FAULT_TEXT),
                 body: ResultBody::empty(op),
             };
-            return xml(
-                actix_web::http::StatusCode::OK,
-                contract::encode_response(op, &response),
-            );
+            return sandbox.answer(op, &response);
         }
         _ => {}
     }
@@ -294,10 +319,7 @@ async fn soap(sandbox: web::Data<Sandbox>, req: HttpRequest, body: web::Bytes) -
     // (which refuses an unknown clinic as the hub does).
     let store = sandbox.store_of(lpu.unwrap_or(seed::LPU_ID));
     match web::block(move || store.handle(&request, now())).await {
-        Ok(response) => xml(
-            actix_web::http::StatusCode::OK,
-            contract::encode_response(op, &response),
-        ),
+        Ok(response) => sandbox.answer(op, &response),
         Err(_) => fault("s:Server", "Внутренняя ошибка"),
     }
 }
@@ -321,7 +343,7 @@ async fn wsdl(req: HttpRequest) -> HttpResponse {
         .unwrap_or(config.host());
     let location = format!("{scheme}://{host}{PATH}");
     if wants_wsdl {
-        let body = WSDL_TEMPLATE.replace("{{LOCATION}}", &mis_hub::xml::escape(&location));
+        let body = WSDL.replace("{{LOCATION}}", &mis_hub::xml::escape(&location));
         xml(actix_web::http::StatusCode::OK, body)
     } else {
         HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(format!(

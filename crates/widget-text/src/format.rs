@@ -26,15 +26,16 @@ pub fn time(t: &DateTime<FixedOffset>) -> String {
 }
 
 /// `свободно 12 · ближайшая дата 2 декабря`: what a specialty or a doctor has.
-pub fn availability(t: &Texts, free: u32, nearest: Option<NaiveDate>) -> String {
-    let mut s = format!("{} {free}", t.free);
-    if let Some(d) = nearest {
-        s.push_str(" · ");
-        s.push_str(t.nearest);
-        s.push(' ');
-        s.push_str(&short_date(t, d));
+pub fn availability(t: &Texts, free: Option<u32>, nearest: Option<NaiveDate>) -> String {
+    // A count the clinic's МИС does not give is not written (it has some).
+    let mut parts = Vec::with_capacity(2);
+    if let Some(free) = free {
+        parts.push(format!("{} {free}", t.free));
     }
-    s
+    if let Some(d) = nearest {
+        parts.push(format!("{} {}", t.nearest, short_date(t, d)));
+    }
+    parts.join(" · ")
 }
 
 /// `Декабрь 2026`.

@@ -52,7 +52,7 @@ pub fn run(report: &mut Report) {
                 id_appointment: Some(format!("101-20261201-{i:04}")),
                 num: Some(i % 32 + 1),
                 room: Some("101".into()),
-                visit_end: start + chrono::Duration::minutes(i64::from(i) * 15 + 15),
+                visit_end: Some(start + chrono::Duration::minutes(i64::from(i) * 15 + 15)),
                 visit_start: start + chrono::Duration::minutes(i64::from(i) * 15),
             })
             .collect();

@@ -14,7 +14,7 @@ use api_types::{Doctor, ErrorCode, List, Slot, Specialty, Ticket};
 use std::rc::Rc;
 use yew::prelude::*;
 
-fn counts(p: &StepProps, free: u32, nearest: Option<chrono::NaiveDate>) -> String {
+fn counts(p: &StepProps, free: Option<u32>, nearest: Option<chrono::NaiveDate>) -> String {
     format::availability(p.t, free, nearest)
 }
 
@@ -23,7 +23,8 @@ trait Choice: Clone + PartialEq + 'static {
     fn id(&self) -> &str;
     fn name(&self) -> &str;
     fn comment(&self) -> Option<&str>;
-    fn free(&self) -> u32;
+    /// Its free tickets, where the clinic says how many.
+    fn free(&self) -> Option<u32>;
     fn nearest(&self) -> Option<chrono::NaiveDate>;
 }
 
@@ -37,7 +38,7 @@ impl Choice for Specialty {
     fn comment(&self) -> Option<&str> {
         None
     }
-    fn free(&self) -> u32 {
+    fn free(&self) -> Option<u32> {
         self.free_tickets
     }
     fn nearest(&self) -> Option<chrono::NaiveDate> {
@@ -55,7 +56,7 @@ impl Choice for Doctor {
     fn comment(&self) -> Option<&str> {
         self.comment.as_deref()
     }
-    fn free(&self) -> u32 {
+    fn free(&self) -> Option<u32> {
         self.free_tickets
     }
     fn nearest(&self) -> Option<chrono::NaiveDate> {
@@ -150,7 +151,10 @@ fn choices<T: Choice>(
             html! { <FailureView t={p.t} text={failure_text(p.t, f)} retry={Some(reload.clone())} /> }
         }
         Load::Ready(list) => {
-            let (open, full): (Vec<&T>, Vec<&T>) = list.items.iter().partition(|c| c.free() > 0);
+            let (open, full): (Vec<&T>, Vec<&T>) = list
+                .items
+                .iter()
+                .partition(|c| c.free().is_none_or(|n| n > 0));
             html! {
                 <>
                     if open.is_empty() {
@@ -230,7 +234,7 @@ pub fn doctor_step(p: &StepProps) -> Html {
                     id: d.id.clone(),
                     name: d.name.clone(),
                     comment: None,
-                    free_tickets: 1,
+                    free_tickets: Some(1),
                     nearest_date: None,
                 })
                 .collect();

@@ -39,8 +39,9 @@ fn with_specialty(query: &str, id: &str) -> String {
 /// The widget's frame with its first step: the clinic's specialties with free tickets, and
 /// those without in their own group.
 pub fn render(t: &Texts, clinic: &str, specialties: &[Specialty], query: &str) -> String {
-    let (open, full): (Vec<&Specialty>, Vec<&Specialty>) =
-        specialties.iter().partition(|s| s.free_tickets > 0);
+    let (open, full): (Vec<&Specialty>, Vec<&Specialty>) = specialties
+        .iter()
+        .partition(|s| s.free_tickets.is_none_or(|n| n > 0));
     let mut html = String::with_capacity(4096);
     html.push_str(&format!(
         "<div class=\"rg\"><header class=\"rg-header\"><div class=\"rg-titles\"><h1 class=\"rg-title\">{}</h1><p class=\"rg-clinic\">{}</p></div>\
@@ -98,7 +99,7 @@ mod tests {
         Specialty {
             id: id.into(),
             name: name.into(),
-            free_tickets: free,
+            free_tickets: Some(free),
             nearest_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 2),
         }
     }

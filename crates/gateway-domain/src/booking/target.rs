@@ -157,6 +157,7 @@ async fn referral_slot(
 
 /// For a move, the patient's upcoming visit it replaces: another time of its own specialty.
 async fn moved_visit(
+    gateway: &Gateway,
     clinic: &ClinicEntry,
     session: &Session,
     key: &SlotKey,
@@ -177,6 +178,11 @@ async fn moved_visit(
         .into_iter()
         .find(|v| v.appointment == *old)
         .ok_or_else(|| Failure::not_found("ticket"))?;
+    // What its МИС leaves out of the visit, the gateway may have learnt when it booked it.
+    let visit = match gateway.shared.memo.recall(&clinic.info.id, old).await {
+        Some(known) => known.fill(visit),
+        None => visit,
+    };
     keeps_its_specialty(&visit, key)?;
     Ok(Some(visit))
 }
@@ -344,7 +350,7 @@ pub(super) async fn book(
         .now()
         .with_nanosecond(0)
         .unwrap_or_else(|| clinic.now());
-    let moved = match moved_visit(clinic, session, key, plan).await {
+    let moved = match moved_visit(gateway, clinic, session, key, plan).await {
         Err(e) if e.code == ErrorCode::NotFound && matches!(plan, Plan::Move(..)) => {
             // The visit is gone: moved already, perhaps, to this very time.
             return match holds(clinic, session, key).await {
@@ -387,7 +393,8 @@ pub(super) async fn book(
     remember(
         gateway,
         clinic,
-        &target.slot,
+        key,
+        &target,
         referral.clone(),
         moved.as_ref(),
     )
@@ -403,16 +410,21 @@ pub(super) async fn book(
 async fn remember(
     gateway: &Gateway,
     clinic: &ClinicEntry,
-    slot: &mis::Slot,
+    key: &SlotKey,
+    target: &Target,
     referral: Option<String>,
     moved: Option<&Visit>,
 ) {
+    let slot = &target.slot;
     let details = SlotDetails {
         number: slot.number,
         room: slot.room.clone(),
         address: slot.address.clone(),
         end: slot.end,
+        start: Some(slot.start),
         referral,
+        specialty: Some((key.doctor.specialty.clone(), target.specialty_name.clone())),
+        doctor: Some((key.doctor.doctor.clone(), target.doctor_name.clone())),
     };
     let memo = &gateway.shared.memo;
     memo.remember(&clinic.info.id, &slot.id, details).await;
@@ -451,7 +463,7 @@ fn ticket_of(
         room: slot.room,
         address: slot.address.or_else(|| Some(clinic.info.address.clone())),
         start: clinic.localize(slot.start),
-        end: Some(clinic.localize(slot.end)),
+        end: slot.end.map(|e| clinic.localize(e)),
         created_at: Some(clinic.localize(now)),
         referral,
     }
@@ -505,8 +517,11 @@ mod tests {
             number: None,
             room: None,
             address: None,
-            end: chrono::NaiveDateTime::MIN,
+            end: None,
+            start: None,
             referral: referral.map(str::to_owned),
+            specialty: None,
+            doctor: None,
         };
         let by_one = details(Some("0000000001"));
         assert_eq!(

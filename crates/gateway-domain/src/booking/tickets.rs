@@ -157,6 +157,11 @@ pub(super) async fn ticket_of(gateway: &Gateway, clinic: &ClinicEntry, v: Visit)
         .memo
         .recall(&clinic.info.id, &v.appointment)
         .await;
+    // What its МИС leaves out of the visit, the gateway may have learnt when it booked it.
+    let v = match &details {
+        Some(known) => known.fill(v),
+        None => v,
+    };
     let specialty_id = v
         .specialty_id
         .as_ref()
@@ -191,7 +196,10 @@ pub(super) async fn ticket_of(gateway: &Gateway, clinic: &ClinicEntry, v: Visit)
             .and_then(|d| d.address.clone())
             .or_else(|| Some(clinic.info.address.clone())),
         start: clinic.localize(v.start),
-        end: details.as_ref().map(|d| clinic.localize(d.end)),
+        end: details
+            .as_ref()
+            .and_then(|d| d.end)
+            .map(|e| clinic.localize(e)),
         created_at: v.created.map(|c| clinic.localize(c)),
         referral: details.and_then(|d| d.referral),
     }

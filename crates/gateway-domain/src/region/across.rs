@@ -149,11 +149,15 @@ pub async fn specialties(
                 .entry(fold(&s.name))
                 .or_insert_with(|| RegionSpecialty {
                     name: s.name.clone(),
-                    free_tickets: 0,
+                    free_tickets: Some(0),
                     nearest_date: None,
                     clinics: Vec::new(),
                 });
-            entry.free_tickets = entry.free_tickets.saturating_add(s.free_tickets);
+            // A count one clinic does not say makes the sum unknown.
+            entry.free_tickets = entry
+                .free_tickets
+                .zip(s.free_tickets)
+                .map(|(a, b)| a.saturating_add(b));
             entry.nearest_date = match (entry.nearest_date, s.nearest_date) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -171,8 +175,15 @@ pub async fn specialties(
     })
 }
 
+/// How many days of a clinic a nearest-tickets answer tries, soonest first, before it says the
+/// clinic has none (a day whose tickets have all passed is the usual reason to try the next).
+const DAYS_TRIED: usize = 3;
+
 /// A clinic's nearest free tickets of the specialty named `wanted` (folded): those of the
-/// nearest day any of its doctors has, at most `limit`.
+/// soonest day any of its doctors has a ticket still ahead, at most `limit`. A doctor's days
+/// are the nearest date its МИС gives, else (a МИС may leave it out, or it may have passed)
+/// the dates it lists for the next two weeks (`GetAvailableDates`, as the clinic's own flow
+/// asks them).
 async fn nearest_in(
     clinic: &ClinicEntry,
     wanted: &str,
@@ -182,35 +193,86 @@ async fn nearest_in(
     let Some(specialty) = specialties.into_iter().find(|s| fold(&s.name) == wanted) else {
         return Ok(Vec::new());
     };
-    let doctors = directory::doctors(clinic, &specialty.id, false).await?;
-    let Some(day) = doctors.iter().filter_map(|d| d.nearest_date).min() else {
+    let doctors: Vec<(DoctorKey, api_types::Doctor)> =
+        directory::doctors(clinic, &specialty.id, false)
+            .await?
+            .into_iter()
+            .filter_map(|d| Some((DoctorKey::parse(&d.id)?, d)))
+            .collect();
+    let (today, now) = (clinic.today(), clinic.now());
+    // (day, doctor, whether the doctor's days are all listed or only its nearest one).
+    let mut days: Vec<(chrono::NaiveDate, usize, bool)> = Vec::new();
+    for (i, (key, doctor)) in doctors.iter().enumerate() {
+        match doctor.nearest_date.filter(|d| *d >= today) {
+            Some(day) => days.push((day, i, false)),
+            None => days.extend(
+                dates_of(clinic, key, today)
+                    .await?
+                    .into_iter()
+                    .map(|d| (d, i, true)),
+            ),
+        }
+    }
+    for _ in 0..DAYS_TRIED {
+        days.sort();
+        let Some(&(day, ..)) = days.first() else {
+            break;
+        };
+        let on_day: Vec<(usize, bool)> = days
+            .iter()
+            .filter(|(d, ..)| *d == day)
+            .map(|&(_, i, listed)| (i, listed))
+            .collect();
+        days.retain(|(d, ..)| *d != day);
+        let mut slots = Vec::new();
+        for &(i, listed) in &on_day {
+            let (key, doctor) = &doctors[i];
+            let before = slots.len();
+            let free = clinic
+                .mis
+                .slots(clinic.lpu, &key.doctor, mis::DateRange::day(day))
+                .await?;
+            slots.extend(
+                free.into_iter()
+                    .filter(|s| s.start > now && s.start.date() == day)
+                    .map(|s| RegionSlot {
+                        clinic: NamedRef {
+                            id: clinic.info.id.clone(),
+                            name: clinic.info.name.clone(),
+                        },
+                        slot: clinic.slot(key, s, Some(&doctor.name)),
+                    }),
+            );
+            if !listed && slots.len() == before {
+                // Only its nearest day was known, and it has passed: its later ones.
+                let later = dates_of(clinic, key, today).await?;
+                days.extend(later.into_iter().filter(|d| *d > day).map(|d| (d, i, true)));
+            }
+        }
+        if !slots.is_empty() {
+            slots.sort_by_key(|s| s.slot.start);
+            slots.truncate(limit);
+            return Ok(slots);
+        }
+    }
+    Ok(Vec::new())
+}
+
+/// The days with free tickets of the doctor `key` from `today` for the default range (two
+/// weeks), as the clinic's own flow lists them.
+async fn dates_of(
+    clinic: &ClinicEntry,
+    key: &DoctorKey,
+    today: chrono::NaiveDate,
+) -> Result<Vec<chrono::NaiveDate>, Failure> {
+    let to = today + chrono::Days::new(directory::DEFAULT_DATE_RANGE_DAYS - 1);
+    let Some(range) = mis::DateRange::new(today, to) else {
         return Ok(Vec::new());
     };
-    let now = clinic.now();
-    let mut slots = Vec::new();
-    for doctor in doctors.iter().filter(|d| d.nearest_date == Some(day)) {
-        let Some(key) = DoctorKey::parse(&doctor.id) else {
-            continue;
-        };
-        let free = clinic
-            .mis
-            .slots(clinic.lpu, &key.doctor, mis::DateRange::day(day))
-            .await?;
-        slots.extend(
-            free.into_iter()
-                .filter(|s| s.start > now && s.start.date() == day)
-                .map(|s| RegionSlot {
-                    clinic: NamedRef {
-                        id: clinic.info.id.clone(),
-                        name: clinic.info.name.clone(),
-                    },
-                    slot: clinic.slot(&key, s, Some(&doctor.name)),
-                }),
-        );
-    }
-    slots.sort_by_key(|s| s.slot.start);
-    slots.truncate(limit);
-    Ok(slots)
+    Ok(clinic
+        .mis
+        .available_dates(clinic.lpu, &key.doctor, range)
+        .await?)
 }
 
 /// The nearest free tickets of the specialty named `specialty` across the region's clinics

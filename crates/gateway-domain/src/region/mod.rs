@@ -336,7 +336,21 @@ mod tests {
         /// `GetLPUInfo` of one clinic refused too.
         card_down: Mutex<bool>,
         card_calls: std::sync::atomic::AtomicUsize,
+        /// Calls of `GetDistrictList`, `GetLPUList` and `GetLPUInfo` (all cards).
+        calls: [std::sync::atomic::AtomicUsize; 3],
         clinics: Vec<RegionClinic>,
+    }
+
+    impl Hub {
+        fn calls(&self) -> [usize; 3] {
+            self.calls
+                .each_ref()
+                .map(|c| c.load(std::sync::atomic::Ordering::SeqCst))
+        }
+
+        fn count(&self, i: usize) {
+            self.calls[i].fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
     }
 
     fn clinic(id: i32, district: i32, name: &str) -> RegionClinic {
@@ -362,6 +376,7 @@ mod tests {
     #[async_trait]
     impl Region for Hub {
         async fn districts(&self) -> Result<Vec<District>, MisError> {
+            self.count(0);
             if *self.down.lock().expect("not poisoned") {
                 return Err(MisError::Unavailable("down".into()));
             }
@@ -375,6 +390,7 @@ mod tests {
         }
 
         async fn clinics_of(&self, district: i32) -> Result<Vec<RegionClinic>, MisError> {
+            self.count(1);
             Ok(self
                 .clinics
                 .iter()
@@ -384,6 +400,7 @@ mod tests {
         }
 
         async fn cards(&self) -> Result<Vec<(LpuId, ClinicCard)>, MisError> {
+            self.count(2);
             if *self.cards_down.lock().expect("not poisoned") {
                 return Err(MisError::Rejected { code: 98 });
             }
@@ -541,6 +558,20 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn the_catalogue_is_read_once_at_start_and_once_each_refresh() {
+        let hub = hub();
+        let catalogue = Arc::new(Catalogue::new("spb", "Санкт-Петербург", hub.clone()));
+        let task = tokio::spawn(catalogue.clone().keep_fresh(Duration::from_secs(3_600)));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(catalogue.snapshot().is_some());
+        // The districts once, each of the three districts' clinics once, every card once.
+        assert_eq!(hub.calls(), [1, 3, 1]);
+        tokio::time::sleep(Duration::from_secs(3_600)).await;
+        assert_eq!(hub.calls(), [2, 6, 2], "once more an hour later");
+        task.abort();
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_hub_down_at_start_is_asked_again_within_seconds_not_at_the_next_hour() {
         let hub = hub();
         *hub.down.lock().expect("not poisoned") = true;
@@ -580,6 +611,14 @@ mod tests {
     async fn served(
         clinics: Vec<RegionClinic>,
     ) -> (RegionClinics, Arc<std::sync::atomic::AtomicUsize>) {
+        served_by(clinics, Arc::new(crate::fake::FakeMis::new())).await
+    }
+
+    /// [`served`], each clinic's МИС `mis`.
+    async fn served_by(
+        clinics: Vec<RegionClinic>,
+        mis: Arc<crate::fake::FakeMis>,
+    ) -> (RegionClinics, Arc<std::sync::atomic::AtomicUsize>) {
         let hub = Arc::new(Hub {
             clinics,
             ..Hub::default()
@@ -589,7 +628,6 @@ mod tests {
         let made = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counted = made.clone();
         let shared = crate::shared::Shared::alone();
-        let mis = Arc::new(crate::fake::FakeMis::new());
         let make = move |c: &CatalogueClinic| {
             counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             crate::guard::GuardedMis::new(
@@ -651,6 +689,43 @@ mod tests {
         assert_eq!(inactive.code, api_types::ErrorCode::ClinicInactive);
         let absent = region.entry(99).expect_err("not in the catalogue");
         assert_eq!(absent.code, api_types::ErrorCode::NotFound);
+    }
+
+    #[tokio::test]
+    async fn the_nearest_tickets_pass_over_a_day_gone_by_and_need_no_nearest_date() {
+        let now = chrono::Utc::now()
+            .with_timezone(&chrono_tz::Europe::Moscow)
+            .naive_local();
+        let mis = Arc::new(crate::fake::FakeMis::new());
+        // Today's one free ticket has passed: a МИС that counts days gives today as d1's
+        // nearest date (and the specialty's).
+        let passed = now - chrono::Duration::minutes(1);
+        mis.add_ticket("d1-past", "d1", "1", passed);
+        let (region, _) = served_by(hub().clinics.clone(), mis.clone()).await;
+        let answer = across::nearest(&region, Some(1), "Терапия", 5)
+            .await
+            .expect("an answer");
+        assert!(!answer.items.is_empty(), "{answer:?}");
+        assert!(
+            answer
+                .items
+                .iter()
+                .all(|s| s.slot.start.naive_local() > now),
+            "{answer:?}"
+        );
+        assert_eq!(
+            answer.items[0].slot.start.date_naive(),
+            crate::fake::tomorrow(),
+            "the next day with tickets ahead"
+        );
+        // No nearest date at all: the doctors' days are asked.
+        mis.no_nearest
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let (region, _) = served_by(hub().clinics.clone(), mis).await;
+        let answer = across::nearest(&region, Some(1), "Терапия", 5)
+            .await
+            .expect("an answer");
+        assert_eq!(answer.items.len(), 5, "{answer:?}");
     }
 
     #[test]

@@ -485,7 +485,8 @@ impl Memo for RedisState {
             return;
         };
         // Kept until a day after the visit (a day at least).
-        let ttl_secs = (details.end - chrono::Utc::now().naive_utc())
+        let now = chrono::Utc::now().naive_utc();
+        let ttl_secs = (details.over().unwrap_or(now) - now)
             .num_seconds()
             .clamp(0, 3 * 366 * 86_400)
             + 86_400;

@@ -64,11 +64,28 @@ pub(crate) const POST_APPOINTMENT_NS: Ns = Ns {
     bit: 16,
 };
 
+/// What a writer does with one member of a record ([`Sparse`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Member {
+    /// Written as it is.
+    Write,
+    /// Written nil (`i:nil="true"`), whatever its value.
+    Nil,
+    /// Left out.
+    Leave,
+}
+
+/// How to write a message's members: for the member `member` of the record `record` (its
+/// element name) whose members are in the namespace `ns`. The sandbox's sparse answers use it
+/// to leave out what the contract allows to be left out.
+pub type Sparse = fn(ns: &'static str, record: &'static str, member: &'static str) -> Member;
+
 /// A message being written: the text, and which prefixes are declared where it stands.
 #[derive(Debug)]
 pub(crate) struct Out {
     text: String,
     declared: u8,
+    sparse: Option<Sparse>,
 }
 
 impl Out {
@@ -76,6 +93,23 @@ impl Out {
         Self {
             text: String::with_capacity(1024),
             declared: 0,
+            sparse: None,
+        }
+    }
+
+    /// A writer that writes members as `sparse` says.
+    pub(crate) fn sparse(sparse: Sparse) -> Self {
+        Self {
+            sparse: Some(sparse),
+            ..Self::new()
+        }
+    }
+
+    /// What to do with the member `member` of `record`, in `ns`.
+    pub(crate) fn member(&self, ns: Ns, record: &'static str, member: &'static str) -> Member {
+        match self.sparse {
+            None => Member::Write,
+            Some(sparse) => sparse(ns.uri, record, member),
         }
     }
 
@@ -291,11 +325,13 @@ fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-/// The scalar members: `Option<T>` is nillable; the bare `T` is either required (text,
-/// date-times: absent is refused) or defaulted (`xs:int`, `xs:boolean`: absent is 0 or
+/// The scalar members: `Option<T>` may be left out (a text written nil when `None`, as WCF
+/// writes a null string; a value type — a number, a flag, a date-time — left out, which the
+/// schemas always allow where they do not make it nillable); the bare `T` is either required
+/// (text, date-times: absent is refused) or defaulted (`xs:int`, `xs:boolean`: absent is 0 or
 /// `false`, as WCF reads it). `parse` reads the element's text, `text` writes it.
 macro_rules! scalar {
-    ($kind:ident $ty:ty, $parse:expr, $text:expr) => {
+    ($kind:ident $none:ident $ty:ty, $parse:expr, $text:expr) => {
         impl Value for Option<$ty> {
             fn read(
                 m: &Members<'_, '_>,
@@ -308,7 +344,7 @@ macro_rules! scalar {
             fn write(&self, out: &mut Out, ns: Ns, name: &'static str, _: Option<&'static str>) {
                 match self {
                     Some(v) => out.leaf(ns, name, &$text(v)),
-                    None => out.nil(ns, name),
+                    None => scalar!(@none $none, out, ns, name),
                 }
             }
         }
@@ -333,6 +369,12 @@ macro_rules! scalar {
     (@absent defaulted, $v:expr, $name:expr) => {
         Ok($v.unwrap_or_default())
     };
+    (@none nil, $out:expr, $ns:expr, $name:expr) => {
+        $out.nil($ns, $name)
+    };
+    (@none left_out, $out:expr, $ns:expr, $name:expr) => {{
+        let _ = ($out, $ns, $name);
+    }};
 }
 
 fn parse_string(s: &str) -> Option<String> {
@@ -371,11 +413,11 @@ fn okato_text(v: &Okato) -> Cow<'static, str> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Okato(pub u64);
 
-scalar!(required String, parse_string, string_text);
-scalar!(defaulted Okato, parse_okato, okato_text);
-scalar!(defaulted i32, parse_int, int_text);
-scalar!(defaulted bool, parse_bool, bool_text);
-scalar!(required NaiveDateTime, parse_datetime, datetime_text);
+scalar!(required nil String, parse_string, string_text);
+scalar!(defaulted nil Okato, parse_okato, okato_text);
+scalar!(defaulted left_out i32, parse_int, int_text);
+scalar!(defaulted left_out bool, parse_bool, bool_text);
+scalar!(required left_out NaiveDateTime, parse_datetime, datetime_text);
 
 /// Reads a nillable contract array: `None` when nil or absent; nil items are skipped.
 pub(crate) fn read_list<'d, 'a, T>(
@@ -520,9 +562,15 @@ macro_rules! record {
 
             #[allow(unused_variables)]
             fn write_members(&self, out: &mut $crate::contract::codec::Out) {
-                $( $crate::contract::codec::Value::write(
-                    &self.$field, out, $ns, $el, record!(@item $($item)?),
-                ); )*
+                $( match out.member($ns, $xml, $el) {
+                    $crate::contract::codec::Member::Write => {
+                        $crate::contract::codec::Value::write(
+                            &self.$field, out, $ns, $el, record!(@item $($item)?),
+                        )
+                    }
+                    $crate::contract::codec::Member::Nil => out.nil($ns, $el),
+                    $crate::contract::codec::Member::Leave => {}
+                } )*
             }
         }
 

@@ -31,10 +31,10 @@ record! {
         description: Option<String> = "Description",
         district: Option<i32> = "District",
         id_lpu: i32 = "IdLPU",
-        is_active: bool = "IsActive",
+        is_active: Option<bool> = "IsActive",
         full_name: Option<String> = "LPUFullName",
         short_name: Option<String> = "LPUShortName",
-        lpu_type: i32 = "LPUType",
+        lpu_type: Option<i32> = "LPUType",
         oid: Option<String> = "Oid",
         part_of: Option<i32> = "PartOf",
     }
@@ -84,7 +84,7 @@ record! {
     pub struct LpuInfo in HUB_NS as "LpuInfo" {
         address: Option<String> = "Address",
         commentary: Option<String> = "Commentary",
-        district_id: i32 = "DistrictId",
+        district_id: Option<i32> = "DistrictId",
         district_name: Option<String> = "DistrictName",
         district_okato: Option<Okato> = "DistrictOkato",
         email: Option<String> = "Email",
@@ -156,8 +156,8 @@ record! {
 record! {
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct Spesiality in HUB_NS as "Spesiality" {
-        count_free_participant_ie: i32 = "CountFreeParticipantIE",
-        count_free_ticket: i32 = "CountFreeTicket",
+        count_free_participant_ie: Option<i32> = "CountFreeParticipantIE",
+        count_free_ticket: Option<i32> = "CountFreeTicket",
         fer_id_spesiality: Option<String> = "FerIdSpesiality",
         id_spesiality: Option<String> = "IdSpesiality",
         last_date: Option<NaiveDateTime> = "LastDate",
@@ -188,8 +188,8 @@ record! {
     pub struct Doctor in HUB_NS as "Doctor" {
         aria_number: Option<String> = "AriaNumber",
         comment: Option<String> = "Comment",
-        count_free_participant_ie: i32 = "CountFreeParticipantIE",
-        count_free_ticket: i32 = "CountFreeTicket",
+        count_free_participant_ie: Option<i32> = "CountFreeParticipantIE",
+        count_free_ticket: Option<i32> = "CountFreeTicket",
         id_doc: Option<String> = "IdDoc",
         last_date: Option<NaiveDateTime> = "LastDate",
         name: Option<String> = "Name",
@@ -231,7 +231,7 @@ record! {
         id_appointment: Option<String> = "IdAppointment",
         num: Option<i32> = "Num",
         room: Option<String> = "Room",
-        visit_end: NaiveDateTime = "VisitEnd",
+        visit_end: Option<NaiveDateTime> = "VisitEnd",
         visit_start: NaiveDateTime = "VisitStart",
     }
 }
@@ -258,9 +258,9 @@ record! {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct WorkingTime in HUB_NS as "WorkingTime" {
         deny_cause: Option<String> = "DenyCause",
-        recordable_day: bool = "RecordableDay",
-        visit_end: NaiveDateTime = "VisitEnd",
-        visit_start: NaiveDateTime = "VisitStart",
+        recordable_day: Option<bool> = "RecordableDay",
+        visit_end: Option<NaiveDateTime> = "VisitEnd",
+        visit_start: Option<NaiveDateTime> = "VisitStart",
     }
 }
 

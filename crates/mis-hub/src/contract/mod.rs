@@ -22,7 +22,8 @@ use crate::xml::{self, Element, XmlError};
 use codec::{HUB_NS, Members, Out, Record, SERVICE_NS, Value, record};
 
 pub use codec::{
-    ARRAYS, DTO, HUB, Okato, POST_APPOINTMENT, TEMPURI, format_datetime, midnight, parse_datetime,
+    ARRAYS, DTO, HUB, Member, Okato, POST_APPOINTMENT, Sparse, TEMPURI, format_datetime, midnight,
+    parse_datetime,
 };
 pub use directory::*;
 pub use patient::*;
@@ -185,7 +186,7 @@ record! {
     pub struct MethodResult in HUB_NS as "MethodResult" {
         errors: Option<Vec<HubError>> = "ErrorList",
         id_history: Option<i32> = "IdHistory",
-        success: bool = "Success",
+        success: Option<bool> = "Success",
     }
 }
 
@@ -194,7 +195,7 @@ impl MethodResult {
         Self {
             errors: None,
             id_history: None,
-            success: true,
+            success: Some(true),
         }
     }
 
@@ -205,8 +206,14 @@ impl MethodResult {
                 id,
             }]),
             id_history: None,
-            success: false,
+            success: Some(false),
         }
+    }
+
+    /// Whether the call succeeded: no error listed, and `Success` not false (a МИС may leave
+    /// `Success` out, as the contract allows: then its `ErrorList` says).
+    pub fn succeeded(&self) -> bool {
+        self.errors.as_ref().is_none_or(Vec::is_empty) && self.success != Some(false)
     }
 }
 
@@ -319,7 +326,16 @@ pub fn decode_request(bytes: &[u8]) -> Result<Call, DecodeError> {
 
 /// Writes an operation's result as a SOAP 1.1 envelope, as a WCF service would.
 pub fn encode_response(op: Operation, response: &Response) -> String {
-    let mut out = Out::new();
+    write_response(Out::new(), op, response)
+}
+
+/// Writes an operation's result as [`encode_response`] does, its members as `sparse` says: a
+/// МИС that leaves out what the contract allows it to.
+pub fn encode_response_sparse(op: Operation, response: &Response, sparse: Sparse) -> String {
+    write_response(Out::sparse(sparse), op, response)
+}
+
+fn write_response(mut out: Out, op: Operation, response: &Response) -> String {
     let wrapper = format!("{}Response", op.name());
     let result = format!("{}Result", op.name());
     out.raw(ENVELOPE_OPEN);
@@ -359,8 +375,7 @@ pub fn decode_response(op: Operation, bytes: &[u8]) -> Result<Response, DecodeEr
         .filter(|r| !r.nil())
         .ok_or(DecodeError::Missing("the operation's result element"))?;
     let base = MethodResult::read_from(result)?;
-    let has_errors = base.errors.as_ref().is_some_and(|e| !e.is_empty());
-    if has_errors || !base.success {
+    if !base.succeeded() {
         // A failed result's other members carry nothing reliable.
         return Ok(Response {
             base,

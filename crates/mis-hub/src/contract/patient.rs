@@ -116,7 +116,7 @@ record! {
     /// members).
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct HistoryVisit in HUB_NS as "HistoryVisit" {
-        date_created_appointment: NaiveDateTime = "DateCreatedAppointment",
+        date_created_appointment: Option<NaiveDateTime> = "DateCreatedAppointment",
         doctor_bring_referal: Option<Doctor> = "DoctorBringReferal",
         doctor_rending_consultation: Option<Doctor> = "DoctorRendingConsultation",
         id_appointment: Option<String> = "IdAppointment",

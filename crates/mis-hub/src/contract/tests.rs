@@ -104,8 +104,8 @@ fn sample_requests() -> Vec<Request> {
                 }),
                 pa_source: 2,
                 preferred_intervals: Some(vec![PaRequestInterval {
-                    end_date: dt("2026-12-20T23:59:59"),
-                    start_date: dt("2026-12-10T00:00:00"),
+                    end_date: Some(dt("2026-12-20T23:59:59")),
+                    start_date: Some(dt("2026-12-10T00:00:00")),
                 }]),
             }),
         }),
@@ -198,16 +198,16 @@ fn requests_keep_the_contract_names_and_action() {
 fn sample_responses() -> Vec<(Operation, ResultBody)> {
     let doctor = Doctor {
         comment: Some("Приём взрослых".into()),
-        count_free_participant_ie: 3,
-        count_free_ticket: 5,
+        count_free_participant_ie: Some(3),
+        count_free_ticket: Some(5),
         id_doc: Some("D-1".into()),
         name: Some("Иванова Мария Петровна".into()),
         nearest_date: Some(dt("2026-12-01T00:00:00")),
         ..Doctor::default()
     };
     let spesiality = Spesiality {
-        count_free_participant_ie: 2,
-        count_free_ticket: 2,
+        count_free_participant_ie: Some(2),
+        count_free_ticket: Some(2),
         id_spesiality: Some("S1".into()),
         name_spesiality: Some("Терапия".into()),
         ..Spesiality::default()
@@ -218,7 +218,7 @@ fn sample_responses() -> Vec<(Operation, ResultBody)> {
             id_appointment: Some("A1".into()),
             num: Some(3),
             room: None,
-            visit_end: dt("2026-12-01T09:20:00"),
+            visit_end: Some(dt("2026-12-01T09:20:00")),
             visit_start: dt("2026-12-01T09:00:00"),
         }]),
     };
@@ -237,7 +237,7 @@ fn sample_responses() -> Vec<(Operation, ResultBody)> {
         ..Person::default()
     };
     let active = ActivePaRequestInfo {
-        created_date: dt("2026-11-27T10:00:00"),
+        created_date: Some(dt("2026-11-27T10:00:00")),
         id_par: Some("W-1".into()),
         pa_request: Some(PaRequest {
             id_speciality: Some("10".into()),
@@ -262,7 +262,7 @@ fn sample_responses() -> Vec<(Operation, ResultBody)> {
             ResultBody::GetLpuList(LpuListResult {
                 list_lpu: Some(vec![Clinic {
                     id_lpu: 1,
-                    is_active: true,
+                    is_active: Some(true),
                     full_name: Some("ГП № 1".into()),
                     ..Clinic::default()
                 }]),
@@ -290,7 +290,7 @@ fn sample_responses() -> Vec<(Operation, ResultBody)> {
             ResultBody::GetLpuInfo(LpuInformationResult {
                 lpu_collection: Some(vec![LpuInfo {
                     address: Some("ул. Садовая, д. 1 & 2".into()),
-                    district_id: 1,
+                    district_id: Some(1),
                     district_okato: Some(Okato(40_262_000_000)),
                     id: Some(7),
                     phone: Some("+7 (812) 000-00-00".into()),
@@ -342,9 +342,9 @@ fn sample_responses() -> Vec<(Operation, ResultBody)> {
             ResultBody::GetWorkingTime(WorkingTimeResult {
                 working_time_list: Some(vec![WorkingTime {
                     deny_cause: None,
-                    recordable_day: true,
-                    visit_end: dt("2026-12-01T14:00:00"),
-                    visit_start: dt("2026-12-01T08:00:00"),
+                    recordable_day: Some(true),
+                    visit_end: Some(dt("2026-12-01T14:00:00")),
+                    visit_start: Some(dt("2026-12-01T08:00:00")),
                 }]),
             }),
         ),
@@ -369,7 +369,7 @@ fn sample_responses() -> Vec<(Operation, ResultBody)> {
             ResultBody::GetPatientHistory(PatientHistoryResult {
                 refusals: Some(vec![]),
                 visits: Some(vec![HistoryVisit {
-                    date_created_appointment: dt("2026-11-25T10:00:00"),
+                    date_created_appointment: Some(dt("2026-11-25T10:00:00")),
                     doctor_bring_referal: None,
                     doctor_rending_consultation: Some(doctor),
                     id_appointment: Some("A1".into()),
@@ -442,7 +442,7 @@ fn sample_responses() -> Vec<(Operation, ResultBody)> {
         (
             Operation::CancelPARequest,
             ResultBody::CancelPARequest(CancelPARequestResult {
-                cancellation_result: true,
+                cancellation_result: Some(true),
                 id_par: Some("W-1".into()),
             }),
         ),

@@ -81,8 +81,8 @@ record! {
     /// A span of time that suits the patient.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct PaRequestInterval in POST_APPOINTMENT_NS as "PARequestInterval" {
-        end_date: NaiveDateTime = "EndDate",
-        start_date: NaiveDateTime = "StartDate",
+        end_date: Option<NaiveDateTime> = "EndDate",
+        start_date: Option<NaiveDateTime> = "StartDate",
     }
 }
 
@@ -137,7 +137,7 @@ record! {
     /// An active request.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct ActivePaRequestInfo in POST_APPOINTMENT_NS as "ActivePARequestInfo" {
-        created_date: NaiveDateTime = "CreatedDate",
+        created_date: Option<NaiveDateTime> = "CreatedDate",
         id_par: Option<String> = "IdPar",
         pa_request: Option<PaRequest> = "PARequest",
         pa_request_info: Option<PaRequestInfo> = "PARequestInfo",
@@ -176,7 +176,7 @@ record! {
 record! {
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct CancelPARequestResult in POST_APPOINTMENT_NS as "CancelPARequestResult" {
-        cancellation_result: bool = "CancellationResult",
+        cancellation_result: Option<bool> = "CancellationResult",
         id_par: Option<String> = "IdPar",
     }
 }

@@ -125,7 +125,8 @@ async fn a_wcf_answer_with_other_prefixes_and_nil_members_decodes() {
     assert_eq!(doctors.len(), 2);
     assert_eq!(doctors[0].id.as_str(), "d&1");
     assert_eq!(
-        doctors[0].free_tickets, 2,
+        doctors[0].free_tickets,
+        Some(2),
         "the internet quota, not every free ticket"
     );
     assert_eq!(doctors[0].comment, None);

@@ -137,10 +137,10 @@ impl RegionSeed {
                 description: Some(c.address.into()),
                 district: Some(c.district),
                 id_lpu: c.lpu,
-                is_active: c.active,
+                is_active: Some(c.active),
                 full_name: Some(c.full_name.into()),
                 short_name: Some(c.short_name.into()),
-                lpu_type: c.kind,
+                lpu_type: Some(c.kind),
                 oid: Some(c.oid.into()),
                 part_of: c.part_of,
             });
@@ -148,10 +148,10 @@ impl RegionSeed {
             description: Some(c.address()),
             district: Some(c.district),
             id_lpu: c.lpu,
-            is_active: c.active,
+            is_active: Some(c.active),
             full_name: Some(c.full_name()),
             short_name: Some(c.short_name()),
-            lpu_type: c.kind,
+            lpu_type: Some(c.kind),
             oid: None,
             part_of: None,
         });
@@ -174,7 +174,7 @@ impl RegionSeed {
             .map(|c| LpuInfo {
                 address: Some(c.address.into()),
                 commentary: None,
-                district_id: c.district,
+                district_id: Some(c.district),
                 district_name: seed::district_name(c.district).map(Into::into),
                 district_okato: seed::DISTRICTS
                     .iter()
@@ -196,7 +196,7 @@ impl RegionSeed {
             .map(|c| LpuInfo {
                 address: Some(c.address()),
                 commentary: None,
-                district_id: c.district,
+                district_id: Some(c.district),
                 district_name: Some(format!("Район № {}", c.district)),
                 district_okato: None,
                 email: None,
@@ -267,7 +267,7 @@ mod tests {
         assert_eq!(listed(region, Some(FIRST_MADE_UP_DISTRICT)).len(), 500);
         assert!(
             all.iter()
-                .any(|c| !c.is_active && c.id_lpu >= FIRST_MADE_UP)
+                .any(|c| c.is_active == Some(false) && c.id_lpu >= FIRST_MADE_UP)
         );
         let Some(ResultBody::GetLpuInfo(cards)) = region
             .answer(&Request::GetLpuInfo(GetLpuInfo { id_lpu: None }))
@@ -281,13 +281,13 @@ mod tests {
                 id_lpu: Some(FIRST_MADE_UP + 9_992),
             }))
             .expect("an answer");
-        assert!(one.base.success);
+        assert!(one.base.succeeded());
         let beyond = region
             .answer(&Request::GetLpuInfo(GetLpuInfo {
                 id_lpu: Some(FIRST_MADE_UP + 9_993),
             }))
             .expect("an answer");
-        assert!(!beyond.base.success, "past the region's end");
+        assert!(!beyond.base.succeeded(), "past the region's end");
     }
 
     #[test]

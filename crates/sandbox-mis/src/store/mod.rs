@@ -435,7 +435,7 @@ impl Store {
                 let last: Option<String> = r.get(6)?;
                 let open: Option<i32> = r.get(4)?;
                 Ok(Spesiality {
-                    count_free_participant_ie: open.unwrap_or(0),
+                    count_free_participant_ie: Some(open.unwrap_or(0)),
                     count_free_ticket: r.get(3)?,
                     fer_id_spesiality: r.get(2)?,
                     id_spesiality: Some(r.get(0)?),
@@ -470,8 +470,8 @@ impl Store {
                 Ok(Doctor {
                     aria_number: None,
                     comment: r.get(2)?,
-                    count_free_participant_ie: if open { free } else { 0 },
-                    count_free_ticket: free,
+                    count_free_participant_ie: Some(if open { free } else { 0 }),
+                    count_free_ticket: Some(free),
                     id_doc: Some(r.get(0)?),
                     last_date: last
                         .filter(|_| open)
@@ -554,7 +554,7 @@ impl Store {
                     id_appointment: Some(r.get(0)?),
                     num: Some(r.get(3)?),
                     room: r.get(4)?,
-                    visit_end: parse(&r.get::<_, String>(2)?),
+                    visit_end: Some(parse(&r.get::<_, String>(2)?)),
                     visit_start: parse(&r.get::<_, String>(1)?),
                 })
             })?
@@ -578,9 +578,9 @@ impl Store {
                 if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
                     days.push(WorkingTime {
                         deny_cause: Some("Расписание врача не сформировано".into()),
-                        recordable_day: false,
-                        visit_end: day.and_time(NaiveTime::MIN),
-                        visit_start: day.and_time(NaiveTime::MIN),
+                        recordable_day: Some(false),
+                        visit_end: Some(day.and_time(NaiveTime::MIN)),
+                        visit_start: Some(day.and_time(NaiveTime::MIN)),
                     });
                 }
                 let Some(next) = day.succ_opt() else {
@@ -604,9 +604,9 @@ impl Store {
                     };
                     Ok(WorkingTime {
                         deny_cause,
-                        recordable_day: free > 0 && !by_referral,
-                        visit_end: parse(&r.get::<_, String>(1)?),
-                        visit_start: parse(&r.get::<_, String>(0)?),
+                        recordable_day: Some(free > 0 && !by_referral),
+                        visit_end: Some(parse(&r.get::<_, String>(1)?)),
+                        visit_start: Some(parse(&r.get::<_, String>(0)?)),
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -889,7 +889,7 @@ impl Store {
         let conn = self.lock();
         let visit = |r: &rusqlite::Row<'_>| -> rusqlite::Result<HistoryVisit> {
             Ok(HistoryVisit {
-                date_created_appointment: parse(&r.get::<_, String>(2)?),
+                date_created_appointment: Some(parse(&r.get::<_, String>(2)?)),
                 doctor_bring_referal: None,
                 doctor_rending_consultation: Some(Doctor {
                     id_doc: Some(r.get(3)?),

@@ -35,7 +35,7 @@ fn request_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<ActivePaRequestInfo> {
     let end: Option<String> = r.get(11)?;
     let patient: String = r.get(1)?;
     Ok(ActivePaRequestInfo {
-        created_date: parse(&r.get::<_, String>(13)?),
+        created_date: Some(parse(&r.get::<_, String>(13)?)),
         id_par: Some(id_text(r.get(0)?)),
         pa_request: Some(PaRequest {
             fer_id_speciality: r.get(4)?,
@@ -63,8 +63,8 @@ fn request_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<ActivePaRequestInfo> {
             start
                 .zip(end)
                 .map(|(s, e)| PaRequestInterval {
-                    end_date: parse(&e),
-                    start_date: parse(&s),
+                    end_date: Some(parse(&e)),
+                    start_date: Some(parse(&s)),
                 })
                 .into_iter()
                 .collect(),
@@ -138,7 +138,7 @@ impl Store {
             .preferred_intervals
             .as_ref()
             .and_then(|i| i.first())
-            .map(|i| (fmt(i.start_date), fmt(i.end_date)));
+            .and_then(|i| Some((fmt(i.start_date?), fmt(i.end_date?))));
         let conn = self.lock();
         let known: Option<i64> = conn
             .query_row("SELECT 1 FROM patient WHERE id = ?1", [patient_id], |r| {
@@ -290,7 +290,7 @@ impl Store {
             [KEEP_WITHDRAWN],
         )?;
         Ok(ResultBody::CancelPARequest(CancelPARequestResult {
-            cancellation_result: true,
+            cancellation_result: Some(true),
             id_par: Some(id_text(id)),
         }))
     }

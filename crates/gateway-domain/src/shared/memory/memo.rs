@@ -59,7 +59,10 @@ mod tests {
             number: Some(1),
             room: None,
             address: None,
-            end,
+            end: Some(end),
+            start: None,
+            specialty: None,
+            doctor: None,
             referral: Some("0000000001".into()),
         };
         for i in 0..5_000 {
