@@ -35,7 +35,7 @@ pub struct Config {
     pub audit: AuditConfig,
     /// Where the state gateways may share lives: memory (one gateway) or Redis.
     #[serde(default)]
-    pub state: gateway_domain::shared::StateConfig,
+    pub state: gateway_state::StateConfig,
     /// The gateway as a Windows service (`registratura service …`): its log file.
     #[serde(default)]
     pub service: ServiceConfig,
@@ -591,7 +591,7 @@ impl Config {
             api_keys: Vec::new(),
             demo: DemoConfig::default(),
             audit: AuditConfig::default(),
-            state: gateway_domain::shared::StateConfig::default(),
+            state: gateway_state::StateConfig::default(),
             service: ServiceConfig::default(),
             clinics: Vec::new(),
             regions: Vec::new(),

@@ -12,12 +12,13 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, middleware, web};
 use gateway_domain::admission::Admission;
 use gateway_domain::audit::Audit;
-use gateway_domain::guard::{Caches, GuardConfig, GuardedMis};
+use gateway_domain::guard::{CACHE_BYTES, Caches, GuardConfig, GuardedMis};
 use gateway_domain::region::RegionClinics;
 use gateway_domain::region::seal::SessionKey;
 use gateway_domain::shared::Shared;
 use gateway_domain::writes::Writes;
 use gateway_domain::{ClinicEntry, Gateway};
+use gateway_state::keep::Moka;
 use mis::{LpuId, Mis};
 use mis_hub::{HubClient, HubConfig};
 use sandbox_mis::{Sandbox, SandboxConfig};
@@ -223,7 +224,7 @@ pub async fn shared_state(config: &Config) -> Result<Shared, StartError> {
     let key_limits: Vec<gateway_domain::limits::RateLimitConfig> =
         config.api_keys.iter().map(|k| (&k.limits).into()).collect();
     let key_names: Vec<String> = config.api_keys.iter().map(|k| k.name.clone()).collect();
-    Shared::build(
+    gateway_state::build(
         &config.state,
         Duration::from_secs(config.server.session_ttl_secs),
         &config.rate_limit,
@@ -342,29 +343,24 @@ fn region_clinics(
                 watch_outages: false,
                 ..GuardConfig::default()
             };
-            let (directory, schedule) = GuardedMis::local_ttls(&template, shared.reads.as_ref());
-            let caches = Arc::new(Caches::new(
-                directory,
-                schedule,
+            let caches = Caches::of(
+                &Moka,
+                &template,
+                shared,
                 r.cache_mib.saturating_mul(1024 * 1024),
-            ));
+            );
             let (shared, clinics_name) = (shared.clone(), format!("{}:clinics", r.id));
             let (in_flight, queue) = (r.max_in_flight, queued(config, r.max_in_flight));
             let make = move |c: &gateway_domain::region::CatalogueClinic| {
                 let guard = GuardConfig {
                     clinic: c.id.clone(),
                     admission: Arc::new(Admission::ungauged(&clinics_name, in_flight, queue, wait)),
-                    caches: Some(caches.clone()),
                     ..template.clone()
                 };
-                GuardedMis::new(
-                    mis.clone(),
-                    guard,
-                    shared.reads.clone(),
-                    shared.outages.clone(),
-                )
+                GuardedMis::new(mis.clone(), guard, caches.clone(), &shared)
             };
-            let mut clinics = RegionClinics::new(catalogue, calls, tz, across, Box::new(make));
+            let mut clinics =
+                RegionClinics::new(catalogue, calls, tz, across, Box::new(make), &Moka);
             clinics.max_calls = r.across_max_calls;
             Ok(Arc::new(clinics))
         })
@@ -433,9 +429,9 @@ fn clinic_entries(
             tz,
             mis: Arc::new(GuardedMis::new(
                 hub,
-                guard,
-                shared.reads.clone(),
-                shared.outages.clone(),
+                guard.clone(),
+                Caches::of(&Moka, &guard, shared, CACHE_BYTES),
+                shared,
             )),
         });
     }
@@ -598,7 +594,7 @@ fn serve_demo(listener: TcpListener, gateway: &str) -> Result<(SocketAddr, Serve
 impl Application {
     /// Binds every listener and builds the servers; they run in [`Self::run_until_stopped`].
     pub async fn build(config: Config) -> Result<Self, StartError> {
-        gateway_domain::metrics::install();
+        gateway_state::metrics::install();
         let workers = workers(config.server.workers);
         let sandbox = start_sandbox(&config, workers.min(2))?;
         let shared = shared_state(&config).await?;

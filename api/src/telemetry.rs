@@ -353,7 +353,6 @@ pub fn record_request(route: &str, method: &str, status: u16, took: Duration) {
         if let Some(handles) = routes.iter().find(|h| &*h.route == route) {
             handles.requests.increment(1);
             handles.duration.record(took.as_secs_f64());
-            gateway_domain::metrics::sampled();
         }
     });
 }
@@ -394,7 +393,7 @@ mod tests {
             eprintln!("SKIPPED: no /proc to read this process's memory from");
             return;
         }
-        gateway_domain::metrics::install();
+        gateway_state::metrics::install();
         const REQUESTS: u32 = 4_000_000;
         // Warm: the handles exist and the first counting has happened.
         for _ in 0..200_000 {
@@ -417,7 +416,7 @@ mod tests {
         let grown = resident_kb().saturating_sub(before);
         // Kept, they would be 8 bytes each: 31 MB.
         assert!(grown < 8 * 1024, "grew {grown} KB over {REQUESTS} requests");
-        let text = gateway_domain::metrics::render();
+        let text = gateway_state::metrics::render();
         assert!(
             text.contains("registratura_http_request_duration_seconds_count{route=\"/api/v1/clinics/{clinic}/specialties\",method=\"GET\"} 4200000"),
             "every request counted"

@@ -1,7 +1,7 @@
 //! The architecture's invariants that a reader of `ARCHITECTURE.md` relies on, checked on the
-//! sources: only `api` knows HTTP; nothing outside the state port's `shared/` names one of its
-//! adapters (the composition root aside); and no crate's modules import each other in a
-//! circle.
+//! manifests and the sources: the domain depends on no infrastructure (so the compiler keeps
+//! HTTP, the stores and the МИС protocols out of it); only the composition root picks the
+//! adapters; and no crate's modules import each other in a circle.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -44,68 +44,76 @@ fn code_of(text: &str) -> String {
         .join("\n")
 }
 
-#[test]
-fn only_api_knows_http() {
-    let domain = root().join("crates/gateway-domain");
-    let manifest = std::fs::read_to_string(domain.join("Cargo.toml")).expect("the manifest");
-    for http in ["actix", "reqwest", "hyper", "utoipa"] {
-        assert!(
-            !manifest.contains(http),
-            "gateway-domain's Cargo.toml names {http}"
-        );
-    }
-    for (path, text) in sources(&domain.join("src")) {
-        let code = code_of(&text);
-        for http in ["actix", "HttpRequest", "HttpResponse", "StatusCode"] {
-            assert!(
-                !code.contains(http),
-                "{} names {http}: only api knows HTTP",
-                path.display()
-            );
+/// The names of a manifest's `[dependencies]` (not its dev-dependencies).
+fn dependencies(manifest: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(manifest).expect("the manifest");
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            inside = line == "[dependencies]";
+        } else if inside && let Some((name, _)) = line.split_once('=') {
+            let name = name.trim().trim_end_matches(".workspace").to_owned();
+            if !name.is_empty() && !name.starts_with('#') {
+                out.push(name);
+            }
         }
     }
+    out
 }
 
 #[test]
-fn nothing_outside_shared_names_an_adapter() {
-    let adapters = [
-        "MemorySessions",
-        "MemoryIdempotency",
-        "MemoryLocks",
-        "TicketMemo",
-        "Limiter",
-        "NoSharedCache",
-        "NoHint",
-        "AlwaysHealthy",
-        "RedisState",
-        "shared::memory",
-        "shared::redis",
+fn the_domain_depends_on_no_infrastructure_and_the_compiler_says_so() {
+    // What the domain cannot name, because it does not depend on it: HTTP, the stores, the
+    // caches' and the exporter's crates, the МИС protocols and the adapters' own crate.
+    let infrastructure = [
+        "actix",
+        "reqwest",
+        "hyper",
+        "utoipa",
+        "redis",
+        "governor",
+        "moka",
+        "metrics-exporter-prometheus",
+        "rusqlite",
+        "quick-xml",
+        "gateway-state",
+        "mis-hub",
+        "mis-fhir",
+        "sandbox-mis",
     ];
-    let roots = [
-        root().join("crates/gateway-domain/src"),
-        root().join("api/src"),
-    ];
-    for dir in roots {
-        for (path, text) in sources(&dir) {
-            let relative = path.strip_prefix(&dir).expect("under its root");
-            let in_shared = relative.starts_with("shared");
-            if in_shared {
-                continue;
-            }
-            let code = code_of(&text);
-            for adapter in adapters {
-                let named = code.match_indices(adapter).any(|(at, _)| {
-                    let before = code[..at].chars().next_back();
-                    let after = code[at + adapter.len()..].chars().next();
-                    !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
-                        && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
-                });
-                assert!(
-                    !named,
-                    "{} names the adapter {adapter}: only shared/ knows which is in use",
-                    path.display()
-                );
-            }
+    let deps = dependencies(&root().join("crates/gateway-domain/Cargo.toml"));
+    assert!(deps.contains(&"mis".to_owned()), "the reader found {deps:?}");
+    for dep in &deps {
+        assert!(
+            !infrastructure.iter().any(|i| dep.starts_with(i)),
+            "gateway-domain depends on {dep}: infrastructure belongs under its ports"
+        );
+    }
+    // The state adapters depend on the domain (they implement its ports), not on the shell.
+    let state = dependencies(&root().join("crates/gateway-state/Cargo.toml"));
+    assert!(state.contains(&"gateway-domain".to_owned()));
+    assert!(!state.iter().any(|d| d == "registratura" || d.starts_with("actix")));
+}
+
+#[test]
+fn only_the_composition_root_picks_the_adapters() {
+    // `startup` wires them and `config` reads `[state]`; the shell serves the exporter's text.
+    let allowed = ["startup.rs", "config.rs"];
+    let src = root().join("api/src");
+    for (path, text) in sources(&src) {
+        let relative = path.strip_prefix(&src).expect("under src");
+        if allowed.iter().any(|a| relative == Path::new(a)) {
+            continue;
+        }
+        let code = code_of(&text);
+        for (at, _) in code.match_indices("gateway_state::") {
+            assert!(
+                code[at..].starts_with("gateway_state::metrics::"),
+                "{} names an adapter: only the composition root picks them",
+                path.display()
+            );
         }
     }
 }

@@ -386,7 +386,7 @@ pub fn gateway_config(clinics: Vec<ClinicConfig>) -> Config {
         sandbox: SandboxSettings::default(),
         demo: registratura::config::DemoConfig::default(),
         audit: registratura::config::AuditConfig::default(),
-        state: gateway_domain::shared::StateConfig::default(),
+        state: gateway_state::StateConfig::default(),
         service: registratura::config::ServiceConfig::default(),
         cache: CacheConfig::default(),
         rate_limit: RateLimitConfig {

@@ -141,5 +141,5 @@ pub async fn metrics(
     }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(gateway_domain::metrics::render()))
+        .body(gateway_state::metrics::render()))
 }

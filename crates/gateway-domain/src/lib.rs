@@ -17,13 +17,12 @@ pub mod clinic;
 pub mod context;
 pub mod directory;
 pub mod failure;
-#[cfg(test)]
-mod fake;
 pub mod gateway;
 pub mod guard;
 pub mod idempotency;
 pub mod identify;
 pub mod ids;
+pub mod keep;
 pub mod limits;
 pub mod memo;
 pub mod metrics;

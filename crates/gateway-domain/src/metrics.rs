@@ -1,7 +1,7 @@
-//! Metrics in the Prometheus text format (the shell serves them at `GET /metrics`), with the
-//! ecosystem's `metrics` facade and its Prometheus exporter: the recorder, and what the domain
-//! records. Every name starts with `registratura_`; counters end in `_total`, durations in
-//! `_seconds` (histograms). The shell records its requests' own through the same recorder.
+//! What the domain records, through the ecosystem's `metrics` facade (the recorder, a
+//! Prometheus exporter, is `gateway_state::metrics`'s; the shell serves its text at
+//! `GET /metrics`). Every name starts with `registratura_`; counters end in `_total`, durations
+//! in `_seconds` (histograms). The shell records its requests' own through the same recorder.
 //!
 //! A series is never made per thing a client or a МИС can multiply: a region's clinics are
 //! labelled with the region's id (`clinic="spb"`: a region of ten thousand clinics is one
@@ -30,71 +30,13 @@
 //! | `registratura_log_lines_suppressed_total` | (lines about clients that never sent a valid request, past the few a second written) |
 
 use metrics::{counter, gauge, histogram};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use std::sync::OnceLock;
 use std::time::Duration;
-
-/// Buckets of the duration histograms, in seconds: from a cached answer to a slow МИС.
-const BUCKETS: &[f64] = &[
-    0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
-
-static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
-
-/// How many durations may be recorded between two countings, at most: the exporter keeps each
-/// one (8 bytes) until it is counted, so with nobody reading `/metrics` and no counting they
-/// would grow without bound. The thread that records the one that reaches this counts them
-/// itself (a scrape of `/metrics` counts them too), so no thread of its own is needed.
-const SAMPLES_KEPT: u64 = 64 * 1024;
-
-static SAMPLES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// Installs the process's recorder (once); later calls reuse it.
-pub fn install() {
-    HANDLE.get_or_init(|| {
-        let handle = PrometheusBuilder::new()
-            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS)
-            .ok()?
-            .install_recorder()
-            .ok()?;
-        gauge!("registratura_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
-        Some(handle)
-    });
-}
-
-fn upkeep(handle: &PrometheusHandle) {
-    SAMPLES.store(0, std::sync::atomic::Ordering::Relaxed);
-    handle.run_upkeep();
-}
-
-/// Notes that a duration was recorded (every `histogram!` of the process calls it), counting
-/// the recorded ones into their buckets when [`SAMPLES_KEPT`] are waiting.
-pub fn sampled() {
-    let waiting = SAMPLES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    if waiting + 1 >= SAMPLES_KEPT
-        && let Some(handle) = HANDLE.get().and_then(Option::as_ref)
-    {
-        upkeep(handle);
-    }
-}
-
-/// The metrics in the Prometheus text format.
-pub fn render() -> String {
-    match HANDLE.get().and_then(Option::as_ref) {
-        Some(handle) => {
-            handle.run_upkeep();
-            handle.render()
-        }
-        None => String::new(),
-    }
-}
 
 pub fn mis_call(clinic: &str, operation: &'static str, outcome: &'static str, took: Duration) {
     counter!("registratura_mis_calls_total", "clinic" => clinic.to_owned(), "operation" => operation, "outcome" => outcome)
         .increment(1);
     histogram!("registratura_mis_call_duration_seconds", "clinic" => clinic.to_owned(), "operation" => operation)
         .record(took.as_secs_f64());
-    sampled();
 }
 
 /// A request told to retry: the МИС of `bound` (a clinic, or `all`) was at its capacity.

@@ -573,132 +573,37 @@ mod tests {
         assert_eq!(err.fields[0].reason, "range_too_long");
     }
 
-    #[tokio::test]
-    async fn the_waiting_list_holds_five_requests_one_per_specialty_and_lets_go_of_them() {
-        use crate::fake::{self, FakeMis, PATIENT};
-        let mis = std::sync::Arc::new(FakeMis::new());
-        let gateway = fake::gateway(mis.clone());
-        let clinic = gateway.clinics()[0].clone();
-        let session = || {
-            Session::new(
-                "demo",
-                mis::PatientId::parse(PATIENT).expect("an id"),
-                std::time::Duration::from_secs(60),
-            )
+    #[test]
+    fn a_sixth_request_is_refused_and_a_second_for_the_same_thing_too() {
+        let specialty = |id: &str| mis::Specialty {
+            id: SpecialtyId::parse(id).expect("an id"),
+            name: "Терапия".into(),
+            federal_code: None,
+            free_tickets: Some(0),
+            nearest_date: None,
         };
-        let join = |specialty: &str, doctor: Option<&str>| {
-            let mut new = request("+79161234567", None, None);
-            new.specialty_id = ids::specialty(&SpecialtyId::parse(specialty).expect("an id"));
-            new.doctor_id = doctor.map(|d| {
-                DoctorKey {
-                    specialty: SpecialtyId::parse(specialty).expect("an id"),
-                    doctor: mis::DoctorId::parse(d).expect("an id"),
-                }
-                .encode()
-            });
-            parse(&new, fake::tomorrow()).expect("valid")
+        let entry = |i: u32| mis::WaitingEntry {
+            id: mis::WaitingId::parse(format!("w{i}")).expect("an id"),
+            specialty_id: Some(SpecialtyId::parse(i.to_string()).expect("an id")),
+            specialty_name: None,
+            doctor_id: None,
+            doctor_name: None,
+            window: None,
+            created: None,
+            reason: None,
         };
-        let first = super::join(gateway.clone(), clinic.clone(), session(), join("1", None))
-            .await
-            .expect("joined");
-        assert_eq!(
-            first.reason,
-            Some(api_types::WaitingReason::NoConvenientTime)
-        );
-        let again = super::join(gateway.clone(), clinic.clone(), session(), join("1", None)).await;
-        assert_eq!(
-            again.expect_err("one per specialty").code,
-            ErrorCode::AlreadyOnWaitingList
-        );
-        for doctor in ["d1", "d2"] {
-            super::join(
-                gateway.clone(),
-                clinic.clone(),
-                session(),
-                join("1", Some(doctor)),
-            )
-            .await
-            .expect("one per doctor too");
-        }
-        super::join(gateway.clone(), clinic.clone(), session(), join("2", None))
-            .await
-            .expect("another specialty");
-        super::join(
-            gateway.clone(),
-            clinic.clone(),
-            session(),
-            join("2", Some("d3")),
-        )
-        .await
-        .expect("the fifth");
-        assert_eq!(mis.waiting_count(PATIENT), 5);
-        // A sixth, of whatever: full.
-        let active = mis::Mis::waiting_list(&*clinic.mis, clinic.lpu, &session().patient)
-            .await
-            .expect("listed");
-        let wanted = Wanted {
-            specialty: mis::Specialty {
-                id: SpecialtyId::parse("9").expect("an id"),
-                name: "Другая".into(),
-                federal_code: None,
-                free_tickets: Some(0),
-                nearest_date: None,
-            },
+        let wanted = |id: &str| Wanted {
+            specialty: specialty(id),
             doctor: None,
             reason: WaitingReason::NoFreeTickets,
         };
-        let full = admits(&active, &wanted).expect_err("full");
+        let four: Vec<_> = (1..=4).map(entry).collect();
+        assert!(admits(&four, &wanted("9")).is_ok());
+        let same = admits(&four, &wanted("2")).expect_err("waits for it already");
+        assert_eq!(same.code, ErrorCode::AlreadyOnWaitingList);
+        let five: Vec<_> = (1..=5).map(entry).collect();
+        let full = admits(&five, &wanted("9")).expect_err("full");
         assert_eq!(full.code, ErrorCode::WaitingListFull);
-        let id = ids::parse_waiting(&first.id).expect("an id");
-        leave(gateway.clone(), clinic.clone(), session(), id.clone())
-            .await
-            .expect("withdrawn");
-        assert_eq!(mis.waiting_count(PATIENT), 4);
-        let twice = leave(gateway.clone(), clinic.clone(), session(), id).await;
-        assert_eq!(twice.expect_err("gone").code, ErrorCode::NotFound);
-        let listed = list(&clinic, &session()).await.expect("listed");
-        assert_eq!(listed.len(), 4);
-    }
-
-    #[tokio::test]
-    async fn a_waiting_list_change_whose_answer_is_lost_ends_as_the_mis_holds_it() {
-        use crate::fake::{self, FakeMis, Fault, PATIENT};
-        let mis = std::sync::Arc::new(FakeMis::new());
-        let gateway = fake::gateway(mis.clone());
-        let clinic = gateway.clinics()[0].clone();
-        let session = || {
-            Session::new(
-                "demo",
-                mis::PatientId::parse(PATIENT).expect("an id"),
-                std::time::Duration::from_secs(60),
-            )
-        };
-        let new = || {
-            let mut new = request("+79161234567", None, None);
-            new.specialty_id = ids::specialty(&SpecialtyId::parse("2").expect("an id"));
-            parse(&new, fake::tomorrow()).expect("valid")
-        };
-        mis.fail_next_write(Fault::LostUndone);
-        let undone = join(gateway.clone(), clinic.clone(), session(), new()).await;
-        assert_eq!(
-            undone.expect_err("not joined").code,
-            ErrorCode::MisUnavailable
-        );
-        assert_eq!(mis.waiting_count(PATIENT), 0);
-        mis.fail_next_write(Fault::AnswerLost);
-        let joined = join(gateway.clone(), clinic.clone(), session(), new())
-            .await
-            .expect("the МИС holds it: joined");
-        assert_eq!(mis.waiting_count(PATIENT), 1);
-        let id = ids::parse_waiting(&joined.id).expect("the request the МИС holds");
-        mis.fail_next_write(Fault::AnswerLostUnread);
-        let unknown = leave(gateway.clone(), clinic.clone(), session(), id.clone()).await;
-        assert_eq!(
-            unknown.expect_err("unknown").code,
-            ErrorCode::OutcomeUnknown
-        );
-        mis.set_reads_down(false);
-        assert_eq!(mis.waiting_count(PATIENT), 0, "the МИС did withdraw it");
     }
 
     #[test]

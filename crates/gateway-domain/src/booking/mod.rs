@@ -19,8 +19,6 @@
 //! books it; [`tickets`] lists and cancels.
 
 mod target;
-#[cfg(test)]
-mod tests;
 mod tickets;
 
 pub use tickets::{cancel, ticket, tickets};

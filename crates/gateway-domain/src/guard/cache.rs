@@ -7,13 +7,14 @@
 //! One [`Caches`] serves one clinic, or every clinic of a region (their keys name the clinic),
 //! so that a region of ten thousand clinics takes the bytes of one bound, not of ten thousand.
 
+use crate::keep::{Fetched, Fetching, Keeps};
 use chrono::NaiveDate;
 use mis::{ClinicInfo, Doctor, DoctorId, LpuId, MisError, Slot, Specialty, SpecialtyId};
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The bytes one clinic's caches take at most, unless configured otherwise.
 pub const CACHE_BYTES: u64 = 16 * 1024 * 1024;
@@ -28,17 +29,10 @@ pub(super) type ScheduleKey = (LpuId, DoctorId, NaiveDate, NaiveDate);
 type Entry<V> = Result<V, MisError>;
 
 /// How long an entry lives: a value its time to live, a failure a few seconds of it.
-#[derive(Debug, Clone, Copy)]
-struct Lives {
-    ttl: Duration,
-}
-
-impl<K, V> moka::Expiry<K, Entry<V>> for Lives {
-    fn expire_after_create(&self, _: &K, value: &Entry<V>, _: Instant) -> Option<Duration> {
-        Some(match value {
-            Ok(_) => self.ttl,
-            Err(_) => self.ttl.min(FAILURE_TTL),
-        })
+fn lives<V>(entry: &Entry<V>, ttl: Duration) -> Duration {
+    match entry {
+        Ok(_) => ttl,
+        Err(_) => ttl.min(FAILURE_TTL),
     }
 }
 
@@ -72,11 +66,13 @@ fn weight<V: serde::Serialize>(value: &Entry<V>) -> u32 {
         .saturating_add(ENTRY_OVERHEAD)
 }
 
-/// A bounded cache with a time to live whose concurrent misses on one key share one fetch.
+/// A cache of one kind of read, with a time to live (zero: none kept), whose concurrent
+/// misses on one key share one fetch.
 #[derive(Debug)]
-pub(super) struct Cache<K: Hash + Eq + Send + Sync + 'static, V: Clone + Send + Sync + 'static> {
+pub(super) struct Cache<K: crate::keep::Key, V: crate::keep::Value> {
     name: &'static str,
-    entries: Option<moka::future::Cache<K, Entry<V>>>,
+    ttl: Duration,
+    entries: Option<Arc<dyn Fetching<K, Entry<V>, MisError>>>,
 }
 
 impl<K, V> Cache<K, V>
@@ -86,17 +82,11 @@ where
 {
     /// A cache named `name` (in metrics) keeping values for `ttl` (zero: no caching), within
     /// `bytes`.
-    pub(super) fn new(name: &'static str, ttl: Duration, bytes: u64) -> Self {
+    pub(super) fn new(keeps: &impl Keeps, name: &'static str, ttl: Duration, bytes: u64) -> Self {
         Self {
             name,
-            entries: (!ttl.is_zero()).then(|| {
-                moka::future::Cache::builder()
-                    .max_capacity(bytes)
-                    .weigher(|_, v: &Entry<V>| weight(v))
-                    .expire_after(Lives { ttl })
-                    .support_invalidation_closures()
-                    .build()
-            }),
+            ttl,
+            entries: (!ttl.is_zero()).then(|| keeps.fetching(bytes, weight::<V>)),
         }
     }
 
@@ -104,25 +94,31 @@ where
     /// answered (a failure it answered is kept; a call not made is not).
     pub(super) async fn get_or_fetch<F, Fut>(&self, key: K, fetch: F) -> Result<V, MisError>
     where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = (Result<V, MisError>, Answered)>,
+        F: FnOnce() -> Fut + Send,
+        Fut: Future<Output = (Result<V, MisError>, Answered)> + Send,
     {
         match &self.entries {
             None => fetch().await.0,
             Some(entries) => {
                 let missed = AtomicBool::new(false);
-                let result = entries
-                    .try_get_with(key, async {
-                        missed.store(true, Ordering::Relaxed);
-                        match fetch().await {
-                            (Ok(v), _) => Ok(Ok(v)),
-                            (Err(e), Answered::Yes) => Ok(Err(e)),
-                            (Err(e), Answered::No) => Err(e),
+                let ttl = self.ttl;
+                let fetched = Box::pin(async {
+                    missed.store(true, Ordering::Relaxed);
+                    match fetch().await {
+                        (Ok(v), _) => {
+                            let entry = Ok(v);
+                            let lives = lives(&entry, ttl);
+                            Fetched::Keep(entry, lives)
                         }
-                    })
-                    .await
-                    .map_err(|e: Arc<MisError>| (*e).clone())
-                    .and_then(|entry| entry);
+                        (Err(e), Answered::Yes) => {
+                            let entry = Err(e);
+                            let lives = lives(&entry, ttl);
+                            Fetched::Keep(entry, lives)
+                        }
+                        (Err(e), Answered::No) => Fetched::Pass(e),
+                    }
+                });
+                let result = entries.get_or_fetch(key, fetched).await.and_then(|e| e);
                 crate::metrics::cache(self.name, !missed.load(Ordering::Relaxed));
                 result
             }
@@ -131,10 +127,8 @@ where
 
     /// Drops the entries `which` selects.
     pub(super) fn forget(&self, which: impl Fn(&K) -> bool + Send + Sync + 'static) {
-        if let Some(entries) = &self.entries
-            && entries.invalidate_entries_if(move |k, _| which(k)).is_err()
-        {
-            entries.invalidate_all();
+        if let Some(entries) = &self.entries {
+            entries.forget(Box::new(which));
         }
     }
 
@@ -142,21 +136,15 @@ where
     pub(super) async fn bytes(&self) -> u64 {
         match &self.entries {
             None => 0,
-            Some(e) => {
-                e.run_pending_tasks().await;
-                e.weighted_size()
-            }
+            Some(e) => e.bytes().await,
         }
     }
 
-    #[cfg(test)]
+    /// How many entries it keeps.
     pub(super) async fn len(&self) -> u64 {
         match &self.entries {
             None => 0,
-            Some(e) => {
-                e.run_pending_tasks().await;
-                e.entry_count()
-            }
+            Some(e) => e.len().await,
         }
     }
 }
@@ -185,17 +173,35 @@ pub struct Caches {
 impl Caches {
     /// Caches keeping the directory's reads for `directory`, the schedules' for `schedule`,
     /// all within `bytes` (shared out among the kinds of read: most to the schedules).
-    pub fn new(directory: Duration, schedule: Duration, bytes: u64) -> Self {
+    pub fn new(keeps: &impl Keeps, directory: Duration, schedule: Duration, bytes: u64) -> Self {
         let share = |sixteenths: u64| bytes / 16 * sixteenths;
         Self {
-            clinics: Cache::new("clinics", directory, share(1)),
-            specialties: Cache::new("specialties", directory, share(2)),
-            doctors: Cache::new("doctors", directory, share(3)),
-            dates: Cache::new("dates", schedule, share(3)),
-            slots: Cache::new("slots", schedule, share(6)),
-            areas: Cache::new("areas", directory, share(1)),
+            clinics: Cache::new(keeps, "clinics", directory, share(1)),
+            specialties: Cache::new(keeps, "specialties", directory, share(2)),
+            doctors: Cache::new(keeps, "doctors", directory, share(3)),
+            dates: Cache::new(keeps, "dates", schedule, share(3)),
+            slots: Cache::new(keeps, "slots", schedule, share(6)),
+            areas: Cache::new(keeps, "areas", directory, share(1)),
             ttls: (directory, schedule),
         }
+    }
+
+    /// The caches of one guard of `config` (or of every guard of a region made from it),
+    /// within `bytes`: keeping reads as long as the guard would in this gateway
+    /// ([`super::GuardedMis::local_ttls`]: briefly when the gateways share their reads).
+    pub fn of(
+        keeps: &impl Keeps,
+        config: &super::GuardConfig,
+        shared: &crate::shared::Shared,
+        bytes: u64,
+    ) -> Arc<Self> {
+        let (directory, schedule) = super::GuardedMis::local_ttls(config, shared.reads.as_ref());
+        Arc::new(Self::new(keeps, directory, schedule, bytes))
+    }
+
+    /// How many reads of schedules (free tickets) it keeps.
+    pub async fn slots_kept(&self) -> u64 {
+        self.slots.len().await
     }
 
     /// The bytes every kind of read takes, as counted.
@@ -234,63 +240,12 @@ impl Caches {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_flood_of_keys_evicts_key_by_key_and_keeps_the_cache_within_its_bytes() {
-        let bytes = 1024 * 1024;
-        let cache: Cache<u32, String> = Cache::new("test", Duration::from_secs(60), bytes);
-        let value = "x".repeat(1_000);
-        for k in 0..10_000u32 {
-            let v = value.clone();
-            cache
-                .get_or_fetch(k, || async move { (Ok(v), Answered::Yes) })
-                .await
-                .expect("fetched");
-        }
-        let (len, kept) = (cache.len().await, cache.bytes().await);
-        assert!(kept <= bytes, "{kept} bytes");
-        assert!(len > 500, "not flushed whole: {len} entries");
-        assert!(len < 1_000, "bounded by bytes, not by keys: {len} entries");
-    }
-
-    #[tokio::test]
-    async fn a_failure_the_mis_answered_is_kept_briefly_and_a_call_not_made_is_not() {
-        let cache: Cache<u32, u32> = Cache::new("test", Duration::from_secs(60), 1 << 20);
-        let calls = std::sync::atomic::AtomicUsize::new(0);
-        let failing = || async {
-            calls.fetch_add(1, Ordering::SeqCst);
-            (Err(MisError::Rejected { code: 98 }), Answered::Yes)
-        };
-        assert!(cache.get_or_fetch(1, failing).await.is_err());
-        assert!(cache.get_or_fetch(1, failing).await.is_err());
-        assert_eq!(calls.load(Ordering::SeqCst), 1, "the failure was kept");
-        let not_made = || async {
-            calls.fetch_add(1, Ordering::SeqCst);
-            (Err(MisError::Overloaded), Answered::No)
-        };
-        assert!(cache.get_or_fetch(2, not_made).await.is_err());
-        assert!(cache.get_or_fetch(2, not_made).await.is_err());
-        assert_eq!(
-            calls.load(Ordering::SeqCst),
-            3,
-            "nothing kept of a call not made"
-        );
-    }
-
     #[test]
     fn a_kept_failure_lives_seconds_and_a_value_its_time_to_live() {
-        let lives = |ttl: u64, entry: &Entry<u32>| {
-            moka::Expiry::<u32, Entry<u32>>::expire_after_create(
-                &Lives {
-                    ttl: Duration::from_secs(ttl),
-                },
-                &1,
-                entry,
-                Instant::now(),
-            )
-        };
-        let failure = Err(MisError::Rejected { code: 98 });
-        assert_eq!(lives(60, &Ok(1)), Some(Duration::from_secs(60)));
-        assert_eq!(lives(60, &failure), Some(FAILURE_TTL));
-        assert_eq!(lives(3, &failure), Some(Duration::from_secs(3)));
+        let failure: Entry<u32> = Err(MisError::Rejected { code: 98 });
+        let minute = Duration::from_secs(60);
+        assert_eq!(lives(&Ok(1), minute), minute);
+        assert_eq!(lives(&failure, minute), FAILURE_TTL);
+        assert_eq!(lives(&failure, Duration::from_secs(3)), Duration::from_secs(3));
     }
 }

@@ -8,6 +8,7 @@ use super::{Catalogue, CatalogueClinic};
 use crate::clinic::ClinicEntry;
 use crate::failure::Failure;
 use crate::guard::GuardedMis;
+use crate::keep::{Bounded, Keeps};
 use api_types::ErrorCode;
 use chrono_tz::Tz;
 use mis::{LpuId, Region};
@@ -42,10 +43,10 @@ pub struct RegionClinics {
     /// The most МИС calls one answer across clinics makes (what was kept costs none).
     pub max_calls: u32,
     make: Box<MakeGuard>,
-    guards: moka::sync::Cache<LpuId, Arc<GuardedMis>>,
+    guards: Arc<dyn Bounded<LpuId, Arc<GuardedMis>>>,
     /// The region sessions a clinic has no card of, by the digest of the token and the clinic:
     /// a made-up identity costs one `CheckPatient` a clinic, not one a request.
-    unknown: moka::sync::Cache<[u8; 32], ()>,
+    unknown: Arc<dyn Bounded<[u8; 32], ()>>,
 }
 
 impl std::fmt::Debug for RegionClinics {
@@ -65,6 +66,7 @@ impl RegionClinics {
         tz: Tz,
         deadline: Duration,
         make: Box<MakeGuard>,
+        keeps: &impl Keeps,
     ) -> Self {
         Self {
             catalogue,
@@ -73,11 +75,8 @@ impl RegionClinics {
             deadline,
             max_calls: DEFAULT_MAX_CALLS,
             make,
-            guards: moka::sync::Cache::new(MAX_GUARDS as u64),
-            unknown: moka::sync::Cache::builder()
-                .max_capacity(MAX_UNKNOWN)
-                .time_to_live(UNKNOWN_TTL)
-                .build(),
+            guards: keeps.bounded(MAX_GUARDS as u64, None),
+            unknown: keeps.bounded(MAX_UNKNOWN, Some(UNKNOWN_TTL)),
         }
     }
 
@@ -134,18 +133,17 @@ impl RegionClinics {
 
     fn guard(&self, clinic: &CatalogueClinic) -> Arc<GuardedMis> {
         self.guards
-            .get_with(clinic.lpu, || Arc::new((self.make)(clinic)))
+            .get_with(clinic.lpu, &mut || Arc::new((self.make)(clinic)))
     }
 
     /// How many clinics' guards are kept.
     pub fn guards(&self) -> usize {
-        self.guards.run_pending_tasks();
-        usize::try_from(self.guards.entry_count()).unwrap_or(usize::MAX)
+        usize::try_from(self.guards.len()).unwrap_or(usize::MAX)
     }
 
     /// Whether `clinic` was found to have no card of the region session `token`'s patient.
     pub fn unknown_in(&self, token: &str, clinic: &str) -> bool {
-        self.unknown.contains_key(&pair(token, clinic))
+        self.unknown.contains(&pair(token, clinic))
     }
 
     /// Remembers that `clinic` has no card of the region session `token`'s patient.
@@ -155,16 +153,16 @@ impl RegionClinics {
 
     /// How many (session, clinic) pairs are remembered as «no card here».
     pub fn unknowns(&self) -> u64 {
-        self.unknown.run_pending_tasks();
-        self.unknown.entry_count()
+        self.unknown.len()
     }
 
     /// How many of the region's clinics kept have their breaker open (a region's clinics
     /// are one series in the metrics, counted at a scrape).
     pub fn open_breakers(&self) -> usize {
         self.guards
+            .values()
             .iter()
-            .filter(|(_, g)| g.breaker_state() == crate::guard::BreakerState::Open)
+            .filter(|g| g.breaker_state() == crate::guard::BreakerState::Open)
             .count()
     }
 }

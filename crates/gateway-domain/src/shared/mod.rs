@@ -1,27 +1,23 @@
-//! The state gateways may share: one port, two adapters.
+//! The state gateways may share: the port. Its adapters are the `gateway-state` crate's.
 //!
 //! Sessions, idempotency records, rate-limit counters, cached МИС reads, the ticket details
-//! remembered at booking and a "МИС is down" hint are each a trait here. The in-memory adapter
-//! (the default: one gateway, nothing to run beside it) keeps them in the process; the Redis
-//! adapter ([`redis`], chosen by `[state] redis_url`) keeps them in Redis, so that several
-//! gateways behind a load balancer behave as one. Nothing outside this module knows which is
-//! in use: the gateway holds a [`Shared`].
+//! remembered at booking, a "МИС is down" hint and the patients' locks are each a trait here.
+//! The in-memory adapter (the default: one gateway, nothing to run beside it) keeps them in the
+//! process; the Redis adapter (chosen by `[state] redis_url`) keeps them in Redis, so that
+//! several gateways behind a load balancer behave as one. The domain cannot tell which is in
+//! use (it does not depend on the crate that holds them): the gateway holds a [`Shared`].
 //!
 //! When Redis cannot be reached, reads go on (from the МИС and each gateway's own cache);
 //! whatever could book twice or lose an answer (new sessions, bookings, cancellations) is
 //! refused with `503 state_unavailable`; rate limits fall back to each gateway's own counters.
 //! The adapter reconnects by itself.
 
-pub mod memory;
-pub mod redis;
-
 use crate::idempotency::{Claimed, Scope, Settlement};
-use crate::limits::{Class, RateLimitConfig, Subject};
+use crate::limits::{Class, Subject};
 use crate::memo::SlotDetails;
 use crate::sessions::Session;
 use async_trait::async_trait;
 use mis::{AppointmentId, PatientId};
-use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -153,32 +149,6 @@ pub trait Health: Send + Sync + std::fmt::Debug {
     async fn check(&self) -> Result<(), StateError>;
 }
 
-/// `[state]`: where the shared state lives.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct StateConfig {
-    /// `redis://host:6379/0` or `rediss://…` (TLS); absent: in this process's memory.
-    /// `REGISTRATURA_REDIS_URL` overrides it.
-    pub redis_url: Option<String>,
-    /// The prefix of every key, so that several deployments can share one Redis.
-    pub prefix: String,
-    /// Connections to Redis (each multiplexes many requests).
-    pub pool_size: usize,
-    /// The longest a Redis command may take, milliseconds.
-    pub timeout_ms: u64,
-}
-
-impl Default for StateConfig {
-    fn default() -> Self {
-        Self {
-            redis_url: None,
-            prefix: "registratura".into(),
-            pool_size: 4,
-            timeout_ms: 500,
-        }
-    }
-}
-
 /// The shared state, whichever adapter holds it.
 #[derive(Debug, Clone)]
 pub struct Shared {
@@ -192,32 +162,4 @@ pub struct Shared {
     pub locks: Arc<dyn Locks>,
     /// `memory` or `redis`, for the logs and the status page.
     pub kind: &'static str,
-}
-
-impl Shared {
-    /// The state of one gateway alone, in its memory, with default limits (for tools and
-    /// tests).
-    pub fn alone() -> Self {
-        memory::shared(
-            Duration::from_secs(15 * 60),
-            &RateLimitConfig::default(),
-            &[],
-        )
-    }
-
-    /// The state of `config`: in memory, or in Redis.
-    pub async fn build(
-        config: &StateConfig,
-        session_ttl: Duration,
-        limits: &RateLimitConfig,
-        key_limits: &[RateLimitConfig],
-        key_names: &[String],
-    ) -> Result<Self, StateError> {
-        match &config.redis_url {
-            None => Ok(memory::shared(session_ttl, limits, key_limits)),
-            Some(url) => {
-                redis::shared(config, url, session_ttl, limits, key_limits, key_names).await
-            }
-        }
-    }
 }

@@ -1,7 +1,7 @@
 //! What the gateway learned of the tickets it booked, in this process's memory: at most
 //! [`MEMO_CAPACITY`] tickets, the least used forgotten first.
 
-use crate::memo::SlotDetails;
+use gateway_domain::memo::SlotDetails;
 use mis::AppointmentId;
 
 type MemoKey = (String, AppointmentId);

@@ -1,7 +1,7 @@
 //! Sessions in this process's memory: at most [`MAX_SESSIONS`] live at once; past that, the
 //! least recently used ends first.
 
-use crate::sessions::{NoRandomness, Session, digest, new_token};
+use gateway_domain::sessions::{NoRandomness, Session, digest, new_token};
 use mis::PatientId;
 use std::time::Duration;
 

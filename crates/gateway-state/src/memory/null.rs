@@ -1,7 +1,7 @@
 //! The adapters of what one gateway alone has nothing to share with: no second level of cache,
 //! nobody to tell of an outage, a memory that is always there.
 
-use crate::shared::{Health, OutageHint, ReadCache, StateError};
+use gateway_domain::shared::{Health, OutageHint, ReadCache, StateError};
 use async_trait::async_trait;
 use std::time::Duration;
 

@@ -1,9 +1,9 @@
-//! Idempotency keys in this process's memory, by the rules of [`crate::idempotency`]: at most
+//! Idempotency keys in this process's memory, by the rules of [`gateway_domain::idempotency`]: at most
 //! [`MAX_KEYS_PER_PATIENT`] per patient and [`MAX_KEYS`] in all, the least recently used finished
 //! key out first; a running key, or one whose outcome nobody knows, never (a retry must read
 //! the МИС first).
 
-use crate::idempotency::{
+use gateway_domain::idempotency::{
     Claimed, MAX_KEYS, MAX_KEYS_PER_PATIENT, Outcome, Scope, Settlement, TTL, new_owner,
 };
 use std::collections::{BTreeMap, HashMap};
@@ -271,7 +271,7 @@ impl MemoryIdempotency {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::idempotency::{fingerprint, valid_key};
+    use gateway_domain::idempotency::{fingerprint, valid_key};
     use api_types::{ErrorCode, Problem};
 
     const LEASE: Duration = Duration::from_secs(10);

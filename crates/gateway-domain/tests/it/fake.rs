@@ -4,10 +4,10 @@
 //! list; and faults to inject into its writes (the МИС unreachable, or its answer lost after
 //! it acted).
 
-use crate::clinic::ClinicEntry;
-use crate::gateway::Gateway;
-use crate::guard::{GuardConfig, GuardedMis};
-use crate::shared::Shared;
+use gateway_domain::clinic::ClinicEntry;
+use gateway_domain::gateway::Gateway;
+use gateway_domain::guard::{CACHE_BYTES, Caches, GuardConfig, GuardedMis};
+use gateway_state::keep::Moka;
 use async_trait::async_trait;
 use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
 use mis::{
@@ -240,7 +240,7 @@ impl FakeMis {
 
 /// A gateway with one clinic, `demo`, whose МИС is `mis`, alone in its memory.
 pub fn gateway(mis: Arc<FakeMis>) -> Arc<Gateway> {
-    let shared = Shared::alone();
+    let shared = gateway_state::alone();
     let guard = GuardConfig {
         deadline: Duration::from_secs(2),
         schedule_ttl: Duration::ZERO,
@@ -258,9 +258,9 @@ pub fn gateway(mis: Arc<FakeMis>) -> Arc<Gateway> {
         tz: chrono_tz::Europe::Moscow,
         mis: Arc::new(GuardedMis::new(
             mis,
-            guard,
-            shared.reads.clone(),
-            shared.outages.clone(),
+            guard.clone(),
+            Caches::of(&Moka, &guard, &shared, CACHE_BYTES),
+            &shared,
         )),
     };
     Arc::new(Gateway::new(vec![clinic], shared))

@@ -6,7 +6,7 @@
 //! refill is dropped (it is then indistinguishable from a new client). No insert scans the
 //! map, and no global lock is taken.
 
-use crate::limits::{Class, ClientKey, Rate, RateLimitConfig, Subject};
+use gateway_domain::limits::{Class, ClientKey, Rate, RateLimitConfig, Subject};
 use governor::clock::{Clock, DefaultClock};
 use governor::nanos::Nanos;
 use governor::state::keyed::ShrinkableKeyedStateStore;
@@ -150,7 +150,7 @@ impl Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::limits::{Class, ClientKey, RateLimitConfig, Subject};
+    use gateway_domain::limits::{Class, ClientKey, RateLimitConfig, Subject};
     use std::net::IpAddr;
 
     fn client(s: &str) -> Subject {

@@ -1,6 +1,6 @@
 //! Per-patient locks in this process.
 
-use crate::shared::{Held, Locks, StateError};
+use gateway_domain::shared::{Held, Locks, StateError};
 use async_trait::async_trait;
 use mis::PatientId;
 use std::collections::HashMap;

@@ -17,11 +17,11 @@ pub use locks::{MAX_LOCKS, MemoryLocks};
 pub use memo::{MEMO_CAPACITY, TicketMemo};
 pub use sessions::{MAX_SESSIONS, MemorySessions};
 
-use super::{Idempotency, Memo, RateStore, Sessions, Shared, StateError};
-use crate::idempotency::{Claimed, Scope, Settlement};
-use crate::limits::{Class, RateLimitConfig, Subject};
-use crate::memo::SlotDetails;
-use crate::sessions::Session;
+use gateway_domain::shared::{Idempotency, Memo, RateStore, Sessions, Shared, StateError};
+use gateway_domain::idempotency::{Claimed, Scope, Settlement};
+use gateway_domain::limits::{Class, RateLimitConfig, Subject};
+use gateway_domain::memo::SlotDetails;
+use gateway_domain::sessions::Session;
 use async_trait::async_trait;
 use mis::{AppointmentId, PatientId};
 use null::{AlwaysHealthy, NoHint, NoSharedCache};

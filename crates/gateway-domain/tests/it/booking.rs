@@ -1,8 +1,14 @@
 //! Booking, moving and cancelling against a МИС in memory ([`crate::fake`]).
 
-use super::*;
 use crate::fake::{self, FakeMis, Fault, PATIENT, REFERRAL};
-use crate::ids::DoctorKey;
+use gateway_domain::booking::{Plan, book, cancel, tickets};
+use gateway_domain::claims::{Answer, Keyed};
+use gateway_domain::gateway::Gateway;
+use gateway_domain::ids::{DoctorKey, SlotKey};
+use gateway_domain::sessions::Session;
+use api_types::Ticket;
+use mis::{AppointmentId, ReferralNumber};
+use std::sync::Arc;
 use api_types::ErrorCode;
 use mis::{DoctorId, PatientId, SpecialtyId};
 use std::time::Duration;
@@ -31,7 +37,7 @@ fn slot(specialty: &str, doctor: &str, i: u32) -> String {
 fn keyed(key: &str, body: &str) -> Option<Keyed> {
     Some(Keyed {
         key: key.into(),
-        fingerprint: crate::idempotency::fingerprint(body.as_bytes()),
+        fingerprint: gateway_domain::idempotency::fingerprint(body.as_bytes()),
     })
 }
 
@@ -124,7 +130,7 @@ async fn a_move_takes_the_new_time_frees_the_old_and_a_taken_time_keeps_the_old(
         .expect("booked");
     let taken = book_as(&gateway, fake::OTHER, &slot("1", "d2", 3), Plan::New, None).await;
     taken.result.expect("the other patient books");
-    let old_id = crate::ids::parse_ticket(&old.id).expect("an id");
+    let old_id = gateway_domain::ids::parse_ticket(&old.id).expect("an id");
     let refused = book_as(
         &gateway,
         PATIENT,
@@ -177,7 +183,7 @@ async fn a_ticket_is_cancelled_by_its_own_patient_only() {
         .await
         .result
         .expect("booked");
-    let id = crate::ids::parse_ticket(&ticket.id).expect("an id");
+    let id = gateway_domain::ids::parse_ticket(&ticket.id).expect("an id");
     let clinic = gateway.clinics()[0].clone();
     let theirs = cancel(
         gateway.clone(),
@@ -226,7 +232,7 @@ async fn a_referral_books_one_visit_and_moves_it_among_its_times() {
         ErrorCode::ReferralUsed
     );
     // The visit moves, keeping its referral (remembered with the ticket).
-    let old = crate::ids::parse_ticket(&ticket.id).expect("an id");
+    let old = gateway_domain::ids::parse_ticket(&ticket.id).expect("an id");
     let moved = book_as(
         &gateway,
         PATIENT,
@@ -301,7 +307,7 @@ async fn an_outcome_nobody_can_read_is_outcome_unknown_and_the_retry_reads_befor
     let other = slot("1", "d2", 2);
     let cancel_first = tickets(&gateway, &gateway.clinics()[0], &session(PATIENT)).await;
     for t in cancel_first.expect("listed") {
-        let id = crate::ids::parse_ticket(&t.id).expect("an id");
+        let id = gateway_domain::ids::parse_ticket(&t.id).expect("an id");
         cancel(
             gateway.clone(),
             gateway.clinics()[0].clone(),
@@ -356,7 +362,7 @@ async fn a_move_whose_answer_is_lost_ends_as_the_mis_holds_it() {
         .await
         .result
         .expect("booked");
-    let old_id = crate::ids::parse_ticket(&old.id).expect("an id");
+    let old_id = gateway_domain::ids::parse_ticket(&old.id).expect("an id");
     // Not moved: the old ticket stands, and the answer says so.
     mis.fail_next_write(Fault::LostUndone);
     let kept = book_as(
@@ -418,7 +424,7 @@ async fn a_cancellation_whose_answer_is_lost_ends_as_the_mis_holds_it() {
         .await
         .result
         .expect("booked");
-    let id = crate::ids::parse_ticket(&ticket.id).expect("an id");
+    let id = gateway_domain::ids::parse_ticket(&ticket.id).expect("an id");
     mis.fail_next_write(Fault::LostUndone);
     let kept = cancel(
         gateway.clone(),
@@ -448,7 +454,7 @@ async fn a_cancellation_whose_answer_is_lost_ends_as_the_mis_holds_it() {
     assert_eq!(mis.holder("d1-4"), None, "the МИС did cancel it");
     let again = book_as(&gateway, PATIENT, &slot("1", "d1", 5), Plan::New, None).await;
     let fresh = again.result.expect("booked");
-    let fresh_id = crate::ids::parse_ticket(&fresh.id).expect("an id");
+    let fresh_id = gateway_domain::ids::parse_ticket(&fresh.id).expect("an id");
     mis.fail_next_write(Fault::AnswerLost);
     cancel(gateway.clone(), clinic, session(PATIENT), fresh_id)
         .await

@@ -19,17 +19,18 @@
 //! Every operation that could book twice is one Lua script (atomic in Redis); limits are
 //! counted by a Lua GCRA on Redis's own clock, so all gateways count together.
 
-use super::memory::Limiter;
-use super::{
+use crate::StateConfig;
+use crate::memory::Limiter;
+use gateway_domain::shared::{
     Health, Held, Idempotency, Locks, Memo, OutageHint, RateStore, ReadCache, Sessions, Shared,
-    StateConfig, StateError,
+    StateError,
 };
-use crate::idempotency::{
+use gateway_domain::idempotency::{
     Claimed, MAX_KEYS, MAX_KEYS_PER_PATIENT, Outcome, Scope, Settlement, TTL, new_owner,
 };
-use crate::limits::{Class, ClientKey, RateLimitConfig, Subject};
-use crate::memo::SlotDetails;
-use crate::sessions::{Session, digest, new_token};
+use gateway_domain::limits::{Class, ClientKey, RateLimitConfig, Subject};
+use gateway_domain::memo::SlotDetails;
+use gateway_domain::sessions::{Session, digest, new_token};
 use async_trait::async_trait;
 use mis::{AppointmentId, PatientId};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -435,7 +436,7 @@ return 0
 ";
 
 impl RedisState {
-    fn rate_of(&self, subject: Subject, class: Class) -> (String, crate::limits::Rate) {
+    fn rate_of(&self, subject: Subject, class: Class) -> (String, gateway_domain::limits::Rate) {
         let (anonymous, keys, names) = &*self.limits;
         match subject {
             Subject::Client(ClientKey::V4(ip)) => (format!("ip4-{ip:08x}"), anonymous.rate(class)),
