@@ -79,7 +79,7 @@ impl ResponseError for ApiError {
         if let Some(secs) = failure.retry_after {
             response.insert_header(("Retry-After", secs.to_string()));
         }
-        response.json(failure.problem())
+        response.json(crate::wire::problem(failure))
     }
 }
 

@@ -25,5 +25,6 @@ pub mod site;
 pub mod startup;
 pub mod telemetry;
 mod tls;
+pub mod wire;
 
 pub use startup::{Application, StartError, Stopper};

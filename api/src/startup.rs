@@ -419,7 +419,7 @@ fn clinic_entries(
             ..GuardConfig::default()
         };
         clinics.push(ClinicEntry {
-            info: api_types::Clinic {
+            info: gateway_domain::views::Clinic {
                 id: c.id,
                 name: c.name,
                 address: c.address,

@@ -65,9 +65,11 @@ fn dependencies(manifest: &Path) -> Vec<String> {
 
 #[test]
 fn the_domain_depends_on_no_infrastructure_and_the_compiler_says_so() {
-    // What the domain cannot name, because it does not depend on it: HTTP, the stores, the
-    // caches' and the exporter's crates, the МИС protocols and the adapters' own crate.
+    // What the domain cannot name, because it does not depend on it: HTTP, the wire's types,
+    // the stores, the caches' and the exporter's crates, the МИС protocols and the adapters'
+    // own crate.
     let infrastructure = [
+        "api-types",
         "actix",
         "reqwest",
         "hyper",
@@ -84,17 +86,24 @@ fn the_domain_depends_on_no_infrastructure_and_the_compiler_says_so() {
         "sandbox-mis",
     ];
     let deps = dependencies(&root().join("crates/gateway-domain/Cargo.toml"));
-    assert!(deps.contains(&"mis".to_owned()), "the reader found {deps:?}");
+    assert!(
+        deps.contains(&"mis".to_owned()),
+        "the reader found {deps:?}"
+    );
     for dep in &deps {
         assert!(
             !infrastructure.iter().any(|i| dep.starts_with(i)),
-            "gateway-domain depends on {dep}: infrastructure belongs under its ports"
+            "gateway-domain depends on {dep}: infrastructure belongs under its ports, the wire in the shell"
         );
     }
     // The state adapters depend on the domain (they implement its ports), not on the shell.
     let state = dependencies(&root().join("crates/gateway-state/Cargo.toml"));
     assert!(state.contains(&"gateway-domain".to_owned()));
-    assert!(!state.iter().any(|d| d == "registratura" || d.starts_with("actix")));
+    assert!(
+        !state
+            .iter()
+            .any(|d| d == "registratura" || d.starts_with("actix"))
+    );
 }
 
 #[test]

@@ -3,6 +3,7 @@
 use super::ready::{Key, Kind, Ready, ReadyAnswers};
 use crate::error::ApiError;
 use crate::extract::Clinic as ExtractClinic;
+use crate::wire::{Wire, list};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use api_types::routes as r;
 use api_types::{AvailableDates, Clinic, Doctor, List, Slot, Specialty};
@@ -15,12 +16,7 @@ use serde::Deserialize;
         (status = 304, description = "Not modified: the `If-None-Match` tag is current")
     ))]
 pub async fn clinics(gateway: web::Data<Gateway>, req: HttpRequest) -> HttpResponse {
-    let list: List<Clinic> = gateway
-        .clinics()
-        .iter()
-        .map(|c| c.info.clone())
-        .collect::<Vec<_>>()
-        .into();
+    let list: List<Clinic> = list(gateway.clinics().iter().map(|c| c.info.clone()).collect());
     // Made from the configuration, not from the МИС: nothing to keep.
     Ready::of(&list).to(&req)
 }
@@ -76,7 +72,7 @@ pub async fn specialties(
 ) -> Result<HttpResponse, ApiError> {
     let all = query.include_unavailable()?;
     let key = Key::of(r::SPECIALTIES.path, &clinic.0, &[flag(all)]);
-    let list = async { Ok(List::from(directory::specialties(&clinic.0, all).await?)) };
+    let list = async { Ok(list(directory::specialties(&clinic.0, all).await?)) };
     ready
         .answer(Kind::Directory, &clinic.0, key, &req, list)
         .await
@@ -104,11 +100,7 @@ pub async fn doctors(
     let all = query.include_unavailable()?;
     let clinic = ExtractClinic::extract(&req).await?;
     let key = Key::of(r::DOCTORS.path, &clinic.0, &[&path.1, flag(all)]);
-    let list = async {
-        Ok(List::from(
-            directory::doctors(&clinic.0, &path.1, all).await?,
-        ))
-    };
+    let list = async { Ok(list(directory::doctors(&clinic.0, &path.1, all).await?)) };
     ready
         .answer(Kind::Directory, &clinic.0, key, &req, list)
         .await
@@ -154,7 +146,7 @@ pub async fn dates(
         to.unwrap_or_default(),
     ];
     let key = Key::of(r::DATES.path, &clinic.0, &values);
-    let dates = directory::dates(&clinic.0, &path.1, from, to);
+    let dates = async { Ok(directory::dates(&clinic.0, &path.1, from, to).await?.wire()) };
     ready
         .answer(Kind::Schedule, &clinic.0, key, &req, dates)
         .await
@@ -194,11 +186,7 @@ pub async fn slots(
         &clinic.0,
         &[&path.1, date.unwrap_or_default()],
     );
-    let list = async {
-        Ok(List::from(
-            directory::slots(&clinic.0, &path.1, date).await?,
-        ))
-    };
+    let list = async { Ok(list(directory::slots(&clinic.0, &path.1, date).await?)) };
     ready
         .answer(Kind::Schedule, &clinic.0, key, &req, list)
         .await

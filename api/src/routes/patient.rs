@@ -5,12 +5,13 @@ use super::JsonBody;
 use crate::error::ApiError;
 use crate::extract::{Clinic, Patient, Then, bearer};
 use crate::site::Site;
+use crate::wire::{self, Wire};
 use actix_web::{HttpRequest, HttpResponse, web};
 use api_types::routes as r;
 use api_types::{List, NewSession, NewTicket, Reschedule, Session, Ticket};
 use gateway_domain::booking::{self, Plan};
 use gateway_domain::claims::{Answer, Keyed};
-use gateway_domain::{Gateway, idempotency, identify, ids, referrals};
+use gateway_domain::{Gateway, idempotency, identify, ids, referrals, views};
 
 /// Identifies the patient and opens a session.
 ///
@@ -28,7 +29,8 @@ pub async fn create_session(
     input: Then<JsonBody<NewSession>, Clinic>,
 ) -> Result<HttpResponse, ApiError> {
     let Then(body, Clinic(clinic)) = input;
-    let (token, session) = identify::identify(&gateway, &clinic, &body.value).await?;
+    let typed = wire::identity(body.value);
+    let (token, session) = identify::identify(&gateway, &clinic, &typed).await?;
     let expires_at = session.expires_at.with_timezone(&clinic.tz).fixed_offset();
     Ok(HttpResponse::Created().json(Session { token, expires_at }))
 }
@@ -91,7 +93,7 @@ fn idempotency_key(
 /// The answer to a booking: `201` with the ticket and its `Location` (under
 /// `server.public_url` when there is one), or the problem; a replay says so in
 /// `Idempotent-Replayed`.
-fn booked(public_url: Option<&str>, clinic: &str, answer: Answer<Ticket>) -> HttpResponse {
+fn booked(public_url: Option<&str>, clinic: &str, answer: Answer<views::Ticket>) -> HttpResponse {
     let mut response = match answer.result {
         Ok(ticket) => HttpResponse::Created()
             .insert_header((
@@ -102,7 +104,7 @@ fn booked(public_url: Option<&str>, clinic: &str, answer: Answer<Ticket>) -> Htt
                     r::TICKET.url(&[clinic, &ticket.id])
                 ),
             ))
-            .json(ticket),
+            .json(ticket.wire()),
         Err(e) => actix_web::ResponseError::error_response(&ApiError(e)),
     };
     if answer.replayed {
@@ -236,7 +238,7 @@ pub async fn list_tickets(
     patient: Patient,
 ) -> Result<HttpResponse, ApiError> {
     let list = booking::tickets(&gateway, &patient.clinic, &patient.session).await?;
-    Ok(HttpResponse::Ok().json(List::from(list)))
+    Ok(HttpResponse::Ok().json(wire::list(list)))
 }
 
 /// One of the patient's tickets.
@@ -255,7 +257,7 @@ pub async fn get_ticket(
 ) -> Result<HttpResponse, ApiError> {
     let id = ids::parse_ticket(&path.1).ok_or_else(|| ApiError::not_found("ticket"))?;
     let ticket = booking::ticket(&gateway, &patient.clinic, &patient.session, &id).await?;
-    Ok(HttpResponse::Ok().json(ticket))
+    Ok(HttpResponse::Ok().json(ticket.wire()))
 }
 
 /// Cancels one of the patient's upcoming tickets; the time becomes free again.

@@ -4,6 +4,7 @@
 use super::directory::DatesQuery;
 use crate::error::ApiError;
 use crate::extract::Patient;
+use crate::wire::{self, Wire};
 use actix_web::{HttpResponse, web};
 use api_types::routes as r;
 use api_types::{List, Referral, Slot};
@@ -28,7 +29,7 @@ pub async fn get_referral(
     let number = referrals::parse_number("number", &path.1)?;
     let resolved =
         referrals::resolve(&patient.clinic, &patient.session, &number, Purpose::Book).await?;
-    Ok(HttpResponse::Ok().json(resolved.to_api()))
+    Ok(HttpResponse::Ok().json(resolved.view().wire()))
 }
 
 /// The free tickets open to one of the patient's referrals, by time, from `from` to `to`
@@ -55,5 +56,5 @@ pub async fn referral_slots(
     let range = query_range(query.from.as_deref(), query.to.as_deref(), clinic.today())?;
     let resolved = referrals::resolve(clinic, session, &number, Purpose::Move).await?;
     let slots = referrals::slots(clinic, session, &resolved, range).await?;
-    Ok(HttpResponse::Ok().json(List::from(slots)))
+    Ok(HttpResponse::Ok().json(wire::list(slots)))
 }

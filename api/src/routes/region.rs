@@ -5,6 +5,7 @@ use super::JsonBody;
 use super::ready::Ready;
 use crate::error::ApiError;
 use crate::extract::bearer;
+use crate::wire::Wire;
 use actix_web::{HttpRequest, HttpResponse, web};
 use api_types::routes as r;
 use api_types::{
@@ -209,12 +210,7 @@ pub async fn clinics(
         &words,
     ];
     let ready = regions.answer(&snapshot, &key, || {
-        List::from(
-            snapshot
-                .find(&search)
-                .map(across::listed)
-                .collect::<Vec<_>>(),
-        )
+        List::from(snapshot.find(&search).map(Wire::wire).collect::<Vec<_>>())
     });
     Ok(ready.to(&req))
 }
@@ -248,7 +244,7 @@ pub async fn specialties(
     let district = number("district", query.district.as_deref())?;
     let region = gateway.region(&region)?;
     let answer = across::specialties(region, district).await?;
-    Ok(HttpResponse::Ok().json(answer))
+    Ok(HttpResponse::Ok().json(answer.wire()))
 }
 
 /// The nearest free tickets of a specialty across a region's clinics.
@@ -316,7 +312,7 @@ pub async fn slots(
     };
     let region = gateway.region(&region)?;
     let answer = across::nearest(region, district, specialty, limit).await?;
-    Ok(HttpResponse::Ok().json(answer))
+    Ok(HttpResponse::Ok().json(answer.wire()))
 }
 
 /// Identifies the patient once for every clinic of the region.
@@ -339,7 +335,8 @@ pub async fn create_session(
     body: JsonBody<NewSession>,
 ) -> Result<HttpResponse, ApiError> {
     let region = gateway.region(&region)?;
-    let (token, opened) = session::open(&gateway, region, &body.value).await?;
+    let typed = crate::wire::identity(body.value);
+    let (token, opened) = session::open(&gateway, region, &typed).await?;
     let expires_at = opened.expires_at.with_timezone(&region.tz).fixed_offset();
     Ok(HttpResponse::Created().json(Session { token, expires_at }))
 }
@@ -398,7 +395,7 @@ pub async fn my_clinics(
     let district = number("district", query.district.as_deref())?;
     let (region, token) = region_session(&gateway, &region, &req).await?;
     let answer = across::mine(&gateway, region, &token, district).await?;
-    Ok(HttpResponse::Ok().json(answer))
+    Ok(HttpResponse::Ok().json(answer.wire()))
 }
 
 #[cfg(test)]

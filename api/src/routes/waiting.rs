@@ -3,6 +3,7 @@
 use super::JsonBody;
 use crate::error::ApiError;
 use crate::extract::{Patient, Then};
+use crate::wire::{self, Wire};
 use actix_web::{HttpResponse, web};
 use api_types::routes as r;
 use api_types::{List, NewWaitingRequest, WaitingRequest};
@@ -26,9 +27,9 @@ pub async fn join_waiting_list(
     input: Then<JsonBody<NewWaitingRequest>, Patient>,
 ) -> Result<HttpResponse, ApiError> {
     let Then(body, Patient { clinic, session }) = input;
-    let new = waiting::parse(&body.value, clinic.today())?;
+    let new = waiting::parse(&wire::waiting_request(body.value), clinic.today())?;
     let created = waiting::join(gateway.into_inner(), clinic, session, new).await?;
-    Ok(HttpResponse::Created().json(created))
+    Ok(HttpResponse::Created().json(created.wire()))
 }
 
 /// The patient's requests on the waiting list, oldest first.
@@ -42,7 +43,7 @@ pub async fn join_waiting_list(
 #[tracing::instrument(level = "debug", skip_all, fields(clinic = %patient.clinic.info.id))]
 pub async fn waiting_list(patient: Patient) -> Result<HttpResponse, ApiError> {
     let list = waiting::list(&patient.clinic, &patient.session).await?;
-    Ok(HttpResponse::Ok().json(List::from(list)))
+    Ok(HttpResponse::Ok().json(wire::list(list)))
 }
 
 /// Withdraws one of the patient's requests from the waiting list.

@@ -8,13 +8,13 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 mod error;
-pub mod identity;
-#[cfg(any(test, feature = "testing"))]
-pub mod near;
 pub mod routes;
 pub mod wire;
 
-pub use error::{ErrorCode, FieldError, Problem};
+pub use error::{FieldError, Problem};
+#[cfg(feature = "testing")]
+pub use vocabulary::near;
+pub use vocabulary::{ErrorCode, identity};
 
 /// A clinic served by this gateway.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,10 +7,11 @@
 use crate::failure::Failure;
 use crate::idempotency::{Claimed, Outcome, Scope, Settlement};
 use crate::shared::Idempotency;
-use api_types::{ErrorCode, Ticket};
+use crate::views::Ticket;
 use mis::PatientId;
 use std::sync::Arc;
 use std::time::Duration;
+use vocabulary::ErrorCode;
 
 /// A result, and whether it is the replay of an earlier request's.
 #[derive(Debug)]
@@ -66,7 +67,7 @@ pub async fn claim(
             return Err(Answer {
                 result: match *outcome {
                     Outcome::Booked(ticket) => Ok(ticket),
-                    Outcome::Refused(problem) => Err(Failure::from_problem(problem)),
+                    Outcome::Refused(refusal) => Err(refusal.failure()),
                 },
                 replayed: true,
             });

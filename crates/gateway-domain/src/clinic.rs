@@ -3,6 +3,7 @@
 
 use crate::guard::GuardedMis;
 use crate::ids::{DoctorKey, SlotKey};
+use crate::views::{Named, Slot};
 use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use mis::LpuId;
@@ -28,7 +29,7 @@ pub const READ_BACK: std::time::Duration = std::time::Duration::from_secs(5);
 /// One clinic served by this gateway.
 #[derive(Debug, Clone)]
 pub struct ClinicEntry {
-    pub info: api_types::Clinic,
+    pub info: crate::views::Clinic,
     pub lpu: LpuId,
     pub tz: Tz,
     pub mis: Arc<GuardedMis>,
@@ -49,9 +50,10 @@ impl ClinicEntry {
         in_window(date, self.today())
     }
 
-    /// A free ticket of `doctor` as the API shows it (naming the doctor when `name` is given).
-    pub fn slot(&self, doctor: &DoctorKey, slot: mis::Slot, name: Option<&str>) -> api_types::Slot {
-        api_types::Slot {
+    /// A free ticket of `doctor` as the patient sees it (naming the doctor when `name` is
+    /// given).
+    pub fn slot(&self, doctor: &DoctorKey, slot: mis::Slot, name: Option<&str>) -> Slot {
+        Slot {
             id: SlotKey {
                 doctor: doctor.clone(),
                 appointment: slot.id,
@@ -63,7 +65,7 @@ impl ClinicEntry {
             room: slot.room,
             address: slot.address,
             number: slot.number,
-            doctor: name.map(|name| api_types::NamedRef {
+            doctor: name.map(|name| Named {
                 id: doctor.encode(),
                 name: name.to_owned(),
             }),

@@ -1,11 +1,11 @@
-//! The directory of the flow, as the API shows it: clinics, specialties and doctors (by name,
+//! The directory of the flow, as the patient sees it: clinics, specialties and doctors (by name,
 //! those with free tickets, or all), the dates a doctor has free tickets, and a day's free
 //! tickets; and the date ranges a request may name.
 
 use crate::clinic::{ClinicEntry, in_window};
 use crate::failure::Failure;
 use crate::ids::{self, DoctorKey};
-use api_types::{AvailableDates, Doctor, Slot, Specialty};
+use crate::views::{Dates, Doctor, Slot, Specialty};
 use chrono::{Days, NaiveDate};
 use mis::{DateRange, Mis, SpecialtyId};
 
@@ -14,7 +14,7 @@ pub const MAX_DATE_RANGE_DAYS: u64 = 92;
 /// The default range of dates: the next two weeks.
 pub const DEFAULT_DATE_RANGE_DAYS: u64 = 14;
 
-/// The clinic's specialties as the API lists them: by name, those with free tickets (with
+/// The clinic's specialties as the patient sees them: by name, those with free tickets (with
 /// `all`, every one).
 pub async fn specialties(clinic: &ClinicEntry, all: bool) -> Result<Vec<Specialty>, Failure> {
     let mut list: Vec<Specialty> = clinic
@@ -76,7 +76,7 @@ pub async fn dates(
     doctor: &str,
     from: Option<&str>,
     to: Option<&str>,
-) -> Result<AvailableDates, Failure> {
+) -> Result<Dates, Failure> {
     let doctor = doctor_of(doctor)?;
     let today = clinic.today();
     let range = query_range(from, to, today)?;
@@ -90,7 +90,7 @@ pub async fn dates(
             .available_dates(clinic.lpu, &doctor.doctor, asked)
             .await?
     };
-    Ok(AvailableDates { from, to, dates })
+    Ok(Dates { from, to, dates })
 }
 
 /// The free tickets of the doctor whose public id is `doctor` on `date` (as a query names it),
@@ -126,7 +126,7 @@ fn date_param(
     let Some(value) = value else {
         return Ok(None);
     };
-    let date = api_types::identity::date_shape(value)
+    let date = vocabulary::identity::date_shape(value)
         .ok()
         .and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d))
         .ok_or_else(|| {

@@ -1,15 +1,25 @@
 //! What the domain answers when it cannot do what was asked: a [`Failure`], carrying one stable
 //! [`ErrorCode`] (which knows its HTTP status, and is actix-free), the offending fields, a
-//! detail for people, and, never shown, the internal cause.
+//! detail for people, and, never shown, the internal cause. The shell writes it as a problem
+//! document (RFC 9457), once (`api`'s `wire`).
 //!
 //! Policy: МИС errors map onto codes in [`Failure::from`]; a failure of the МИС or of the shared
 //! state says what kind of failure it was and nothing internal (its cause is logged once, where
 //! the answer is written). No detail or field message carries a value the patient typed: field
 //! errors name the field and the rule, never the value.
 
-use api_types::{ErrorCode, FieldError, Problem};
 use mis::MisError;
 use std::fmt;
+use vocabulary::ErrorCode;
+
+/// One field that could not be accepted, for `invalid_input`: its name, a stable reason, and a
+/// message that never quotes the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub reason: String,
+    pub message: String,
+}
 
 /// A failed operation of the domain.
 #[derive(Debug, Clone)]
@@ -63,31 +73,11 @@ impl Failure {
         Self::new(ErrorCode::NotFound).detail(format!("No such {what}."))
     }
 
-    /// The failure a problem document describes (a kept answer, replayed).
-    pub fn from_problem(problem: Problem) -> Self {
-        Self {
-            detail: problem.detail,
-            fields: problem.errors,
-            ..Self::new(problem.code)
-        }
-    }
-
     pub fn internal(cause: impl fmt::Display) -> Self {
         Self {
             cause: Some(cause.to_string()),
             ..Self::new(ErrorCode::Internal)
         }
-    }
-
-    /// The problem document, quoting the current request's id
-    /// ([`crate::context::request_id`]).
-    pub fn problem(&self) -> Problem {
-        let mut p = Problem::new(self.code).with_errors(self.fields.clone());
-        if let Some(d) = &self.detail {
-            p = p.with_detail(d.clone());
-        }
-        p.request_id = crate::context::request_id();
-        p
     }
 }
 
@@ -121,18 +111,6 @@ impl fmt::Display for Failure {
 }
 
 impl std::error::Error for Failure {}
-
-impl From<crate::shared::StateError> for Failure {
-    fn from(e: crate::shared::StateError) -> Self {
-        Self {
-            cause: Some(e.to_string()),
-            retry_after: Some(5),
-            ..Self::new(ErrorCode::StateUnavailable).detail(
-                "The gateway cannot reach its shared state now; nothing was done. Try again shortly.",
-            )
-        }
-    }
-}
 
 /// The detail people read for a МИС failure of `code`, where it needs one.
 fn mis_detail(code: ErrorCode) -> Option<&'static str> {

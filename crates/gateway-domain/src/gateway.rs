@@ -10,9 +10,9 @@ use crate::region::seal::SessionKey;
 use crate::sessions::Session;
 use crate::shared::{Held, Shared};
 use crate::writes::Writes;
-use api_types::ErrorCode;
 use std::sync::Arc;
 use std::time::Duration;
+use vocabulary::ErrorCode;
 
 /// The gateway's domain, as its shell holds it.
 #[derive(Debug)]

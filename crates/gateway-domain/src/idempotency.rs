@@ -22,9 +22,13 @@
 //! so no concurrent retry can slip past it). The [`crate::shared::Idempotency`] port keeps
 //! them, in this process or in Redis, by the same rules.
 
-use api_types::{Problem, Ticket};
+use crate::failure::{Failure, FieldError};
+use crate::views::{Named, Ticket};
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
+use vocabulary::ErrorCode;
 
 /// How long an outcome is kept.
 pub const TTL: Duration = Duration::from_secs(24 * 60 * 60);
@@ -35,11 +39,99 @@ pub const MAX_KEYS: usize = 10_000;
 /// The most keys kept per patient of a clinic.
 pub const MAX_KEYS_PER_PATIENT: usize = 20;
 
-/// What a replay answers: the first request's final outcome.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+/// What a replay answers: the first request's final outcome. It serializes in the state's own
+/// form (the views it holds do not serialize: only the shell writes them for clients).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Outcome {
-    Booked(Ticket),
-    Refused(Problem),
+    Booked(#[serde(with = "StoredTicket")] Ticket),
+    Refused(Refusal),
+}
+
+/// A final refusal, as kept to replay: its code, its detail and its fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    pub code: ErrorCode,
+    pub detail: Option<String>,
+    #[serde(with = "stored_fields")]
+    pub fields: Vec<FieldError>,
+}
+
+impl Refusal {
+    /// What is kept of `failure`, to replay.
+    pub fn of(failure: &Failure) -> Self {
+        Self {
+            code: failure.code,
+            detail: failure.detail.clone(),
+            fields: failure.fields.clone(),
+        }
+    }
+
+    /// The failure replayed.
+    pub fn failure(self) -> Failure {
+        Failure {
+            detail: self.detail,
+            fields: self.fields,
+            ..Failure::new(self.code)
+        }
+    }
+}
+
+/// A ticket as the state keeps it (the compiler holds it to [`Ticket`]'s fields).
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "Ticket")]
+struct StoredTicket {
+    id: String,
+    number: Option<u32>,
+    #[serde(with = "StoredNamed")]
+    clinic: Named,
+    #[serde(with = "StoredNamed")]
+    specialty: Named,
+    #[serde(with = "StoredNamed")]
+    doctor: Named,
+    room: Option<String>,
+    address: Option<String>,
+    start: DateTime<FixedOffset>,
+    end: Option<DateTime<FixedOffset>>,
+    created_at: Option<DateTime<FixedOffset>>,
+    referral: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "Named")]
+struct StoredNamed {
+    id: String,
+    name: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "FieldError")]
+struct StoredField {
+    field: String,
+    reason: String,
+    message: String,
+}
+
+/// A refusal's fields as the state keeps them.
+mod stored_fields {
+    use super::{FieldError, StoredField};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct One(#[serde(with = "StoredField")] FieldError);
+
+    pub(super) fn serialize<S: Serializer>(fields: &[FieldError], s: S) -> Result<S::Ok, S::Error> {
+        let owned: Vec<One> = fields.iter().cloned().map(One).collect();
+        owned.serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<FieldError>, D::Error> {
+        Ok(Vec::<One>::deserialize(d)?
+            .into_iter()
+            .map(|o| o.0)
+            .collect())
+    }
 }
 
 /// What a claim of an idempotency key found.
@@ -97,4 +189,45 @@ pub fn valid_key(key: &str) -> bool {
 /// The digest a body is compared by.
 pub fn fingerprint(body: &[u8]) -> [u8; 32] {
     Sha256::digest(body).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_the_state_keeps_reads_back_as_it_was() {
+        let named = |id: &str| Named {
+            id: id.into(),
+            name: format!("имя {id}"),
+        };
+        let at = DateTime::parse_from_rfc3339("2026-12-08T09:20:00+03:00").expect("a time");
+        let booked = Outcome::Booked(Ticket {
+            id: "t1".into(),
+            number: Some(7),
+            clinic: named("demo"),
+            specialty: named("s"),
+            doctor: named("d"),
+            room: None,
+            address: Some("Улица, 1".into()),
+            start: at,
+            end: None,
+            created_at: Some(at),
+            referral: Some("0000000001".into()),
+        });
+        let refused = Outcome::Refused(Refusal {
+            code: ErrorCode::SlotTaken,
+            detail: Some("taken".into()),
+            fields: vec![FieldError {
+                field: "slot_id".into(),
+                reason: "taken".into(),
+                message: "Taken.".into(),
+            }],
+        });
+        for outcome in [booked, refused] {
+            let kept = serde_json::to_vec(&outcome).expect("serializes");
+            let back: Outcome = serde_json::from_slice(&kept).expect("reads back");
+            assert_eq!(back, outcome);
+        }
+    }
 }

@@ -5,16 +5,19 @@
 use crate::clinic::ClinicEntry;
 use crate::failure::{Failure, field_error, sentence};
 use crate::gateway::Gateway;
-use crate::sessions::Session;
-use api_types::{ErrorCode, NewSession};
+use crate::sessions::{Session, TypedIdentity};
 use mis::{BirthDate, BirthDateError, DocumentNumber, Mis, PatientIdentity, PolicyNumber};
+use vocabulary::ErrorCode;
 
 /// Parses the three identity fields, reporting every field that cannot be accepted.
 ///
 /// A birth date of the right form but in the future, or more than 130 years ago, is no
 /// input error (the schema accepts it): no patient can have it, so it is `patient_not_found`,
 /// answered without asking the МИС.
-pub fn identity_of(new: &NewSession, today: chrono::NaiveDate) -> Result<PatientIdentity, Failure> {
+pub fn identity_of(
+    new: &TypedIdentity,
+    today: chrono::NaiveDate,
+) -> Result<PatientIdentity, Failure> {
     let document = DocumentNumber::parse(&new.document_number);
     let policy = PolicyNumber::parse(&new.policy_number);
     let birth_date = BirthDate::parse(&new.birth_date, today);
@@ -51,7 +54,7 @@ pub fn identity_of(new: &NewSession, today: chrono::NaiveDate) -> Result<Patient
 pub async fn identify(
     gateway: &Gateway,
     clinic: &ClinicEntry,
-    new: &NewSession,
+    new: &TypedIdentity,
 ) -> Result<(String, Session), Failure> {
     let started = std::time::Instant::now();
     let found = match identity_of(new, clinic.today()) {
@@ -88,7 +91,7 @@ mod tests {
 
     #[test]
     fn every_identity_field_error_is_reported_at_once() {
-        let new = NewSession {
+        let new = TypedIdentity {
             document_number: "".into(),
             policy_number: "12".into(),
             birth_date: "2999-02-30".into(),
@@ -96,13 +99,17 @@ mod tests {
         let err = identity_of(&new, today()).expect_err("all three are wrong");
         let fields: Vec<_> = err.fields.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["document_number", "policy_number", "birth_date"]);
-        let shown = serde_json::to_string(&err.problem()).expect("serializes");
+        let shown = format!("{err:?} {err}");
         assert!(!shown.contains("2999"), "{shown}");
+        assert!(
+            !format!("{new:?}").contains("12"),
+            "the typed identity's Debug shows none"
+        );
     }
 
     #[test]
     fn a_birth_date_no_patient_can_have_is_not_found_not_invalid() {
-        let new = NewSession {
+        let new = TypedIdentity {
             document_number: "4510 123456".into(),
             policy_number: "7700000000000001".into(),
             birth_date: "2999-01-01".into(),

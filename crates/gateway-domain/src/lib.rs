@@ -3,11 +3,15 @@
 //! The clinics with their МИС behind a guard ([`clinic`], [`guard`]), sessions and
 //! identification ([`sessions`], [`identify`]), the directory ([`directory`]), booking, moving
 //! and cancelling ([`booking`]), referrals and the waiting list ([`referrals`], [`waiting`]),
-//! idempotency ([`idempotency`], [`claims`]), and the state gateways may share behind one port
-//! with its memory and Redis adapters ([`shared`]). Operations take a [`Gateway`] and typed
-//! input and return typed results: a failure is a [`Failure`] carrying an
-//! `api_types::ErrorCode`, which the shell turns into its answer once. The shell tells the
-//! domain which request it works for through [`context`].
+//! idempotency ([`idempotency`], [`claims`]), a region's clinics ([`region`]), and the ports of
+//! the state gateways may share ([`shared`]) and of what a gateway keeps in its memory
+//! ([`keep`]), whose adapters are the `gateway-state` crate's.
+//!
+//! Operations take a [`Gateway`] and the domain's own input and return its own types
+//! ([`views`]): a failure is a [`Failure`] carrying a `vocabulary::ErrorCode`. The shell maps
+//! both onto the API's JSON once; the domain knows neither HTTP nor the wire (it does not
+//! depend on `api-types`). The shell tells the domain which request it works for through
+//! [`context`].
 
 pub mod admission;
 pub mod audit;
@@ -30,6 +34,7 @@ pub mod referrals;
 pub mod region;
 pub mod sessions;
 pub mod shared;
+pub mod views;
 pub mod waiting;
 pub mod writes;
 

@@ -10,8 +10,8 @@ use crate::clinic::ClinicEntry;
 use crate::failure::Failure;
 use crate::ids::DoctorKey;
 use crate::sessions::Session;
-use api_types::NamedRef;
-use mis::{DateRange, Mis, MisError, ReferralKind, ReferralNumber, ReferralStatus, Specialty};
+use crate::views::{Named, Referral, Slot};
+use mis::{DateRange, Mis, MisError, ReferralNumber, ReferralStatus, Specialty};
 
 /// A usable referral with its specialty and doctors placed in the clinic's directory.
 #[derive(Debug, Clone)]
@@ -23,23 +23,19 @@ pub struct Resolved {
 }
 
 impl Resolved {
-    /// As the API shows it.
-    pub fn to_api(&self) -> api_types::Referral {
-        api_types::Referral {
+    /// As the patient sees it.
+    pub fn view(&self) -> Referral {
+        Referral {
             number: self.referral.number.as_str().to_owned(),
-            kind: match self.referral.kind {
-                ReferralKind::Consultation => api_types::ReferralKind::Consultation,
-                ReferralKind::Repeat => api_types::ReferralKind::Repeat,
-                ReferralKind::Unspecified => api_types::ReferralKind::Unspecified,
-            },
-            specialty: NamedRef {
+            kind: self.referral.kind,
+            specialty: Named {
                 id: crate::ids::specialty(&self.specialty.id),
                 name: self.specialty.name.clone(),
             },
             doctors: self
                 .doctors
                 .iter()
-                .map(|(key, name)| NamedRef {
+                .map(|(key, name)| Named {
                     id: key.encode(),
                     name: name.clone(),
                 })
@@ -149,7 +145,7 @@ pub async fn slots(
     session: &Session,
     resolved: &Resolved,
     range: DateRange,
-) -> Result<Vec<api_types::Slot>, Failure> {
+) -> Result<Vec<Slot>, Failure> {
     let now = clinic.now();
     let last = resolved
         .referral

@@ -1,4 +1,5 @@
-//! Patient sessions: opaque random tokens held by the gateway.
+//! Patient sessions: what opens one (the identity as typed) and the opaque random tokens the
+//! gateway holds.
 //!
 //! A token maps to the clinic and the МИС patient id, never to the document data the patient
 //! typed. Tokens are 256 bits from the OS's generator; stores keep only their SHA-256 digests,
@@ -11,6 +12,21 @@ use chrono::{DateTime, Utc};
 use mis::PatientId;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
+
+/// The patient's identity as typed: the document, the policy and the birth date, parsed by
+/// [`crate::identify::identity_of`]. Personal data: its `Debug` shows none of it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TypedIdentity {
+    pub document_number: String,
+    pub policy_number: String,
+    pub birth_date: String,
+}
+
+impl std::fmt::Debug for TypedIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TypedIdentity(…)")
+    }
+}
 
 /// What a session grants.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -6,20 +6,44 @@
 //! here, passed to the МИС, never logged, echoed or kept by the gateway.
 
 use crate::clinic::ClinicEntry;
+use crate::failure::FieldError;
 use crate::failure::{Failure, field_error};
 use crate::gateway::Gateway;
 use crate::ids::{self, DoctorKey};
 use crate::sessions::Session;
-use api_types::{ErrorCode, NamedRef, NewWaitingRequest, WaitingRequest};
+use crate::views::{Named, WaitingRequest};
 use chrono::{Days, NaiveDate};
 use mis::{DateRange, Doctor, Mis, PhoneNumber, Specialty, SpecialtyId, WaitingId, WaitingReason};
 use std::sync::Arc;
+use vocabulary::ErrorCode;
 
 /// The most requests one patient may have on a clinic's waiting list at once.
 pub const MAX_REQUESTS_PER_PATIENT: usize = 5;
 
 /// The longest span of days a request may name.
 pub const MAX_WINDOW_DAYS: u64 = 92;
+
+/// A request as typed: the specialty's and the doctor's public ids, the phone, and the days
+/// that suit (`YYYY-MM-DD`), parsed by [`parse`]. Personal data: its `Debug` shows no phone.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TypedRequest {
+    pub specialty_id: String,
+    pub doctor_id: Option<String>,
+    pub phone: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+impl std::fmt::Debug for TypedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TypedRequest")
+            .field("specialty_id", &self.specialty_id)
+            .field("doctor_id", &self.doctor_id)
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .finish_non_exhaustive()
+    }
+}
 
 /// A request, parsed.
 #[derive(Debug, Clone)]
@@ -30,12 +54,8 @@ pub struct NewRequest {
     pub window: Option<DateRange>,
 }
 
-fn date_field(
-    field: &str,
-    value: &str,
-    today: NaiveDate,
-) -> Result<NaiveDate, api_types::FieldError> {
-    let date = api_types::identity::date_shape(value)
+fn date_field(field: &str, value: &str, today: NaiveDate) -> Result<NaiveDate, FieldError> {
+    let date = vocabulary::identity::date_shape(value)
         .ok()
         .and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d))
         .ok_or_else(|| {
@@ -59,7 +79,7 @@ fn date_field(
 }
 
 /// Parses a request, reporting every field that cannot be accepted.
-pub fn parse(new: &NewWaitingRequest, today: NaiveDate) -> Result<NewRequest, Failure> {
+pub fn parse(new: &TypedRequest, today: NaiveDate) -> Result<NewRequest, Failure> {
     let mut fields = Vec::new();
     let specialty = if ids::well_formed(&new.specialty_id) {
         ids::parse_specialty(&new.specialty_id)
@@ -152,14 +172,6 @@ pub fn parse(new: &NewWaitingRequest, today: NaiveDate) -> Result<NewRequest, Fa
         phone,
         window,
     })
-}
-
-fn reason_of(r: WaitingReason) -> api_types::WaitingReason {
-    match r {
-        WaitingReason::NoFreeTickets => api_types::WaitingReason::NoFreeTickets,
-        WaitingReason::NoConvenientTime => api_types::WaitingReason::NoConvenientTime,
-        WaitingReason::NoSpecialist => api_types::WaitingReason::NoSpecialist,
-    }
 }
 
 /// Puts the session's patient on the waiting list. The reason follows from the directory: no
@@ -307,11 +319,11 @@ async fn join_once(
     tracing::info!(clinic = %clinic.info.id, "patient put on the waiting list");
     Ok(WaitingRequest {
         id: ids::waiting(&id),
-        specialty: NamedRef {
+        specialty: Named {
             id: ids::specialty(&specialty.id),
             name: specialty.name,
         },
-        doctor: doctor.map(|d| NamedRef {
+        doctor: doctor.map(|d| Named {
             id: DoctorKey {
                 specialty: specialty.id.clone(),
                 doctor: d.id,
@@ -325,7 +337,7 @@ async fn join_once(
         created_at: Some(clinic.localize(
             chrono::Timelike::with_nanosecond(&clinic.now(), 0).unwrap_or_else(|| clinic.now()),
         )),
-        reason: Some(reason_of(reason)),
+        reason: Some(reason),
     })
 }
 
@@ -363,7 +375,7 @@ pub async fn list(clinic: &ClinicEntry, session: &Session) -> Result<Vec<Waiting
                         .find(|d| d.id == *id)
                         .map(|d| d.name),
                 };
-                Some(NamedRef {
+                Some(Named {
                     id: DoctorKey {
                         specialty: specialty_id.clone(),
                         doctor: id.clone(),
@@ -375,7 +387,7 @@ pub async fn list(clinic: &ClinicEntry, session: &Session) -> Result<Vec<Waiting
         };
         out.push(WaitingRequest {
             id: ids::waiting(&e.id),
-            specialty: NamedRef {
+            specialty: Named {
                 id: ids::specialty(&specialty_id),
                 name: specialty_name.unwrap_or_default(),
             },
@@ -383,7 +395,7 @@ pub async fn list(clinic: &ClinicEntry, session: &Session) -> Result<Vec<Waiting
             from: e.window.map(DateRange::from),
             to: e.window.map(DateRange::to),
             created_at: e.created.map(|c| clinic.localize(c)),
-            reason: e.reason.map(reason_of),
+            reason: e.reason,
         });
     }
     Ok(out)
@@ -457,8 +469,8 @@ mod tests {
         NaiveDate::from_ymd_opt(2026, 11, 27).expect("a real date")
     }
 
-    fn request(phone: &str, from: Option<&str>, to: Option<&str>) -> NewWaitingRequest {
-        NewWaitingRequest {
+    fn request(phone: &str, from: Option<&str>, to: Option<&str>) -> TypedRequest {
+        TypedRequest {
             specialty_id: ids::specialty(&SpecialtyId::parse("10").expect("an id")),
             doctor_id: None,
             phone: phone.into(),
@@ -486,7 +498,7 @@ mod tests {
                 ("to", "invalid_format")
             ]
         );
-        let shown = serde_json::to_string(&err.problem()).expect("serializes");
+        let shown = format!("{err:?} {err}");
         assert!(!shown.contains("12345"), "{shown}");
     }
 
@@ -514,7 +526,7 @@ mod tests {
     #[test]
     fn windows_near_the_bounds_are_accepted_exactly_as_the_rules_say() {
         // A fixed generator: the same 4 000 cases every run.
-        let mut g = api_types::near::Gen(0x9e37_79b9_7f4a_7c15);
+        let mut g = vocabulary::near::Gen(0x9e37_79b9_7f4a_7c15);
         let mut below = |n: u64| g.below(n);
         let mut accepted = 0;
         for _ in 0..4_000 {

@@ -5,7 +5,7 @@
 //! `moka::sync::Cache` bounded in entries (TinyLFU admission, least recently used out).
 
 use futures_util::future::BoxFuture;
-use gateway_domain::keep::{Bounded, Fetched, Fetching, Key, Keeps, Value};
+use gateway_domain::keep::{Bounded, Fetched, Fetching, Keeps, Key, Value};
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -155,8 +155,9 @@ mod tests {
     #[tokio::test]
     async fn a_flood_of_keys_evicts_key_by_key_and_keeps_the_map_within_its_bytes() {
         let bytes = 1024 * 1024;
-        let map: Arc<dyn Fetching<u32, String, String>> =
-            Moka.fetching(bytes, |v: &String| u32::try_from(v.len()).unwrap_or(u32::MAX));
+        let map: Arc<dyn Fetching<u32, String, String>> = Moka.fetching(bytes, |v: &String| {
+            u32::try_from(v.len()).unwrap_or(u32::MAX)
+        });
         let value = "x".repeat(1_000);
         for k in 0..10_000u32 {
             map.get_or_fetch(k, kept(value.clone()))

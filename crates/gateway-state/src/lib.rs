@@ -47,7 +47,6 @@ impl Default for StateConfig {
     }
 }
 
-
 /// The state of one gateway alone, in its memory, with default limits (for tools and tests).
 pub fn alone() -> Shared {
     memory::shared(

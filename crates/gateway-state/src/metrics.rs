@@ -90,8 +90,7 @@ pub fn install() {
             .build_recorder();
         let handle = recorder.handle();
         metrics::set_global_recorder(Counting(recorder)).ok()?;
-        metrics::gauge!("registratura_build_info", "version" => env!("CARGO_PKG_VERSION"))
-            .set(1.0);
+        metrics::gauge!("registratura_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
         Some(handle)
     });
 }

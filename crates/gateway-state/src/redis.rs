@@ -21,17 +21,17 @@
 
 use crate::StateConfig;
 use crate::memory::Limiter;
-use gateway_domain::shared::{
-    Health, Held, Idempotency, Locks, Memo, OutageHint, RateStore, ReadCache, Sessions, Shared,
-    StateError,
-};
+use async_trait::async_trait;
 use gateway_domain::idempotency::{
     Claimed, MAX_KEYS, MAX_KEYS_PER_PATIENT, Outcome, Scope, Settlement, TTL, new_owner,
 };
 use gateway_domain::limits::{Class, ClientKey, RateLimitConfig, Subject};
 use gateway_domain::memo::SlotDetails;
 use gateway_domain::sessions::{Session, digest, new_token};
-use async_trait::async_trait;
+use gateway_domain::shared::{
+    Health, Held, Idempotency, Locks, Memo, OutageHint, RateStore, ReadCache, Sessions, Shared,
+    StateError,
+};
 use mis::{AppointmentId, PatientId};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use sha2::{Digest, Sha256};

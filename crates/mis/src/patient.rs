@@ -7,7 +7,7 @@
 use chrono::{Datelike, NaiveDate};
 use std::fmt;
 
-use api_types::identity::{self, FieldFault};
+use vocabulary::identity::{self, FieldFault};
 
 /// Why a document number was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -44,7 +44,7 @@ impl From<FieldFault> for DocumentError {
 }
 
 /// An identity document's series and number, by the grammar of
-/// [`api_types::identity::document`]: a 10-digit Russian passport number (`4510 123456`) is
+/// [`vocabulary::identity::document`]: a 10-digit Russian passport number (`4510 123456`) is
 /// split into its 4-digit series and 6-digit number.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DocumentNumber {
@@ -109,7 +109,7 @@ impl From<FieldFault> for PolicyError {
     }
 }
 
-/// An OMS policy, by the grammar of [`api_types::identity::policy`]: a 16-digit
+/// An OMS policy, by the grammar of [`vocabulary::identity::policy`]: a 16-digit
 /// single-format number, or an old-form series and number (`ЕЕ 1234567890`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct PolicyNumber {
@@ -230,7 +230,7 @@ impl From<FieldFault> for PhoneError {
     }
 }
 
-/// A Russian phone number, by the grammar of [`api_types::identity::phone`], kept as E.164
+/// A Russian phone number, by the grammar of [`vocabulary::identity::phone`], kept as E.164
 /// (`+79161234567`). Personal data: redacted in `Debug`, no `Display`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PhoneNumber(String);
@@ -368,7 +368,7 @@ mod tests {
         assert!(!format!("{phone:?}").contains("916"));
     }
 
-    use api_types::near::Gen;
+    use vocabulary::near::Gen;
 
     /// What a mutation inserts or puts in place: ASCII digits and letters, separators,
     /// Unicode digits and spaces.

@@ -1,11 +1,11 @@
 //! Referrals («направления»): what a referral allows, as the МИС reports it.
 
 use crate::{DoctorId, LpuId, PatientId};
-use api_types::identity::{self, FieldFault};
 use chrono::NaiveDate;
 use std::fmt;
+use vocabulary::identity::{self, FieldFault};
 
-/// A referral's number, by the grammar of [`api_types::identity::referral`].
+/// A referral's number, by the grammar of [`vocabulary::identity::referral`].
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ReferralNumber(String);
 

@@ -6,7 +6,7 @@
 //! page with that specialty chosen: it works with no script at all, and the boot module keeps
 //! a click made early for the widget to carry out.
 
-use api_types::Specialty;
+use gateway_domain::views::Specialty;
 use widget_text::{format, i18n::Texts};
 
 /// Escapes text for HTML content and attribute values.

@@ -4,6 +4,7 @@
 
 mod first_step;
 
+use crate::wire::Wire;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use gateway_domain::{ClinicEntry, Gateway};
@@ -123,9 +124,10 @@ async fn preload(entry: &ClinicEntry, lang: &str, raw_query: &str) -> (String, O
     });
     // The clinic's offset from UTC now: the widget counts the clinic's days with it.
     let utc_offset_secs = entry.localize(entry.now()).offset().local_minus_utc();
-    let mut data = serde_json::json!({ "clinic": entry.info, "utc_offset_secs": utc_offset_secs });
+    let clinic = entry.info.clone().wire();
+    let mut data = serde_json::json!({ "clinic": clinic, "utc_offset_secs": utc_offset_secs });
     if let Some(specialties) = specialties {
-        data["specialties"] = serde_json::json!(api_types::List::from(specialties));
+        data["specialties"] = serde_json::json!(crate::wire::list(specialties));
     }
     (script_json(&data), step)
 }

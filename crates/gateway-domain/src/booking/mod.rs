@@ -28,12 +28,13 @@ use crate::claims::{self, Answer, KeyClaim, Keyed};
 use crate::clinic::ClinicEntry;
 use crate::failure::Failure;
 use crate::gateway::Gateway;
-use crate::idempotency::{Outcome, Settlement};
+use crate::idempotency::{Outcome, Refusal, Settlement};
 use crate::ids::{self, SlotKey};
 use crate::sessions::Session;
-use api_types::{ErrorCode, Ticket};
+use crate::views::Ticket;
 use mis::{AppointmentId, ReferralNumber};
 use std::sync::Arc;
+use vocabulary::ErrorCode;
 
 /// What a booking does besides taking a slot.
 #[derive(Debug, Clone)]
@@ -83,7 +84,7 @@ fn is_final(code: ErrorCode) -> bool {
 fn settlement_of(result: &Result<Ticket, Failure>) -> Settlement {
     match result {
         Ok(ticket) => Settlement::Keep(Box::new(Outcome::Booked(ticket.clone()))),
-        Err(e) if is_final(e.code) => Settlement::Keep(Box::new(Outcome::Refused(e.problem()))),
+        Err(e) if is_final(e.code) => Settlement::Keep(Box::new(Outcome::Refused(Refusal::of(e)))),
         Err(e) if e.code == ErrorCode::OutcomeUnknown => Settlement::Unknown,
         Err(_) => Settlement::Release,
     }

@@ -10,9 +10,10 @@ use crate::ids::{self, SlotKey};
 use crate::memo::SlotDetails;
 use crate::referrals::Purpose;
 use crate::sessions::Session;
-use api_types::{ErrorCode, NamedRef, Ticket};
+use crate::views::{Named, Ticket};
 use chrono::{NaiveDateTime, Timelike};
 use mis::{DateRange, Mis, ReferralNumber, Visit};
+use vocabulary::ErrorCode;
 
 /// What a booking takes: the free slot and the names it reports.
 struct Target {
@@ -448,15 +449,15 @@ fn ticket_of(
     Ticket {
         id: ids::ticket(&slot.id),
         number: slot.number,
-        clinic: NamedRef {
+        clinic: Named {
             id: clinic.info.id.clone(),
             name: clinic.info.name.clone(),
         },
-        specialty: NamedRef {
+        specialty: Named {
             id: ids::specialty(&key.doctor.specialty),
             name: target.specialty_name,
         },
-        doctor: NamedRef {
+        doctor: Named {
             id: key.doctor.encode(),
             name: target.doctor_name,
         },

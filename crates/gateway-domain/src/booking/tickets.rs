@@ -6,7 +6,7 @@ use crate::failure::Failure;
 use crate::gateway::Gateway;
 use crate::ids;
 use crate::sessions::Session;
-use api_types::{NamedRef, Ticket};
+use crate::views::{Named, Ticket};
 use mis::{AppointmentId, Mis, Visit};
 use std::sync::Arc;
 
@@ -150,7 +150,7 @@ async fn cancel_once(
         .await
 }
 
-/// A ticket as the API shows it, from a visit in the patient's history.
+/// A ticket as the patient sees it, from a visit in the patient's history.
 pub(super) async fn ticket_of(gateway: &Gateway, clinic: &ClinicEntry, v: Visit) -> Ticket {
     let details = gateway
         .shared
@@ -178,15 +178,15 @@ pub(super) async fn ticket_of(gateway: &Gateway, clinic: &ClinicEntry, v: Visit)
     Ticket {
         id: ids::ticket(&v.appointment),
         number: details.as_ref().and_then(|d| d.number),
-        clinic: NamedRef {
+        clinic: Named {
             id: clinic.info.id.clone(),
             name: clinic.info.name.clone(),
         },
-        specialty: NamedRef {
+        specialty: Named {
             id: specialty_id,
             name: v.specialty_name.unwrap_or_default(),
         },
-        doctor: NamedRef {
+        doctor: Named {
             id: doctor_id,
             name: v.doctor_name.unwrap_or_default(),
         },

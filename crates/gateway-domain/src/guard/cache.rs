@@ -246,6 +246,9 @@ mod tests {
         let minute = Duration::from_secs(60);
         assert_eq!(lives(&Ok(1), minute), minute);
         assert_eq!(lives(&failure, minute), FAILURE_TTL);
-        assert_eq!(lives(&failure, Duration::from_secs(3)), Duration::from_secs(3));
+        assert_eq!(
+            lives(&failure, Duration::from_secs(3)),
+            Duration::from_secs(3)
+        );
     }
 }

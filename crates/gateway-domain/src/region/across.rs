@@ -19,14 +19,14 @@ use crate::directory;
 use crate::failure::Failure;
 use crate::gateway::Gateway;
 use crate::ids::DoctorKey;
-use api_types::{
-    Across, Area, ClinicFailed, ClinicFailure, ErrorCode, MyClinic, NamedRef, RegionClinic,
-    RegionSlot, RegionSpecialty,
+use crate::views::{
+    Across, ClinicFailed, ClinicFailure, Doctor, MyClinic, Named, RegionSlot, RegionSpecialty,
 };
 use futures_util::StreamExt;
 use mis::Mis;
 use std::collections::HashMap;
 use std::future::Future;
+use vocabulary::ErrorCode;
 
 /// The most clinics asked at once; the others wait their turn (within the same deadline).
 pub const AT_ONCE: usize = 16;
@@ -193,12 +193,11 @@ async fn nearest_in(
     let Some(specialty) = specialties.into_iter().find(|s| fold(&s.name) == wanted) else {
         return Ok(Vec::new());
     };
-    let doctors: Vec<(DoctorKey, api_types::Doctor)> =
-        directory::doctors(clinic, &specialty.id, false)
-            .await?
-            .into_iter()
-            .filter_map(|d| Some((DoctorKey::parse(&d.id)?, d)))
-            .collect();
+    let doctors: Vec<(DoctorKey, Doctor)> = directory::doctors(clinic, &specialty.id, false)
+        .await?
+        .into_iter()
+        .filter_map(|d| Some((DoctorKey::parse(&d.id)?, d)))
+        .collect();
     let (today, now) = (clinic.today(), clinic.now());
     // (day, doctor, whether the doctor's days are all listed or only its nearest one).
     let mut days: Vec<(chrono::NaiveDate, usize, bool)> = Vec::new();
@@ -236,7 +235,7 @@ async fn nearest_in(
                 free.into_iter()
                     .filter(|s| s.start > now && s.start.date() == day)
                     .map(|s| RegionSlot {
-                        clinic: NamedRef {
+                        clinic: Named {
                             id: clinic.info.id.clone(),
                             name: clinic.info.name.clone(),
                         },
@@ -301,23 +300,6 @@ pub async fn nearest(
     })
 }
 
-/// The clinic of the catalogue as the API lists it.
-pub fn listed(c: &CatalogueClinic) -> RegionClinic {
-    RegionClinic {
-        id: c.id.clone(),
-        district: c.district,
-        name: c.name.clone(),
-        full_name: c.full_name.clone(),
-        active: c.active,
-        branch_of: c.branch_of.clone(),
-        kind: c.kind,
-        address: c.card.address.clone(),
-        phone: c.card.phone.clone(),
-        email: c.card.email.clone(),
-        work_time: c.card.work_time.clone(),
-    }
-}
-
 /// «Моя поликлиника»: the clinics of the region (of `district`) the patient of the region
 /// session `token` is attached to, with their areas. `patient_not_found` when no clinic that
 /// answered knows the patient and none failed.
@@ -354,14 +336,8 @@ pub async fn mine(
             let areas = areas.filter(|a| !a.is_empty())?;
             let listed = snapshot.clinics.iter().find(|c| c.id == clinic.info.id)?;
             Some(MyClinic {
-                clinic: self::listed(listed),
-                areas: areas
-                    .into_iter()
-                    .map(|a| Area {
-                        number: a.number,
-                        kind: a.kind,
-                    })
-                    .collect(),
+                clinic: listed.clone(),
+                areas,
             })
         })
         .collect();

@@ -9,11 +9,11 @@ use crate::clinic::ClinicEntry;
 use crate::failure::Failure;
 use crate::guard::GuardedMis;
 use crate::keep::{Bounded, Keeps};
-use api_types::ErrorCode;
 use chrono_tz::Tz;
 use mis::{LpuId, Region};
 use std::sync::Arc;
 use std::time::Duration;
+use vocabulary::ErrorCode;
 
 /// The most clinics of a region whose guards are kept at once; when full, the one least used
 /// is dropped (a guard made anew starts with a closed breaker). The caches are the region's,
@@ -119,7 +119,7 @@ impl RegionClinics {
     /// The served clinic of a catalogue entry (active or not: the caller decides).
     pub fn entry_of(&self, clinic: &CatalogueClinic) -> ClinicEntry {
         ClinicEntry {
-            info: api_types::Clinic {
+            info: crate::views::Clinic {
                 id: clinic.id.clone(),
                 name: clinic.name.clone(),
                 address: clinic.card.address.clone().unwrap_or_default(),

@@ -5,7 +5,7 @@
 //! made for and the moment it expires are sealed with it. The threat model is in
 //! `ARCHITECTURE.md` («Region sessions»).
 
-use api_types::NewSession;
+use crate::sessions::TypedIdentity;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -65,8 +65,8 @@ impl SessionKey {
     }
 }
 
-/// What a region's token carries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What a region's token carries. Personal data: its `Debug` shows only when it expires.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sealed {
     #[serde(rename = "d")]
     pub document_number: String,
@@ -79,8 +79,16 @@ pub struct Sealed {
     pub expires: i64,
 }
 
+impl std::fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sealed")
+            .field("expires", &self.expires)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Sealed {
-    pub fn new(identity: &NewSession, expires_at: DateTime<Utc>) -> Self {
+    pub fn new(identity: &TypedIdentity, expires_at: DateTime<Utc>) -> Self {
         Self {
             document_number: identity.document_number.clone(),
             policy_number: identity.policy_number.clone(),
@@ -90,8 +98,8 @@ impl Sealed {
     }
 
     /// The identity as the patient typed it.
-    pub fn identity(&self) -> NewSession {
-        NewSession {
+    pub fn identity(&self) -> TypedIdentity {
+        TypedIdentity {
             document_number: self.document_number.clone(),
             policy_number: self.policy_number.clone(),
             birth_date: self.birth_date.clone(),
@@ -161,8 +169,8 @@ pub fn is_sealed(token: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn identity() -> NewSession {
-        NewSession {
+    fn identity() -> TypedIdentity {
+        TypedIdentity {
             document_number: "4510 123456".into(),
             policy_number: "7700000000000001".into(),
             birth_date: "1980-05-17".into(),

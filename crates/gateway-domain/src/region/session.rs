@@ -13,9 +13,10 @@ use crate::failure::Failure;
 use crate::gateway::Gateway;
 use crate::identify::identity_of;
 use crate::sessions::Session;
-use api_types::{ErrorCode, NewSession};
+use crate::sessions::TypedIdentity;
 use chrono::Utc;
 use mis::{Mis, PatientId};
+use vocabulary::ErrorCode;
 
 /// What a region's own session record names instead of a clinic.
 fn scope(region: &str) -> String {
@@ -38,7 +39,7 @@ fn unknown() -> Failure {
 pub async fn open(
     gateway: &Gateway,
     region: &RegionClinics,
-    new: &NewSession,
+    new: &TypedIdentity,
 ) -> Result<(String, Session), Failure> {
     let started = std::time::Instant::now();
     let today = Utc::now().with_timezone(&region.tz).date_naive();

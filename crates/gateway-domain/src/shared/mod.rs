@@ -12,6 +12,7 @@
 //! refused with `503 state_unavailable`; rate limits fall back to each gateway's own counters.
 //! The adapter reconnects by itself.
 
+use crate::failure::Failure;
 use crate::idempotency::{Claimed, Scope, Settlement};
 use crate::limits::{Class, Subject};
 use crate::memo::SlotDetails;
@@ -20,11 +21,24 @@ use async_trait::async_trait;
 use mis::{AppointmentId, PatientId};
 use std::sync::Arc;
 use std::time::Duration;
+use vocabulary::ErrorCode;
 
 /// Why the shared state could not be used (Redis cannot be reached, or answered nonsense).
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("the shared state is unavailable: {0}")]
 pub struct StateError(pub String);
+
+impl From<StateError> for Failure {
+    fn from(e: StateError) -> Self {
+        Self {
+            cause: Some(e.to_string()),
+            retry_after: Some(5),
+            ..Failure::new(ErrorCode::StateUnavailable).detail(
+                "The gateway cannot reach its shared state now; nothing was done. Try again shortly.",
+            )
+        }
+    }
+}
 
 /// Patients' sessions, by token.
 #[async_trait]

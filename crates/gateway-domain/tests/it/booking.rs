@@ -6,12 +6,12 @@ use gateway_domain::claims::{Answer, Keyed};
 use gateway_domain::gateway::Gateway;
 use gateway_domain::ids::{DoctorKey, SlotKey};
 use gateway_domain::sessions::Session;
-use api_types::Ticket;
+use gateway_domain::views::Ticket;
 use mis::{AppointmentId, ReferralNumber};
-use std::sync::Arc;
-use api_types::ErrorCode;
 use mis::{DoctorId, PatientId, SpecialtyId};
+use std::sync::Arc;
 use std::time::Duration;
+use vocabulary::ErrorCode;
 
 fn session(patient: &str) -> Session {
     Session::new(

@@ -4,12 +4,12 @@
 //! list; and faults to inject into its writes (the МИС unreachable, or its answer lost after
 //! it acted).
 
+use async_trait::async_trait;
+use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
 use gateway_domain::clinic::ClinicEntry;
 use gateway_domain::gateway::Gateway;
 use gateway_domain::guard::{CACHE_BYTES, Caches, GuardConfig, GuardedMis};
 use gateway_state::keep::Moka;
-use async_trait::async_trait;
-use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime};
 use mis::{
     AppointmentId, Booking, ClinicInfo, DateRange, Doctor, DoctorId, History, LpuId, Mis, MisError,
     MisVersion, PatientId, PatientIdentity, Referral, ReferralDoctor, ReferralKind, ReferralNumber,
@@ -248,7 +248,7 @@ pub fn gateway(mis: Arc<FakeMis>) -> Arc<Gateway> {
         ..GuardConfig::default()
     };
     let clinic = ClinicEntry {
-        info: api_types::Clinic {
+        info: gateway_domain::views::Clinic {
             id: "demo".into(),
             name: "Поликлиника".into(),
             address: "Улица, 1".into(),

@@ -117,18 +117,10 @@ impl Mis for Flaky {
     ) -> Result<Vec<Slot>, MisError> {
         Ok(Vec::new())
     }
-    async fn join_waiting_list(
-        &self,
-        _: LpuId,
-        _: &WaitingRequest,
-    ) -> Result<WaitingId, MisError> {
+    async fn join_waiting_list(&self, _: LpuId, _: &WaitingRequest) -> Result<WaitingId, MisError> {
         Err(MisError::Unavailable("down".into()))
     }
-    async fn waiting_list(
-        &self,
-        _: LpuId,
-        _: &PatientId,
-    ) -> Result<Vec<WaitingEntry>, MisError> {
+    async fn waiting_list(&self, _: LpuId, _: &PatientId) -> Result<Vec<WaitingEntry>, MisError> {
         Ok(Vec::new())
     }
     async fn leave_waiting_list(&self, _: LpuId, _: &WaitingId) -> Result<(), MisError> {
@@ -266,8 +258,7 @@ async fn reads_the_deadline_cuts_short_open_the_breaker() {
 }
 
 #[tokio::test]
-async fn a_mis_that_answers_every_read_with_an_error_is_asked_once_a_while_and_opens_the_breaker()
- {
+async fn a_mis_that_answers_every_read_with_an_error_is_asked_once_a_while_and_opens_the_breaker() {
     let refusing = Arc::new(Flaky::refusing(MisError::Rejected { code: 98 }));
     let guard = guard_of(
         refusing.clone(),

@@ -3,7 +3,7 @@
 
 mod booking;
 mod fake;
-mod referrals;
-mod waiting;
 mod guard;
+mod referrals;
 mod region;
+mod waiting;

@@ -21,10 +21,11 @@ async fn a_referral_shows_its_doctor_and_times_to_its_patient_only() {
     let resolved = resolve(clinic, &session(PATIENT), &number, Purpose::Book)
         .await
         .expect("the patient's own");
-    let shown = resolved.to_api();
+    let shown = resolved.view();
     assert_eq!(shown.specialty.name, "Кардиология");
     assert_eq!(shown.doctors[0].name, "Воробьёв");
-    let range = gateway_domain::directory::query_range(None, None, clinic.today()).expect("a range");
+    let range =
+        gateway_domain::directory::query_range(None, None, clinic.today()).expect("a range");
     let times = slots(clinic, &session(PATIENT), &resolved, range)
         .await
         .expect("its times");
@@ -37,13 +38,13 @@ async fn a_referral_shows_its_doctor_and_times_to_its_patient_only() {
     let theirs = resolve(clinic, &session(OTHER), &number, Purpose::Book).await;
     assert_eq!(
         theirs.expect_err("another patient's").code,
-        api_types::ErrorCode::ReferralNotFound
+        vocabulary::ErrorCode::ReferralNotFound
     );
     let unknown = parse_number("number", "0000000009").expect("a number");
     let none = resolve(clinic, &session(PATIENT), &unknown, Purpose::Book).await;
     assert_eq!(
         none.expect_err("unknown").code,
-        api_types::ErrorCode::ReferralNotFound
+        vocabulary::ErrorCode::ReferralNotFound
     );
     assert!(parse_number("number", "№ 1").is_err());
 }

@@ -1,8 +1,8 @@
 //! A region's catalogue and its clinics served, against a hub and МИС in memory.
 
 use async_trait::async_trait;
-use gateway_domain::region::*;
 use gateway_domain::guard::{CACHE_BYTES, Caches, GuardConfig, GuardedMis};
+use gateway_domain::region::*;
 use gateway_state::keep::Moka;
 use mis::{Area, ClinicCard, District, LpuId, MisError, PatientId, Region, RegionClinic};
 use std::sync::{Arc, Mutex};
@@ -368,9 +368,9 @@ async fn a_region_s_clinic_ids_are_its_own_and_an_inactive_clinic_takes_no_booki
     }
     assert!(region.entry(1).is_ok());
     let inactive = region.entry(3).expect_err("clinic 3 is inactive");
-    assert_eq!(inactive.code, api_types::ErrorCode::ClinicInactive);
+    assert_eq!(inactive.code, vocabulary::ErrorCode::ClinicInactive);
     let absent = region.entry(99).expect_err("not in the catalogue");
-    assert_eq!(absent.code, api_types::ErrorCode::NotFound);
+    assert_eq!(absent.code, vocabulary::ErrorCode::NotFound);
 }
 
 #[tokio::test]

@@ -1,14 +1,15 @@
 //! The waiting list against a МИС in memory.
 
 use crate::fake::{self, FakeMis, Fault, PATIENT};
-use api_types::{ErrorCode, NewWaitingRequest};
 use gateway_domain::ids::{self, DoctorKey};
 use gateway_domain::sessions::Session;
+use gateway_domain::waiting::TypedRequest;
 use gateway_domain::waiting::{join, leave, list, parse};
 use mis::SpecialtyId;
+use vocabulary::ErrorCode;
 
-fn request(phone: &str) -> NewWaitingRequest {
-    NewWaitingRequest {
+fn request(phone: &str) -> TypedRequest {
+    TypedRequest {
         specialty_id: ids::specialty(&SpecialtyId::parse("10").expect("an id")),
         doctor_id: None,
         phone: phone.into(),
@@ -44,10 +45,7 @@ async fn the_waiting_list_holds_five_requests_one_per_specialty_and_lets_go_of_t
     let first = join(gateway.clone(), clinic.clone(), session(), waits("1", None))
         .await
         .expect("joined");
-    assert_eq!(
-        first.reason,
-        Some(api_types::WaitingReason::NoConvenientTime)
-    );
+    assert_eq!(first.reason, Some(mis::WaitingReason::NoConvenientTime));
     let again = join(gateway.clone(), clinic.clone(), session(), waits("1", None)).await;
     assert_eq!(
         again.expect_err("one per specialty").code,
@@ -130,4 +128,3 @@ async fn a_waiting_list_change_whose_answer_is_lost_ends_as_the_mis_holds_it() {
     mis.set_reads_down(false);
     assert_eq!(mis.waiting_count(PATIENT), 0, "the МИС did withdraw it");
 }
-

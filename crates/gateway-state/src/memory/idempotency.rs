@@ -271,8 +271,9 @@ impl MemoryIdempotency {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gateway_domain::idempotency::{fingerprint, valid_key};
-    use api_types::{ErrorCode, Problem};
+    use gateway_domain::Failure;
+    use gateway_domain::idempotency::{Refusal, fingerprint, valid_key};
+    use vocabulary::ErrorCode;
 
     const LEASE: Duration = Duration::from_secs(10);
 
@@ -285,7 +286,7 @@ mod tests {
     }
 
     fn refused() -> Outcome {
-        Outcome::Refused(Problem::new(ErrorCode::SlotTaken))
+        Outcome::Refused(Refusal::of(&Failure::new(ErrorCode::SlotTaken)))
     }
 
     /// Claims a fresh key; its owner.

@@ -1,7 +1,7 @@
 //! Per-patient locks in this process.
 
-use gateway_domain::shared::{Held, Locks, StateError};
 use async_trait::async_trait;
+use gateway_domain::shared::{Held, Locks, StateError};
 use mis::PatientId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -17,12 +17,12 @@ pub use locks::{MAX_LOCKS, MemoryLocks};
 pub use memo::{MEMO_CAPACITY, TicketMemo};
 pub use sessions::{MAX_SESSIONS, MemorySessions};
 
-use gateway_domain::shared::{Idempotency, Memo, RateStore, Sessions, Shared, StateError};
+use async_trait::async_trait;
 use gateway_domain::idempotency::{Claimed, Scope, Settlement};
 use gateway_domain::limits::{Class, RateLimitConfig, Subject};
 use gateway_domain::memo::SlotDetails;
 use gateway_domain::sessions::Session;
-use async_trait::async_trait;
+use gateway_domain::shared::{Idempotency, Memo, RateStore, Sessions, Shared, StateError};
 use mis::{AppointmentId, PatientId};
 use null::{AlwaysHealthy, NoHint, NoSharedCache};
 use std::sync::Arc;

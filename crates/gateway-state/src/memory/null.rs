@@ -1,8 +1,8 @@
 //! The adapters of what one gateway alone has nothing to share with: no second level of cache,
 //! nobody to tell of an outage, a memory that is always there.
 
-use gateway_domain::shared::{Health, OutageHint, ReadCache, StateError};
 use async_trait::async_trait;
+use gateway_domain::shared::{Health, OutageHint, ReadCache, StateError};
 use std::time::Duration;
 
 /// No second level: each gateway's own cache is the only one.
