@@ -100,6 +100,27 @@ impl Audit {
             .collect()
     }
 
+    /// Appends a write of `patient`'s at `clinic`: `operation` of `ticket` (for a move,
+    /// replacing `previous`) and its `outcome`, now, under the current request's id.
+    pub fn write(
+        &self,
+        clinic: &str,
+        (ticket, previous): (&str, Option<&str>),
+        (operation, outcome): (&'static str, &str),
+        patient: &mis::PatientId,
+    ) {
+        self.record(&Entry {
+            time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            clinic,
+            ticket,
+            previous,
+            operation,
+            outcome,
+            request_id: crate::context::request_id(),
+            patient: self.pseudonym(patient),
+        });
+    }
+
     /// Appends one line; a failure to write is logged, never passed to the patient.
     pub fn record(&self, entry: &Entry<'_>) {
         let Ok(mut line) = serde_json::to_vec(entry) else {

@@ -22,10 +22,6 @@ pub fn in_window(date: NaiveDate, today: NaiveDate) -> bool {
     (first..=last).contains(&date)
 }
 
-/// The longest a read-back may take: what the МИС holds after a write's answer was lost is
-/// asked quickly, and a failure to read it is said as such.
-pub const READ_BACK: std::time::Duration = std::time::Duration::from_secs(5);
-
 /// One clinic served by this gateway.
 #[derive(Debug, Clone)]
 pub struct ClinicEntry {
@@ -70,27 +66,6 @@ impl ClinicEntry {
                 name: name.to_owned(),
             }),
         }
-    }
-
-    /// Reads what the МИС holds after a write whose answer was lost (under [`READ_BACK`],
-    /// within the clinic's deadline). A failure to read is `outcome_unknown`: whether the
-    /// write was done is not known.
-    pub async fn read_back<T>(
-        &self,
-        read: impl std::future::Future<Output = Result<T, mis::MisError>>,
-    ) -> Result<T, crate::failure::Failure> {
-        let deadline = READ_BACK.min(self.mis.deadline());
-        let read = tokio::time::timeout(deadline, read)
-            .await
-            .unwrap_or_else(|_| {
-                Err(mis::MisError::Unavailable(
-                    "the read-back took too long".into(),
-                ))
-            });
-        read.map_err(|e| crate::failure::Failure {
-            cause: Some(format!("reading what the МИС holds failed: {e}")),
-            ..crate::failure::Failure::from(mis::MisError::OutcomeUnknown(e.to_string()))
-        })
     }
 
     /// A clinic-local time with the clinic's offset.

@@ -42,6 +42,10 @@ pub const MAX_KEYS_PER_PATIENT: usize = 20;
 /// What a replay answers: the first request's final outcome. It serializes in the state's own
 /// form (the views it holds do not serialize: only the shell writes them for clients).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "an outcome travels boxed (Settlement::Keep, Claimed::Replay)"
+)]
 pub enum Outcome {
     Booked(#[serde(with = "StoredTicket")] Ticket),
     Refused(Refusal),

@@ -53,7 +53,7 @@ pub trait Fetching<K: Key, V: Value, E: Value>: Send + Sync + Debug {
     fn bytes(&self) -> BoxFuture<'_, u64>;
 
     /// How many entries it keeps (after the evictions pending).
-    fn len(&self) -> BoxFuture<'_, u64>;
+    fn entries(&self) -> BoxFuture<'_, u64>;
 }
 
 /// A map bounded in entries: when full, the least used goes.
@@ -68,7 +68,7 @@ pub trait Bounded<K: Key, V: Value>: Send + Sync + Debug {
     fn insert(&self, key: K, value: V);
 
     /// How many entries it keeps (after the evictions pending).
-    fn len(&self) -> u64;
+    fn entries(&self) -> u64;
 
     /// Every value kept.
     fn values(&self) -> Vec<V>;

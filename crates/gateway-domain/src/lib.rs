@@ -30,6 +30,7 @@ pub mod keep;
 pub mod limits;
 pub mod memo;
 pub mod metrics;
+pub mod outcome;
 pub mod referrals;
 pub mod region;
 pub mod sessions;

@@ -10,6 +10,7 @@ use crate::failure::FieldError;
 use crate::failure::{Failure, field_error};
 use crate::gateway::Gateway;
 use crate::ids::{self, DoctorKey};
+use crate::outcome;
 use crate::sessions::Session;
 use crate::views::{Named, WaitingRequest};
 use chrono::{Days, NaiveDate};
@@ -299,18 +300,7 @@ async fn join_once(
             match clinic.mis.join_waiting_list(clinic.lpu, &request).await {
                 Ok(id) => Ok(id),
                 Err(lost @ mis::MisError::OutcomeUnknown(_)) => {
-                    tracing::warn!(clinic = %clinic.info.id, error = %lost, "a waiting-list request's answer was lost; reading what the МИС holds");
-                    let now = clinic
-                        .read_back(clinic.mis.waiting_list(clinic.lpu, &request.patient))
-                        .await?;
-                    now.into_iter()
-                        .find(|e| {
-                            !before.contains(&e.id)
-                                && e.specialty_id.as_ref() == Some(&request.specialty)
-                                && e.doctor_id.as_ref() == request.doctor.as_ref().map(|(d, _)| d)
-                        })
-                        .map(|e| e.id)
-                        .ok_or_else(|| mis::MisError::Unavailable(lost.to_string()).into())
+                    outcome::lost_join(&clinic, &request, &before, lost).await
                 }
                 Err(e) => Err(e.into()),
             }
@@ -441,17 +431,8 @@ async fn leave_once(
             let clinic = clinic_of_task;
             match clinic.mis.leave_waiting_list(clinic.lpu, &id).await {
                 Ok(()) => Ok(()),
-                // The answer was lost: the request gone from the list is withdrawn.
                 Err(lost @ mis::MisError::OutcomeUnknown(_)) => {
-                    tracing::warn!(clinic = %clinic.info.id, error = %lost, "a withdrawal's answer was lost; reading what the МИС holds");
-                    let now = clinic
-                        .read_back(clinic.mis.waiting_list(clinic.lpu, &patient))
-                        .await?;
-                    if now.iter().any(|e| e.id == id) {
-                        return Err(Failure::from(mis::MisError::Unavailable(lost.to_string()))
-                            .detail("The clinic's information system did not withdraw the request; it stands. Try again later."));
-                    }
-                    Ok(())
+                    outcome::lost_leave(&clinic, &patient, &id, lost).await
                 }
                 Err(e) => Err(e.into()),
             }

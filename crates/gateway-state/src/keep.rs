@@ -73,7 +73,7 @@ impl<K: Key, V: Value, E: Value> Fetching<K, V, E> for MokaFetching<K, V> {
         })
     }
 
-    fn len(&self) -> BoxFuture<'_, u64> {
+    fn entries(&self) -> BoxFuture<'_, u64> {
         Box::pin(async {
             self.0.run_pending_tasks().await;
             self.0.entry_count()
@@ -104,7 +104,7 @@ impl<K: Key, V: Value> Bounded<K, V> for MokaBounded<K, V> {
         self.0.insert(key, value);
     }
 
-    fn len(&self) -> u64 {
+    fn entries(&self) -> u64 {
         self.0.run_pending_tasks();
         self.0.entry_count()
     }
@@ -164,7 +164,7 @@ mod tests {
                 .await
                 .expect("fetched");
         }
-        let (len, weighed) = (map.len().await, map.bytes().await);
+        let (len, weighed) = (map.entries().await, map.bytes().await);
         assert!(weighed <= bytes, "{weighed} bytes");
         assert!(len > 500, "not flushed whole: {len} entries");
         assert!(len <= 1_048, "bounded by bytes, not by keys: {len} entries");
@@ -219,7 +219,7 @@ mod tests {
         for k in 0..10_000 {
             assert_eq!(map.get_with(k, &mut || k * 2), k * 2);
         }
-        assert!(map.len() <= 100, "{} entries", map.len());
+        assert!(map.entries() <= 100, "{} entries", map.entries());
         assert!(map.values().len() <= 100);
         let brief: Arc<dyn Bounded<u32, ()>> = Moka.bounded(10, Some(Duration::from_millis(50)));
         brief.insert(1, ());

@@ -16,14 +16,15 @@
 //! already booked, for the time the patient's history shows as theirs, is that ticket.
 //!
 //! [`target`] finds what a booking takes (the free time, a move's visit, the referral) and
-//! books it; [`tickets`] lists and cancels.
+//! books it; [`tickets`] lists and cancels. What the МИС holds after a write, and the ticket
+//! of a visit, are [`crate::outcome`]'s: both call down into it.
 
 mod target;
 mod tickets;
 
+pub use target::Plan;
 pub use tickets::{cancel, ticket, tickets};
 
-use crate::audit::Audit;
 use crate::claims::{self, Answer, KeyClaim, Keyed};
 use crate::clinic::ClinicEntry;
 use crate::failure::Failure;
@@ -32,37 +33,8 @@ use crate::idempotency::{Outcome, Refusal, Settlement};
 use crate::ids::{self, SlotKey};
 use crate::sessions::Session;
 use crate::views::Ticket;
-use mis::{AppointmentId, ReferralNumber};
 use std::sync::Arc;
 use vocabulary::ErrorCode;
-
-/// What a booking does besides taking a slot.
-#[derive(Debug, Clone)]
-pub enum Plan {
-    /// A new ticket.
-    New,
-    /// A new ticket by one of the patient's referrals.
-    ByReferral(ReferralNumber),
-    /// The patient's upcoming ticket moved to the slot; with a referral (given, or the one the
-    /// gateway remembers the visit was booked by), to one of the referral's slots.
-    Move(AppointmentId, Option<ReferralNumber>),
-}
-
-impl Plan {
-    fn operation(&self) -> &'static str {
-        match self {
-            Self::New | Self::ByReferral(_) => "book",
-            Self::Move(..) => "reschedule",
-        }
-    }
-
-    fn done(&self) -> &'static str {
-        match self {
-            Self::New | Self::ByReferral(_) => "booked",
-            Self::Move(..) => "rescheduled",
-        }
-    }
-}
 
 /// Refusals a retry would meet again: kept under the key. Anything else (input errors, the
 /// МИС down) releases it.
@@ -122,7 +94,7 @@ pub async fn book(
     }
     if let (Some(audit), Some(ticket)) = (audit, ticket) {
         let entry = (ticket.as_str(), previous.as_deref());
-        record(&audit, &clinic_id, entry, operation, outcome, &patient);
+        audit.write(&clinic_id, entry, (operation, outcome), &patient);
     }
     answer
 }
@@ -186,30 +158,4 @@ async fn book_once(
         },
         Err(e) => Answer::fresh(Err(e)),
     }
-}
-
-fn now_utc() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-/// Appends a booking or a cancellation to the audit trail.
-/// `(ticket, previous)`: the ticket, and for a move the ticket it replaced.
-fn record(
-    audit: &Audit,
-    clinic: &str,
-    (ticket, previous): (&str, Option<&str>),
-    operation: &'static str,
-    outcome: &str,
-    patient: &mis::PatientId,
-) {
-    audit.record(&crate::audit::Entry {
-        time: now_utc(),
-        clinic,
-        ticket,
-        previous,
-        operation,
-        outcome,
-        request_id: crate::context::request_id(),
-        patient: audit.pseudonym(patient),
-    });
 }

@@ -2,18 +2,46 @@
 //! times), for a move the patient's visit it replaces, and the referral it is booked by; then
 //! one `SetAppointment`, and what the gateway remembers of the ticket.
 
-use super::Plan;
 use crate::clinic::ClinicEntry;
 use crate::failure::Failure;
 use crate::gateway::Gateway;
-use crate::ids::{self, SlotKey};
+use crate::ids::SlotKey;
 use crate::memo::SlotDetails;
+use crate::outcome;
 use crate::referrals::Purpose;
 use crate::sessions::Session;
-use crate::views::{Named, Ticket};
+use crate::views::Ticket;
 use chrono::{NaiveDateTime, Timelike};
-use mis::{DateRange, Mis, ReferralNumber, Visit};
+use mis::{AppointmentId, DateRange, Mis, ReferralNumber, Visit};
 use vocabulary::ErrorCode;
+
+/// What a booking does besides taking a slot.
+#[derive(Debug, Clone)]
+pub enum Plan {
+    /// A new ticket.
+    New,
+    /// A new ticket by one of the patient's referrals.
+    ByReferral(ReferralNumber),
+    /// The patient's upcoming ticket moved to the slot; with a referral (given, or the one the
+    /// gateway remembers the visit was booked by), to one of the referral's slots.
+    Move(AppointmentId, Option<ReferralNumber>),
+}
+
+impl Plan {
+    pub(super) fn operation(&self) -> &'static str {
+        match self {
+            Self::New | Self::ByReferral(_) => "book",
+            Self::Move(..) => "reschedule",
+        }
+    }
+
+    pub(super) fn done(&self) -> &'static str {
+        match self {
+            Self::New | Self::ByReferral(_) => "booked",
+            Self::Move(..) => "rescheduled",
+        }
+    }
+}
 
 /// What a booking takes: the free slot and the names it reports.
 struct Target {
@@ -174,7 +202,7 @@ async fn moved_visit(
             "This is the ticket's own time; choose another.",
         ));
     }
-    let visit = super::tickets::upcoming(clinic, session)
+    let visit = outcome::upcoming(clinic, session)
         .await?
         .into_iter()
         .find(|v| v.appointment == *old)
@@ -243,16 +271,6 @@ pub(super) struct Booking<'a> {
     pub resolve: bool,
 }
 
-/// The patient's visit at the time `key` names, if the МИС shows the patient holds it (a
-/// read-back: a failure to read is `outcome_unknown`).
-async fn holds(
-    clinic: &ClinicEntry,
-    session: &Session,
-    key: &SlotKey,
-) -> Result<Option<Visit>, Failure> {
-    super::tickets::held(clinic, session, &key.appointment).await
-}
-
 /// A booking's ticket, and whether it was booked by an earlier request (found held, not
 /// booked now).
 #[derive(Debug)]
@@ -261,74 +279,19 @@ pub(super) struct Booked {
     pub earlier: bool,
 }
 
-/// The ticket the patient holds at the time `key` names, as their tickets show it.
-async fn held_ticket(gateway: &Gateway, clinic: &ClinicEntry, visit: Visit) -> Booked {
-    tracing::info!(clinic = %clinic.info.id, "the patient already holds the time asked for");
-    Booked {
-        ticket: super::tickets::ticket_of(gateway, clinic, visit).await,
-        earlier: true,
-    }
-}
-
-/// A refusal as taken or already booked is no refusal when the time is the patient's own.
-async fn unless_own(
+/// The ticket the patient holds at the time `key` names, booked by an earlier request; or
+/// how a refusal as taken or already booked stands ([`outcome::unless_own`]).
+async fn own_or(
     gateway: &Gateway,
     clinic: &ClinicEntry,
     session: &Session,
     key: &SlotKey,
     refusal: Failure,
 ) -> Result<Booked, Failure> {
-    if !matches!(
-        refusal.code,
-        ErrorCode::SlotTaken | ErrorCode::AlreadyBooked
-    ) {
-        return Err(refusal);
-    }
-    match holds(clinic, session, key).await {
-        Ok(Some(visit)) => Ok(held_ticket(gateway, clinic, visit).await),
-        // Not theirs: what the МИС said stands.
-        Ok(None) => Err(refusal),
-        Err(read) => Err(cannot_tell(read)),
-    }
-}
-
-/// A refusal whose truth could not be read (the patient's visits could not be read): the
-/// patient is told to ask again in a moment, never told that their own time is taken.
-fn cannot_tell(read: Failure) -> Failure {
-    tracing::warn!(error = %read, "a refusal could not be checked against the patient's visits");
-    if read.code == ErrorCode::Overloaded {
-        return read;
-    }
-    Failure {
-        retry_after: Some(read.retry_after.unwrap_or(5)),
-        ..Failure::new(ErrorCode::MisUnavailable).detail(
-            "The clinic refused the time, and whether it is already yours could not be read; nothing was changed. Try again in a few seconds.",
-        )
-    }
-}
-
-/// After a write whose answer was lost: what the МИС holds says how it ended. The time is the
-/// patient's: booked (or moved). It is not: the failure stands — for a move, with the old
-/// ticket named as kept, when it still is. The history cannot be read: `outcome_unknown`.
-async fn read_back(
-    clinic: &ClinicEntry,
-    session: &Session,
-    key: &SlotKey,
-    moved: Option<&Visit>,
-    lost: mis::MisError,
-) -> Result<(), Failure> {
-    tracing::warn!(clinic = %clinic.info.id, error = %lost, "a booking's answer was lost; reading what the МИС holds");
-    let history = holds(clinic, session, key).await?;
-    if history.is_some() {
-        return Ok(());
-    }
-    let failure = Failure::from(mis::MisError::Unavailable(lost.to_string()));
-    Err(match moved {
-        Some(old) => failure.detail(format!(
-            "The clinic's information system did not move the ticket; the ticket of {} stands. Try again later.",
-            old.start.format("%Y-%m-%d %H:%M")
-        )),
-        None => failure,
+    let ticket = outcome::unless_own(gateway, clinic, session, &key.appointment, refusal).await?;
+    Ok(Booked {
+        ticket,
+        earlier: true,
     })
 }
 
@@ -342,10 +305,14 @@ pub(super) async fn book(
 ) -> Result<Booked, Failure> {
     let (key, plan) = (asked.slot, asked.plan);
     if asked.resolve
-        && let Some(visit) = holds(clinic, session, key).await?
+        && let Some(ticket) =
+            outcome::held_ticket(gateway, clinic, session, &key.appointment).await?
     {
         // An earlier request with this key booked it, unseen: that is the answer.
-        return Ok(held_ticket(gateway, clinic, visit).await);
+        return Ok(Booked {
+            ticket,
+            earlier: true,
+        });
     }
     let now = clinic
         .now()
@@ -354,10 +321,13 @@ pub(super) async fn book(
     let moved = match moved_visit(gateway, clinic, session, key, plan).await {
         Err(e) if e.code == ErrorCode::NotFound && matches!(plan, Plan::Move(..)) => {
             // The visit is gone: moved already, perhaps, to this very time.
-            return match holds(clinic, session, key).await {
-                Ok(Some(visit)) => Ok(held_ticket(gateway, clinic, visit).await),
+            return match outcome::held_ticket(gateway, clinic, session, &key.appointment).await {
+                Ok(Some(ticket)) => Ok(Booked {
+                    ticket,
+                    earlier: true,
+                }),
                 Ok(None) => Err(e),
-                Err(read) => Err(cannot_tell(read)),
+                Err(read) => Err(outcome::cannot_tell(read)),
             };
         }
         other => other?,
@@ -366,7 +336,7 @@ pub(super) async fn book(
     let target = match target_of(clinic, session, referral.as_ref(), moved.as_ref(), key, now).await
     {
         Ok(target) => target,
-        Err(e) => return unless_own(gateway, clinic, session, key, e).await,
+        Err(e) => return own_or(gateway, clinic, session, key, e).await,
     };
     let booking = mis::Booking {
         patient: &session.patient,
@@ -386,28 +356,29 @@ pub(super) async fn book(
     match booked {
         Ok(()) => {}
         Err(lost @ mis::MisError::OutcomeUnknown(_)) => {
-            read_back(clinic, session, key, moved.as_ref(), lost).await?;
+            outcome::lost_booking(clinic, session, &key.appointment, moved.as_ref(), lost).await?;
         }
-        Err(e) => return unless_own(gateway, clinic, session, key, e.into()).await,
+        Err(e) => return own_or(gateway, clinic, session, key, e.into()).await,
     }
     let referral = referral.map(|(number, _)| number.as_str().to_owned());
-    remember(
-        gateway,
-        clinic,
-        key,
-        &target,
-        referral.clone(),
-        moved.as_ref(),
-    )
-    .await;
+    let details = remember(gateway, clinic, key, &target, referral, moved.as_ref()).await;
+    let visit = Visit {
+        appointment: target.slot.id,
+        start: target.slot.start,
+        created: Some(now),
+        doctor_id: Some(key.doctor.doctor.clone()),
+        doctor_name: Some(target.doctor_name),
+        specialty_id: Some(key.doctor.specialty.clone()),
+        specialty_name: Some(target.specialty_name),
+    };
     Ok(Booked {
-        ticket: ticket_of(clinic, key, target, now, referral),
+        ticket: outcome::ticket(clinic, visit, Some(&details)),
         earlier: false,
     })
 }
 
 /// Remembers what the МИС's history will not tell of the new ticket, and forgets the one it
-/// replaced.
+/// replaced; what it remembered.
 async fn remember(
     gateway: &Gateway,
     clinic: &ClinicEntry,
@@ -415,7 +386,7 @@ async fn remember(
     target: &Target,
     referral: Option<String>,
     moved: Option<&Visit>,
-) {
+) -> SlotDetails {
     let slot = &target.slot;
     let details = SlotDetails {
         number: slot.number,
@@ -428,52 +399,22 @@ async fn remember(
         doctor: Some((key.doctor.doctor.clone(), target.doctor_name.clone())),
     };
     let memo = &gateway.shared.memo;
-    memo.remember(&clinic.info.id, &slot.id, details).await;
+    memo.remember(&clinic.info.id, &slot.id, details.clone())
+        .await;
     if let Some(old) = moved {
         memo.forget(&clinic.info.id, &old.appointment).await;
         tracing::info!(clinic = %clinic.info.id, "ticket rescheduled");
     } else {
         tracing::info!(clinic = %clinic.info.id, "ticket booked");
     }
-}
-
-/// The ticket booked, as the API shows it.
-fn ticket_of(
-    clinic: &ClinicEntry,
-    key: &SlotKey,
-    target: Target,
-    now: NaiveDateTime,
-    referral: Option<String>,
-) -> Ticket {
-    let slot = target.slot;
-    Ticket {
-        id: ids::ticket(&slot.id),
-        number: slot.number,
-        clinic: Named {
-            id: clinic.info.id.clone(),
-            name: clinic.info.name.clone(),
-        },
-        specialty: Named {
-            id: ids::specialty(&key.doctor.specialty),
-            name: target.specialty_name,
-        },
-        doctor: Named {
-            id: key.doctor.encode(),
-            name: target.doctor_name,
-        },
-        room: slot.room,
-        address: slot.address.or_else(|| Some(clinic.info.address.clone())),
-        start: clinic.localize(slot.start),
-        end: slot.end.map(|e| clinic.localize(e)),
-        created_at: Some(clinic.localize(now)),
-        referral,
-    }
+    details
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mis::{AppointmentId, DoctorId, SpecialtyId};
+    use crate::ids;
+    use mis::{DoctorId, SpecialtyId};
 
     fn key(specialty: &str, doctor: &str) -> SlotKey {
         SlotKey {

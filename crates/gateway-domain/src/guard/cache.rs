@@ -144,7 +144,7 @@ where
     pub(super) async fn len(&self) -> u64 {
         match &self.entries {
             None => 0,
-            Some(e) => e.len().await,
+            Some(e) => e.entries().await,
         }
     }
 }

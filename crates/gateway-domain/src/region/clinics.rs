@@ -138,7 +138,7 @@ impl RegionClinics {
 
     /// How many clinics' guards are kept.
     pub fn guards(&self) -> usize {
-        usize::try_from(self.guards.len()).unwrap_or(usize::MAX)
+        usize::try_from(self.guards.entries()).unwrap_or(usize::MAX)
     }
 
     /// Whether `clinic` was found to have no card of the region session `token`'s patient.
@@ -153,7 +153,7 @@ impl RegionClinics {
 
     /// How many (session, clinic) pairs are remembered as «no card here».
     pub fn unknowns(&self) -> u64 {
-        self.unknown.len()
+        self.unknown.entries()
     }
 
     /// How many of the region's clinics kept have their breaker open (a region's clinics
