@@ -4,6 +4,7 @@
 
 use crate::tree::{self, Node};
 use mis::MisError;
+use mis_http::{Limits, Lost, Transport};
 use std::time::Duration;
 
 /// How the gateway proves itself to the server.
@@ -53,28 +54,10 @@ pub const MAX_PAGES: usize = 50;
 /// A FHIR server, as the adapter calls it.
 #[derive(Debug)]
 pub struct FhirClient {
-    pub(crate) http: reqwest::Client,
+    transport: Transport,
     pub(crate) config: FhirConfig,
     /// The token of the client credentials, and until when it holds.
     token: tokio::sync::Mutex<Option<(String, std::time::Instant)>>,
-}
-
-/// What a write needs to know of where its answer went.
-enum Lost {
-    /// Nothing was sent: safe to say unavailable.
-    Before(MisError),
-    /// The request may have been acted on.
-    After(MisError),
-}
-
-fn transport(e: &reqwest::Error) -> MisError {
-    MisError::Unavailable(if e.is_timeout() {
-        "timed out".into()
-    } else if e.is_connect() {
-        "cannot connect".into()
-    } else {
-        "transport error".into()
-    })
 }
 
 /// The URL of `path`: under the base URL, whether the path is relative (ours, or a reference)
@@ -117,17 +100,15 @@ pub(crate) struct Answer {
 
 impl FhirClient {
     pub fn new(config: FhirConfig) -> Result<Self, MisError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("registratura/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| MisError::Unavailable(format!("cannot build the HTTP client: {e}")))?;
+        let transport = Transport::new(Limits {
+            connect_timeout: config.connect_timeout,
+            timeout: config.timeout,
+            max_response_bytes: config.max_response_bytes,
+        })?;
         reqwest::Url::parse(&config.base_url)
             .map_err(|e| MisError::Unavailable(format!("the base URL is not a URL: {e}")))?;
         Ok(Self {
-            http,
+            transport,
             config,
             token: tokio::sync::Mutex::new(None),
         })
@@ -159,19 +140,16 @@ impl FhirClient {
                 if let Some(scope) = scope {
                     form.push(("scope", scope.as_str()));
                 }
+                let request = self.transport.client().post(token_url).form(&form);
                 let answer = self
-                    .http
-                    .post(token_url)
-                    .form(&form)
-                    .send()
+                    .transport
+                    .exchange(request)
                     .await
-                    .map_err(|e| transport(&e))?;
-                if !answer.status().is_success() {
+                    .map_err(Lost::of_read)?;
+                if !answer.status.is_success() {
                     return Err(MisError::AccessDenied);
                 }
-                let body: serde_json::Value = answer
-                    .json()
-                    .await
+                let body: serde_json::Value = serde_json::from_slice(&answer.body)
                     .map_err(|_| MisError::BadResponse("an unreadable token answer".into()))?;
                 let token = body["access_token"]
                     .as_str()
@@ -201,7 +179,8 @@ impl FhirClient {
     ) -> Result<Answer, Lost> {
         let url = resolve(&self.config.base_url, path).map_err(Lost::Before)?;
         let mut request = self
-            .http
+            .transport
+            .client()
             .request(method, &url)
             .header(reqwest::header::ACCEPT, "application/fhir+xml");
         if let Some(token) = self.bearer().await.map_err(Lost::Before)? {
@@ -215,43 +194,16 @@ impl FhirClient {
                 .header(reqwest::header::CONTENT_TYPE, content_type)
                 .body(body);
         }
-        let mut response = request.send().await.map_err(|e| {
-            if e.is_connect() {
-                Lost::Before(transport(&e))
-            } else {
-                Lost::After(transport(&e))
-            }
-        })?;
-        let status = response.status().as_u16();
-        let header = |name: reqwest::header::HeaderName| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
+        let received = self.transport.exchange(request).await?;
+        let header = |name: reqwest::header::HeaderName| received.header(name).map(str::to_owned);
         let (etag, location) = (
             header(reqwest::header::ETAG),
             header(reqwest::header::LOCATION),
         );
-        let json = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
+        let json = received
+            .header(reqwest::header::CONTENT_TYPE)
             .is_some_and(|t| t.contains("json"));
-        let mut bytes = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| Lost::After(transport(&e)))?
-        {
-            if bytes.len() + chunk.len() > self.config.max_response_bytes {
-                return Err(Lost::After(MisError::BadResponse(
-                    "the answer is larger than accepted".into(),
-                )));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
+        let (status, bytes) = (received.status.as_u16(), received.body);
         let body = if bytes.iter().all(u8::is_ascii_whitespace) {
             None
         } else {
@@ -274,9 +226,7 @@ impl FhirClient {
     pub(crate) async fn get(&self, path: &str) -> Result<Answer, MisError> {
         self.send(reqwest::Method::GET, path, &[], None)
             .await
-            .map_err(|l| match l {
-                Lost::Before(e) | Lost::After(e) => e,
-            })
+            .map_err(Lost::of_read)
     }
 
     /// Every resource a search sent by POST finds (`<type>/_search`, the parameters in a form
@@ -294,9 +244,7 @@ impl FhirClient {
                 Some((form, "application/x-www-form-urlencoded")),
             )
             .await
-            .map_err(|l| match l {
-                Lost::Before(e) | Lost::After(e) => e,
-            })?;
+            .map_err(Lost::of_read)?;
         self.pages(first).await
     }
 
@@ -319,10 +267,7 @@ impl FhirClient {
             Some((body, "application/fhir+xml; charset=utf-8")),
         )
         .await
-        .map_err(|l| match l {
-            Lost::Before(e) => e,
-            Lost::After(e) => MisError::OutcomeUnknown(e.to_string()),
-        })
+        .map_err(Lost::of_write)
     }
 
     /// Every resource a search finds, following `next` links (at most [`MAX_PAGES`] pages).
