@@ -3,8 +3,11 @@
 //! commands of the binary. What decides is `gateway_domain`'s; this crate turns HTTP into its
 //! calls and its results into HTTP.
 //!
-//! [`startup`] is the composition root (`Application::build` wires everything from a
-//! [`config::Config`]); `main.rs` only parses the command line around it and [`check`].
+//! The composition root is [`config`] (the file and its overrides), [`wiring`] (each
+//! subsystem's section, its making and its check, side by side), [`startup`] (the lifecycle:
+//! `Application::build` makes the gateway and runs it) and [`check`] (`registratura check`);
+//! `main.rs` only parses the command line around them. [`wire`] is where the domain's answers
+//! become the API's JSON.
 
 pub mod check;
 pub mod config;
@@ -24,7 +27,7 @@ pub mod service;
 pub mod site;
 pub mod startup;
 pub mod telemetry;
-mod tls;
 pub mod wire;
+pub mod wiring;
 
 pub use startup::{Application, StartError, Stopper};
