@@ -11,8 +11,8 @@ use crate::wiring::shell::start::{
     KEEP_ALIVE, Shell, bind, bind_with_backlog, guards_of, ready_answers, serve_demo, site_of,
     workers,
 };
-use crate::wiring::state::{gateway_of, shared_state};
 use crate::wiring::shell::tls;
+use crate::wiring::state::{gateway_of, shared_state};
 use crate::{pages, routes, server};
 use actix_web::dev::Server;
 use actix_web::web;

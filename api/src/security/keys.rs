@@ -6,7 +6,7 @@
 //! looked up by digest. Logs name the key (`api_key = "regional-portal"`), never the key.
 
 use actix_web::HttpRequest;
-use gateway_domain::limits::RateLimitConfig;
+pub use gateway_domain::limits::KeyLimits;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -21,52 +21,6 @@ pub struct ApiKeyConfig {
     /// The key's limits, shared by every request made with it.
     #[serde(default)]
     pub limits: KeyLimits,
-}
-
-/// The limits of one API key (`[api_keys.limits]`); the defaults suit a portal serving many
-/// patients.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct KeyLimits {
-    pub identify_per_minute: u32,
-    pub identify_burst: u32,
-    pub across_per_minute: u32,
-    pub across_burst: u32,
-    pub write_per_minute: u32,
-    pub write_burst: u32,
-    pub read_per_minute: u32,
-    pub read_burst: u32,
-}
-
-impl Default for KeyLimits {
-    fn default() -> Self {
-        Self {
-            identify_per_minute: 600,
-            identify_burst: 100,
-            across_per_minute: 600,
-            across_burst: 100,
-            write_per_minute: 3_000,
-            write_burst: 500,
-            read_per_minute: 60_000,
-            read_burst: 5_000,
-        }
-    }
-}
-
-impl From<&KeyLimits> for RateLimitConfig {
-    fn from(k: &KeyLimits) -> Self {
-        Self {
-            identify_per_minute: k.identify_per_minute,
-            identify_burst: k.identify_burst,
-            across_per_minute: k.across_per_minute,
-            across_burst: k.across_burst,
-            write_per_minute: k.write_per_minute,
-            write_burst: k.write_burst,
-            read_per_minute: k.read_per_minute,
-            read_burst: k.read_burst,
-            max_clients: 1,
-        }
-    }
 }
 
 /// The configured keys, by digest.
@@ -105,6 +59,11 @@ impl ApiKeys {
             let digest = parse_digest(&k.sha256).ok_or_else(|| {
                 format!("api_keys: the sha256 of {name:?} must be 64 hexadecimal digits")
             })?;
+            if k.limits.max_clients != 1 {
+                return Err(format!(
+                    "api_keys: {name:?} sets max_clients, which is [rate_limit]'s: a key is one client"
+                ));
+            }
             if out.iter().any(|(d, n)| *d == digest || n == name) {
                 return Err(format!("api_keys: {name:?} is configured twice"));
             }
@@ -177,5 +136,11 @@ mod tests {
         assert!(ApiKeys::from_config(&[config("a", "k"), config("b", "k")]).is_err());
         assert!(ApiKeys::from_config(&[config("a", "k"), config("a", "j")]).is_err());
         assert!(ApiKeys::from_config(&[config("", "k")]).is_err());
+        let mut many = config("portal", "k");
+        many.limits.max_clients = 10;
+        assert!(
+            ApiKeys::from_config(&[many]).is_err(),
+            "a key is one client"
+        );
     }
 }

@@ -58,8 +58,8 @@ pub(crate) fn validate(config: &Config) -> Result<(), ConfigError> {
 
 /// The shared state of `config` (in memory, or in Redis), with each API key's limits.
 pub async fn shared_state(config: &Config) -> Result<Shared, StartError> {
-    let key_limits: Vec<gateway_domain::limits::RateLimitConfig> =
-        config.api_keys.iter().map(|k| (&k.limits).into()).collect();
+    let key_limits: Vec<gateway_domain::limits::KeyLimits> =
+        config.api_keys.iter().map(|k| k.limits.clone()).collect();
     let key_names: Vec<String> = config.api_keys.iter().map(|k| k.name.clone()).collect();
     gateway_state::build(
         &config.state,

@@ -65,10 +65,25 @@ impl Rate {
     }
 }
 
-/// The limits of anonymous clients, per address (`[rate_limit]`).
+/// Where a set of limits takes its defaults from.
+pub trait Defaults: Sized {
+    fn defaults() -> Rates<Self>;
+}
+
+/// Anonymous clients, per address: `[rate_limit]`.
+#[derive(Debug, Clone, Copy)]
+pub struct Anonymous;
+
+/// One integrator's API key: `[api_keys.limits]`; the defaults suit a portal serving many
+/// patients.
+#[derive(Debug, Clone, Copy)]
+pub struct PerKey;
+
+/// The limits of each class, declared once for anonymous clients ([`RateLimitConfig`]) and
+/// for an API key ([`KeyLimits`]); `D` gives the defaults.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RateLimitConfig {
+#[serde(deny_unknown_fields, default, bound = "")]
+pub struct Rates<D: Defaults> {
     /// `POST .../sessions`, per client per minute (paths matching no route share these).
     pub identify_per_minute: u32,
     pub identify_burst: u32,
@@ -83,26 +98,63 @@ pub struct RateLimitConfig {
     pub read_per_minute: u32,
     pub read_burst: u32,
     /// The most clients remembered per class; the least recently seen are forgotten first.
+    /// `[rate_limit]`'s only: an API key is one client.
     pub max_clients: u64,
+    /// Which defaults these are (no data).
+    #[serde(skip)]
+    pub defaults: std::marker::PhantomData<fn() -> D>,
 }
 
-impl Default for RateLimitConfig {
+/// The limits of anonymous clients, per address (`[rate_limit]`).
+pub type RateLimitConfig = Rates<Anonymous>;
+
+/// The limits of one API key (`[api_keys.limits]`).
+pub type KeyLimits = Rates<PerKey>;
+
+impl<D: Defaults> Default for Rates<D> {
     fn default() -> Self {
-        Self {
-            identify_per_minute: 10,
-            identify_burst: 5,
-            across_per_minute: 30,
-            across_burst: 10,
-            write_per_minute: 60,
-            write_burst: 20,
-            read_per_minute: 1200,
-            read_burst: 300,
-            max_clients: 50_000,
-        }
+        D::defaults()
     }
 }
 
-impl RateLimitConfig {
+/// Limits of these rates and bursts (in the order of [`Rates`]' fields).
+fn rates<D: Defaults>(
+    [
+        identify_per_minute,
+        identify_burst,
+        across_per_minute,
+        across_burst,
+    ]: [u32; 4],
+    [write_per_minute, write_burst, read_per_minute, read_burst]: [u32; 4],
+    max_clients: u64,
+) -> Rates<D> {
+    Rates {
+        identify_per_minute,
+        identify_burst,
+        across_per_minute,
+        across_burst,
+        write_per_minute,
+        write_burst,
+        read_per_minute,
+        read_burst,
+        max_clients,
+        defaults: std::marker::PhantomData,
+    }
+}
+
+impl Defaults for Anonymous {
+    fn defaults() -> Rates<Self> {
+        rates([10, 5, 30, 10], [60, 20, 1_200, 300], 50_000)
+    }
+}
+
+impl Defaults for PerKey {
+    fn defaults() -> Rates<Self> {
+        rates([600, 100, 600, 100], [3_000, 500, 60_000, 5_000], 1)
+    }
+}
+
+impl<D: Defaults> Rates<D> {
     /// The limits of a class.
     pub fn rate(&self, class: Class) -> Rate {
         let (per_minute, burst) = match class {
@@ -147,6 +199,31 @@ impl From<IpAddr> for ClientKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_partial_section_takes_its_own_kind_s_defaults_for_the_rest() {
+        let key: KeyLimits = serde_json::from_str(r#"{"read_burst": 7}"#).expect("parses");
+        assert_eq!(key.read_burst, 7);
+        assert_eq!(
+            key.rate(Class::Identify),
+            Rate {
+                per_minute: 600,
+                burst: 100
+            }
+        );
+        assert_eq!(key.max_clients, 1);
+        let anonymous: RateLimitConfig =
+            serde_json::from_str(r#"{"read_burst": 7}"#).expect("parses");
+        assert_eq!(
+            anonymous.rate(Class::Identify),
+            Rate {
+                per_minute: 10,
+                burst: 5
+            }
+        );
+        assert_eq!(anonymous.max_clients, 50_000);
+        assert!(serde_json::from_str::<KeyLimits>(r#"{"reads": 1}"#).is_err());
+    }
 
     #[test]
     fn ipv6_clients_are_keyed_by_their_64() {

@@ -16,7 +16,7 @@ pub mod memory;
 pub mod metrics;
 pub mod redis;
 
-use gateway_domain::limits::RateLimitConfig;
+use gateway_domain::limits::{KeyLimits, RateLimitConfig};
 use gateway_domain::shared::{Shared, StateError};
 use serde::Deserialize;
 use std::time::Duration;
@@ -61,7 +61,7 @@ pub async fn build(
     config: &StateConfig,
     session_ttl: Duration,
     limits: &RateLimitConfig,
-    key_limits: &[RateLimitConfig],
+    key_limits: &[KeyLimits],
     key_names: &[String],
 ) -> Result<Shared, StateError> {
     match &config.redis_url {

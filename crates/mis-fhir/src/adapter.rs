@@ -4,7 +4,7 @@
 //! URL), bookings as `Appointment`s made by a conditional create and guarded by the `Slot`'s
 //! version. The waiting list and referrals are the hub's only: `NotSupported`.
 
-use crate::client::{FhirClient, ok_body};
+use crate::client::{FhirClient, enc, ok_body};
 use crate::tree::{El, Node};
 use async_trait::async_trait;
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, TimeZone};
@@ -17,19 +17,6 @@ use std::collections::HashMap;
 
 /// How far ahead the directory counts free tickets.
 const DIRECTORY_DAYS: u64 = 14;
-
-/// Percent-encodes a query value (everything but unreserved characters).
-pub(crate) fn enc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
 
 /// The id at the end of a reference (`Slot/s-1` → `s-1`).
 fn id_of(reference: &str) -> &str {

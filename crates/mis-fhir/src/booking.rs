@@ -7,7 +7,7 @@
 //! appointment is undone (cancelled). So a booked appointment always has its slot held.
 //! Cancelling sets the appointment `cancelled` and frees the slot.
 
-use crate::client::{FhirClient, error_of, ok_body};
+use crate::client::{FhirClient, enc, error_of, ok_body};
 use crate::tree::{Element, Node};
 use mis::{AppointmentId, MisError, PatientId};
 
@@ -210,7 +210,7 @@ async fn read_slot(c: &FhirClient, id: &str) -> Result<(Node, String), MisError>
 fn criteria(c: &FhirClient, key: &str) -> String {
     format!(
         "identifier={}&status=pending,booked",
-        crate::adapter::enc(&format!("{}|{key}", c.config.booking_system))
+        enc(&format!("{}|{key}", c.config.booking_system))
     )
 }
 
@@ -266,7 +266,7 @@ async fn alone(c: &FhirClient, slot_id: &str, ours: &Node) -> Result<bool, MisEr
     let holders = c
         .search(&format!(
             "Appointment?slot=Slot/{}&status=pending,booked",
-            crate::adapter::enc(slot_id)
+            enc(slot_id)
         ))
         .await?;
     Ok(holders.iter().all(|a| a.value_at(&["id"]) == our_id))
@@ -389,7 +389,7 @@ pub async fn cancel(
     let booked = c
         .search(&format!(
             "Appointment?patient=Patient/{}&status=booked",
-            crate::adapter::enc(patient.as_str())
+            enc(patient.as_str())
         ))
         .await?;
     let Some(appointment) = booked

@@ -60,6 +60,19 @@ pub struct FhirClient {
     token: tokio::sync::Mutex<Option<(String, std::time::Instant)>>,
 }
 
+/// Percent-encodes a query value (everything but unreserved characters).
+pub(crate) fn enc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// The URL of `path`: under the base URL, whether the path is relative (ours, or a reference)
 /// or absolute (a `next` link). A server's link or reference to anywhere else, or one that
 /// climbs out of the base (`..`), is refused: the token is sent to the base URL only.

@@ -6,7 +6,7 @@
 //! refill is dropped (it is then indistinguishable from a new client). No insert scans the
 //! map, and no global lock is taken.
 
-use gateway_domain::limits::{Class, ClientKey, Rate, RateLimitConfig, Subject};
+use gateway_domain::limits::{Class, ClientKey, KeyLimits, Rate, RateLimitConfig, Subject};
 use governor::clock::{Clock, DefaultClock};
 use governor::nanos::Nanos;
 use governor::state::keyed::ShrinkableKeyedStateStore;
@@ -97,7 +97,7 @@ pub struct Limiter {
 
 impl Limiter {
     /// Limiters for the anonymous limits and, in order, each API key's limits.
-    pub fn new(anonymous: &RateLimitConfig, keys: &[RateLimitConfig]) -> Self {
+    pub fn new(anonymous: &RateLimitConfig, keys: &[KeyLimits]) -> Self {
         let clock = DefaultClock::default();
         let keyed = |class: Class| {
             let rate = anonymous.rate(class);
@@ -107,7 +107,7 @@ impl Limiter {
             );
             quota(rate).map(|q| RateLimiter::new(q, store, clock.clone()))
         };
-        let direct = |config: &RateLimitConfig, class: Class| {
+        let direct = |config: &KeyLimits, class: Class| {
             quota(config.rate(class))
                 .map(|q| RateLimiter::new(q, InMemoryState::default(), clock.clone()))
         };
@@ -150,7 +150,7 @@ impl Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gateway_domain::limits::{Class, ClientKey, RateLimitConfig, Subject};
+    use gateway_domain::limits::{Class, ClientKey, KeyLimits, RateLimitConfig, Subject};
     use std::net::IpAddr;
 
     fn client(s: &str) -> Subject {
@@ -218,10 +218,10 @@ mod tests {
 
     #[test]
     fn api_keys_have_their_own_limits_shared_by_all_their_clients() {
-        let key_limits = RateLimitConfig {
+        let key_limits = KeyLimits {
             identify_per_minute: 600,
             identify_burst: 50,
-            ..RateLimitConfig::default()
+            ..KeyLimits::default()
         };
         let limiter = Limiter::new(&RateLimitConfig::default(), &[key_limits]);
         for _ in 0..50 {

@@ -19,7 +19,7 @@ pub use sessions::{MAX_SESSIONS, MemorySessions};
 
 use async_trait::async_trait;
 use gateway_domain::idempotency::{Claimed, Scope, Settlement};
-use gateway_domain::limits::{Class, RateLimitConfig, Subject};
+use gateway_domain::limits::{Class, KeyLimits, RateLimitConfig, Subject};
 use gateway_domain::memo::SlotDetails;
 use gateway_domain::sessions::Session;
 use gateway_domain::shared::{Idempotency, Memo, RateStore, Sessions, Shared, StateError};
@@ -29,11 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The in-memory state.
-pub fn shared(
-    session_ttl: Duration,
-    limits: &RateLimitConfig,
-    key_limits: &[RateLimitConfig],
-) -> Shared {
+pub fn shared(session_ttl: Duration, limits: &RateLimitConfig, key_limits: &[KeyLimits]) -> Shared {
     Shared {
         sessions: Arc::new(MemorySessions::new(session_ttl)),
         idempotency: Arc::new(MemoryIdempotency::default()),
