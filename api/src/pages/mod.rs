@@ -4,6 +4,7 @@
 //! index.
 
 pub mod health;
+pub mod html;
 pub mod openapi;
 pub mod status;
 pub mod widget;

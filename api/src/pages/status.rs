@@ -3,19 +3,13 @@
 //! site with a live preview of the widget, and links to the docs. Which МИС is down and why is
 //! shown only to `server.operator_allow`.
 
+use crate::pages::html::escape;
 use crate::security::Guards;
 use crate::site::Site;
 use actix_web::{HttpRequest, HttpResponse, web};
 use gateway_domain::Gateway;
 use gateway_domain::guard::BreakerState;
 use std::fmt::Write as _;
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// The address patients reach this gateway at: `server.public_url`, or where this request
 /// reached it ([`Guards::reached_at`]: forwarded headers count from trusted proxies only).

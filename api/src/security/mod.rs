@@ -181,12 +181,7 @@ pub fn own_base(req: &HttpRequest) -> String {
         .headers()
         .get(actix_web::http::header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            (1..=255).contains(&h.len())
-                && h.bytes().all(|b| {
-                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
-                })
-        })
+        .and_then(vocabulary::host::plausible)
         .unwrap_or(config.host());
     format!("{scheme}://{host}")
 }

@@ -7,6 +7,8 @@
 //! ([`Lost::After`]) is, for a write, [`MisError::OutcomeUnknown`] ([`Lost::of_write`]): the
 //! gateway reads what the МИС holds before it tells anyone anything.
 
+pub mod xml_text;
+
 use mis::MisError;
 use reqwest::header::HeaderMap;
 use std::time::Duration;

@@ -9,6 +9,7 @@ pub mod seed;
 mod server;
 mod sparse;
 mod store;
+mod wsdl;
 
 pub use server::{DEFAULT_GUID, Sandbox, SandboxConfig};
 pub use store::catalogue::RegionSeed;

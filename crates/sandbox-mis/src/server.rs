@@ -3,6 +3,7 @@
 use crate::seed;
 use crate::store::catalogue::RegionSeed;
 use crate::store::{Store, StoreError};
+use crate::wsdl::WSDL;
 use actix_web::{HttpRequest, HttpResponse, web};
 use mis_hub::contract::{
     self, DecodeError, Fault, MethodResult, Operation, Request, Response, ResultBody,
@@ -15,8 +16,6 @@ use std::sync::Arc;
 /// configuration uses it.
 pub const DEFAULT_GUID: &str = "11111111-2222-3333-4444-555555555555";
 
-/// The WSDL the sandbox serves (its `{{LOCATION}}` filled in), cut from the real contract.
-pub(crate) const WSDL: &str = include_str!("../wsdl/hub.wsdl");
 const PATH: &str = "/HubService.svc";
 
 /// How to run the sandbox.
@@ -336,10 +335,7 @@ async fn wsdl(req: HttpRequest) -> HttpResponse {
         .headers()
         .get(actix_web::http::header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
-        })
+        .and_then(vocabulary::host::plausible)
         .unwrap_or(config.host());
     let location = format!("{scheme}://{host}{PATH}");
     if wants_wsdl {

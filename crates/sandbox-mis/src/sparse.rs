@@ -19,7 +19,7 @@ type Optional = HashMap<(&'static str, &'static str, &'static str), bool>;
 /// The optional members of every type of the schemas: `(namespace, type, member)` → nillable.
 fn optional() -> &'static Optional {
     static TABLE: OnceLock<Optional> = OnceLock::new();
-    TABLE.get_or_init(|| members_of(crate::server::WSDL))
+    TABLE.get_or_init(|| members_of(crate::wsdl::WSDL))
 }
 
 /// The value of the attribute `name` in the attributes `tag` of an element's start tag.

@@ -7,6 +7,7 @@
 //! `wasm32-unknown-unknown`.
 
 mod code;
+pub mod host;
 pub mod identity;
 #[cfg(any(test, feature = "testing"))]
 pub mod near;

@@ -6,24 +6,9 @@
 //! page with that specialty chosen: it works with no script at all, and the boot module keeps
 //! a click made early for the widget to carry out.
 
+use crate::pages::html::escape;
 use gateway_domain::views::Specialty;
 use widget_text::{format, i18n::Texts};
-
-/// Escapes text for HTML content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// The page's query with `specialty` set to `id` (every other parameter kept).
 fn with_specialty(query: &str, id: &str) -> String {

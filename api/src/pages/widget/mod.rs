@@ -4,6 +4,7 @@
 
 mod first_step;
 
+use crate::pages::html;
 use crate::wire::Wire;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -164,10 +165,10 @@ fn unknown_clinic(
     let served = state
         .clinics()
         .iter()
-        .map(|c| first_step::escape(&c.info.id))
+        .map(|c| html::escape(&c.info.id))
         .collect::<Vec<_>>()
         .join(", ");
-    let named = first_step::escape(&named.chars().take(64).collect::<String>());
+    let named = html::escape(&named.chars().take(64).collect::<String>());
     let (title, patient, webmaster) = if lang == "en" {
         (
             "Online booking is not available here",
