@@ -315,17 +315,49 @@ fn circle(graph: &BTreeMap<String, BTreeSet<String>>, roots: &[&str]) -> Option<
     None
 }
 
+/// Every source tree of the workspace, each with the modules that are its roots: the
+/// library's or binary's root file, and the composition roots that wire everything.
+fn every_source_tree() -> Vec<(PathBuf, Vec<&'static str>)> {
+    let root = root();
+    let mut trees = Vec::new();
+    let mut crates: Vec<PathBuf> = std::fs::read_dir(root.join("crates"))
+        .expect("crates/")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    crates.extend([root.join("api"), root.join("widget")]);
+    crates.sort();
+    for krate in crates {
+        let src = krate.join("src");
+        if !src.is_dir() {
+            continue;
+        }
+        let mut roots = vec!["", "main"];
+        if krate.ends_with("api") {
+            // The composition roots are named by nothing but `main.rs` (and each other: the
+            // Windows service runs the gateway `startup` builds).
+            roots.extend(["startup", "check", "service", "wiring", "config"]);
+        }
+        trees.push((src, roots));
+    }
+    // The end-to-end crate's targets: each folder with its own root file.
+    for entry in std::fs::read_dir(root.join("tests")).expect("tests/") {
+        let dir = entry.expect("entry").path();
+        if dir.join("main.rs").is_file() || dir.join("lib.rs").is_file() {
+            trees.push((dir, vec!["", "main"]));
+        }
+    }
+    assert!(
+        trees.len() >= 14,
+        "every crate and target is read: {trees:?}"
+    );
+    trees
+}
+
 #[test]
 fn no_crate_s_modules_import_each_other_in_a_circle() {
-    // The composition roots wire everything and are named by nothing but `main.rs` (and each
-    // other: the Windows service runs the gateway `startup` builds).
-    let crates: [(&str, &[&str]); 3] = [
-        ("api/src", &["", "main", "startup", "check", "service", "wiring", "config"]),
-        ("crates/gateway-domain/src", &[""]),
-        ("widget/src", &[""]),
-    ];
-    for (dir, roots) in crates {
-        let src = root().join(dir);
+    for (src, roots) in every_source_tree() {
+        let dir = src.strip_prefix(root()).expect("under the root").display();
+        let roots = roots.as_slice();
         let graph = import_graph(&src);
         if let Some(found) = circle(&graph, roots) {
             panic!(
@@ -413,4 +445,237 @@ fn the_import_reader_sees_groups_and_super() {
     assert!(circle(&acyclic, &[""]).is_none());
     assert_eq!(goes_back_up(&acyclic, &["a", "b", "c"]), None);
     assert!(goes_back_up(&acyclic, &["b", "a"]).is_some(), "a imports b");
+}
+
+#[test]
+fn no_file_outside_tests_is_over_seven_hundred_lines() {
+    // A file a reader cannot hold in their head is split by what it does (the store's
+    // schedule and bookings, the guard and its port); tests may be longer, in files of their
+    // own (`tests.rs`, `tests/`).
+    const MOST: usize = 700;
+    let mut over = Vec::new();
+    let mut read = 0;
+    for (src, _) in every_source_tree() {
+        if src.starts_with(root().join("tests")) {
+            continue;
+        }
+        let mut stack = vec![src];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir)
+                .expect("a readable folder")
+                .flatten()
+            {
+                let path = entry.path();
+                if path.is_dir() {
+                    if !path.ends_with("tests") {
+                        stack.push(path);
+                    }
+                } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("tests.rs")
+                {
+                    read += 1;
+                    let lines = std::fs::read_to_string(&path)
+                        .expect("readable")
+                        .lines()
+                        .count();
+                    if lines > MOST {
+                        over.push(format!("{} ({lines} lines)", path.display()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(read > 150, "the sources are read: {read} files");
+    assert!(over.is_empty(), "over {MOST} lines: {over:#?}");
+}
+
+/// Every file and folder of the repository (but the build's, git's and npm's), as paths
+/// relative to its root with `/` between parts.
+fn every_path() -> Vec<String> {
+    let root = root();
+    let mut out = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)
+            .expect("a readable folder")
+            .flatten()
+        {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if matches!(name.as_str(), "target" | ".git" | "node_modules") {
+                continue;
+            }
+            let relative = path.strip_prefix(&root).expect("under the root");
+            out.push(
+                relative
+                    .iter()
+                    .map(|p| p.to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            );
+            if path.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+    out
+}
+
+/// The names the workspace's manifests give: its crates and their dependencies.
+fn crate_names(paths: &[String]) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for manifest in paths.iter().filter(|p| p.ends_with("Cargo.toml")) {
+        let text = std::fs::read_to_string(root().join(manifest)).expect("a manifest");
+        let mut section = String::new();
+        for line in text.lines().map(str::trim) {
+            if line.starts_with('[') {
+                section = line.to_owned();
+            } else if let Some((key, value)) = line.split_once('=') {
+                let key = key.trim().trim_end_matches(".workspace").to_owned();
+                if section == "[package]" && key == "name" {
+                    names.insert(value.trim().trim_matches('"').to_owned());
+                } else if section.contains("dependencies") {
+                    names.insert(key);
+                }
+            }
+        }
+    }
+    names
+}
+
+/// Whether the Rust sources define `name`: an item, a field, an enum variant, a macro.
+fn defines(sources: &str, name: &str) -> bool {
+    let word = |at: usize| {
+        let after = sources[at + name.len()..].chars().next();
+        let before = sources[..at].chars().next_back();
+        after.is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
+            && before.is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
+    };
+    sources.match_indices(name).any(|(at, _)| {
+        if !word(at) {
+            return false;
+        }
+        let line_start = sources[..at].rfind('\n').map_or(0, |i| i + 1);
+        let before = sources[line_start..at].trim();
+        let after = sources[at + name.len()..].trim_start();
+        let keyword = before.split_whitespace().next_back().unwrap_or("");
+        matches!(
+            keyword,
+            "fn" | "struct"
+                | "enum"
+                | "trait"
+                | "type"
+                | "const"
+                | "static"
+                | "mod"
+                | "union"
+                | "macro_rules!"
+        ) || ((before.is_empty() || before == "pub" || before.starts_with("pub("))
+            && (after.starts_with(':')
+                || after.starts_with(',')
+                || after.starts_with('(')
+                || after.starts_with('{')
+                || after.starts_with('\n')
+                || after.starts_with('=')))
+    })
+}
+
+#[test]
+fn the_architecture_document_names_only_what_exists() {
+    let text = std::fs::read_to_string(root().join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    let paths = every_path();
+    let crates = crate_names(&paths);
+    let sources: String = paths
+        .iter()
+        .filter(|p| p.ends_with(".rs"))
+        .map(|p| std::fs::read_to_string(root().join(p)).expect("a source"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    // What the document names from outside the workspace: the standard library's traits.
+    let outside = ["Debug", "Display"];
+    let is_file = |name: &str| {
+        let name = name.trim_end_matches('/');
+        paths
+            .iter()
+            .any(|p| p == name || p.ends_with(&format!("/{name}")))
+    };
+    let is_module_or_crate = |segment: &str| {
+        matches!(segment, "crate" | "self" | "super")
+            || crates.contains(segment)
+            || crates.contains(&segment.replace('_', "-"))
+            || is_file(&format!("{segment}.rs"))
+            || is_file(segment)
+    };
+    let mut missing = Vec::new();
+    let mut checked = 0;
+    // The spans in `code`, outside the fenced diagram.
+    let prose: String = text
+        .split("```")
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 0)
+        .map(|(_, s)| s)
+        .collect::<Vec<_>>()
+        .join("\n");
+    for span in prose.split('`').skip(1).step_by(2) {
+        let rust_path = span
+            .trim_end_matches("()")
+            .trim_end_matches('!')
+            .split("::")
+            .all(|s| {
+                !s.is_empty()
+                    && s.chars().all(|c| c.is_alphanumeric() || c == '_')
+                    && !s.starts_with(|c: char| c.is_ascii_digit())
+            });
+        let file_like = !span.starts_with('/')
+            && !span.starts_with("..")
+            && !span.contains(char::is_whitespace)
+            && (span.contains('/')
+                || [".rs", ".toml", ".json", ".js", ".py", ".md", ".wsdl", ".sh"]
+                    .iter()
+                    .any(|e| span.ends_with(e)));
+        let crate_like = span.contains('-')
+            && span
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if file_like {
+            checked += 1;
+            if !is_file(span) {
+                missing.push(format!("file {span}"));
+            }
+        } else if crate_like {
+            checked += 1;
+            if !crates.contains(span) {
+                missing.push(format!("crate {span}"));
+            }
+        } else if rust_path {
+            checked += 1;
+            let path = span.trim_end_matches("()").trim_end_matches('!');
+            let segments: Vec<&str> = path.split("::").collect();
+            let last = segments[segments.len() - 1];
+            let first_known = segments.len() == 1
+                || is_module_or_crate(segments[0])
+                || defines(&sources, segments[0]);
+            let last_known = outside.contains(&last)
+                || defines(&sources, last)
+                || (segments.len() == 1 && is_module_or_crate(last));
+            if !(first_known && last_known) {
+                missing.push(format!("item {span}"));
+            }
+        }
+    }
+    assert!(checked > 200, "the document's names are read: {checked}");
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md names what does not exist: {missing:#?}"
+    );
+}
+
+#[test]
+fn the_document_checker_tells_a_definition_from_a_mention() {
+    let src = "pub fn read_back() {}\nstruct A {\n    pub field: u8,\n}\nenum E {\n    Variant(u8),\n    Unit,\n}\nlet x = problems(read_backs);\nmacro_rules! record {}";
+    for name in ["read_back", "field", "Variant", "Unit", "record", "A", "E"] {
+        assert!(defines(src, name), "{name} is defined");
+    }
+    for name in ["problems", "read", "x", "u8"] {
+        assert!(!defines(src, name), "{name} is only mentioned");
+    }
 }

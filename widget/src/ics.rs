@@ -1,8 +1,8 @@
 //! The ticket as a calendar file (RFC 5545), in the clinic's time zone.
 
-use crate::i18n::Texts;
 use api_types::Ticket;
 use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
+use widget_text::i18n::Texts;
 
 /// Escapes TEXT as RFC 5545 says: backslash, semicolon and comma get a backslash; a line
 /// end (`\r\n`, `\n` or a lone `\r`) becomes `\n`, so no value can end its line early.
@@ -121,7 +121,12 @@ mod tests {
             .with_ymd_and_hms(2026, 11, 25, 10, 0, 0)
             .single()
             .expect("valid");
-        let ics = calendar(crate::i18n::texts("ru"), &ticket, "Europe/Moscow", now);
+        let ics = calendar(
+            widget_text::i18n::texts("ru"),
+            &ticket,
+            "Europe/Moscow",
+            now,
+        );
         assert!(
             ics.contains("DTSTART;TZID=Europe/Moscow:20261202T093000\r\n"),
             "{ics}"

@@ -13,8 +13,6 @@ pub mod ics;
 mod js_value;
 pub mod validate;
 
-pub use widget_text::{format, i18n};
-
 pub use components::App;
 
 /// Starts the widget in the page's `#app` element.

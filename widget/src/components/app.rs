@@ -5,9 +5,9 @@ use super::{identify::IdentifyStep, referral, steps, tickets, waiting};
 use crate::api::Api;
 use crate::flow::{Action, Flow, Step};
 use crate::host::{self, Settings};
-use crate::i18n::texts;
 use api_types::routes;
 use api_types::{Clinic, List};
+use widget_text::i18n::texts;
 use yew::prelude::*;
 
 #[derive(Debug, Properties, PartialEq)]

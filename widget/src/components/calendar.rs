@@ -3,12 +3,12 @@
 
 use super::common::{FailureView, Load, failure_text, use_fetch};
 use crate::api::Api;
-use crate::format;
 use crate::host;
-use crate::i18n::Texts;
 use api_types::routes;
 use api_types::{AvailableDates, Doctor};
 use chrono::{Datelike, Duration, Months, NaiveDate};
+use widget_text::format;
+use widget_text::i18n::Texts;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]

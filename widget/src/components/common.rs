@@ -2,12 +2,12 @@
 
 use crate::api::{Api, Failure};
 use crate::flow::{Action, Flow};
-use crate::format;
 use crate::host::Settings;
-use crate::i18n::Texts;
 use api_types::ErrorCode;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
+use widget_text::format;
+use widget_text::i18n::Texts;
 use yew::prelude::*;
 
 /// What every step component gets.

@@ -6,10 +6,10 @@ use super::common::{Field, FormStatus, StepProps, failure_text, heading, input_v
 use crate::api::Failure;
 use crate::flow::{Action, IdentityDraft, Notice};
 use crate::host;
-use crate::i18n::Texts;
 use crate::validate::{self, FieldProblem};
 use api_types::{ErrorCode, NewSession};
 use chrono::Datelike;
+use widget_text::i18n::Texts;
 use yew::prelude::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

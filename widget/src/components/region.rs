@@ -10,10 +10,10 @@ use super::identify::IdentifyStep;
 use crate::api::Api;
 use crate::flow::{Flow, Step};
 use crate::host::{self, Preload, Settings};
-use crate::i18n::{Texts, texts};
 use api_types::routes;
 use api_types::{Across, Clinic, District, List, MyClinic, RegionClinic};
 use std::rc::Rc;
+use widget_text::i18n::{Texts, texts};
 use yew::prelude::*;
 
 #[derive(Debug, Properties, PartialEq)]

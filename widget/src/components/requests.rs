@@ -3,9 +3,9 @@
 
 use super::common::{FailureView, Load, Loading, StepProps, failure_text, use_fetch};
 use crate::flow::{Action, Notice};
-use crate::format;
 use api_types::routes;
 use api_types::{ErrorCode, List, WaitingRequest};
+use widget_text::format;
 use yew::prelude::*;
 
 fn days(p: &StepProps, w: &WaitingRequest) -> String {

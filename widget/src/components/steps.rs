@@ -7,11 +7,11 @@ use super::common::{
 };
 use crate::api::Failure;
 use crate::flow::{Action, Mode, Notice, WaitFor};
-use crate::format;
 use crate::host;
 use api_types::routes;
 use api_types::{Doctor, ErrorCode, List, Slot, Specialty, Ticket};
 use std::rc::Rc;
+use widget_text::format;
 use yew::prelude::*;
 
 fn counts(p: &StepProps, free: Option<u32>, nearest: Option<chrono::NaiveDate>) -> String {

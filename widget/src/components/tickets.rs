@@ -5,11 +5,11 @@ use super::common::{
 };
 use super::requests::MyWaitingList;
 use crate::flow::{Action, Notice};
-use crate::format;
 use crate::host;
 use crate::ics;
 use api_types::routes;
 use api_types::{ErrorCode, List, Ticket};
+use widget_text::format;
 use yew::prelude::*;
 
 fn ticket_rows(p: &StepProps, ticket: &Ticket) -> Vec<(&'static str, String)> {

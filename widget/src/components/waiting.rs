@@ -8,9 +8,9 @@ use super::common::{
 use super::requests::rows;
 use crate::api::Failure;
 use crate::flow::{Action, WaitFor};
-use crate::i18n::Texts;
 use api_types::routes;
 use api_types::{ErrorCode, NewWaitingRequest, WaitingRequest};
+use widget_text::i18n::Texts;
 use yew::prelude::*;
 
 /// Whether the typed phone can be sent; if not, why (shown at the field).

@@ -1,10 +1,11 @@
 use super::*;
 use mis_hub::contract::{
-    AppointmentType, CancelPARequest, CancelPARequestRequest, CheckPatient, CheckReferral,
-    CreateClaimForRefusal, GetAppointmentsDemandDoctorsReferal, GetDoctorList, GetPatientHistory,
-    GetSpesialityList, GetWorkingTime, InspectDoctorsReferal, PaRequest, PaRequestInfo,
-    PaRequestPatient, PaRequestPatientContacts, RegisterPARequest, RegisterPARequestRequest,
-    SearchActivePARequests, SearchActivePARequestsRequest, SetAppointment, Window,
+    Appointment, AppointmentType, CancelPARequest, CancelPARequestRequest, CheckPatient,
+    CheckReferral, CreateClaimForRefusal, GetAppointmentsDemandDoctorsReferal, GetDoctorList,
+    GetPatientHistory, GetSpesialityList, GetWorkingTime, InspectDoctorsReferal, PaRequest,
+    PaRequestInfo, PaRequestPatient, PaRequestPatientContacts, PatientQuery, RegisterPARequest,
+    RegisterPARequestRequest, SearchActivePARequests, SearchActivePARequestsRequest,
+    SetAppointment, Window,
 };
 
 fn store() -> Store {
