@@ -19,6 +19,8 @@ fmt:
 lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy -p widget --target wasm32-unknown-unknown -- -D warnings
+    cargo clippy -p widget --target wasm32-unknown-unknown --no-default-features -- -D warnings
 
 # Run the tests.
 test:

@@ -3,8 +3,10 @@
 //! The widget crate is compiled for `wasm32-unknown-unknown` (profile `wasm-release`, in its own
 //! target directory so that this nested cargo never waits on the outer one), bound to
 //! JavaScript with `wasm-bindgen-cli-support` (so nothing needs installing), then each file is
-//! named by a hash of its content and compressed with brotli. `REGISTRATURA_WIDGET_DIR` may name
-//! a folder holding a prebuilt `widget.js` and `widget_bg.wasm` to skip the wasm build.
+//! named by a hash of its content and compressed with brotli. It is built twice: for a clinic's
+//! page (no `region` feature) and for a region's. `REGISTRATURA_WIDGET_DIR` may name a folder
+//! holding prebuilt builds (`clinic/` and `region/`, each with `widget.js` and
+//! `widget_bg.wasm`) to skip the wasm builds.
 
 use std::env;
 use std::fmt::Write as _;
@@ -44,40 +46,52 @@ fn main() {
     }
     println!("cargo:rerun-if-env-changed=REGISTRATURA_WIDGET_DIR");
 
-    let (glue, wasm) = match env::var_os("REGISTRATURA_WIDGET_DIR") {
-        Some(dir) => {
-            let dir = PathBuf::from(dir);
-            (
-                read(&dir.join("widget.js")),
-                read(&dir.join("widget_bg.wasm")),
-            )
-        }
-        None => build_widget(&root, &out),
-    };
+    // Two builds: a clinic's (without a region's screens) and a region's (with them); each
+    // page downloads only its own.
+    let variants: Vec<(Variant, Vec<u8>, Vec<u8>)> = [Variant::Clinic, Variant::Region]
+        .into_iter()
+        .map(|variant| {
+            let (glue, wasm) = match env::var_os("REGISTRATURA_WIDGET_DIR") {
+                Some(dir) => {
+                    let dir = PathBuf::from(dir).join(variant.folder());
+                    (
+                        read(&dir.join("widget.js")),
+                        read(&dir.join("widget_bg.wasm")),
+                    )
+                }
+                None => build_widget(&root, &out, variant),
+            };
+            (variant, glue, wasm)
+        })
+        .collect();
     let static_dir = root.join("widget/static");
     let css = read(&static_dir.join("widget.css"));
     let loader = read(&static_dir.join("loader.js"));
 
     let mut assets = Vec::new();
-    let glue_name = hashed("widget", "js", &glue);
-    let wasm_name = hashed("widget_bg", "wasm", &wasm);
-    // The boot module is the page's only script: it loads the glue and starts the wasm.
-    // Until the widget runs, the page shows its first step (written by the gateway): a
-    // specialty chosen there meanwhile is kept for the widget (`__rgChoice`), not lost to a
-    // page load that would start the download again.
-    let boot = format!(
-        "import init from \"./{glue_name}\";\n\
-         const app = document.getElementById(\"app\");\n\
-         const early = (e) => {{ const a = e.target.closest(\"[data-rg-specialty]\"); if (a) {{ e.preventDefault(); window.__rgChoice = a.dataset.rgSpecialty; a.setAttribute(\"aria-busy\", \"true\"); }} }};\n\
-         if (app) app.addEventListener(\"click\", early);\n\
-         init({{ module_or_path: new URL(\"./{wasm_name}\", import.meta.url) }}).finally(() => {{ if (app) app.removeEventListener(\"click\", early); }});\n"
-    )
-    .into_bytes();
-    let boot_name = hashed("boot", "js", &boot);
+    let mut names = Vec::new();
+    for (variant, glue, wasm) in variants {
+        let glue_name = hashed(&format!("widget{}", variant.suffix()), "js", &glue);
+        let wasm_name = hashed(&format!("widget{}_bg", variant.suffix()), "wasm", &wasm);
+        // The boot module is the page's only script: it loads the glue and starts the wasm.
+        // Until the widget runs, the page shows its first step (written by the gateway): a
+        // specialty chosen there meanwhile is kept for the widget (`__rgChoice`), not lost to
+        // a page load that would start the download again.
+        let boot = format!(
+            "import init from \"./{glue_name}\";\n\
+             const app = document.getElementById(\"app\");\n\
+             const early = (e) => {{ const a = e.target.closest(\"[data-rg-specialty]\"); if (a) {{ e.preventDefault(); window.__rgChoice = a.dataset.rgSpecialty; a.setAttribute(\"aria-busy\", \"true\"); }} }};\n\
+             if (app) app.addEventListener(\"click\", early);\n\
+             init({{ module_or_path: new URL(\"./{wasm_name}\", import.meta.url) }}).finally(() => {{ if (app) app.removeEventListener(\"click\", early); }});\n"
+        )
+        .into_bytes();
+        let boot_name = hashed(&format!("boot{}", variant.suffix()), "js", &boot);
+        assets.push((glue_name.clone(), "text/javascript; charset=utf-8", glue));
+        assets.push((wasm_name.clone(), "application/wasm", wasm));
+        assets.push((boot_name.clone(), "text/javascript; charset=utf-8", boot));
+        names.push((variant, boot_name, glue_name, wasm_name));
+    }
     let css_name = hashed("widget", "css", &css);
-    assets.push((glue_name.clone(), "text/javascript; charset=utf-8", glue));
-    assets.push((wasm_name.clone(), "application/wasm", wasm));
-    assets.push((boot_name.clone(), "text/javascript; charset=utf-8", boot));
     assets.push((css_name.clone(), "text/css; charset=utf-8", css));
     assets.push((
         "widget.js".to_owned(),
@@ -104,20 +118,20 @@ fn main() {
     code.push_str("];\n\n");
     writeln!(
         code,
-        "/// The boot module the widget page loads.\npub const BOOT: &str = {boot_name:?};"
-    )
-    .expect("writes");
-    writeln!(
-        code,
         "/// The widget's stylesheet.\npub const STYLES: &str = {css_name:?};"
     )
     .expect("writes");
-    writeln!(code, "/// The glue the boot module imports (preloaded by the page).\npub const GLUE: &str = {glue_name:?};").expect("writes");
-    writeln!(
-        code,
-        "/// The WebAssembly (preloaded by the page).\npub const WASM: &str = {wasm_name:?};"
-    )
-    .expect("writes");
+    for (variant, boot, glue, wasm) in &names {
+        writeln!(
+            code,
+            "/// The files of the {what} build: the boot module the page loads, the glue it \
+             imports and the WebAssembly (both preloaded by the page).\n\
+             pub const {name}: Build = Build {{ boot: {boot:?}, glue: {glue:?}, wasm: {wasm:?} }};",
+            what = variant.folder(),
+            name = variant.constant(),
+        )
+        .expect("writes");
+    }
     fs::write(out.join("assets.rs"), code).expect("writable");
 }
 
@@ -184,7 +198,46 @@ fn ensure_target() {
     }
 }
 
-fn build_widget(root: &Path, out: &Path) -> (Vec<u8>, Vec<u8>) {
+/// The widget's two builds.
+#[derive(Debug, Clone, Copy)]
+enum Variant {
+    /// A clinic's: without a region's screens.
+    Clinic,
+    /// A region's: with them (the `region` feature).
+    Region,
+}
+
+impl Variant {
+    fn folder(self) -> &'static str {
+        match self {
+            Self::Clinic => "clinic",
+            Self::Region => "region",
+        }
+    }
+
+    fn suffix(self) -> &'static str {
+        match self {
+            Self::Clinic => "",
+            Self::Region => "-region",
+        }
+    }
+
+    fn constant(self) -> &'static str {
+        match self {
+            Self::Clinic => "CLINIC",
+            Self::Region => "REGION",
+        }
+    }
+
+    fn features(self) -> &'static [&'static str] {
+        match self {
+            Self::Clinic => &["--no-default-features"],
+            Self::Region => &["--no-default-features", "--features", "region"],
+        }
+    }
+}
+
+fn build_widget(root: &Path, out: &Path, variant: Variant) -> (Vec<u8>, Vec<u8>) {
     ensure_target();
     let target_dir = root.join("target/widget-build");
     let status = cargo_command()
@@ -201,11 +254,12 @@ fn build_widget(root: &Path, out: &Path) -> (Vec<u8>, Vec<u8>) {
             "--target-dir",
         ])
         .arg(&target_dir)
+        .args(variant.features())
         .status()
         .expect("cargo runs");
     assert!(status.success(), "building the widget for {TARGET} failed");
     let wasm = target_dir.join(TARGET).join("wasm-release/widget.wasm");
-    let bound = out.join("bindgen");
+    let bound = out.join("bindgen").join(variant.folder());
     fs::create_dir_all(&bound).expect("writable");
     wasm_bindgen_cli_support::Bindgen::new()
         .input_path(&wasm)

@@ -20,3 +20,4 @@ mod rush;
 mod scale;
 mod sparse;
 mod surge;
+mod weight;

@@ -430,3 +430,24 @@ async fn my_clinic_lists_the_clinics_the_patient_is_attached_to() {
     );
     assert_eq!(failed(&mine).len(), 2, "the slow and the failing clinic");
 }
+
+#[tokio::test]
+async fn a_region_s_page_downloads_the_build_with_the_region_s_screens() {
+    use registratura::pages::widget::{CLINIC, REGION};
+    let (base, _sandbox) = region_gateway().await;
+    let html = reqwest::get(format!("{base}/widget/?region=msk"))
+        .await
+        .expect("answers")
+        .text()
+        .await
+        .expect("text");
+    for name in [REGION.boot, REGION.glue, REGION.wasm] {
+        assert!(html.contains(&format!("assets/{name}")), "names {name}");
+    }
+    for name in [CLINIC.boot, CLINIC.glue, CLINIC.wasm] {
+        assert!(
+            !html.contains(name),
+            "a region's page names the clinic's {name}"
+        );
+    }
+}

@@ -63,6 +63,7 @@ fn page_data() -> Option<Preload> {
 }
 
 /// The region page's data: the region the query named.
+#[cfg(feature = "region")]
 pub fn region_preload(region: &str) -> Option<Preload> {
     page_data().filter(|d| d.region.as_ref().is_some_and(|r| r.id == region))
 }

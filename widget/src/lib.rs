@@ -4,6 +4,10 @@
 //! It knows the gateway only through the wire types of `api-types` and its JSON API; it keeps
 //! the session token and what the patient typed in memory only (never in storage, cookies or
 //! URLs), and talks to the host page by origin-checked messages that carry no personal data.
+//!
+//! A region's screens (the clinic choice, «Моя поликлиника», districts) are behind the
+//! `region` feature: the gateway serves two builds, and a clinic's page downloads the one
+//! without them.
 
 pub mod api;
 mod components;
@@ -25,6 +29,7 @@ pub fn start() {
     let mut settings = host::Settings::from_query(&query);
     settings.base = host::base_of(&window.location().pathname().unwrap_or_default());
     let named = (!settings.clinic.is_empty()).then(|| settings.clinic.clone());
+    #[cfg(feature = "region")]
     if components::region::is_region(&settings) {
         let region = settings.region.clone().unwrap_or_default();
         settings.preload = host::region_preload(&region).map(std::rc::Rc::new);

@@ -641,18 +641,26 @@ async fn widget(report: &mut Report) {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(loader.raw).expect("compresses");
     let loader_gz = gz.finish().expect("compresses").len();
-    let (wasm, glue) = (
-        asset(registratura::pages::widget::WASM),
-        asset(registratura::pages::widget::GLUE),
-    );
-    let brotli = wasm.brotli.len() + glue.brotli.len();
+    use registratura::pages::widget::{CLINIC, REGION};
+    let raw = |b: registratura::pages::widget::Build| -> usize {
+        [b.boot, b.glue, b.wasm]
+            .iter()
+            .map(|n| asset(n).raw.len())
+            .sum()
+    };
+    let kib = |bytes: usize| bytes as f64 / 1024.0;
     report.row(
-        "widget: loader (gzip) / wasm + glue (brotli, as served)",
-        &format!("{loader_gz} B / {:.1} KiB", brotli as f64 / 1024.0),
+        "widget: loader (gzip) / a clinic's boot + glue + wasm (brotli, as served) / a region's",
         &format!(
-            "raw {} B / {:.1} KiB",
+            "{loader_gz} B / {:.1} KiB / {:.1} KiB",
+            kib(CLINIC.served_bytes()),
+            kib(REGION.served_bytes())
+        ),
+        &format!(
+            "raw {} B / {:.1} KiB / {:.1} KiB",
             loader.raw.len(),
-            (wasm.raw.len() + glue.raw.len()) as f64 / 1024.0
+            kib(raw(CLINIC)),
+            kib(raw(REGION))
         ),
         "—",
     );

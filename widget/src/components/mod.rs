@@ -5,6 +5,7 @@ mod calendar;
 mod common;
 mod identify;
 mod referral;
+#[cfg(feature = "region")]
 pub(crate) mod region;
 mod requests;
 mod steps;
