@@ -122,3 +122,80 @@ async fn a_patient_of_a_region_finds_their_clinic_and_books_in_two_districts_ide
     }
     browser.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patient_books_the_nearest_ticket_of_a_specialty_across_a_district_s_clinics() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let stack = Stack::start(None).await;
+    let page = format!(
+        r#"<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>Портал региона</title></head><body>
+        <h1>Запись к врачу в регионе</h1>
+        <script src="{}/widget.js" data-region="sandbox" async></script>
+        </body></html>"#,
+        stack.gateway
+    );
+    let host = serve_page(page).await;
+    browser.driver.goto(&host).await.expect("navigates");
+    browser.enter_widget().await;
+    browser.wait_css(".rg[data-region=sandbox]").await;
+
+    // The southern district: clinic № 5 answers, № 6 is slow past the deadline, № 7 faulty.
+    browser.click_text("button", "Южный район").await;
+    let section = browser.wait_css(".rg-districts .rg-nearest-section").await;
+    browser
+        .wait_css(".rg-nearest-section .rg-choice[data-specialty]")
+        .await;
+    browser
+        .wait_text("Городская поликлиника № 6 не ответила")
+        .await;
+    section
+        .find(By::Css("button[data-specialty='Терапия']"))
+        .await
+        .expect("the specialty, merged across the clinics")
+        .click()
+        .await
+        .expect("clicks");
+    let first = browser.wait_css(".rg-nearest-item").await;
+    let text = first.text().await.expect("text");
+    for part in ["Городская поликлиника № 5", "Южная ул., д. 5", "Записаться"]
+    {
+        assert!(text.contains(part), "{part} in {text}");
+    }
+    browser.shot("region-05-nearest").await;
+    browser.axe("nearest tickets").await;
+
+    // The ticket chosen: identification, then its confirmation in clinic № 5.
+    first
+        .find(By::Css("button"))
+        .await
+        .expect("its button")
+        .click()
+        .await
+        .expect("clicks");
+    browser.wait_heading("Войдите").await;
+    browser.identify(PATIENT).await;
+    browser.wait_heading("Проверьте и подтвердите запись").await;
+    let confirm = browser
+        .wait_css(".rg-main")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(confirm.contains("Терапия"), "{confirm}");
+    browser.axe("nearest ticket's confirmation").await;
+    browser.click_text("button", "Подтвердить").await;
+    browser.wait_heading("Вы записаны на приём").await;
+    let ticket = browser
+        .wait_css(".rg-ticket")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(ticket.contains("Терапия"), "{ticket}");
+    // Back from a fresh start goes step by step, and «В начало» to the clinic choice.
+    browser.click_text("button", "В начало").await;
+    browser.wait_heading("Выберите поликлинику").await;
+    browser.quit().await;
+}

@@ -542,8 +542,12 @@ fn crate_names(paths: &[String]) -> BTreeSet<String> {
     names
 }
 
-/// Whether the Rust sources define `name`: an item, a field, an enum variant, a macro.
+/// Whether the Rust sources define `name`: an item, a field, an enum variant, a macro, a
+/// Yew component (`#[function_component(Name)]`).
 fn defines(sources: &str, name: &str) -> bool {
+    if sources.contains(&format!("function_component({name})")) {
+        return true;
+    }
     let word = |at: usize| {
         let after = sources[at + name.len()..].chars().next();
         let before = sources[..at].chars().next_back();
@@ -671,8 +675,17 @@ fn the_architecture_document_names_only_what_exists() {
 
 #[test]
 fn the_document_checker_tells_a_definition_from_a_mention() {
-    let src = "pub fn read_back() {}\nstruct A {\n    pub field: u8,\n}\nenum E {\n    Variant(u8),\n    Unit,\n}\nlet x = problems(read_backs);\nmacro_rules! record {}";
-    for name in ["read_back", "field", "Variant", "Unit", "record", "A", "E"] {
+    let src = "pub fn read_back() {}\nstruct A {\n    pub field: u8,\n}\nenum E {\n    Variant(u8),\n    Unit,\n}\nlet x = problems(read_backs);\nmacro_rules! record {}\n#[function_component(Screen)]\nfn screen() {}";
+    for name in [
+        "read_back",
+        "field",
+        "Variant",
+        "Unit",
+        "record",
+        "A",
+        "E",
+        "Screen",
+    ] {
         assert!(defines(src, name), "{name} is defined");
     }
     for name in ["problems", "read", "x", "u8"] {

@@ -451,3 +451,57 @@ async fn a_region_s_page_downloads_the_build_with_the_region_s_screens() {
         );
     }
 }
+
+#[tokio::test]
+async fn answers_across_clinics_ask_only_the_clinics_a_query_names() {
+    let (base, _sandbox) = region_gateway().await;
+    // A patient's own clinics, as `my-clinics` lists them: only those are asked.
+    let r = region_get(&base, "/specialties?clinics=msk-1,msk-5", None).await;
+    assert_eq!(r.status(), 200);
+    let answer: Across<RegionSpecialty> = r.json().await.expect("JSON");
+    assert!(
+        failed(&answer).is_empty(),
+        "the slow and faulty ones not asked"
+    );
+    let therapy = answer
+        .items
+        .iter()
+        .find(|s| s.name == "Терапия")
+        .expect("in both");
+    assert_eq!(therapy.clinics, ["msk-1", "msk-5"]);
+    let r = region_get(
+        &base,
+        "/slots?specialty=%D0%A2%D0%B5%D1%80%D0%B0%D0%BF%D0%B8%D1%8F&clinics=msk-5&limit=3",
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let nearest: Across<RegionSlot> = r.json().await.expect("JSON");
+    assert!(!nearest.items.is_empty());
+    assert!(nearest.items.iter().all(|s| s.clinic.id == "msk-5"));
+    // With a district: those of them in it (msk-1 is not in the southern district).
+    let r = region_get(&base, "/specialties?clinics=msk-1,msk-5&district=3", None).await;
+    let answer: Across<RegionSpecialty> = r.json().await.expect("JSON");
+    assert!(
+        answer.items.iter().all(|s| s.clinics == ["msk-5"]),
+        "{answer:?}"
+    );
+    // A clinic the region does not have, none, or too many.
+    expect_problem(
+        region_get(&base, "/specialties?clinics=msk-1,nowhere-9", None).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let many = (1..=21)
+        .map(|i| format!("msk-{i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    for bad in [
+        "/specialties?clinics=".to_owned(),
+        "/specialties?clinics=,,".to_owned(),
+        format!("/specialties?clinics={many}"),
+    ] {
+        expect_problem(region_get(&base, &bad, None).await, 422, "invalid_input").await;
+    }
+}

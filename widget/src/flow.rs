@@ -68,6 +68,14 @@ pub enum Notice {
     Withdrawn,
 }
 
+/// A ticket chosen among a region's nearest, to be confirmed in its clinic: the clinic's own
+/// entry of its specialty, and the ticket (naming its doctor).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Picked {
+    pub specialty: Specialty,
+    pub slot: Slot,
+}
+
 /// The whole state of the flow.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Flow {
@@ -131,6 +139,12 @@ impl Flow {
         }
     }
 
+    /// The flow of a ticket chosen among a region's nearest ([`Action::Pick`]), from the start.
+    pub fn picked(mut self, picked: &Picked) -> Self {
+        self.pick(picked.specialty.clone(), picked.slot.clone());
+        self
+    }
+
     fn choose_over(&mut self, step: Step) {
         self.specialty = None;
         self.doctor = None;
@@ -185,6 +199,9 @@ pub enum Action {
     StartReferral,
     ReferralNumber(Option<String>),
     ReferralFound(Referral),
+    /// A region's nearest ticket chosen: its specialty (as the clinic lists it) and the
+    /// ticket, naming its doctor.
+    Pick(Specialty, Slot),
     /// «Встать в лист ожидания».
     Wait(WaitFor),
     Waited(WaitingRequest),
@@ -221,6 +238,25 @@ impl Flow {
             step @ (Step::MyTickets | Step::Waiting | Step::Referral) => step,
             _ if self.slot.is_some() => Step::Confirm,
             _ => Step::Specialty,
+        };
+    }
+
+    /// A ticket chosen among a region's nearest: the flow as if its specialty, doctor, day
+    /// and time had been chosen one by one, so that back and a taken time lead where they
+    /// always do (that doctor's times of that day).
+    fn pick(&mut self, specialty: Specialty, slot: Slot) {
+        self.mode = Mode::Book;
+        self.specialty = Some(specialty);
+        self.doctor = slot.doctor.as_ref().map(|d| doctor_of(&d.id, &d.name));
+        self.date = Some(slot.start.date_naive());
+        self.slot = Some(slot);
+        self.preselect_specialty = None;
+        self.preselect_doctor = None;
+        self.attempt += 1;
+        self.step = if self.session.is_some() {
+            Step::Confirm
+        } else {
+            Step::Identify
         };
     }
 
@@ -274,6 +310,7 @@ impl Reducible for Flow {
         s.notice = None;
         match action {
             Action::ChooseSpecialty(spec) => s.choose_specialty(spec),
+            Action::Pick(spec, slot) => s.pick(spec, slot),
             Action::ChooseDoctor(doctor) => s.choose_doctor(doctor),
             Action::ChooseDate(date) => {
                 if s.date != Some(date) {
@@ -419,6 +456,36 @@ mod tests {
 
     fn date() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 12, 1).expect("valid")
+    }
+
+    #[test]
+    fn a_nearest_ticket_picked_stands_as_if_chosen_step_by_step() {
+        let mut picked = slot("s9");
+        picked.doctor = Some(api_types::NamedRef {
+            id: "d9".into(),
+            name: "Иванова".into(),
+        });
+        let f = run(vec![Action::Pick(spec("1"), picked.clone())]);
+        assert_eq!(f.step, Step::Identify, "not identified yet");
+        assert!(f.needs_identification());
+        let f = Reducible::reduce(f, Action::Identified("tok".into()));
+        assert_eq!(f.step, Step::Confirm);
+        assert_eq!(f.specialty.as_ref().map(|s| s.id.as_str()), Some("1"));
+        assert_eq!(f.doctor.as_ref().map(|d| d.id.as_str()), Some("d9"));
+        assert_eq!(f.date, Some(date()));
+        assert_eq!(f.slot, Some(picked.clone()));
+        // A taken time leads to that doctor's times of that day; back goes up step by step.
+        let taken = Reducible::reduce(f.clone(), Action::SlotTaken);
+        assert_eq!((taken.step, taken.date), (Step::Time, Some(date())));
+        let back = Reducible::reduce(f, Action::Back);
+        assert_eq!(back.step, Step::Time);
+        // With a session already open, straight to the confirmation.
+        let open = Rc::new(Flow {
+            session: Some("tok".into()),
+            ..Flow::new(None, None)
+        });
+        let f = Reducible::reduce(open, Action::Pick(spec("1"), picked));
+        assert_eq!(f.step, Step::Confirm);
     }
 
     #[test]

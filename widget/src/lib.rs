@@ -79,6 +79,7 @@ pub fn start() {
             session: None,
             on_home: None,
             on_session: None,
+            pick: None,
         },
     )
     .render();

@@ -223,6 +223,34 @@ pub struct AcrossQuery {
     /// region (at most 200).
     #[param(value_type = Option<i32>)]
     district: Option<String>,
+    /// Only these clinics: their ids, comma-separated, 1 to 20 (a patient's own, as
+    /// `my-clinics` lists them); with `district`, those of them in it.
+    #[param(max_length = 1000)]
+    clinics: Option<String>,
+}
+
+/// The clinics a query names one by one (`?clinics=spb-1,spb-2`), if it does.
+fn named_clinics(value: Option<&str>) -> Result<Option<Vec<String>>, ApiError> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let ids: Vec<String> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if ids.is_empty() || ids.len() > across::MAX_NAMED_CLINICS || value.len() > 1000 {
+        return Err(ApiError::field(
+            "clinics",
+            "out_of_range",
+            format!(
+                "`clinics` names 1 to {} clinics, comma-separated.",
+                across::MAX_NAMED_CLINICS
+            ),
+        ));
+    }
+    Ok(Some(ids))
 }
 
 /// The specialties with free tickets of the region's active clinics (of a district), merged by
@@ -242,8 +270,13 @@ pub async fn specialties(
     query: web::Query<AcrossQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let district = number("district", query.district.as_deref())?;
+    let clinics = named_clinics(query.clinics.as_deref())?;
     let region = gateway.region(&region)?;
-    let answer = across::specialties(region, district).await?;
+    let scope = across::Scope {
+        district,
+        clinics: clinics.as_deref(),
+    };
+    let answer = across::specialties(region, scope).await?;
     Ok(HttpResponse::Ok().json(answer.wire()))
 }
 
@@ -257,6 +290,10 @@ pub struct SlotsQuery {
     /// Only the clinics of this district (its `id`).
     #[param(value_type = Option<i32>)]
     district: Option<String>,
+    /// Only these clinics: their ids, comma-separated, 1 to 20; with `district`, those of
+    /// them in it.
+    #[param(max_length = 1000)]
+    clinics: Option<String>,
     /// How many tickets at most: 1 to 50, 10 by default.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 50)]
     limit: Option<String>,
@@ -310,8 +347,13 @@ pub async fn slots(
             ));
         }
     };
+    let clinics = named_clinics(query.clinics.as_deref())?;
     let region = gateway.region(&region)?;
-    let answer = across::nearest(region, district, specialty, limit).await?;
+    let scope = across::Scope {
+        district,
+        clinics: clinics.as_deref(),
+    };
+    let answer = across::nearest(region, scope, specialty, limit).await?;
     Ok(HttpResponse::Ok().json(answer.wire()))
 }
 

@@ -3,10 +3,11 @@
 use super::common::{HEADING_ID, StepProps, Summary, on_click};
 use super::{identify::IdentifyStep, referral, steps, tickets, waiting};
 use crate::api::Api;
-use crate::flow::{Action, Flow, Step};
+use crate::flow::{Action, Flow, Picked, Step};
 use crate::host::{self, Settings};
 use api_types::routes;
 use api_types::{Clinic, List};
+use std::rc::Rc;
 use widget_text::i18n::texts;
 use yew::prelude::*;
 
@@ -22,6 +23,10 @@ pub struct AppProps {
     /// Region mode: the session as it changes (opened, expired), to keep for other clinics.
     #[prop_or_default]
     pub on_session: Option<Callback<Option<String>>>,
+    /// Region mode: a nearest ticket chosen on the clinic choice; the flow starts at its
+    /// confirmation (identification first where needed).
+    #[prop_or_default]
+    pub pick: Option<Rc<Picked>>,
 }
 
 /// Tells the region's chooser of every change of the session.
@@ -108,10 +113,16 @@ pub fn app(props: &AppProps) -> Html {
     let t = texts(&settings.lang);
     let flow = {
         let (s, d) = (settings.specialty.clone(), settings.doctor.clone());
-        let session = props.session.clone();
-        use_reducer(move || Flow {
-            session,
-            ..Flow::new(s, d)
+        let (session, pick) = (props.session.clone(), props.pick.clone());
+        use_reducer(move || {
+            let flow = Flow {
+                session,
+                ..Flow::new(s, d)
+            };
+            match pick {
+                Some(picked) => flow.picked(&picked),
+                None => flow,
+            }
         })
     };
     use_session_report(&flow, props.on_session.clone());

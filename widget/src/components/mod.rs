@@ -4,6 +4,8 @@ pub(crate) mod app;
 mod calendar;
 mod common;
 mod identify;
+#[cfg(feature = "region")]
+mod nearest;
 mod referral;
 #[cfg(feature = "region")]
 pub(crate) mod region;

@@ -7,14 +7,18 @@
 use super::app::App;
 use super::common::{FailureView, Load, Loading, StepProps, failure_text, heading, use_fetch};
 use super::identify::IdentifyStep;
+use super::nearest::{Nearest, NearestChoice, same_name};
 use crate::api::Api;
-use crate::flow::{Flow, Step};
+use crate::flow::{Flow, Picked, Step};
 use crate::host::{self, Preload, Settings};
 use api_types::routes;
-use api_types::{Across, Clinic, District, List, MyClinic, RegionClinic};
+use api_types::{Across, Clinic, District, List, MyClinic, RegionClinic, Specialty};
 use std::rc::Rc;
 use widget_text::i18n::{Texts, texts};
 use yew::prelude::*;
+
+/// The clinic chosen, and the ticket chosen in it among the nearest (if one was).
+type Choice = (RegionClinic, Option<Rc<Picked>>);
 
 #[derive(Debug, Properties, PartialEq)]
 pub struct RegionProps {
@@ -99,6 +103,7 @@ struct MineProps {
     api: Api,
     token: String,
     on_choose: Callback<RegionClinic>,
+    on_pick: Callback<NearestChoice>,
     on_failed: Callback<()>,
 }
 
@@ -132,11 +137,26 @@ fn my_clinics(p: &MineProps) -> Html {
                         .join(", ")
                 })
                 .collect();
+            let scope = format!(
+                "clinics={}",
+                clinics
+                    .iter()
+                    .filter(|c| c.active)
+                    .take(20)
+                    .map(|c| c.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            let any_active = clinics.iter().any(|c| c.active);
+            let clinics = Rc::new(clinics);
             html! {
                 <>
                     if clinics.is_empty() { <p class="rg-sub">{ t.no_my_clinic }</p> }
-                    <ClinicList {t} clinics={Rc::new(clinics)} areas={Some(Rc::new(areas))} on_choose={p.on_choose.clone()} />
+                    <ClinicList {t} clinics={clinics.clone()} areas={Some(Rc::new(areas))} on_choose={p.on_choose.clone()} />
                     if !mine.clinics_failed.is_empty() { <p class="rg-sub" role="status">{ t.some_clinics_silent }</p> }
+                    if any_active {
+                        <Nearest {t} api={p.api.clone()} {scope} {clinics} on_pick={p.on_pick.clone()} />
+                    }
                 </>
             }
         }
@@ -148,6 +168,7 @@ struct DistrictProps {
     t: &'static Texts,
     api: Api,
     on_choose: Callback<RegionClinic>,
+    on_pick: Callback<NearestChoice>,
 }
 
 /// District → clinic: the region's districts, then the chosen one's clinics, searchable.
@@ -180,7 +201,7 @@ fn by_district(p: &DistrictProps) -> Html {
         (Some(_), Load::Failed(e)) => {
             html! { <FailureView {t} text={failure_text(t, e)} retry={Some(reload_clinics)} /> }
         }
-        (Some(_), Load::Ready(all)) => {
+        (Some(district), Load::Ready(all)) => {
             let words: Vec<String> = fold(&search)
                 .split_whitespace()
                 .map(str::to_owned)
@@ -198,8 +219,15 @@ fn by_district(p: &DistrictProps) -> Html {
                 })
                 .cloned()
                 .collect();
+            let everyone = Rc::new(all.items.clone());
+            let any_active = all.items.iter().any(|c| c.active);
             html! {
                 <>
+                    // The nearest ticket first: a district may list hundreds of clinics.
+                    if any_active {
+                        <Nearest key={district} {t} api={p.api.clone()} scope={format!("district={district}")}
+                            clinics={everyone} on_pick={p.on_pick.clone()} />
+                    }
                     <label class="rg-label" for="rg-clinic-search">{ t.label_search_clinic }</label>
                     <input id="rg-clinic-search" class="rg-input" type="search" value={(*search).clone()} oninput={on_search} />
                     if found.is_empty() { <p class="rg-sub" role="status">{ t.no_clinics_found }</p> }
@@ -234,8 +262,8 @@ fn by_district(p: &DistrictProps) -> Html {
 /// the first step return to the choice.
 fn flow_in(
     settings: &Settings,
-    clinic: &RegionClinic,
-    chosen: &UseStateHandle<Option<RegionClinic>>,
+    (clinic, pick): &Choice,
+    chosen: &UseStateHandle<Option<Choice>>,
     session: &UseStateHandle<Option<String>>,
 ) -> Html {
     let on_home = {
@@ -248,7 +276,7 @@ fn flow_in(
     };
     html! {
         <App key={clinic.id.clone()} settings={clinic_settings(settings, clinic)}
-            session={(**session).clone()} {on_home} {on_session} />
+            session={(**session).clone()} {on_home} {on_session} pick={pick.clone()} />
     }
 }
 
@@ -258,7 +286,7 @@ fn mine_view(
     api: &Api,
     session: &UseStateHandle<Option<String>>,
     identifying: &UseStateHandle<bool>,
-    on_choose: &Callback<RegionClinic>,
+    (on_choose, on_pick): (&Callback<RegionClinic>, &Callback<NearestChoice>),
 ) -> Html {
     match &**session {
         Some(token) => {
@@ -266,7 +294,7 @@ fn mine_view(
                 let session = session.clone();
                 Callback::from(move |()| session.set(None))
             };
-            html! { <MyClinics {t} api={api.clone()} token={token.clone()} on_choose={on_choose.clone()} {on_failed} /> }
+            html! { <MyClinics {t} api={api.clone()} token={token.clone()} on_choose={on_choose.clone()} on_pick={on_pick.clone()} {on_failed} /> }
         }
         None => {
             let start = {
@@ -288,7 +316,7 @@ fn mine_view(
 pub fn region_app(props: &RegionProps) -> Html {
     let settings = props.settings.clone();
     let t = texts(&settings.lang);
-    let chosen = use_state(|| None::<RegionClinic>);
+    let chosen = use_state(|| None::<Choice>);
     let session = use_state(|| None::<String>);
     let identifying = use_state(|| false);
     let identify_flow = use_reducer(|| Flow {
@@ -322,10 +350,41 @@ pub fn region_app(props: &RegionProps) -> Html {
     }
     let on_choose = {
         let chosen = chosen.clone();
-        Callback::from(move |c: RegionClinic| chosen.set(Some(c)))
+        Callback::from(move |c: RegionClinic| chosen.set(Some((c, None))))
     };
-    if let Some(clinic) = &*chosen {
-        return flow_in(&settings, clinic, &chosen, &session);
+    let on_pick = {
+        let (chosen, api) = (chosen.clone(), api.clone());
+        Callback::from(move |choice: NearestChoice| {
+            let (chosen, api) = (chosen.clone(), api.clone());
+            // The clinic's own entry of the specialty, by its name; where the clinic names it
+            // otherwise, the patient chooses in the clinic as usual.
+            wasm_bindgen_futures::spawn_local(async move {
+                let clinic_api = Api {
+                    clinic: choice.clinic.id.clone(),
+                    ..api
+                };
+                let path = clinic_api.route(routes::SPECIALTIES, &[]);
+                let specialty = clinic_api
+                    .get::<List<Specialty>>(&path, None)
+                    .await
+                    .ok()
+                    .and_then(|l| {
+                        l.items
+                            .into_iter()
+                            .find(|s| same_name(&s.name, &choice.specialty))
+                    });
+                let picked = specialty.map(|specialty| {
+                    Rc::new(Picked {
+                        specialty,
+                        slot: choice.slot,
+                    })
+                });
+                chosen.set(Some((choice.clinic, picked)));
+            });
+        })
+    };
+    if let Some(choice) = &*chosen {
+        return flow_in(&settings, choice, &chosen, &session);
     }
     let region_name = settings
         .preload
@@ -363,7 +422,7 @@ pub fn region_app(props: &RegionProps) -> Html {
             </div>
         };
     }
-    let mine = mine_view(t, &api, &session, &identifying, &on_choose);
+    let mine = mine_view(t, &api, &session, &identifying, (&on_choose, &on_pick));
     html! {
         <div class="rg" data-ready="true" data-region={region_id}>
             { header }
@@ -373,7 +432,7 @@ pub fn region_app(props: &RegionProps) -> Html {
                     <h3 class="rg-subheading">{ t.my_clinic }</h3>
                     { mine }
                 </section>
-                <ByDistrict {t} api={api.clone()} on_choose={on_choose} />
+                <ByDistrict {t} api={api.clone()} on_choose={on_choose} {on_pick} />
             </main>
         </div>
     }

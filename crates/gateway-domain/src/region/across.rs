@@ -109,35 +109,78 @@ where
     Ok((answered, failed))
 }
 
-/// The active clinics of `region`'s catalogue (of `district`, where given).
+/// The most clinics an answer across clinics may name one by one ([`Scope::clinics`]).
+pub const MAX_NAMED_CLINICS: usize = 20;
+
+/// Which of a region's clinics an answer across them asks: its active clinics, of a district
+/// where one is given, of those named where they are (a patient's own, «Моя поликлиника»).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope<'a> {
+    pub district: Option<i32>,
+    /// At most [`MAX_NAMED_CLINICS`] clinics' ids.
+    pub clinics: Option<&'a [String]>,
+}
+
+impl Scope<'_> {
+    /// Every active clinic of the region.
+    pub const REGION: Scope<'static> = Scope {
+        district: None,
+        clinics: None,
+    };
+
+    /// The active clinics of a district.
+    pub fn district(district: Option<i32>) -> Self {
+        Scope {
+            district,
+            clinics: None,
+        }
+    }
+
+    fn holds(&self, c: &CatalogueClinic) -> bool {
+        c.active
+            && self.district.is_none_or(|d| c.district == Some(d))
+            && self.clinics.is_none_or(|ids| ids.contains(&c.id))
+    }
+}
+
+/// The active clinics of `region`'s catalogue in `scope`: `not_found` for a district or a
+/// named clinic the region does not have.
 fn active(
     region: &RegionClinics,
-    district: Option<i32>,
+    scope: Scope<'_>,
 ) -> Result<std::sync::Arc<super::Snapshot>, Failure> {
     let snapshot = region.catalogue.snapshot().ok_or_else(|| {
         Failure::new(ErrorCode::MisUnavailable)
             .detail("The region's hub has not answered yet; try again in a minute.")
     })?;
-    if let Some(d) = district
+    if let Some(d) = scope.district
         && !snapshot.districts.iter().any(|x| x.id == d)
     {
         return Err(Failure::not_found("district"));
     }
+    if let Some(ids) = scope.clinics {
+        if ids.is_empty() || ids.len() > MAX_NAMED_CLINICS {
+            return Err(Failure::new(ErrorCode::InvalidInput)
+                .detail(format!("Name from 1 to {MAX_NAMED_CLINICS} clinics.")));
+        }
+        if !ids
+            .iter()
+            .all(|id| snapshot.clinics.iter().any(|c| &c.id == id))
+        {
+            return Err(Failure::not_found("clinic"));
+        }
+    }
     Ok(snapshot)
 }
 
-fn in_district(district: Option<i32>) -> impl Fn(&&CatalogueClinic) -> bool {
-    move |c| c.active && district.is_none_or(|d| c.district == Some(d))
-}
-
-/// The specialties with free tickets of the region's clinics (of `district`), merged by name
+/// The specialties with free tickets of the region's clinics in `scope`, merged by name
 /// (case, «ё» and spacing aside), by name.
 pub async fn specialties(
     region: &RegionClinics,
-    district: Option<i32>,
+    scope: Scope<'_>,
 ) -> Result<Across<RegionSpecialty>, Failure> {
-    let snapshot = active(region, district)?;
-    let clinics = snapshot.clinics.iter().filter(in_district(district));
+    let snapshot = active(region, scope)?;
+    let clinics = snapshot.clinics.iter().filter(|c| scope.holds(c));
     let (answered, clinics_failed) = ask(region, clinics, |clinic| async move {
         directory::specialties(&clinic, false).await
     })
@@ -275,17 +318,17 @@ async fn dates_of(
 }
 
 /// The nearest free tickets of the specialty named `specialty` across the region's clinics
-/// (of `district`), by time, at most `limit` (1 to [`MAX_SLOTS`]).
+/// in `scope`, by time, at most `limit` (1 to [`MAX_SLOTS`]).
 pub async fn nearest(
     region: &RegionClinics,
-    district: Option<i32>,
+    scope: Scope<'_>,
     specialty: &str,
     limit: usize,
 ) -> Result<Across<RegionSlot>, Failure> {
-    let snapshot = active(region, district)?;
+    let snapshot = active(region, scope)?;
     let wanted = fold(specialty);
     let limit = limit.clamp(1, MAX_SLOTS);
-    let clinics = snapshot.clinics.iter().filter(in_district(district));
+    let clinics = snapshot.clinics.iter().filter(|c| scope.holds(c));
     let wanted = &wanted;
     let (answered, clinics_failed) = ask(region, clinics, |clinic| async move {
         nearest_in(&clinic, wanted, limit).await
@@ -310,8 +353,9 @@ pub async fn mine(
     district: Option<i32>,
 ) -> Result<Across<MyClinic>, Failure> {
     let base = session::of_region(gateway, region, token).await?;
-    let snapshot = active(region, district)?;
-    let clinics = snapshot.clinics.iter().filter(in_district(district));
+    let scope = Scope::district(district);
+    let snapshot = active(region, scope)?;
+    let clinics = snapshot.clinics.iter().filter(|c| scope.holds(c));
     let base = &base;
     let (answered, clinics_failed) = ask(region, clinics, |clinic| async move {
         let session = match session::find_in(gateway, region, token, base, &clinic).await {

@@ -384,7 +384,7 @@ async fn the_nearest_tickets_pass_over_a_day_gone_by_and_need_no_nearest_date() 
     let passed = now - chrono::Duration::minutes(1);
     mis.add_ticket("d1-past", "d1", "1", passed);
     let (region, _) = served_by(hub().clinics.clone(), mis.clone()).await;
-    let answer = across::nearest(&region, Some(1), "Терапия", 5)
+    let answer = across::nearest(&region, across::Scope::district(Some(1)), "Терапия", 5)
         .await
         .expect("an answer");
     assert!(!answer.items.is_empty(), "{answer:?}");
@@ -404,7 +404,7 @@ async fn the_nearest_tickets_pass_over_a_day_gone_by_and_need_no_nearest_date() 
     mis.no_nearest
         .store(true, std::sync::atomic::Ordering::SeqCst);
     let (region, _) = served_by(hub().clinics.clone(), mis).await;
-    let answer = across::nearest(&region, Some(1), "Терапия", 5)
+    let answer = across::nearest(&region, across::Scope::district(Some(1)), "Терапия", 5)
         .await
         .expect("an answer");
     assert_eq!(answer.items.len(), 5, "{answer:?}");

@@ -147,6 +147,11 @@ pub static EN: Texts = Texts {
     err_clinic_inactive: "This clinic does not take online bookings now. Choose another or call its registry desk.",
     other_clinic: "Another clinic",
     err_not_supported: "This clinic does not offer this online. Please contact its registry desk.",
+    nearest_heading: "The nearest free ticket",
+    nearest_intro: "Choose a specialty to see the nearest free tickets in these clinics.",
+    nearest_none: "There are no free tickets to this specialist now.",
+    did_not_answer: "did not answer",
+    book_ticket: "Book",
     months: [
         "January",
         "February",

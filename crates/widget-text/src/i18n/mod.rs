@@ -157,6 +157,13 @@ pub struct Texts {
     pub err_clinic_inactive: &'static str,
     pub err_not_supported: &'static str,
     pub other_clinic: &'static str,
+    /// Region mode: the nearest free ticket to a specialty, across clinics.
+    pub nearest_heading: &'static str,
+    pub nearest_intro: &'static str,
+    pub nearest_none: &'static str,
+    /// After a clinic's name: it did not answer in time.
+    pub did_not_answer: &'static str,
+    pub book_ticket: &'static str,
 
     /// January to December, as a calendar's heading names them.
     pub months: [&'static str; 12],
