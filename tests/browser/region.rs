@@ -39,12 +39,10 @@ async fn choose_my_clinic(browser: &Browser) {
     browser.wait_heading("Выберите специальность").await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_patient_of_a_region_finds_their_clinic_and_books_in_two_districts_identifying_once() {
-    let Some(browser) = Browser::start().await else {
-        return;
-    };
-    // The sandbox default, as `cargo run` starts it: the demo clinic and the region `sandbox`.
+/// A regional portal's page with the widget of the region `sandbox` (the sandbox default, as
+/// `cargo run` starts it: the demo clinic and the region), opened and entered; the stack, kept
+/// running while the test lasts.
+async fn open_region_portal(browser: &Browser) -> Stack {
     let stack = Stack::start(None).await;
     let page = format!(
         r#"<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>Портал региона</title></head><body>
@@ -54,10 +52,19 @@ async fn a_patient_of_a_region_finds_their_clinic_and_books_in_two_districts_ide
         stack.gateway
     );
     let host = serve_page(page).await;
-    let d = &browser.driver;
-    d.goto(&host).await.expect("navigates");
+    browser.driver.goto(&host).await.expect("navigates");
     browser.enter_widget().await;
     browser.wait_css(".rg[data-region=sandbox]").await;
+    stack
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patient_of_a_region_finds_their_clinic_and_books_in_two_districts_identifying_once() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let _stack = open_region_portal(&browser).await;
+    let d = &browser.driver;
     browser.wait_text("Поликлиники по районам").await;
     browser.shot("region-01-choice").await;
     browser.axe("region choice").await;
@@ -128,18 +135,7 @@ async fn a_patient_books_the_nearest_ticket_of_a_specialty_across_a_district_s_c
     let Some(browser) = Browser::start().await else {
         return;
     };
-    let stack = Stack::start(None).await;
-    let page = format!(
-        r#"<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>Портал региона</title></head><body>
-        <h1>Запись к врачу в регионе</h1>
-        <script src="{}/widget.js" data-region="sandbox" async></script>
-        </body></html>"#,
-        stack.gateway
-    );
-    let host = serve_page(page).await;
-    browser.driver.goto(&host).await.expect("navigates");
-    browser.enter_widget().await;
-    browser.wait_css(".rg[data-region=sandbox]").await;
+    let _stack = open_region_portal(&browser).await;
 
     // The southern district: clinic № 5 answers, № 6 is slow past the deadline, № 7 faulty.
     browser.click_text("button", "Южный район").await;

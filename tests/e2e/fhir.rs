@@ -446,7 +446,7 @@ async fn a_token_of_client_credentials_is_fetched_and_sent() {
 async fn book_riding_out_a_surge(api: &Api, token: &str, slot: &str, key: &str) -> (u16, String) {
     let started = std::time::Instant::now();
     loop {
-        let r = api.book(token, slot, Some(key)).await;
+        let r = api.book_again_if_lost(token, slot, key).await;
         let status = r.status().as_u16();
         if status == 201 {
             return (201, String::new());

@@ -557,7 +557,12 @@ impl Api {
         r.json::<Session>().await.expect("a session").token
     }
 
-    pub async fn book(&self, token: &str, slot_id: &str, key: Option<&str>) -> reqwest::Response {
+    fn book_request(
+        &self,
+        token: &str,
+        slot_id: &str,
+        key: Option<&str>,
+    ) -> reqwest::RequestBuilder {
         let mut req = self
             .client
             .post(format!("{}/tickets", self.api))
@@ -566,7 +571,36 @@ impl Api {
         if let Some(key) = key {
             req = req.header("Idempotency-Key", key);
         }
-        req.send().await.expect("the gateway answers")
+        req
+    }
+
+    pub async fn book(&self, token: &str, slot_id: &str, key: Option<&str>) -> reqwest::Response {
+        self.book_request(token, slot_id, key)
+            .send()
+            .await
+            .expect("the gateway answers")
+    }
+
+    /// Books as an integrator does whose answer is lost on the way (a kept-alive connection
+    /// the server closed as the request went out, a reset under load): the same request again
+    /// with the same `Idempotency-Key`, which makes it book at most once; the answer that came.
+    pub async fn book_again_if_lost(
+        &self,
+        token: &str,
+        slot_id: &str,
+        key: &str,
+    ) -> reqwest::Response {
+        let mut lost = 0;
+        loop {
+            match self.book_request(token, slot_id, Some(key)).send().await {
+                Ok(r) => return r,
+                Err(e) if lost < 5 && (e.is_request() || e.is_connect()) => {
+                    lost += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("the gateway answers: {e:?}"),
+            }
+        }
     }
 
     pub async fn my_tickets(&self, token: &str) -> Vec<Ticket> {
