@@ -107,6 +107,32 @@ fn body_of(flow: &Flow, props: &StepProps) -> Html {
     }
 }
 
+/// Back and «В начало»: in a region, back from the first step and «В начало» return to the
+/// clinic choice (`home`); elsewhere both are the flow's own.
+fn navigation(
+    flow: &UseReducerHandle<Flow>,
+    home: Option<&Callback<()>>,
+) -> (Callback<MouseEvent>, Callback<MouseEvent>) {
+    let Some(home) = home else {
+        return (
+            on_click(flow, Action::Back),
+            on_click(flow, Action::Restart),
+        );
+    };
+    let back = {
+        let (home, flow) = (home.clone(), flow.clone());
+        Callback::from(move |_: MouseEvent| {
+            if flow.step == Step::Specialty {
+                home.emit(());
+            } else {
+                flow.dispatch(Action::Back);
+            }
+        })
+    };
+    let home = home.clone();
+    (back, Callback::from(move |_: MouseEvent| home.emit(())))
+}
+
 #[function_component(App)]
 pub fn app(props: &AppProps) -> Html {
     let settings = props.settings.clone();
@@ -146,29 +172,7 @@ pub fn app(props: &AppProps) -> Html {
     };
     let step = flow.step;
     let body = body_of(&flow, &step_props);
-    let (on_back, on_restart) = match &props.on_home {
-        Some(home) => {
-            let (home, flow) = (home.clone(), flow.clone());
-            let back = Callback::from(move |_: MouseEvent| {
-                if flow.step == Step::Specialty {
-                    home.emit(());
-                } else {
-                    flow.dispatch(Action::Back);
-                }
-            });
-            let home = props.on_home.clone();
-            let restart = Callback::from(move |_: MouseEvent| {
-                if let Some(home) = &home {
-                    home.emit(());
-                }
-            });
-            (back, restart)
-        }
-        None => (
-            on_click(&flow, Action::Back),
-            on_click(&flow, Action::Restart),
-        ),
-    };
+    let (on_back, on_restart) = navigation(&flow, props.on_home.as_ref());
     let on_my_tickets = on_click(&flow, Action::OpenMyTickets);
     let on_low_vision = {
         let low_vision = low_vision.clone();

@@ -311,6 +311,39 @@ fn mine_view(
     }
 }
 
+/// A nearest ticket chosen: the clinic's own entry of its specialty is found by its name, and
+/// the flow starts there at that ticket; where the clinic names it otherwise, the patient
+/// chooses in the clinic as usual.
+fn pick_in_clinic(chosen: &UseStateHandle<Option<Choice>>, api: &Api) -> Callback<NearestChoice> {
+    let (chosen, api) = (chosen.clone(), api.clone());
+    Callback::from(move |choice: NearestChoice| {
+        let (chosen, api) = (chosen.clone(), api.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let clinic_api = Api {
+                clinic: choice.clinic.id.clone(),
+                ..api
+            };
+            let path = clinic_api.route(routes::SPECIALTIES, &[]);
+            let specialty = clinic_api
+                .get::<List<Specialty>>(&path, None)
+                .await
+                .ok()
+                .and_then(|l| {
+                    l.items
+                        .into_iter()
+                        .find(|s| same_name(&s.name, &choice.specialty))
+                });
+            let picked = specialty.map(|specialty| {
+                Rc::new(Picked {
+                    specialty,
+                    slot: choice.slot,
+                })
+            });
+            chosen.set(Some((choice.clinic, picked)));
+        });
+    })
+}
+
 /// The region's widget: the clinic choice, then the flow in the chosen clinic.
 #[function_component(RegionApp)]
 pub fn region_app(props: &RegionProps) -> Html {
@@ -352,37 +385,7 @@ pub fn region_app(props: &RegionProps) -> Html {
         let chosen = chosen.clone();
         Callback::from(move |c: RegionClinic| chosen.set(Some((c, None))))
     };
-    let on_pick = {
-        let (chosen, api) = (chosen.clone(), api.clone());
-        Callback::from(move |choice: NearestChoice| {
-            let (chosen, api) = (chosen.clone(), api.clone());
-            // The clinic's own entry of the specialty, by its name; where the clinic names it
-            // otherwise, the patient chooses in the clinic as usual.
-            wasm_bindgen_futures::spawn_local(async move {
-                let clinic_api = Api {
-                    clinic: choice.clinic.id.clone(),
-                    ..api
-                };
-                let path = clinic_api.route(routes::SPECIALTIES, &[]);
-                let specialty = clinic_api
-                    .get::<List<Specialty>>(&path, None)
-                    .await
-                    .ok()
-                    .and_then(|l| {
-                        l.items
-                            .into_iter()
-                            .find(|s| same_name(&s.name, &choice.specialty))
-                    });
-                let picked = specialty.map(|specialty| {
-                    Rc::new(Picked {
-                        specialty,
-                        slot: choice.slot,
-                    })
-                });
-                chosen.set(Some((choice.clinic, picked)));
-            });
-        })
-    };
+    let on_pick = pick_in_clinic(&chosen, &api);
     if let Some(choice) = &*chosen {
         return flow_in(&settings, choice, &chosen, &session);
     }
