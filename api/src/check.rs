@@ -119,6 +119,7 @@ pub async fn run(
     };
     shell::check::check(&mut report, &config);
     state::check(&mut report, &config).await;
+    crate::wiring::mail::check(&mut report, &config).await;
     // The check reads the sandbox's data through a server of its own, beside a gateway that
     // may be running with the configured port.
     let mut config = config;

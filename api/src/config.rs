@@ -9,6 +9,7 @@
 //! reads the file, applies the overrides and asks each section to validate itself.
 
 pub use crate::wiring::clinics::{CacheConfig, ClinicConfig, MisConfig, Protocol};
+pub use crate::wiring::mail::{MailConfig, TlsMode};
 pub use crate::wiring::regions::RegionConfig;
 pub use crate::wiring::sandbox::SandboxSettings;
 pub use crate::wiring::shell::{DemoConfig, ServerConfig, ServiceConfig};
@@ -46,6 +47,9 @@ pub struct Config {
     /// Where the state gateways may share lives: memory (one gateway) or Redis.
     #[serde(default)]
     pub state: gateway_state::StateConfig,
+    /// The relay tickets are e-mailed through (a clinic may name its own).
+    #[serde(default)]
+    pub mail: Option<crate::wiring::mail::MailConfig>,
     /// The gateway as a Windows service (`registratura service …`): its log file.
     #[serde(default)]
     pub service: ServiceConfig,
@@ -72,6 +76,7 @@ impl Config {
             audit: AuditConfig::default(),
             state: gateway_state::StateConfig::default(),
             service: ServiceConfig::default(),
+            mail: None,
             clinics: Vec::new(),
             regions: Vec::new(),
         }
@@ -195,14 +200,16 @@ impl Config {
             address: sandbox_mis::seed::LPU_ADDRESS.into(),
             timezone: sandbox_mis::seed::LPU_TIMEZONE.name().into(),
             mis: MisConfig::sandbox(self.sandbox.guid.clone(), sandbox_mis::seed::LPU_ID),
+            mail: None,
         }]
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         regions::validate(self)?;
         clinics::validate(self)?;
         shell::validate(self)?;
         sandbox::validate(self)?;
+        crate::wiring::mail::validate(self)?;
         state::validate(self)
     }
 }
@@ -249,6 +256,11 @@ mod tests {
             ("cache", String::new(), String::new()),
             ("audit", String::new(), String::new()),
             ("service", String::new(), String::new()),
+            (
+                "mail",
+                String::new(),
+                "host = \"h\"\nfrom = \"a@b.c\"".to_owned(),
+            ),
             (
                 "[regions]",
                 String::new(),

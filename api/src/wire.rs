@@ -35,6 +35,15 @@ pub fn list<T: Wire>(items: Vec<T>) -> json::List<T::Json> {
     items.wire().into()
 }
 
+/// A clinic as the API lists it: with whether `gateway` e-mails its tickets.
+pub fn clinic(gateway: &gateway_domain::Gateway, info: views::Clinic) -> json::Clinic {
+    let email_tickets = gateway.mail.relay(&info.id).is_some();
+    json::Clinic {
+        email_tickets,
+        ..info.wire()
+    }
+}
+
 impl Wire for views::Named {
     type Json = json::NamedRef;
     fn wire(self) -> Self::Json {
@@ -53,6 +62,7 @@ impl Wire for views::Clinic {
             name: self.name,
             address: self.address,
             timezone: self.timezone,
+            email_tickets: false,
         }
     }
 }

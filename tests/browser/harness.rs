@@ -87,6 +87,20 @@ impl Stack {
         }
     }
 
+    /// A gateway for the demo clinic that e-mails tickets through `mail`.
+    pub async fn with_mail(mail: registratura::config::MailConfig) -> Self {
+        let (_sandbox, sandbox_url) = start_sandbox();
+        let mut config = gateway_config(vec![demo_clinic(&sandbox_url)]);
+        config.mail = Some(mail);
+        let gateway = start_gateway(config).await;
+        Self {
+            demo_url: format!("{gateway}/widget/?clinic=demo"),
+            gateway,
+            switch: None,
+            faults: None,
+        }
+    }
+
     /// A gateway whose МИС sits behind a proxy that can lose its answers.
     pub async fn behind_faults() -> Self {
         let (_sandbox, sandbox_url) = start_sandbox();

@@ -5,6 +5,7 @@
 mod asks;
 mod deploy;
 mod harness;
+mod mail;
 mod region;
 
 use harness::{Browser, Stack};

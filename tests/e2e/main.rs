@@ -12,6 +12,7 @@ mod flow;
 mod hardening;
 mod limits;
 mod lost;
+mod mail;
 mod openapi;
 mod operate;
 mod redis;

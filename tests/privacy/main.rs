@@ -181,6 +181,7 @@ async fn no_document_policy_or_birth_date_reaches_a_log_line_at_trace_level() {
     }];
     let region = registratura_e2e::start_gateway(config).await;
     let region_token = region_flow(&app.client, &region).await;
+    let (audit_trail, metrics) = mail_flow(&app.sandbox_url).await;
 
     let text = String::from_utf8_lossy(&logs.0.lock().expect("not poisoned")).into_owned();
     let request_lines: Vec<&str> = text
@@ -220,6 +221,28 @@ async fn no_document_policy_or_birth_date_reaches_a_log_line_at_trace_level() {
         "the buffer holds the gateway's logs"
     );
     assert!(text.lines().count() > 50, "trace level was on");
+    // The e-mail address: nowhere, whatever the relay's refusal quoted.
+    for text in [&text, &audit_trail, &metrics] {
+        let lower = text.to_lowercase();
+        for part in [
+            MAIL_ADDRESS.to_lowercase().as_str(),
+            "mail.patient",
+            "example-patient",
+        ] {
+            assert!(
+                !lower.contains(part),
+                "{part:?} reached a log, the audit trail or a metric"
+            );
+        }
+    }
+    assert!(
+        audit_trail.contains("\"email\""),
+        "the trail records that a ticket was e-mailed"
+    );
+    assert!(
+        text.contains("<recipient>"),
+        "the relay's refusal was logged, its address hidden"
+    );
     let secrets = [
         "4510 123456",
         "4510123456",
@@ -259,6 +282,71 @@ async fn no_document_policy_or_birth_date_reaches_a_log_line_at_trace_level() {
             hit.unwrap_or_default()
         );
     }
+}
+
+/// The address a patient e-mails a ticket to.
+const MAIL_ADDRESS: &str = "Mail.Patient@Example-Patient.ru";
+
+/// A ticket e-mailed through a relay that first refuses the recipient quoting the address,
+/// then takes the message, with an audit trail; the trail and the metrics after.
+async fn mail_flow(sandbox_url: &str) -> (String, String) {
+    use registratura_e2e::smtp::{Behaviour, start_fake_relay};
+    let relay = start_fake_relay(|n| {
+        if n == 0 {
+            Behaviour::RejectRecipient
+        } else {
+            Behaviour::Accept
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let trail = dir.path().join("audit.log");
+    let mut config =
+        registratura_e2e::gateway_config(vec![registratura_e2e::demo_clinic(sandbox_url)]);
+    config.mail = Some(registratura::config::MailConfig {
+        host: "127.0.0.1".into(),
+        port: Some(relay.port),
+        tls: registratura::config::TlsMode::None,
+        user: None,
+        password: None,
+        password_file: None,
+        from: "noreply@clinic.example".into(),
+        reply_to: None,
+        ca_file: None,
+        timeout_secs: 5,
+    });
+    config.audit.path = Some(trail.clone());
+    config.audit.secret = Some("a-secret-of-sixteen-chars".into());
+    let base = registratura_e2e::start_gateway(config).await;
+    let api = registratura_e2e::Api::at(&base);
+    let (_, slot) = api.free_slot("Терапия").await;
+    let token = api.login(PATIENT_FOUND).await;
+    let ticket: api_types::Ticket = api
+        .book(&token, &slot.id, None)
+        .await
+        .json()
+        .await
+        .expect("a ticket");
+    let path = format!("/tickets/{}/email", ticket.id);
+    let body = serde_json::json!({ "email": MAIL_ADDRESS });
+    let refused = api.post_private(&token, &path, &body, None).await;
+    let problem = expect_problem(refused, 503, "mail_unavailable").await;
+    assert!(
+        !format!("{problem:?}")
+            .to_lowercase()
+            .contains("mail.patient")
+    );
+    assert_eq!(
+        api.post_private(&token, &path, &body, None).await.status(),
+        200
+    );
+    assert_eq!(relay.taken.lock().expect("not poisoned").len(), 1);
+    let metrics = registratura_e2e::metrics_text(&api.client, &base).await;
+    assert!(metrics.contains("registratura_mail_total"), "counted");
+    (
+        std::fs::read_to_string(&trail).expect("the trail is written"),
+        metrics,
+    )
 }
 
 /// A region session's life on the gateway at `base` (region `msk`, read when it answers): two

@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Once};
 
 pub mod fhir;
+pub mod smtp;
 
 /// The three test patients of the README.
 pub const PATIENT_FOUND: (&str, &str, &str) = ("4510 123456", "7700000000000001", "1980-05-17");
@@ -370,6 +371,7 @@ pub fn demo_clinic(endpoint: &str) -> ClinicConfig {
             waiting_list_source: mis_hub::DEFAULT_WAITING_LIST_SOURCE,
             max_in_flight: gateway_domain::admission::DEFAULT_IN_FLIGHT,
         },
+        mail: None,
     }
 }
 
@@ -388,6 +390,7 @@ pub fn gateway_config(clinics: Vec<ClinicConfig>) -> Config {
         audit: registratura::config::AuditConfig::default(),
         state: gateway_state::StateConfig::default(),
         service: registratura::config::ServiceConfig::default(),
+        mail: None,
         cache: CacheConfig::default(),
         rate_limit: RateLimitConfig {
             identify_per_minute: 60_000,

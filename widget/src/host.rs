@@ -50,6 +50,9 @@ pub struct RegionInfo {
     pub name: String,
     /// The IANA zone of its clinics.
     pub timezone: String,
+    /// Whether its clinics e-mail their tickets.
+    #[serde(default)]
+    pub email_tickets: bool,
 }
 
 /// What the page brought along, as it wrote it.

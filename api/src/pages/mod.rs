@@ -4,7 +4,7 @@
 //! index.
 
 pub mod health;
-pub mod html;
+pub use widget_text::html;
 pub mod openapi;
 pub mod status;
 pub mod widget;

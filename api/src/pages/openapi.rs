@@ -9,10 +9,10 @@ use super::health;
 use crate::routes::{self, ENDPOINTS};
 use api_types::routes::Method;
 use api_types::{
-    Across, Area, AvailableDates, Clinic, ClinicFailed, ClinicFailure, District, Doctor, ErrorCode,
-    FieldError, List, MyClinic, NamedRef, NewSession, NewTicket, NewWaitingRequest, Problem,
-    Referral, ReferralKind, RegionClinic, RegionSlot, RegionSpecialty, Reschedule, Session, Slot,
-    Specialty, Ticket, WaitingReason, WaitingRequest,
+    Across, Area, AvailableDates, Clinic, ClinicFailed, ClinicFailure, District, Doctor,
+    EmailTicket, ErrorCode, FieldError, List, MailKind, MailSent, MyClinic, NamedRef, NewSession,
+    NewTicket, NewWaitingRequest, Problem, Referral, ReferralKind, RegionClinic, RegionSlot,
+    RegionSpecialty, Reschedule, Session, Slot, Specialty, Ticket, WaitingReason, WaitingRequest,
 };
 use std::collections::BTreeMap;
 use utoipa::openapi::path::{HttpMethod, Operation, Parameter, ParameterBuilder, ParameterIn};
@@ -43,7 +43,7 @@ this gateway's. Integrators may send an API key (`Authorization: ApiKey <key>`, 
         Problem, FieldError, ErrorCode, List<Clinic>, List<Specialty>, List<Doctor>, List<Slot>, List<Ticket>,
         List<WaitingRequest>, District, RegionClinic, List<District>, List<RegionClinic>,
         RegionSpecialty, RegionSlot, Area, MyClinic, ClinicFailed, ClinicFailure,
-        Across<RegionSpecialty>, Across<RegionSlot>, Across<MyClinic>
+        Across<RegionSpecialty>, Across<RegionSlot>, Across<MyClinic>, EmailTicket, MailKind, MailSent
     )),
     modifiers(&Security, &Routes, &InputRules),
     tags(

@@ -16,7 +16,12 @@ use serde::Deserialize;
         (status = 304, description = "Not modified: the `If-None-Match` tag is current")
     ))]
 pub async fn clinics(gateway: web::Data<Gateway>, req: HttpRequest) -> HttpResponse {
-    let list: List<Clinic> = list(gateway.clinics().iter().map(|c| c.info.clone()).collect());
+    let list: List<Clinic> = gateway
+        .clinics()
+        .iter()
+        .map(|c| crate::wire::clinic(&gateway, c.info.clone()))
+        .collect::<Vec<_>>()
+        .into();
     // Made from the configuration, not from the МИС: nothing to keep.
     Ready::of(&list).to(&req)
 }

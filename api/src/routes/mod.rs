@@ -6,6 +6,7 @@
 
 mod body;
 mod directory;
+mod mail;
 mod patient;
 pub mod ready;
 mod referral;
@@ -16,6 +17,7 @@ pub use body::JsonBody;
 pub use directory::{
     __path_clinics, __path_dates, __path_doctors, __path_slots, __path_specialties,
 };
+pub use mail::__path_email_ticket;
 pub use patient::{
     __path_cancel_ticket, __path_create_session, __path_create_ticket, __path_end_session,
     __path_get_ticket, __path_list_tickets, __path_reschedule_ticket,
@@ -380,6 +382,24 @@ pub static ENDPOINTS: &[Endpoint] = &[
         errors: BOOKING_ERRORS,
         openapi: op::<__path_reschedule_ticket>,
         handler: |route| route.to(patient::reschedule_ticket),
+    },
+    Endpoint {
+        route: r::EMAIL_TICKET,
+        class: Class::Write,
+        private: true,
+        errors: &[
+            NotSupported,
+            NotFound,
+            SessionRequired,
+            InvalidInput,
+            TooManyRequests,
+            MailUnavailable,
+            MisBadResponse,
+            MisUnavailable,
+            StateUnavailable,
+        ],
+        openapi: op::<__path_email_ticket>,
+        handler: |route| route.to(mail::email_ticket),
     },
     Endpoint {
         route: r::JOIN_WAITING_LIST,

@@ -5,6 +5,7 @@
 //! - [`regions`]: `[[regions]]`: a region's hub, its catalogue and its clinics.
 //! - [`state`]: `[state]` (memory or Redis) and `[audit]`, and the domain made with them.
 //! - [`shell`]: `[server]`, `[demo]` and `[service]`: the HTTP shell and its listeners.
+//! - [`mail`]: `[mail]` (and a clinic's own): the relays tickets are e-mailed through.
 //! - [`sandbox`]: `[sandbox]`: the built-in sandbox МИС.
 //!
 //! `crate::config` reads the file and asks each section to validate itself; `crate::startup`
@@ -12,6 +13,7 @@
 //! each. Only this module and those three name concrete adapters.
 
 pub mod clinics;
+pub mod mail;
 pub mod regions;
 pub mod sandbox;
 pub mod shell;

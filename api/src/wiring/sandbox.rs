@@ -37,6 +37,9 @@ pub struct SandboxSettings {
     /// Operations answered with an `ErrorList` whatever is asked (`["GetLPUInfo"]`): a МИС or
     /// a hub without them.
     pub refuse_operations: Vec<String>,
+    /// Where the demo's e-mailed tickets are written (`.eml` files; the newest 200 kept),
+    /// when no `[mail]` relay is configured.
+    pub outbox: PathBuf,
 }
 
 impl Default for SandboxSettings {
@@ -51,6 +54,7 @@ impl Default for SandboxSettings {
             region_clinics: sandbox_mis::seed::CLINICS.len(),
             sparse: false,
             refuse_operations: Vec::new(),
+            outbox: PathBuf::from("registratura-outbox"),
         }
     }
 }

@@ -93,6 +93,7 @@ pub(crate) fn gateway_of(
         );
     }
     gateway.regions = regions;
+    gateway.mail = crate::wiring::mail::mail_of(config)?;
     if let Some(path) = &config.audit.path {
         let secret = config.audit.secret.as_deref().unwrap_or_default();
         let audit = Audit::open(path, secret).map_err(|e| audit_error(path, &e))?;

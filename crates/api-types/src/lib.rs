@@ -30,6 +30,10 @@ pub struct Clinic {
     /// The IANA time zone of the clinic; every time in this API is the clinic's local time.
     #[cfg_attr(feature = "openapi", schema(example = "Europe/Moscow"))]
     pub timezone: String,
+    /// Whether the clinic e-mails its tickets (`POST …/tickets/{ticket}/email`; without, that
+    /// route answers `501 not_supported`).
+    #[serde(default)]
+    pub email_tickets: bool,
 }
 
 /// A specialty that has free tickets.
@@ -156,6 +160,52 @@ pub struct Reschedule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(example = "0000000001"))]
     pub referral: Option<String>,
+}
+
+/// Sending one of the patient's tickets by e-mail. The address is used for that message and
+/// forgotten: it is not kept, logged or audited.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EmailTicket {
+    /// The patient's address: at most 254 characters, its domain possibly internationalised
+    /// (`почта.рф`).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "ivanov@example.ru", max_length = 254)
+    )]
+    pub email: String,
+    /// The language of the message: `ru` (the default) or `en`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "ru"))]
+    pub language: Option<String>,
+}
+
+impl std::fmt::Debug for EmailTicket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailTicket")
+            .field("email", &"<hidden>")
+            .field("language", &self.language)
+            .finish()
+    }
+}
+
+/// What the message e-mailed says of its ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum MailKind {
+    /// The ticket, with its calendar file and two reminders.
+    Booked,
+    /// The ticket was cancelled: the calendar file removes the visit.
+    Cancelled,
+}
+
+/// A ticket e-mailed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MailSent {
+    pub kind: MailKind,
 }
 
 /// A request to be put on the waiting list.

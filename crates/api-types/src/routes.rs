@@ -111,6 +111,11 @@ pub const RESCHEDULE: Route = Route::new(
     Method::Post,
     "/api/v1/clinics/{clinic}/tickets/{ticket}/reschedule",
 );
+/// Sends one of the patient's tickets (or its cancellation) to an e-mail address.
+pub const EMAIL_TICKET: Route = Route::new(
+    Method::Post,
+    "/api/v1/clinics/{clinic}/tickets/{ticket}/email",
+);
 /// Puts the patient on the waiting list.
 pub const JOIN_WAITING_LIST: Route =
     Route::new(Method::Post, "/api/v1/clinics/{clinic}/waiting-list");
@@ -168,6 +173,7 @@ pub const ALL: &[Route] = &[
     TICKET,
     CANCEL,
     RESCHEDULE,
+    EMAIL_TICKET,
     JOIN_WAITING_LIST,
     WAITING_LIST,
     LEAVE_WAITING_LIST,

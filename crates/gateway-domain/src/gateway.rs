@@ -31,6 +31,8 @@ pub struct Gateway {
     pub session_key: Option<SessionKey>,
     /// How long a session lasts.
     pub session_ttl: Duration,
+    /// The clinics' mail relays (none: tickets are not e-mailed).
+    pub mail: crate::mail::Mail,
 }
 
 impl Gateway {
@@ -44,6 +46,7 @@ impl Gateway {
             regions: Vec::new(),
             session_key: SessionKey::random().ok(),
             session_ttl: Duration::from_secs(15 * 60),
+            mail: crate::mail::Mail::default(),
         }
     }
 

@@ -28,6 +28,7 @@ pub mod identify;
 pub mod ids;
 pub mod keep;
 pub mod limits;
+pub mod mail;
 pub mod memo;
 pub mod metrics;
 pub mod outcome;

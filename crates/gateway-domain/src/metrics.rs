@@ -93,6 +93,12 @@ pub fn cancellation(clinic: &str, outcome: &'static str) {
         .increment(1);
 }
 
+/// Counts a ticket e-mailed (`kind`: booked, cancelled) and its outcome (`sent`,
+/// `mail_unavailable`). No address is ever a label.
+pub fn mail(kind: &'static str, outcome: &'static str) {
+    counter!("registratura_mail_total", "kind" => kind, "outcome" => outcome).increment(1);
+}
+
 /// Sets the gauges of what the gateway holds (what a shared store holds is not counted here).
 pub fn holdings(
     sessions: Option<u64>,

@@ -91,6 +91,10 @@ pub enum ErrorCode {
     /// The state the gateways share (Redis) cannot be reached now; nothing was done. Retry
     /// after `Retry-After` seconds.
     StateUnavailable,
+    /// The clinic's mail relay did not take the message (it did not answer in time, refused
+    /// the gateway's login or dropped the connection); nothing was sent and nothing kept.
+    /// Retry after `Retry-After` seconds.
+    MailUnavailable,
     /// An unexpected failure inside the gateway.
     Internal,
 }
@@ -128,7 +132,8 @@ impl ErrorCode {
             Self::MisUnavailable
             | Self::Overloaded
             | Self::StateUnavailable
-            | Self::OutcomeUnknown => 503,
+            | Self::OutcomeUnknown
+            | Self::MailUnavailable => 503,
             Self::MisBadResponse => 502,
             Self::Internal => 500,
         }
@@ -172,6 +177,7 @@ impl ErrorCode {
             Self::MisBadResponse => "mis_bad_response",
             Self::OutcomeUnknown => "outcome_unknown",
             Self::StateUnavailable => "state_unavailable",
+            Self::MailUnavailable => "mail_unavailable",
             Self::Internal => "internal",
         }
     }
@@ -214,12 +220,13 @@ impl ErrorCode {
             Self::MisBadResponse => "The clinic's information system gave an unusable answer",
             Self::OutcomeUnknown => "The clinic did not confirm whether it was done",
             Self::StateUnavailable => "The gateway's shared state is unavailable",
+            Self::MailUnavailable => "The clinic's mail relay did not take the message",
             Self::Internal => "Internal error",
         }
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const ALL: [ErrorCode; 36] = [
+    pub const ALL: [ErrorCode; 37] = [
         Self::InvalidInput,
         Self::PatientNotFound,
         Self::PatientNotUnique,
@@ -255,6 +262,7 @@ impl ErrorCode {
         Self::MisBadResponse,
         Self::OutcomeUnknown,
         Self::StateUnavailable,
+        Self::MailUnavailable,
         Self::Internal,
     ];
 }

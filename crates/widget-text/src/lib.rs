@@ -4,4 +4,6 @@
 //! arrived, in the same words.
 
 pub mod format;
+pub mod html;
 pub mod i18n;
+pub mod ics;

@@ -169,6 +169,7 @@ pub fn app(props: &AppProps) -> Html {
             .as_ref()
             .map(|c| c.timezone.clone())
             .unwrap_or_else(|| "Europe/Moscow".into()),
+        email: clinic.as_ref().is_some_and(|c| c.email_tickets),
     };
     let step = flow.step;
     let body = body_of(&flow, &step_props);

@@ -19,6 +19,8 @@ pub struct StepProps {
     pub settings: Settings,
     /// The clinic's IANA zone (for the calendar file).
     pub timezone: String,
+    /// Whether the clinic e-mails tickets (it has a mail relay).
+    pub email: bool,
 }
 
 /// A click that moves the flow: one closure type for every button that dispatches an action.
@@ -247,7 +249,7 @@ pub fn input_value(e: &InputEvent) -> String {
 
 #[derive(Properties, PartialEq)]
 pub struct FieldProps {
-    pub id: &'static str,
+    pub id: AttrValue,
     pub label: &'static str,
     #[prop_or_default]
     pub hint: Option<&'static str>,
@@ -277,8 +279,8 @@ pub fn field(p: &FieldProps) -> Html {
     };
     html! {
         <div class={classes!("rg-field", p.problem.is_some().then_some("rg-invalid"))}>
-            <label for={p.id}>{ p.label }</label>
-            <input id={p.id} name={p.id} type={p.kind} inputmode={p.inputmode} autocomplete="off" spellcheck="false"
+            <label for={p.id.clone()}>{ p.label }</label>
+            <input id={p.id.clone()} name={p.id.clone()} type={p.kind} inputmode={p.inputmode} autocomplete="off" spellcheck="false"
                 value={p.value.clone()} min={p.min.clone()} aria-describedby={described} aria-invalid={ p.problem.is_some().to_string() }
                 oninput={p.oninput.clone()} />
             if let Some(hint) = p.hint {

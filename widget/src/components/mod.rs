@@ -3,6 +3,7 @@
 pub(crate) mod app;
 mod calendar;
 mod common;
+mod email;
 mod identify;
 #[cfg(feature = "region")]
 mod nearest;

@@ -35,11 +35,8 @@ fn fold(s: &str) -> String {
 
 /// The settings of the flow in the chosen clinic: its id, and what the page knows of it.
 fn clinic_settings(settings: &Settings, clinic: &RegionClinic) -> Settings {
-    let timezone = settings
-        .preload
-        .as_ref()
-        .and_then(|p| p.region.as_ref())
-        .map_or_else(|| "Europe/Moscow".to_owned(), |r| r.timezone.clone());
+    let region = settings.preload.as_ref().and_then(|p| p.region.as_ref());
+    let timezone = region.map_or_else(|| "Europe/Moscow".to_owned(), |r| r.timezone.clone());
     Settings {
         clinic: clinic.id.clone(),
         preload: Some(Rc::new(Preload {
@@ -48,6 +45,7 @@ fn clinic_settings(settings: &Settings, clinic: &RegionClinic) -> Settings {
                 name: clinic.name.clone(),
                 address: clinic.address.clone().unwrap_or_default(),
                 timezone,
+                email_tickets: region.is_some_and(|r| r.email_tickets),
             }),
             ..Preload::default()
         })),
@@ -410,6 +408,7 @@ pub fn region_app(props: &RegionProps) -> Html {
             t,
             settings: settings.clone(),
             timezone: "Europe/Moscow".into(),
+            email: false,
         };
         let back = {
             let identifying = identifying.clone();

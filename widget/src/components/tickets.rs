@@ -3,6 +3,7 @@
 use super::common::{
     FailureView, Load, Loading, StepProps, details, failure_text, heading, on_click, use_fetch,
 };
+use super::email::EmailTicket;
 use super::requests::MyWaitingList;
 use crate::flow::{Action, Notice};
 use crate::host;
@@ -74,6 +75,7 @@ pub fn ticket_step(p: &StepProps) -> Html {
                 <button type="button" class="rg-button rg-secondary" onclick={on_mine}>{ t.my_tickets }</button>
                 <button type="button" class="rg-button rg-secondary" onclick={on_more}>{ t.book_more }</button>
             </div>
+            <EmailTicket p={p.clone()} ticket={ticket.id.clone()} />
         </section>
     }
 }
@@ -83,6 +85,8 @@ pub fn ticket_step(p: &StepProps) -> Html {
 #[derive(Clone)]
 struct Listing {
     asking: UseStateHandle<Option<String>>,
+    /// The ticket cancelled last, whose cancellation may be e-mailed.
+    cancelled: UseStateHandle<Option<String>>,
     failure: UseStateHandle<Option<&'static str>>,
     reload: Callback<()>,
 }
@@ -99,6 +103,7 @@ fn cancel_of(p: &StepProps, ticket: &Ticket, listing: &Listing) -> Callback<Mous
                     host::post(&p.settings, "cancelled", host::TicketEvent::of(&ticket));
                     listing.asking.set(None);
                     listing.failure.set(None);
+                    listing.cancelled.set(Some(ticket.id.clone()));
                     p.flow.dispatch(Action::Cancelled);
                     listing.reload.emit(());
                 }
@@ -146,6 +151,7 @@ fn ticket_item(p: &StepProps, ticket: &Ticket, listing: &Listing) -> Html {
                     <button type="button" class="rg-button rg-secondary" onclick={move_it}>{ t.reschedule }</button>
                     <button type="button" class="rg-button rg-secondary" onclick={ask}>{ t.cancel_ticket }</button>
                 </div>
+                <EmailTicket p={p.clone()} ticket={id.clone()} />
             }
         </li>
     }
@@ -163,6 +169,7 @@ pub fn my_tickets_step(p: &StepProps) -> Html {
     );
     let listing = Listing {
         asking: use_state(|| None::<String>),
+        cancelled: use_state(|| None::<String>),
         failure: use_state(|| None::<&'static str>),
         reload: reload.clone(),
     };
@@ -178,7 +185,12 @@ pub fn my_tickets_step(p: &StepProps) -> Html {
     }
     let notice = (p.flow.notice == Some(Notice::Cancelled)).then(|| {
         html! {
-            <p class="rg-notice rg-ok" role="status">{ t.cancelled }</p>
+            <>
+                <p class="rg-notice rg-ok" role="status">{ t.cancelled }</p>
+                if let Some(id) = &*listing.cancelled {
+                    <EmailTicket key={id.clone()} p={p.clone()} ticket={id.clone()} cancelled=true />
+                }
+            </>
         }
     });
     let content = match &*data {

@@ -5,7 +5,6 @@
 mod first_step;
 
 use crate::pages::html;
-use crate::wire::Wire;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use gateway_domain::{ClinicEntry, Gateway};
@@ -45,7 +44,7 @@ pub use generated::{ASSETS, CLINIC, REGION, STYLES};
 /// the aims (120 KiB, and 15 KiB for a region's screens) are BENCHMARKS.md's, not met yet.
 pub mod budget {
     /// A clinic's page: its build's boot module, glue and WebAssembly, brotli as served.
-    pub const CLINIC_BYTES: usize = 142_336;
+    pub const CLINIC_BYTES: usize = 147_456;
     /// What a region's screens may add to it, on a region's page only.
     pub const REGION_EXTRA_BYTES: usize = 23_552;
     /// The loader (`/widget.js`) a clinic's site embeds, gzip at its best.
@@ -140,7 +139,12 @@ fn page_clinic(state: &Gateway, query: Option<&PageQuery>) -> Result<ClinicEntry
 /// What the page carries for its clinic: the data (the clinic, its offset from UTC now, and
 /// its specialties, all of them, as `…/specialties?include_unavailable=true` lists them, if
 /// they came in time), and the first step written from them.
-async fn preload(entry: &ClinicEntry, lang: &str, raw_query: &str) -> (String, Option<String>) {
+async fn preload(
+    gateway: &Gateway,
+    entry: &ClinicEntry,
+    lang: &str,
+    raw_query: &str,
+) -> (String, Option<String>) {
     let specialties = tokio::time::timeout(
         PRELOAD_WAIT,
         gateway_domain::directory::specialties(entry, true),
@@ -158,7 +162,7 @@ async fn preload(entry: &ClinicEntry, lang: &str, raw_query: &str) -> (String, O
     });
     // The clinic's offset from UTC now: the widget counts the clinic's days with it.
     let utc_offset_secs = entry.localize(entry.now()).offset().local_minus_utc();
-    let clinic = entry.info.clone().wire();
+    let clinic = crate::wire::clinic(gateway, entry.info.clone());
     let mut data = serde_json::json!({ "clinic": clinic, "utc_offset_secs": utc_offset_secs });
     if let Some(specialties) = specialties {
         data["specialties"] = serde_json::json!(crate::wire::list(specialties));
@@ -176,12 +180,13 @@ fn script_json(data: &serde_json::Value) -> String {
 }
 
 /// What a region's page carries: the region, for the widget's heading and its clinics' zone.
-fn region_data(region: &gateway_domain::region::RegionClinics) -> String {
+fn region_data(gateway: &Gateway, region: &gateway_domain::region::RegionClinics) -> String {
     script_json(&serde_json::json!({
         "region": {
             "id": region.id(),
             "name": region.catalogue.name,
             "timezone": region.tz.name(),
+            "email_tickets": gateway.mail.sends_by_default(),
         }
     }))
 }
@@ -295,12 +300,12 @@ pub async fn page(
         .and_then(|q| q.region.as_deref());
     let (json, step, build) = match region {
         Some(id) => match state.region(id) {
-            Ok(region) => (region_data(region), None, REGION),
+            Ok(region) => (region_data(&state, region), None, REGION),
             Err(_) => return unknown_clinic(&state, id, lang, css, csp),
         },
         None => match page_clinic(&state, query.as_deref()) {
             Ok(entry) => {
-                let (json, step) = preload(&entry, lang, req.query_string()).await;
+                let (json, step) = preload(&state, &entry, lang, req.query_string()).await;
                 (json, step, CLINIC)
             }
             Err(named) => return unknown_clinic(&state, &named, lang, css, csp),

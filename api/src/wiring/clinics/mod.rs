@@ -19,6 +19,9 @@ pub struct ClinicConfig {
     /// The IANA zone of the clinic (`Europe/Moscow`); every time shown is in it.
     pub timezone: String,
     pub mis: MisConfig,
+    /// The clinic's own mail relay, instead of `[mail]`'s.
+    #[serde(default)]
+    pub mail: Option<crate::wiring::mail::MailConfig>,
 }
 
 /// The protocol a clinic's МИС speaks.

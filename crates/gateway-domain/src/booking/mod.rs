@@ -19,9 +19,11 @@
 //! books it; [`tickets`] lists and cancels. What the МИС holds after a write, and the ticket
 //! of a visit, are [`crate::outcome`]'s: both call down into it.
 
+mod email;
 mod target;
 mod tickets;
 
+pub use email::email_ticket;
 pub use target::Plan;
 pub use tickets::{cancel, ticket, tickets};
 

@@ -165,6 +165,22 @@ pub struct Texts {
     pub did_not_answer: &'static str,
     pub book_ticket: &'static str,
 
+    /// The ticket by e-mail: the widget's form, and the message the gateway sends.
+    pub email_ticket: &'static str,
+    pub email_cancellation: &'static str,
+    pub email_label: &'static str,
+    pub email_hint: &'static str,
+    pub email_send: &'static str,
+    pub email_sending: &'static str,
+    pub email_sent: &'static str,
+    pub err_mail: &'static str,
+    pub err_mail_limit: &'static str,
+    pub field_email: &'static str,
+    pub mail_cancelled: &'static str,
+    pub mail_calendar: &'static str,
+    pub mail_cancel_calendar: &'static str,
+    pub mail_footer: &'static str,
+
     /// January to December, as a calendar's heading names them.
     pub months: [&'static str; 12],
     /// January to December, as a date names them ("2 декабря").

@@ -1,5 +1,5 @@
 //! Text in the HTML the gateway writes (the status page, the widget's page and its first
-//! step): one escape for content and quoted attribute values alike.
+//! step, the ticket it e-mails): one escape for content and quoted attribute values alike.
 
 /// Escapes text for HTML content and attribute values (quoted with `"` or `'`).
 pub fn escape(s: &str) -> String {
