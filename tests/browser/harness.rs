@@ -18,6 +18,8 @@ pub struct Stack {
     pub switch: Option<Switch>,
     /// With `Stack::behind_faults()`: the proxy that loses the МИС's answers.
     pub faults: Option<FaultProxy>,
+    /// With `Stack::with_mail()`: the sandbox МИС, to read what it holds.
+    pub sandbox: Option<sandbox_mis::Sandbox>,
 }
 
 impl Stack {
@@ -46,6 +48,7 @@ impl Stack {
                     demo_url,
                     switch: None,
                     faults: None,
+                    sandbox: None,
                 }
             }
             Some(()) => {
@@ -59,6 +62,7 @@ impl Stack {
                     gateway,
                     switch: Some(switch),
                     faults: None,
+                    sandbox: None,
                 }
             }
         }
@@ -84,12 +88,13 @@ impl Stack {
             gateway,
             switch: None,
             faults: None,
+            sandbox: None,
         }
     }
 
     /// A gateway for the demo clinic that e-mails tickets through `mail`.
     pub async fn with_mail(mail: registratura::config::MailConfig) -> Self {
-        let (_sandbox, sandbox_url) = start_sandbox();
+        let (sandbox, sandbox_url) = start_sandbox();
         let mut config = gateway_config(vec![demo_clinic(&sandbox_url)]);
         config.mail = Some(mail);
         let gateway = start_gateway(config).await;
@@ -98,6 +103,7 @@ impl Stack {
             gateway,
             switch: None,
             faults: None,
+            sandbox: Some(sandbox),
         }
     }
 
@@ -115,6 +121,7 @@ impl Stack {
             gateway,
             switch: None,
             faults: Some(proxy),
+            sandbox: None,
         }
     }
 }

@@ -35,7 +35,33 @@ async fn a_patient_e_mails_the_ticket_and_its_cancellation_from_the_widget() {
         .goto(&stack.demo_url)
         .await
         .expect("navigates");
-    let ticket = browser.book_a_ticket("Терапия", PATIENT).await;
+    // On the confirmation screen: the phone for the clinic's SMS, with the consent.
+    browser.to_confirmation("Терапия", PATIENT).await;
+    browser.fill("#rg-mobile", "+7 495 123-45-67").await;
+    browser.click_text("button", "Сохранить телефон").await;
+    browser.wait_text("Введите мобильный номер").await;
+    browser.fill("#rg-mobile", "+7 916 555-44-33").await;
+    browser.click_text("button", "Сохранить телефон").await;
+    browser.wait_text("Отметьте согласие").await;
+    browser.click_css("#rg-sms-consent").await;
+    browser.shot("06b-confirm-phone").await;
+    browser.axe("confirm with the phone").await;
+    browser.click_text("button", "Сохранить телефон").await;
+    browser.wait_text("Телефон записан в вашу карту").await;
+    let card = stack.sandbox.as_ref().expect("the stack's sandbox");
+    assert_eq!(
+        card.store().cell_phone("P-1001").as_deref(),
+        Some("+79165554433"),
+        "the sandbox's card holds the phone"
+    );
+    browser.click_text("button", "Подтвердить").await;
+    browser.wait_heading("Вы записаны на приём").await;
+    let ticket = browser
+        .wait_css(".rg-ticket")
+        .await
+        .text()
+        .await
+        .expect("text");
 
     browser
         .click_text("button", "Отправить талон на e-mail")
@@ -95,6 +121,9 @@ async fn a_patient_e_mails_the_ticket_and_its_cancellation_from_the_widget() {
 
     // The address is not kept by the widget.
     let kept = browser.kept().await;
-    assert!(!kept.contains("patient.widget"), "{kept}");
+    assert!(
+        !kept.contains("patient.widget") && !registratura_e2e::contains_number(&kept, "5554433"),
+        "{kept}"
+    );
     browser.quit().await;
 }

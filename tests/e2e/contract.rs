@@ -43,6 +43,13 @@ async fn every_body_sent_and_served_validates_against_the_contract_xsds() {
         .expect("a ticket");
     let _ = app.book(&token, &slot.id, None).await;
     app.my_tickets(&token).await;
+    let phone = serde_json::json!({ "phone": "8 (916) 765-43-21", "sms_consent": true });
+    assert_eq!(
+        app.post_private(&token, "/patient/phone", &phone, None)
+            .await
+            .status(),
+        204
+    );
     app.cancel(&token, &ticket.id).await;
     app.cancel(&token, &ticket.id).await;
     let _ = app.post_session(PATIENT_DUPLICATE).await;
@@ -186,6 +193,16 @@ async fn every_body_sent_and_served_validates_against_the_contract_xsds() {
         .leave_waiting_list(lpu, &waiting)
         .await
         .expect("withdrawn");
+    let phone = mis::PhoneNumber::parse("+7 916 123-45-67").expect("valid");
+    client
+        .update_phone(lpu, &patient, &phone)
+        .await
+        .expect("the phone is written into the card");
+    assert_eq!(
+        app.sandbox.store().cell_phone(patient.as_str()).as_deref(),
+        Some("+79161234567"),
+        "the card holds it"
+    );
     let stranger = HubClient::new(HubConfig::new(
         endpoint,
         "00000000-0000-0000-0000-000000000000",

@@ -106,6 +106,11 @@ async fn a_patient_books_moves_and_cancels_in_a_fhir_clinic_beside_a_hub_clinic(
     expect_problem(r, 501, "not_supported").await;
     let r = fhir.get_private(&token, "/referrals/0000000001").await;
     expect_problem(r, 501, "not_supported").await;
+    let phone = serde_json::json!({"phone": "+7 916 765-43-21", "sms_consent": true});
+    let r = fhir
+        .post_private(&token, "/patient/phone", &phone, None)
+        .await;
+    expect_problem(r, 501, "not_supported").await;
     // The hub clinic beside it works as ever.
     let hub = Api::for_clinic(&base, "demo");
     let (_, hub_slot) = hub.free_slot("Терапия").await;

@@ -398,3 +398,62 @@ async fn check_logs_in_to_the_relay_and_sends_nothing() {
     assert_eq!(code, 1, "{out}");
     assert!(server.received().is_empty() && refusing.received().is_empty());
 }
+
+#[tokio::test]
+async fn a_patient_s_mobile_phone_goes_into_their_card_at_the_clinic_with_their_consent() {
+    let (sandbox, api) = gateway(None).await;
+    let token = api.login(PATIENT_FOUND).await;
+    let post = |body: serde_json::Value| {
+        let (api, token) = (&api, &token);
+        async move { api.post_private(token, "/patient/phone", &body, None).await }
+    };
+    for (body, field, reason) in [
+        (
+            serde_json::json!({"phone": "8 916 12", "sms_consent": true}),
+            "phone",
+            "invalid_format",
+        ),
+        (
+            serde_json::json!({"phone": "+7 495 123-45-67", "sms_consent": true}),
+            "phone",
+            "not_mobile",
+        ),
+        (
+            serde_json::json!({"phone": "+7 916 765-43-21", "sms_consent": false}),
+            "sms_consent",
+            "required",
+        ),
+    ] {
+        let p = expect_problem(post(body).await, 422, "invalid_input").await;
+        assert_eq!(
+            (p.errors[0].field.as_str(), p.errors[0].reason.as_str()),
+            (field, reason)
+        );
+    }
+    assert_eq!(
+        sandbox.store().cell_phone("P-1001"),
+        None,
+        "nothing written yet"
+    );
+    let r = post(serde_json::json!({"phone": "8 (916) 765-43-21", "sms_consent": true})).await;
+    assert_eq!(r.status(), 204);
+    assert_eq!(
+        sandbox.store().cell_phone("P-1001").as_deref(),
+        Some("+79167654321")
+    );
+    // Again, with another number: the card holds the last one.
+    let r = post(serde_json::json!({"phone": "+7 926 000-11-22", "sms_consent": true})).await;
+    assert_eq!(r.status(), 204);
+    assert_eq!(
+        sandbox.store().cell_phone("P-1001").as_deref(),
+        Some("+79260001122")
+    );
+    let r = api
+        .client
+        .post(format!("{}/patient/phone", api.api))
+        .json(&serde_json::json!({"phone": "+7 916 765-43-21", "sms_consent": true}))
+        .send()
+        .await
+        .expect("answers");
+    expect_problem(r, 401, "session_required").await;
+}

@@ -57,6 +57,9 @@ again = svc.SetAppointment(idAppointment=apps[0].IdAppointment, idLpu=1, idPat=i
 assert again.ErrorList.Error[0].IdError in (35, 39), again
 ok(svc.SetAppointment(idAppointment=apps[1].IdAppointment, idLpu=1, idPat=id_pat,
                       idAppointmentPrev=apps[0].IdAppointment, guid=guid), "SetAppointment (reschedule)")
+ok(svc.UpdatePhoneByIdPat(idLpu=1, idPat=id_pat, cellPhone="+79161234567", guid=guid), "UpdatePhoneByIdPat")
+unknown = svc.UpdatePhoneByIdPat(idLpu=1, idPat="P-0000", cellPhone="+79161234567", guid=guid)
+assert unknown.ErrorList.Error[0].IdError != 0, unknown
 history = ok(svc.GetPatientHistory(idLpu=1, idPat=id_pat, guid=guid), "GetPatientHistory")
 assert any(v.IdAppointment == apps[1].IdAppointment for v in history.ListHistoryVisit.HistoryVisit)
 ok(svc.CreateClaimForRefusal(idLpu=1, idPat=id_pat, idAppointment=apps[1].IdAppointment, guid=guid),

@@ -271,6 +271,10 @@ async fn no_document_policy_or_birth_date_reaches_a_log_line_at_trace_level() {
         "7700000000000002",
         "1955-01-09",
         "4577 000777",
+        "9167654321",
+        "765-43-21",
+        "4957654322",
+        "765-43-22",
         "7700000000000777",
         "1977-07-07",
     ];
@@ -341,6 +345,22 @@ async fn mail_flow(sandbox_url: &str) -> (String, String) {
         200
     );
     assert_eq!(relay.taken.lock().expect("not poisoned").len(), 1);
+    // The phone for the clinic's SMS: into the card, nowhere else.
+    let phone = serde_json::json!({ "phone": "+7 (916) 765-43-21", "sms_consent": true });
+    assert_eq!(
+        api.post_private(&token, "/patient/phone", &phone, None)
+            .await
+            .status(),
+        204
+    );
+    let bad = serde_json::json!({ "phone": "+7 (495) 765-43-22", "sms_consent": true });
+    let problem = expect_problem(
+        api.post_private(&token, "/patient/phone", &bad, None).await,
+        422,
+        "invalid_input",
+    )
+    .await;
+    assert!(!format!("{problem:?}").contains("765"));
     let metrics = registratura_e2e::metrics_text(&api.client, &base).await;
     assert!(metrics.contains("registratura_mail_total"), "counted");
     (

@@ -11,8 +11,9 @@ use api_types::routes::Method;
 use api_types::{
     Across, Area, AvailableDates, Clinic, ClinicFailed, ClinicFailure, District, Doctor,
     EmailTicket, ErrorCode, FieldError, List, MailKind, MailSent, MyClinic, NamedRef, NewSession,
-    NewTicket, NewWaitingRequest, Problem, Referral, ReferralKind, RegionClinic, RegionSlot,
-    RegionSpecialty, Reschedule, Session, Slot, Specialty, Ticket, WaitingReason, WaitingRequest,
+    NewTicket, NewWaitingRequest, PatientPhone, Problem, Referral, ReferralKind, RegionClinic,
+    RegionSlot, RegionSpecialty, Reschedule, Session, Slot, Specialty, Ticket, WaitingReason,
+    WaitingRequest,
 };
 use std::collections::BTreeMap;
 use utoipa::openapi::path::{HttpMethod, Operation, Parameter, ParameterBuilder, ParameterIn};
@@ -43,7 +44,7 @@ this gateway's. Integrators may send an API key (`Authorization: ApiKey <key>`, 
         Problem, FieldError, ErrorCode, List<Clinic>, List<Specialty>, List<Doctor>, List<Slot>, List<Ticket>,
         List<WaitingRequest>, District, RegionClinic, List<District>, List<RegionClinic>,
         RegionSpecialty, RegionSlot, Area, MyClinic, ClinicFailed, ClinicFailure,
-        Across<RegionSpecialty>, Across<RegionSlot>, Across<MyClinic>, EmailTicket, MailKind, MailSent
+        Across<RegionSpecialty>, Across<RegionSlot>, Across<MyClinic>, EmailTicket, MailKind, MailSent, PatientPhone
     )),
     modifiers(&Security, &Routes, &InputRules),
     tags(

@@ -1,12 +1,14 @@
-//! A ticket by e-mail: the patient's address checked here, the message sent by the domain
-//! (`gateway_domain::mail`) through the clinic's relay.
+//! The ticket leaves the page: by e-mail (the patient's address checked here, the message sent
+//! by the domain through the clinic's relay), and the patient's phone written into their card
+//! for the clinic's SMS reminders.
 
 use super::JsonBody;
 use crate::error::ApiError;
 use crate::extract::{Patient, Then};
 use actix_web::{HttpResponse, web};
 use api_types::routes as r;
-use api_types::{EmailTicket, MailKind, MailSent};
+use api_types::{EmailTicket, MailKind, MailSent, PatientPhone};
+use gateway_domain::card;
 use gateway_domain::mail::{Address, Kind, Language};
 use gateway_domain::{Gateway, ids};
 
@@ -63,4 +65,34 @@ pub async fn email_ticket(
             Kind::Cancelled => MailKind::Cancelled,
         },
     }))
+}
+
+/// Writes the patient's mobile phone into their card at the clinic, from which the clinic's
+/// own SMS reminders go (`UpdatePhoneByIdPat` on the hub). The gateway does not keep it.
+/// `sms_consent` must be `true`. A FHIR clinic answers `501 not_supported`.
+#[utoipa::path(
+    post,
+    path = r::PATIENT_PHONE.path,
+    tag = "patient",
+    security(("bearer" = [])),
+    request_body = PatientPhone,
+    responses((status = 204, description = "The phone is in the patient's card"))
+)]
+#[tracing::instrument(level = "debug", skip_all, fields(clinic = %input.1.clinic.info.id))]
+pub async fn patient_phone(
+    gateway: web::Data<Gateway>,
+    input: Then<JsonBody<PatientPhone>, Patient>,
+) -> Result<HttpResponse, ApiError> {
+    let Then(body, patient) = input;
+    let PatientPhone { phone, sms_consent } = body.value;
+    let phone = card::mobile(&phone).map_err(ApiError)?;
+    if !sms_consent {
+        return Err(ApiError::field(
+            "sms_consent",
+            "required",
+            "The patient's consent to the clinic's SMS reminders is needed.",
+        ));
+    }
+    card::update_phone(&gateway, &patient.clinic, &patient.session, &phone).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

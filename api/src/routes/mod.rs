@@ -17,7 +17,7 @@ pub use body::JsonBody;
 pub use directory::{
     __path_clinics, __path_dates, __path_doctors, __path_slots, __path_specialties,
 };
-pub use mail::__path_email_ticket;
+pub use mail::{__path_email_ticket, __path_patient_phone};
 pub use patient::{
     __path_cancel_ticket, __path_create_session, __path_create_ticket, __path_end_session,
     __path_get_ticket, __path_list_tickets, __path_reschedule_ticket,
@@ -400,6 +400,25 @@ pub static ENDPOINTS: &[Endpoint] = &[
         ],
         openapi: op::<__path_email_ticket>,
         handler: |route| route.to(mail::email_ticket),
+    },
+    Endpoint {
+        route: r::PATIENT_PHONE,
+        class: Class::Write,
+        private: true,
+        errors: &[
+            NotSupported,
+            NotFound,
+            SessionRequired,
+            InvalidInput,
+            PatientNotFound,
+            Internal,
+            MisBadResponse,
+            MisUnavailable,
+            OutcomeUnknown,
+            StateUnavailable,
+        ],
+        openapi: op::<__path_patient_phone>,
+        handler: |route| route.to(mail::patient_phone),
     },
     Endpoint {
         route: r::JOIN_WAITING_LIST,

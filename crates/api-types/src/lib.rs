@@ -190,6 +190,33 @@ impl std::fmt::Debug for EmailTicket {
     }
 }
 
+/// The patient's mobile phone for the clinic's SMS reminders, written into their card at the
+/// clinic (never kept by the gateway), with their consent.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PatientPhone {
+    /// A Russian mobile number: `+7` or `8`, then `9` and nine digits (spaces, dashes and
+    /// brackets allowed).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "+7 916 123-45-67", max_length = 25)
+    )]
+    pub phone: String,
+    /// The patient agrees to receive the clinic's SMS reminders («Согласен получать
+    /// SMS-напоминания от поликлиники»): must be `true`.
+    pub sms_consent: bool,
+}
+
+impl std::fmt::Debug for PatientPhone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PatientPhone")
+            .field("phone", &"<hidden>")
+            .field("sms_consent", &self.sms_consent)
+            .finish()
+    }
+}
+
 /// What the message e-mailed says of its ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

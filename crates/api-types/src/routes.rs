@@ -116,6 +116,8 @@ pub const EMAIL_TICKET: Route = Route::new(
     Method::Post,
     "/api/v1/clinics/{clinic}/tickets/{ticket}/email",
 );
+/// Writes the patient's mobile phone into their card at the clinic, for its SMS reminders.
+pub const PATIENT_PHONE: Route = Route::new(Method::Post, "/api/v1/clinics/{clinic}/patient/phone");
 /// Puts the patient on the waiting list.
 pub const JOIN_WAITING_LIST: Route =
     Route::new(Method::Post, "/api/v1/clinics/{clinic}/waiting-list");
@@ -174,6 +176,7 @@ pub const ALL: &[Route] = &[
     CANCEL,
     RESCHEDULE,
     EMAIL_TICKET,
+    PATIENT_PHONE,
     JOIN_WAITING_LIST,
     WAITING_LIST,
     LEAVE_WAITING_LIST,

@@ -16,6 +16,7 @@
 pub mod admission;
 pub mod audit;
 pub mod booking;
+pub mod card;
 pub mod claims;
 pub mod clinic;
 pub mod context;

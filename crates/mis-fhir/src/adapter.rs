@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, TimeZone};
 use mis::{
     AppointmentId, Booking, ClinicInfo, DateRange, Doctor, DoctorId, History, LpuId, Mis, MisError,
-    MisVersion, PatientId, PatientIdentity, Referral, ReferralKind, ReferralNumber, Slot,
-    Specialty, SpecialtyId, Visit, WaitingEntry, WaitingId, WaitingRequest, WorkingDay,
+    MisVersion, PatientId, PatientIdentity, PhoneNumber, Referral, ReferralKind, ReferralNumber,
+    Slot, Specialty, SpecialtyId, Visit, WaitingEntry, WaitingId, WaitingRequest, WorkingDay,
 };
 use std::collections::HashMap;
 
@@ -442,6 +442,12 @@ impl Mis for FhirClient {
 
     async fn leave_waiting_list(&self, _: LpuId, _: &WaitingId) -> Result<(), MisError> {
         Err(unsupported("the waiting list"))
+    }
+
+    /// Not yet: `Patient.telecom` under `If-Match` needs the whole Patient written back,
+    /// which this adapter does not do; the phone is the hub's for now.
+    async fn update_phone(&self, _: LpuId, _: &PatientId, _: &PhoneNumber) -> Result<(), MisError> {
+        Err(unsupported("writing the patient's phone"))
     }
 }
 

@@ -146,6 +146,7 @@ fn is_write(op: Operation) -> bool {
             | Operation::CreateClaimForRefusal
             | Operation::RegisterPARequest
             | Operation::CancelPARequest
+            | Operation::UpdatePhoneByIdPat
     )
 }
 

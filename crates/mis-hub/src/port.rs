@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use mis::{
     AppointmentId, Booking, ClinicInfo, DateRange, Doctor, DoctorId, History, LpuId, Mis, MisError,
-    MisVersion, PatientId, PatientIdentity, Referral, ReferralKind, ReferralNumber, Slot,
-    Specialty, SpecialtyId, WaitingEntry, WaitingId, WaitingRequest, WorkingDay,
+    MisVersion, PatientId, PatientIdentity, PhoneNumber, Referral, ReferralKind, ReferralNumber,
+    Slot, Specialty, SpecialtyId, WaitingEntry, WaitingId, WaitingRequest, WorkingDay,
 };
 
 /// `DeactivationReason` of a request the patient withdraws.
@@ -224,6 +224,25 @@ impl Mis for HubClient {
         match self.call(request).await? {
             ResultBody::CreateClaimForRefusal(_) => Ok(()),
             _ => Err(unexpected(Operation::CreateClaimForRefusal)),
+        }
+    }
+
+    #[tracing::instrument(level = "debug", skip(self, patient, phone))]
+    async fn update_phone(
+        &self,
+        clinic: LpuId,
+        patient: &PatientId,
+        phone: &PhoneNumber,
+    ) -> Result<(), MisError> {
+        let request = Request::UpdatePhoneByIdPat(contract::UpdatePhoneByIdPat {
+            id_lpu: clinic.get(),
+            id_pat: patient.as_str().to_owned(),
+            home_phone: None,
+            cell_phone: Some(phone.e164().to_owned()),
+        });
+        match self.call(request).await? {
+            ResultBody::UpdatePhoneByIdPat(_) => Ok(()),
+            _ => Err(unexpected(Operation::UpdatePhoneByIdPat)),
         }
     }
 

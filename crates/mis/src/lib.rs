@@ -271,4 +271,13 @@ pub trait Mis: Send + Sync + std::fmt::Debug {
 
     /// Withdraws a request from the waiting list. Whose it is, is the caller's to check.
     async fn leave_waiting_list(&self, clinic: LpuId, id: &WaitingId) -> Result<(), MisError>;
+
+    /// Writes the patient's mobile phone into their card, from which the clinic's own SMS
+    /// reminders go. Writing the same number again changes nothing.
+    async fn update_phone(
+        &self,
+        clinic: LpuId,
+        patient: &PatientId,
+        phone: &PhoneNumber,
+    ) -> Result<(), MisError>;
 }

@@ -19,7 +19,7 @@ OPERATIONS = [
     "GetAvaibleAppointments", "GetWorkingTime", "CheckPatient", "SetAppointment",
     "CreateClaimForRefusal", "GetPatientHistory", "InspectDoctorsReferal", "CheckReferral",
     "GetAppointmentsDemandDoctorsReferal", "RegisterPARequest", "SearchActivePARequests",
-    "CancelPARequest",
+    "CancelPARequest", "UpdatePhoneByIdPat",
 ]
 FILES = ["xsd0.xsd", "xsd1.xsd", "xsd2.xsd", "xsd3.xsd", "xsd4.xsd", "xsd5.xsd", "xsd6.xsd"]
 

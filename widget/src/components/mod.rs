@@ -7,6 +7,7 @@ mod email;
 mod identify;
 #[cfg(feature = "region")]
 mod nearest;
+mod phone;
 mod referral;
 #[cfg(feature = "region")]
 pub(crate) mod region;

@@ -5,6 +5,7 @@ use super::common::{
     FailureView, Load, Loading, StepProps, details, failure_text, heading, on_click, use_fetch,
     use_fetch_or,
 };
+use super::phone::SmsPhone;
 use crate::api::Failure;
 use crate::flow::{Action, Mode, Notice, WaitFor};
 use crate::host;
@@ -595,6 +596,8 @@ pub fn confirm_step(p: &StepProps) -> Html {
             { confirmation(p, (spec, doctor, slot)) }
             if moving {
                 <p class="rg-sub">{ t.move_note }</p>
+            } else {
+                <SmsPhone ..p.clone() />
             }
             if let Outcome::Failed(text) = *outcome {
                 <FailureView t={t} text={text} />

@@ -44,7 +44,7 @@ pub use generated::{ASSETS, CLINIC, REGION, STYLES};
 /// the aims (120 KiB, and 15 KiB for a region's screens) are BENCHMARKS.md's, not met yet.
 pub mod budget {
     /// A clinic's page: its build's boot module, glue and WebAssembly, brotli as served.
-    pub const CLINIC_BYTES: usize = 147_456;
+    pub const CLINIC_BYTES: usize = 149_504;
     /// What a region's screens may add to it, on a region's page only.
     pub const REGION_EXTRA_BYTES: usize = 23_552;
     /// The loader (`/widget.js`) a clinic's site embeds, gzip at its best.

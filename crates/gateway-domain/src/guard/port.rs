@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use mis::{
     AppointmentId, Booking, ClinicInfo, DateRange, Doctor, DoctorId, History, LpuId, Mis, MisError,
-    MisVersion, PatientId, PatientIdentity, Referral, ReferralKind, ReferralNumber, Slot,
-    Specialty, SpecialtyId, WaitingEntry, WaitingId, WaitingRequest, WorkingDay,
+    MisVersion, PatientId, PatientIdentity, PhoneNumber, Referral, ReferralKind, ReferralNumber,
+    Slot, Specialty, SpecialtyId, WaitingEntry, WaitingId, WaitingRequest, WorkingDay,
 };
 
 /// An id in a shared cache's key: hex, so that whatever the МИС puts in its ids stays one
@@ -219,6 +219,19 @@ impl Mis for GuardedMis {
         self.once(self.observe(
             "leave_waiting_list",
             self.inner.leave_waiting_list(clinic, id),
+        ))
+        .await
+    }
+
+    async fn update_phone(
+        &self,
+        clinic: LpuId,
+        patient: &PatientId,
+        phone: &PhoneNumber,
+    ) -> Result<(), MisError> {
+        self.once(self.observe(
+            "update_phone",
+            self.inner.update_phone(clinic, patient, phone),
         ))
         .await
     }

@@ -12,9 +12,9 @@ use gateway_domain::guard::{CACHE_BYTES, Caches, GuardConfig, GuardedMis};
 use gateway_state::keep::Moka;
 use mis::{
     AppointmentId, Booking, ClinicInfo, DateRange, Doctor, DoctorId, History, LpuId, Mis, MisError,
-    MisVersion, PatientId, PatientIdentity, Referral, ReferralDoctor, ReferralKind, ReferralNumber,
-    ReferralStatus, Slot, Specialty, SpecialtyId, Visit, WaitingEntry, WaitingId, WaitingRequest,
-    WorkingDay,
+    MisVersion, PatientId, PatientIdentity, PhoneNumber, Referral, ReferralDoctor, ReferralKind,
+    ReferralNumber, ReferralStatus, Slot, Specialty, SpecialtyId, Visit, WaitingEntry, WaitingId,
+    WaitingRequest, WorkingDay,
 };
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -57,6 +57,8 @@ struct State {
     referral_used_by: Option<AppointmentId>,
     waiting: Vec<(PatientId, WaitingEntry)>,
     next_waiting: u32,
+    /// The mobile phone each patient's card holds.
+    phones: Vec<(PatientId, String)>,
 }
 
 /// The МИС in memory.
@@ -198,6 +200,15 @@ impl FakeMis {
     }
 
     /// How many writes reached the МИС so far.
+    /// The mobile phone the card of `patient` holds.
+    pub fn phone_of(&self, patient: &PatientId) -> Option<String> {
+        self.state()
+            .phones
+            .iter()
+            .find(|(p, _)| p == patient)
+            .map(|(_, phone)| phone.clone())
+    }
+
     pub fn write_count(&self) -> usize {
         self.writes.load(Ordering::SeqCst)
     }
@@ -582,6 +593,21 @@ impl Mis for FakeMis {
             } else {
                 Ok(())
             }
+        })
+    }
+
+    async fn update_phone(
+        &self,
+        _: LpuId,
+        patient: &PatientId,
+        phone: &PhoneNumber,
+    ) -> Result<(), MisError> {
+        self.write(|state| {
+            state.phones.retain(|(p, _)| p != patient);
+            state
+                .phones
+                .push((patient.clone(), phone.e164().to_owned()));
+            Ok(())
         })
     }
 }

@@ -7,8 +7,8 @@ use gateway_domain::guard::{BreakerState, CACHE_BYTES, Caches, GuardConfig, Guar
 use gateway_state::keep::Moka;
 use mis::{
     AppointmentId, Booking, ClinicInfo, DateRange, Doctor, DoctorId, History, LpuId, Mis, MisError,
-    MisVersion, PatientId, PatientIdentity, Referral, ReferralKind, ReferralNumber, Slot,
-    Specialty, SpecialtyId, WaitingEntry, WaitingId, WaitingRequest, WorkingDay,
+    MisVersion, PatientId, PatientIdentity, PhoneNumber, Referral, ReferralKind, ReferralNumber,
+    Slot, Specialty, SpecialtyId, WaitingEntry, WaitingId, WaitingRequest, WorkingDay,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -125,6 +125,10 @@ impl Mis for Flaky {
     }
     async fn leave_waiting_list(&self, _: LpuId, _: &WaitingId) -> Result<(), MisError> {
         Err(MisError::NoSuchWaitingRequest)
+    }
+
+    async fn update_phone(&self, _: LpuId, _: &PatientId, _: &PhoneNumber) -> Result<(), MisError> {
+        Err(MisError::Unavailable("not asked of this МИС".into()))
     }
 }
 

@@ -128,3 +128,38 @@ async fn a_waiting_list_change_whose_answer_is_lost_ends_as_the_mis_holds_it() {
     mis.set_reads_down(false);
     assert_eq!(mis.waiting_count(PATIENT), 0, "the МИС did withdraw it");
 }
+
+#[tokio::test]
+async fn a_phone_whose_answer_is_lost_is_written_once_more_and_only_a_mobile_is_taken() {
+    use gateway_domain::card;
+    let mis = std::sync::Arc::new(FakeMis::new());
+    let gateway = fake::gateway(mis.clone());
+    let clinic = gateway.clinics()[0].clone();
+    let patient = mis::PatientId::parse(PATIENT).expect("an id");
+    let session = Session::new("demo", patient.clone(), std::time::Duration::from_secs(60));
+    assert_eq!(
+        card::mobile("+7 495 123-45-67")
+            .expect_err("a landline")
+            .fields[0]
+            .reason,
+        "not_mobile"
+    );
+    let phone = card::mobile("8 (916) 123-45-67").expect("a mobile");
+    mis.fail_next_write(Fault::AnswerLost);
+    card::update_phone(&gateway, &clinic, &session, &phone)
+        .await
+        .expect("written, the lost answer asked again");
+    assert_eq!(mis.write_count(), 2, "once more, since it changes nothing");
+    assert_eq!(mis.phone_of(&patient).as_deref(), Some("+79161234567"));
+    mis.fail_next_write(Fault::Unreachable);
+    let failed = card::update_phone(&gateway, &clinic, &session, &phone).await;
+    assert_eq!(
+        failed.expect_err("unreachable").code,
+        ErrorCode::MisUnavailable
+    );
+    assert_eq!(
+        mis.write_count(),
+        3,
+        "a refusal before acting is not repeated"
+    );
+}

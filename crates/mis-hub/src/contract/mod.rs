@@ -150,6 +150,7 @@ operations! {
     SearchActivePARequests = "SearchActivePARequests" (SearchActivePARequests)
         -> SearchActivePARequestsResult,
     CancelPARequest = "CancelPARequest" (CancelPARequest) -> CancelPARequestResult,
+    UpdatePhoneByIdPat = "UpdatePhoneByIdPat" (UpdatePhoneByIdPat) -> NoMembers,
 }
 
 impl Operation {

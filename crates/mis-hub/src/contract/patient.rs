@@ -90,6 +90,17 @@ record! {
 }
 
 record! {
+    /// Writes the patient's phones into their card (a member left out is not changed).
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct UpdatePhoneByIdPat in SERVICE_NS as "UpdatePhoneByIdPat" {
+        id_lpu: i32 = "idLpu",
+        id_pat: String = "idPat",
+        home_phone: Option<String> = "homePhone",
+        cell_phone: Option<String> = "cellPhone",
+    }
+}
+
+record! {
     /// A result with nothing beyond `MethodResult`.
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct NoMembers in HUB_NS as "MethodResult" {}

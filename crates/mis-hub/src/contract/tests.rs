@@ -67,6 +67,12 @@ fn sample_requests() -> Vec<Request> {
             id_lpu: 1,
             id_pat: "P1".into(),
         }),
+        Request::UpdatePhoneByIdPat(UpdatePhoneByIdPat {
+            id_lpu: 1,
+            id_pat: "P1".into(),
+            home_phone: None,
+            cell_phone: Some("+79161234567".into()),
+        }),
         Request::InspectDoctorsReferal(InspectDoctorsReferal {
             id_lpu: 1,
             doctors_referal: Some("0000000001".into()),
@@ -363,6 +369,10 @@ fn sample_responses() -> Vec<(Operation, ResultBody)> {
         (
             Operation::CreateClaimForRefusal,
             ResultBody::CreateClaimForRefusal(NoMembers {}),
+        ),
+        (
+            Operation::UpdatePhoneByIdPat,
+            ResultBody::UpdatePhoneByIdPat(NoMembers {}),
         ),
         (
             Operation::GetPatientHistory,

@@ -281,6 +281,57 @@ impl Store {
         Ok(ResultBody::CreateClaimForRefusal(NoMembers {}))
     }
 
+    /// `UpdatePhoneByIdPat`: the phones written into the patient's card (one left out is not
+    /// changed; an empty one is cleared).
+    pub(super) fn update_phone(
+        &self,
+        patient: &str,
+        home: Option<&str>,
+        cell: Option<&str>,
+        now: NaiveDateTime,
+    ) -> Outcome {
+        if home.is_none() && cell.is_none() {
+            return Err(Refusal(code::INCOMPLETE, "Не указан номер телефона"));
+        }
+        let conn = self.lock();
+        let known: Option<String> = conn
+            .query_row("SELECT id FROM patient WHERE id = ?1", [patient], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if known.is_none() {
+            return Err(Refusal(code::PATIENT_NOT_FOUND, "Пациент не найден"));
+        }
+        conn.execute(
+            "INSERT INTO patient_phone (patient_id, home_phone, cell_phone, updated_at)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (patient_id) DO UPDATE SET
+                 home_phone = COALESCE(?2, home_phone),
+                 cell_phone = COALESCE(?3, cell_phone),
+                 updated_at = ?4",
+            params![
+                patient,
+                home,
+                cell,
+                now.format("%Y-%m-%dT%H:%M:%S").to_string()
+            ],
+        )?;
+        Ok(ResultBody::UpdatePhoneByIdPat(NoMembers {}))
+    }
+
+    /// The mobile phone the card of `patient` holds (`UpdatePhoneByIdPat` wrote it).
+    pub fn cell_phone(&self, patient: &str) -> Option<String> {
+        self.lock()
+            .query_row(
+                "SELECT cell_phone FROM patient_phone WHERE patient_id = ?1",
+                [patient],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .ok()
+            .flatten()
+            .filter(|p| !p.is_empty())
+    }
+
     pub(super) fn history(&self, patient: &str) -> Outcome {
         let conn = self.lock();
         let visit = |r: &rusqlite::Row<'_>| -> rusqlite::Result<HistoryVisit> {

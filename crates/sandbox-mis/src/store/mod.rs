@@ -84,6 +84,9 @@ CREATE TABLE IF NOT EXISTS patient (
     birth_date TEXT NOT NULL, document TEXT NOT NULL, policy TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS patient_by_identity ON patient (birth_date, document, policy);
+CREATE TABLE IF NOT EXISTS patient_phone (
+    patient_id TEXT PRIMARY KEY, home_phone TEXT, cell_phone TEXT, updated_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS refusal (
     slot_id TEXT NOT NULL, patient_id TEXT NOT NULL, doctor_id TEXT NOT NULL,
     start TEXT NOT NULL, booked_at TEXT NOT NULL, refused_at TEXT NOT NULL
@@ -410,6 +413,14 @@ impl Store {
             Request::RegisterPARequest(r) => self.register_request(r.request.as_ref(), now),
             Request::SearchActivePARequests(r) => self.search_requests(r.filter.as_ref()),
             Request::CancelPARequest(r) => self.cancel_request(r.request.as_ref(), now),
+            Request::UpdatePhoneByIdPat(r) => self.serves(r.id_lpu).and_then(|()| {
+                self.update_phone(
+                    &r.id_pat,
+                    r.home_phone.as_deref(),
+                    r.cell_phone.as_deref(),
+                    now,
+                )
+            }),
         };
         respond(op, outcome)
     }

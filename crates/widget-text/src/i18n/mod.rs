@@ -180,6 +180,16 @@ pub struct Texts {
     pub mail_calendar: &'static str,
     pub mail_cancel_calendar: &'static str,
     pub mail_footer: &'static str,
+    /// The phone for the clinic's SMS reminders, on the confirmation screen.
+    pub sms_heading: &'static str,
+    pub sms_phone_label: &'static str,
+    pub sms_phone_hint: &'static str,
+    pub sms_consent: &'static str,
+    pub sms_save: &'static str,
+    pub sms_saving: &'static str,
+    pub sms_saved: &'static str,
+    pub field_mobile: &'static str,
+    pub field_consent: &'static str,
 
     /// January to December, as a calendar's heading names them.
     pub months: [&'static str; 12],
