@@ -106,11 +106,6 @@ async fn a_patient_books_moves_and_cancels_in_a_fhir_clinic_beside_a_hub_clinic(
     expect_problem(r, 501, "not_supported").await;
     let r = fhir.get_private(&token, "/referrals/0000000001").await;
     expect_problem(r, 501, "not_supported").await;
-    let phone = serde_json::json!({"phone": "+7 916 765-43-21", "sms_consent": true});
-    let r = fhir
-        .post_private(&token, "/patient/phone", &phone, None)
-        .await;
-    expect_problem(r, 501, "not_supported").await;
     // The hub clinic beside it works as ever.
     let hub = Api::for_clinic(&base, "demo");
     let (_, hub_slot) = hub.free_slot("Терапия").await;
@@ -549,6 +544,66 @@ async fn rush(server: &FhirServer, fhir: &Api, tokens: &[String], round: usize, 
         );
         assert_eq!(server.read(&format!("Slot/{id}")).await["status"], "busy");
     }
+}
+
+/// The mobile numbers `Patient/<id>` lists on `server`.
+async fn phones_of(server: &FhirServer, id: &str) -> Vec<String> {
+    let patient = server.read(&format!("Patient/{id}")).await;
+    patient["telecom"]
+        .as_array()
+        .map(|t| {
+            t.iter()
+                .filter(|e| e["system"] == "phone" && e["use"] == "mobile")
+                .filter_map(|e| e["value"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_fhir_clinic_takes_the_phone_into_patient_telecom_by_a_patch_under_if_match() {
+    let Some(server) = start_fhir_server(&seed(2), &[]) else {
+        return;
+    };
+    let (base, _sandbox) = gateway(&server).await;
+    let fhir = Api::for_clinic(&base, "fhir");
+    let (document, policy, birth) = extra_patient(0);
+    let token = fhir.login((&document, &policy, birth)).await;
+    let post = |phone: &str| {
+        let body = serde_json::json!({ "phone": phone, "sms_consent": true });
+        let (fhir, token) = (&fhir, &token);
+        async move {
+            fhir.post_private(token, "/patient/phone", &body, None)
+                .await
+                .status()
+        }
+    };
+    assert_eq!(post("+7 916 765-43-21").await, 204);
+    assert_eq!(phones_of(&server, "fhir-0").await, ["+79167654321"]);
+    // The same number again adds nothing.
+    assert_eq!(post("8 (916) 765-43-21").await, 204);
+    assert_eq!(phones_of(&server, "fhir-0").await, ["+79167654321"]);
+    // The patch's answer lost: read back, the number found there, nothing added twice.
+    server.lose_answers("PATCH", "Patient", 1).await;
+    assert_eq!(post("+7 926 000-11-22").await, 204);
+    assert_eq!(server.faults_left().await, 0, "the fault fired");
+    assert_eq!(
+        phones_of(&server, "fhir-0").await,
+        ["+79167654321", "+79260001122"]
+    );
+    // The patch lost before it arrived: read back, not there, sent again.
+    server.lose_requests("PATCH", "Patient", 1).await;
+    assert_eq!(post("+7 903 111-22-33").await, 204);
+    assert_eq!(server.faults_left().await, 0, "the fault fired");
+    assert_eq!(phones_of(&server, "fhir-0").await.len(), 3);
+    // A server that takes no PATCH: said so.
+    server.answer_as(r#"{"noPatch":true}"#).await;
+    let body = serde_json::json!({ "phone": "+7 903 444-55-66", "sms_consent": true });
+    let r = fhir
+        .post_private(&token, "/patient/phone", &body, None)
+        .await;
+    expect_problem(r, 501, "not_supported").await;
+    assert_eq!(server.violations().await, Vec::<String>::new());
 }
 
 #[tokio::test]

@@ -58,9 +58,11 @@ const client = option("--client");
 if (staticToken) tokens.add(staticToken);
 const flag = (name) => args.includes(name);
 // The answers' options: set by the flags, and changed at POST /__options (the same names:
-// {"noBody":true,"prefer":false,"outcomes":false,"page":3,"utc":false}).
+// {"noBody":true,"prefer":false,"outcomes":false,"page":3,"utc":false,"noPatch":false}).
 const opts = {
   noBody: flag("--no-body"),
+  // PATCH is not taken (405), as servers that offer no patch interaction answer.
+  noPatch: flag("--no-patch"),
   prefer: flag("--prefer"),
   outcomes: flag("--outcomes"),
   page: option("--page") ? Number.parseInt(option("--page"), 10) : undefined,
@@ -277,7 +279,8 @@ async function fhirRequest(req, res, url) {
   if (url === "/metadata" || url.startsWith("/metadata?")) return send(req, res, 200, capabilities());
   if (!authorized(req)) return send(req, res, 401, outcome("login", "a bearer token is required"));
   let method = req.method;
-  let text = method === "POST" || method === "PUT" ? await readBody(req) : "";
+  let text = method === "POST" || method === "PUT" || method === "PATCH" ? await readBody(req) : "";
+  if (method === "PATCH") return patchRequest(req, res, url, text);
   // A search by POST (its parameters in a form body): the same search as by GET.
   const searching = method === "POST" && /^\/[A-Za-z]+\/_search$/.test(url.split("?")[0]);
   if (searching) {
@@ -352,6 +355,58 @@ async function fhirRequest(req, res, url) {
   let answer = withPaging(req, url, resource);
   if (opts.utc) answer = timesInUtc(JSON.parse(JSON.stringify(answer)));
   send(req, res, status, answer, extra);
+}
+
+/// A JSON Patch (RFC 6902) of one resource: the server takes it only under `If-Match` (a
+/// patch without it is a violation, answered 428), and answers 412 to a stale version, as it
+/// does for PUT. Faults apply as to other writes.
+async function patchRequest(req, res, url, text) {
+  if (opts.noPatch) return send(req, res, 405, outcome("not-supported", "PATCH is not supported"));
+  const u = new URL("http://fixture" + url);
+  const [, type, id] = u.pathname.split("/");
+  if (!(req.headers["content-type"] || "").startsWith("application/json-patch+json")) {
+    violations.push(`PATCH ${url}: content type ${req.headers["content-type"]}`);
+    return send(req, res, 415, outcome("not-supported", "a patch is application/json-patch+json"));
+  }
+  let ops;
+  try {
+    ops = JSON.parse(text);
+  } catch (e) {
+    violations.push(`PATCH ${url}: unreadable patch`);
+    return send(req, res, 400, outcome("invalid", "unreadable patch"));
+  }
+  const early = faults.findIndex((f) => f.method === "PATCH" && f.before && u.pathname.startsWith("/" + f.resource) && f.count > 0);
+  if (early >= 0) {
+    faults[early].count -= 1;
+    req.socket.destroy();
+    return;
+  }
+  let current;
+  try {
+    current = await repo.readResource(type, id);
+  } catch (e) {
+    return send(req, res, 404, outcome("not-found", "no such resource"));
+  }
+  const ifMatch = req.headers["if-match"];
+  if (!ifMatch) {
+    violations.push(`PATCH ${url}: no If-Match`);
+    return send(req, res, 428, outcome("conflict", "If-Match is required"));
+  }
+  if (ifMatch !== `W/"${current.meta.versionId}"`) return send(req, res, 412, outcome("conflict", "the version has changed"));
+  const [result, resource] = await router.handleRequest(
+    { method: "PATCH", url, pathname: "", params: {}, query: {}, body: ops, headers: {} },
+    repo
+  );
+  const status = getStatus(result);
+  const late = faults.findIndex((f) => f.method === "PATCH" && !f.before && u.pathname.startsWith("/" + f.resource) && f.count > 0);
+  if (late >= 0) {
+    faults[late].count -= 1;
+    req.socket.destroy();
+    return;
+  }
+  if (status >= 400) return send(req, res, status, result);
+  const extra = resource && resource.meta ? { etag: `W/"${resource.meta.versionId}"` } : {};
+  send(req, res, status, resource, extra);
 }
 
 /// Another patient books the slot `id` (a booked Appointment, the slot busy), as a booking

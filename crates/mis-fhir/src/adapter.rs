@@ -4,7 +4,7 @@
 //! URL), bookings as `Appointment`s made by a conditional create and guarded by the `Slot`'s
 //! version. The waiting list and referrals are the hub's only: `NotSupported`.
 
-use crate::client::{FhirClient, enc, ok_body};
+use crate::client::{FhirClient, enc, ok_body, unsupported};
 use crate::tree::{El, Node};
 use async_trait::async_trait;
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, TimeZone};
@@ -185,10 +185,6 @@ impl FhirClient {
         let form = format!("identifier={}", enc(&format!("{system}|{value}")));
         self.search_by_post("Patient/_search", form).await
     }
-}
-
-fn unsupported(what: &str) -> MisError {
-    MisError::NotSupported(format!("{what} (this clinic's МИС speaks FHIR)"))
 }
 
 #[async_trait]
@@ -444,10 +440,14 @@ impl Mis for FhirClient {
         Err(unsupported("the waiting list"))
     }
 
-    /// Not yet: `Patient.telecom` under `If-Match` needs the whole Patient written back,
-    /// which this adapter does not do; the phone is the hub's for now.
-    async fn update_phone(&self, _: LpuId, _: &PatientId, _: &PhoneNumber) -> Result<(), MisError> {
-        Err(unsupported("writing the patient's phone"))
+    /// `Patient.telecom`, added by a JSON Patch under `If-Match` (`crate::card`).
+    async fn update_phone(
+        &self,
+        _: LpuId,
+        patient: &PatientId,
+        phone: &PhoneNumber,
+    ) -> Result<(), MisError> {
+        crate::card::update_phone(self, patient, phone).await
     }
 }
 

@@ -11,7 +11,7 @@ use crate::client::{FhirClient, enc, error_of, ok_body};
 use crate::tree::{Element, Node};
 use mis::{AppointmentId, MisError, PatientId};
 
-fn version_of(node: &Node) -> Option<String> {
+pub(crate) fn version_of(node: &Node) -> Option<String> {
     node.value_at(&["meta", "versionId"])
         .map(|v| format!("W/\"{v}\""))
 }
@@ -99,12 +99,12 @@ fn appointment(
 /// each time after reading what the server holds.
 pub const TRIES: usize = 3;
 
-fn ok(status: u16) -> bool {
+pub(crate) fn ok(status: u16) -> bool {
     (200..300).contains(&status)
 }
 
 /// A resource id as FHIR defines one (`[A-Za-z0-9\-\.]{1,64}`): nothing else goes into a path.
-fn fhir_id(id: &str) -> Result<&str, MisError> {
+pub(crate) fn fhir_id(id: &str) -> Result<&str, MisError> {
     let valid = (1..=64).contains(&id.len())
         && id
             .bytes()

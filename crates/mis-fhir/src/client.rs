@@ -283,6 +283,23 @@ impl FhirClient {
         .map_err(Lost::of_write)
     }
 
+    /// A JSON Patch (RFC 6902) of the resource at `path`, under `headers` (`If-Match`).
+    pub(crate) async fn patch(
+        &self,
+        path: &str,
+        headers: &[(&str, String)],
+        body: String,
+    ) -> Result<Answer, MisError> {
+        self.send(
+            reqwest::Method::PATCH,
+            path,
+            headers,
+            Some((body, "application/json-patch+json")),
+        )
+        .await
+        .map_err(Lost::of_write)
+    }
+
     /// Every resource a search finds, following `next` links (at most [`MAX_PAGES`] pages).
     pub(crate) async fn search(&self, query: &str) -> Result<Vec<Node>, MisError> {
         let sep = if query.contains('?') { '&' } else { '?' };
@@ -321,6 +338,11 @@ fn matched(bundle: &Node) -> impl Iterator<Item = Node> + '_ {
         .all("entry")
         .filter(|e| e.value_at(&["search", "mode"]).is_none_or(|m| m == "match"))
         .filter_map(|e| Some(e.get("resource")?.resource()?.to_node()))
+}
+
+/// What a FHIR clinic does not offer, as the port says it.
+pub(crate) fn unsupported(what: &str) -> MisError {
+    MisError::NotSupported(format!("{what} (this clinic's МИС speaks FHIR)"))
 }
 
 /// The body of a successful answer, which must be a `kind`; a failure's `OperationOutcome`

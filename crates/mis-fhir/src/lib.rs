@@ -5,6 +5,7 @@
 
 pub mod adapter;
 pub mod booking;
+pub mod card;
 pub mod client;
 pub mod tree;
 
