@@ -58,6 +58,18 @@ async fn booked(api: &Api, specialty: &str) -> (String, api_types::Ticket) {
     (token, r.json().await.expect("a ticket"))
 }
 
+/// The clinics the gateway lists, as the widget reads them.
+async fn clinics(api: &Api) -> api_types::List<api_types::Clinic> {
+    api.client
+        .get(format!("{}/api/v1/clinics", api.base))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("a list")
+}
+
 async fn email(api: &Api, token: &str, ticket: &str, body: serde_json::Value) -> reqwest::Response {
     api.post_private(token, &format!("/tickets/{ticket}/email"), &body, None)
         .await
@@ -244,6 +256,8 @@ async fn a_connection_dropped_mid_message_is_mail_unavailable_and_a_retry_sends_
 async fn a_ticket_is_e_mailed_a_few_times_at_most_and_only_to_a_real_address() {
     let relay = start_fake_relay(|_| Behaviour::Accept).await;
     let (_sandbox, api) = gateway(Some(relay_at(&relay))).await;
+    let listed = clinics(&api).await;
+    assert!(listed.items[0].email_tickets, "the widget shows the button");
     let (token, ticket) = booked(&api, "Терапия").await;
     for bad in [
         "",
@@ -344,6 +358,8 @@ async fn a_ticket_is_e_mailed_a_few_times_at_most_and_only_to_a_real_address() {
 #[tokio::test]
 async fn without_a_relay_the_route_is_not_supported() {
     let (_sandbox, api) = gateway(None).await;
+    let listed = clinics(&api).await;
+    assert!(!listed.items[0].email_tickets, "the widget shows no button");
     let (token, ticket) = booked(&api, "Терапия").await;
     let r = email(
         &api,
