@@ -3,6 +3,7 @@
 //!
 //! Environment overrides (each wins over the file): `REGISTRATURA_LISTEN`,
 //! `REGISTRATURA_SANDBOX_LISTEN`, `REGISTRATURA_SANDBOX_DATABASE`, `REGISTRATURA_SANDBOX_GUID`,
+//! `REGISTRATURA_REDIS_URL`, `REGISTRATURA_REDIS_PASSWORD`,
 //! `REGISTRATURA_SESSION_TTL_SECS`.
 //!
 //! Each section is declared and validated beside its wiring (`crate::wiring`); this module
@@ -120,6 +121,9 @@ impl Config {
         }
         if let Some(v) = var("REGISTRATURA_REDIS_URL") {
             self.state.redis_url = Some(v);
+        }
+        if let Some(v) = var("REGISTRATURA_REDIS_PASSWORD") {
+            self.state.redis_password = Some(v);
         }
         if let Some(v) = var("REGISTRATURA_AUDIT_SECRET") {
             self.audit.secret = Some(v);

@@ -1,5 +1,7 @@
 //! End-to-end tests: the gateway, the hub adapter and the sandbox МИС, over HTTP on loopback.
 
+#![recursion_limit = "256"]
+
 mod architecture;
 mod asks;
 mod bursts;
@@ -7,6 +9,7 @@ mod contract;
 mod edge;
 mod errors;
 mod exact;
+mod failover;
 mod fhir;
 mod flow;
 mod hardening;

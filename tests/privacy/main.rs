@@ -1,6 +1,8 @@
 //! Personal data never reach a log line: the whole flow, its failures included, runs with
 //! tracing at `trace` level into a buffer, which is then searched for the patients' values.
 
+#![recursion_limit = "256"]
+
 use registratura_e2e::{
     PATIENT_DUPLICATE, PATIENT_FOUND, contains_number, expect_problem, spawn_app,
 };

@@ -9,8 +9,9 @@ use serde::Serialize;
 pub struct Health {
     /// `ok`, `ready` or `not_ready`.
     status: &'static str,
-    /// Whether the state the gateways share can be used (`ok` or `unavailable`; always `ok`
-    /// when it is in this process's memory). Without it no session or booking is possible.
+    /// Whether the state the gateways share can be used (`ok`, `unavailable`, or
+    /// `failing_over` while Sentinel names no primary that answers; always `ok` when it is in
+    /// this process's memory). Without it no session or booking is possible.
     #[serde(skip_serializing_if = "Option::is_none")]
     state: Option<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -93,7 +94,13 @@ pub async fn readyz(
     };
     let body = Health {
         status: if ready { "ready" } else { "not_ready" },
-        state: Some(if state_ok { "ok" } else { "unavailable" }),
+        state: Some(if state_ok {
+            "ok"
+        } else if gateway.shared.health.failing_over() {
+            "failing_over"
+        } else {
+            "unavailable"
+        }),
         clinics,
         regions,
     };

@@ -48,6 +48,20 @@ pub(crate) fn validate(config: &Config) -> Result<(), ConfigError> {
             "state.redis_url must be a redis:// or rediss:// URL".into(),
         ));
     }
+    if config.state.redis_url.is_some() && !config.state.redis_sentinels.is_empty() {
+        return Err(ConfigError(
+            "state: write redis_url or redis_sentinels, not both".into(),
+        ));
+    }
+    for s in &config.state.redis_sentinels {
+        gateway_state::redis::sentinel::address(s, config.state.redis_tls)
+            .map_err(|e| ConfigError(format!("state.redis_sentinels: {e}")))?;
+    }
+    if config.state.redis_master.trim().is_empty() {
+        return Err(ConfigError(
+            "state.redis_master must name the primary".into(),
+        ));
+    }
     if config.state.prefix.is_empty() || config.state.prefix.contains([' ', ':']) {
         return Err(ConfigError(
             "state.prefix must be a word without spaces or colons".into(),
@@ -87,7 +101,7 @@ pub(crate) fn gateway_of(
             SessionKey::from_hex(key)
                 .map_err(|e| StartError::Config(format!("server.session_key: {e}")))?,
         );
-    } else if !regions.is_empty() && config.state.redis_url.is_some() {
+    } else if !regions.is_empty() && config.state.shared() {
         tracing::warn!(
             "regions are served with shared state but no server.session_key: a region session opened on one gateway will not open on another; set the same key on every gateway"
         );
@@ -125,7 +139,43 @@ pub(crate) async fn check<W: Write>(report: &mut Report<'_, W>, config: &Config)
             Err(e) => report.wont_start("audit", &audit_error(path, &e)),
         }
     }
-    if config.state.redis_url.is_some() {
+    if !config.state.redis_sentinels.is_empty() {
+        let settings = config.state.sentinel_settings();
+        let found = gateway_state::redis::sentinel::topology(&settings).await;
+        let total = settings.sentinels.len();
+        let level = if found.sentinels_answering * 2 > total {
+            Level::Ok
+        } else {
+            Level::Fail
+        };
+        report.line(
+            level,
+            "sentinel",
+            &format!(
+                "отвечают {} из {total} Sentinel; основной узел «{}»: {}; реплики: {}",
+                found.sentinels_answering,
+                settings.master,
+                found.primary.as_deref().unwrap_or("не назван"),
+                if found.replicas.is_empty() {
+                    "нет".to_owned()
+                } else {
+                    found.replicas.join(", ")
+                }
+            ),
+            &format!(
+                "{} of {total} sentinels answer; the primary of {:?}: {}; replicas: {}",
+                found.sentinels_answering,
+                settings.master,
+                found.primary.as_deref().unwrap_or("none named"),
+                if found.replicas.is_empty() {
+                    "none".to_owned()
+                } else {
+                    found.replicas.join(", ")
+                }
+            ),
+        );
+    }
+    if config.state.shared() {
         let answer = match shared_state(config).await {
             Ok(shared) => shared.health.check().await.map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),

@@ -161,6 +161,11 @@ impl std::fmt::Debug for Held {
 #[async_trait]
 pub trait Health: Send + Sync + std::fmt::Debug {
     async fn check(&self) -> Result<(), StateError>;
+
+    /// Whether the store is failing over: its primary lost and no other named yet.
+    fn failing_over(&self) -> bool {
+        false
+    }
 }
 
 /// The shared state, whichever adapter holds it.

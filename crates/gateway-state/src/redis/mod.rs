@@ -22,6 +22,7 @@
 mod idempotency;
 mod limiter;
 mod locks;
+pub mod sentinel;
 mod sessions;
 
 use crate::StateConfig;
@@ -49,10 +50,22 @@ fn is_connection_error(e: &redis::RedisError) -> bool {
     e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout()
 }
 
+/// Whether the node answered as a replica (a demoted primary): the primary has moved.
+fn is_read_only(e: &redis::RedisError) -> bool {
+    e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ReadOnly)
+}
+
+/// The pool's connections: one client's, swapped whole when the primary moves.
+type Pool = Arc<Vec<ConnectionManager>>;
+
 /// The connections and the names.
 #[derive(Clone)]
 pub struct RedisState {
-    pool: Arc<Vec<ConnectionManager>>,
+    pool: Arc<std::sync::RwLock<Pool>>,
+    /// With Sentinel: the sentinels and what is known of the primary.
+    follow: Option<Arc<sentinel::Follow>>,
+    manager_config: ConnectionManagerConfig,
+    pool_size: usize,
     next: Arc<AtomicUsize>,
     prefix: Arc<str>,
     session_ttl: Duration,
@@ -66,39 +79,84 @@ impl std::fmt::Debug for RedisState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisState")
             .field("prefix", &self.prefix)
-            .field("pool", &self.pool.len())
+            .field("pool", &self.pool_size)
+            .field("follow", &self.follow)
             .finish_non_exhaustive()
     }
 }
 
-/// The state in Redis at `url`.
+/// Where the primary is: one address, or wherever the sentinels say.
+#[derive(Debug, Clone)]
+pub enum Primary<'a> {
+    Url(&'a str),
+    Sentinels(&'a sentinel::SentinelSettings),
+}
+
+/// The pool of `size` connections to `client`.
+fn pool_of(
+    client: &redis::Client,
+    size: usize,
+    config: &ConnectionManagerConfig,
+) -> Result<Pool, StateError> {
+    (0..size)
+        .map(|_| ConnectionManager::new_lazy_with_config(client.clone(), config.clone()))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Arc::new)
+        .map_err(state_error)
+}
+
+/// The state in Redis, its primary at a URL or found through Sentinel.
 pub async fn shared(
     config: &StateConfig,
-    url: &str,
+    primary: Primary<'_>,
     session_ttl: Duration,
     limits: &RateLimitConfig,
     key_limits: &[KeyLimits],
     key_names: &[String],
 ) -> Result<Shared, StateError> {
-    let client = redis::Client::open(url).map_err(state_error)?;
     let timeout = Duration::from_millis(config.timeout_ms.max(1));
     let manager_config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(timeout))
         .set_response_timeout(Some(timeout))
         .set_number_of_retries(2)
         .set_max_delay(Duration::from_secs(1));
-    let pool = (0..config.pool_size.max(1))
-        .map(|_| ConnectionManager::new_lazy_with_config(client.clone(), manager_config.clone()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(state_error)?;
+    let pool_size = config.pool_size.max(1);
+    let (client, follow) = match primary {
+        Primary::Url(url) => (redis::Client::open(url).map_err(state_error)?, None),
+        // Until the sentinels name a primary, the pool leads nowhere: every command fails
+        // as `state_unavailable`, and the watch moves it as soon as one is named.
+        Primary::Sentinels(settings) => (
+            redis::Client::open("redis://127.0.0.1:1/").map_err(state_error)?,
+            Some(Arc::new(
+                sentinel::Follow::new(settings).map_err(state_error)?,
+            )),
+        ),
+    };
     let state = RedisState {
-        pool: Arc::new(pool),
+        pool: Arc::new(std::sync::RwLock::new(pool_of(
+            &client,
+            pool_size,
+            &manager_config,
+        )?)),
+        follow,
+        manager_config,
+        pool_size,
         next: Arc::default(),
         prefix: config.prefix.as_str().into(),
         session_ttl,
         limits: Arc::new((limits.clone(), key_limits.to_vec(), key_names.to_vec())),
         fallback: Arc::new(Limiter::new(limits, key_limits)),
     };
+    if state.follow.is_some() {
+        state.follow_primary().await;
+        let watching = state.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(sentinel::WATCH).await;
+                watching.follow_primary().await;
+            }
+        });
+    }
     if let Err(e) = Health::check(&state).await {
         // The gateway starts anyway: reads work, and the pool connects when Redis is back.
         tracing::error!(error = %e, "Redis cannot be reached yet; sessions and bookings wait for it");
@@ -119,8 +177,24 @@ pub async fn shared(
 
 impl RedisState {
     fn connection(&self) -> ConnectionManager {
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.pool.len();
-        self.pool[i].clone()
+        let pool = self.pool.read().unwrap_or_else(|p| p.into_inner());
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % pool.len();
+        pool[i].clone()
+    }
+
+    /// With Sentinel: asks for the primary and moves the pool to it if it moved.
+    async fn follow_primary(&self) {
+        let Some(follow) = &self.follow else {
+            return;
+        };
+        if let Ok(sentinel::Found::Moved(client)) = follow.ask().await {
+            match pool_of(&client, self.pool_size, &self.manager_config) {
+                Ok(pool) => *self.pool.write().unwrap_or_else(|p| p.into_inner()) = pool,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot connect to the state store's new primary")
+                }
+            }
+        }
     }
 
     fn key(&self, parts: &[&str]) -> String {
@@ -141,6 +215,13 @@ impl RedisState {
     async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StateError> {
         match cmd.query_async(&mut self.connection()).await {
             Ok(v) => Ok(v),
+            Err(e) if self.follow.is_some() && (is_connection_error(&e) || is_read_only(&e)) => {
+                // The primary may have moved: the sentinels are asked at once, in the
+                // background, and this request fails as the domain's `state_unavailable`.
+                let state = self.clone();
+                tokio::spawn(async move { state.follow_primary().await });
+                Err(state_error(e))
+            }
             Err(e) if is_connection_error(&e) => {
                 self.nudge();
                 cmd.query_async(&mut self.connection())
@@ -154,7 +235,8 @@ impl RedisState {
     /// After a connection was lost, has every connection of the pool try Redis again in the
     /// background, so that the requests after Redis comes back find them reconnected.
     fn nudge(&self) {
-        for connection in self.pool.iter() {
+        let pool = self.pool.read().unwrap_or_else(|p| p.into_inner()).clone();
+        for connection in pool.iter() {
             let mut connection = connection.clone();
             tokio::spawn(async move {
                 let _: Result<String, _> = redis::cmd("PING").query_async(&mut connection).await;
@@ -165,7 +247,19 @@ impl RedisState {
 
 #[async_trait]
 impl Health for RedisState {
+    fn failing_over(&self) -> bool {
+        self.follow
+            .as_ref()
+            .is_some_and(|f| f.failing_over().is_some())
+    }
+
     async fn check(&self) -> Result<(), StateError> {
+        if let Some(without) = self.follow.as_ref().and_then(|f| f.failing_over()) {
+            return Err(StateError(format!(
+                "failing over: the sentinels have named no primary that answers for {} s",
+                without.as_secs()
+            )));
+        }
         let pong: String = self.query(&redis::cmd("PING")).await?;
         if pong == "PONG" {
             Ok(())
