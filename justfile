@@ -38,7 +38,7 @@ openapi:
 wsdl:
     python3 crates/sandbox-mis/wsdl/generate.py ../shared/mis/netrika-hub > crates/sandbox-mis/wsdl/hub.wsdl
 
-# Run the benchmarks, or one section (codec, overhead, cached, rush, surge, scale, region, size, widget); installs wrk and
+# Run the benchmarks, or one section (codec, overhead, cached, rush, surge, scale, region, size, widget, failover); installs wrk and
 # nginx if missing. The table and the machine go to BENCHMARKS.md.
 bench section="":
     #!/usr/bin/env bash

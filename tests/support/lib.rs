@@ -15,6 +15,7 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Once};
 
+pub mod failover;
 pub mod fhir;
 pub mod smtp;
 

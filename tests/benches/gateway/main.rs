@@ -9,6 +9,7 @@
 
 mod child;
 mod codec;
+mod failover;
 mod region;
 mod report;
 mod size;
@@ -760,6 +761,9 @@ fn main() {
         }
         if wants("widget") {
             widget(&mut report).await;
+        }
+        if wants("failover") {
+            failover::run(&mut report).await;
         }
     });
     println!("\n{}", report.markdown(&report::machine()));
