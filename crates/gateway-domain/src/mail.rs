@@ -237,6 +237,13 @@ impl Mail {
         self.default.is_some()
     }
 
+    /// How many tickets and patients are counted now (after the evictions pending).
+    pub fn counted(&self) -> (u64, u64) {
+        self.counts
+            .as_ref()
+            .map_or((0, 0), |c| (c.tickets.entries(), c.patients.entries()))
+    }
+
     /// The relay of clinic `id`, if it sends e-mail.
     pub fn relay(&self, id: &str) -> Option<&Arc<dyn Mailer>> {
         self.clinics.get(id).or(self.default.as_ref())
@@ -244,12 +251,7 @@ impl Mail {
 
     /// Counts one message of `ticket` of `patient` at `clinic`; the counters taken (to give
     /// back if the message was not sent), or `too_many_requests`.
-    pub(crate) fn count(
-        &self,
-        clinic: &str,
-        patient: &str,
-        ticket: &str,
-    ) -> Result<Taken, Failure> {
+    pub fn count(&self, clinic: &str, patient: &str, ticket: &str) -> Result<Taken, Failure> {
         let Some(counts) = &self.counts else {
             return Ok(Taken(Vec::new()));
         };
@@ -274,11 +276,12 @@ impl Mail {
     }
 }
 
-/// Counters taken for a message that may not be sent after all.
-pub(crate) struct Taken(Vec<Arc<AtomicU32>>);
+/// Counters taken for a message: given back when it was not sent after all.
+#[derive(Debug)]
+pub struct Taken(Vec<Arc<AtomicU32>>);
 
 impl Taken {
-    pub(crate) fn give_back(self) {
+    pub fn give_back(self) {
         for counter in self.0 {
             counter.fetch_sub(1, Ordering::SeqCst);
         }

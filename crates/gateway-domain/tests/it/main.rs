@@ -4,6 +4,7 @@
 mod booking;
 mod fake;
 mod guard;
+mod mail;
 mod referrals;
 mod region;
 mod waiting;
