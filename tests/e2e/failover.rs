@@ -35,6 +35,10 @@ async fn rush_through_failover(signal: &str) {
         rush.said_failing_over,
         "/readyz says the store is failing over"
     );
+    assert!(
+        rush.status_said_failing_over,
+        "and the status page, to an operator"
+    );
     let (lost_at, started) = (rush.lost_at, rush.started);
     // Every answer is a ticket, `slot_taken`, or a 503 with Retry-After followed by more (the
     // state store failing over: `state_unavailable`; the МИС's own limits under the rush).

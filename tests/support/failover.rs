@@ -263,6 +263,8 @@ pub struct Rush {
     pub lost_at: Instant,
     /// Whether `/readyz` said `failing_over` while no primary answered.
     pub said_failing_over: bool,
+    /// Whether the status page said so then (to an operator).
+    pub status_said_failing_over: bool,
     /// What `registratura check` wrote before the rush.
     pub check: String,
 }
@@ -333,6 +335,7 @@ pub async fn rush_through(signal: &str) -> Option<Rush> {
     cluster.signal(&cluster.primary, signal);
     // While no primary answers, the gateways say so.
     let mut said_failing_over = false;
+    let mut status_said_failing_over = false;
     let watch_until = Instant::now() + Duration::from_secs(5);
     while Instant::now() < watch_until && !said_failing_over {
         let ready: serde_json::Value = gateways[0]
@@ -345,6 +348,18 @@ pub async fn rush_through(signal: &str) -> Option<Rush> {
             .await
             .unwrap_or_default();
         said_failing_over = ready["state"] == "failing_over";
+        if said_failing_over {
+            let page = gateways[0]
+                .client
+                .get(format!("{}/", gateways[0].base))
+                .send()
+                .await
+                .expect("answers")
+                .text()
+                .await
+                .unwrap_or_default();
+            status_said_failing_over = page.contains("the state store is failing over");
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let mut told = Vec::new();
@@ -370,6 +385,7 @@ pub async fn rush_through(signal: &str) -> Option<Rush> {
         started,
         lost_at,
         said_failing_over,
+        status_said_failing_over,
         check,
     })
 }

@@ -1,7 +1,7 @@
 //! The status page, `/`: in the spirit of the seed's "It works!" — the version, the uptime,
 //! each clinic's МИС state (from its circuit breaker), the one tag to paste into the clinic's
-//! site with a live preview of the widget, and links to the docs. Which МИС is down and why is
-//! shown only to `server.operator_allow`.
+//! site with a live preview of the widget, and links to the docs. Which МИС is down and why, and
+//! a state store failing over (Sentinel), are shown only to `server.operator_allow`.
 
 use crate::pages::html::escape;
 use crate::security::Guards;
@@ -89,7 +89,11 @@ pub async fn page(
     } else {
         ""
     };
-    let headline = if all_up || !operator {
+    let headline = if !operator {
+        "Работает / It works"
+    } else if gateway.shared.health.failing_over() {
+        "Работает, но хранилище состояния переключается на реплику: запись подождёт / Up, but the state store is failing over: bookings wait"
+    } else if all_up {
         "Работает / It works"
     } else {
         "Работает, но МИС недоступна / Up, but a МИС cannot be reached"
