@@ -29,6 +29,17 @@ fn uptime(secs: u64) -> String {
     }
 }
 
+/// The page's headline: what is wrong is for an operator only.
+fn headline(operator: bool, failing_over: bool, all_up: bool) -> &'static str {
+    if !operator || (all_up && !failing_over) {
+        "Работает / It works"
+    } else if failing_over {
+        "Работает, но хранилище состояния переключается на реплику: запись подождёт / Up, but the state store is failing over: bookings wait"
+    } else {
+        "Работает, но МИС недоступна / Up, but a МИС cannot be reached"
+    }
+}
+
 /// `GET /`: the status page.
 pub async fn page(
     gateway: web::Data<Gateway>,
@@ -89,15 +100,7 @@ pub async fn page(
     } else {
         ""
     };
-    let headline = if !operator {
-        "Работает / It works"
-    } else if gateway.shared.health.failing_over() {
-        "Работает, но хранилище состояния переключается на реплику: запись подождёт / Up, but the state store is failing over: bookings wait"
-    } else if all_up {
-        "Работает / It works"
-    } else {
-        "Работает, но МИС недоступна / Up, but a МИС cannot be reached"
-    };
+    let headline = headline(operator, gateway.shared.health.failing_over(), all_up);
     let html = format!(
         r##"<!doctype html>
 <html lang="ru"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
