@@ -13,6 +13,8 @@ pub const DOWN_AFTER_MS: u64 = 1_000;
 /// vote and the promotion (about `DOWN_AFTER_MS` and 1–2 s), the gateways' watch (0.5 s), and
 /// a margin for a loaded machine.
 pub const RESUME_WITHIN: Duration = Duration::from_secs(12);
+/// The rush's clinic (the sandbox's demo clinic under an id of its own).
+pub const CLINIC: &str = "failover";
 pub const MASTER: &str = "registratura";
 
 fn free_port() -> u16 {
@@ -194,7 +196,11 @@ impl Drop for Cluster {
 }
 
 pub fn sentinel_config(endpoint: &str, cluster: &Cluster) -> Config {
-    let mut config = gateway_config(vec![demo_clinic(endpoint)]);
+    // A clinic id of its own: the rush's МИС places are not counted with other tests' "demo"
+    // (the metrics are the test process's).
+    let mut clinic = demo_clinic(endpoint);
+    clinic.id = CLINIC.into();
+    let mut config = gateway_config(vec![clinic]);
     config.state.redis_sentinels = cluster.sentinel_addresses();
     config.state.redis_master = MASTER.into();
     config.state.timeout_ms = 300;
@@ -277,8 +283,8 @@ pub async fn rush_through(signal: &str) -> Option<Rush> {
     let (sandbox, sandbox_url) = start_sandbox();
     let config = sentinel_config(&sandbox_url, &cluster);
     let gateways = [
-        Api::at(&start_gateway(config.clone()).await),
-        Api::at(&start_gateway(config).await),
+        Api::for_clinic(&start_gateway(config.clone()).await, CLINIC),
+        Api::for_clinic(&start_gateway(config).await, CLINIC),
     ];
     let birth = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a real date");
     let mut tokens = Vec::new();
